@@ -1,0 +1,72 @@
+# Bulkhead build. `make` builds build/bulkhead.elf; see README for the rest.
+
+BUILD   ?= build
+CONFIG  ?= configs/demo.cfg
+CC      := gcc
+NASM    := nasm
+LD      := ld
+PYTHON  := /usr/bin/python3
+
+VERSION  := $(shell cat VERSION)
+GIT_DESC := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+
+# Root mode: no SSE (guest state is not saved for us), no red zone (interrupts
+# run on the same stack), frame pointers for the panic stack trace.
+KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-protector \
+	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
+	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx ept guest
+KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
+KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
+KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
+	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
+
+.PHONY: all iso deps unit integration test run bench format format-check clean guests
+all: $(BUILD)/bulkhead.elf
+
+$(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/k/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -F dwarf -I. -MD $(@:.o=.d) $< -o $@
+
+$(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@scripts/check-image.sh $@
+
+-include $(KERNEL_OBJS:.o=.d)
+
+include tests/guests/guests.mk
+include tests/unit/unit.mk
+
+iso: $(BUILD)/bulkhead.elf guests
+	scripts/mkiso.sh --config $(CONFIG) --out $(BUILD)/bulkhead.iso
+
+deps:
+	@scripts/setup.sh
+
+test: deps
+	@scripts/test.sh
+
+run: deps
+	@$(MAKE) --no-print-directory iso
+	@scripts/run.sh --emu auto --interactive --iso $(BUILD)/bulkhead.iso
+
+bench: deps
+	@$(MAKE) --no-print-directory iso
+	@scripts/bench.sh
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,193 @@
+/* kernel_main: brings the machine up in root mode, in dependency order. */
+#include <stdint.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/panic.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/platform.h"
+#include "boot/mb2info.h"
+#include "core/banner.h"
+#include "core/cmdline.h"
+#include "core/command.h"
+#include "core/power.h"
+#include "drivers/acpi.h"
+#include "drivers/pci.h"
+#include "drivers/uart16550.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "mm/memmap.h"
+#include "mm/pmm.h"
+#include "vmx/vmx_caps.h"
+
+extern char __image_start[], __image_end[];
+
+static struct boot_info boot_info;
+static struct cmdline cmdline;
+static char errbuf[160];
+
+static void sink_uart(const char *s, size_t n)
+{
+    uart_write(s, n);
+}
+
+static void sink_e9(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        outb(0xe9, (uint8_t)s[i]);
+}
+
+static void *phys_to_virt(uint64_t phys)
+{
+    return (void *)phys;
+}
+
+static const void *acpi_map(uint64_t phys, uint64_t len)
+{
+    /* Tables live in RAM or reserved ranges below the identity-mapped top;
+     * make sure anything else (high MMIO-ish ranges) is mapped first. */
+    if (phys + len < phys)
+        return NULL;
+    if (paging_root() && paging_map_mmio(phys, len))
+        return NULL;
+    return (const void *)phys;
+}
+
+static void apply_console_option(void)
+{
+    const char *v = cmdline_get(&cmdline, "console");
+    struct uart_config cfg;
+    if (!v)
+        return;
+    if (uart_parse_console(v, strlen(v), &cfg)) {
+        pr_err("console=%s: expected com1, com2, 0xPORT or mmio,0xADDR; keeping com1", v);
+        return;
+    }
+    uart_init(&cfg);
+}
+
+static void apply_options(void)
+{
+    const char *v;
+    if ((v = cmdline_get(&cmdline, "loglevel"))) {
+        int l = log_level_from_name(v, strlen(v));
+        if (l < 0)
+            pr_err("loglevel=%s: expected err, warn, info, debug or trace", v);
+        else
+            log_set_level(l);
+    }
+    if ((v = cmdline_get(&cmdline, "panic"))) {
+        if (!strcmp(v, "halt"))
+            panic_set_policy(PANIC_HALT);
+        else if (!strcmp(v, "reboot"))
+            panic_set_policy(PANIC_REBOOT);
+        else if (!strcmp(v, "poweroff"))
+            panic_set_policy(PANIC_POWEROFF);
+        else
+            pr_err("panic=%s: expected halt, reboot or poweroff", v);
+    }
+    if ((v = cmdline_get(&cmdline, "poweroff"))) {
+        if (!strcmp(v, "acpi"))
+            power_set_acpi_only(true);
+        else
+            pr_err("poweroff=%s: expected acpi", v);
+    }
+}
+
+static void setup_memory(void)
+{
+    unsigned n = boot_info.nr_mmap;
+    struct mem_region *map = boot_info.mmap;
+
+    if (memmap_normalize(map, &n, MB2_MAX_REGIONS))
+        panic("memory map: cannot normalise %u regions", boot_info.nr_mmap);
+    boot_info.nr_mmap = n;
+    if (pmm_init(map, n, phys_to_virt))
+        panic("memory: no usable memory for the page allocator");
+    pmm_reserve((uint64_t)__image_start, (uint64_t)(__image_end - __image_start), "hypervisor");
+    pmm_reserve(boot_info.mbi_phys, boot_info.mbi_size, "boot information");
+    for (unsigned i = 0; i < boot_info.nr_modules; i++)
+        pmm_reserve(boot_info.modules[i].start,
+                    boot_info.modules[i].end - boot_info.modules[i].start, "boot module");
+    struct banner_facts f = {memmap_usable_bytes(map, n), memmap_usable_count(map, n)};
+    banner_set_facts(&f);
+    paging_init(map, n);
+    percpu_guard_boot_stacks();
+}
+
+static void uart_irq(struct irq_frame *f, void *arg)
+{
+    uart_rx_interrupt();
+}
+
+static void setup_uart_interrupt(void)
+{
+    const struct uart_config *c = uart_get_config();
+    int vec;
+    if (c->mmio || !c->irq || (vec = irq_alloc_vector()) < 0)
+        return;
+    irq_register((uint8_t)vec, uart_irq, NULL);
+    if (ioapic_route_isa_irq(c->irq, (uint8_t)vec, 0) == 0)
+        uart_enable_rx_interrupt();
+}
+
+/* `test.fault=pf|gp|ud`: a deliberate fault for the panic-report tests. */
+static void run_test_fault(void)
+{
+    const char *v = cmdline_get(&cmdline, "test.fault");
+    if (!v)
+        return;
+    pr_info("test.fault=%s: raising it now", v);
+    if (!strcmp(v, "pf"))
+        (void)*(volatile uint64_t *)0x10; /* page 0 is never mapped */
+    else if (!strcmp(v, "gp"))
+        (void)*(volatile uint64_t *)0x8000000000000000ULL; /* non-canonical */
+    else if (!strcmp(v, "ud"))
+        __asm__ volatile("ud2");
+    else
+        pr_err("test.fault=%s: expected pf, gp or ud", v);
+}
+
+__attribute__((noreturn)) void kernel_main(uint32_t magic, uint32_t mbi);
+void kernel_main(uint32_t magic, uint32_t mbi)
+{
+    struct uart_config com1 = {false, 0x3f8, 0, 115200, 4};
+    struct percpu *bsp = percpu_boot_cpu();
+
+    idt_init();
+    percpu_init_cpu(bsp);
+    uart_init(&com1);
+    log_add_sink(sink_uart);
+    if (inb(0xe9) == 0xe9)
+        log_add_sink(sink_e9);
+
+    if (mb2_parse(magic, (const void *)(uintptr_t)mbi, mbi, &boot_info, errbuf, sizeof(errbuf)))
+        panic("%s", errbuf);
+    if (cmdline_parse(boot_info.cmdline, &cmdline, errbuf, sizeof(errbuf)))
+        pr_err("command line: %s; options ignored", errbuf);
+    apply_console_option();
+    apply_options();
+    power_init();
+    pr_info("bulkhead: booting (loader %s)", boot_info.loader_name ? boot_info.loader_name : "?");
+
+    setup_memory();
+    if (acpi_init(&acpi, boot_info.rsdp_len ? boot_info.rsdp : NULL, boot_info.rsdp_len, acpi_map,
+                  errbuf, sizeof(errbuf)))
+        pr_warn("acpi: %s", errbuf);
+    platform_init_interrupts();
+    vmx_caps_probe();
+    platform_start_aps();
+    pci_init();
+    banner_print();
+    setup_uart_interrupt();
+    irq_enable();
+    run_test_fault();
+
+    const char *script = cmdline_get(&cmdline, "exec");
+    if (script)
+        command_run_script(script);
+
+    for (;;)
+        irq_enable_and_halt();
+}

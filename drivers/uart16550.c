@@ -1,0 +1,186 @@
+#include "drivers/uart16550.h"
+
+#include "arch/x86_64/cpu.h"
+#include "lib/spinlock.h"
+#include "lib/string.h"
+
+enum {
+    UART_RBR = 0, /* receive buffer (read), DLAB=0 */
+    UART_THR = 0, /* transmit holding (write) */
+    UART_DLL = 0, /* divisor latch low, DLAB=1 */
+    UART_IER = 1,
+    UART_DLM = 1,
+    UART_IIR = 2,
+    UART_FCR = 2,
+    UART_LCR = 3,
+    UART_MCR = 4,
+    UART_LSR = 5,
+    UART_MSR = 6,
+    UART_SCR = 7,
+};
+
+#define LSR_DR   0x01
+#define LSR_THRE 0x20
+#define LCR_DLAB 0x80
+#define LCR_8N1  0x03
+#define MCR_DTR  0x01
+#define MCR_RTS  0x02
+#define MCR_OUT2 0x08 /* gates the UART interrupt line on PCs */
+#define IER_RDA  0x01
+
+#define UART_CLOCK   115200
+#define TX_SPIN_MAX  100000 /* ~ a few ms: never hang on a dead UART */
+#define RX_RING_SIZE 256
+
+static struct uart_config cfg = {false, 0x3f8, 0, 115200, 4};
+static bool present;
+static volatile uint8_t rx_ring[RX_RING_SIZE];
+static volatile unsigned rx_head, rx_tail;
+static spinlock_t tx_lock = SPINLOCK_INIT;
+
+static uint8_t reg_read(unsigned reg)
+{
+    if (cfg.mmio)
+        return *(volatile uint8_t *)(cfg.base + ((uint64_t)reg << cfg.reg_shift));
+    return inb((uint16_t)(cfg.base + reg));
+}
+
+static void reg_write(unsigned reg, uint8_t v)
+{
+    if (cfg.mmio)
+        *(volatile uint8_t *)(cfg.base + ((uint64_t)reg << cfg.reg_shift)) = v;
+    else
+        outb((uint16_t)(cfg.base + reg), v);
+}
+
+int uart_parse_console(const char *s, size_t len, struct uart_config *out)
+{
+    struct uart_config c = {false, 0, 0, 115200, 0};
+    size_t comma = 0;
+    unsigned long long v;
+
+    while (comma < len && s[comma] != ',')
+        comma++;
+    if (comma == 4 && !strncmp(s, "com1", 4)) {
+        c.base = 0x3f8;
+        c.irq = 4;
+    } else if (comma == 4 && !strncmp(s, "com2", 4)) {
+        c.base = 0x2f8;
+        c.irq = 3;
+    } else if ((comma == 4 && !strncmp(s, "mmio", 4)) || (comma == 6 && !strncmp(s, "mmio32", 6))) {
+        size_t start = comma + 1, end = start;
+        if (start >= len)
+            return -1;
+        while (end < len && s[end] != ',')
+            end++;
+        if (str_to_u64(s + start, end - start, &v, 0) || v == 0)
+            return -1;
+        c.mmio = true;
+        c.base = v;
+        c.reg_shift = comma == 6 ? 2 : 0;
+        comma = end;
+    } else {
+        if (str_to_u64(s, comma, &v, 0) || v == 0 || v > 0xfff8)
+            return -1;
+        c.base = v;
+    }
+    if (comma < len) {
+        if (str_to_u64(s + comma + 1, len - comma - 1, &v, 0) || v < 50 || v > UART_CLOCK)
+            return -1;
+        c.baud = (unsigned)v;
+    }
+    *out = c;
+    return 0;
+}
+
+void uart_init(const struct uart_config *c)
+{
+    cfg = *c;
+    if (!cfg.baud)
+        cfg.baud = 115200;
+    /* A scratch-register round trip tells whether anything answers here. */
+    reg_write(UART_SCR, 0x5a);
+    present = reg_read(UART_SCR) == 0x5a;
+    unsigned divisor = UART_CLOCK / cfg.baud;
+    reg_write(UART_IER, 0);
+    reg_write(UART_LCR, LCR_DLAB);
+    reg_write(UART_DLL, divisor & 0xff);
+    reg_write(UART_DLM, (divisor >> 8) & 0xff);
+    reg_write(UART_LCR, LCR_8N1);
+    reg_write(UART_FCR, 0xc7); /* enable and clear FIFOs, 14-byte trigger */
+    reg_write(UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
+    (void)reg_read(UART_RBR);
+    (void)reg_read(UART_LSR);
+}
+
+bool uart_present(void)
+{
+    return present;
+}
+
+const struct uart_config *uart_get_config(void)
+{
+    return &cfg;
+}
+
+static void put_raw(char c)
+{
+    for (int i = 0; i < TX_SPIN_MAX && !(reg_read(UART_LSR) & LSR_THRE); i++)
+        cpu_relax();
+    reg_write(UART_THR, (uint8_t)c);
+}
+
+void uart_putc(char c)
+{
+    if (c == '\n')
+        put_raw('\r');
+    put_raw(c);
+}
+
+void uart_write(const char *s, size_t n)
+{
+    /* Bounded: a panic on another CPU must still get its report out. */
+    bool locked = false;
+    for (int i = 0; i < 1000000 && !(locked = spin_trylock(&tx_lock)); i++)
+        cpu_relax();
+    for (size_t i = 0; i < n; i++)
+        uart_putc(s[i]);
+    if (locked)
+        spin_unlock(&tx_lock);
+}
+
+static void rx_drain(void)
+{
+    for (int i = 0; i < 64 && (reg_read(UART_LSR) & LSR_DR); i++) {
+        uint8_t b = reg_read(UART_RBR);
+        unsigned next = (rx_head + 1) % RX_RING_SIZE;
+        if (next != rx_tail) { /* full: drop the byte rather than block */
+            rx_ring[rx_head] = b;
+            rx_head = next;
+        }
+    }
+}
+
+static bool rx_irq_mode;
+
+int uart_getc(void)
+{
+    if (!rx_irq_mode)
+        rx_drain();
+    if (rx_tail == rx_head)
+        return -1;
+    int b = rx_ring[rx_tail];
+    rx_tail = (rx_tail + 1) % RX_RING_SIZE;
+    return b;
+}
+
+void uart_rx_interrupt(void)
+{
+    rx_drain();
+}
+
+void uart_enable_rx_interrupt(void)
+{
+    rx_irq_mode = true;
+    reg_write(UART_IER, IER_RDA);
+}

@@ -1,0 +1,34 @@
+/* 16550 UART: the hypervisor's serial console (port I/O or MMIO). */
+#ifndef DRIVERS_UART16550_H
+#define DRIVERS_UART16550_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct uart_config {
+    bool mmio;
+    uint64_t base; /* I/O port or physical address */
+    unsigned reg_shift; /* MMIO register stride: 1 << reg_shift bytes */
+    unsigned baud;
+    unsigned irq; /* ISA IRQ for port UARTs (4 for COM1, 3 for COM2) */
+};
+
+/* Parses the `console=` value: com1, com2, 0xNNN (port), mmio,0xADDR
+ * (optionally mmio32,0xADDR for 4-byte register stride), with an optional
+ * ",BAUD" suffix. Returns 0 or -1 (cfg untouched). */
+int uart_parse_console(const char *s, size_t len, struct uart_config *cfg);
+
+void uart_init(const struct uart_config *cfg);
+bool uart_present(void);
+void uart_putc(char c);
+void uart_write(const char *s, size_t n); /* translates \n to \r\n */
+/* Non-blocking read of one received byte: -1 when none. */
+int uart_getc(void);
+/* Switches receive to interrupt-driven: bytes land in a ring the console reads. */
+void uart_enable_rx_interrupt(void);
+/* The receive interrupt handler's work: moves pending bytes into the ring. */
+void uart_rx_interrupt(void);
+const struct uart_config *uart_get_config(void);
+
+#endif

@@ -1,0 +1,123 @@
+/* Four-level extended page tables (Intel SDM Vol. 3C, "The Extended Page
+ * Table Mechanism"): build, map, unmap, protect, walk, and the bounds-checked
+ * guest-memory accessors every hypervisor access to guest RAM goes through.
+ *
+ * Table memory is reached only through struct ept_ops, so the same code runs
+ * in the kernel (identity map) and in host unit tests (a fake page pool).
+ *
+ * Locking is the caller's: one struct ept is changed by one CPU at a time
+ * (the VM's memory lock), and guest accessors must not race with unmap.
+ * Entries are published with single 64-bit stores, so a guest running on the
+ * tables sees either the old or the new translation; after unmap/protect the
+ * caller issues INVEPT on every CPU that ran the tables, then ept_reclaim(). */
+#ifndef EPT_EPT_H
+#define EPT_EPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EPT_PAGE_SIZE 0x1000ULL
+#define EPT_2M        0x200000ULL
+#define EPT_1G        0x40000000ULL
+
+/* Permission bits as in the entry (bits 2:0). */
+#define EPT_R   1u
+#define EPT_W   2u
+#define EPT_X   4u
+#define EPT_RWX (EPT_R | EPT_W | EPT_X)
+/* Optional flag for ept_map/ept_protect: ignore the guest PAT (entry bit 6). */
+#define EPT_IPAT 0x40u
+
+/* Entry bits (leaf and non-leaf). */
+#define EPTE_MT_SHIFT  3
+#define EPTE_MT_MASK   (7ULL << EPTE_MT_SHIFT)
+#define EPTE_IPAT      (1ULL << 6)
+#define EPTE_LARGE     (1ULL << 7)
+#define EPTE_ACCESSED  (1ULL << 8)
+#define EPTE_DIRTY     (1ULL << 9)
+#define EPTE_ADDR_MASK 0x000ffffffffff000ULL
+
+/* EPTP bits. */
+#define EPTP_MT_WB       6ULL
+#define EPTP_WALK_LEN_4  (3ULL << 3)
+#define EPTP_AD_ENABLE   (1ULL << 6)
+
+/* Memory types allowed in a leaf (2, 3 and 7 are reserved: misconfiguration). */
+enum ept_mtype { EPT_MT_UC = 0, EPT_MT_WC = 1, EPT_MT_WT = 4, EPT_MT_WP = 5, EPT_MT_WB = 6 };
+
+/* Error codes (negative). EPT_ERR_FAULT is -1 so translate/read/write keep
+ * the simple "-1 when not mapped" contract. */
+#define EPT_OK          0
+#define EPT_ERR_FAULT   (-1) /* gpa not mapped, or access not permitted */
+#define EPT_ERR_INVAL   (-2) /* bad argument: alignment, size 0, memory type */
+#define EPT_ERR_EXIST   (-3) /* part of the range is already mapped */
+#define EPT_ERR_NOMEM   (-4) /* no page for a table */
+#define EPT_ERR_PERM    (-5) /* permission combination is a misconfiguration */
+#define EPT_ERR_RANGE   (-6) /* beyond the guest/host physical width, or wraps */
+#define EPT_ERR_NOENT   (-7) /* ept_protect over a hole */
+#define EPT_ERR_CORRUPT (-8) /* table contents broke an invariant */
+#define EPT_ERR_HW      (-9) /* INVEPT/INVVPID reported failure */
+
+struct ept_ops {
+    /* Returns the physical address of a zeroed 4 KiB page, 0 on failure. */
+    uint64_t (*alloc_page)(void *ctx);
+    void (*free_page)(void *ctx, uint64_t phys);
+    /* Returns NULL for a physical address it cannot reach. */
+    void *(*phys_to_virt)(void *ctx, uint64_t phys);
+    void *ctx;
+};
+
+struct ept {
+    uint64_t pml4_phys;
+    const struct ept_ops *ops;
+    bool allow_2m, allow_1g;
+    bool allow_xonly; /* IA32_VMX_EPT_VPID_CAP[0]: execute-only pages */
+    bool ad_enabled;  /* informational: set by the caller when the EPTP enables A/D */
+    unsigned nr_table_pages; /* live table pages, PML4 included */
+    uint64_t gpa_limit;      /* guest-physical addresses must be below this */
+    uint64_t hpa_limit;      /* host-physical addresses must be below this (MAXPHYADDR) */
+    uint64_t reclaim_head;   /* tables unlinked but not yet freed (list through word 0) */
+    unsigned nr_reclaim;
+};
+
+int ept_init(struct ept *e, const struct ept_ops *ops, bool allow_2m, bool allow_1g);
+/* Narrows the address widths (defaults 48 guest, 52 host bits). */
+int ept_set_limits(struct ept *e, unsigned gpa_bits, unsigned hpa_bits);
+/* EPTP for the VMCS: WB paging structures, walk length 4, optional A/D. */
+uint64_t ept_eptp(const struct ept *e, bool enable_ad);
+
+/* gpa, hpa and size 4 KiB aligned, size > 0. perms: EPT_R/W/X (+EPT_IPAT);
+ * W without R is refused, X alone only when allow_xonly. The whole range must
+ * be unmapped (EPT_ERR_EXIST otherwise); on any failure nothing changes. */
+int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms,
+            enum ept_mtype mt);
+/* Removes every mapping in the range (holes are fine), splitting large pages
+ * that straddle its ends. Only a split can fail (EPT_ERR_NOMEM); then no
+ * translation has changed. Emptied tables go to the reclaim list. */
+int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size);
+/* Sets perms on every page of a fully mapped range (EPT_ERR_NOENT on a hole,
+ * checked before anything changes); memory types are kept. */
+int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned perms);
+/* Frees tables unlinked by ept_unmap. Call only after INVEPT on every CPU
+ * that used these tables, or the CPU may still walk the freed pages. */
+void ept_reclaim(struct ept *e);
+/* Frees every table page; the tables must not be in use by any CPU. */
+void ept_destroy(struct ept *e);
+
+/* Returns 0 and fills the optional outputs, or EPT_ERR_FAULT if not mapped. */
+int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, unsigned *perms,
+                  uint64_t *page_size);
+typedef void (*ept_leaf_fn)(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms,
+                            unsigned mt, void *arg);
+/* Visits every leaf in ascending gpa order. perms includes EPT_IPAT when set. */
+void ept_for_each_leaf(const struct ept *e, ept_leaf_fn fn, void *arg);
+
+/* Copy from/to guest-physical memory. 0, or -1 if any byte of [gpa, gpa+len)
+ * is unmapped or lacks R (read) / W (write), or the range wraps. The whole
+ * range is checked before the first byte moves. */
+int ept_read_guest(const struct ept *e, uint64_t gpa, void *buf, uint64_t len);
+int ept_write_guest(const struct ept *e, uint64_t gpa, const void *buf, uint64_t len);
+
+const char *ept_strerror(int err);
+
+#endif

@@ -1,0 +1,27 @@
+# Host unit tests: one cmocka binary per tests/unit/test_NAME.c, built with
+# ASan and UBSan. List the project sources each test links in UNIT_SRCS_NAME.
+HOST_CC     := gcc
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -I. -DHOST_TEST \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_LIBS   := -lcmocka
+
+UNIT_SRCS_format := lib/format.c lib/strutil.c
+UNIT_SRCS_log    := lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_ept    := ept/ept.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_decode := vmx/decode.c
+UNIT_SRCS_mb2info := boot/mb2info.c lib/format.c lib/strutil.c
+UNIT_SRCS_memmap := mm/memmap.c
+UNIT_SRCS_pmm := mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
+
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $$(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(HOST_LIBS)
+
+unit-build: $(UNIT_BINS)
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+.PHONY: unit-build
