@@ -103,13 +103,14 @@ static void setup_memory(void)
     if (memmap_normalize(map, &n, MB2_MAX_REGIONS))
         panic("memory map: cannot normalise %u regions", boot_info.nr_mmap);
     boot_info.nr_mmap = n;
-    if (pmm_init(map, n, phys_to_virt))
-        panic("memory: no usable memory for the page allocator");
+    /* Reservations first: the allocator places its own table around them. */
     pmm_reserve((uint64_t)__image_start, (uint64_t)(__image_end - __image_start), "hypervisor");
     pmm_reserve(boot_info.mbi_phys, boot_info.mbi_size, "boot information");
     for (unsigned i = 0; i < boot_info.nr_modules; i++)
         pmm_reserve(boot_info.modules[i].start,
                     boot_info.modules[i].end - boot_info.modules[i].start, "boot module");
+    if (pmm_init(map, n, phys_to_virt))
+        panic("memory: no usable memory for the page allocator");
     struct banner_facts f = {memmap_usable_bytes(map, n), memmap_usable_count(map, n)};
     banner_set_facts(&f);
     paging_init(map, n);

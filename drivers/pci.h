@@ -13,7 +13,7 @@
 #define PCI_BDF(b, d, f) ((uint16_t)(((b) << 8) | ((d) << 3) | (f)))
 #define PCI_BUS(bdf)     ((uint8_t)((bdf) >> 8))
 #define PCI_DEV(bdf)     ((uint8_t)(((bdf) >> 3) & 0x1F))
-#define PCI_FN(bdf)      ((uint8_t)((bdf) & 7))
+#define PCI_FN(bdf)      ((uint8_t)((bdf)&7))
 
 /* Configuration header offsets. */
 #define PCI_VENDOR_ID     0x00
@@ -37,9 +37,9 @@
 #define PCI_HEADER_BRIDGE  1
 #define PCI_HEADER_CARDBUS 2
 
-#define PCI_CLASS_BRIDGE      0x06
-#define PCI_SUBCLASS_HOST     0x00
-#define PCI_SUBCLASS_PCI_PCI  0x04
+#define PCI_CLASS_BRIDGE     0x06
+#define PCI_SUBCLASS_HOST    0x00
+#define PCI_SUBCLASS_PCI_PCI 0x04
 
 /* bar_flags[] */
 #define PCI_BAR_IO       (1u << 0)
@@ -52,10 +52,10 @@ struct pci_dev {
     uint8_t bus, dev, fn;
     uint16_t vendor, device;
     uint8_t class_code, subclass, prog_if, revision;
-    uint8_t header_type; /* without the multi-function bit */
+    uint8_t header_type;                    /* without the multi-function bit */
     uint8_t secondary_bus, subordinate_bus; /* bridges only */
-    uint64_t bar[6];      /* base address, flag bits stripped */
-    uint64_t bar_size[6]; /* 0: BAR not implemented */
+    uint64_t bar[6];                        /* base address, flag bits stripped */
+    uint64_t bar_size[6];                   /* 0: BAR not implemented */
     uint8_t bar_flags[6];
     uint8_t irq_line, irq_pin;
 };

@@ -196,8 +196,8 @@ uint64_t ept_eptp(const struct ept *e, bool enable_ad)
 /* Removes every leaf in [start, end) below the table at `level` whose first
  * entry maps `base`, and unlinks tables left empty. Leaves must lie wholly
  * inside the range (callers split the ends first). */
-static int clear_range(struct ept *e, uint64_t tphys, unsigned level, uint64_t base,
-                       uint64_t start, uint64_t end)
+static int clear_range(struct ept *e, uint64_t tphys, unsigned level, uint64_t base, uint64_t start,
+                       uint64_t end)
 {
     uint64_t *t = table_of(e, tphys);
     uint64_t sz = level_size(level);

@@ -38,9 +38,9 @@
 #define EPTE_ADDR_MASK 0x000ffffffffff000ULL
 
 /* EPTP bits. */
-#define EPTP_MT_WB       6ULL
-#define EPTP_WALK_LEN_4  (3ULL << 3)
-#define EPTP_AD_ENABLE   (1ULL << 6)
+#define EPTP_MT_WB      6ULL
+#define EPTP_WALK_LEN_4 (3ULL << 3)
+#define EPTP_AD_ENABLE  (1ULL << 6)
 
 /* Memory types allowed in a leaf (2, 3 and 7 are reserved: misconfiguration). */
 enum ept_mtype { EPT_MT_UC = 0, EPT_MT_WC = 1, EPT_MT_WT = 4, EPT_MT_WP = 5, EPT_MT_WB = 6 };
@@ -62,7 +62,9 @@ struct ept_ops {
     /* Returns the physical address of a zeroed 4 KiB page, 0 on failure. */
     uint64_t (*alloc_page)(void *ctx);
     void (*free_page)(void *ctx, uint64_t phys);
-    /* Returns NULL for a physical address it cannot reach. */
+    /* Returns NULL for a physical address it cannot reach. For guest memory
+     * (ept_read/write_guest) the mapping must be contiguous to the end of
+     * the leaf holding phys (up to 1 GiB), as the identity map is. */
     void *(*phys_to_virt)(void *ctx, uint64_t phys);
     void *ctx;
 };
@@ -71,8 +73,8 @@ struct ept {
     uint64_t pml4_phys;
     const struct ept_ops *ops;
     bool allow_2m, allow_1g;
-    bool allow_xonly; /* IA32_VMX_EPT_VPID_CAP[0]: execute-only pages */
-    bool ad_enabled;  /* informational: set by the caller when the EPTP enables A/D */
+    bool allow_xonly;        /* IA32_VMX_EPT_VPID_CAP[0]: execute-only pages */
+    bool ad_enabled;         /* informational: set by the caller when the EPTP enables A/D */
     unsigned nr_table_pages; /* live table pages, PML4 included */
     uint64_t gpa_limit;      /* guest-physical addresses must be below this */
     uint64_t hpa_limit;      /* host-physical addresses must be below this (MAXPHYADDR) */
@@ -95,8 +97,9 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned p
  * that straddle its ends. Only a split can fail (EPT_ERR_NOMEM); then no
  * translation has changed. Emptied tables go to the reclaim list. */
 int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size);
-/* Sets perms on every page of a fully mapped range (EPT_ERR_NOENT on a hole,
- * checked before anything changes); memory types are kept. */
+/* Sets perms (EPT_IPAT included: it replaces the old bit) on every page of a
+ * fully mapped range (EPT_ERR_NOENT on a hole, checked before anything
+ * changes); memory types and A/D bits are kept. */
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned perms);
 /* Frees tables unlinked by ept_unmap. Call only after INVEPT on every CPU
  * that used these tables, or the CPU may still walk the freed pages. */
@@ -107,8 +110,8 @@ void ept_destroy(struct ept *e);
 /* Returns 0 and fills the optional outputs, or EPT_ERR_FAULT if not mapped. */
 int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, unsigned *perms,
                   uint64_t *page_size);
-typedef void (*ept_leaf_fn)(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms,
-                            unsigned mt, void *arg);
+typedef void (*ept_leaf_fn)(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms, unsigned mt,
+                            void *arg);
 /* Visits every leaf in ascending gpa order. perms includes EPT_IPAT when set. */
 void ept_for_each_leaf(const struct ept *e, ept_leaf_fn fn, void *arg);
 

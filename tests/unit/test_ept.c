@@ -124,8 +124,7 @@ static struct leaves *leaves_of(const struct ept *e)
     return &ls;
 }
 
-static void expect_tr(const struct ept *e, uint64_t gpa, uint64_t hpa, unsigned perms,
-                      uint64_t psz)
+static void expect_tr(const struct ept *e, uint64_t gpa, uint64_t hpa, unsigned perms, uint64_t psz)
 {
     uint64_t h = 0, s = 0;
     unsigned p = 0;
@@ -133,6 +132,21 @@ static void expect_tr(const struct ept *e, uint64_t gpa, uint64_t hpa, unsigned 
     assert_int_equal(h, hpa);
     assert_int_equal(p, perms);
     assert_int_equal(s, psz);
+}
+
+/* Raw entry for gpa at level (4 = PML4 .. 1 = PT), following table pointers. */
+static uint64_t raw_entry(struct fixture *f, uint64_t gpa, unsigned level)
+{
+    uint64_t phys = f->ept.pml4_phys;
+    for (unsigned l = 4;; l--) {
+        uint64_t *t = pool_virt(&f->pool, phys);
+        assert_non_null(t);
+        uint64_t v = t[(gpa >> (12 + 9 * (l - 1))) & 511];
+        if (l == level)
+            return v;
+        assert_int_equal(v & EPTE_LARGE, 0);
+        phys = v & EPTE_ADDR_MASK;
+    }
 }
 
 static void init(struct fixture *f, bool m2, bool g1)
@@ -289,6 +303,9 @@ static void test_split_2m_by_unmap(void **state)
     assert_int_equal(ls->n4k, 511);
     for (unsigned i = 0; i < ls->n; i++)
         assert_int_equal(ls->l[i].mt, EPT_MT_WB);
+    /* Split PTEs: exact bits, no large-page bit; the PDE now points to a table. */
+    assert_int_equal(raw_entry(f, 0x202000, 1), 0x40002000 | EPT_R | EPT_W | (6 << 3));
+    assert_int_equal(raw_entry(f, 0x202000, 2) & (EPTE_LARGE | 7), 7);
     finish(f);
 }
 
@@ -307,6 +324,8 @@ static void test_split_1g_by_protect(void **state)
     expect_tr(&f->ept, 0x346000, EPT_1G + 0x346000, EPT_RWX, EPT_PAGE_SIZE);
     expect_tr(&f->ept, 0x1234567, EPT_1G + 0x1234567, EPT_RWX, EPT_2M);
     expect_tr(&f->ept, EPT_1G - 1, 2 * EPT_1G - 1, EPT_RWX, EPT_2M);
+    assert_int_equal(raw_entry(f, 0x600000, 2), (EPT_1G + 0x600000) | 7 | (6 << 3) | EPTE_LARGE);
+    assert_int_equal(raw_entry(f, 0x345000, 1), (EPT_1G + 0x345000) | EPT_R | (6 << 3));
 
     /* Protect a whole 2M page: no split needed. */
     unsigned tables = f->ept.nr_table_pages;
@@ -336,7 +355,7 @@ static void test_unmap_straddling_and_table_freeing(void **state)
     assert_int_equal(f->ept.nr_table_pages, 4);
     unsigned frees = f->pool.frees;
     assert_int_equal(ept_unmap(&f->ept, 0x7f0000000, 0x1000), 0);
-    assert_int_equal(f->ept.nr_table_pages, 4); /* PT still holds one page */
+    assert_int_equal(f->ept.nr_table_pages, 4);             /* PT still holds one page */
     assert_int_equal(ept_unmap(&f->ept, 0, 1ULL << 48), 0); /* whole space, holes fine */
     assert_int_equal(f->ept.nr_table_pages, 1);
     assert_int_equal(f->ept.nr_reclaim, 3);
@@ -395,14 +414,11 @@ static void test_invalid_arguments(void **state)
     for (unsigned i = 0; i < 4; i++)
         assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_R, (enum ept_mtype)reserved_mt[i]),
                          EPT_ERR_INVAL);
-    assert_int_equal(ept_map(e, 0xfffffffffffff000ULL, 0, 0x2000, EPT_R, EPT_MT_WB),
-                     EPT_ERR_RANGE);
-    assert_int_equal(ept_map(e, (1ULL << 48) - 0x1000, 0, 0x2000, EPT_R, EPT_MT_WB),
-                     EPT_ERR_RANGE);
+    assert_int_equal(ept_map(e, 0xfffffffffffff000ULL, 0, 0x2000, EPT_R, EPT_MT_WB), EPT_ERR_RANGE);
+    assert_int_equal(ept_map(e, (1ULL << 48) - 0x1000, 0, 0x2000, EPT_R, EPT_MT_WB), EPT_ERR_RANGE);
     assert_int_equal(ept_map(e, 1ULL << 48, 0, 0x1000, EPT_R, EPT_MT_WB), EPT_ERR_RANGE);
     assert_int_equal(ept_map(e, 0, 1ULL << 52, 0x1000, EPT_R, EPT_MT_WB), EPT_ERR_RANGE);
-    assert_int_equal(ept_map(e, 0, 0xfffffffffffff000ULL, 0x2000, EPT_R, EPT_MT_WB),
-                     EPT_ERR_RANGE);
+    assert_int_equal(ept_map(e, 0, 0xfffffffffffff000ULL, 0x2000, EPT_R, EPT_MT_WB), EPT_ERR_RANGE);
     assert_int_equal(ept_unmap(e, 0x800, 0x1000), EPT_ERR_INVAL);
     assert_int_equal(ept_unmap(e, 0xfffffffffffff000ULL, 0x2000), EPT_ERR_RANGE);
     assert_int_equal(ept_protect(e, 0, 0x1000, EPT_R), EPT_ERR_NOENT);
@@ -599,8 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_2m_by_unmap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_1g_by_protect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmap_straddling_and_table_freeing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_overlap_refused_without_side_effects, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_overlap_refused_without_side_effects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nomem_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_access, setup, teardown),

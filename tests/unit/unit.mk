@@ -12,6 +12,9 @@ UNIT_SRCS_decode := vmx/decode.c
 UNIT_SRCS_mb2info := boot/mb2info.c lib/format.c lib/strutil.c
 UNIT_SRCS_memmap := mm/memmap.c
 UNIT_SRCS_pmm := mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_timer_queue := arch/x86_64/timer_queue.c
+UNIT_SRCS_acpi := drivers/acpi.c drivers/acpi_tables.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_pci  := drivers/pci.c lib/log.c lib/format.c lib/strutil.c
 
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))

@@ -1,0 +1,142 @@
+/* A VM is data: configuration, a guest-physical memory map over EPT,
+ * vCPUs, emulated devices, a state. Starting and stopping never needs a
+ * machine reboot; guest memory is zeroed before start and scrubbed after. */
+#ifndef GUEST_VM_H
+#define GUEST_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ept/ept.h"
+#include "guest/vcpu.h"
+#include "guest/vuart.h"
+#include "lib/spinlock.h"
+
+#define MAX_VMS       16
+#define MAX_VCPUS     8
+#define VM_NAME_MAX   32
+#define VM_CMDLINE_MAX 256
+#define VM_MAX_PORT_HANDLERS 16
+#define VM_MAX_MMIO_HANDLERS 8
+
+/* The documented guest-physical map (docs/guest-memory-map.md). */
+#define GPA_LOW_RAM_END    0xa0000ULL    /* RAM below the VGA hole */
+#define GPA_BIOS_AREA      0xe0000ULL    /* read-only legacy BIOS area */
+#define GPA_BIOS_AREA_END  0x100000ULL
+#define GPA_IOAPIC         0xfec00000ULL
+#define GPA_LAPIC          0xfee00000ULL
+#define GPA_MMIO_HOLE      0xc0000000ULL /* RAM above this moves above 4 GiB */
+
+enum vm_state {
+    VM_DEFINED,
+    VM_RUNNING,
+    VM_PAUSED,
+    VM_SHUTOFF,
+    VM_CRASHED,
+};
+
+struct vm;
+struct vcpu;
+
+/* Returns true when handled. For reads, *val receives size bytes. */
+typedef bool (*port_handler_fn)(struct vcpu *v, uint16_t port, unsigned size, bool in,
+                                uint32_t *val, void *ctx);
+typedef bool (*mmio_handler_fn)(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
+                                uint64_t *val, void *ctx);
+
+struct port_range {
+    uint16_t base, count;
+    port_handler_fn fn;
+    void *ctx;
+};
+
+struct mmio_range {
+    uint64_t base, size;
+    mmio_handler_fn fn;
+    void *ctx;
+    const char *name;
+};
+
+struct vm_config {
+    char name[VM_NAME_MAX];
+    char kernel[64]; /* module name */
+    char cmdline[VM_CMDLINE_MAX];
+    uint64_t mem_size;
+    unsigned nr_vcpus;
+    unsigned pcpu[MAX_VCPUS];
+    uint64_t slice_us; /* time slice when sharing a CPU; 0 = default */
+};
+
+struct vm {
+    unsigned id;
+    struct vm_config cfg;
+    volatile enum vm_state state;
+    char reason[128];  /* why it stopped or crashed */
+    spinlock_t lock;
+
+    uint64_t ram_hpa;  /* one contiguous, 2 MiB aligned block */
+    uint64_t ram_alloc_size;
+    struct ept ept;
+    bool ept_ready;
+
+    struct vcpu *vcpus[MAX_VCPUS];
+    unsigned nr_vcpus;
+    unsigned vcpus_running;
+
+    struct port_range ports[VM_MAX_PORT_HANDLERS];
+    unsigned nr_ports;
+    struct mmio_range mmio[VM_MAX_MMIO_HANDLERS];
+    unsigned nr_mmio;
+    struct vuart uart;
+
+    uint64_t start_tsc;
+    uint64_t tsc_offset;
+    int exit_code;
+    bool shutdown_requested;
+    unsigned long long violations_logged; /* rate limit for absent-hardware logs */
+    uint64_t last_violation_log_tsc;
+};
+
+extern struct vm *vms[MAX_VMS];
+extern unsigned nr_vms;
+
+const char *vm_state_name(enum vm_state s);
+struct vm *vm_find(const char *name);
+/* Creates a VM in the defined state; returns NULL with a reason. */
+struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen);
+/* Allocates and zeroes memory, loads the kernel, builds EPT and vCPUs, and
+ * queues the vCPUs on their CPUs. */
+int vm_start(struct vm *vm, char *err, unsigned errlen);
+/* Stops every vCPU (by IPI where needed), scrubs and frees memory. The
+ * state becomes `final` (shut off or crashed) with the reason given. */
+void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* From inside an exit handler: stop this VM (the current vCPU returns to
+ * the scheduler and the teardown completes there). */
+void vm_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Called by the scheduler on the CPU that ran the last vCPU of a stopping VM. */
+void vm_finish_stop(struct vm *vm);
+
+int vm_register_ports(struct vm *vm, uint16_t base, uint16_t count, port_handler_fn fn, void *ctx);
+int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_fn fn, void *ctx,
+                     const char *name);
+/* Port and MMIO dispatch; unclaimed accesses behave as absent hardware. */
+void vm_port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val);
+/* Returns false when the address is outside the VM's map: a violation. */
+bool vm_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val);
+
+/* Every hypervisor access to guest memory goes through these (bounds-checked). */
+int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len);
+int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
+/* Asserts that every EPT leaf points into this VM's own RAM block; returns
+ * the number of leaves checked or -1 (and logs) on a violation. */
+long vm_check_isolation(struct vm *vm);
+
+/* A rate-limited log line for absent-hardware accesses. */
+void vm_log_violation(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Guest output, a whole line at a time, prefixed with the VM name. */
+void vm_console_output(struct vm *vm, const char *line, unsigned len);
+
+#endif

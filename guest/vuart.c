@@ -1,0 +1,181 @@
+#include "guest/vuart.h"
+
+#include "lib/string.h"
+
+enum {
+    REG_RBR_THR_DLL = 0,
+    REG_IER_DLM = 1,
+    REG_IIR_FCR = 2,
+    REG_LCR = 3,
+    REG_MCR = 4,
+    REG_LSR = 5,
+    REG_MSR = 6,
+    REG_SCR = 7,
+};
+
+#define LCR_DLAB 0x80
+#define MCR_LOOP 0x10
+#define LSR_DR   0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define IER_RDA  0x01
+#define IER_THRI 0x02
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDA  0x04
+#define IIR_FIFO 0xc0 /* FIFOs enabled: reported in IIR bits 7:6 */
+
+void vuart_init(struct vuart *u, uint16_t base, void (*output)(void *, const char *, unsigned),
+                void *ctx)
+{
+    memset(u, 0, sizeof(*u));
+    u->base = base;
+    u->output = output;
+    u->ctx = ctx;
+    u->dll = 1; /* 115200 */
+}
+
+static void emit_line(struct vuart *u)
+{
+    if (u->line_len && u->output)
+        u->output(u->ctx, u->line, u->line_len);
+    u->line_len = 0;
+}
+
+static void transmit(struct vuart *u, uint8_t c)
+{
+    if (c == '\r')
+        return;
+    if (c == '\n') {
+        emit_line(u);
+        return;
+    }
+    /* Control bytes other than tab would corrupt the host console. */
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+        c = '.';
+    u->line[u->line_len++] = (char)c;
+    if (u->line_len >= VUART_LINE_MAX)
+        emit_line(u);
+}
+
+void vuart_flush(struct vuart *u)
+{
+    emit_line(u);
+}
+
+bool vuart_push_rx(struct vuart *u, uint8_t byte)
+{
+    bool ok = false;
+    spin_lock(&u->rx_lock);
+    if (u->rx_count < VUART_RX_FIFO) {
+        u->rx[(u->rx_head + u->rx_count) % VUART_RX_FIFO] = byte;
+        u->rx_count++;
+        ok = true;
+    }
+    spin_unlock(&u->rx_lock);
+    return ok;
+}
+
+static int pop_rx(struct vuart *u)
+{
+    int b = -1;
+    spin_lock(&u->rx_lock);
+    if (u->rx_count) {
+        b = u->rx[u->rx_head];
+        u->rx_head = (u->rx_head + 1) % VUART_RX_FIFO;
+        u->rx_count--;
+    }
+    spin_unlock(&u->rx_lock);
+    return b;
+}
+
+bool vuart_irq_pending(const struct vuart *u)
+{
+    if (!(u->mcr & 0x08)) /* OUT2 gates the line on PCs */
+        return false;
+    return ((u->ier & IER_RDA) && u->rx_count) || ((u->ier & IER_THRI) && u->thre_pending);
+}
+
+uint8_t vuart_read(struct vuart *u, unsigned offset)
+{
+    switch (offset) {
+    case REG_RBR_THR_DLL: {
+        if (u->lcr & LCR_DLAB)
+            return u->dll;
+        int b = pop_rx(u);
+        return b < 0 ? 0 : (uint8_t)b;
+    }
+    case REG_IER_DLM:
+        return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+    case REG_IIR_FCR: {
+        uint8_t fifo = (u->fcr & 1) ? IIR_FIFO : 0;
+        if ((u->ier & IER_RDA) && u->rx_count)
+            return fifo | IIR_RDA;
+        if ((u->ier & IER_THRI) && u->thre_pending) {
+            u->thre_pending = false; /* reading IIR clears THRE */
+            return fifo | IIR_THRI;
+        }
+        return fifo | IIR_NONE;
+    }
+    case REG_LCR:
+        return u->lcr;
+    case REG_MCR:
+        return u->mcr;
+    case REG_LSR:
+        return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+    case REG_MSR:
+        /* Loopback maps MCR outputs onto the status inputs, which Linux's
+         * 8250 probe checks (expects 0x90 with MCR = 0x1a). */
+        if (u->mcr & MCR_LOOP)
+            return (uint8_t)(((u->mcr & 0x02) << 3) | ((u->mcr & 0x01) << 5) |
+                             ((u->mcr & 0x04) << 4) | ((u->mcr & 0x08) << 4));
+        return 0xb0; /* CTS, DSR, DCD asserted */
+    default:
+        return u->scr;
+    }
+}
+
+void vuart_write(struct vuart *u, unsigned offset, uint8_t val)
+{
+    switch (offset) {
+    case REG_RBR_THR_DLL:
+        if (u->lcr & LCR_DLAB) {
+            u->dll = val;
+        } else if (u->mcr & MCR_LOOP) {
+            vuart_push_rx(u, val);
+        } else {
+            transmit(u, val);
+            u->thre_pending = true;
+        }
+        break;
+    case REG_IER_DLM:
+        if (u->lcr & LCR_DLAB) {
+            u->dlm = val;
+        } else {
+            /* Enabling THRI with an empty THR raises the interrupt at once. */
+            if ((val & IER_THRI) && !(u->ier & IER_THRI))
+                u->thre_pending = true;
+            u->ier = val & 0x0f;
+        }
+        break;
+    case REG_IIR_FCR:
+        u->fcr = val & 0xc9;
+        if (val & 0x02) {
+            spin_lock(&u->rx_lock);
+            u->rx_count = 0;
+            spin_unlock(&u->rx_lock);
+        }
+        break;
+    case REG_LCR:
+        u->lcr = val;
+        break;
+    case REG_MCR:
+        u->mcr = val & 0x1f;
+        break;
+    case REG_SCR:
+        u->scr = val;
+        break;
+    default:
+        break; /* LSR and MSR are read-only */
+    }
+}

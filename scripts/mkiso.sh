@@ -1,0 +1,116 @@
+#!/bin/bash
+# mkiso.sh --config FILE --out ISO [--cmdline STR] [--module PATH ...] [--elf ELF]
+#
+# Builds a bootable ISO with grub-mkrescue holding both BIOS (i386-pc) and
+# UEFI (x86_64-efi) GRUB, the hypervisor as /boot/bulkhead.elf, the
+# configuration as /boot/bulkhead.cfg (always the first module, named
+# bulkhead.cfg) and each --module as /boot/<basename>, named <basename>.
+#
+# The command line (default "console=com1 loglevel=info") is split into
+# words like a POSIX shell would (so exec="version; poweroff 7" is one word)
+# and each word is written single-quoted into grub.cfg: GRUB passes it intact
+# (an unquoted ';' would end the GRUB command). GRUB then quotes any word that
+# contains a space, so the kernel sees "exec=version; poweroff 7".
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ELF="$ROOT/build/bulkhead.elf"
+CONFIG=""
+OUT=""
+CMDLINE="console=com1 loglevel=info"
+MODULES=()
+
+die() { echo "mkiso.sh: $*" >&2; exit 1; }
+usage() {
+    sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
+    --out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
+    --cmdline) [ $# -ge 2 ] || usage; CMDLINE=$2; shift 2 ;;
+    --module) [ $# -ge 2 ] || usage; MODULES+=("$2"); shift 2 ;;
+    --elf) [ $# -ge 2 ] || usage; ELF=$2; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "mkiso.sh: unknown argument '$1'" >&2; usage ;;
+    esac
+done
+
+[ -n "$CONFIG" ] || die "--config is required"
+[ -n "$OUT" ] || die "--out is required"
+[ -f "$ELF" ] || die "kernel image '$ELF' not found (run make first)"
+[ -f "$CONFIG" ] || die "configuration '$CONFIG' not found"
+for m in "${MODULES[@]}"; do
+    [ -f "$m" ] || die "module '$m' not found"
+    case "$(basename "$m")" in
+    bulkhead.elf|bulkhead.cfg|grub) die "module name '$(basename "$m")' is reserved" ;;
+    esac
+done
+command -v grub-mkrescue >/dev/null || die "grub-mkrescue not found (make deps)"
+command -v xorriso >/dev/null || die "xorriso not found (make deps)"
+for platform in i386-pc x86_64-efi; do
+    [ -d "/usr/lib/grub/$platform" ] ||
+        die "/usr/lib/grub/$platform missing (install grub-pc-bin and grub-efi-amd64-bin)"
+done
+
+tmp=$(mktemp -d /tmp/bulkhead-mkiso.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+tree="$tmp/iso"
+mkdir -p "$tree/boot/grub"
+cp "$ELF" "$tree/boot/bulkhead.elf"
+cp "$CONFIG" "$tree/boot/bulkhead.cfg"
+names=(bulkhead.cfg)
+for m in "${MODULES[@]}"; do
+    name=$(basename "$m")
+    [ ! -e "$tree/boot/$name" ] || die "duplicate module name '$name'"
+    cp "$m" "$tree/boot/$name"
+    names+=("$name")
+done
+
+# Quote the command line for grub.cfg (see the header comment).
+args=$(/usr/bin/python3 -c '
+import shlex, sys
+try:
+    words = shlex.split(sys.argv[1])
+except ValueError as e:
+    sys.exit("mkiso.sh: cannot parse --cmdline: %s" % e)
+print(" ".join("'"'"'" + w.replace("'"'"'", "'"'"'\\'"'"''"'"'") + "'"'"'" for w in words))
+' "$CMDLINE") || die "bad --cmdline"
+
+{
+    echo "serial --unit=0 --speed=115200"
+    echo "terminal_input serial console"
+    echo "terminal_output serial console"
+    echo "set timeout=0"
+    echo "set default=0"
+    echo ""
+    echo "menuentry 'Bulkhead' {"
+    echo "    multiboot2 /boot/bulkhead.elf $args"
+    for n in "${names[@]}"; do
+        echo "    module2 '/boot/$n' '$n'"
+    done
+    echo "    boot"
+    echo "}"
+} >"$tree/boot/grub/grub.cfg"
+
+log="$tmp/grub-mkrescue.log"
+if ! grub-mkrescue --locales= --themes= -o "$tmp/out.iso" "$tree" >"$log" 2>&1; then
+    cat "$log" >&2
+    die "grub-mkrescue failed"
+fi
+
+# Both firmware flavours must be in the image.
+listing=$(xorriso -indev "$tmp/out.iso" -find / -type f 2>/dev/null) || die "cannot list $tmp/out.iso"
+for want in "/boot/grub/i386-pc/eltorito.img" "/efi.img" "/boot/grub/x86_64-efi/" "/boot/bulkhead.elf" \
+    "/boot/bulkhead.cfg" "/boot/grub/grub.cfg"; do
+    grep -qF "'$want" <<<"$listing" || {
+        echo "$listing" >&2
+        die "$want missing from the image"
+    }
+done
+
+mkdir -p "$(dirname "$OUT")"
+mv -f "$tmp/out.iso" "$OUT"
+echo "mkiso.sh: $OUT ($(du -h "$OUT" | cut -f1), cmdline: $CMDLINE)"

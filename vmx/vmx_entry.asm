@@ -1,0 +1,138 @@
+; VM entry and exit. vmx_enter loads the guest's general registers from
+; an array in x86 encoding order (rax rcx rdx rbx rsp rbp rsi rdi r8-r15;
+; the rsp slot is unused: RSP lives in the VMCS) and enters the guest.
+; A VM exit lands at vmx_exit_entry (HOST_RIP) on the stack vmx_enter left
+; (HOST_RSP), saves the guest registers back and returns 0 from vmx_enter.
+; A failed VMLAUNCH/VMRESUME returns 1 (VMfailInvalid) or 2 (VMfailValid).
+
+bits 64
+section .text
+
+%define HOST_RSP 0x6c14
+
+%define G_RAX 0
+%define G_RCX 8
+%define G_RDX 16
+%define G_RBX 24
+%define G_RBP 40
+%define G_RSI 48
+%define G_RDI 56
+%define G_R8  64
+%define G_R9  72
+%define G_R10 80
+%define G_R11 88
+%define G_R12 96
+%define G_R13 104
+%define G_R14 112
+%define G_R15 120
+
+global vmx_enter
+global vmx_exit_entry
+
+; int vmx_enter(uint64_t *gprs, int launched)
+vmx_enter:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push rdi                    ; the gprs array, found again on exit
+    mov rax, HOST_RSP
+    vmwrite rax, rsp
+    jbe .fail_no_regs
+
+    mov rax, rdi
+    test esi, esi               ; flags survive the MOVs below
+    mov rcx, [rax + G_RCX]
+    mov rdx, [rax + G_RDX]
+    mov rbx, [rax + G_RBX]
+    mov rbp, [rax + G_RBP]
+    mov rsi, [rax + G_RSI]
+    mov rdi, [rax + G_RDI]
+    mov r8,  [rax + G_R8]
+    mov r9,  [rax + G_R9]
+    mov r10, [rax + G_R10]
+    mov r11, [rax + G_R11]
+    mov r12, [rax + G_R12]
+    mov r13, [rax + G_R13]
+    mov r14, [rax + G_R14]
+    mov r15, [rax + G_R15]
+    mov rax, [rax + G_RAX]
+    jnz .resume
+    vmlaunch
+    jmp .failed
+.resume:
+    vmresume
+.failed:
+    ; Still in root mode with guest values in the registers.
+    mov eax, 2                  ; VMfailValid (ZF)
+    mov ecx, 1
+    cmovc eax, ecx              ; VMfailInvalid (CF)
+    add rsp, 8
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+.fail_no_regs:
+    mov eax, 1
+    add rsp, 8
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+
+vmx_exit_entry:
+    push rax                    ; guest rax
+    mov rax, [rsp + 8]          ; gprs array
+    mov [rax + G_RCX], rcx
+    mov [rax + G_RDX], rdx
+    mov [rax + G_RBX], rbx
+    mov [rax + G_RBP], rbp
+    mov [rax + G_RSI], rsi
+    mov [rax + G_RDI], rdi
+    mov [rax + G_R8],  r8
+    mov [rax + G_R9],  r9
+    mov [rax + G_R10], r10
+    mov [rax + G_R11], r11
+    mov [rax + G_R12], r12
+    mov [rax + G_R13], r13
+    mov [rax + G_R14], r14
+    mov [rax + G_R15], r15
+    pop qword [rax + G_RAX]
+    add rsp, 8
+
+    ; Overwrite the return stack buffer so guest-planted entries cannot
+    ; steer host returns (16 x 2 calls, each leaving a trap behind).
+    mov ecx, 16
+.rsb_loop:
+    call .rsb_1
+.rsb_trap1:
+    pause
+    lfence
+    jmp .rsb_trap1
+.rsb_1:
+    call .rsb_2
+.rsb_trap2:
+    pause
+    lfence
+    jmp .rsb_trap2
+.rsb_2:
+    dec ecx
+    jnz .rsb_loop
+    add rsp, 256
+
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    xor eax, eax
+    ret
