@@ -30,14 +30,17 @@ all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/k/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -F dwarf -I. -MD $(@:.o=.d) $< -o $@
+	@echo "  NASM    $<"
+	@$(NASM) -f elf64 -g -F dwarf -I. -MD $(@:.o=.d) $< -o $@
 
 $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	@echo "  LD      $@"
+	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 	@scripts/check-image.sh $@
 
 -include $(KERNEL_OBJS:.o=.d)
@@ -46,7 +49,8 @@ include tests/guests/guests.mk
 include tests/unit/unit.mk
 
 iso: $(BUILD)/bulkhead.elf guests
-	scripts/mkiso.sh --config $(CONFIG) --out $(BUILD)/bulkhead.iso
+	@scripts/mkiso.sh --config $(CONFIG) --out $(BUILD)/bulkhead.iso \
+		$(foreach g,$(GUEST_ELFS),--module $(g))
 
 deps:
 	@scripts/setup.sh

@@ -36,6 +36,8 @@ mb2_header:
     dd 8
 mb2_header_end:
 
+extern __bss_start, __bss_end
+
 section .boot.text progbits alloc exec nowrite align=16
 bits 32
 global _start32

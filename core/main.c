@@ -12,6 +12,13 @@
 #include "core/cmdline.h"
 #include "core/command.h"
 #include "core/power.h"
+#include "core/sched.h"
+#include "core/vmspec.h"
+#include "arch/x86_64/smp.h"
+#include "guest/modules.h"
+#include "guest/vm.h"
+#include "guest/vm_output.h"
+#include "vmx/vmx.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
@@ -117,6 +124,57 @@ static void setup_memory(void)
     percpu_guard_boot_stacks();
 }
 
+static void start_cmdline_vms(void)
+{
+    const char *specs[MAX_VMS];
+    unsigned n = cmdline_get_all(&cmdline, "vm", specs, MAX_VMS);
+    for (unsigned i = 0; i < n; i++) {
+        struct vm_config cfg;
+        struct vm *vm;
+        if (vmspec_parse(specs[i], &cfg, errbuf, sizeof(errbuf))) {
+            pr_err("%s", errbuf);
+            continue;
+        }
+        if (cfg.pcpu[0] >= nr_cpus) {
+            pr_err("vm=%s: cpu %u does not exist (%u cpus online)", cfg.name, cfg.pcpu[0], nr_cpus);
+            continue;
+        }
+        if (!(vm = vm_create(&cfg, errbuf, sizeof(errbuf))) ||
+            vm_start(vm, errbuf, sizeof(errbuf)))
+            pr_err("vm %s: not started: %s", cfg.name, errbuf);
+    }
+}
+
+/* Until the full console exists: a plain line reader on the serial port. */
+static char input_line[CMD_LINE_MAX];
+static unsigned input_len;
+
+static void console_poll(void)
+{
+    int c;
+    vm_output_drain();
+    while ((c = uart_getc()) >= 0) {
+        if (c == '\r' || c == '\n') {
+            cprintf("\n");
+            input_line[input_len] = '\0';
+            command_run_line(input_line);
+            input_len = 0;
+            cprintf("bulkhead> ");
+        } else if ((c == 0x7f || c == 8) && input_len) {
+            input_len--;
+            cprintf("\b \b");
+        } else if (c >= 0x20 && c < 0x7f && input_len + 1 < sizeof(input_line)) {
+            input_line[input_len++] = (char)c;
+            cprintf("%c", c);
+        }
+    }
+}
+
+static void ap_scheduler(void)
+{
+    sched_cpu_loop(false, NULL);
+}
+
 static void uart_irq(struct irq_frame *f, void *arg)
 {
     uart_rx_interrupt();
@@ -140,10 +198,17 @@ static void run_test_fault(void)
     if (!v)
         return;
     pr_info("test.fault=%s: raising it now", v);
+    uintptr_t addr = 0;
     if (!strcmp(v, "pf"))
-        (void)*(volatile uint64_t *)0x10; /* page 0 is never mapped */
+        addr = 0x10; /* page 0 is never mapped */
     else if (!strcmp(v, "gp"))
-        (void)*(volatile uint64_t *)0x8000000000000000ULL; /* non-canonical */
+        addr = 0x8000000000000000ULL; /* non-canonical */
+    /* Hide the address from the compiler, which would reject the access. */
+    __asm__ volatile("" : "+r"(addr));
+    if (addr)
+        (void)*(volatile uint64_t *)addr;
+    else if (0)
+        ;
     else if (!strcmp(v, "ud"))
         __asm__ volatile("ud2");
     else
@@ -176,8 +241,14 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     if (acpi_init(&acpi, boot_info.rsdp_len ? boot_info.rsdp : NULL, boot_info.rsdp_len, acpi_map,
                   errbuf, sizeof(errbuf)))
         pr_warn("acpi: %s", errbuf);
+    for (unsigned i = 0; i < boot_info.nr_modules; i++)
+        guest_modules_add(boot_info.modules[i].name, boot_info.modules[i].start,
+                          boot_info.modules[i].end);
     platform_init_interrupts();
     vmx_caps_probe();
+    sched_init();
+    power_register_shutdown_hook(vmx_disable_all_cpus);
+    ap_idle_hook = ap_scheduler;
     platform_start_aps();
     pci_init();
     banner_print();
@@ -185,10 +256,14 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     irq_enable();
     run_test_fault();
 
+    if (vmx_cpu_enable() == 0)
+        start_cmdline_vms();
+    else if (cmdline_get(&cmdline, "vm"))
+        pr_err("vm=: no VMs can run: vmx %s", vmx_caps.available ? "failed to start" : vmx_caps.reason);
+
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)
         command_run_script(script);
-
-    for (;;)
-        irq_enable_and_halt();
+    cprintf("bulkhead> ");
+    sched_cpu_loop(true, console_poll);
 }

@@ -77,6 +77,8 @@ struct vcpu {
     uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
     uint64_t spec_ctrl;
 
+    bool cr4_osxsave; /* mirrored into CPUID.1:ECX.OSXSAVE */
+
     /* Emulated MSR state. */
     uint64_t msr_pat, msr_mtrr_def_type, msr_apic_base, msr_misc_enable;
     uint64_t msr_mtrr_fixed[11], msr_mtrr_var[16];
@@ -106,6 +108,7 @@ struct vcpu_backend {
     enum vcpu_run_result (*run)(struct vcpu *v, uint64_t slice_tsc);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
     unsigned (*cpl)(struct vcpu *v);
+    bool (*long_mode)(struct vcpu *v);
     /* Called when this vCPU leaves its CPU for good (VMCLEAR). */
     void (*unload)(struct vcpu *v);
     const char *(*exit_reason_name)(unsigned reason);

@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 MKISO = REPO / "scripts" / "mkiso.sh"
 DEFAULT_ISO = REPO / "build" / "bulkhead.iso"
 ISO_CACHE = REPO / "build" / "iso-cache"
-ISO_CACHE_KEEP = 48
+ISO_CACHE_KEEP = 32
 
 EXIT_UNTIL = 0
 EXIT_TIMEOUT = 124

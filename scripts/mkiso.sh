@@ -70,14 +70,17 @@ for m in "${MODULES[@]}"; do
 done
 
 # Quote the command line for grub.cfg (see the header comment).
-args=$(/usr/bin/python3 -c '
+args=$(/usr/bin/python3 - "$CMDLINE" <<'PY'
 import shlex, sys
+q = "'"
 try:
     words = shlex.split(sys.argv[1])
 except ValueError as e:
     sys.exit("mkiso.sh: cannot parse --cmdline: %s" % e)
-print(" ".join("'"'"'" + w.replace("'"'"'", "'"'"'\\'"'"''"'"'") + "'"'"'" for w in words))
-' "$CMDLINE") || die "bad --cmdline"
+# 'word' with any ' written as '\'' (GRUB takes \' outside quotes literally).
+print(" ".join(q + w.replace(q, q + "\\" + q + q) + q for w in words))
+PY
+) || die "bad --cmdline"
 
 {
     echo "serial --unit=0 --speed=115200"

@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 PYTHON=/usr/bin/python3
 BUILD=${BUILD:-build}
 JOBS=${JOBS:-2}

@@ -6,34 +6,34 @@
 #include <stdint.h>
 
 /* Register offsets in the xAPIC page (x2APIC MSR = 0x800 + offset / 16). */
-#define LAPIC_ID       0x020
-#define LAPIC_VERSION  0x030
-#define LAPIC_TPR      0x080
-#define LAPIC_EOI      0x0b0
-#define LAPIC_SVR      0x0f0
-#define LAPIC_ESR      0x280
-#define LAPIC_ICR_LO   0x300
-#define LAPIC_ICR_HI   0x310
-#define LAPIC_LVT_TMR  0x320
-#define LAPIC_LVT_THM  0x330
-#define LAPIC_LVT_PMC  0x340
+#define LAPIC_ID        0x020
+#define LAPIC_VERSION   0x030
+#define LAPIC_TPR       0x080
+#define LAPIC_EOI       0x0b0
+#define LAPIC_SVR       0x0f0
+#define LAPIC_ESR       0x280
+#define LAPIC_ICR_LO    0x300
+#define LAPIC_ICR_HI    0x310
+#define LAPIC_LVT_TMR   0x320
+#define LAPIC_LVT_THM   0x330
+#define LAPIC_LVT_PMC   0x340
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
-#define LAPIC_LVT_ERR  0x370
-#define LAPIC_TMR_ICR  0x380
-#define LAPIC_TMR_CCR  0x390
-#define LAPIC_TMR_DCR  0x3e0
+#define LAPIC_LVT_ERR   0x370
+#define LAPIC_TMR_ICR   0x380
+#define LAPIC_TMR_CCR   0x390
+#define LAPIC_TMR_DCR   0x3e0
 
-#define LAPIC_SVR_ENABLE      (1u << 8)
-#define LAPIC_LVT_MASKED      (1u << 16)
+#define LAPIC_SVR_ENABLE       (1u << 8)
+#define LAPIC_LVT_MASKED       (1u << 16)
 #define LAPIC_LVT_TSC_DEADLINE (2u << 17)
-#define LAPIC_DCR_DIV16       0x3
+#define LAPIC_DCR_DIV16        0x3
 
 /* ICR fields (SDM vol. 3 10.6.1). */
-#define ICR_DM_FIXED    (0u << 8)
-#define ICR_DM_NMI      (4u << 8)
-#define ICR_DM_INIT     (5u << 8)
-#define ICR_DM_STARTUP  (6u << 8)
+#define ICR_DM_FIXED     (0u << 8)
+#define ICR_DM_NMI       (4u << 8)
+#define ICR_DM_INIT      (5u << 8)
+#define ICR_DM_STARTUP   (6u << 8)
 #define ICR_DELIV_STATUS (1u << 12)
 #define ICR_LEVEL_ASSERT (1u << 14)
 #define ICR_ALL_BUT_SELF (3u << 18)

@@ -105,9 +105,9 @@ static bool start_ap(uint32_t apic_id, unsigned cpu_id, uint64_t page)
 
     bool started = __atomic_load_n(&ap_boot.started, __ATOMIC_ACQUIRE);
     pr_err("smp: cpu %u (apic id %u) %s within 100 ms; skipped", cpu_id, apic_id,
-           err ? "could not be signalled (ICR busy)"
-               : started ? "entered long mode but did not finish init"
-                         : "did not answer INIT-SIPI-SIPI");
+           err       ? "could not be signalled (ICR busy)"
+           : started ? "entered long mode but did not finish init"
+                     : "did not answer INIT-SIPI-SIPI");
     /* Park it back in wait-for-SIPI so it cannot run later on memory that
      * is reused. Its stacks are leaked deliberately for the same reason. */
     lapic_send_init(apic_id);

@@ -8,10 +8,10 @@
 #include "drivers/pit.h"
 #include "lib/log.h"
 
-#define CAL_MS          20
-#define CAL_TRIALS      3
-#define REF_POLL_LIMIT  50000000u
-#define ASSUMED_KHZ     4000000ULL /* before calibration: long rather than short waits */
+#define CAL_MS         20
+#define CAL_TRIALS     3
+#define REF_POLL_LIMIT 50000000u
+#define ASSUMED_KHZ    4000000ULL /* before calibration: long rather than short waits */
 
 static uint64_t khz;
 static const char *source = "none";
@@ -187,8 +187,7 @@ void tsc_calibrate(void)
     if (ck) {
         uint64_t diff = ck > k ? ck - k : k - ck;
         if (diff * 100 <= k) {
-            pr_info("tsc: CPUID agrees (%llu kHz); using its exact value",
-                    (unsigned long long)ck);
+            pr_info("tsc: CPUID agrees (%llu kHz); using its exact value", (unsigned long long)ck);
             set_khz(ck);
         } else {
             pr_info("tsc: CPUID claims %llu kHz; ignored", (unsigned long long)ck);

@@ -1,3 +1,44 @@
-# Test guests: small freestanding kernels loaded as multiboot2 modules
-# (filled in by the VMX core work).
-guests:
+# Test guests: small freestanding 32-bit multiboot2 kernels, one per
+# directory under tests/guests/ (lib/ is their shared runtime). Each links to
+# $(BUILD)/guests/NAME.elf at 1 MiB guest-physical; see docs/test-guests.md.
+
+GUEST_DIR   := tests/guests
+GUEST_NAMES := hello cpuid-bench spin hostile echo
+GUEST_OUT   := $(BUILD)/guests
+GUEST_LDS   := $(GUEST_DIR)/lib/guest.ld
+
+# 32-bit, no SSE (the hypervisor need not carry guest FPU state for these),
+# no CET notes or unwind tables (they only bloat the image).
+GUEST_CFLAGS := -m32 -std=gnu11 -ffreestanding -fno-pic -fno-pie -nostdlib \
+	-fno-stack-protector -mno-sse -mno-mmx -mno-80387 -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-omit-frame-pointer \
+	-O2 -g -Wall -Wextra -Werror -I.
+GUEST_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+	--build-id=none -T $(GUEST_LDS)
+
+# src path under tests/guests -> object path; .c and .S keep distinct names.
+guest_objs = $(patsubst $(GUEST_DIR)/%,$(GUEST_OUT)/obj/%.o,\
+	$(wildcard $(GUEST_DIR)/$(1)/*.c $(GUEST_DIR)/$(1)/*.S))
+
+GUEST_LIB_OBJS := $(call guest_objs,lib)
+GUEST_ELFS     := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_NAMES))
+
+$(GUEST_OUT)/obj/%.c.o: $(GUEST_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/obj/%.S.o: $(GUEST_DIR)/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+define GUEST_RULES
+$(GUEST_OUT)/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) $(GUEST_LDS)
+	$(LD) $(GUEST_LDFLAGS) -o $$@ $(call guest_objs,$(1)) $(GUEST_LIB_OBJS)
+	@scripts/check-image.sh $$@ >/dev/null
+endef
+$(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULES,$(g))))
+
+.PHONY: guests
+guests: $(GUEST_ELFS)
+
+-include $(wildcard $(GUEST_OUT)/obj/*/*.d)

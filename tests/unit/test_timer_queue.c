@@ -18,8 +18,11 @@ static void test_empty(void **state)
 static void test_sorted_and_fifo(void **state)
 {
     struct timer_queue q = {0};
-    struct timer t[5] = {{.deadline_tsc = 50}, {.deadline_tsc = 10}, {.deadline_tsc = 30},
-                         {.deadline_tsc = 10}, {.deadline_tsc = 70}};
+    struct timer t[5] = {{.deadline_tsc = 50},
+                         {.deadline_tsc = 10},
+                         {.deadline_tsc = 30},
+                         {.deadline_tsc = 10},
+                         {.deadline_tsc = 70}};
     for (int i = 0; i < 5; i++)
         tq_insert(&q, &t[i]);
     assert_int_equal(q.count, 5);

@@ -86,7 +86,6 @@ static const char *const g_vec_names[32] = {
     "#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
-const char *vector_name(unsigned v);
 const char *vector_name(unsigned v)
 {
     if (v < 32 && g_vec_names[v])

@@ -76,10 +76,7 @@ static inline void cpu_relax(void)
 static inline int32_t hypercall(uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
 {
     int32_t ret;
-    __asm__ volatile("vmcall"
-                     : "=a"(ret)
-                     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
-                     : "memory");
+    __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
     return ret;
 }
 static inline int32_t hc_version(void)
@@ -172,6 +169,8 @@ typedef void (*trap_handler_t)(struct trap_frame *f);
 void desc_init(void);
 /* Per-vector handler; NULL restores the default (fatal report). */
 void set_trap_handler(unsigned vector, trap_handler_t h);
+/* "#GP", "#UD", ... for printing. */
+const char *vector_name(unsigned v);
 /* Loads an IDT with limit 0: any exception then triple-faults. */
 void load_empty_idt(void);
 

@@ -2,10 +2,10 @@
  * start so later tests may scribble anywhere in RAM. */
 #include "tests/guests/lib/guest.h"
 
-#define MB2_TAG_END     0
-#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_END      0
+#define MB2_TAG_CMDLINE  1
 #define MB2_TAG_BASICMEM 4
-#define MB2_MAX_SIZE    (64 * 1024) /* sanity bound for a hostile loader */
+#define MB2_MAX_SIZE     (64 * 1024) /* sanity bound for a hostile loader */
 
 static char g_cmdline[512];
 static uint32_t g_ram_end = 4u << 20;

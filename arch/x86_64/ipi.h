@@ -1,0 +1,29 @@
+/* Inter-processor calls, reschedule kicks, the panic NMI stop and the
+ * handler for other NMIs. */
+#ifndef ARCH_X86_64_IPI_H
+#define ARCH_X86_64_IPI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Registers the IPI vectors, nmi_hook and panic_stop_others_hook. After
+ * the LAPIC is up. */
+void ipi_init(void);
+
+/* Runs fn(arg) on `cpu` in interrupt context (directly if it is us). The
+ * call is always handed over with a bounded wait; with `wait` we also wait
+ * (bounded, 100 ms) for fn to return. 0, or -1 (logged) when the CPU is
+ * not online or did not respond in time (fn then did not run, or, with
+ * wait, had not finished). */
+int ipi_call(unsigned cpu, void (*fn)(void *), void *arg, bool wait);
+/* ipi_call on every other online CPU; -1 if any of them failed. */
+int ipi_call_all_others(void (*fn)(void *), void *arg, bool wait);
+/* Kicks `cpu` out of hlt (or a guest) to look at its run queue. */
+void ipi_resched(unsigned cpu);
+/* Called on VEC_IPI_RESCHED; set by the scheduler. */
+extern void (*ipi_resched_hook)(void);
+
+/* NMIs that were not a panic stop, per CPU. */
+uint64_t ipi_nmi_count(unsigned cpu);
+
+#endif

@@ -1,0 +1,184 @@
+#include "core/sched.h"
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ipi.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/tsc.h"
+#include "guest/vcpu_switch.h"
+#include "guest/vm.h"
+#include "guest/vm_sched.h"
+#include "lib/log.h"
+#include "lib/spinlock.h"
+#include "vmx/vmx.h"
+
+struct run_queue {
+    spinlock_t lock;
+    struct vcpu *vcpus[SCHED_MAX_PER_CPU];
+    unsigned n;
+    unsigned next;           /* round-robin cursor */
+    struct vcpu *last;       /* whose non-VMCS state is in the registers */
+    uint64_t idle_cycles, busy_cycles;
+};
+
+static struct run_queue queues[MAX_CPUS];
+
+static int sched_add(struct vcpu *v)
+{
+    if (v->pcpu >= MAX_CPUS || !cpus[v->pcpu] || !cpus[v->pcpu]->online)
+        return -1;
+    struct run_queue *q = &queues[v->pcpu];
+    spin_lock(&q->lock);
+    if (q->n >= SCHED_MAX_PER_CPU) {
+        spin_unlock(&q->lock);
+        return -1;
+    }
+    q->vcpus[q->n++] = v;
+    spin_unlock(&q->lock);
+    if (v->pcpu != this_cpu_id())
+        ipi_resched(v->pcpu);
+    return 0;
+}
+
+static void sched_kick(struct vcpu *v)
+{
+    v->kick = true;
+    if (v->pcpu != this_cpu_id())
+        ipi_resched(v->pcpu);
+}
+
+static const struct vm_sched_ops ops = {sched_add, sched_kick};
+
+void sched_init(void)
+{
+    vm_sched_ops = &ops;
+}
+
+void sched_wake(struct vcpu *v)
+{
+    if (v->state == VCPU_BLOCKED || v->state == VCPU_PAUSED)
+        v->state = VCPU_RUNNABLE;
+    sched_kick(v);
+}
+
+static void remove_at(struct run_queue *q, unsigned i)
+{
+    spin_lock(&q->lock);
+    for (unsigned j = i; j + 1 < q->n; j++)
+        q->vcpus[j] = q->vcpus[j + 1];
+    q->n--;
+    if (q->next >= q->n)
+        q->next = 0;
+    spin_unlock(&q->lock);
+}
+
+/* Retires vCPUs of stopping VMs; returns the number still runnable. */
+static unsigned reap_and_count(struct run_queue *q)
+{
+    unsigned runnable = 0;
+    for (unsigned i = 0; i < q->n;) {
+        struct vcpu *v = q->vcpus[i];
+        if (v->stop_request) {
+            vcpu_backend->unload(v); /* VMCLEAR and INVEPT here, on its CPU */
+            if (q->last == v)
+                q->last = NULL;
+            remove_at(q, i);
+            vm_vcpu_stopped(v);
+            continue;
+        }
+        if (v->pause_request && v->state == VCPU_RUNNABLE)
+            v->state = VCPU_PAUSED;
+        if (v->state == VCPU_RUNNABLE)
+            runnable++;
+        i++;
+    }
+    return runnable;
+}
+
+static bool reap_pending(struct run_queue *q)
+{
+    for (unsigned i = 0; i < q->n; i++)
+        if (q->vcpus[i]->stop_request)
+            return true;
+    return false;
+}
+
+static struct vcpu *pick(struct run_queue *q)
+{
+    for (unsigned k = 0; k < q->n; k++) {
+        unsigned i = (q->next + k) % q->n;
+        struct vcpu *v = q->vcpus[i];
+        if (v->state == VCPU_RUNNABLE && !v->stop_request) {
+            q->next = (i + 1) % q->n;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static uint64_t slice_tsc(struct vcpu *v)
+{
+    uint64_t us = v->vm->cfg.slice_us ? v->vm->cfg.slice_us : SCHED_DEFAULT_SLICE_US;
+    return tsc_khz() * us / 1000;
+}
+
+void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
+{
+    unsigned cpu = this_cpu_id();
+    struct run_queue *q = &queues[cpu];
+    bool vmx_ok = vmx_cpu_enable() == 0;
+
+    vcpu_switch_cpu_init();
+    for (;;) {
+        if (console_poll)
+            console_poll();
+        unsigned runnable = reap_and_count(q);
+        struct vcpu *v = vmx_ok ? pick(q) : NULL;
+        if (!v) {
+            uint64_t t0 = rdtsc();
+            irq_disable();
+            /* Check again with interrupts off, then sleep: sti;hlt back to
+             * back so a wake-up IPI cannot slip between them. */
+            if (!pick(q) && !reap_pending(q))
+                irq_enable_and_halt();
+            irq_enable();
+            q->idle_cycles += rdtsc() - t0;
+            continue;
+        }
+        if (q->last != v) {
+            if (q->last)
+                vcpu_state_save(q->last);
+            vcpu_state_load(v);
+            q->last = v;
+        }
+        /* Alone on a CPU: no slice, unless the console shares it. */
+        uint64_t slice = (runnable > 1 || console_cpu) ? slice_tsc(v) : 0;
+        uint64_t t0 = rdtsc();
+        enum vcpu_run_result r = vcpu_backend->run(v, slice);
+        q->busy_cycles += rdtsc() - t0;
+        switch (r) {
+        case RUN_HALTED:
+            if (!v->stop_request && !v->irq_pending_vector && !v->nmi_pending)
+                v->state = VCPU_BLOCKED;
+            break;
+        case RUN_PREEMPTED:
+        case RUN_YIELDED:
+        case RUN_STOPPED:
+            break;
+        }
+    }
+}
+
+unsigned sched_queue_length(unsigned cpu)
+{
+    return cpu < MAX_CPUS ? queues[cpu].n : 0;
+}
+
+uint64_t sched_idle_cycles(unsigned cpu)
+{
+    return cpu < MAX_CPUS ? queues[cpu].idle_cycles : 0;
+}
+
+uint64_t sched_busy_cycles(unsigned cpu)
+{
+    return cpu < MAX_CPUS ? queues[cpu].busy_cycles : 0;
+}

@@ -1,0 +1,26 @@
+/* Per-CPU vCPU scheduler. A vCPU alone on its CPU runs with no time-slice
+ * exits; vCPUs sharing a CPU are sliced round-robin with the VMX
+ * preemption timer; HLT blocks; pause/stop requests from other CPUs
+ * arrive by IPI. The boot CPU also runs the console between slices. */
+#ifndef CORE_SCHED_H
+#define CORE_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest/vcpu.h"
+
+#define SCHED_MAX_PER_CPU   16
+#define SCHED_DEFAULT_SLICE_US 10000
+
+void sched_init(void);
+/* Runs this CPU's queue forever; console_cpu polls the console too. */
+__attribute__((noreturn)) void sched_cpu_loop(bool console_cpu, void (*console_poll)(void));
+/* Wakes a blocked or paused vCPU. */
+void sched_wake(struct vcpu *v);
+/* Statistics for `cpus`. */
+unsigned sched_queue_length(unsigned cpu);
+uint64_t sched_idle_cycles(unsigned cpu);
+uint64_t sched_busy_cycles(unsigned cpu);
+
+#endif

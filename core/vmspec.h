@@ -1,0 +1,12 @@
+/* The `vm=NAME,MODULE,mem=SIZE,cpu=N[,cmdline=...][,slice=US]` boot option. */
+#ifndef CORE_VMSPEC_H
+#define CORE_VMSPEC_H
+
+#include <stddef.h>
+
+#include "guest/vm.h"
+
+/* Parses one option value; returns 0 or -1 with a reason naming the key. */
+int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen);
+
+#endif

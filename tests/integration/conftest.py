@@ -1,0 +1,82 @@
+"""Shared fixtures for the integration tests (emulated boots of the ISO).
+
+The `boot` fixture starts an emu.Machine (scripts/emu.py) and closes it
+after the test; when a test fails, its serial console and the emulator's
+own log are attached to the report. Tests are skipped only when the
+emulator (or its firmware) is not installed.
+
+Environment:
+  BULKHEAD_ISO            ISO to boot (default build/bulkhead.iso)
+  BULKHEAD_TIMEOUT_SCALE  multiply every boot timeout (slow machines)
+  BULKHEAD_KEEP_WORKDIR=1 keep each emulator's temporary directory
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import emu  # noqa: E402
+
+ISO = Path(os.environ.get("BULKHEAD_ISO", REPO / "build" / "bulkhead.iso"))
+RUN_SH = REPO / "scripts" / "run.sh"
+SCALE = float(os.environ.get("BULKHEAD_TIMEOUT_SCALE", "1"))
+
+# Wall-clock budgets per boot: Bochs boots in seconds when idle, much
+# slower when the 2 cores are shared; QEMU TCG boots in about a second,
+# OVMF adds about 4 s.
+TIMEOUTS = {"bochs": 180, "qemu": 60, "uefi": 120, "kvm": 60}
+
+BASE_CMDLINE = "console=com1 loglevel=info panic=poweroff"
+
+
+def pytest_configure(config):
+    for name in ("bochs", "qemu", "uefi", "kvm"):
+        config.addinivalue_line("markers", f"{name}: boots under {name}")
+
+
+def timeout_for(emu_name):
+    return TIMEOUTS[emu_name] * SCALE
+
+
+def require(emu_name):
+    if not emu.have_emulator(emu_name):
+        pytest.skip(f"{emu.emulator_binary(emu_name)} (or its firmware) is not installed")
+
+
+@pytest.fixture
+def boot(request):
+    """boot(emu_name, cpus=1, cmdline=BASE_CMDLINE, timeout=None) -> emu.Machine"""
+    machines = []
+    request.node._bulkhead_machines = machines
+
+    def _boot(emu_name, cpus=1, cmdline=BASE_CMDLINE, timeout=None, **kw):
+        require(emu_name)
+        if not ISO.is_file():
+            pytest.fail(f"{ISO} not found: run `make iso` first")
+        m = emu.Machine(emu=emu_name, cpus=cpus, iso=ISO, cmdline=cmdline,
+                        timeout=timeout or timeout_for(emu_name), **kw)
+        machines.append(m)
+        return m
+
+    yield _boot
+    for m in machines:
+        m.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for i, m in enumerate(getattr(item, "_bulkhead_machines", [])):
+        report.sections.append(
+            (f"serial console {i} ({m.emu}, {m.cpus} cpu, {m.elapsed:.1f}s)", m.output))
+        log = m.emulator_log(30)
+        if log:
+            report.sections.append((f"emulator log {i} ({m.emu})", log))

@@ -1,0 +1,61 @@
+/* The VMX backend of the vCPU interface (guest/vcpu.h). */
+#ifndef VMX_VMX_H
+#define VMX_VMX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest/vcpu.h"
+#include "vmx/vmx_exit.h"
+
+struct vmx_vcpu {
+    uint64_t vmcs_phys;
+    uint64_t msr_bitmap_phys;
+    uint64_t io_bitmap_phys; /* two pages: A (0-0x7fff) and B */
+    int loaded_cpu;          /* -1: not current anywhere */
+    bool launched;
+    bool set_up;
+    uint32_t pin, proc, proc2, exit_ctl, entry_ctl;
+    uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
+    uint64_t efer;
+    bool slicing; /* preemption timer armed */
+    struct vmx_exit_state es;
+};
+
+/* Per physical CPU. */
+struct vmx_cpu {
+    uint64_t vmxon_phys;
+    bool on;
+    struct vcpu *current; /* whose VMCS is loaded */
+    struct vm *last_vm;   /* for IBPB on a VM switch */
+};
+
+/* VMXON on the calling CPU; returns 0 or -1 (reason logged). */
+int vmx_cpu_enable(void);
+/* VMXOFF on the calling CPU (VMCLEAR of whatever is loaded first). */
+void vmx_cpu_disable(void);
+/* VMXOFF on every CPU (power-off and reboot path). */
+void vmx_disable_all_cpus(void);
+
+/* Internals shared by the vmx/ files. */
+int vmx_vcpu_setup_vmcs(struct vcpu *v);
+void vmx_report_entry_failure(struct vcpu *v, int fail_kind);
+const char *vmx_instruction_error_name(unsigned err);
+/* Names the first broken rule of a documented subset of the SDM's
+ * guest-state checks (26.3.1), or NULL if none found. */
+const char *vmx_check_guest_state(char *buf, unsigned len);
+const char *vmx_exit_reason_name(unsigned reason);
+void vmx_dump_guest(struct vcpu *v);
+/* Loads CR0/CR4 as the guest asked, applying the VMX fixed bits and
+ * keeping the guest's view in the read shadows. */
+void vmx_set_guest_cr0(struct vcpu *v, uint64_t val);
+void vmx_set_guest_cr4(struct vcpu *v, uint64_t val);
+void vmx_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+unsigned vmx_guest_cpl(struct vcpu *v);
+/* Advances GUEST_RIP past the exiting instruction. */
+void vmx_skip_instruction(struct vcpu *v);
+
+int vmx_enter(uint64_t *gprs, int launched);
+void vmx_exit_entry(void);
+
+#endif

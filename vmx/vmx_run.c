@@ -1,0 +1,365 @@
+/* The VMX backend of the vCPU interface: create, run, inject, destroy. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "ept/invept.h"
+#include "guest/msr.h"
+#include "guest/vm.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_caps.h"
+#include "vmx/vmx_exit.h"
+
+struct vmx_cpu *vmx_this_cpu(void);
+
+/* Speculative-execution mitigations available on this CPU (see
+ * docs/security.md): probed once. */
+static bool have_ibpb, have_l1d_flush, have_md_clear, have_spec_ctrl, probed;
+
+static void probe_mitigations(void)
+{
+    struct cpuid_regs r = {0, 0, 0, 0};
+    if (cpuid(0).eax >= 7)
+        cpuid_count(7, 0, &r);
+    have_ibpb = r.edx & (1U << 26);
+    have_spec_ctrl = r.edx & (1U << 26);
+    have_md_clear = r.edx & (1U << 10);
+    have_l1d_flush = r.edx & (1U << 28);
+    uint64_t caps;
+    /* ARCH_CAPABILITIES.SKIP_L1DFL_VMENTRY: the CPU is not affected by L1TF. */
+    if ((r.edx & (1U << 29)) && rdmsr_safe(MSR_IA32_ARCH_CAPS, &caps) && (caps & (1ULL << 3)))
+        have_l1d_flush = false;
+    probed = true;
+}
+
+static const struct guest_msr_backend vmx_msr_backend;
+
+static int vmx_init(struct vcpu *v)
+{
+    struct vmx_vcpu *x;
+    uint64_t page = pmm_alloc(1, 1, "vcpu");
+    if (!page)
+        return -1;
+    x = (struct vmx_vcpu *)page;
+    memset(x, 0, 4096);
+    x->vmcs_phys = pmm_alloc(1, 1, "vmcs");
+    x->msr_bitmap_phys = pmm_alloc(1, 1, "msr bitmap");
+    x->io_bitmap_phys = pmm_alloc(2, 1, "io bitmaps");
+    if (!x->vmcs_phys || !x->msr_bitmap_phys || !x->io_bitmap_phys) {
+        if (x->vmcs_phys)
+            pmm_free(x->vmcs_phys, 1);
+        if (x->msr_bitmap_phys)
+            pmm_free(x->msr_bitmap_phys, 1);
+        if (x->io_bitmap_phys)
+            pmm_free(x->io_bitmap_phys, 2);
+        pmm_free(page, 1);
+        return -1;
+    }
+    memset((void *)x->vmcs_phys, 0, 4096);
+    *(uint32_t *)x->vmcs_phys = vmx_caps.revision_id;
+    x->loaded_cpu = -1;
+    v->arch = x;
+    guest_msr_backend = &vmx_msr_backend;
+    if (!probed)
+        probe_mitigations();
+    return 0;
+}
+
+static void vmx_unload(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+    struct vmx_cpu *vc = vmx_this_cpu();
+    if (!x || x->loaded_cpu < 0)
+        return;
+    /* Runs on the CPU that has it loaded (the scheduler's CPU): drop the
+     * translations this CPU cached for the VM before its EPT root and
+     * VPID can be reused. */
+    if (vmx_caps.invept_single)
+        invept_single(ept_eptp(&v->vm->ept, false));
+    else if (vmx_caps.invept_all)
+        invept_all();
+    if (vmx_caps.invvpid)
+        invvpid_single(v->vpid);
+    vmcs_clear(x->vmcs_phys);
+    x->loaded_cpu = -1;
+    x->launched = false;
+    if (vc->current == v)
+        vc->current = NULL;
+}
+
+static void vmx_destroy(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+    if (!x)
+        return;
+    pmm_free(x->vmcs_phys, 1);
+    pmm_free(x->msr_bitmap_phys, 1);
+    pmm_free(x->io_bitmap_phys, 2);
+    pmm_free((uint64_t)x, 1);
+    v->arch = NULL;
+}
+
+void vmx_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    /* A second fault while one is queued becomes #DF, a third a triple fault. */
+    if (v->exception_pending) {
+        if (v->exception_vector == 8) {
+            vm_crash(v, "triple fault (exception %u while delivering #DF)", vector);
+            return;
+        }
+        vector = 8;
+        has_error = true;
+        error = 0;
+    }
+    v->exception_pending = true;
+    v->exception_vector = vector;
+    v->exception_has_error = has_error;
+    v->exception_error = error;
+}
+
+static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    vmx_queue_exception(v, vector, has_error, error);
+}
+
+unsigned vmx_guest_cpl(struct vcpu *v)
+{
+    uint32_t ar = (uint32_t)vmcs_read(GUEST_SS_AR_BYTES);
+    return (ar >> 5) & 3;
+}
+
+static unsigned vmx_cpl(struct vcpu *v)
+{
+    return vmx_guest_cpl(v);
+}
+
+void vmx_skip_instruction(struct vcpu *v)
+{
+    uint64_t rip = vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+    vmcs_write(GUEST_RIP, rip);
+    /* An emulated instruction ends STI/MOV-SS blocking, as on hardware. */
+    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+static bool error_code_allowed(uint8_t vector)
+{
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+/* Chooses the one event to deliver at this entry, in priority order. */
+static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
+{
+    struct vmx_exit_state *es = vmx_exit_state(v);
+    if (es->reinject_info & INTR_INFO_VALID) {
+        /* An event interrupted by the exit is delivered again first. */
+        vmcs_write(VM_ENTRY_INTR_INFO_FIELD, es->reinject_info & ~INTR_INFO_NMI_UNBLOCKING);
+        if (es->reinject_info & INTR_INFO_DELIVER_CODE)
+            vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, es->reinject_error);
+        vmcs_write(VM_ENTRY_INSTRUCTION_LEN, es->reinject_len);
+        es->reinject_info = 0;
+        return;
+    }
+    if (v->exception_pending) {
+        uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | v->exception_vector;
+        bool pe = x->cr0_shadow & CR0_PE;
+        if (v->exception_has_error && pe && error_code_allowed(v->exception_vector)) {
+            info |= INTR_INFO_DELIVER_CODE;
+            vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, v->exception_error);
+        }
+        vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+        v->exception_pending = false;
+        return;
+    }
+    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    bool shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+    if (v->nmi_pending) {
+        if (!shadow && !(intr & GUEST_INTR_STATE_NMI)) {
+            vmcs_write(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+            v->nmi_pending = false;
+            x->proc &= ~CPU_BASED_NMI_WINDOW_EXITING;
+        } else {
+            x->proc |= CPU_BASED_NMI_WINDOW_EXITING;
+        }
+        vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
+        return;
+    }
+    if (v->irq_pending_vector) {
+        bool if_set = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
+        if (if_set && !shadow) {
+            vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
+                       INTR_INFO_VALID | INTR_TYPE_EXT_INTR | v->irq_pending_vector);
+            v->irq_pending_vector = 0;
+            x->proc &= ~CPU_BASED_INTR_WINDOW_EXITING;
+        } else {
+            x->proc |= CPU_BASED_INTR_WINDOW_EXITING;
+        }
+        vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
+    }
+}
+
+static void make_current(struct vcpu *v, struct vmx_vcpu *x)
+{
+    struct vmx_cpu *vc = vmx_this_cpu();
+    if (vc->current == v)
+        return;
+    if (!vmcs_load(x->vmcs_phys)) {
+        vm_crash(v, "VMPTRLD failed");
+        return;
+    }
+    x->loaded_cpu = (int)this_cpu_id();
+    vc->current = v;
+    /* Another VM ran here before: keep it from steering our predictions. */
+    if (vc->last_vm != v->vm) {
+        if (have_ibpb)
+            wrmsr(MSR_IA32_PRED_CMD, 1);
+        vc->last_vm = v->vm;
+    }
+}
+
+static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
+{
+    bool want = slice_tsc && vmx_caps.preemption_timer;
+    if (want != x->slicing) {
+        /* "Save timer value" is only valid with the timer active. */
+        if (want) {
+            x->pin |= PIN_BASED_VMX_PREEMPTION_TIMER;
+            x->exit_ctl |= VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
+        } else {
+            x->pin &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
+            x->exit_ctl &= ~VM_EXIT_SAVE_VMX_PREEMPTION_TIMER;
+        }
+        vmcs_write(PIN_BASED_VM_EXEC_CONTROL, x->pin);
+        vmcs_write(VM_EXIT_CONTROLS, x->exit_ctl);
+        x->slicing = want;
+    }
+    if (want) {
+        uint64_t ticks = slice_tsc >> vmx_caps.preemption_timer_shift;
+        vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffU : ticks ?: 1);
+    }
+}
+
+static inline void before_entry_mitigations(void)
+{
+    if (have_l1d_flush)
+        wrmsr(MSR_IA32_FLUSH_CMD, 1);
+    else if (have_md_clear) {
+        static const uint16_t ds = 0x10;
+        __asm__ volatile("verw %0" ::"m"(ds) : "cc");
+    }
+}
+
+static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
+{
+    struct vmx_vcpu *x = v->arch;
+
+    make_current(v, x);
+    if (!x->set_up && vmx_vcpu_setup_vmcs(v)) {
+        vm_crash(v, "cannot build the VMCS");
+        return RUN_STOPPED;
+    }
+    set_slice(x, slice_tsc);
+    for (;;) {
+        if (v->stop_request || v->vm->state != VM_RUNNING)
+            return RUN_STOPPED;
+        if (v->pause_request || v->kick) {
+            v->kick = false;
+            return RUN_PREEMPTED;
+        }
+        irq_disable();
+        inject_pending(v, x);
+        before_entry_mitigations();
+        uint64_t t0 = rdtsc();
+        v->root_cycles += t0 - v->entry_tsc;
+        int fail = vmx_enter(v->gprs, x->launched);
+        uint64_t t1 = rdtsc();
+        v->entry_tsc = t1;
+        v->guest_cycles += t1 - t0;
+        if (fail) {
+            irq_enable();
+            vmx_report_entry_failure(v, fail);
+            return RUN_STOPPED;
+        }
+        x->launched = true;
+        enum vmx_exit_action a = vmx_handle_exit(v, t1);
+        irq_enable();
+        switch (a) {
+        case VMX_EXIT_CONTINUE:
+            break;
+        case VMX_EXIT_PREEMPT:
+            return RUN_PREEMPTED;
+        case VMX_EXIT_HALT:
+            return RUN_HALTED;
+        case VMX_EXIT_YIELD:
+            return RUN_YIELDED;
+        case VMX_EXIT_STOP:
+            return RUN_STOPPED;
+        }
+        if (slice_tsc && !vmx_caps.preemption_timer)
+            return RUN_PREEMPTED;
+    }
+}
+
+static bool vmx_long_mode(struct vcpu *v)
+{
+    return ((struct vmx_vcpu *)v->arch)->efer & EFER_LMA;
+}
+
+static uint64_t msr_get_efer(struct vcpu *v)
+{
+    return ((struct vmx_vcpu *)v->arch)->efer;
+}
+
+static bool msr_set_efer(struct vcpu *v, uint64_t val)
+{
+    struct vmx_vcpu *x = v->arch;
+    uint64_t allowed = EFER_SCE | EFER_LME | EFER_LMA;
+    if (cpuid(0x80000001).edx & (1U << 20))
+        allowed |= EFER_NXE;
+    if (val & ~allowed)
+        return false;
+    /* LME cannot change while paging is on; LMA is the CPU's to set. */
+    if ((x->cr0_shadow & CR0_PG) && ((val ^ x->efer) & EFER_LME))
+        return false;
+    x->efer = (val & ~EFER_LMA) | (x->efer & EFER_LMA);
+    vmcs_write(GUEST_IA32_EFER, x->efer);
+    return true;
+}
+
+static uint64_t msr_get_pat(struct vcpu *v)
+{
+    return vmcs_read(GUEST_IA32_PAT);
+}
+
+static void msr_set_pat(struct vcpu *v, uint64_t val)
+{
+    vmcs_write(GUEST_IA32_PAT, val);
+    v->msr_pat = val;
+}
+
+static void msr_set_tsc(struct vcpu *v, uint64_t guest_tsc)
+{
+    vmcs_write(TSC_OFFSET, guest_tsc - rdtsc());
+}
+
+static const struct guest_msr_backend vmx_msr_backend = {
+    msr_get_efer, msr_set_efer, msr_get_pat, msr_set_pat, msr_set_tsc,
+};
+
+static const struct vcpu_backend vmx_backend = {
+    .name = "vmx",
+    .init = vmx_init,
+    .destroy = vmx_destroy,
+    .run = vmx_run,
+    .inject_exception = vmx_inject_exception,
+    .cpl = vmx_cpl,
+    .long_mode = vmx_long_mode,
+    .unload = vmx_unload,
+    .exit_reason_name = vmx_exit_reason_name,
+};
+
+const struct vcpu_backend *vcpu_backend = &vmx_backend;
