@@ -59,11 +59,14 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         break;
     case HC_CONSOLE_WRITE:
         ret = console_write(v, arg(v, GPR_RBX), arg(v, GPR_RCX));
-        if (ret < 0)
-            vm_log_violation(v->vm, "hypercall console-write with a bad buffer (gpa 0x%llx, "
-                                    "length 0x%llx): %lld",
-                             (unsigned long long)arg(v, GPR_RBX),
-                             (unsigned long long)arg(v, GPR_RCX), (long long)ret);
+        if (ret == HC_EFAULT) {
+            /* A pointer outside its own RAM is a memory violation, as the
+             * same access by the guest itself would be. */
+            vm_crash(v, "memory violation: hypercall console-write buffer 0x%llx+0x%llx lies "
+                        "outside the VM's RAM",
+                     (unsigned long long)arg(v, GPR_RBX), (unsigned long long)arg(v, GPR_RCX));
+            act = HC_STOP;
+        }
         break;
     case HC_YIELD:
         act = HC_YIELD;

@@ -135,13 +135,16 @@ void vm_log_violation(struct vm *vm, const char *fmt, ...)
         vm->violations_logged++;
         return;
     }
+    char line[200];
     va_list ap;
     va_start(ap, fmt);
     fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     vm->violations_logged++;
     vm->last_violation_log_tsc = now;
-    pr_warn("vm %s: %s", vm->cfg.name, msg);
+    /* Queued, not printed: exit handlers never wait on the UART. */
+    fmt_snprintf(line, sizeof(line), "warning: vm %s: %s", vm->cfg.name, msg);
+    vm_output_event(line);
 }
 
 void vm_port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
@@ -434,7 +437,6 @@ static void request_stop(struct vm *vm, enum vm_state final, const char *reason)
         vm->vcpus[i]->stop_request = true;
     spin_unlock(&vm->lock);
     char line[200];
-    vuart_flush(&vm->uart);
     if (final == VM_CRASHED)
         fmt_snprintf(line, sizeof(line), "error: vm %s: crashed: %s", vm->cfg.name, reason);
     else

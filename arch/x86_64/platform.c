@@ -81,7 +81,7 @@ static void check_aps(void)
         }
     }
     if (ok == asked)
-        pr_info("smp: IPI calls and timers work on all %u APs", ok);
+        pr_info("smp: IPI calls and timers work on %u of %u APs", ok, asked);
 }
 
 void platform_start_aps(void)

@@ -176,15 +176,19 @@ void smp_start_aps(void)
         return;
     }
     unsigned listed = 0;
+    bool bsp_seen = false;
     for (unsigned i = 0; i < acpi.nr_cpus && i < ACPI_MAX_CPUS; i++) {
         const struct acpi_cpu *c = &acpi.cpus[i];
         if (!c->enabled)
             continue;
-        listed++;
-        if (c->apic_id == bsp->apic_id)
-            continue;
-        if (apic_id_taken(c->apic_id, n)) {
+        bool is_bsp = c->apic_id == bsp->apic_id;
+        if ((is_bsp && bsp_seen) || (!is_bsp && apic_id_taken(c->apic_id, n))) {
             pr_warn("smp: MADT lists apic id %u twice; ignoring the repeat", c->apic_id);
+            continue;
+        }
+        listed++;
+        if (is_bsp) {
+            bsp_seen = true;
             continue;
         }
         if (n >= MAX_CPUS) {

@@ -50,6 +50,11 @@ static void set_gate(unsigned vec, uint32_t handler, unsigned dpl)
 
 void desc_init(void)
 {
+    static bool done;
+    if (done)
+        return; /* LTR on the now-busy TSS would #GP */
+    done = true;
+
     uint32_t base = (uint32_t)(uintptr_t)&g_tss, limit = sizeof(g_tss) - 1;
 
     memset(&g_tss, 0, sizeof(g_tss));
