@@ -57,14 +57,51 @@ struct mmio_range {
     const char *name;
 };
 
+enum boot_protocol {
+    BOOT_MULTIBOOT, /* multiboot ELF (v2 info; v1 with the Linux issue) */
+    BOOT_LINUX,     /* bzImage, Linux boot protocol */
+    BOOT_RAW,       /* flat binary at load_addr, entered at entry */
+};
+
+enum restart_policy {
+    RESTART_NEVER,    /* a crashed VM stays crashed */
+    RESTART_ON_CRASH, /* restarted, with back-off */
+};
+
+#define VM_MAX_UARTS   2
+#define VM_MAX_IOPORTS 8
+#define VM_MAX_PCI     8
+
 struct vm_config {
     char name[VM_NAME_MAX];
-    char kernel[64]; /* module name */
+    char kernel[64]; /* module names */
+    char initrd[64];
     char cmdline[VM_CMDLINE_MAX];
+    enum boot_protocol protocol;
+    uint64_t load_addr, entry; /* raw images */
     uint64_t mem_size;
+    uint64_t mem_base; /* fixed host-physical base, 0 = anywhere */
     unsigned nr_vcpus;
     unsigned pcpu[MAX_VCPUS];
+    bool dedicated; /* its CPUs run nothing else */
     uint64_t slice_us; /* time slice when sharing a CPU; 0 = default */
+    unsigned priority; /* larger runs first among runnable vCPUs on a CPU */
+    bool autostart;
+    enum restart_policy on_crash;
+    unsigned nr_uarts;
+    struct {
+        uint16_t port;
+        uint8_t irq;
+    } uarts[VM_MAX_UARTS];
+    unsigned nr_ioports; /* host I/O ports passed through */
+    struct {
+        uint16_t base, count;
+    } ioports[VM_MAX_IOPORTS];
+    unsigned nr_pci; /* PCI devices to pass through */
+    struct {
+        uint16_t seg;
+        uint8_t bus, dev, fn;
+    } pci[VM_MAX_PCI];
 };
 
 struct vm {
