@@ -47,6 +47,7 @@ $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
 
 include tests/guests/guests.mk
 include tests/unit/unit.mk
+include tools/tools.mk
 
 iso: $(BUILD)/bulkhead.elf guests
 	@scripts/mkiso.sh --config $(CONFIG) --out $(BUILD)/bulkhead.iso \

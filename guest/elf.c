@@ -66,7 +66,7 @@ int elf_parse(const void *image, uint64_t size, uint64_t ram_size, struct elf_im
         if (phentsize < sizeof(struct elf32_phdr))
             goto bad_ph;
     }
-    if (type != 2 || (machine != 3 && machine != 62)) {
+    if (type != 2 || machine != (is64 ? 62U : 3U)) {
         fmt_snprintf(err, errlen, "not an x86 executable (type %u, machine %u)", type, machine);
         return -1;
     }

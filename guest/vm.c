@@ -197,11 +197,21 @@ static bool uart_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uin
                       void *ctx)
 {
     struct vuart *u = ctx;
-    unsigned off = port - u->base;
+    /* Wider accesses touch consecutive byte registers, as on a real bus. */
+    uint32_t result = 0;
+    for (unsigned i = 0; i < size; i++) {
+        unsigned off = port + i - u->base;
+        if (off > 7) {
+            result |= 0xffU << (8 * i);
+            continue;
+        }
+        if (in)
+            result |= (uint32_t)vuart_read(u, off) << (8 * i);
+        else
+            vuart_write(u, off, (uint8_t)(*val >> (8 * i)));
+    }
     if (in)
-        *val = vuart_read(u, off);
-    else
-        vuart_write(u, off, (uint8_t)*val);
+        *val = result;
     return true;
 }
 

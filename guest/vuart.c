@@ -51,7 +51,8 @@ static void transmit(struct vuart *u, uint8_t c)
         return;
     }
     /* Control bytes other than tab would corrupt the host console. */
-    if ((c < 0x20 && c != '\t') || c == 0x7f)
+    /* 0x80-0x9f include C1 controls (0x9b starts an escape sequence). */
+    if ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f))
         c = '.';
     u->line[u->line_len++] = (char)c;
     if (u->line_len >= VUART_LINE_MAX)

@@ -13,6 +13,7 @@ PACKAGES=(
     gnu-efi libcmocka-dev
     python3-pytest python3-pytest-xdist python3-pexpect
     acpica-tools clang-format git
+    clang libclang-rt-14-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

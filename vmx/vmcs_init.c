@@ -179,7 +179,7 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
         return -1;
     uint32_t proc2 = SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
                      SECONDARY_EXEC_WBINVD_EXITING | SECONDARY_EXEC_ENABLE_RDTSCP |
-                     SECONDARY_EXEC_ENABLE_INVPCID | SECONDARY_EXEC_XSAVES;
+                     SECONDARY_EXEC_ENABLE_INVPCID;
     if (c->vpid)
         proc2 |= SECONDARY_EXEC_ENABLE_VPID;
     if (adjust("secondary", &c->procbased2, proc2,

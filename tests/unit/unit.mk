@@ -15,6 +15,14 @@ UNIT_SRCS_pmm := mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_timer_queue := arch/x86_64/timer_queue.c
 UNIT_SRCS_acpi := drivers/acpi.c drivers/acpi_tables.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_pci  := drivers/pci.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_acpi_gen := guest/acpi_gen.c drivers/acpi.c drivers/acpi_tables.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_linux_boot := guest/linux_boot.c lib/format.c lib/strutil.c
+UNIT_SRCS_config := core/config.c core/config_keys.c core/config_validate.c lib/format.c lib/strutil.c
+UNIT_SRCS_cmdline := core/cmdline.c lib/format.c lib/strutil.c
+UNIT_SRCS_vmspec  := core/vmspec.c lib/format.c lib/strutil.c
+UNIT_SRCS_elf     := guest/elf.c lib/format.c lib/strutil.c
+UNIT_SRCS_vuart   := guest/vuart.c
+UNIT_SRCS_strutil := lib/strutil.c
 
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))

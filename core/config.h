@@ -1,0 +1,99 @@
+/* The VM configuration file (docs/configuration.md): parser and validation.
+ * Pure code: the kernel runs it on the bulkhead.cfg module and the host
+ * checker (tools/bulkhead-check.c) on a file. Input is hostile: every problem
+ * becomes one error naming the line; nothing reads past `len`. */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest/vm.h"
+
+#define CONFIG_MAX_VMS     16
+#define CONFIG_MAX_ERRORS  32
+#define CONFIG_MAX_LINE    1024         /* characters, without the line end */
+#define CONFIG_MAX_SIZE    (64u << 10)  /* whole file */
+#define CONFIG_MAX_CPUS    256          /* largest CPU number + 1 accepted by the parser */
+#define CONFIG_MAX_MEM     (1ULL << 40) /* per VM: keeps sums far from overflow */
+#define CONFIG_DEFAULT_MEM (16ULL << 20)
+#define CONFIG_NET_PORT    2323
+
+struct config_error {
+    unsigned line;        /* 0: the file as a whole */
+    char vm[VM_NAME_MAX]; /* "" for file-level errors */
+    char msg[160];
+};
+
+struct config_global {
+    int loglevel;     /* LOG_ERR..LOG_TRACE, -1 = unset */
+    char console[64]; /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
+    unsigned baud;    /* 0 = unset */
+    bool net_enabled;
+    bool net_dhcp;
+    uint32_t net_addr, net_prefix, net_gateway; /* host order: a.b.c.d = a << 24 | ... */
+    uint16_t net_port;
+};
+
+/* Lines of the keys validation refers to (the section line when absent). */
+struct config_vm_lines {
+    unsigned kernel, initrd, memory, memory_base, cpus, ioports, pci;
+};
+
+struct config {
+    struct config_global global;
+    unsigned nr_vms;
+    struct vm_config vms[CONFIG_MAX_VMS];
+    bool vm_valid[CONFIG_MAX_VMS];    /* false: never start it */
+    unsigned vm_line[CONFIG_MAX_VMS]; /* its [vm NAME] line */
+    struct config_vm_lines vm_lines[CONFIG_MAX_VMS];
+    unsigned nr_errors; /* at most CONFIG_MAX_ERRORS; the last says when more were dropped */
+    bool errors_dropped;
+    struct config_error errors[CONFIG_MAX_ERRORS];
+};
+
+/* Parses text[0..len) (no terminator needed; NUL bytes are errors). Fills
+ * *out entirely. Returns the number of errors stored; a VM with an error is
+ * marked invalid, the others stay valid. */
+int config_parse(const char *text, size_t len, const char *filename, struct config *out);
+
+struct config_pci_dev {
+    uint16_t seg;
+    uint8_t bus, dev, fn;
+};
+
+/* Facts about the machine, from the kernel or the checker's options. */
+struct config_machine {
+    unsigned nr_cpus;  /* 0 = unknown: not checked */
+    uint64_t free_ram; /* bytes for guests; 0 = unknown: not checked */
+    unsigned nr_modules;
+    const char *const *module_names;
+    unsigned nr_pci;
+    const struct config_pci_dev *pci;
+    bool check_modules;
+    bool check_pci;
+};
+
+/* Checks across VMs (overlapping fixed memory, CPUs, PCI devices and I/O
+ * ports given twice) and, with m (may be NULL), against the machine (CPUs,
+ * RAM, PCI devices, modules). Appends errors, marks the VMs invalid, and
+ * returns the total number of errors. Earlier VMs win: of two that conflict,
+ * the later one is marked invalid. */
+int config_validate(struct config *cfg, const struct config_machine *m);
+
+/* "demo.cfg:12: vm web: memory: expected a size like 64M" (file-level errors
+ * leave out "vm NAME: "; line 0 leaves out the line). */
+void config_format_error(const struct config_error *e, const char *filename, char *buf, size_t len);
+
+/* Appends an error (used by validation and by callers with their own checks). */
+void config_add_error(struct config *cfg, unsigned line, const char *vm, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "64M", "1G", "4K" or "12345" bytes. */
+void config_format_size(uint64_t v, char *buf, size_t len);
+
+/* Index of the VM with this name, or -1. */
+int config_find_vm(const struct config *cfg, const char *name);
+
+#endif

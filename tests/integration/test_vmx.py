@@ -1,0 +1,159 @@
+"""VMX core in Bochs: guests run in their own EPT, every exit is handled,
+vCPUs share CPUs, and every hostile guest is contained while the others
+and the hypervisor keep going."""
+
+import re
+import time
+
+import pytest
+
+from conftest import BASE_CMDLINE
+
+pytestmark = pytest.mark.bochs
+
+ATTACKS = ["outside-ram", "hv-memory", "io-ports", "msr", "vmx", "vmx-noidt",
+           "hc-badptr", "hc-cpl3", "triple-fault"]
+
+
+def vm(name, module, cpu, mem="4M", cmdline=None):
+    spec = f"vm={name},{module},mem={mem},cpu={cpu}"
+    return spec + (f",cmdline={cmdline}" if cmdline else "")
+
+
+def lines(regex, text):
+    return re.findall(regex, text, re.M)
+
+
+def wait_for(m, regex, timeout):
+    """Wait until `regex` matches anywhere in the output (VMs on different
+    CPUs print in any order, so no cursor is kept)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = re.search(regex, m.output, re.M)
+        if found:
+            return found
+        if not m.running:
+            break
+        time.sleep(0.5)
+    raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-4000:]}")
+
+
+def test_hello_two_vms_on_two_cpus(boot):
+    cmd = " ".join([BASE_CMDLINE.replace("loglevel=info", "loglevel=debug"),
+                    vm("h0", "hello.elf", 0, cmdline="name=h0"),
+                    vm("h1", "hello.elf", 1, cmdline="name=h1")])
+    m = boot("bochs", cpus=2, cmdline=cmd)
+    for name in ("h0", "h1"):
+        wait_for(m, rf"^vm {name}: started \(4 MiB, 1 vcpu on cpu {name[1]}\)", 150)
+    for name in ("h0", "h1"):
+        wait_for(m, rf"^vm {name}: memory scrubbed and released", 120)
+    out = m.output
+    for name in ("h0", "h1"):
+        # Guest output arrives prefixed with the VM name, a whole line at a time.
+        assert lines(rf"^\[{name}\] hello from {name}$", out), out
+        assert lines(rf"^\[{name}\] hypercall version 0\.1$", out), out
+        # The start-time check that no EPT leaf maps anything but its own RAM.
+        assert lines(rf"^vm {name}: isolation check passed \(\d+ EPT leaves", out), out
+        assert lines(rf"^vm {name}: stopped itself \(code 0\)$", out), out
+    assert "bulkhead: panic" not in out
+
+
+def test_four_spin_vms_share_one_cpu(boot):
+    names = [f"s{i}" for i in range(4)]
+    cmd = " ".join([BASE_CMDLINE] + [vm(n, "spin.elf", 0, cmdline=f"name={n}") for n in names])
+    m = boot("bochs", cpus=1, cmdline=cmd)
+    for n in names:
+        wait_for(m, rf"^\[{n}\] spin {n}: 3$", 150)
+    out = m.output
+    # Round-robin slices: every VM advanced, none starved.
+    for n in names:
+        assert lines(rf"^\[{n}\] spin {n}: [123]$", out), out
+
+
+def test_hostile_guests_are_contained(boot):
+    specs = [vm("sp", "spin.elf", 0, cmdline="name=sp")]
+    for i, a in enumerate(ATTACKS):
+        specs.append(vm(f"x{i}", "hostile.elf", 1, cmdline=f"attack={a}"))
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    last = f"x{len(ATTACKS) - 1}"
+    wait_for(m, rf"^error: vm {last}: crashed: triple fault", 150)
+    # The spin VM beside them keeps printing afterwards.
+    done = [int(n) for n in lines(r"^\[sp\] spin sp: (\d+)$", m.output)]
+    wait_for(m, rf"^\[sp\] spin sp: {(done[-1] if done else 0) + 2}$", 120)
+    out = m.output
+    x = {a: f"x{i}" for i, a in enumerate(ATTACKS)}
+
+    def crashed(attack, why):
+        assert lines(rf"^error: vm {x[attack]}: crashed: {why}", out), (attack, out)
+
+    def survived(attack):
+        assert lines(rf"^\[{x[attack]}\] hostile: survived {attack}$", out), (attack, out)
+        assert lines(rf"^vm {x[attack]}: stopped itself \(code 0\)$", out), (attack, out)
+
+    crashed("outside-ram", r"memory violation: write at guest-physical 0x40000000 outside")
+    crashed("hv-memory", r"memory violation: read at guest-physical 0x1000000 outside")
+    crashed("vmx-noidt", r"triple fault")
+    crashed("hc-badptr", r"memory violation: hypercall console-write buffer")
+    crashed("triple-fault", r"triple fault")
+    # Unassigned ports behave as absent hardware; resets never reach the machine.
+    survived("io-ports")
+    assert lines(rf"^\[{x['io-ports']}\] hostile: inb 0x60 -> 0xff$", out), out
+    assert lines(rf"^\[{x['io-ports']}\] hostile: inl 0xcfc -> 0xffffffff$", out), out
+    assert lines(rf"^warning: vm {x['io-ports']}: unassigned I/O port 0x60 read", out), out
+    assert out.count("Booting `Bulkhead'") <= 1, "the machine was reset"
+    # Dangerous MSRs: #GP as on hardware, or emulated; never written for real.
+    survived("msr")
+    assert lines(rf"^\[{x['msr']}\] hostile: wrmsr 0x3a -> #GP$", out), out
+    assert lines(rf"^\[{x['msr']}\] hostile: wrmsr 0x12345678 -> #GP$", out), out
+    assert lines(rf"^warning: vm {x['msr']}: wrmsr 0x79 \(microcode update\) dropped", out), out
+    survived("vmx")
+    assert lines(rf"^\[{x['vmx']}\] hostile: vmxon -> #UD$", out), out
+    assert lines(rf"^warning: vm {x['vmx']}: VMX instruction", out), out
+    survived("hc-cpl3")
+    assert lines(rf"^\[{x['hc-cpl3']}\] hostile: vmcall from cpl3 -> #UD$", out), out
+    assert lines(rf"^warning: vm {x['hc-cpl3']}: vmcall from CPL 3 refused", out), out
+    assert "bulkhead: panic" not in out
+
+
+def test_exception_storm_costs_only_its_vm(boot):
+    specs = [vm("sp", "spin.elf", 0, cmdline="name=sp"),
+             vm("storm", "hostile.elf", 0, cmdline="attack=ex-storm"),
+             vm("h", "hello.elf", 1, cmdline="name=h")]
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    wait_for(m, r"^\[storm\] hostile: ex-storm 200000 exceptions \(#DB \d+, #AC \d+\)", 150)
+    wait_for(m, r"^\[sp\] spin sp: 2$", 120)
+    wait_for(m, r"^vm h: stopped itself \(code 0\)", 60)
+    # The console still answers while the storm shares its CPU.
+    banners = len(lines(r"^bulkhead \d\S* \(", m.output))
+    m.send("version\r")
+    end = time.monotonic() + 60
+    while len(lines(r"^bulkhead \d\S* \(", m.output)) == banners and time.monotonic() < end:
+        time.sleep(0.5)
+    assert len(lines(r"^bulkhead \d\S* \(", m.output)) > banners, m.output[-3000:]
+    wait_for(m, r"^\[sp\] spin sp: 3$", 120)
+    assert "bulkhead: panic" not in m.output
+
+
+def test_bad_vm_options_leave_the_others_running(boot):
+    specs = [vm("ok", "hello.elf", 0, cmdline="name=ok"),
+             "vm=nomod,missing.elf,mem=4M,cpu=0",
+             "vm=badmem,hello.elf,mem=3M,cpu=0",
+             "vm=nocpu,hello.elf,mem=4M,cpu=7",
+             vm("ok", "hello.elf", 0)]
+    m = boot("bochs", cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs))
+    wait_for(m, r"^vm ok: stopped itself \(code 0\)", 150)
+    out = m.output
+    assert lines(r"vm nomod: not started: module 'missing\.elf' for 'nomod' was not loaded", out), out
+    assert lines(r"vm=badmem: mem must be a size like 16M, a multiple of 2M", out), out
+    assert lines(r"vm=nocpu: cpu 7 does not exist", out), out
+    assert lines(r"vm ok: not started: a VM named 'ok' already exists", out), out
+    assert lines(r"^\[ok\] hello from ok$", out), out
+
+
+def test_cpuid_bench_reports_figures(boot):
+    cmd = f"{BASE_CMDLINE} " + vm("b", "cpuid-bench.elf", 0, cmdline="iters=2000")
+    m = boot("bochs", cpus=1, cmdline=cmd)
+    wait_for(m, r"^vm b: stopped itself \(code 0\)", 150)
+    out = m.output
+    assert lines(r"^\[b\] cpuid-bench: cpuid \d+ cycles/exit over 2000 iterations$", out), out
+    assert lines(r"^\[b\] cpuid-bench: vmcall \d+ cycles/exit over 2000 iterations$", out), out
