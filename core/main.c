@@ -34,8 +34,14 @@ static struct boot_info boot_info;
 static struct cmdline cmdline;
 static char errbuf[160];
 
+/* The prompt is on screen with nothing after it: anything printed now
+ * (from any CPU) first moves to a new line; the console redraws it. */
+static volatile bool prompt_visible;
+
 static void sink_uart(const char *s, size_t n)
 {
+    if (__atomic_exchange_n(&prompt_visible, false, __ATOMIC_ACQ_REL))
+        uart_write("\n", 1);
     uart_write(s, n);
 }
 
@@ -149,25 +155,34 @@ static void start_cmdline_vms(void)
 static char input_line[CMD_LINE_MAX];
 static unsigned input_len;
 
+static void show_prompt(void)
+{
+    uart_write("bulkhead> ", 10);
+    uart_write(input_line, input_len);
+    __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
+}
+
 static void console_poll(void)
 {
     int c;
     vm_output_drain();
     while ((c = uart_getc()) >= 0) {
         if (c == '\r' || c == '\n') {
-            cprintf("\n");
+            __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
+            uart_write("\n", 1);
             input_line[input_len] = '\0';
             command_run_line(input_line);
             input_len = 0;
-            cprintf("bulkhead> ");
         } else if ((c == 0x7f || c == 8) && input_len) {
             input_len--;
-            cprintf("\b \b");
+            uart_write("\b \b", 3);
         } else if (c >= 0x20 && c < 0x7f && input_len + 1 < sizeof(input_line)) {
             input_line[input_len++] = (char)c;
-            cprintf("%c", c);
+            uart_write((const char *)&input_line[input_len - 1], 1);
         }
     }
+    if (!__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE))
+        show_prompt();
 }
 
 static void ap_scheduler(void)
@@ -264,6 +279,5 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)
         command_run_script(script);
-    cprintf("bulkhead> ");
     sched_cpu_loop(true, console_poll);
 }

@@ -107,9 +107,12 @@ static void hypervisor_leaves(uint32_t leaf, struct cpuid_regs *out)
 
 void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
 {
+    static uint32_t host_max, host_ext_max;
     struct cpuid_regs h = {0, 0, 0, 0};
-    uint32_t host_max = cpuid(0).eax;
-    uint32_t host_ext_max = cpuid(0x80000000).eax;
+    if (!host_max) {
+        host_ext_max = cpuid(0x80000000).eax;
+        host_max = cpuid(0).eax;
+    }
     unsigned nr = v->vm->nr_vcpus ? v->vm->nr_vcpus : 1;
 
     memset(out, 0, sizeof(*out));

@@ -14,6 +14,7 @@ struct vmx_vcpu {
     uint64_t io_bitmap_phys; /* two pages: A (0-0x7fff) and B */
     int loaded_cpu;          /* -1: not current anywhere */
     bool launched;
+    uint64_t host_rsp; /* last HOST_RSP written, to skip the VMWRITE */
     bool set_up;
     uint32_t pin, proc, proc2, exit_ctl, entry_ctl;
     uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
@@ -55,7 +56,7 @@ unsigned vmx_guest_cpl(struct vcpu *v);
 /* Advances GUEST_RIP past the exiting instruction. */
 void vmx_skip_instruction(struct vcpu *v);
 
-int vmx_enter(uint64_t *gprs, int launched);
+int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);
 void vmx_exit_entry(void);
 
 #endif

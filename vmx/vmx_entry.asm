@@ -29,7 +29,7 @@ section .text
 global vmx_enter
 global vmx_exit_entry
 
-; int vmx_enter(uint64_t *gprs, int launched)
+; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache)
 vmx_enter:
     push rbp
     push rbx
@@ -38,9 +38,13 @@ vmx_enter:
     push r14
     push r15
     push rdi                    ; the gprs array, found again on exit
+    cmp rsp, [rdx]              ; HOST_RSP only changes with the call depth
+    je .host_rsp_ok
     mov rax, HOST_RSP
     vmwrite rax, rsp
     jbe .fail_no_regs
+    mov [rdx], rsp
+.host_rsp_ok:
 
     mov rax, rdi
     test esi, esi               ; flags survive the MOVs below
@@ -109,23 +113,14 @@ vmx_exit_entry:
     add rsp, 8
 
     ; Overwrite the return stack buffer so guest-planted entries cannot
-    ; steer host returns (16 x 2 calls, each leaving a trap behind).
-    mov ecx, 16
-.rsb_loop:
-    call .rsb_1
-.rsb_trap1:
-    pause
-    lfence
-    jmp .rsb_trap1
-.rsb_1:
-    call .rsb_2
-.rsb_trap2:
-    pause
-    lfence
-    jmp .rsb_trap2
-.rsb_2:
-    dec ecx
-    jnz .rsb_loop
+    ; steer host returns: 32 calls, each leaving a speculation trap behind.
+%assign i 0
+%rep 32
+    call .rsb_ %+ i
+    int3
+.rsb_ %+ i:
+%assign i i+1
+%endrep
     add rsp, 256
 
     pop r15

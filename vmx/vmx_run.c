@@ -85,6 +85,7 @@ static void vmx_unload(struct vcpu *v)
     vmcs_clear(x->vmcs_phys);
     x->loaded_cpu = -1;
     x->launched = false;
+    x->host_rsp = 0;
     if (vc->current == v)
         vc->current = NULL;
 }
@@ -155,6 +156,8 @@ static bool error_code_allowed(uint8_t vector)
 static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
 {
     struct vmx_exit_state *es = vmx_exit_state(v);
+    if (!(es->reinject_info | v->exception_pending | v->nmi_pending | v->irq_pending_vector))
+        return; /* the common case: nothing to deliver */
     if (es->reinject_info & INTR_INFO_VALID) {
         /* An event interrupted by the exit is delivered again first. */
         vmcs_write(VM_ENTRY_INTR_INFO_FIELD, es->reinject_info & ~INTR_INFO_NMI_UNBLOCKING);
@@ -275,7 +278,7 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         before_entry_mitigations();
         uint64_t t0 = rdtsc();
         v->root_cycles += t0 - v->entry_tsc;
-        int fail = vmx_enter(v->gprs, x->launched);
+        int fail = vmx_enter(v->gprs, x->launched, &x->host_rsp);
         uint64_t t1 = rdtsc();
         v->entry_tsc = t1;
         v->guest_cycles += t1 - t0;
