@@ -36,3 +36,4 @@ unit-build: $(UNIT_BINS)
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 .PHONY: unit-build
+UNIT_SRCS_lineedit := core/lineedit.c

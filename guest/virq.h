@@ -1,0 +1,44 @@
+/* Virtual interrupt plumbing of one VM (the Linux issue's platform).
+ *
+ *   device models --(GSI level/edge)--> vioapic (24 pins) --> vlapic of a vCPU
+ *                             \--(ISA IRQ 0-15)--> vpic (8259 pair) --> ExtINT
+ *
+ * Device models never touch VMX: they change line levels; the vLAPIC keeps
+ * IRR/ISR; at every VM entry the backend asks for the highest deliverable
+ * vector and acknowledges it once injected. Time: models expose their next
+ * deadline (in host TSC) and are ticked before each entry and when a
+ * blocked vCPU's CPU wakes, so missed periodic ticks coalesce naturally.
+ * All of it is pure logic over small structs, unit-tested on the host with a
+ * fake clock. */
+#ifndef GUEST_VIRQ_H
+#define GUEST_VIRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VIRQ_NR_GSIS 24
+#define VTIME_NEVER  UINT64_MAX
+
+struct vm;
+struct vcpu;
+
+/* Set by guest/virq.c for a VM: route a line change to the vIOAPIC pin and,
+ * for GSIs 0-15 (IRQ 0 arrives at vIOAPIC pin 2, per the MADT override),
+ * to the vPIC. */
+void vm_irq_set_level(struct vm *vm, unsigned gsi, bool high);
+void vm_irq_pulse(struct vm *vm, unsigned gsi);
+
+/* Asked by the backend before each entry: the vector to inject now, or -1.
+ * ExtINT from the vPIC counts when the vLAPIC's LINT0 is in ExtINT mode (or
+ * the vLAPIC is globally disabled). */
+int vcpu_pending_interrupt(struct vcpu *v);
+/* The vector was injected: IRR -> ISR (or vPIC acknowledge). */
+void vcpu_ack_interrupt(struct vcpu *v, int vector);
+/* Something for this vCPU may have become pending (wake it if halted). */
+void vcpu_interrupt_notify(struct vcpu *v);
+
+/* Before each entry and on wake-up: run every expired device timer of the
+ * VM, return the earliest next deadline (host TSC) or VTIME_NEVER. */
+uint64_t vm_timers_tick(struct vm *vm, uint64_t now_tsc);
+
+#endif
