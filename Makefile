@@ -25,7 +25,7 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso deps unit integration test run bench format format-check clean guests
+.PHONY: all iso test-iso deps unit integration test run bench format format-check clean guests
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
@@ -49,9 +49,22 @@ include tests/guests/guests.mk
 include tests/unit/unit.mk
 include tools/tools.mk
 
-iso: $(BUILD)/bulkhead.elf guests
-	@scripts/mkiso.sh --config $(CONFIG) --out $(BUILD)/bulkhead.iso \
-		$(foreach g,$(GUEST_ELFS),--module $(g))
+# The ISO holds exactly the modules the configuration names (asked of the
+# checker), plus EXTRA_MODULES; the test suite's ISO adds every test guest.
+ISO ?= $(BUILD)/bulkhead.iso
+EXTRA_MODULES ?=
+iso: $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
+	@$(BUILD)/bulkhead-check $(CONFIG) >/dev/null || \
+		echo "iso: $(CONFIG) has errors (the hypervisor reports them at boot)"
+	@scripts/mkiso.sh --config $(CONFIG) --out $(ISO) \
+		$(foreach m,$(shell $(BUILD)/bulkhead-check --list-modules $(CONFIG) 2>/dev/null),\
+			$(if $(wildcard $(BUILD)/guests/$(m)),--module $(BUILD)/guests/$(m),\
+			$(if $(wildcard $(BUILD)/linux/$(m)),--module $(BUILD)/linux/$(m)))) \
+		$(foreach m,$(EXTRA_MODULES),--module $(m))
+
+test-iso:
+	@$(MAKE) --no-print-directory iso CONFIG=configs/test.cfg ISO=$(BUILD)/test.iso \
+		EXTRA_MODULES="$(GUEST_ELFS)"
 
 deps:
 	@scripts/setup.sh

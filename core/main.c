@@ -10,7 +10,9 @@
 #include "boot/mb2info.h"
 #include "core/banner.h"
 #include "core/cmdline.h"
+#include "core/boot_vms.h"
 #include "core/command.h"
+#include "core/console.h"
 #include "core/power.h"
 #include "core/sched.h"
 #include "core/vmspec.h"
@@ -33,17 +35,6 @@ extern char __image_start[], __image_end[];
 static struct boot_info boot_info;
 static struct cmdline cmdline;
 static char errbuf[160];
-
-/* The prompt is on screen with nothing after it: anything printed now
- * (from any CPU) first moves to a new line; the console redraws it. */
-static volatile bool prompt_visible;
-
-static void sink_uart(const char *s, size_t n)
-{
-    if (__atomic_exchange_n(&prompt_visible, false, __ATOMIC_ACQ_REL))
-        uart_write("\n", 1);
-    uart_write(s, n);
-}
 
 static void sink_e9(const char *s, size_t n)
 {
@@ -130,61 +121,6 @@ static void setup_memory(void)
     percpu_guard_boot_stacks();
 }
 
-static void start_cmdline_vms(void)
-{
-    const char *specs[MAX_VMS];
-    unsigned n = cmdline_get_all(&cmdline, "vm", specs, MAX_VMS);
-    for (unsigned i = 0; i < n; i++) {
-        struct vm_config cfg;
-        struct vm *vm;
-        if (vmspec_parse(specs[i], &cfg, errbuf, sizeof(errbuf))) {
-            pr_err("%s", errbuf);
-            continue;
-        }
-        if (cfg.pcpu[0] >= nr_cpus) {
-            pr_err("vm=%s: cpu %u does not exist (%u cpus online)", cfg.name, cfg.pcpu[0], nr_cpus);
-            continue;
-        }
-        if (!(vm = vm_create(&cfg, errbuf, sizeof(errbuf))) ||
-            vm_start(vm, errbuf, sizeof(errbuf)))
-            pr_err("vm %s: not started: %s", cfg.name, errbuf);
-    }
-}
-
-/* Until the full console exists: a plain line reader on the serial port. */
-static char input_line[CMD_LINE_MAX];
-static unsigned input_len;
-
-static void show_prompt(void)
-{
-    uart_write("bulkhead> ", 10);
-    uart_write(input_line, input_len);
-    __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
-}
-
-static void console_poll(void)
-{
-    int c;
-    vm_output_drain();
-    while ((c = uart_getc()) >= 0) {
-        if (c == '\r' || c == '\n') {
-            __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
-            uart_write("\n", 1);
-            input_line[input_len] = '\0';
-            command_run_line(input_line);
-            input_len = 0;
-        } else if ((c == 0x7f || c == 8) && input_len) {
-            input_len--;
-            uart_write("\b \b", 3);
-        } else if (c >= 0x20 && c < 0x7f && input_len + 1 < sizeof(input_line)) {
-            input_line[input_len++] = (char)c;
-            uart_write((const char *)&input_line[input_len - 1], 1);
-        }
-    }
-    if (!__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE))
-        show_prompt();
-}
-
 static void ap_scheduler(void)
 {
     sched_cpu_loop(false, NULL);
@@ -239,7 +175,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     idt_init();
     percpu_init_cpu(bsp);
     uart_init(&com1);
-    log_add_sink(sink_uart);
+    log_add_sink(console_sink);
     if (inb(0xe9) == 0xe9)
         log_add_sink(sink_e9);
 
@@ -271,13 +207,16 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     irq_enable();
     run_test_fault();
 
-    if (vmx_cpu_enable() == 0)
-        start_cmdline_vms();
-    else if (cmdline_get(&cmdline, "vm"))
-        pr_err("vm=: no VMs can run: vmx %s", vmx_caps.available ? "failed to start" : vmx_caps.reason);
-
+    console_init();
+    if (vmx_cpu_enable() == 0) {
+        boot_vms_from_config(&cmdline);
+        boot_vms_from_cmdline(&cmdline);
+    } else if (cmdline_get(&cmdline, "vm") || guest_module_find("bulkhead.cfg")) {
+        pr_warn("vms: none can run: vmx %s",
+                vmx_caps.available ? "failed to start" : vmx_caps.reason);
+    }
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)
-        command_run_script(script);
+        console_run_script(script);
     sched_cpu_loop(true, console_poll);
 }

@@ -50,6 +50,13 @@ enum vcpu_run_result {
     RUN_STOPPED,   /* the VM is stopping (crash, stop-self, console) */
 };
 
+/* Registers captured when a VM crashes, for `info`. */
+struct vcpu_snapshot {
+    uint64_t gprs[NR_GPRS];
+    uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
+    uint16_t cs;
+};
+
 struct exit_stat {
     uint64_t count;
     uint64_t cycles;
@@ -112,6 +119,8 @@ struct vcpu_backend {
     /* Called when this vCPU leaves its CPU for good (VMCLEAR). */
     void (*unload)(struct vcpu *v);
     const char *(*exit_reason_name)(unsigned reason);
+    /* Only on the vCPU's own CPU with its state loaded (exit handlers). */
+    void (*snapshot)(struct vcpu *v, struct vcpu_snapshot *out);
 };
 
 extern const struct vcpu_backend *vcpu_backend;

@@ -57,6 +57,11 @@ static void uart_line(void *ctx, const char *line, unsigned len)
     vm_console_output(ctx, line, len);
 }
 
+static void uart_raw(void *ctx, const char *bytes, unsigned len)
+{
+    vm_output_raw(bytes, len);
+}
+
 struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
 {
     if (!valid_name(cfg->name)) {
@@ -389,6 +394,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->violations_logged = 0;
     vm->reason[0] = '\0';
     vm->exit_code = 0;
+    vm->have_crash_regs = false;
+    vm->shutdown_deadline = 0;
+    vm->restart_at = 0;
     if (build_memory(vm, err, errlen))
         goto fail;
     if (guest_load_kernel(vm, (const void *)m->start, m->end - m->start, vm->cfg.cmdline, &boot,
@@ -402,6 +410,8 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     pr_debug("vm %s: isolation check passed (%ld EPT leaves, all inside its RAM)", vm->cfg.name,
              leaves);
     vuart_init(&vm->uart, 0x3f8, uart_line, vm);
+    vm->uart.raw_output = uart_raw;
+    vm->uart.raw = vm->attached;
     vm_register_ports(vm, 0x3f8, 8, uart_port, &vm->uart);
     vm_register_mmio(vm, GPA_IOAPIC, 0x1000, absent_mmio, "ioapic", "ioapic");
     vm_register_mmio(vm, GPA_LAPIC, 0x1000, absent_mmio, "lapic", "lapic");
@@ -420,6 +430,7 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->tsc_offset = (uint64_t)-(int64_t)rdtsc();
     vm->start_tsc = rdtsc();
     vm->state = VM_RUNNING;
+    vm->starts++;
     vm->vcpus_running = vm->nr_vcpus;
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm_sched_ops->add(vm->vcpus[i]);
@@ -470,6 +481,10 @@ void vm_crash(struct vcpu *v, const char *fmt, ...)
 {
     char reason[128];
     va_list ap;
+    if (v->vm->state == VM_RUNNING && vcpu_backend->snapshot) {
+        vcpu_backend->snapshot(v, &v->vm->crash_regs);
+        v->vm->have_crash_regs = true;
+    }
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
@@ -488,10 +503,22 @@ void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
 
 void vm_finish_stop(struct vm *vm)
 {
+    char line[96];
     vuart_flush(&vm->uart);
+    struct exit_stat totals[VCPU_EXIT_STATS];
+    uint64_t guest, root;
+    vm_exit_totals(vm, totals, &guest, &root);
+    memcpy(vm->exits, totals, sizeof(totals));
+    vm->guest_cycles = guest;
+    vm->root_cycles = root;
     free_vcpus(vm);
     release_memory(vm);
-    pr_debug("vm %s: memory scrubbed and released", vm->cfg.name);
+    vm->uart.raw = false;
+    if (log_get_level() >= LOG_DEBUG) {
+        fmt_snprintf(line, sizeof(line), "vm %s: memory scrubbed and released", vm->cfg.name);
+        vm_output_event(line);
+    }
+    vm_lifecycle_stopped(vm);
 }
 
 void vm_vcpu_stopped(struct vcpu *v)

@@ -132,12 +132,44 @@ struct vm {
     bool shutdown_requested;
     unsigned long long violations_logged; /* rate limit for absent-hardware logs */
     uint64_t last_violation_log_tsc;
+
+    /* Lifecycle (driven from the console CPU). */
+    uint64_t shutdown_deadline; /* TSC: force off after this; 0 = none */
+    bool restart_after_stop;    /* reset: start again once stopped */
+    unsigned quick_crashes;     /* consecutive crashes soon after start */
+    uint64_t restart_at;        /* TSC of a pending restart-on-crash; 0 = none */
+    uint64_t stop_tsc;
+    bool attached; /* the console shows its UART raw */
+    struct vcpu_snapshot crash_regs;
+    bool have_crash_regs;
+    /* Counters that outlive the vCPUs (summed at each stop). */
+    struct exit_stat exits[VCPU_EXIT_STATS];
+    uint64_t total_exits, guest_cycles, root_cycles;
+    unsigned starts;
+    /* Set by the device model (ACPI power button) when the VM has one. */
+    void (*power_button)(struct vm *vm);
 };
 
 extern struct vm *vms[MAX_VMS];
 extern unsigned nr_vms;
 
 const char *vm_state_name(enum vm_state s);
+/* Lifecycle (see docs/console.md): each returns 0 or -1 with a reason. */
+int vm_pause(struct vm *vm, char *err, unsigned errlen);
+int vm_resume(struct vm *vm, char *err, unsigned errlen);
+int vm_destroy(struct vm *vm, char *err, unsigned errlen);
+/* Graceful: the guest sees the request (hypercall, ACPI power button when it
+ * has one) and is forced off after timeout_ms. */
+int vm_shutdown(struct vm *vm, uint64_t timeout_ms, char *err, unsigned errlen);
+/* Stop (scrubbing memory) and start again from the pristine image. */
+int vm_reset(struct vm *vm, char *err, unsigned errlen);
+/* Console CPU housekeeping: forced shutdowns, restarts with back-off. */
+void vm_lifecycle_poll(void);
+/* Per-VM totals including the running vCPUs. */
+void vm_exit_totals(const struct vm *vm, struct exit_stat *out, uint64_t *guest, uint64_t *root);
+bool vm_is_stopping(const struct vm *vm);
+/* Internal: vm.c tells the lifecycle code the VM is fully stopped. */
+void vm_lifecycle_stopped(struct vm *vm);
 struct vm *vm_find(const char *name);
 /* Creates a VM in the defined state; returns NULL with a reason. */
 struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen);

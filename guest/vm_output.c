@@ -28,7 +28,18 @@ void vm_output_event(const char *line)
 {
     char buf[300];
     int n = fmt_snprintf(buf, sizeof(buf), "%s\n", line);
+    if (this_cpu_id() == 0 && n > 0) {
+        /* On the console CPU (console commands): in order, right away. */
+        vm_output_drain();
+        log_puts(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+        return;
+    }
     enqueue(buf, n);
+}
+
+void vm_output_raw(const char *bytes, unsigned len)
+{
+    enqueue(bytes, (int)len);
 }
 
 static void enqueue(const char *buf, int n)

@@ -44,6 +44,12 @@ static void emit_line(struct vuart *u)
 
 static void transmit(struct vuart *u, uint8_t c)
 {
+    if (u->raw && u->raw_output) {
+        if (u->line_len)
+            emit_line(u);
+        u->raw_output(u->ctx, (const char *)&c, 1);
+        return;
+    }
     if (c == '\r')
         return;
     if (c == '\n') {

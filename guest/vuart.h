@@ -25,6 +25,9 @@ struct vuart {
     /* Where complete lines go: (ctx, line, len). */
     void (*output)(void *ctx, const char *line, unsigned len);
     void *ctx;
+    /* While set (console attached), bytes go out at once, unbuffered. */
+    volatile bool raw;
+    void (*raw_output)(void *ctx, const char *bytes, unsigned len);
 };
 
 void vuart_init(struct vuart *u, uint16_t base, void (*output)(void *, const char *, unsigned),

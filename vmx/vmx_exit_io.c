@@ -148,7 +148,7 @@ enum vmx_exit_action vmx_exit_io(struct vcpu *v, struct vmx_exit *e)
             v->gprs[GPR_RAX] = (v->gprs[GPR_RAX] & ~mask) | (val & mask);
     }
     vmx_skip_instruction(v);
-    if (v->vm->state != VM_RUNNING)
+    if (v->stop_request)
         return VMX_EXIT_STOP;
     return v->kick ? VMX_EXIT_PREEMPT : VMX_EXIT_CONTINUE;
 }
@@ -176,7 +176,7 @@ enum vmx_exit_action vmx_exit_wrmsr(struct vcpu *v, struct vmx_exit *e)
         return VMX_EXIT_CONTINUE;
     }
     vmx_skip_instruction(v);
-    return v->vm->state == VM_RUNNING ? VMX_EXIT_CONTINUE : VMX_EXIT_STOP;
+    return v->stop_request ? VMX_EXIT_STOP : VMX_EXIT_CONTINUE;
 }
 
 static unsigned guest_code_mode(void)

@@ -267,7 +267,7 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
     }
     set_slice(x, slice_tsc);
     for (;;) {
-        if (v->stop_request || v->vm->state != VM_RUNNING)
+        if (v->stop_request)
             return RUN_STOPPED;
         if (v->pause_request || v->kick) {
             v->kick = false;
@@ -349,6 +349,21 @@ static void msr_set_tsc(struct vcpu *v, uint64_t guest_tsc)
     vmcs_write(TSC_OFFSET, guest_tsc - rdtsc());
 }
 
+static void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
+{
+    struct vmx_vcpu *x = v->arch;
+    memcpy(out->gprs, v->gprs, sizeof(out->gprs));
+    out->gprs[GPR_RSP] = vmcs_read(GUEST_RSP);
+    out->rip = vmcs_read(GUEST_RIP);
+    out->rsp = out->gprs[GPR_RSP];
+    out->rflags = vmcs_read(GUEST_RFLAGS);
+    out->cr0 = x->cr0_shadow;
+    out->cr3 = vmcs_read(GUEST_CR3);
+    out->cr4 = x->cr4_shadow;
+    out->efer = x->efer;
+    out->cs = (uint16_t)vmcs_read(GUEST_CS_SELECTOR);
+}
+
 static const struct guest_msr_backend vmx_msr_backend = {
     msr_get_efer, msr_set_efer, msr_get_pat, msr_set_pat, msr_set_tsc,
 };
@@ -361,6 +376,7 @@ static const struct vcpu_backend vmx_backend = {
     .inject_exception = vmx_inject_exception,
     .cpl = vmx_cpl,
     .long_mode = vmx_long_mode,
+    .snapshot = vmx_snapshot,
     .unload = vmx_unload,
     .exit_reason_name = vmx_exit_reason_name,
 };

@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import emu  # noqa: E402
 
-ISO = Path(os.environ.get("BULKHEAD_ISO", REPO / "build" / "bulkhead.iso"))
+ISO = Path(os.environ.get("BULKHEAD_ISO", REPO / "build" / "test.iso"))
 RUN_SH = REPO / "scripts" / "run.sh"
 SCALE = float(os.environ.get("BULKHEAD_TIMEOUT_SCALE", "1"))
 

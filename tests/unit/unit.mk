@@ -37,3 +37,9 @@ unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 .PHONY: unit-build
 UNIT_SRCS_lineedit := core/lineedit.c
+UNIT_SRCS_vpic := guest/vpic.c
+UNIT_SRCS_vpit := guest/vpit.c
+UNIT_SRCS_vlapic := guest/vlapic.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_vioapic := guest/vioapic.c
+UNIT_SRCS_vrtc := guest/vrtc.c
+UNIT_SRCS_vpm  := guest/vpm.c lib/log.c lib/format.c lib/strutil.c

@@ -1,0 +1,107 @@
+#include "core/boot_vms.h"
+
+#include "arch/x86_64/percpu.h"
+#include "core/cmdline.h"
+#include "core/config.h"
+#include "core/vmspec.h"
+#include "drivers/pci.h"
+#include "guest/modules.h"
+#include "guest/vm.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+
+#define CONFIG_MODULE "bulkhead.cfg"
+/* Kept back for EPT tables, vCPUs and the like when checking guest RAM. */
+#define HYPERVISOR_RESERVE (16ULL << 20)
+
+static struct config config;
+static const char *module_names[32];
+static struct config_pci_dev pci_devs[256];
+
+static void define_and_start(const struct vm_config *cfg, bool start)
+{
+    char err[160];
+    struct vm *vm = vm_create(cfg, err, sizeof(err));
+    if (!vm) {
+        pr_err("vm %s: not defined: %s", cfg->name, err);
+        return;
+    }
+    if (start && vm_start(vm, err, sizeof(err)))
+        pr_err("vm %s: not started: %s", cfg->name, err);
+}
+
+void boot_vms_from_config(const struct cmdline *cl)
+{
+    const struct guest_module *m = guest_module_find(CONFIG_MODULE);
+    char line[256];
+
+    if (!m) {
+        pr_info("config: no %s module; VMs come from vm= options only", CONFIG_MODULE);
+        return;
+    }
+    config_parse((const char *)m->start, m->end - m->start, CONFIG_MODULE, &config);
+
+    struct config_machine mach = {0};
+    mach.nr_cpus = nr_cpus;
+    uint64_t free = pmm_free_pages() * 4096;
+    mach.free_ram = free > HYPERVISOR_RESERVE ? free - HYPERVISOR_RESERVE : 1;
+    unsigned nm = guest_module_count();
+    if (nm > 32)
+        nm = 32;
+    for (unsigned i = 0; i < nm; i++)
+        module_names[i] = guest_module_get(i)->name;
+    mach.nr_modules = nm;
+    mach.module_names = module_names;
+    mach.check_modules = true;
+    unsigned np = pci_count() < 256 ? pci_count() : 256;
+    for (unsigned i = 0; i < np; i++) {
+        const struct pci_dev *d = pci_get(i);
+        pci_devs[i] = (struct config_pci_dev){d->seg, d->bus, d->dev, d->fn};
+    }
+    mach.nr_pci = np;
+    mach.pci = pci_devs;
+    mach.check_pci = true;
+    config_validate(&config, &mach);
+
+    for (unsigned i = 0; i < config.nr_errors; i++) {
+        config_format_error(&config.errors[i], CONFIG_MODULE, line, sizeof(line));
+        pr_err("config: %s", line);
+    }
+    const struct config_global *g = &config.global;
+    if (g->loglevel >= 0 && !cmdline_get(cl, "loglevel"))
+        log_set_level(g->loglevel);
+
+    unsigned defined = 0, started = 0;
+    for (unsigned i = 0; i < config.nr_vms; i++) {
+        if (!config.vm_valid[i]) {
+            pr_err("config: vm %s has errors and will not start", config.vms[i].name);
+            continue;
+        }
+        define_and_start(&config.vms[i], config.vms[i].autostart);
+        defined++;
+        started += config.vms[i].autostart;
+    }
+    pr_info("config: %u VMs defined, %u autostarted, %u errors", defined, started,
+            config.nr_errors);
+}
+
+void boot_vms_from_cmdline(const struct cmdline *cl)
+{
+    const char *specs[MAX_VMS];
+    char err[160];
+    unsigned n = cmdline_get_all(cl, "vm", specs, MAX_VMS);
+    for (unsigned i = 0; i < n; i++) {
+        struct vm_config cfg;
+        if (vmspec_parse(specs[i], &cfg, err, sizeof(err))) {
+            pr_err("%s", err);
+            continue;
+        }
+        if (cfg.pcpu[0] >= nr_cpus) {
+            pr_err("vm=%s: cpu %u does not exist (%u cpus online)", cfg.name, cfg.pcpu[0],
+                   nr_cpus);
+            continue;
+        }
+        define_and_start(&cfg, true);
+    }
+}

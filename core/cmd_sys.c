@@ -1,0 +1,157 @@
+/* Console commands about the machine: CPUs, memory, PCI, IOMMU, log, sleep. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/tsc.h"
+#include "core/command.h"
+#include "core/console.h"
+#include "core/sched.h"
+#include "drivers/acpi.h"
+#include "drivers/pci.h"
+#include "guest/vm.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+
+static int cmd_cpus(int argc, char **argv)
+{
+    cprintf(" %-4s %-8s %-6s %-5s %s\n", "CPU", "APIC-ID", "Load", "vCPUs", "Running");
+    for (unsigned c = 0; c < MAX_CPUS; c++) {
+        struct percpu *pc = cpus[c];
+        if (!pc)
+            continue;
+        uint64_t busy = sched_busy_cycles(c), idle = sched_idle_cycles(c);
+        unsigned load = busy + idle ? (unsigned)(busy * 100 / (busy + idle)) : 0;
+        cprintf(" %-4u %-8u %3u%%   %-5u", c, pc->apic_id, load, sched_queue_length(c));
+        bool first = true;
+        for (unsigned i = 0; i < nr_vms; i++) {
+            struct vm *vm = vms[i];
+            if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+                continue;
+            for (unsigned v = 0; v < vm->cfg.nr_vcpus; v++)
+                if (vm->cfg.pcpu[v] == c) {
+                    cprintf("%s%s/%u", first ? " " : ", ", vm->cfg.name, v);
+                    first = false;
+                }
+        }
+        cprintf("%s%s\n", first ? " -" : "", c == 0 ? " (+console)" : "");
+    }
+    return 0;
+}
+COMMAND("cpus", "", "physical CPUs, their load and the vCPUs on each", cmd_cpus);
+
+static void mem_range(uint64_t base, uint64_t len, const char *owner, void *ctx)
+{
+    uint64_t kib = len >> 10;
+    if (kib >= 4096)
+        cprintf("  %016llx-%016llx %8llu MiB  %s\n", (unsigned long long)base,
+                (unsigned long long)(base + len - 1), (unsigned long long)(kib >> 10),
+                owner ? owner : "free");
+    else
+        cprintf("  %016llx-%016llx %8llu KiB  %s\n", (unsigned long long)base,
+                (unsigned long long)(base + len - 1), (unsigned long long)kib,
+                owner ? owner : "free");
+}
+
+static int cmd_mem(int argc, char **argv)
+{
+    cprintf("physical memory: %llu MiB usable, %llu MiB free\n",
+            (unsigned long long)(pmm_total_pages() >> 8),
+            (unsigned long long)(pmm_free_pages() >> 8));
+    pmm_for_each_range(mem_range, NULL);
+    return 0;
+}
+COMMAND("mem", "", "the physical memory map and who owns each range", cmd_mem);
+
+static const char *pci_owner(const struct pci_dev *d)
+{
+    for (unsigned i = 0; i < nr_vms; i++)
+        for (unsigned k = 0; k < vms[i]->cfg.nr_pci; k++) {
+            const struct vm_config *c = &vms[i]->cfg;
+            if (c->pci[k].seg == d->seg && c->pci[k].bus == d->bus && c->pci[k].dev == d->dev &&
+                c->pci[k].fn == d->fn)
+                return c->name;
+        }
+    return "hypervisor";
+}
+
+static int cmd_pci(int argc, char **argv)
+{
+    for (unsigned i = 0; i < pci_count(); i++) {
+        const struct pci_dev *d = pci_get(i);
+        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s %s\n", d->seg, d->bus, d->dev, d->fn,
+                d->vendor, d->device, pci_class_name(d->class_code, d->subclass), pci_owner(d));
+    }
+    cprintf("%u devices\n", pci_count());
+    return 0;
+}
+COMMAND("pci", "", "PCI devices and the VM each is assigned to", cmd_pci);
+
+static int cmd_iommu(int argc, char **argv)
+{
+    if (!acpi.has_dmar || !acpi.nr_drhd) {
+        cprintf("iommu: none (no ACPI DMAR table); devices cannot be passed through safely\n");
+        return 0;
+    }
+    cprintf("iommu: vt-d, %u units, host address width %u, interrupt remapping %s\n",
+            acpi.nr_drhd, acpi.dmar_haw + 1, (acpi.dmar_flags & 1) ? "supported" : "absent");
+    for (unsigned i = 0; i < acpi.nr_drhd; i++)
+        cprintf("  unit %u: registers at 0x%llx, segment %u%s\n", i,
+                (unsigned long long)acpi.drhd[i].base, acpi.drhd[i].segment,
+                (acpi.drhd[i].flags & 1) ? ", all devices" : "");
+    cprintf("  faults: none recorded (DMA remapping is not enabled yet)\n");
+    return 0;
+}
+COMMAND("iommu", "", "IOMMU status and faults", cmd_iommu);
+
+static int cmd_log(int argc, char **argv)
+{
+    char buf[256];
+    unsigned long long pos = 0;
+    size_t n;
+    bool follow = argc == 2 && !strcmp(argv[1], "-f");
+    if (argc > 2 || (argc == 2 && !follow)) {
+        cprintf("error: usage: log [-f]\n");
+        return -1;
+    }
+    while ((n = log_ring_read(&pos, buf, sizeof(buf))) > 0)
+        log_sinks_write(buf, n);
+    if (follow) {
+        cprintf("-- following the log; Ctrl-C stops --\n");
+        console_follow_log();
+    }
+    return 0;
+}
+COMMAND("log", "[-f]", "show the log ring (-f: keep following it)", cmd_log);
+
+static bool never(void *ctx)
+{
+    return false;
+}
+
+static int cmd_sleep(int argc, char **argv)
+{
+    unsigned long long ms;
+    if (argc != 2 || str_to_u64(argv[1], strlen(argv[1]), &ms, 0) || ms > 86400000ULL) {
+        cprintf("error: usage: sleep <milliseconds>\n");
+        return -1;
+    }
+    console_wait(never, NULL, NULL, rdtsc() + tsc_khz() * ms);
+    return 0;
+}
+COMMAND("sleep", "<ms>", "pause the console (scripts) for some milliseconds", cmd_sleep);
+
+static int cmd_loglevel(int argc, char **argv)
+{
+    if (argc == 1) {
+        cprintf("loglevel: %s\n", log_level_name(log_get_level()));
+        return 0;
+    }
+    int l = argc == 2 ? log_level_from_name(argv[1], strlen(argv[1])) : -1;
+    if (l < 0) {
+        cprintf("error: usage: loglevel [err|warn|info|debug|trace]\n");
+        return -1;
+    }
+    log_set_level(l);
+    return 0;
+}
+COMMAND("loglevel", "[level]", "show or set the console log level", cmd_loglevel);

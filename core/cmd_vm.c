@@ -1,0 +1,338 @@
+/* Console commands for VMs, named as in virsh. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
+#include "core/command.h"
+#include "core/console.h"
+#include "guest/vm.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000ULL
+#define DEFAULT_WAIT_TIMEOUT_MS     60000ULL
+
+static struct vm *find_or_complain(const char *name)
+{
+    struct vm *vm = vm_find(name);
+    if (!vm)
+        cprintf("error: no VM named '%s' (see 'list --all')\n", name);
+    return vm;
+}
+
+static struct vm *vm_arg(int argc, char **argv, const char *usage)
+{
+    if (argc != 2) {
+        cprintf("error: usage: %s %s\n", argv[0], usage);
+        return NULL;
+    }
+    return find_or_complain(argv[1]);
+}
+
+static const char *state_text(const struct vm *vm, char *buf, size_t len)
+{
+    if (vm_is_stopping(vm))
+        fmt_snprintf(buf, len, "stopping");
+    else if (vm->state == VM_CRASHED)
+        fmt_snprintf(buf, len, "crashed (%s)", vm->reason);
+    else
+        fmt_snprintf(buf, len, "%s", vm_state_name(vm->state));
+    return buf;
+}
+
+static uint64_t uptime_ms(const struct vm *vm)
+{
+    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+        return 0;
+    return (rdtsc() - vm->start_tsc) / (tsc_khz() ? tsc_khz() : 1);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    bool all = argc > 1 && !strcmp(argv[1], "--all");
+    char st[160];
+    if (argc > 2 || (argc == 2 && !all)) {
+        cprintf("error: usage: list [--all]\n");
+        return -1;
+    }
+    cprintf(" %-3s %-16s %s\n", "Id", "Name", "State");
+    cprintf("-----------------------------------------------\n");
+    for (unsigned i = 0; i < nr_vms; i++) {
+        struct vm *vm = vms[i];
+        bool active = vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm_is_stopping(vm);
+        if (!all && !active)
+            continue;
+        cprintf(" %-3u %-16s %s\n", vm->id, vm->cfg.name, state_text(vm, st, sizeof(st)));
+    }
+    return 0;
+}
+COMMAND("list", "[--all]", "list running VMs (--all: every defined VM)", cmd_list);
+
+static void print_crash_regs(const struct vm *vm)
+{
+    const struct vcpu_snapshot *r = &vm->crash_regs;
+    cprintf("registers at the crash (vcpu 0 or the one that crashed):\n");
+    cprintf("  rip %016llx rsp %016llx rflags %016llx cs %04x\n", (unsigned long long)r->rip,
+            (unsigned long long)r->rsp, (unsigned long long)r->rflags, r->cs);
+    cprintf("  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n",
+            (unsigned long long)r->gprs[GPR_RAX], (unsigned long long)r->gprs[GPR_RBX],
+            (unsigned long long)r->gprs[GPR_RCX], (unsigned long long)r->gprs[GPR_RDX]);
+    cprintf("  rsi %016llx rdi %016llx rbp %016llx\n", (unsigned long long)r->gprs[GPR_RSI],
+            (unsigned long long)r->gprs[GPR_RDI], (unsigned long long)r->gprs[GPR_RBP]);
+    cprintf("  cr0 %016llx cr3 %016llx cr4 %016llx efer %llx\n", (unsigned long long)r->cr0,
+            (unsigned long long)r->cr3, (unsigned long long)r->cr4, (unsigned long long)r->efer);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    struct vm *vm = vm_arg(argc, argv, "<vm>");
+    char st[160];
+    if (!vm)
+        return -1;
+    const struct vm_config *c = &vm->cfg;
+    struct exit_stat ex[VCPU_EXIT_STATS];
+    uint64_t guest, root, total = 0;
+    vm_exit_totals(vm, ex, &guest, &root);
+    for (unsigned r = 0; r < VCPU_EXIT_STATS; r++)
+        total += ex[r].count;
+
+    cprintf("name:       %s (id %u)\n", c->name, vm->id);
+    cprintf("state:      %s\n", state_text(vm, st, sizeof(st)));
+    if (vm->state == VM_SHUTOFF && vm->reason[0])
+        cprintf("last stop:  %s\n", vm->reason);
+    cprintf("vcpus:      %u", c->nr_vcpus);
+    for (unsigned i = 0; i < c->nr_vcpus; i++)
+        cprintf("%s vcpu%u on cpu %u", i ? "," : " (", i, c->pcpu[i]);
+    cprintf(") %s\n", c->dedicated ? "dedicated" : "shared");
+    cprintf("memory:     %llu MiB", (unsigned long long)(c->mem_size >> 20));
+    if (vm->ram_hpa)
+        cprintf(" at host 0x%llx", (unsigned long long)vm->ram_hpa);
+    cprintf("\n");
+    cprintf("kernel:     %s%s%s  cmdline \"%s\"\n", c->kernel, c->initrd[0] ? " initrd " : "",
+            c->initrd, c->cmdline);
+    cprintf("devices:    uart 0x3f8");
+    for (unsigned i = 0; i < c->nr_pci; i++)
+        cprintf(", pci %02x:%02x.%u", c->pci[i].bus, c->pci[i].dev, c->pci[i].fn);
+    cprintf("\n");
+    cprintf("uptime:     %llu ms, started %u times\n", (unsigned long long)uptime_ms(vm),
+            vm->starts);
+    cprintf("exits:      %llu\n", (unsigned long long)total);
+    cprintf("on crash:   %s", c->on_crash == RESTART_ON_CRASH ? "restart" : "stop");
+    if (vm->restart_at)
+        cprintf(" (restart pending, crash %u in a row)", vm->quick_crashes);
+    cprintf("\n");
+    if (vm->state == VM_CRASHED && vm->have_crash_regs)
+        print_crash_regs(vm);
+    return 0;
+}
+COMMAND("info", "<vm>", "state, vCPUs, memory, devices, uptime and exits of a VM", cmd_info);
+
+static int simple_op(int argc, char **argv, int (*op)(struct vm *, char *, unsigned))
+{
+    char err[160];
+    struct vm *vm = vm_arg(argc, argv, "<vm>");
+    if (!vm)
+        return -1;
+    if (op(vm, err, sizeof(err))) {
+        cprintf("error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int start_op(struct vm *vm, char *err, unsigned len)
+{
+    if (vm_is_stopping(vm)) {
+        fmt_snprintf(err, len, "%s is still stopping", vm->cfg.name);
+        return -1;
+    }
+    vm->quick_crashes = 0;
+    return vm_start(vm, err, len);
+}
+
+static int cmd_start(int argc, char **argv)
+{
+    return simple_op(argc, argv, start_op);
+}
+COMMAND("start", "<vm>", "start a defined, shut off or crashed VM", cmd_start);
+
+static int cmd_destroy(int argc, char **argv)
+{
+    return simple_op(argc, argv, vm_destroy);
+}
+COMMAND("destroy", "<vm>", "force a VM off at once (memory is scrubbed)", cmd_destroy);
+
+static int cmd_suspend(int argc, char **argv)
+{
+    return simple_op(argc, argv, vm_pause);
+}
+COMMAND("suspend", "<vm>", "pause a VM: its vCPUs stop being scheduled", cmd_suspend);
+
+static int cmd_resume(int argc, char **argv)
+{
+    return simple_op(argc, argv, vm_resume);
+}
+COMMAND("resume", "<vm>", "resume a paused VM where it was", cmd_resume);
+
+static int cmd_reset(int argc, char **argv)
+{
+    return simple_op(argc, argv, vm_reset);
+}
+COMMAND("reset", "<vm>", "stop a VM, scrub it and start it again from its image", cmd_reset);
+
+static bool parse_ms(const char *s, uint64_t *ms)
+{
+    unsigned long long v;
+    size_t n = strlen(s);
+    uint64_t scale = 1;
+    if (n > 2 && !strcmp(s + n - 2, "ms")) {
+        n -= 2;
+    } else if (n > 1 && s[n - 1] == 's') {
+        n -= 1;
+        scale = 1000;
+    }
+    if (str_to_u64(s, n, &v, 0) || v > 86400000ULL)
+        return false;
+    *ms = v * scale;
+    return true;
+}
+
+static int cmd_shutdown(int argc, char **argv)
+{
+    char err[160];
+    uint64_t timeout = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (argc < 2 || argc > 3 || (argc == 3 && !parse_ms(argv[2], &timeout))) {
+        cprintf("error: usage: shutdown <vm> [timeout, e.g. 30s or 500ms]\n");
+        return -1;
+    }
+    struct vm *vm = find_or_complain(argv[1]);
+    if (!vm)
+        return -1;
+    if (vm_shutdown(vm, timeout, err, sizeof(err))) {
+        cprintf("error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+COMMAND("shutdown", "<vm> [timeout]",
+        "ask a VM to shut down (ACPI power button / hypercall flag); forced off after timeout",
+        cmd_shutdown);
+
+static int cmd_console(int argc, char **argv)
+{
+    struct vm *vm = vm_arg(argc, argv, "<vm>");
+    if (!vm)
+        return -1;
+    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
+        cprintf("error: %s is %s; start it first\n", vm->cfg.name, vm_state_name(vm->state));
+        return -1;
+    }
+    cprintf("console: attached to %s (Ctrl-] returns to the prompt)\n", vm->cfg.name);
+    console_attach(vm);
+    return 0;
+}
+COMMAND("console", "<vm>", "attach to a VM's serial port; Ctrl-] detaches", cmd_console);
+
+static void print_stats(struct vm *vm)
+{
+    struct exit_stat ex[VCPU_EXIT_STATS];
+    uint64_t guest, root;
+    vm_exit_totals(vm, ex, &guest, &root);
+    cprintf("vm %s: time in guest %llu ms, in root %llu ms\n", vm->cfg.name,
+            (unsigned long long)(guest / (tsc_khz() ?: 1)),
+            (unsigned long long)(root / (tsc_khz() ?: 1)));
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        const struct vcpu *v = vm->vcpus[i];
+        if (v)
+            cprintf("  vcpu%u on cpu %u: %llu exits, guest %llu ms, root %llu ms\n", i, v->pcpu,
+                    (unsigned long long)v->total_exits,
+                    (unsigned long long)(v->guest_cycles / (tsc_khz() ?: 1)),
+                    (unsigned long long)(v->root_cycles / (tsc_khz() ?: 1)));
+    }
+    cprintf("  %-22s %12s %14s\n", "exit reason", "count", "cycles/exit");
+    for (unsigned r = 0; r < VCPU_EXIT_STATS; r++) {
+        if (!ex[r].count)
+            continue;
+        cprintf("  %-22s %12llu %14llu\n", vcpu_backend->exit_reason_name(r),
+                (unsigned long long)ex[r].count,
+                (unsigned long long)(ex[r].cycles / ex[r].count));
+    }
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+    if (argc > 2) {
+        cprintf("error: usage: stats [vm]\n");
+        return -1;
+    }
+    if (argc == 2) {
+        struct vm *vm = find_or_complain(argv[1]);
+        if (!vm)
+            return -1;
+        print_stats(vm);
+        return 0;
+    }
+    for (unsigned i = 0; i < nr_vms; i++)
+        print_stats(vms[i]);
+    return 0;
+}
+COMMAND("stats", "[vm]", "exit counts by reason, and time in guest and root per vCPU", cmd_stats);
+
+/* wait <vm> <state> [timeout] */
+static struct {
+    struct vm *vm;
+    int state; /* -1: any stopped state */
+    char name[16];
+} waiting;
+
+static bool wait_done(void *ctx)
+{
+    struct vm *vm = waiting.vm;
+    if (vm_is_stopping(vm))
+        return false;
+    if (waiting.state < 0)
+        return vm->state == VM_SHUTOFF || vm->state == VM_CRASHED;
+    return (int)vm->state == waiting.state;
+}
+
+static void wait_timed_out(void *ctx)
+{
+    cprintf("error: wait: %s is not %s (still %s)\n", waiting.vm->cfg.name, waiting.name,
+            vm_state_name(waiting.vm->state));
+}
+
+static int parse_state(const char *s)
+{
+    static const struct {
+        const char *name;
+        int state;
+    } names[] = {{"defined", VM_DEFINED}, {"running", VM_RUNNING}, {"paused", VM_PAUSED},
+                 {"shutoff", VM_SHUTOFF}, {"shut-off", VM_SHUTOFF}, {"crashed", VM_CRASHED},
+                 {"stopped", -1}};
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(s, names[i].name))
+            return names[i].state;
+    return -2;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+    uint64_t timeout = DEFAULT_WAIT_TIMEOUT_MS;
+    int state;
+    if (argc < 3 || argc > 4 || (state = parse_state(argv[2])) == -2 ||
+        (argc == 4 && !parse_ms(argv[3], &timeout))) {
+        cprintf("error: usage: wait <vm> running|paused|shutoff|crashed|stopped|defined "
+                "[timeout, e.g. 30s]\n");
+        return -1;
+    }
+    struct vm *vm = find_or_complain(argv[1]);
+    if (!vm)
+        return -1;
+    waiting.vm = vm;
+    waiting.state = state;
+    str_copy(waiting.name, argv[2], sizeof(waiting.name));
+    if (wait_done(NULL))
+        return 0;
+    console_wait(wait_done, wait_timed_out, NULL, rdtsc() + tsc_khz() * timeout);
+    return 0;
+}
+COMMAND("wait", "<vm> <state> [timeout]", "wait until a VM reaches a state (for scripts)",
+        cmd_wait);

@@ -1,0 +1,266 @@
+#include "core/console.h"
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/timer.h"
+#include "arch/x86_64/tsc.h"
+#include "core/command.h"
+#include "core/lineedit.h"
+#include "drivers/uart16550.h"
+#include "guest/vm.h"
+#include "guest/vm_output.h"
+#include "lib/log.h"
+#include "lib/string.h"
+
+#define PROMPT          "bulkhead> "
+#define SCRIPT_MAX      2048
+#define POLL_PERIOD_US  20000 /* wake the console CPU this often when it waits */
+#define CTRL_C          0x03
+#define CTRL_RBRACKET   0x1d /* leaves an attached console, as in virsh */
+
+enum console_mode {
+    MODE_PROMPT,
+    MODE_WAITING, /* a command's condition is pending */
+    MODE_ATTACHED,
+    MODE_FOLLOW_LOG,
+};
+
+static struct lineedit editor;
+static enum console_mode mode;
+static volatile bool prompt_visible;
+static char script[SCRIPT_MAX];
+static size_t script_pos, script_len;
+
+static bool (*wait_done)(void *);
+static void (*wait_timeout)(void *);
+static void *wait_ctx;
+static uint64_t wait_deadline;
+
+static struct vm *attached;
+static int pending_rx = -1;
+static unsigned long long follow_pos;
+static struct timer wake_timer;
+static bool wake_armed;
+
+static void raw_write(const char *s, size_t n)
+{
+    uart_write(s, n);
+}
+
+void console_sink(const char *s, size_t n)
+{
+    if (__atomic_exchange_n(&prompt_visible, false, __ATOMIC_ACQ_REL))
+        raw_write("\n", 1);
+    raw_write(s, n);
+}
+
+static void editor_write(void *ctx, const char *s, size_t n)
+{
+    raw_write(s, n);
+}
+
+static void wake(struct timer *t, void *arg)
+{
+    wake_armed = false;
+}
+
+void console_init(void)
+{
+    lineedit_init(&editor, editor_write, NULL);
+    timer_setup(&wake_timer, wake, NULL);
+    mode = MODE_PROMPT;
+}
+
+void console_run_script(const char *s)
+{
+    size_t n = strlen(s);
+    if (script_len - script_pos + n + 2 > SCRIPT_MAX) {
+        pr_err("exec: script longer than %d bytes ignored", SCRIPT_MAX);
+        return;
+    }
+    /* Compact, then append with a separator. */
+    memmove(script, script + script_pos, script_len - script_pos);
+    script_len -= script_pos;
+    script_pos = 0;
+    if (script_len)
+        script[script_len++] = ';';
+    memcpy(script + script_len, s, n);
+    script_len += n;
+}
+
+static bool next_script_command(char *line, size_t len)
+{
+    while (script_pos < script_len) {
+        size_t start = script_pos;
+        while (script_pos < script_len && script[script_pos] != ';')
+            script_pos++;
+        size_t n = script_pos - start;
+        if (script_pos < script_len)
+            script_pos++; /* the ';' */
+        if (n >= len) {
+            cprintf("error: exec: command longer than %zu bytes skipped\n", len - 1);
+            continue;
+        }
+        memcpy(line, script + start, n);
+        line[n] = '\0';
+        return true;
+    }
+    script_pos = script_len = 0;
+    return false;
+}
+
+void console_wait(bool (*done)(void *), void (*on_timeout)(void *), void *ctx,
+                  uint64_t deadline_tsc)
+{
+    wait_done = done;
+    wait_timeout = on_timeout;
+    wait_ctx = ctx;
+    wait_deadline = deadline_tsc;
+    mode = MODE_WAITING;
+}
+
+void console_attach(struct vm *vm)
+{
+    attached = vm;
+    vm->attached = true;
+    vm->uart.raw = true;
+    pending_rx = -1;
+    mode = MODE_ATTACHED;
+}
+
+void console_follow_log(void)
+{
+    follow_pos = log_ring_head();
+    mode = MODE_FOLLOW_LOG;
+}
+
+static void detach(const char *why)
+{
+    if (attached) {
+        attached->uart.raw = false;
+        attached->attached = false;
+    }
+    attached = NULL;
+    mode = MODE_PROMPT;
+    cprintf("\n%s\n", why);
+}
+
+static void run_line(const char *line)
+{
+    __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
+    command_run_line(line);
+}
+
+/* Input while a command waits or the log is followed: only Ctrl-C counts. */
+static void poll_busy_input(void)
+{
+    int c;
+    while ((c = uart_getc()) >= 0) {
+        if (c == CTRL_C) {
+            cprintf("^C\n");
+            mode = MODE_PROMPT;
+            script_pos = script_len = 0; /* abort the rest of a script too */
+            return;
+        }
+    }
+}
+
+static void poll_attached(void)
+{
+    int c;
+    if (!attached || (attached->state != VM_RUNNING && attached->state != VM_PAUSED)) {
+        detach("console: the VM stopped; detached");
+        return;
+    }
+    for (;;) {
+        if (pending_rx < 0 && (pending_rx = uart_getc()) < 0)
+            break;
+        c = pending_rx;
+        if (c == CTRL_RBRACKET) {
+            pending_rx = -1;
+            detach("console: detached");
+            return;
+        }
+        if (!vuart_push_rx(&attached->uart, (uint8_t)c))
+            break; /* the guest's FIFO is full: keep the byte for later */
+        pending_rx = -1;
+    }
+}
+
+static void poll_follow_log(void)
+{
+    char buf[256];
+    size_t n;
+    poll_busy_input();
+    while ((n = log_ring_read(&follow_pos, buf, sizeof(buf))) > 0)
+        raw_write(buf, n);
+}
+
+static void poll_prompt_input(void)
+{
+    int c;
+    while (mode == MODE_PROMPT && (c = uart_getc()) >= 0) {
+        enum lineedit_event ev = lineedit_feed(&editor, (char)c);
+        if (ev == LE_NONE)
+            continue;
+        __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
+        if (ev == LE_LINE)
+            run_line(lineedit_line(&editor));
+        if (mode == MODE_PROMPT) {
+            raw_write(PROMPT, sizeof(PROMPT) - 1);
+            __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+static void arm_wake_timer(void)
+{
+    if (wake_armed)
+        return;
+    wake_armed = true;
+    timer_add(&wake_timer, rdtsc() + tsc_khz() * POLL_PERIOD_US / 1000);
+}
+
+void console_poll(void)
+{
+    char line[CMD_LINE_MAX];
+
+    vm_output_drain();
+    vm_lifecycle_poll();
+    arm_wake_timer();
+    switch (mode) {
+    case MODE_ATTACHED:
+        poll_attached();
+        return;
+    case MODE_FOLLOW_LOG:
+        poll_follow_log();
+        if (mode == MODE_FOLLOW_LOG)
+            return;
+        break;
+    case MODE_WAITING:
+        poll_busy_input();
+        if (mode != MODE_WAITING)
+            break;
+        if (wait_done(wait_ctx)) {
+            mode = MODE_PROMPT;
+        } else if (rdtsc() >= wait_deadline) {
+            mode = MODE_PROMPT;
+            if (wait_timeout)
+                wait_timeout(wait_ctx);
+        } else {
+            return;
+        }
+        break;
+    case MODE_PROMPT:
+        break;
+    }
+    /* Scripted commands run before the prompt takes input. */
+    while (mode == MODE_PROMPT && next_script_command(line, sizeof(line)))
+        run_line(line);
+    if (mode != MODE_PROMPT)
+        return;
+    if (!__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE)) {
+        lineedit_redraw(&editor, PROMPT);
+        __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
+    }
+    poll_prompt_input();
+}

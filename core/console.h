@@ -1,0 +1,29 @@
+/* The root-mode console: a prompt with line editing on the serial port,
+ * scripts from `exec=`, attach to a VM's vUART, `log -f`. It runs on the
+ * boot CPU between vCPU slices and never blocks: commands that wait
+ * (sleep, wait, console, log -f) set a state that console_poll advances. */
+#ifndef CORE_CONSOLE_H
+#define CORE_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+void console_init(void);
+/* The log sink for the serial port (moves output off the prompt line). */
+void console_sink(const char *s, size_t n);
+/* Queues `cmd; cmd; ...` to run before the prompt comes back. */
+void console_run_script(const char *script);
+/* Called on the console CPU as often as it can be. */
+void console_poll(void);
+
+/* For commands that wait: poll `done(ctx)` until it returns true or the
+ * deadline (TSC) passes; on_timeout prints the failure. Ctrl-C aborts. */
+void console_wait(bool (*done)(void *ctx), void (*on_timeout)(void *ctx), void *ctx,
+                  uint64_t deadline_tsc);
+void console_attach(struct vm *vm);
+void console_follow_log(void);
+
+#endif
