@@ -180,7 +180,7 @@ static void poll_attached(void)
             detach("console: detached");
             return;
         }
-        if (!vuart_push_rx(&attached->uart, (uint8_t)c))
+        if (!vm_uart_input(attached, (uint8_t)c))
             break; /* the guest's FIFO is full: keep the byte for later */
         pending_rx = -1;
     }

@@ -3,7 +3,9 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ipi.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
+#include "guest/virq.h"
 #include "guest/vcpu_switch.h"
 #include "guest/vm.h"
 #include "guest/vm_sched.h"
@@ -18,6 +20,8 @@ struct run_queue {
     unsigned next;           /* round-robin cursor */
     struct vcpu *last;       /* whose non-VMCS state is in the registers */
     uint64_t idle_cycles, busy_cycles;
+    struct timer wake_timer; /* the next device deadline of a blocked vCPU */
+    volatile bool wake_armed;
 };
 
 static struct run_queue queues[MAX_CPUS];
@@ -46,7 +50,12 @@ static void sched_kick(struct vcpu *v)
         ipi_resched(v->pcpu);
 }
 
-static const struct vm_sched_ops ops = {sched_add, sched_kick};
+static void sched_wake_op(struct vcpu *v)
+{
+    sched_wake(v);
+}
+
+static const struct vm_sched_ops ops = {sched_add, sched_kick, sched_wake_op};
 
 void sched_init(void)
 {
@@ -71,10 +80,29 @@ static void remove_at(struct run_queue *q, unsigned i)
     spin_unlock(&q->lock);
 }
 
+static void wake_fired(struct timer *t, void *arg)
+{
+    ((struct run_queue *)arg)->wake_armed = false;
+}
+
+/* A halted vCPU wakes when its VM's devices have an interrupt for it; the
+ * CPU sleeps until the earliest device deadline of its halted vCPUs. */
+static void check_blocked(struct run_queue *q, struct vcpu *v, uint64_t *next)
+{
+    if (!v->vm->platform || v->state != VCPU_BLOCKED)
+        return;
+    uint64_t d = vm_timers_tick(v->vm, rdtsc());
+    if (d < *next)
+        *next = d;
+    if (vcpu_pending_interrupt(v) >= 0 || v->nmi_pending)
+        v->state = VCPU_RUNNABLE;
+}
+
 /* Retires vCPUs of stopping VMs; returns the number still runnable. */
 static unsigned reap_and_count(struct run_queue *q)
 {
     unsigned runnable = 0;
+    uint64_t next = VTIME_NEVER;
     for (unsigned i = 0; i < q->n;) {
         struct vcpu *v = q->vcpus[i];
         if (v->stop_request) {
@@ -85,11 +113,16 @@ static unsigned reap_and_count(struct run_queue *q)
             vm_vcpu_stopped(v);
             continue;
         }
+        check_blocked(q, v, &next);
         if (v->pause_request && v->state == VCPU_RUNNABLE)
             v->state = VCPU_PAUSED;
         if (v->state == VCPU_RUNNABLE)
             runnable++;
         i++;
+    }
+    if (!runnable && next != VTIME_NEVER && !q->wake_armed) {
+        q->wake_armed = true;
+        timer_add(&q->wake_timer, next);
     }
     return runnable;
 }
@@ -128,6 +161,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
     bool vmx_ok = vmx_cpu_enable() == 0;
 
     vcpu_switch_cpu_init();
+    timer_setup(&q->wake_timer, wake_fired, q);
     for (;;) {
         if (console_poll)
             console_poll();
@@ -157,7 +191,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         q->busy_cycles += rdtsc() - t0;
         switch (r) {
         case RUN_HALTED:
-            if (!v->stop_request && !v->irq_pending_vector && !v->nmi_pending)
+            if (!v->stop_request && !v->nmi_pending)
                 v->state = VCPU_BLOCKED;
             break;
         case RUN_PREEMPTED:

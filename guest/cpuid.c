@@ -101,7 +101,7 @@ static void hypervisor_leaves(uint32_t leaf, struct cpuid_regs *out)
         memcpy(&out->edx, BULKHEAD_CPUID_SIGNATURE + 8, 4);
     } else if (leaf == BULKHEAD_CPUID_TIMING) {
         out->eax = (uint32_t)tsc_khz();
-        out->ebx = 0; /* no virtual LAPIC timer yet */
+        out->ebx = (uint32_t)tsc_khz(); /* the vLAPIC timer runs at the TSC rate */
     }
 }
 
@@ -173,6 +173,11 @@ void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
             out->edx |= BIT(28);
         if (v->cr4_osxsave)
             out->ecx |= BIT(27);
+        /* With a virtual platform: an APIC, x2APIC and the TSC deadline. */
+        if (v->vm->platform) {
+            out->edx |= BIT(9);
+            out->ecx |= BIT(21) | BIT(24);
+        }
         break;
     case 2:
         *out = h;

@@ -15,6 +15,10 @@ struct vm;
 int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const char *cmdline,
                       struct vcpu_boot_state *out, char *err, unsigned errlen);
 
+/* Linux bzImage direct boot (the VM's kernel/initrd modules, its cmdline);
+ * needs the VM's platform (ACPI RSDP) in place first. */
+int guest_load_linux(struct vm *vm, struct vcpu_boot_state *out, char *err, unsigned errlen);
+
 /* Pure ELF checks, shared with the host unit tests. */
 struct elf_segment {
     uint64_t offset, filesz, paddr, memsz;

@@ -4,6 +4,7 @@
 #include "guest/msr.h"
 
 #include "arch/x86_64/cpu.h"
+#include "guest/platform.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 
@@ -65,6 +66,9 @@ static bool fixed_mtrr_valid(uint64_t v)
 bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
     int fi;
+    bool gp;
+    if (platform_rdmsr(v, msr, val, &gp))
+        return !gp;
     switch (msr) {
     case MSR_IA32_PLATFORM_ID:
     case MSR_IA32_BIOS_SIGN_ID:
@@ -113,6 +117,13 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
     int fi;
+    bool gp;
+    if (platform_wrmsr(v, msr, val, &gp)) {
+        if (gp)
+            vm_log_violation(v->vm, "wrmsr 0x%x <- 0x%llx refused by the vLAPIC (#GP)", msr,
+                             (unsigned long long)val);
+        return !gp;
+    }
     switch (msr) {
     case MSR_IA32_TSC:
         /* Moves this vCPU's TSC offset; the real TSC is never written. */

@@ -33,6 +33,7 @@ struct vcpu_boot_state {
     uint64_t cr3;           /* long mode: guest-physical PML4 */
     uint64_t gdt_base;      /* long mode: a GDT the loader placed in guest RAM */
     uint16_t gdt_limit;
+    uint16_t cs_sel, ds_sel; /* flat selectors; 0 = 0x08 and 0x10 */
 };
 
 enum vcpu_run_state {
@@ -85,6 +86,7 @@ struct vcpu {
     uint64_t spec_ctrl;
 
     bool cr4_osxsave; /* mirrored into CPUID.1:ECX.OSXSAVE */
+    bool waiting_sipi; /* an AP before its SIPI */
 
     /* Emulated MSR state. */
     uint64_t msr_pat, msr_mtrr_def_type, msr_apic_base, msr_misc_enable;

@@ -32,13 +32,22 @@ void vm_irq_pulse(struct vm *vm, unsigned gsi);
  * ExtINT from the vPIC counts when the vLAPIC's LINT0 is in ExtINT mode (or
  * the vLAPIC is globally disabled). */
 int vcpu_pending_interrupt(struct vcpu *v);
-/* The vector was injected: IRR -> ISR (or vPIC acknowledge). */
-void vcpu_ack_interrupt(struct vcpu *v, int vector);
+/* Injecting `pending` now: IRR -> ISR (or the vPIC acknowledge, which
+ * yields the vector). Returns the vector to inject. */
+int vcpu_ack_interrupt(struct vcpu *v, int pending);
 /* Something for this vCPU may have become pending (wake it if halted). */
 void vcpu_interrupt_notify(struct vcpu *v);
 
 /* Before each entry and on wake-up: run every expired device timer of the
  * VM, return the earliest next deadline (host TSC) or VTIME_NEVER. */
 uint64_t vm_timers_tick(struct vm *vm, uint64_t now_tsc);
+
+/* Callbacks the device models are given (guest/platform.c). */
+void virq_ioapic_deliver(void *ctx, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
+                         bool level);
+void virq_send_ipi(void *ctx, uint32_t dest, bool logical, unsigned shorthand, unsigned mode,
+                   uint8_t vector, bool level);
+void virq_eoi_level(void *ctx, uint8_t vector);
+void virq_notify(void *ctx);
 
 #endif

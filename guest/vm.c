@@ -7,6 +7,8 @@
 #include "arch/x86_64/cpu.h"
 #include "guest/loader.h"
 #include "guest/modules.h"
+#include "guest/platform.h"
+#include "guest/virq.h"
 #include "guest/vm_output.h"
 #include "guest/vm_sched.h"
 #include "lib/format.h"
@@ -217,7 +219,25 @@ static bool uart_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uin
     }
     if (in)
         *val = result;
+    vm_uart_update_irq(v->vm);
     return true;
+}
+
+void vm_uart_update_irq(struct vm *vm)
+{
+    struct vm_platform *p = vm->platform;
+    if (!p)
+        return;
+    spin_lock(&p->lock);
+    vm_irq_set_level(vm, 4, vuart_irq_pending(&vm->uart));
+    spin_unlock(&p->lock);
+}
+
+bool vm_uart_input(struct vm *vm, uint8_t byte)
+{
+    bool ok = vuart_push_rx(&vm->uart, byte);
+    vm_uart_update_irq(vm);
+    return ok;
 }
 
 int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len)
@@ -295,8 +315,8 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
     if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
-        ept_map(&vm->ept, GPA_BIOS_AREA, vm->ram_hpa + GPA_BIOS_AREA,
-                GPA_BIOS_AREA_END - GPA_BIOS_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
+        ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
+                GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
         ept_map(&vm->ept, GPA_BIOS_AREA_END, vm->ram_hpa + GPA_BIOS_AREA_END,
                 vm->cfg.mem_size - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
         goto nomem;
@@ -309,6 +329,7 @@ nomem:
 
 static void release_memory(struct vm *vm)
 {
+    platform_destroy(vm);
     vm->ept_ready = false;
     ept_destroy(&vm->ept);
     if (vm->ram_hpa) {
@@ -399,9 +420,14 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->restart_at = 0;
     if (build_memory(vm, err, errlen))
         goto fail;
-    if (guest_load_kernel(vm, (const void *)m->start, m->end - m->start, vm->cfg.cmdline, &boot,
-                          err, errlen))
+    vm->tsc_offset = (uint64_t)-(int64_t)rdtsc();
+    if (vm->cfg.protocol == BOOT_LINUX) {
+        if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
+            goto fail;
+    } else if (guest_load_kernel(vm, (const void *)m->start, m->end - m->start, vm->cfg.cmdline,
+                                 &boot, err, errlen)) {
         goto fail;
+    }
     long leaves = vm_check_isolation(vm);
     if (leaves < 0) {
         fmt_snprintf(err, errlen, "isolation check failed: EPT maps memory outside the VM");
@@ -413,8 +439,10 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->uart.raw_output = uart_raw;
     vm->uart.raw = vm->attached;
     vm_register_ports(vm, 0x3f8, 8, uart_port, &vm->uart);
-    vm_register_mmio(vm, GPA_IOAPIC, 0x1000, absent_mmio, "ioapic", "ioapic");
-    vm_register_mmio(vm, GPA_LAPIC, 0x1000, absent_mmio, "lapic", "lapic");
+    if (!vm->platform) {
+        vm_register_mmio(vm, GPA_IOAPIC, 0x1000, absent_mmio, "ioapic", "ioapic");
+        vm_register_mmio(vm, GPA_LAPIC, 0x1000, absent_mmio, "lapic", "lapic");
+    }
     for (unsigned i = 0; i < vm->cfg.nr_vcpus; i++) {
         struct vcpu *v = make_vcpu(vm, i, &boot);
         if (!v) {
@@ -424,10 +452,11 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
         vm->vcpus[i] = v;
         vm->nr_vcpus = i + 1;
         /* Application processors wait for INIT-SIPI, as on hardware. */
-        if (i > 0)
+        if (i > 0) {
             v->state = VCPU_BLOCKED;
+            v->waiting_sipi = true;
+        }
     }
-    vm->tsc_offset = (uint64_t)-(int64_t)rdtsc();
     vm->start_tsc = rdtsc();
     vm->state = VM_RUNNING;
     vm->starts++;

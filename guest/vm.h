@@ -21,7 +21,8 @@
 
 /* The documented guest-physical map (docs/guest-memory-map.md). */
 #define GPA_LOW_RAM_END    0xa0000ULL    /* RAM below the VGA hole */
-#define GPA_BIOS_AREA      0xe0000ULL    /* read-only legacy BIOS area */
+#define GPA_ROM_AREA       0xc0000ULL    /* read-only: option ROMs (none) and BIOS */
+#define GPA_BIOS_AREA      0xe0000ULL    /* the BIOS part, where ACPI tables live */
 #define GPA_BIOS_AREA_END  0x100000ULL
 #define GPA_IOAPIC         0xfec00000ULL
 #define GPA_LAPIC          0xfee00000ULL
@@ -146,6 +147,9 @@ struct vm {
     struct exit_stat exits[VCPU_EXIT_STATS];
     uint64_t total_exits, guest_cycles, root_cycles;
     unsigned starts;
+    struct vm_platform *platform; /* PC devices, when the VM has them */
+    uint64_t acpi_rsdp_gpa;
+    uint8_t ioapic_id;
     /* Set by the device model (ACPI power button) when the VM has one. */
     void (*power_button)(struct vm *vm);
 };
@@ -205,6 +209,9 @@ long vm_check_isolation(struct vm *vm);
 
 /* A rate-limited log line for absent-hardware accesses. */
 void vm_log_violation(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Console input for the VM's serial port (raises its IRQ when it has one). */
+bool vm_uart_input(struct vm *vm, uint8_t byte);
+void vm_uart_update_irq(struct vm *vm);
 /* Guest output, a whole line at a time, prefixed with the VM name. */
 void vm_console_output(struct vm *vm, const char *line, unsigned len);
 

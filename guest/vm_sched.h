@@ -8,6 +8,7 @@ struct vcpu;
 struct vm_sched_ops {
     int (*add)(struct vcpu *v);   /* queue on v->pcpu */
     void (*kick)(struct vcpu *v); /* make its CPU look at it now */
+    void (*wake)(struct vcpu *v); /* an interrupt is pending: unblock it */
 };
 
 extern const struct vm_sched_ops *vm_sched_ops;

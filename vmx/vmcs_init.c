@@ -50,9 +50,9 @@ static void setup_guest_state(struct vcpu *v)
         break;
     case ENTRY_PROTECTED_FLAT:
         cr0 |= CR0_PE;
-        set_segment(GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, AR_CODE32);
+        set_segment(GUEST_CS_SELECTOR, b->cs_sel ? b->cs_sel : 0x08, 0, 0xffffffff, AR_CODE32);
         for (unsigned i = 0; i < 5; i++)
-            set_segment(data_segs[i], 0x10, 0, 0xffffffff, AR_DATA32);
+            set_segment(data_segs[i], b->ds_sel ? b->ds_sel : 0x10, 0, 0xffffffff, AR_DATA32);
         vmcs_write(GUEST_RIP, b->rip);
         break;
     case ENTRY_LONG_MODE:

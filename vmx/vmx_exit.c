@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "guest/cpuid.h"
 #include "guest/hypercall.h"
+#include "guest/virq.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 #include "vmx/vmcs.h"
@@ -101,6 +102,7 @@ static enum vmx_exit_action handle_window(struct vcpu *v, struct vmx_exit *e)
 static enum vmx_exit_action handle_cpuid(struct vcpu *v, struct vmx_exit *e)
 {
     struct cpuid_regs r;
+    v->cr4_osxsave = vmcs_read(GUEST_CR4) & CR4_OSXSAVE;
     guest_cpuid(v, (uint32_t)v->gprs[GPR_RAX], (uint32_t)v->gprs[GPR_RCX], &r);
     v->gprs[GPR_RAX] = r.eax;
     v->gprs[GPR_RBX] = r.ebx;
@@ -113,14 +115,12 @@ static enum vmx_exit_action handle_cpuid(struct vcpu *v, struct vmx_exit *e)
 static enum vmx_exit_action handle_hlt(struct vcpu *v, struct vmx_exit *e)
 {
     vmx_skip_instruction(v);
-    /* With an event already pending the guest need not sleep. */
-    if (v->irq_pending_vector || v->nmi_pending)
+    /* With an interrupt already deliverable the guest need not sleep. */
+    if (v->nmi_pending)
         return VMX_EXIT_CONTINUE;
-    uint64_t rflags = vmcs_read(GUEST_RFLAGS);
-    if (!(rflags & RFLAGS_IF) && !v->vm->uart.ier) {
-        /* cli; hlt with no interrupt source: the guest is done for good. */
-        vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
-    }
+    if (v->vm->platform && (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
+        vcpu_pending_interrupt(v) >= 0)
+        return VMX_EXIT_CONTINUE;
     return VMX_EXIT_HALT;
 }
 
@@ -182,10 +182,10 @@ static enum vmx_exit_action handle_xsetbv(struct vcpu *v, struct vmx_exit *e)
     uint32_t index = (uint32_t)v->gprs[GPR_RCX];
     uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
     uint64_t allowed = guest_xcr0_allowed();
-    struct vmx_vcpu *x = v->arch;
-
+    
     /* XCR0 rules: x87 always on; AVX needs SSE; AVX-512 parts all or none. */
-    bool bad = index != 0 || vmx_guest_cpl(v) != 0 || !(x->cr4_shadow & CR4_OSXSAVE) ||
+    /* OSXSAVE is not intercepted: the live CR4 has the guest's value. */
+    bool bad = index != 0 || vmx_guest_cpl(v) != 0 || !(vmcs_read(GUEST_CR4) & CR4_OSXSAVE) ||
                (val & ~allowed) || !(val & 1) || ((val & 4) && !(val & 2)) ||
                ((val & 0xe0) && (val & 0xe0) != 0xe0) || ((val & 0xe0) && !(val & 4));
     if (bad)

@@ -28,7 +28,7 @@ int vmx_guest_linear_to_phys(struct vcpu *v, uint64_t la, bool write, uint64_t *
         if (vm_read_guest(v->vm, (cr3 & 0xfffff000ULL) + ((la >> 22) & 0x3ff) * 4, &pde, 4) ||
             !(pde & 1))
             return -1;
-        if ((pde & 0x80) && (x->cr4_shadow & CR4_PSE)) {
+        if ((pde & 0x80) && (vmcs_read(GUEST_CR4) & CR4_PSE)) { /* PSE is not intercepted */
             *gpa = (pde & 0xffc00000ULL) | (la & 0x3fffff);
             return 0;
         }

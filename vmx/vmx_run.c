@@ -3,6 +3,8 @@
 #include "arch/x86_64/percpu.h"
 #include "ept/invept.h"
 #include "guest/msr.h"
+#include "guest/platform.h"
+#include "guest/virq.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -156,8 +158,14 @@ static bool error_code_allowed(uint8_t vector)
 static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
 {
     struct vmx_exit_state *es = vmx_exit_state(v);
-    if (!(es->reinject_info | v->exception_pending | v->nmi_pending | v->irq_pending_vector))
+    int irq = v->vm->platform ? vcpu_pending_interrupt(v) : -1;
+    if (!(es->reinject_info | v->exception_pending | v->nmi_pending) && irq < 0) {
+        if (x->proc & CPU_BASED_INTR_WINDOW_EXITING) {
+            x->proc &= ~CPU_BASED_INTR_WINDOW_EXITING;
+            vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
+        }
         return; /* the common case: nothing to deliver */
+    }
     if (es->reinject_info & INTR_INFO_VALID) {
         /* An event interrupted by the exit is delivered again first. */
         vmcs_write(VM_ENTRY_INTR_INFO_FIELD, es->reinject_info & ~INTR_INFO_NMI_UNBLOCKING);
@@ -191,18 +199,45 @@ static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
         vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
         return;
     }
-    if (v->irq_pending_vector) {
+    if (irq >= 0) {
         bool if_set = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
         if (if_set && !shadow) {
-            vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
-                       INTR_INFO_VALID | INTR_TYPE_EXT_INTR | v->irq_pending_vector);
-            v->irq_pending_vector = 0;
+            int vec = vcpu_ack_interrupt(v, irq);
+            vmcs_write(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR |
+                                                     (uint32_t)(vec & 0xff));
+            /* A halted guest wakes for the interrupt. */
+            if (vmcs_read(GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_HLT)
+                vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
             x->proc &= ~CPU_BASED_INTR_WINDOW_EXITING;
         } else {
+            /* Blocked now: exit as soon as the guest can take it. */
             x->proc |= CPU_BASED_INTR_WINDOW_EXITING;
         }
         vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
     }
+}
+
+/* INIT puts an AP into wait-for-SIPI; SIPI starts it in real mode at
+ * vector * 4 KiB, as on hardware. Returns true when the vCPU must wait. */
+static bool handle_init_sipi(struct vcpu *v)
+{
+    uint8_t vec;
+    int r = platform_take_init_sipi(v, &vec);
+    struct vmx_vcpu *x = v->arch;
+    if (r == 1) {
+        v->waiting_sipi = true;
+        return true;
+    }
+    if (r == 2 && v->waiting_sipi) {
+        v->waiting_sipi = false;
+        memset(&v->boot, 0, sizeof(v->boot));
+        v->boot.mode = ENTRY_REAL_MODE;
+        v->boot.rip = (uint64_t)vec << 12;
+        x->set_up = false;
+        vmx_vcpu_setup_vmcs(v);
+        return false;
+    }
+    return v->waiting_sipi;
 }
 
 static void make_current(struct vcpu *v, struct vmx_vcpu *x)
@@ -224,6 +259,7 @@ static void make_current(struct vcpu *v, struct vmx_vcpu *x)
     }
 }
 
+/* Programs the preemption timer for `ticks` TSC cycles, or turns it off. */
 static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
 {
     bool want = slice_tsc && vmx_caps.preemption_timer;
@@ -265,7 +301,7 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         vm_crash(v, "cannot build the VMCS");
         return RUN_STOPPED;
     }
-    set_slice(x, slice_tsc);
+    uint64_t slice_end = slice_tsc ? rdtsc() + slice_tsc : 0;
     for (;;) {
         if (v->stop_request)
             return RUN_STOPPED;
@@ -273,7 +309,25 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
             v->kick = false;
             return RUN_PREEMPTED;
         }
+        if (v->vm->platform && handle_init_sipi(v))
+            return RUN_HALTED;
         irq_disable();
+        uint64_t now = rdtsc();
+        if (slice_end && now >= slice_end) {
+            irq_enable();
+            return RUN_PREEMPTED;
+        }
+        /* The next of: the end of the slice, a device deadline. */
+        uint64_t until = slice_end ? slice_end - now : 0;
+        if (v->vm->platform) {
+            uint64_t next = vm_timers_tick(v->vm, now);
+            if (next != VTIME_NEVER) {
+                uint64_t d = next > now ? next - now : 1;
+                if (!until || d < until)
+                    until = d;
+            }
+        }
+        set_slice(x, until);
         inject_pending(v, x);
         before_entry_mitigations();
         uint64_t t0 = rdtsc();
@@ -294,6 +348,8 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         case VMX_EXIT_CONTINUE:
             break;
         case VMX_EXIT_PREEMPT:
+            if (!slice_end || rdtsc() < slice_end)
+                break; /* a device deadline, not the slice: tick and go on */
             return RUN_PREEMPTED;
         case VMX_EXIT_HALT:
             return RUN_HALTED;
@@ -357,9 +413,12 @@ static void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
     out->rip = vmcs_read(GUEST_RIP);
     out->rsp = out->gprs[GPR_RSP];
     out->rflags = vmcs_read(GUEST_RFLAGS);
-    out->cr0 = x->cr0_shadow;
+    /* Bits outside the guest/host masks change without exits: merge. */
+    out->cr0 = (vmcs_read(GUEST_CR0) & ~vmcs_read(CR0_GUEST_HOST_MASK)) |
+               (x->cr0_shadow & vmcs_read(CR0_GUEST_HOST_MASK));
     out->cr3 = vmcs_read(GUEST_CR3);
-    out->cr4 = x->cr4_shadow;
+    out->cr4 = (vmcs_read(GUEST_CR4) & ~vmcs_read(CR4_GUEST_HOST_MASK)) |
+               (x->cr4_shadow & vmcs_read(CR4_GUEST_HOST_MASK));
     out->efer = x->efer;
     out->cs = (uint16_t)vmcs_read(GUEST_CS_SELECTOR);
 }

@@ -50,15 +50,19 @@ def require(emu_name):
 
 @pytest.fixture
 def boot(request):
-    """boot(emu_name, cpus=1, cmdline=BASE_CMDLINE, timeout=None) -> emu.Machine"""
+    """boot(emu_name, cpus=1, cmdline=BASE_CMDLINE, timeout=None, iso=None) -> emu.Machine
+
+    iso: the ISO to boot (default ISO, the test ISO); cmdline replaces its
+    command line (emu.Machine rebuilds and caches it)."""
     machines = []
     request.node._bulkhead_machines = machines
 
-    def _boot(emu_name, cpus=1, cmdline=BASE_CMDLINE, timeout=None, **kw):
+    def _boot(emu_name, cpus=1, cmdline=BASE_CMDLINE, timeout=None, iso=None, **kw):
         require(emu_name)
-        if not ISO.is_file():
-            pytest.fail(f"{ISO} not found: run `make iso` first")
-        m = emu.Machine(emu=emu_name, cpus=cpus, iso=ISO, cmdline=cmdline,
+        iso = Path(iso) if iso else ISO
+        if not iso.is_file():
+            pytest.fail(f"{iso} not found: run `make iso` first")
+        m = emu.Machine(emu=emu_name, cpus=cpus, iso=iso, cmdline=cmdline,
                         timeout=timeout or timeout_for(emu_name), **kw)
         machines.append(m)
         return m

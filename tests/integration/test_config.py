@@ -1,0 +1,226 @@
+"""The configuration file: every class of bad configuration gives its named
+error, both in the host checker and at boot, while the valid VM `good` next
+to the bad one still starts and runs (Bochs, 2 CPUs).
+
+Each configs/bad/*.cfg holds a valid, autostarted VM `good` (hello.elf,
+"name=good") and one bad VM. Its header says what to expect:
+
+    # expect: LINE: vm NAME: MESSAGE          (the error after "FILE:")
+    # check: build/bulkhead-check [...] FILE  (the checker command showing it)
+
+The boot checks use Bochs: without VMX (QEMU TCG) the hypervisor does not
+read its configuration at all (core/main.c), so no error would be printed.
+
+build_config_iso() (also used by test_console.py) builds an ISO for a
+configuration with the modules it names, once, under build/itest/.
+"""
+
+import hashlib
+import os
+import re
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE_CMDLINE, REPO
+
+CHECK = REPO / "build" / "bulkhead-check"
+ELF = REPO / "build" / "bulkhead.elf"
+GUESTS = REPO / "build" / "guests"
+MKISO = REPO / "scripts" / "mkiso.sh"
+ITEST = REPO / "build" / "itest"
+BAD = sorted((REPO / "configs" / "bad").glob("*.cfg"))
+
+
+# --------------------------------------------------------------------------
+# ISOs built from a configuration (shared with test_console.py)
+
+
+def _stamp(path):
+    st = Path(path).stat()
+    return f"{path}:{st.st_mtime_ns}:{st.st_size}\n".encode()
+
+
+def build_config_iso(cfg):
+    """An ISO booting configuration `cfg` with the modules it names (those
+    found in build/guests/; a missing one stays missing, as in `make iso`).
+    Cached under build/itest/ by the configuration's text and the mtimes of
+    the kernel, the modules and mkiso.sh; atomic, so parallel workers may
+    race for it."""
+    cfg = Path(cfg)
+    if not CHECK.is_file() or not ELF.is_file():
+        pytest.fail("build/bulkhead-check or build/bulkhead.elf missing: run `make iso` first")
+    r = subprocess.run([str(CHECK), "--list-modules", str(cfg)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode in (0, 1), f"bulkhead-check --list-modules {cfg}: {r.stderr}"
+    modules = [GUESTS / n for n in r.stdout.split() if (GUESTS / n).is_file()]
+    h = hashlib.sha256(cfg.read_bytes())
+    for p in [ELF, MKISO] + modules:
+        h.update(_stamp(p))
+    ITEST.mkdir(parents=True, exist_ok=True)
+    out = ITEST / f"{cfg.stem}-{h.hexdigest()[:16]}.iso"
+    if out.is_file():
+        return out
+    part = out.with_suffix(f".{os.getpid()}.part")
+    cmd = [str(MKISO), "--config", str(cfg), "--out", str(part)]
+    for m in modules:
+        cmd += ["--module", str(m)]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, f"mkiso.sh failed:\n{r.stdout}"
+    os.replace(part, out)
+    for old in ITEST.glob(f"{cfg.stem}-*.iso"):
+        if old != out:
+            old.unlink(missing_ok=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def config_iso():
+    """config_iso(path) -> ISO for that configuration (built once)."""
+    built = {}
+
+    def get(cfg):
+        key = str(cfg)
+        if key not in built:
+            built[key] = build_config_iso(cfg)
+        return built[key]
+
+    return get
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+
+def header(cfg, key):
+    m = re.search(rf"^# {key}: (.*)$", cfg.read_text(), re.M)
+    assert m, f"{cfg} has no '# {key}:' line"
+    return m.group(1).strip()
+
+
+def bad_vm(expect):
+    """'18: vm broken: ...' -> 'broken'."""
+    m = re.match(r"\d+: vm ([^:]+): ", expect)
+    assert m, expect
+    return m.group(1)
+
+
+def boot_pattern(expect):
+    """The expected error as printed at boot, as a regex. The free RAM in
+    the too-much-memory message is the machine's (the `# check:` line gives
+    the checker --mem 512M), so its number is left open."""
+    pat = re.escape(f"error: config: bulkhead.cfg:{expect}")
+    pat = re.sub(r"the\\ free\\ RAM\\ \\\(\d+[KMG]\\\)", r"the\\ free\\ RAM\\ \\(\\d+[KMG]\\)", pat)
+    return "^" + pat + "$"
+
+
+def wait_for(m, regex, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = re.search(regex, m.output, re.M)
+        if found:
+            return found
+        if not m.running:
+            break
+        time.sleep(0.5)
+    raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-4000:]}")
+
+
+def ids(paths):
+    return [p.stem for p in paths]
+
+
+def test_bad_files_are_there():
+    names = {p.stem for p in BAD}
+    for want in ("syntax", "unknown-key", "bad-unit", "duplicate-name", "too-much-memory",
+                 "overlapping-fixed", "dedicated-twice", "absent-cpu", "pci-twice",
+                 "pci-absent", "missing-module"):
+        assert want in names, f"configs/bad/{want}.cfg missing"
+
+
+# --------------------------------------------------------------------------
+# The host checker
+
+
+@pytest.mark.parametrize("cfg", BAD, ids=ids(BAD))
+def test_checker_names_the_error(cfg):
+    expect = header(cfg, "expect")
+    cmd = shlex.split(header(cfg, "check"))
+    r = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, (cmd, r.returncode, out)
+    rel = cfg.relative_to(REPO)
+    errors = [line for line in r.stdout.splitlines() if line.strip()]
+    # Exactly one error, and it is the expected one.
+    assert errors == [f"{rel}:{expect}"], (cmd, out)
+
+
+def test_checker_accepts_demo():
+    r = subprocess.run([str(CHECK), "--cpus", "2", "--mem", "200M", "--modules",
+                        "hello.elf,spin.elf,echo.elf,cpuid-bench.elf,hostile.elf",
+                        "configs/demo.cfg"], cwd=REPO, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+    assert r.stdout == "", r.stdout
+    r = subprocess.run([str(CHECK), "configs/demo.cfg"], cwd=REPO, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+
+
+def test_checker_lists_modules_of_a_bad_file():
+    cfg = REPO / "configs" / "bad" / "missing-module.cfg"
+    r = subprocess.run([str(CHECK), "--list-modules", str(cfg)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.stdout.split() == ["hello.elf", "missing.elf"], (r.stdout, r.stderr)
+
+
+# --------------------------------------------------------------------------
+# At boot (Bochs): the named error, and `good` runs next to the bad VM
+
+
+@pytest.mark.bochs
+@pytest.mark.parametrize("cfg", BAD, ids=ids(BAD))
+def test_boot_names_the_error_and_good_runs(boot, config_iso, cfg):
+    expect = header(cfg, "expect")
+    bad = bad_vm(expect)
+    duplicate = "duplicate VM name" in expect
+    # The script waits for `good` to finish, then shows what is defined.
+    script = ["wait good shutoff 90s", "list --all"]
+    if not duplicate:
+        script.append(f"start {bad}")
+    script.append("poweroff 0")
+    cmdline = f'{BASE_CMDLINE} exec="{"; ".join(script)}"'
+    m = boot("bochs", cpus=2, iso=config_iso(cfg), cmdline=cmdline)
+    status = m.wait_exit()
+    out = m.output
+    assert status == 0, out
+
+    # Exactly the expected error, and nothing else from the configuration.
+    config_errors = re.findall(r"^error: config: bulkhead\.cfg:.*$", out, re.M)
+    assert len(config_errors) == 1, out
+    assert re.search(boot_pattern(expect), out, re.M), (boot_pattern(expect), out)
+    assert re.search(rf"^error: config: vm {re.escape(bad)} has errors and will not start$",
+                     out, re.M), out
+    summary = re.search(r"^config: (\d+) VMs defined, (\d+) autostarted, (\d+) errors$", out, re.M)
+    assert summary, out
+    assert summary.group(2, 3) == ("1", "1"), summary.group(0)
+
+    # The valid VM started and ran to its end; the machine is fine.
+    assert re.search(r"^vm good: started \(4 MiB, 1 vcpu on cpu 0\)$", out, re.M), out
+    assert re.search(r"^\[good\] hello from good$", out, re.M), out
+    assert re.search(r"^vm good: stopped itself \(code 0\)$", out, re.M), out
+    assert "error: wait:" not in out, out
+    assert "bulkhead: panic" not in out, out
+
+    # The bad VM was never defined: `list --all` leaves it out (a duplicate
+    # name shows the first, valid VM once) and `start` does not know it.
+    table = out[out.index("list --all"):]
+    assert re.search(r"^ \d+\s+good\s+shut off$", table, re.M), table
+    rows = re.findall(rf"^ \d+\s+{re.escape(bad)}\s", table, re.M)
+    assert len(rows) == (1 if duplicate else 0), table
+    if not duplicate:
+        assert re.search(rf"^error: no VM named '{re.escape(bad)}'", table, re.M), table
+        assert not re.search(rf"^vm {re.escape(bad)}: started", out, re.M), out
