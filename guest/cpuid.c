@@ -69,6 +69,23 @@ static uint32_t xsave_size(uint64_t xcr0)
     return size;
 }
 
+/* Bytes the compacted format (XSAVEC) needs: components packed in order,
+ * those flagged in ECX bit 1 of their sub-leaf aligned to 64 bytes. */
+static uint32_t xsave_compacted_size(uint64_t xcr0)
+{
+    uint32_t size = 576;
+    for (unsigned i = 2; i < 64; i++) {
+        if (!(xcr0 & (1ULL << i)))
+            continue;
+        struct cpuid_regs c;
+        cpuid_count(0xd, i, &c);
+        if (c.ecx & 2)
+            size = (size + 63) & ~63U;
+        size += c.eax;
+    }
+    return size;
+}
+
 static void leaf_0xd(struct vcpu *v, uint32_t sub, struct cpuid_regs *out)
 {
     uint64_t allowed = guest_xcr0_allowed();
@@ -85,6 +102,7 @@ static void leaf_0xd(struct vcpu *v, uint32_t sub, struct cpuid_regs *out)
         cpuid_count(0xd, 1, &h);
         /* XSAVEOPT XSAVEC XGETBV1; not XSAVES (IA32_XSS is not emulated). */
         out->eax = h.eax & (BIT(0) | BIT(1) | BIT(2));
+        out->ebx = xsave_compacted_size(v->xcr0 ? v->xcr0 : 1);
     } else if (sub < 64 && (allowed & (1ULL << sub))) {
         cpuid_count(0xd, sub, out);
         out->ecx &= 1; /* aligned flag only; no supervisor components */
