@@ -25,7 +25,7 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso test-iso deps unit integration test run bench format format-check clean guests
+.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
@@ -62,6 +62,14 @@ iso: $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
 			$(if $(wildcard $(BUILD)/linux/$(m)),--module $(BUILD)/linux/$(m)))) \
 		$(foreach m,$(EXTRA_MODULES),--module $(m))
 
+# Debian's kernel and a busybox initramfs, downloaded at setup time (never
+# committed), and the ISO of the Linux integration tests.
+linux-guest:
+	@scripts/build-linux-guest.sh
+
+linux-test-iso: linux-guest
+	@$(MAKE) --no-print-directory iso CONFIG=configs/linux-test.cfg ISO=$(BUILD)/linux-test.iso
+
 test-iso:
 	@$(MAKE) --no-print-directory iso CONFIG=configs/test.cfg ISO=$(BUILD)/test.iso \
 		EXTRA_MODULES="$(GUEST_ELFS)"
@@ -77,7 +85,6 @@ run: deps
 	@scripts/run.sh --emu auto --interactive --iso $(BUILD)/bulkhead.iso
 
 bench: deps
-	@$(MAKE) --no-print-directory iso
 	@scripts/bench.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')

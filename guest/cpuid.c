@@ -133,7 +133,7 @@ void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
     }
     unsigned nr = v->vm->nr_vcpus ? v->vm->nr_vcpus : 1;
 
-    memset(out, 0, sizeof(*out));
+    *out = (struct cpuid_regs){0, 0, 0, 0};
     if (leaf >= 0x40000000 && leaf < 0x40000100) {
         hypervisor_leaves(leaf, out);
         return;

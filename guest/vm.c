@@ -332,6 +332,7 @@ static void release_memory(struct vm *vm)
     platform_destroy(vm);
     vm->ept_ready = false;
     ept_destroy(&vm->ept);
+    memset(&vm->ept, 0, sizeof(vm->ept));
     if (vm->ram_hpa) {
         /* Scrub: the next owner of these pages must not see this guest. */
         memset((void *)vm->ram_hpa, 0, vm->ram_alloc_size);
@@ -396,6 +397,10 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
 {
     struct vcpu_boot_state boot;
 
+    if (vm->teardown) {
+        fmt_snprintf(err, errlen, "%s is still stopping", vm->cfg.name);
+        return -1;
+    }
     if (vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm->vcpus_running) {
         fmt_snprintf(err, errlen, "%s is already running", vm->cfg.name);
         return -1;
@@ -482,6 +487,7 @@ static void request_stop(struct vm *vm, enum vm_state final, const char *reason)
         return;
     }
     vm->state = final; /* the vCPUs see it at their next check */
+    vm->teardown = true;
     str_copy(vm->reason, reason, sizeof(vm->reason));
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm->vcpus[i]->stop_request = true;
@@ -548,6 +554,7 @@ void vm_finish_stop(struct vm *vm)
         vm_output_event(line);
     }
     vm_lifecycle_stopped(vm);
+    __atomic_store_n(&vm->teardown, false, __ATOMIC_RELEASE);
 }
 
 void vm_vcpu_stopped(struct vcpu *v)

@@ -135,6 +135,7 @@ struct vm {
     uint64_t last_violation_log_tsc;
 
     /* Lifecycle (driven from the console CPU). */
+    volatile bool teardown;     /* stopping: set until its memory is released */
     uint64_t shutdown_deadline; /* TSC: force off after this; 0 = none */
     bool restart_after_stop;    /* reset: start again once stopped */
     unsigned quick_crashes;     /* consecutive crashes soon after start */

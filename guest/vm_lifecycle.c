@@ -32,7 +32,7 @@ static void event(const char *fmt, ...)
 
 bool vm_is_stopping(const struct vm *vm)
 {
-    return vm->vcpus_running != 0 && vm->state != VM_RUNNING && vm->state != VM_PAUSED;
+    return vm->teardown;
 }
 
 int vm_pause(struct vm *vm, char *err, unsigned errlen)
@@ -87,6 +87,14 @@ static int check_active(struct vm *vm, char *err, unsigned errlen)
 
 int vm_destroy(struct vm *vm, char *err, unsigned errlen)
 {
+    /* A crashed VM waiting for its restart: destroy cancels the restart. */
+    if (vm->restart_at && !vm->teardown &&
+        (vm->state == VM_CRASHED || vm->state == VM_SHUTOFF)) {
+        vm->restart_at = 0;
+        vm->quick_crashes = 0;
+        event("vm %s: pending restart cancelled", vm->cfg.name);
+        return 0;
+    }
     if (check_active(vm, err, errlen))
         return -1;
     vm->shutdown_deadline = 0;
@@ -159,7 +167,7 @@ void vm_lifecycle_poll(void)
             vm->shutdown_deadline = 0;
             vm_stop(vm, VM_SHUTOFF, "did not shut down in time: forced off");
         }
-        if (vm->restart_at && now >= vm->restart_at && !vm->vcpus_running) {
+        if (vm->restart_at && now >= vm->restart_at && !vm->teardown) {
             vm->restart_at = 0;
             if (vm_start(vm, err, sizeof(err)))
                 event("error: vm %s: restart failed: %s", vm->cfg.name, err);

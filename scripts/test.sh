@@ -26,7 +26,7 @@ section() { printf '\n=== %s ===\n' "$*"; }
 # 1. Build the hypervisor and the ISO.
 section "build"
 kernel_ok=1
-if ! "${MAKE[@]}" -j2 all test-iso; then
+if ! "${MAKE[@]}" -j2 all test-iso || ! "${MAKE[@]}" linux-test-iso; then
     echo "test.sh: the hypervisor or its ISO did not build"
     kernel_ok=0
     failed=$((failed + 1))

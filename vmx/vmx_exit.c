@@ -102,7 +102,8 @@ static enum vmx_exit_action handle_window(struct vcpu *v, struct vmx_exit *e)
 static enum vmx_exit_action handle_cpuid(struct vcpu *v, struct vmx_exit *e)
 {
     struct cpuid_regs r;
-    v->cr4_osxsave = vmcs_read(GUEST_CR4) & CR4_OSXSAVE;
+    if ((uint32_t)v->gprs[GPR_RAX] == 1)
+        v->cr4_osxsave = vmcs_read(GUEST_CR4) & CR4_OSXSAVE;
     guest_cpuid(v, (uint32_t)v->gprs[GPR_RAX], (uint32_t)v->gprs[GPR_RCX], &r);
     v->gprs[GPR_RAX] = r.eax;
     v->gprs[GPR_RBX] = r.ebx;

@@ -1,0 +1,104 @@
+"""Debian's Linux kernel as a guest in Bochs (two boots in all: they take
+minutes each). The image comes from scripts/build-linux-guest.sh; the ISO
+from configs/linux-test.cfg (scripts/test.sh builds both)."""
+
+import re
+import time
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.bochs
+
+LINUX_ISO = REPO / "build" / "linux-test.iso"
+READY = r"^\[linux\] BULKHEAD-LINUX-READY$"
+# No apostrophes: the pattern is also typed into the guest's shell.
+BAD_DMESG = r"IO-APIC \+ timer doesn.t work|clocksource.*unstable|Firmware Bug|WARNING:|Call Trace|APIC timer.*(fail|disabled)|calibration failed"
+BOOT_TIMEOUT = 600  # seconds to the ready marker: about 60-100 s alone, much more when shared
+
+
+def wait_for(m, regex, timeout, start=0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = re.search(regex, m.output[start:], re.M)
+        if found:
+            return found
+        if not m.running:
+            break
+        time.sleep(1)
+    raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-5000:]}")
+
+
+def shell(m, command, marker, timeout=120):
+    """Types a command into the attached Linux shell and waits for marker."""
+    mark = len(m.output)
+    m.send(command + "\r")
+    return wait_for(m, marker, timeout, start=mark)
+
+
+def linux_boot(boot):
+    if not LINUX_ISO.is_file():
+        pytest.fail(f"{LINUX_ISO} missing: run scripts/build-linux-guest.sh and "
+                    "`make iso CONFIG=configs/linux-test.cfg ISO=build/linux-test.iso`")
+    return boot("bochs", cpus=2, iso=LINUX_ISO, mem=512,
+                cmdline="console=com1 loglevel=info", timeout=1500)
+
+
+def test_linux_boots_checks_shutdown_restart(boot):
+    m = linux_boot(boot)
+    wait_for(m, READY, BOOT_TIMEOUT)
+    out = m.output
+    # The kernel sees the configured 256 MiB (less what the e820 reserves).
+    total_k = int(re.search(r"Memory: \d+K/(\d+)K available", out).group(1))
+    assert 250 * 1024 <= total_k <= 256 * 1024, total_k
+    for bad in re.findall(rf"^\[linux\] .*(?:{BAD_DMESG}).*$", out, re.M):
+        pytest.fail(f"bad kernel message: {bad}")
+    # The guest's calibrated TSC matches the truth we report (Bochs: ips).
+    assert re.search(r"tsc: Detected 99\.9\d\d MHz TSC|tsc: Detected 100\.0\d\d MHz TSC", out), out
+
+    time.sleep(3)
+    m.send("console linux\r")
+    wait_for(m, r"attached to linux", 60)
+    time.sleep(2)
+    shell(m, "grep -c '^flags.* hypervisor' /proc/cpuinfo; echo CPUINFO-DONE", r"^1\s*$\s*^CPUINFO-DONE", 120)
+    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
+                  r"^(\d+)\s*$\s*^DMESG-DONE", 120)
+    assert found.group(1) == "0", m.output[-3000:]
+    m.send("\x1d")
+    wait_for(m, r"console: detached", 60)
+
+    # The console's shutdown is the ACPI power button: acpid powers off (S5).
+    m.send("shutdown linux 120s\r")
+    wait_for(m, r"^vm linux: powered off by the guest \(ACPI S5\)", 300)
+
+    # A restarted VM boots again (memory scrubbed, image copied afresh).
+    mark = len(m.output)
+    m.send("start linux\r")
+    wait_for(m, READY, BOOT_TIMEOUT, start=mark)
+    assert "bulkhead: panic" not in m.output
+
+
+def test_linux_shares_its_cpu_and_poweroff_stops_only_it(boot):
+    m = linux_boot(boot)
+    wait_for(m, READY, BOOT_TIMEOUT)
+    time.sleep(2)
+    # A CPU-bound VM joins Linux's CPU after the ready marker.
+    m.send("start spin\r")
+    wait_for(m, r"^\[spin\] spin spin: 2$", 300)
+    m.send("console linux\r")
+    wait_for(m, r"attached to linux", 60)
+    time.sleep(2)
+    shell(m, "echo ALIVE-$((40+2)); cat /proc/loadavg", r"^ALIVE-42", 180)
+    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
+                  r"^(\d+)\s*$\s*^DMESG-DONE", 180)
+    assert found.group(1) == "0", m.output[-3000:]
+    # poweroff -f in the guest stops that VM only.
+    m.send("poweroff -f\r")
+    wait_for(m, r"^vm linux: powered off by the guest \(ACPI S5\)", 300)
+    wait_for(m, r"console: the VM stopped; detached", 60)
+    mark = len(m.output)
+    wait_for(m, r"^\[spin\] spin spin: \d+$", 120, start=mark)
+    m.send("list --all\r")
+    wait_for(m, r"^\s*\d+\s+linux\s+shut off", 60, start=mark)
+    assert "bulkhead: panic" not in m.output
