@@ -98,8 +98,7 @@ void boot_vms_from_cmdline(const struct cmdline *cl)
             continue;
         }
         if (cfg.pcpu[0] >= nr_cpus) {
-            pr_err("vm=%s: cpu %u does not exist (%u cpus online)", cfg.name, cfg.pcpu[0],
-                   nr_cpus);
+            pr_err("vm=%s: cpu %u does not exist (%u cpus online)", cfg.name, cfg.pcpu[0], nr_cpus);
             continue;
         }
         define_and_start(&cfg, true);

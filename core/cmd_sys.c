@@ -92,8 +92,8 @@ static int cmd_iommu(int argc, char **argv)
         cprintf("iommu: none (no ACPI DMAR table); devices cannot be passed through safely\n");
         return 0;
     }
-    cprintf("iommu: vt-d, %u units, host address width %u, interrupt remapping %s\n",
-            acpi.nr_drhd, acpi.dmar_haw + 1, (acpi.dmar_flags & 1) ? "supported" : "absent");
+    cprintf("iommu: vt-d, %u units, host address width %u, interrupt remapping %s\n", acpi.nr_drhd,
+            acpi.dmar_haw + 1, (acpi.dmar_flags & 1) ? "supported" : "absent");
     for (unsigned i = 0; i < acpi.nr_drhd; i++)
         cprintf("  unit %u: registers at 0x%llx, segment %u%s\n", i,
                 (unsigned long long)acpi.drhd[i].base, acpi.drhd[i].segment,

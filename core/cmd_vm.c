@@ -252,8 +252,7 @@ static void print_stats(struct vm *vm)
         if (!ex[r].count)
             continue;
         cprintf("  %-22s %12llu %14llu\n", vcpu_backend->exit_reason_name(r),
-                (unsigned long long)ex[r].count,
-                (unsigned long long)(ex[r].cycles / ex[r].count));
+                (unsigned long long)ex[r].count, (unsigned long long)(ex[r].cycles / ex[r].count));
     }
 }
 
@@ -304,7 +303,7 @@ static int parse_state(const char *s)
     static const struct {
         const char *name;
         int state;
-    } names[] = {{"defined", VM_DEFINED}, {"running", VM_RUNNING}, {"paused", VM_PAUSED},
+    } names[] = {{"defined", VM_DEFINED}, {"running", VM_RUNNING},  {"paused", VM_PAUSED},
                  {"shutoff", VM_SHUTOFF}, {"shut-off", VM_SHUTOFF}, {"crashed", VM_CRASHED},
                  {"stopped", -1}};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -11,11 +11,11 @@
 #include "lib/log.h"
 #include "lib/string.h"
 
-#define PROMPT          "bulkhead> "
-#define SCRIPT_MAX      2048
-#define POLL_PERIOD_US  20000 /* wake the console CPU this often when it waits */
-#define CTRL_C          0x03
-#define CTRL_RBRACKET   0x1d /* leaves an attached console, as in virsh */
+#define PROMPT         "bulkhead> "
+#define SCRIPT_MAX     2048
+#define POLL_PERIOD_US 20000 /* wake the console CPU this often when it waits */
+#define CTRL_C         0x03
+#define CTRL_RBRACKET  0x1d /* leaves an attached console, as in virsh */
 
 enum console_mode {
     MODE_PROMPT,

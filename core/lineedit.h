@@ -19,13 +19,13 @@ struct lineedit {
     char buf[LINEEDIT_MAX + 1];
     unsigned len, cursor;
     char history[LINEEDIT_HISTORY][LINEEDIT_MAX + 1];
-    unsigned hist_count; /* lines stored (at most LINEEDIT_HISTORY) */
-    unsigned hist_next;  /* slot the next line goes to */
-    int hist_pos;        /* -1: editing a new line; else steps back */
+    unsigned hist_count;          /* lines stored (at most LINEEDIT_HISTORY) */
+    unsigned hist_next;           /* slot the next line goes to */
+    int hist_pos;                 /* -1: editing a new line; else steps back */
     char saved[LINEEDIT_MAX + 1]; /* the new line while browsing history */
-    unsigned esc;        /* escape-sequence state */
+    unsigned esc;                 /* escape-sequence state */
     char esc_arg;
-    char last;           /* to fold CR LF into one Enter */
+    char last;                   /* to fold CR LF into one Enter */
     char line[LINEEDIT_MAX + 1]; /* the finished line */
     void (*write)(void *ctx, const char *s, size_t n);
     void *ctx;

@@ -17,8 +17,8 @@ struct run_queue {
     spinlock_t lock;
     struct vcpu *vcpus[SCHED_MAX_PER_CPU];
     unsigned n;
-    unsigned next;           /* round-robin cursor */
-    struct vcpu *last;       /* whose non-VMCS state is in the registers */
+    unsigned next;     /* round-robin cursor */
+    struct vcpu *last; /* whose non-VMCS state is in the registers */
     uint64_t idle_cycles, busy_cycles;
     struct timer wake_timer; /* the next device deadline of a blocked vCPU */
     volatile bool wake_armed;

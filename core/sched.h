@@ -10,7 +10,7 @@
 
 #include "guest/vcpu.h"
 
-#define SCHED_MAX_PER_CPU   16
+#define SCHED_MAX_PER_CPU      16
 #define SCHED_DEFAULT_SLICE_US 10000
 
 void sched_init(void);

@@ -58,8 +58,8 @@ int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen)
         size_t klen = (size_t)(eq - s), vlen = n - klen - 1;
         if (klen == 3 && !strncmp(s, "mem", 3)) {
             if (str_to_u64(eq + 1, vlen, &v, 1) || v < (2ULL << 20) || (v & ((2ULL << 20) - 1))) {
-                fmt_snprintf(err, errlen,
-                             "vm=%s: mem must be a size like 16M, a multiple of 2M", cfg->name);
+                fmt_snprintf(err, errlen, "vm=%s: mem must be a size like 16M, a multiple of 2M",
+                             cfg->name);
                 return -1;
             }
             cfg->mem_size = v;

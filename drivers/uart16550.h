@@ -8,7 +8,7 @@
 
 struct uart_config {
     bool mmio;
-    uint64_t base; /* I/O port or physical address */
+    uint64_t base;      /* I/O port or physical address */
     unsigned reg_shift; /* MMIO register stride: 1 << reg_shift bytes */
     unsigned baud;
     unsigned irq; /* ISA IRQ for port UARTs (4 for COM1, 3 for COM2) */

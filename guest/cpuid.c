@@ -11,29 +11,29 @@
 
 #define BIT(n) (1U << (n))
 
-#define MAX_BASIC_LEAF    0x16
-#define MAX_EXT_LEAF      0x80000008
-#define HV_MAX_LEAF       BULKHEAD_CPUID_TIMING
+#define MAX_BASIC_LEAF 0x16
+#define MAX_EXT_LEAF   0x80000008
+#define HV_MAX_LEAF    BULKHEAD_CPUID_TIMING
 
 /* Leaf 1 ECX: SSE3 PCLMUL SSSE3 FMA CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES
  * XSAVE AVX F16C RDRAND (and PCID). Hidden: DTES64 MONITOR DS-CPL VMX SMX
  * EST TM2 SDBG xTPR PDCM DCA x2APIC TSC-deadline (no vLAPIC yet). */
 #define LEAF1_ECX_ALLOWED                                                                          \
-    (BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | BIT(17) | BIT(19) | BIT(20) | BIT(22) |       \
+    (BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | BIT(17) | BIT(19) | BIT(20) | BIT(22) |        \
      BIT(23) | BIT(25) | BIT(26) | BIT(28) | BIT(29) | BIT(30))
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV PAT PSE36
  * CLFSH MMX FXSR SSE SSE2 SS. Hidden: MCE MCA APIC PSN DS ACPI TM PBE. */
 #define LEAF1_EDX_ALLOWED                                                                          \
-    (BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(8) | BIT(11) | BIT(12) |  \
+    (BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(8) | BIT(11) | BIT(12) |   \
      BIT(13) | BIT(15) | BIT(16) | BIT(17) | BIT(19) | BIT(23) | BIT(24) | BIT(25) | BIT(26) |     \
      BIT(27))
 /* Leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS INVPCID AVX512F/DQ
  * RDSEED ADX SMAP IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL.
  * Hidden: TSC_ADJUST SGX HLE RTM PQM MPX PQE Intel PT. */
 #define LEAF7_EBX_ALLOWED                                                                          \
-    (BIT(0) | BIT(3) | BIT(5) | BIT(7) | BIT(8) | BIT(9) | BIT(10) | BIT(16) | BIT(17) |          \
-     BIT(18) | BIT(19) | BIT(20) | BIT(21) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) |    \
-     BIT(29) | BIT(30) | BIT(31))
+    (BIT(0) | BIT(3) | BIT(5) | BIT(7) | BIT(8) | BIT(9) | BIT(10) | BIT(16) | BIT(17) | BIT(18) | \
+     BIT(19) | BIT(20) | BIT(21) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |     \
+     BIT(30) | BIT(31))
 /* Leaf 7.0 ECX: VBMI UMIP VBMI2 GFNI VAES VPCLMULQDQ VNNI BITALG
  * VPOPCNTDQ RDPID. Hidden: PKU/OSPKE, WAITPKG, SGX-LC. */
 #define LEAF7_ECX_ALLOWED                                                                          \

@@ -5,7 +5,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define PT_LOAD 1
+#define PT_LOAD    1
 #define HOLE_START 0xa0000ULL
 #define HOLE_END   0x100000ULL
 
@@ -31,8 +31,8 @@ struct elf64_phdr {
     uint64_t offset, vaddr, paddr, filesz, memsz, align;
 };
 
-int elf_parse(const void *image, uint64_t size, uint64_t ram_size, struct elf_image *out,
-              char *err, unsigned errlen)
+int elf_parse(const void *image, uint64_t size, uint64_t ram_size, struct elf_image *out, char *err,
+              unsigned errlen)
 {
     const uint8_t *p = image;
     memset(out, 0, sizeof(*out));

@@ -7,7 +7,7 @@
 #include "include/bulkhead/hypercall.h"
 #include "lib/log.h"
 
-#define HC_CONSOLE_MAX 4096
+#define HC_CONSOLE_MAX   4096
 #define HC_VERSION_VALUE ((0U << 16) | 1U)
 
 static uint64_t arg(struct vcpu *v, enum gpr r)
@@ -62,8 +62,9 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         if (ret == HC_EFAULT) {
             /* A pointer outside its own RAM is a memory violation, as the
              * same access by the guest itself would be. */
-            vm_crash(v, "memory violation: hypercall console-write buffer 0x%llx+0x%llx lies "
-                        "outside the VM's RAM",
+            vm_crash(v,
+                     "memory violation: hypercall console-write buffer 0x%llx+0x%llx lies "
+                     "outside the VM's RAM",
                      (unsigned long long)arg(v, GPR_RBX), (unsigned long long)arg(v, GPR_RCX));
             act = HC_STOP;
         }

@@ -44,8 +44,8 @@ int guest_load_linux(struct vm *vm, struct vcpu_boot_state *out, char *err, unsi
     }
     unsigned n = linux_build_e820(vm->cfg.mem_size, GPA_BIOS_AREA,
                                   GPA_BIOS_AREA_END - GPA_BIOS_AREA, e820, 16);
-    struct linux_boot_params_in in = {lay.cmdline_gpa, clen, lay.initrd_gpa, rd_size,
-                                      vm->acpi_rsdp_gpa, e820, n};
+    struct linux_boot_params_in in = {
+        lay.cmdline_gpa, clen, lay.initrd_gpa, rd_size, vm->acpi_rsdp_gpa, e820, n};
     if (linux_build_boot_params(img, img_size, &li, &in, zero_page, why, sizeof(why)) ||
         vm_write_guest(vm, lay.zero_page_gpa, zero_page, sizeof(zero_page))) {
         fmt_snprintf(err, errlen, "kernel '%s': boot_params: %s", vm->cfg.kernel, why);

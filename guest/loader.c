@@ -87,7 +87,8 @@ int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const cha
     for (unsigned i = 0; i < elf.nr_segments; i++) {
         const struct elf_segment *s = &elf.seg[i];
         if (s->paddr < MB2_INFO_GPA + MB2_INFO_MAX && s->paddr + s->memsz > MB2_INFO_GPA) {
-            fmt_snprintf(err, errlen, "kernel '%s': segment overlaps the boot information at 0x%llx",
+            fmt_snprintf(err, errlen,
+                         "kernel '%s': segment overlaps the boot information at 0x%llx",
                          vm->cfg.kernel, MB2_INFO_GPA);
             return -1;
         }

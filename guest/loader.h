@@ -32,7 +32,7 @@ struct elf_image {
 /* Validates headers and segment bounds against the file size and a guest
  * RAM size (segments may not touch [0xa0000, 0x100000)); returns 0 or -1
  * with a reason. */
-int elf_parse(const void *image, uint64_t size, uint64_t ram_size, struct elf_image *out,
-              char *err, unsigned errlen);
+int elf_parse(const void *image, uint64_t size, uint64_t ram_size, struct elf_image *out, char *err,
+              unsigned errlen);
 
 #endif

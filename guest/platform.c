@@ -217,8 +217,7 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
     vioapic_init(&p->ioapic, vm->ioapic_id, &p->ioapic_ops);
     vpit_init(&p->pit, &p->clock, isa_irq, vm);
     if (host_rtc_read(&now))
-        pr_warn("vm %s: host RTC unreadable; the guest clock starts at 2026-01-01",
-                vm->cfg.name);
+        pr_warn("vm %s: host RTC unreadable; the guest clock starts at 2026-01-01", vm->cfg.name);
     vrtc_init(&p->rtc, &p->clock, &now, isa_irq, vm);
     /* CMOS memory size, for guests that still look there. */
     uint64_t ext_kb = (vm->cfg.mem_size - 0x100000) >> 10;
@@ -228,8 +227,8 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
              ACPI_GEN_S5_TYP, isa_irq, vm, guest_power_off, guest_reset, vm);
     for (unsigned i = 0; i < vm->cfg.nr_vcpus && i < 8; i++) {
         p->lapic_ctx[i] = (struct lapic_ctx){vm, i};
-        p->lapic_ops[i] = (struct vlapic_ops){&p->lapic_ctx[i], clock_now, tsc_khz(), true, 0,
-                                              virq_send_ipi, virq_eoi_level, virq_notify};
+        p->lapic_ops[i] = (struct vlapic_ops){&p->lapic_ctx[i], clock_now,      tsc_khz(),  true, 0,
+                                              virq_send_ipi,    virq_eoi_level, virq_notify};
         vlapic_init(&p->lapic[i], i, i == 0, &p->lapic_ops[i]);
         vlapic_set_tsc_offset(&p->lapic[i], vm->tsc_offset);
     }
@@ -238,8 +237,17 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
     vioapic_set_level(&p->ioapic, ACPI_GEN_SCI_IRQ, true);
 
     static const uint16_t ranges[][2] = {
-        {0x20, 2}, {0xa0, 2}, {0x4d0, 2}, {0x40, 4}, {0x61, 1}, {0x70, 2}, {0x80, 1},
-        {0xed, 1}, {0x92, 1}, {0xcf8, 8}, {ACPI_GEN_PM1A_EVT, 12},
+        {0x20, 2},
+        {0xa0, 2},
+        {0x4d0, 2},
+        {0x40, 4},
+        {0x61, 1},
+        {0x70, 2},
+        {0x80, 1},
+        {0xed, 1},
+        {0x92, 1},
+        {0xcf8, 8},
+        {ACPI_GEN_PM1A_EVT, 12},
     };
     for (unsigned i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
         vm_register_ports(vm, ranges[i][0], ranges[i][1], pc_ports, p);

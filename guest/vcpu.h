@@ -14,8 +14,22 @@ struct vm;
 /* General registers in x86 encoding order, so instruction decoders can
  * index them directly. RSP lives in the VMCS and is synced on demand. */
 enum gpr {
-    GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-    GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+    GPR_RAX,
+    GPR_RCX,
+    GPR_RDX,
+    GPR_RBX,
+    GPR_RSP,
+    GPR_RBP,
+    GPR_RSI,
+    GPR_RDI,
+    GPR_R8,
+    GPR_R9,
+    GPR_R10,
+    GPR_R11,
+    GPR_R12,
+    GPR_R13,
+    GPR_R14,
+    GPR_R15,
     NR_GPRS
 };
 
@@ -67,13 +81,13 @@ struct exit_stat {
 
 struct vcpu {
     struct vm *vm;
-    unsigned id;     /* index in the VM */
-    unsigned pcpu;   /* physical CPU it runs on */
+    unsigned id;   /* index in the VM */
+    unsigned pcpu; /* physical CPU it runs on */
     uint16_t vpid;
     volatile enum vcpu_run_state state;
-    volatile bool stop_request;  /* set by other CPUs; checked before each entry */
+    volatile bool stop_request; /* set by other CPUs; checked before each entry */
     volatile bool pause_request;
-    volatile bool kick;          /* leave the guest at the next chance */
+    volatile bool kick; /* leave the guest at the next chance */
     uint64_t gprs[NR_GPRS];
     struct vcpu_boot_state boot;
     void *arch; /* backend state (struct vmx_vcpu) */
@@ -85,7 +99,7 @@ struct vcpu {
     uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
     uint64_t spec_ctrl;
 
-    bool cr4_osxsave; /* mirrored into CPUID.1:ECX.OSXSAVE */
+    bool cr4_osxsave;  /* mirrored into CPUID.1:ECX.OSXSAVE */
     bool waiting_sipi; /* an AP before its SIPI */
 
     /* Emulated MSR state. */

@@ -8,8 +8,7 @@
 #include "guest/vm.h"
 #include "guest/vm_sched.h"
 
-static void deliver_to(struct vm_platform *p, unsigned i, unsigned mode, uint8_t vector,
-                       bool level)
+static void deliver_to(struct vm_platform *p, unsigned i, unsigned mode, uint8_t vector, bool level)
 {
     struct vlapic *a = &p->lapic[i];
     switch (mode) {

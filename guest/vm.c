@@ -23,7 +23,7 @@ const struct vm_sched_ops *vm_sched_ops;
 static spinlock_t vms_lock = SPINLOCK_INIT;
 static uint16_t next_vpid = 1;
 
-#define SIZE_2M (2ULL << 20)
+#define SIZE_2M             (2ULL << 20)
 #define VIOLATION_LOG_BURST 8
 
 static const char *const state_names[] = {"defined", "running", "paused", "shut off", "crashed"};
@@ -80,8 +80,8 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
         return NULL;
     }
     if (cfg->mem_size > GPA_MMIO_HOLE) {
-        fmt_snprintf(err, errlen, "memory for '%s' above %llu MiB is not supported yet",
-                     cfg->name, (unsigned long long)(GPA_MMIO_HOLE >> 20));
+        fmt_snprintf(err, errlen, "memory for '%s' above %llu MiB is not supported yet", cfg->name,
+                     (unsigned long long)(GPA_MMIO_HOLE >> 20));
         return NULL;
     }
     if (!cfg->nr_vcpus || cfg->nr_vcpus > MAX_VCPUS) {
@@ -425,7 +425,7 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->restart_at = 0;
     if (build_memory(vm, err, errlen))
         goto fail;
-    vm->tsc_offset = (uint64_t)-(int64_t)rdtsc();
+    vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
     if (vm->cfg.protocol == BOOT_LINUX) {
         if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
             goto fail;
@@ -469,8 +469,8 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm_sched_ops->add(vm->vcpus[i]);
     pr_info("vm %s: started (%llu MiB, %u vcpu%s on cpu %u)", vm->cfg.name,
-            (unsigned long long)(vm->cfg.mem_size >> 20), vm->nr_vcpus,
-            vm->nr_vcpus > 1 ? "s" : "", vm->cfg.pcpu[0]);
+            (unsigned long long)(vm->cfg.mem_size >> 20), vm->nr_vcpus, vm->nr_vcpus > 1 ? "s" : "",
+            vm->cfg.pcpu[0]);
     return 0;
 fail:
     free_vcpus(vm);

@@ -12,21 +12,21 @@
 #include "guest/vuart.h"
 #include "lib/spinlock.h"
 
-#define MAX_VMS       16
-#define MAX_VCPUS     8
-#define VM_NAME_MAX   32
-#define VM_CMDLINE_MAX 256
+#define MAX_VMS              16
+#define MAX_VCPUS            8
+#define VM_NAME_MAX          32
+#define VM_CMDLINE_MAX       256
 #define VM_MAX_PORT_HANDLERS 16
 #define VM_MAX_MMIO_HANDLERS 8
 
 /* The documented guest-physical map (docs/guest-memory-map.md). */
-#define GPA_LOW_RAM_END    0xa0000ULL    /* RAM below the VGA hole */
-#define GPA_ROM_AREA       0xc0000ULL    /* read-only: option ROMs (none) and BIOS */
-#define GPA_BIOS_AREA      0xe0000ULL    /* the BIOS part, where ACPI tables live */
-#define GPA_BIOS_AREA_END  0x100000ULL
-#define GPA_IOAPIC         0xfec00000ULL
-#define GPA_LAPIC          0xfee00000ULL
-#define GPA_MMIO_HOLE      0xc0000000ULL /* RAM above this moves above 4 GiB */
+#define GPA_LOW_RAM_END   0xa0000ULL /* RAM below the VGA hole */
+#define GPA_ROM_AREA      0xc0000ULL /* read-only: option ROMs (none) and BIOS */
+#define GPA_BIOS_AREA     0xe0000ULL /* the BIOS part, where ACPI tables live */
+#define GPA_BIOS_AREA_END 0x100000ULL
+#define GPA_IOAPIC        0xfec00000ULL
+#define GPA_LAPIC         0xfee00000ULL
+#define GPA_MMIO_HOLE     0xc0000000ULL /* RAM above this moves above 4 GiB */
 
 enum vm_state {
     VM_DEFINED,
@@ -84,7 +84,7 @@ struct vm_config {
     uint64_t mem_base; /* fixed host-physical base, 0 = anywhere */
     unsigned nr_vcpus;
     unsigned pcpu[MAX_VCPUS];
-    bool dedicated; /* its CPUs run nothing else */
+    bool dedicated;    /* its CPUs run nothing else */
     uint64_t slice_us; /* time slice when sharing a CPU; 0 = default */
     unsigned priority; /* larger runs first among runnable vCPUs on a CPU */
     bool autostart;
@@ -109,10 +109,10 @@ struct vm {
     unsigned id;
     struct vm_config cfg;
     volatile enum vm_state state;
-    char reason[128];  /* why it stopped or crashed */
+    char reason[128]; /* why it stopped or crashed */
     spinlock_t lock;
 
-    uint64_t ram_hpa;  /* one contiguous, 2 MiB aligned block */
+    uint64_t ram_hpa; /* one contiguous, 2 MiB aligned block */
     uint64_t ram_alloc_size;
     struct ept ept;
     bool ept_ready;

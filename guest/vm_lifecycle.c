@@ -10,9 +10,9 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define RESTART_MIN_MS     1000ULL
-#define RESTART_MAX_MS     60000ULL
-#define QUICK_CRASH_MS     30000ULL /* a crash sooner than this after start counts as quick */
+#define RESTART_MIN_MS 1000ULL
+#define RESTART_MAX_MS 60000ULL
+#define QUICK_CRASH_MS 30000ULL /* a crash sooner than this after start counts as quick */
 
 static uint64_t ms_to_tsc(uint64_t ms)
 {
@@ -88,8 +88,7 @@ static int check_active(struct vm *vm, char *err, unsigned errlen)
 int vm_destroy(struct vm *vm, char *err, unsigned errlen)
 {
     /* A crashed VM waiting for its restart: destroy cancels the restart. */
-    if (vm->restart_at && !vm->teardown &&
-        (vm->state == VM_CRASHED || vm->state == VM_SHUTOFF)) {
+    if (vm->restart_at && !vm->teardown && (vm->state == VM_CRASHED || vm->state == VM_SHUTOFF)) {
         vm->restart_at = 0;
         vm->quick_crashes = 0;
         event("vm %s: pending restart cancelled", vm->cfg.name);
@@ -150,8 +149,8 @@ void vm_lifecycle_stopped(struct vm *vm)
     if (delay > RESTART_MAX_MS)
         delay = RESTART_MAX_MS;
     vm->restart_at = now + ms_to_tsc(delay);
-    event("vm %s: restarting in %llu ms (crash %u in a row; policy on_crash=restart)",
-          vm->cfg.name, (unsigned long long)delay, vm->quick_crashes);
+    event("vm %s: restarting in %llu ms (crash %u in a row; policy on_crash=restart)", vm->cfg.name,
+          (unsigned long long)delay, vm->quick_crashes);
 }
 
 void vm_lifecycle_poll(void)

@@ -53,10 +53,20 @@ int str_to_u64(const char *s, size_t len, unsigned long long *out, int allow_suf
         if (!allow_suffix || i + 1 != len)
             return -1;
         switch (s[i]) {
-        case 'K': case 'k': shift = 10; break;
-        case 'M': case 'm': shift = 20; break;
-        case 'G': case 'g': shift = 30; break;
-        default: return -1;
+        case 'K':
+        case 'k':
+            shift = 10;
+            break;
+        case 'M':
+        case 'm':
+            shift = 20;
+            break;
+        case 'G':
+        case 'g':
+            shift = 30;
+            break;
+        default:
+            return -1;
         }
         if (v > (UINT64_MAX >> shift))
             return -1;

@@ -132,33 +132,33 @@ enum vmcs_field {
 };
 
 /* Pin-based VM-execution controls. */
-#define PIN_BASED_EXT_INTR_MASK      (1U << 0)
-#define PIN_BASED_NMI_EXITING        (1U << 3)
-#define PIN_BASED_VIRTUAL_NMIS       (1U << 5)
+#define PIN_BASED_EXT_INTR_MASK        (1U << 0)
+#define PIN_BASED_NMI_EXITING          (1U << 3)
+#define PIN_BASED_VIRTUAL_NMIS         (1U << 5)
 #define PIN_BASED_VMX_PREEMPTION_TIMER (1U << 6)
-#define PIN_BASED_POSTED_INTR        (1U << 7)
+#define PIN_BASED_POSTED_INTR          (1U << 7)
 
 /* Primary processor-based VM-execution controls. */
-#define CPU_BASED_INTR_WINDOW_EXITING  (1U << 2)
-#define CPU_BASED_USE_TSC_OFFSETTING   (1U << 3)
-#define CPU_BASED_HLT_EXITING          (1U << 7)
-#define CPU_BASED_INVLPG_EXITING       (1U << 9)
-#define CPU_BASED_MWAIT_EXITING        (1U << 10)
-#define CPU_BASED_RDPMC_EXITING        (1U << 11)
-#define CPU_BASED_RDTSC_EXITING        (1U << 12)
-#define CPU_BASED_CR3_LOAD_EXITING     (1U << 15)
-#define CPU_BASED_CR3_STORE_EXITING    (1U << 16)
-#define CPU_BASED_CR8_LOAD_EXITING     (1U << 19)
-#define CPU_BASED_CR8_STORE_EXITING    (1U << 20)
-#define CPU_BASED_TPR_SHADOW           (1U << 21)
-#define CPU_BASED_NMI_WINDOW_EXITING   (1U << 22)
-#define CPU_BASED_MOV_DR_EXITING       (1U << 23)
-#define CPU_BASED_UNCOND_IO_EXITING    (1U << 24)
-#define CPU_BASED_USE_IO_BITMAPS       (1U << 25)
-#define CPU_BASED_MONITOR_TRAP_FLAG    (1U << 27)
-#define CPU_BASED_USE_MSR_BITMAPS      (1U << 28)
-#define CPU_BASED_MONITOR_EXITING      (1U << 29)
-#define CPU_BASED_PAUSE_EXITING        (1U << 30)
+#define CPU_BASED_INTR_WINDOW_EXITING         (1U << 2)
+#define CPU_BASED_USE_TSC_OFFSETTING          (1U << 3)
+#define CPU_BASED_HLT_EXITING                 (1U << 7)
+#define CPU_BASED_INVLPG_EXITING              (1U << 9)
+#define CPU_BASED_MWAIT_EXITING               (1U << 10)
+#define CPU_BASED_RDPMC_EXITING               (1U << 11)
+#define CPU_BASED_RDTSC_EXITING               (1U << 12)
+#define CPU_BASED_CR3_LOAD_EXITING            (1U << 15)
+#define CPU_BASED_CR3_STORE_EXITING           (1U << 16)
+#define CPU_BASED_CR8_LOAD_EXITING            (1U << 19)
+#define CPU_BASED_CR8_STORE_EXITING           (1U << 20)
+#define CPU_BASED_TPR_SHADOW                  (1U << 21)
+#define CPU_BASED_NMI_WINDOW_EXITING          (1U << 22)
+#define CPU_BASED_MOV_DR_EXITING              (1U << 23)
+#define CPU_BASED_UNCOND_IO_EXITING           (1U << 24)
+#define CPU_BASED_USE_IO_BITMAPS              (1U << 25)
+#define CPU_BASED_MONITOR_TRAP_FLAG           (1U << 27)
+#define CPU_BASED_USE_MSR_BITMAPS             (1U << 28)
+#define CPU_BASED_MONITOR_EXITING             (1U << 29)
+#define CPU_BASED_PAUSE_EXITING               (1U << 30)
 #define CPU_BASED_ACTIVATE_SECONDARY_CONTROLS (1U << 31)
 
 /* Secondary processor-based VM-execution controls. */
@@ -183,15 +183,15 @@ enum vmcs_field {
 #define SECONDARY_EXEC_XSAVES                   (1U << 20)
 
 /* VM-exit controls. */
-#define VM_EXIT_SAVE_DEBUG_CONTROLS       (1U << 2)
-#define VM_EXIT_HOST_ADDR_SPACE_SIZE      (1U << 9)
+#define VM_EXIT_SAVE_DEBUG_CONTROLS        (1U << 2)
+#define VM_EXIT_HOST_ADDR_SPACE_SIZE       (1U << 9)
 #define VM_EXIT_LOAD_IA32_PERF_GLOBAL_CTRL (1U << 12)
-#define VM_EXIT_ACK_INTR_ON_EXIT          (1U << 15)
-#define VM_EXIT_SAVE_IA32_PAT             (1U << 18)
-#define VM_EXIT_LOAD_IA32_PAT             (1U << 19)
-#define VM_EXIT_SAVE_IA32_EFER            (1U << 20)
-#define VM_EXIT_LOAD_IA32_EFER            (1U << 21)
-#define VM_EXIT_SAVE_VMX_PREEMPTION_TIMER (1U << 22)
+#define VM_EXIT_ACK_INTR_ON_EXIT           (1U << 15)
+#define VM_EXIT_SAVE_IA32_PAT              (1U << 18)
+#define VM_EXIT_LOAD_IA32_PAT              (1U << 19)
+#define VM_EXIT_SAVE_IA32_EFER             (1U << 20)
+#define VM_EXIT_LOAD_IA32_EFER             (1U << 21)
+#define VM_EXIT_SAVE_VMX_PREEMPTION_TIMER  (1U << 22)
 
 /* VM-entry controls. */
 #define VM_ENTRY_LOAD_DEBUG_CONTROLS (1U << 2)
@@ -272,27 +272,27 @@ enum vmx_exit_reason {
 #define VMX_EXIT_REASON_FAILED_ENTRY (1U << 31)
 
 /* VM-entry/exit interruption-information fields. */
-#define INTR_INFO_VECTOR_MASK    0xffU
-#define INTR_INFO_TYPE_SHIFT     8
-#define INTR_INFO_DELIVER_CODE   (1U << 11)
-#define INTR_INFO_NMI_UNBLOCKING (1U << 12)
-#define INTR_INFO_VALID          (1U << 31)
-#define INTR_TYPE_EXT_INTR       (0U << 8)
-#define INTR_TYPE_NMI            (2U << 8)
-#define INTR_TYPE_HARD_EXCEPTION (3U << 8)
-#define INTR_TYPE_SOFT_INTR      (4U << 8)
+#define INTR_INFO_VECTOR_MASK       0xffU
+#define INTR_INFO_TYPE_SHIFT        8
+#define INTR_INFO_DELIVER_CODE      (1U << 11)
+#define INTR_INFO_NMI_UNBLOCKING    (1U << 12)
+#define INTR_INFO_VALID             (1U << 31)
+#define INTR_TYPE_EXT_INTR          (0U << 8)
+#define INTR_TYPE_NMI               (2U << 8)
+#define INTR_TYPE_HARD_EXCEPTION    (3U << 8)
+#define INTR_TYPE_SOFT_INTR         (4U << 8)
 #define INTR_TYPE_PRIV_SW_EXCEPTION (5U << 8)
-#define INTR_TYPE_SOFT_EXCEPTION (6U << 8)
-#define INTR_TYPE_MASK           (7U << 8)
+#define INTR_TYPE_SOFT_EXCEPTION    (6U << 8)
+#define INTR_TYPE_MASK              (7U << 8)
 
 /* Guest interruptibility state. */
-#define GUEST_INTR_STATE_STI      (1U << 0)
-#define GUEST_INTR_STATE_MOV_SS   (1U << 1)
-#define GUEST_INTR_STATE_SMI      (1U << 2)
-#define GUEST_INTR_STATE_NMI      (1U << 3)
+#define GUEST_INTR_STATE_STI    (1U << 0)
+#define GUEST_INTR_STATE_MOV_SS (1U << 1)
+#define GUEST_INTR_STATE_SMI    (1U << 2)
+#define GUEST_INTR_STATE_NMI    (1U << 3)
 
-#define GUEST_ACTIVITY_ACTIVE   0
-#define GUEST_ACTIVITY_HLT      1
+#define GUEST_ACTIVITY_ACTIVE    0
+#define GUEST_ACTIVITY_HLT       1
 #define GUEST_ACTIVITY_WAIT_SIPI 3
 
 /* VMX instructions. VMfail sets CF (invalid) or ZF (valid, error in

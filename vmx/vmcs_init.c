@@ -42,8 +42,8 @@ static void setup_guest_state(struct vcpu *v)
     x->efer = 0;
     switch (b->mode) {
     case ENTRY_REAL_MODE:
-        set_segment(GUEST_CS_SELECTOR, (uint16_t)((b->rip >> 4) & 0xf000), b->rip & 0xf0000,
-                    0xffff, AR_CODE16);
+        set_segment(GUEST_CS_SELECTOR, (uint16_t)((b->rip >> 4) & 0xf000), b->rip & 0xf0000, 0xffff,
+                    AR_CODE16);
         for (unsigned i = 0; i < 5; i++)
             set_segment(data_segs[i], 0, 0, 0xffff, AR_DATA16);
         vmcs_write(GUEST_RIP, b->rip & 0xffff);
@@ -142,10 +142,9 @@ static void setup_msr_bitmap(struct vmx_vcpu *x)
 {
     uint8_t *bm = (uint8_t *)x->msr_bitmap_phys;
     static const uint32_t passthrough[] = {
-        MSR_IA32_FS_BASE,  MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE,
-        MSR_IA32_STAR,     MSR_IA32_LSTAR,   MSR_IA32_CSTAR,
-        MSR_IA32_FMASK,    MSR_IA32_TSC_AUX, MSR_IA32_SYSENTER_CS,
-        MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+        MSR_IA32_FS_BASE,     MSR_IA32_GS_BASE,      MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,
+        MSR_IA32_LSTAR,       MSR_IA32_CSTAR,        MSR_IA32_FMASK,          MSR_IA32_TSC_AUX,
+        MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
     };
     memset(bm, 0xff, 4096);
     for (unsigned i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]); i++) {
@@ -169,9 +168,9 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
                PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, &x->pin))
         return -1;
     uint32_t proc = CPU_BASED_HLT_EXITING | CPU_BASED_USE_TSC_OFFSETTING |
-                    CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
-                    CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
-                    CPU_BASED_RDPMC_EXITING | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+                    CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
+                    CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
+                    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
     if (adjust("processor-based", &c->procbased, proc,
                CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
                    CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
@@ -186,14 +185,14 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
                SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST, &x->proc2))
         return -1;
     uint32_t exit_ctl = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT |
-                        VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER |
-                        VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS;
+                        VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER |
+                        VM_EXIT_SAVE_DEBUG_CONTROLS;
     if (adjust("vm-exit", &c->exit, exit_ctl,
                VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_EFER,
                &x->exit_ctl))
         return -1;
-    uint32_t entry = VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER |
-                     VM_ENTRY_LOAD_DEBUG_CONTROLS;
+    uint32_t entry =
+        VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_DEBUG_CONTROLS;
     if (v->boot.mode == ENTRY_LONG_MODE)
         entry |= VM_ENTRY_IA32E_MODE;
     if (adjust("vm-entry", &c->entry, entry, VM_ENTRY_LOAD_IA32_EFER, &x->entry_ctl))

@@ -28,8 +28,7 @@ static bool read_cap(uint32_t msr, uint64_t *v)
 {
     if (rdmsr_safe(msr, v))
         return true;
-    fmt_snprintf(vmx_caps.reason, sizeof(vmx_caps.reason), "capability MSR 0x%x unreadable",
-                 msr);
+    fmt_snprintf(vmx_caps.reason, sizeof(vmx_caps.reason), "capability MSR 0x%x unreadable", msr);
     return false;
 }
 

@@ -39,8 +39,7 @@ static const char *const instruction_errors[] = {
 
 const char *vmx_instruction_error_name(unsigned err)
 {
-    if (err < sizeof(instruction_errors) / sizeof(instruction_errors[0]) &&
-        instruction_errors[err])
+    if (err < sizeof(instruction_errors) / sizeof(instruction_errors[0]) && instruction_errors[err])
         return instruction_errors[err];
     return "unknown error";
 }
@@ -84,7 +83,8 @@ const char *vmx_check_guest_state(char *buf, unsigned len)
          "26.3.1.1: IA-32e mode guest requires CR0.PG and CR4.PAE");
     RULE(ia32e || !(cr4 & CR4_PCIDE), "26.3.1.1: CR4.PCIDE outside IA-32e mode");
     RULE(!(vmcs_read(GUEST_DR7) >> 32), "26.3.1.1: DR7 bits 63:32 must be 0");
-    RULE(!!(efer & EFER_LMA) == ia32e, "26.3.1.1: EFER.LMA differs from the IA-32e mode guest control");
+    RULE(!!(efer & EFER_LMA) == ia32e,
+         "26.3.1.1: EFER.LMA differs from the IA-32e mode guest control");
     RULE(!(cr0 & CR0_PG) || !!(efer & EFER_LME) == !!(efer & EFER_LMA),
          "26.3.1.1: with CR0.PG, EFER.LME must equal EFER.LMA");
     RULE(vmcs_read(VMCS_LINK_POINTER) == ~0ULL, "26.3.1.5: VMCS link pointer must be all ones");
@@ -148,7 +148,9 @@ void vmx_report_entry_failure(struct vcpu *v, int fail_kind)
     unsigned reason = (unsigned)vmcs_read(VM_EXIT_REASON) & 0xffff;
     const char *broken = vmx_check_guest_state(rule, sizeof(rule));
     vm_crash(v, "VM entry failed: exit reason %u (%s), qualification %llu; %s", reason,
-             reason == 33 ? "invalid guest state" : reason == 34 ? "MSR loading" : "machine check",
+             reason == 33   ? "invalid guest state"
+             : reason == 34 ? "MSR loading"
+                            : "machine check",
              (unsigned long long)vmcs_read(EXIT_QUALIFICATION),
              broken ? broken : "no rule of the checked subset is broken");
     vmx_dump_guest(v);

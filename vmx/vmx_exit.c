@@ -94,7 +94,7 @@ static enum vmx_exit_action handle_window(struct vcpu *v, struct vmx_exit *e)
     /* The pending event is injected at entry; the window bit is re-armed
      * there if still needed. */
     x->proc &= ~(e->reason == EXIT_REASON_NMI_WINDOW ? CPU_BASED_NMI_WINDOW_EXITING
-                                                      : CPU_BASED_INTR_WINDOW_EXITING);
+                                                     : CPU_BASED_INTR_WINDOW_EXITING);
     vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
     return VMX_EXIT_CONTINUE;
 }
@@ -119,8 +119,7 @@ static enum vmx_exit_action handle_hlt(struct vcpu *v, struct vmx_exit *e)
     /* With an interrupt already deliverable the guest need not sleep. */
     if (v->nmi_pending)
         return VMX_EXIT_CONTINUE;
-    if (v->vm->platform && (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
-        vcpu_pending_interrupt(v) >= 0)
+    if (v->vm->platform && (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) && vcpu_pending_interrupt(v) >= 0)
         return VMX_EXIT_CONTINUE;
     return VMX_EXIT_HALT;
 }
@@ -183,7 +182,7 @@ static enum vmx_exit_action handle_xsetbv(struct vcpu *v, struct vmx_exit *e)
     uint32_t index = (uint32_t)v->gprs[GPR_RCX];
     uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
     uint64_t allowed = guest_xcr0_allowed();
-    
+
     /* XCR0 rules: x87 always on; AVX needs SSE; AVX-512 parts all or none. */
     /* OSXSAVE is not intercepted: the live CR4 has the guest's value. */
     bool bad = index != 0 || vmx_guest_cpl(v) != 0 || !(vmcs_read(GUEST_CR4) & CR4_OSXSAVE) ||
@@ -256,19 +255,30 @@ static const struct vmx_exit_entry dispatch_table[VMX_NR_EXIT_REASONS] = {
 };
 
 static const char *const reason_names[VMX_NR_EXIT_REASONS] = {
-    [EXIT_REASON_INVALID_STATE] = "INVALID_STATE", [EXIT_REASON_MSR_LOAD_FAIL] = "MSR_LOAD_FAIL",
-    [EXIT_REASON_IO_SMI] = "IO_SMI",               [EXIT_REASON_OTHER_SMI] = "OTHER_SMI",
-    [EXIT_REASON_INVLPG] = "INVLPG",               [EXIT_REASON_RDTSC] = "RDTSC",
-    [EXIT_REASON_RSM] = "RSM",                     [EXIT_REASON_DR_ACCESS] = "DR_ACCESS",
+    [EXIT_REASON_INVALID_STATE] = "INVALID_STATE",
+    [EXIT_REASON_MSR_LOAD_FAIL] = "MSR_LOAD_FAIL",
+    [EXIT_REASON_IO_SMI] = "IO_SMI",
+    [EXIT_REASON_OTHER_SMI] = "OTHER_SMI",
+    [EXIT_REASON_INVLPG] = "INVLPG",
+    [EXIT_REASON_RDTSC] = "RDTSC",
+    [EXIT_REASON_RSM] = "RSM",
+    [EXIT_REASON_DR_ACCESS] = "DR_ACCESS",
     [EXIT_REASON_MONITOR_TRAP_FLAG] = "MONITOR_TRAP_FLAG",
     [EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
-    [EXIT_REASON_APIC_ACCESS] = "APIC_ACCESS",     [EXIT_REASON_EOI_INDUCED] = "EOI_INDUCED",
-    [EXIT_REASON_GDTR_IDTR] = "GDTR_IDTR",         [EXIT_REASON_LDTR_TR] = "LDTR_TR",
-    [EXIT_REASON_RDTSCP] = "RDTSCP",               [EXIT_REASON_APIC_WRITE] = "APIC_WRITE",
-    [EXIT_REASON_RDRAND] = "RDRAND",               [EXIT_REASON_INVPCID] = "INVPCID",
-    [EXIT_REASON_RDSEED] = "RDSEED",               [EXIT_REASON_PML_FULL] = "PML_FULL",
-    [EXIT_REASON_XSAVES] = "XSAVES",               [EXIT_REASON_XRSTORS] = "XRSTORS",
-    [EXIT_REASON_UMWAIT] = "UMWAIT",               [EXIT_REASON_TPAUSE] = "TPAUSE",
+    [EXIT_REASON_APIC_ACCESS] = "APIC_ACCESS",
+    [EXIT_REASON_EOI_INDUCED] = "EOI_INDUCED",
+    [EXIT_REASON_GDTR_IDTR] = "GDTR_IDTR",
+    [EXIT_REASON_LDTR_TR] = "LDTR_TR",
+    [EXIT_REASON_RDTSCP] = "RDTSCP",
+    [EXIT_REASON_APIC_WRITE] = "APIC_WRITE",
+    [EXIT_REASON_RDRAND] = "RDRAND",
+    [EXIT_REASON_INVPCID] = "INVPCID",
+    [EXIT_REASON_RDSEED] = "RDSEED",
+    [EXIT_REASON_PML_FULL] = "PML_FULL",
+    [EXIT_REASON_XSAVES] = "XSAVES",
+    [EXIT_REASON_XRSTORS] = "XRSTORS",
+    [EXIT_REASON_UMWAIT] = "UMWAIT",
+    [EXIT_REASON_TPAUSE] = "TPAUSE",
 };
 
 const char *vmx_exit_reason_name(unsigned reason)
@@ -300,8 +310,8 @@ enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc)
     }
 
     enum vmx_exit_action a;
-    const struct vmx_exit_entry *ent = e.reason < VMX_NR_EXIT_REASONS ? &dispatch_table[e.reason]
-                                                                        : NULL;
+    const struct vmx_exit_entry *ent =
+        e.reason < VMX_NR_EXIT_REASONS ? &dispatch_table[e.reason] : NULL;
     if (ent && ent->handler) {
         e.qualification = ent->need_qualification ? vmcs_read(EXIT_QUALIFICATION) : 0;
         a = ent->handler(v, &e);

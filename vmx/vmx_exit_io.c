@@ -107,7 +107,7 @@ static enum vmx_exit_action string_io(struct vcpu *v, struct vmx_exit *e, uint16
                 goto fault;
             vm_port_access(v, port, size, false, &val);
         }
-        uint64_t step = down ? (uint64_t)-(int64_t)size : size;
+        uint64_t step = down ? (uint64_t) - (int64_t)size : size;
         la += step;
         v->gprs[idx] = (v->gprs[idx] & ~amask) | ((v->gprs[idx] + step) & amask);
         count--;
@@ -212,8 +212,7 @@ static enum vmx_exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
         return VMX_EXIT_STOP;
     }
     if (in.op == MMIO_OP_MOVS || in.op == MMIO_OP_STOS) {
-        vm_crash(v, "string instruction on MMIO 0x%llx is not supported",
-                 (unsigned long long)gpa);
+        vm_crash(v, "string instruction on MMIO 0x%llx is not supported", (unsigned long long)gpa);
         return VMX_EXIT_STOP;
     }
     v->gprs[GPR_RSP] = vmcs_read(GUEST_RSP);
@@ -263,8 +262,9 @@ enum vmx_exit_action vmx_exit_ept_violation(struct vcpu *v, struct vmx_exit *e)
     }
     if (!(q & 4) && vm_mmio_access(v, gpa, 0, false, NULL))
         return emulate_mmio(v, gpa);
-    vm_crash(v, "memory violation: %s at guest-physical 0x%llx outside the VM's memory map "
-                "(rip 0x%llx)",
+    vm_crash(v,
+             "memory violation: %s at guest-physical 0x%llx outside the VM's memory map "
+             "(rip 0x%llx)",
              kind, (unsigned long long)gpa, (unsigned long long)vmcs_read(GUEST_RIP));
     return VMX_EXIT_STOP;
 }

@@ -203,8 +203,8 @@ static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
         bool if_set = vmcs_read(GUEST_RFLAGS) & RFLAGS_IF;
         if (if_set && !shadow) {
             int vec = vcpu_ack_interrupt(v, irq);
-            vmcs_write(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID | INTR_TYPE_EXT_INTR |
-                                                     (uint32_t)(vec & 0xff));
+            vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
+                       INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)(vec & 0xff));
             /* A halted guest wakes for the interrupt. */
             if (vmcs_read(GUEST_ACTIVITY_STATE) == GUEST_ACTIVITY_HLT)
                 vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);

@@ -116,9 +116,9 @@ static inline bool rdmsr_safe(uint32_t msr, uint64_t *val)
     int err = 0;
     __asm__ volatile("1: rdmsr\n"
                      "2:\n" EX_TABLE_ENTRY(1b, 3f) ".pushsection .text.fixup,\"ax\"\n"
-                     "3: movl $1, %2\n"
-                     " jmp 2b\n"
-                     " .popsection\n"
+                                                   "3: movl $1, %2\n"
+                                                   " jmp 2b\n"
+                                                   " .popsection\n"
                      : "+a"(lo), "+d"(hi), "+r"(err)
                      : "c"(msr));
     *val = ((uint64_t)hi << 32) | lo;
@@ -130,9 +130,9 @@ static inline bool wrmsr_safe(uint32_t msr, uint64_t v)
     int err = 0;
     __asm__ volatile("1: wrmsr\n"
                      "2:\n" EX_TABLE_ENTRY(1b, 3f) ".pushsection .text.fixup,\"ax\"\n"
-                     "3: movl $1, %0\n"
-                     " jmp 2b\n"
-                     " .popsection\n"
+                                                   "3: movl $1, %0\n"
+                                                   " jmp 2b\n"
+                                                   " .popsection\n"
                      : "+r"(err)
                      : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
                      : "memory");

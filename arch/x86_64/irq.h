@@ -12,15 +12,15 @@ struct irq_frame {
 };
 
 /* Fixed vectors; device vectors are handed out by irq_alloc_vector(). */
-#define VEC_PIC_BASE      0x20 /* 8259 remapped here, then masked */
-#define VEC_DEVICE_FIRST  0x30
-#define VEC_DEVICE_LAST   0xdf
-#define VEC_TIMER         0xe0
-#define VEC_IPI_CALL      0xe1
-#define VEC_IPI_RESCHED   0xe2
-#define VEC_IPI_STOP      0xe3
-#define VEC_APIC_ERROR    0xfe
-#define VEC_SPURIOUS      0xff
+#define VEC_PIC_BASE     0x20 /* 8259 remapped here, then masked */
+#define VEC_DEVICE_FIRST 0x30
+#define VEC_DEVICE_LAST  0xdf
+#define VEC_TIMER        0xe0
+#define VEC_IPI_CALL     0xe1
+#define VEC_IPI_RESCHED  0xe2
+#define VEC_IPI_STOP     0xe3
+#define VEC_APIC_ERROR   0xfe
+#define VEC_SPURIOUS     0xff
 
 typedef void (*irq_handler_fn)(struct irq_frame *f, void *arg);
 

@@ -7,13 +7,13 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 
-#define PTE_P   (1ULL << 0)
-#define PTE_W   (1ULL << 1)
-#define PTE_PWT (1ULL << 3)
-#define PTE_PCD (1ULL << 4)
-#define PTE_PS  (1ULL << 7)
-#define PTE_G   (1ULL << 8)
-#define PTE_NX  (1ULL << 63)
+#define PTE_P         (1ULL << 0)
+#define PTE_W         (1ULL << 1)
+#define PTE_PWT       (1ULL << 3)
+#define PTE_PCD       (1ULL << 4)
+#define PTE_PS        (1ULL << 7)
+#define PTE_G         (1ULL << 8)
+#define PTE_NX        (1ULL << 63)
 #define PTE_ADDR_MASK 0x000ffffffffff000ULL
 
 #define SIZE_2M (2ULL << 20)

@@ -151,8 +151,8 @@ void panic(const char *fmt, ...)
 void panic_exception(struct irq_frame *f)
 {
     panic_begin();
-    out("bulkhead: panic on cpu %d: exception %s (vector %llu) error code 0x%llx\n",
-        current_cpu(), exception_name((unsigned)f->vector), (unsigned long long)f->vector,
+    out("bulkhead: panic on cpu %d: exception %s (vector %llu) error code 0x%llx\n", current_cpu(),
+        exception_name((unsigned)f->vector), (unsigned long long)f->vector,
         (unsigned long long)f->error_code);
     out("  rip 0x%016llx  rsp 0x%016llx  rflags 0x%016llx\n", (unsigned long long)f->rip,
         (unsigned long long)f->rsp, (unsigned long long)f->rflags);

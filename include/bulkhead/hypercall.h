@@ -9,24 +9,24 @@
 #ifndef BULKHEAD_HYPERCALL_H
 #define BULKHEAD_HYPERCALL_H
 
-#define HC_VERSION       0 /* -> (major << 16) | minor */
-#define HC_CONSOLE_WRITE 1 /* RBX = gpa, RCX = length (<= 4096) -> bytes written */
-#define HC_YIELD         2 /* give up the rest of the time slice -> 0 */
-#define HC_STOP_SELF     3 /* RBX = exit code; the VM goes to "shut off" */
-#define HC_GET_TSC_KHZ   4 /* -> the guest TSC frequency in kHz */
+#define HC_VERSION            0 /* -> (major << 16) | minor */
+#define HC_CONSOLE_WRITE      1 /* RBX = gpa, RCX = length (<= 4096) -> bytes written */
+#define HC_YIELD              2 /* give up the rest of the time slice -> 0 */
+#define HC_STOP_SELF          3 /* RBX = exit code; the VM goes to "shut off" */
+#define HC_GET_TSC_KHZ        4 /* -> the guest TSC frequency in kHz */
 #define HC_SHUTDOWN_REQUESTED 5 /* -> 1 when the console asked this VM to shut down */
-#define HC_COUNT         6
+#define HC_COUNT              6
 
-#define HC_EINVAL  (-22) /* bad argument */
-#define HC_EFAULT  (-14) /* buffer outside the VM's RAM */
-#define HC_ENOSYS  (-38) /* unknown call number */
-#define HC_EPERM   (-1)
+#define HC_EINVAL (-22) /* bad argument */
+#define HC_EFAULT (-14) /* buffer outside the VM's RAM */
+#define HC_ENOSYS (-38) /* unknown call number */
+#define HC_EPERM  (-1)
 
 /* CPUID leaf 0x40000000: EAX = max leaf, EBX/ECX/EDX = "BulkheadHV\0\0". */
 #define BULKHEAD_CPUID_BASE      0x40000000
 #define BULKHEAD_CPUID_SIGNATURE "BulkheadHV\0\0"
 /* CPUID leaf 0x40000010: EAX = TSC kHz, EBX = LAPIC bus kHz (VMware's
  * timing leaf layout, which Linux reads). */
-#define BULKHEAD_CPUID_TIMING    0x40000010
+#define BULKHEAD_CPUID_TIMING 0x40000010
 
 #endif

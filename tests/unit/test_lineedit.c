@@ -90,7 +90,9 @@ static void test_ctrl_keys(void **state)
     feed(&le, "junk\x15ok");
     assert_int_equal(feed(&le, "\r"), LE_LINE);
     assert_string_equal(lineedit_line(&le), "ok");
-    feed(&le, "bc\x01" "a\x05" "d");
+    feed(&le, "bc\x01"
+              "a\x05"
+              "d");
     assert_int_equal(feed(&le, "\r"), LE_LINE);
     assert_string_equal(lineedit_line(&le), "abcd");
 }
@@ -139,7 +141,8 @@ static void test_limits_and_garbage(void **state)
     assert_int_equal(feed(&le, "\r"), LE_LINE);
     assert_int_equal(strlen(lineedit_line(&le)), LINEEDIT_MAX);
     /* Control bytes, high bytes and unknown or malformed escapes insert nothing. */
-    feed(&le, "\x02\x07\x80\xff\x1b[99Z\x1b[1;5C\x1bZ" "ok");
+    feed(&le, "\x02\x07\x80\xff\x1b[99Z\x1b[1;5C\x1bZ"
+              "ok");
     assert_int_equal(feed(&le, "\r"), LE_LINE);
     assert_string_equal(lineedit_line(&le), "ok");
 }
@@ -157,10 +160,14 @@ static void test_redraw(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_line),      cmocka_unit_test(test_crlf_is_one_enter),
-        cmocka_unit_test(test_backspace_and_cursor_edits), cmocka_unit_test(test_ctrl_keys),
-        cmocka_unit_test(test_history),         cmocka_unit_test(test_history_wraps),
-        cmocka_unit_test(test_limits_and_garbage), cmocka_unit_test(test_redraw),
+        cmocka_unit_test(test_plain_line),
+        cmocka_unit_test(test_crlf_is_one_enter),
+        cmocka_unit_test(test_backspace_and_cursor_edits),
+        cmocka_unit_test(test_ctrl_keys),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_history_wraps),
+        cmocka_unit_test(test_limits_and_garbage),
+        cmocka_unit_test(test_redraw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
