@@ -73,6 +73,65 @@ static unsigned build_mb2_info(struct vm *vm, const char *cmdline, uint8_t *b)
     return off;
 }
 
+/* Multiboot v1 (0x1BADB002 header in the first 8 KiB, 4-byte aligned):
+ * the older protocol many RTOS kernels still use. */
+static bool has_mb1_header(const uint8_t *p, uint64_t size)
+{
+    for (uint64_t off = 0; off + 12 <= size && off < 8192; off += 4) {
+        uint32_t h[3];
+        memcpy(h, p + off, 12);
+        if (h[0] == 0x1badb002U && h[0] + h[1] + h[2] == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool has_mb2_header(const uint8_t *p, uint64_t size)
+{
+    for (uint64_t off = 0; off + 16 <= size && off < 32768; off += 8) {
+        uint32_t h[4];
+        memcpy(h, p + off, 16);
+        if (h[0] == 0xe85250d6U && h[0] + h[1] + h[2] + h[3] == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The multiboot v1 information: flags mem (0), cmdline (2), mmap (6),
+ * boot loader name (9). */
+static unsigned build_mb1_info(struct vm *vm, const char *cmdline, uint8_t *b)
+{
+    uint32_t w[22];
+    const unsigned info_size = 88, mmap_off = 96, cmd_off = 160, name_off = 144;
+    uint64_t mem = vm->cfg.mem_size;
+    memset(b, 0, MB2_INFO_MAX);
+    memset(w, 0, sizeof(w));
+    w[0] = (1U << 0) | (1U << 2) | (1U << 6) | (1U << 9);
+    w[1] = 640;
+    w[2] = (uint32_t)((mem - 0x100000) >> 10);
+    w[4] = (uint32_t)(MB2_INFO_GPA + cmd_off);
+    w[11] = 3 * 24;                              /* mmap_length */
+    w[12] = (uint32_t)(MB2_INFO_GPA + mmap_off); /* mmap_addr */
+    w[16] = (uint32_t)(MB2_INFO_GPA + name_off); /* boot_loader_name */
+    memcpy(b, w, info_size);
+    const uint64_t ranges[3][3] = {{0, GPA_LOW_RAM_END, 1},
+                                   {GPA_ROM_AREA, GPA_BIOS_AREA_END - GPA_ROM_AREA, 2},
+                                   {GPA_BIOS_AREA_END, mem - GPA_BIOS_AREA_END, 1}};
+    for (unsigned i = 0; i < 3; i++) {
+        uint32_t sz = 20;
+        memcpy(b + mmap_off + i * 24, &sz, 4);
+        memcpy(b + mmap_off + i * 24 + 4, &ranges[i][0], 8);
+        memcpy(b + mmap_off + i * 24 + 12, &ranges[i][1], 8);
+        uint32_t type = (uint32_t)ranges[i][2];
+        memcpy(b + mmap_off + i * 24 + 20, &type, 4);
+    }
+    memcpy(b + name_off, "Bulkhead", 9);
+    size_t clen = strnlen(cmdline, VM_CMDLINE_MAX - 1);
+    memcpy(b + cmd_off, cmdline, clen);
+    b[cmd_off + clen] = 0;
+    return (unsigned)(cmd_off + clen + 1);
+}
+
 int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const char *cmdline,
                       struct vcpu_boot_state *out, char *err, unsigned errlen)
 {
@@ -98,7 +157,9 @@ int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const cha
             return -1;
         }
     }
-    unsigned len = build_mb2_info(vm, cmdline, info);
+    /* A v1-only kernel gets the v1 information and magic. */
+    bool v1 = has_mb1_header(image, size) && !has_mb2_header(image, size);
+    unsigned len = v1 ? build_mb1_info(vm, cmdline, info) : build_mb2_info(vm, cmdline, info);
     if (vm_write_guest(vm, MB2_INFO_GPA, info, len)) {
         fmt_snprintf(err, errlen, "cannot write the boot information");
         return -1;
@@ -107,6 +168,41 @@ int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const cha
     out->mode = ENTRY_PROTECTED_FLAT;
     out->rip = elf.entry;
     out->rsp = MB2_INFO_GPA; /* a usable stack below the information block */
+    out->gprs[GPR_RAX] = v1 ? 0x2badb002 : 0x36d76289;
+    out->gprs[GPR_RBX] = MB2_INFO_GPA;
+    return 0;
+}
+
+/* A flat binary copied to its configured load address and entered there in
+ * 32-bit flat protected mode (EBX = the multiboot2 information, as for ELF
+ * kernels, so it can find its command line). */
+int guest_load_raw(struct vm *vm, const void *image, uint64_t size, struct vcpu_boot_state *out,
+                   char *err, unsigned errlen)
+{
+    uint8_t info[MB2_INFO_MAX];
+    uint64_t at = vm->cfg.load_addr;
+    if (!size || at + size < at || at + size > vm->cfg.mem_size ||
+        (at < GPA_BIOS_AREA_END && at + size > GPA_LOW_RAM_END) ||
+        (at < MB2_INFO_GPA + MB2_INFO_MAX && at + size > MB2_INFO_GPA)) {
+        fmt_snprintf(err, errlen,
+                     "raw image '%s' (%llu bytes) does not fit at 0x%llx in the VM's RAM",
+                     vm->cfg.kernel, (unsigned long long)size, (unsigned long long)at);
+        return -1;
+    }
+    if (vm->cfg.entry < at || vm->cfg.entry >= at + size) {
+        fmt_snprintf(err, errlen, "raw image '%s': entry 0x%llx is outside the image",
+                     vm->cfg.kernel, (unsigned long long)vm->cfg.entry);
+        return -1;
+    }
+    unsigned len = build_mb2_info(vm, vm->cfg.cmdline, info);
+    if (vm_write_guest(vm, at, image, size) || vm_write_guest(vm, MB2_INFO_GPA, info, len)) {
+        fmt_snprintf(err, errlen, "raw image '%s': cannot write guest memory", vm->cfg.kernel);
+        return -1;
+    }
+    memset(out, 0, sizeof(*out));
+    out->mode = ENTRY_PROTECTED_FLAT;
+    out->rip = vm->cfg.entry;
+    out->rsp = MB2_INFO_GPA;
     out->gprs[GPR_RAX] = 0x36d76289;
     out->gprs[GPR_RBX] = MB2_INFO_GPA;
     return 0;

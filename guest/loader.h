@@ -10,10 +10,15 @@
 struct vm;
 
 /* Loads an ELF kernel (32- or 64-bit, PT_LOAD at physical addresses) and
- * builds a multiboot2 information block for it; the vCPU starts in 32-bit
- * flat protected mode with EAX = 0x36d76289 and EBX = that block. */
+ * builds a multiboot2 information block for it (a multiboot v1 block for a
+ * kernel with only a v1 header); the vCPU starts in 32-bit flat protected
+ * mode with EAX = the protocol's magic and EBX = that block. */
 int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const char *cmdline,
                       struct vcpu_boot_state *out, char *err, unsigned errlen);
+
+/* A raw binary at the configured load address, entered at `entry`. */
+int guest_load_raw(struct vm *vm, const void *image, uint64_t size, struct vcpu_boot_state *out,
+                   char *err, unsigned errlen);
 
 /* Linux bzImage direct boot (the VM's kernel/initrd modules, its cmdline);
  * needs the VM's platform (ACPI RSDP) in place first. */

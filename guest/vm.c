@@ -429,6 +429,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     if (vm->cfg.protocol == BOOT_LINUX) {
         if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
             goto fail;
+    } else if (vm->cfg.protocol == BOOT_RAW) {
+        if (guest_load_raw(vm, (const void *)m->start, m->end - m->start, &boot, err, errlen))
+            goto fail;
     } else if (guest_load_kernel(vm, (const void *)m->start, m->end - m->start, vm->cfg.cmdline,
                                  &boot, err, errlen)) {
         goto fail;

@@ -49,6 +49,18 @@ elif [ "$unit_rc" -ne 0 ]; then
     failed=$((failed + 1))
 fi
 
+# Static checks: the tree is formatted by .clang-format, the configuration
+# fuzz target replays its corpus (about 30 s).
+section "static checks"
+for check in format-check fuzz-replay; do
+    if "${MAKE[@]}" "$check"; then
+        passed=$((passed + 1))
+    else
+        echo "test.sh: $check failed"
+        failed=$((failed + 1))
+    fi
+done
+
 # 3. Integration tests (emulators), at most $JOBS at once.
 section "integration tests"
 if [ "$kernel_ok" -eq 1 ]; then
