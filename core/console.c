@@ -150,7 +150,23 @@ static void run_line(const char *line)
     command_run_line(line);
 }
 
-/* Input while a command waits or the log is followed: only Ctrl-C counts. */
+/* Typed while a command waits: kept for the prompt (type-ahead). */
+static char typeahead[256];
+static unsigned ta_head, ta_len;
+
+static int next_input(void)
+{
+    if (ta_len) {
+        int c = (unsigned char)typeahead[ta_head];
+        ta_head = (ta_head + 1) % sizeof(typeahead);
+        ta_len--;
+        return c;
+    }
+    return uart_getc();
+}
+
+/* Input while a command waits or the log is followed: Ctrl-C aborts it,
+ * anything else waits for the prompt. */
 static void poll_busy_input(void)
 {
     int c;
@@ -159,7 +175,12 @@ static void poll_busy_input(void)
             cprintf("^C\n");
             mode = MODE_PROMPT;
             script_pos = script_len = 0; /* abort the rest of a script too */
+            ta_len = 0;
             return;
+        }
+        if (ta_len < sizeof(typeahead)) {
+            typeahead[(ta_head + ta_len) % sizeof(typeahead)] = (char)c;
+            ta_len++;
         }
     }
 }
@@ -198,7 +219,7 @@ static void poll_follow_log(void)
 static void poll_prompt_input(void)
 {
     int c;
-    while (mode == MODE_PROMPT && (c = uart_getc()) >= 0) {
+    while (mode == MODE_PROMPT && (c = next_input()) >= 0) {
         enum lineedit_event ev = lineedit_feed(&editor, (char)c);
         if (ev == LE_NONE)
             continue;

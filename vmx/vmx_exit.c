@@ -301,8 +301,14 @@ enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc)
         vmx_report_entry_failure(v, 3);
         return VMX_EXIT_STOP;
     }
-    /* An event being delivered when the exit hit must not be lost. */
-    uint32_t idt = (uint32_t)vmcs_read(IDT_VECTORING_INFO_FIELD);
+    /* An event being delivered when the exit hit must not be lost. Exits
+     * caused by executing an instruction cannot happen during delivery, so
+     * the common fast exits skip the read. */
+    bool instruction_exit = e.reason == EXIT_REASON_CPUID || e.reason == EXIT_REASON_VMCALL ||
+                            e.reason == EXIT_REASON_IO_INSTRUCTION ||
+                            e.reason == EXIT_REASON_MSR_READ || e.reason == EXIT_REASON_MSR_WRITE ||
+                            e.reason == EXIT_REASON_HLT;
+    uint32_t idt = instruction_exit ? 0 : (uint32_t)vmcs_read(IDT_VECTORING_INFO_FIELD);
     if (idt & INTR_INFO_VALID) {
         x->es.reinject_info = idt;
         x->es.reinject_error = (uint32_t)vmcs_read(IDT_VECTORING_ERROR_CODE);

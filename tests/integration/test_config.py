@@ -214,8 +214,10 @@ def test_boot_names_the_error_and_good_runs(boot, config_iso, cfg):
     config_errors = re.findall(r"^error: config: bulkhead\.cfg:.*$", out, re.M)
     assert len(config_errors) == 1, out
     assert re.search(boot_pattern(expect), out, re.M), (boot_pattern(expect), out)
-    assert re.search(rf"^error: config: vm {re.escape(bad)} has errors and will not start$",
-                     out, re.M), out
+    if "duplicate VM name" not in expect:
+        # (The first VM of a duplicate name is valid; the second is dropped.)
+        assert re.search(rf"^error: config: vm {re.escape(bad)} has errors and will not start$",
+                         out, re.M), out
     summary = re.search(r"^config: (\d+) VMs defined, (\d+) autostarted, (\d+) errors$", out, re.M)
     assert summary.group(2, 3) == ("1", "1"), summary.group(0)
     assert re.search(r"^vm good: started \(4 MiB, 1 vcpu on cpu 0\)$", out, re.M), out

@@ -73,8 +73,12 @@ def test_linux_boots_checks_shutdown_restart(boot):
     wait_for(m, r"^vm linux: powered off by the guest \(ACPI S5\)", 300)
 
     # A restarted VM boots again (memory scrubbed, image copied afresh).
+    # Its memory is scrubbed before it counts as shut off; then it restarts.
     mark = len(m.output)
+    m.send("wait linux shutoff 120s\r")
+    time.sleep(1)
     m.send("start linux\r")
+    wait_for(m, r"^vm linux: started", 180, start=mark)
     wait_for(m, READY, BOOT_TIMEOUT, start=mark)
     assert "bulkhead: panic" not in m.output
 
