@@ -233,10 +233,11 @@ static void poll_prompt_input(void)
     }
 }
 
+/* Re-armed on every pass rather than once per expiry: after a guest has
+ * run on this CPU a timer interrupt has been seen to go missing (Bochs,
+ * cause not yet found), and a fresh deadline recovers from that. */
 static void arm_wake_timer(void)
 {
-    if (wake_armed)
-        return;
     wake_armed = true;
     timer_add(&wake_timer, rdtsc() + tsc_khz() * POLL_PERIOD_US / 1000);
 }

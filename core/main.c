@@ -91,6 +91,12 @@ static void apply_options(void)
         else
             pr_err("panic=%s: expected halt, reboot or poweroff", v);
     }
+    if ((v = cmdline_get(&cmdline, "vmx.preemption_timer"))) {
+        if (!strcmp(v, "off"))
+            vmx_use_preemption_timer = false;
+        else if (strcmp(v, "on"))
+            pr_err("vmx.preemption_timer=%s: expected on or off", v);
+    }
     if ((v = cmdline_get(&cmdline, "poweroff"))) {
         if (!strcmp(v, "acpi"))
             power_set_acpi_only(true);

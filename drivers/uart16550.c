@@ -107,7 +107,10 @@ void uart_init(const struct uart_config *c)
     reg_write(UART_DLL, divisor & 0xff);
     reg_write(UART_DLM, (divisor >> 8) & 0xff);
     reg_write(UART_LCR, LCR_8N1);
-    reg_write(UART_FCR, 0xc7); /* enable and clear FIFOs, 14-byte trigger */
+    /* Enable and clear the FIFOs with a 1-byte trigger: emulators deliver
+     * typed bursts at once, and a deeper trigger overruns the FIFO before
+     * the interrupt is taken. */
+    reg_write(UART_FCR, 0x07);
     reg_write(UART_MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
     (void)reg_read(UART_RBR);
     (void)reg_read(UART_LSR);
@@ -161,12 +164,14 @@ static void rx_drain(void)
     }
 }
 
-static bool rx_irq_mode;
 
 int uart_getc(void)
 {
-    if (!rx_irq_mode)
-        rx_drain();
+    /* Also drain here: a burst may sit in the FIFO below the trigger. The
+     * interrupt handler drains too, so keep it out meanwhile. */
+    unsigned long flags = irq_save();
+    rx_drain();
+    irq_restore(flags);
     if (rx_tail == rx_head)
         return -1;
     int b = rx_ring[rx_tail];
@@ -181,6 +186,5 @@ void uart_rx_interrupt(void)
 
 void uart_enable_rx_interrupt(void)
 {
-    rx_irq_mode = true;
     reg_write(UART_IER, IER_RDA);
 }

@@ -56,6 +56,9 @@ unsigned vmx_guest_cpl(struct vcpu *v);
 /* Advances GUEST_RIP past the exiting instruction. */
 void vmx_skip_instruction(struct vcpu *v);
 
+/* False: slices end by host LAPIC timers instead (`vmx.preemption_timer=off`). */
+extern bool vmx_use_preemption_timer;
+
 int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);
 void vmx_exit_entry(void);
 

@@ -73,16 +73,10 @@ vmx_enter:
     mov eax, 2                  ; VMfailValid (ZF)
     mov ecx, 1
     cmovc eax, ecx              ; VMfailInvalid (CF)
-    add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
-    ret
+    jmp .restore_host
 .fail_no_regs:
     mov eax, 1
+.restore_host:
     add rsp, 8
     pop r15
     pop r14

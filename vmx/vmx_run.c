@@ -1,6 +1,7 @@
 /* The VMX backend of the vCPU interface: create, run, inject, destroy. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/timer.h"
 #include "ept/invept.h"
 #include "guest/msr.h"
 #include "guest/platform.h"
@@ -259,10 +260,39 @@ static void make_current(struct vcpu *v, struct vmx_vcpu *x)
     }
 }
 
+/* Slices end by the VMX preemption timer, or by a host LAPIC timer whose
+ * interrupt makes the guest exit (`vmx.preemption_timer=off`: Bochs 2.7
+ * stops delivering the host's own LAPIC timer interrupts on a CPU once it
+ * has used the preemption timer there). */
+bool vmx_use_preemption_timer = true;
+static struct timer slice_timers[MAX_CPUS];
+static uint64_t slice_timer_deadline[MAX_CPUS];
+
+static void slice_timer_fired(struct timer *t, void *arg)
+{
+    slice_timer_deadline[(uintptr_t)arg] = 0;
+}
+
+static void arm_host_slice_timer(uint64_t deadline)
+{
+    unsigned c = this_cpu_id();
+    if (slice_timer_deadline[c] == deadline)
+        return;
+    if (!slice_timers[c].fn)
+        timer_setup(&slice_timers[c], slice_timer_fired, (void *)(uintptr_t)c);
+    slice_timer_deadline[c] = deadline;
+    if (deadline)
+        timer_add(&slice_timers[c], deadline);
+    else
+        timer_cancel(&slice_timers[c]);
+}
+
 /* Programs the preemption timer for `ticks` TSC cycles, or turns it off. */
 static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
 {
-    bool want = slice_tsc && vmx_caps.preemption_timer;
+    bool want = slice_tsc && vmx_caps.preemption_timer && vmx_use_preemption_timer;
+    if (!vmx_use_preemption_timer || !vmx_caps.preemption_timer)
+        arm_host_slice_timer(slice_tsc ? rdtsc() + slice_tsc : 0);
     if (want != x->slicing) {
         /* "Save timer value" is only valid with the timer active. */
         if (want) {
@@ -358,7 +388,7 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         case VMX_EXIT_STOP:
             return RUN_STOPPED;
         }
-        if (slice_tsc && !vmx_caps.preemption_timer)
+        if (slice_end && rdtsc() >= slice_end)
             return RUN_PREEMPTED;
     }
 }

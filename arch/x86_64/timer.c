@@ -153,8 +153,10 @@ void timer_add(struct timer *t, uint64_t deadline_tsc)
     t->deadline_tsc = deadline_tsc;
     t->owner = tc;
     tq_insert(&tc->q, t);
-    if (tc->q.head == t)
-        program(tc);
+    /* Always reprogram: should an expiry interrupt ever go missing (seen
+     * in Bochs after a guest ran on the CPU), an overdue head timer would
+     * otherwise block every later one; a past deadline fires at once. */
+    program(tc);
     spin_unlock(&tc->lock);
     irq_restore(flags);
 }
