@@ -62,11 +62,15 @@ void sched_init(void)
     vm_sched_ops = &ops;
 }
 
+/* An interrupt for v: unblock it, and make its CPU look (an IPI wakes an
+ * idle CPU, or makes the running guest exit so the interrupt is injected
+ * at once). No kick: that would end v's own turn early and starve it. */
 void sched_wake(struct vcpu *v)
 {
-    if (v->state == VCPU_BLOCKED || v->state == VCPU_PAUSED)
+    if (v->state == VCPU_BLOCKED || (v->state == VCPU_PAUSED && !v->pause_request))
         v->state = VCPU_RUNNABLE;
-    sched_kick(v);
+    if (v->pcpu != this_cpu_id())
+        ipi_resched(v->pcpu);
 }
 
 static void remove_at(struct run_queue *q, unsigned i)

@@ -1,5 +1,5 @@
-"""Debian's Linux kernel as a guest in Bochs (two boots in all: they take
-minutes each). The image comes from scripts/build-linux-guest.sh; the ISO
+"""Debian's Linux kernel as a guest in Bochs (one machine, two Linux boots:
+they take minutes each). The image comes from scripts/build-linux-guest.sh; the ISO
 from configs/linux-test.cfg (scripts/test.sh builds both)."""
 
 import re
@@ -80,29 +80,16 @@ def test_linux_boots_checks_shutdown_restart(boot):
     m.send("start linux\r")
     wait_for(m, r"^vm linux: started", 180, start=mark)
     wait_for(m, READY, BOOT_TIMEOUT, start=mark)
-    assert "bulkhead: panic" not in m.output
 
-
-def test_linux_shares_its_cpu_and_poweroff_stops_only_it(boot):
-    m = linux_boot(boot)
-    wait_for(m, READY, BOOT_TIMEOUT)
-    time.sleep(2)
-    # A CPU-bound VM joins Linux's CPU after the ready marker.
-    m.send("start spin\r")
-    wait_for(m, r"^\[spin\] spin spin: 2$", 300)
+    # poweroff -f inside the guest stops that VM only: the console answers.
+    time.sleep(3)
     m.send("console linux\r")
-    wait_for(m, r"attached to linux", 60)
+    wait_for(m, r"attached to linux", 60, start=mark)
     time.sleep(2)
-    shell(m, "echo ALIVE-$((40+2)); cat /proc/loadavg", r"^ALIVE-42", 180)
-    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
-                  r"^(\d+)\s*$\s*^DMESG-DONE", 180)
-    assert found.group(1) == "0", m.output[-3000:]
-    # poweroff -f in the guest stops that VM only.
-    m.send("poweroff -f\r")
-    wait_for(m, r"^vm linux: powered off by the guest \(ACPI S5\)", 300)
-    wait_for(m, r"console: the VM stopped; detached", 60)
     mark = len(m.output)
-    wait_for(m, r"^\[spin\] spin spin: \d+$", 120, start=mark)
+    m.send("poweroff -f\r")
+    wait_for(m, r"^vm linux: powered off by the guest \(ACPI S5\)", 300, start=mark)
+    wait_for(m, r"console: the VM stopped; detached", 60, start=mark)
     m.send("list --all\r")
     wait_for(m, r"^\s*\d+\s+linux\s+shut off", 60, start=mark)
     assert "bulkhead: panic" not in m.output
