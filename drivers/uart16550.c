@@ -164,7 +164,6 @@ static void rx_drain(void)
     }
 }
 
-
 int uart_getc(void)
 {
     /* Also drain here: a burst may sit in the FIFO below the trigger. The

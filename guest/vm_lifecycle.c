@@ -91,7 +91,9 @@ int vm_destroy(struct vm *vm, char *err, unsigned errlen)
     if (vm->restart_at && !vm->teardown && (vm->state == VM_CRASHED || vm->state == VM_SHUTOFF)) {
         vm->restart_at = 0;
         vm->quick_crashes = 0;
-        event("vm %s: pending restart cancelled", vm->cfg.name);
+        vm->state = VM_SHUTOFF;
+        str_copy(vm->reason, "destroyed (pending restart cancelled)", sizeof(vm->reason));
+        event("vm %s: destroyed (pending restart cancelled)", vm->cfg.name);
         return 0;
     }
     if (check_active(vm, err, errlen))

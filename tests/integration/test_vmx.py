@@ -143,10 +143,10 @@ def test_bad_vm_options_leave_the_others_running(boot):
     m = boot("bochs", cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs))
     wait_for(m, r"^vm ok: stopped itself \(code 0\)", 150)
     out = m.output
-    assert lines(r"vm nomod: not started: module 'missing\.elf' for 'nomod' was not loaded", out), out
+    assert lines(r"vm nomod: not defined: module 'missing\.elf' for 'nomod' was not loaded", out), out
     assert lines(r"vm=badmem: mem must be a size like 16M, a multiple of 2M", out), out
     assert lines(r"vm=nocpu: cpu 7 does not exist", out), out
-    assert lines(r"vm ok: not started: a VM named 'ok' already exists", out), out
+    assert lines(r"vm ok: not defined: a VM named 'ok' already exists", out), out
     assert lines(r"^\[ok\] hello from ok$", out), out
 
 
