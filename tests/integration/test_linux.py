@@ -91,6 +91,8 @@ def test_linux_boots_checks_shutdown_restart(boot):
     m.send("poweroff -f\r")
     wait_for(m, r"^vm linux: powered off by the guest \(ACPI S5\)", 300, start=mark)
     wait_for(m, r"console: the VM stopped; detached", 60, start=mark)
+    m.send("wait linux shutoff 120s\r")
+    time.sleep(1)
     m.send("list --all\r")
     wait_for(m, r"^\s*\d+\s+linux\s+shut off", 60, start=mark)
     assert "bulkhead: panic" not in m.output
