@@ -233,9 +233,9 @@ static void poll_prompt_input(void)
     }
 }
 
-/* Re-armed on every pass rather than once per expiry: after a guest has
- * run on this CPU a timer interrupt has been seen to go missing (Bochs,
- * cause not yet found), and a fresh deadline recovers from that. */
+/* Re-armed on every pass: the console also has work that no interrupt
+ * announces (guest output queued by other CPUs, VMs stopping), so it looks
+ * at least once per POLL_PERIOD_US even while the CPU would sleep. */
 static void arm_wake_timer(void)
 {
     wake_armed = true;

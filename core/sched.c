@@ -22,6 +22,10 @@ struct run_queue {
     uint64_t idle_cycles, busy_cycles;
     struct timer wake_timer; /* the next device deadline of a blocked vCPU */
     volatile bool wake_armed;
+    uint64_t wake_armed_at;    /* the deadline wake_timer is set for */
+    uint64_t blocked_deadline; /* earliest device deadline of a blocked vCPU */
+    struct vcpu *volatile running;
+    volatile bool running_alone; /* entered without a slice: nothing ends its turn */
 };
 
 static struct run_queue queues[MAX_CPUS];
@@ -69,6 +73,13 @@ void sched_wake(struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED || (v->state == VCPU_PAUSED && !v->pause_request))
         v->state = VCPU_RUNNABLE;
+    /* Another vCPU that had the CPU to itself runs without a slice: end its
+     * turn, or v would wait for it forever. */
+    struct run_queue *q = &queues[v->pcpu];
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    struct vcpu *cur = q->running;
+    if (cur && cur != v && q->running_alone)
+        cur->kick = true;
     if (v->pcpu != this_cpu_id())
         ipi_resched(v->pcpu);
 }
@@ -124,8 +135,11 @@ static unsigned reap_and_count(struct run_queue *q)
             runnable++;
         i++;
     }
-    if (!runnable && next != VTIME_NEVER && !q->wake_armed) {
+    q->blocked_deadline = next;
+    /* Idle: sleep until the earliest deadline (re-armed when it moved). */
+    if (!runnable && next != VTIME_NEVER && (!q->wake_armed || next < q->wake_armed_at)) {
         q->wake_armed = true;
+        q->wake_armed_at = next;
         timer_add(&q->wake_timer, next);
     }
     return runnable;
@@ -152,6 +166,14 @@ static struct vcpu *pick(struct run_queue *q)
     return NULL;
 }
 
+static bool other_runnable(struct run_queue *q, struct vcpu *v)
+{
+    for (unsigned i = 0; i < q->n; i++)
+        if (q->vcpus[i] != v && q->vcpus[i]->state == VCPU_RUNNABLE)
+            return true;
+    return false;
+}
+
 static uint64_t slice_tsc(struct vcpu *v)
 {
     uint64_t us = v->vm->cfg.slice_us ? v->vm->cfg.slice_us : SCHED_DEFAULT_SLICE_US;
@@ -163,11 +185,13 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
     unsigned cpu = this_cpu_id();
     struct run_queue *q = &queues[cpu];
     bool vmx_ok = vmx_cpu_enable() == 0;
-    bool ran_guest = false;
 
     vcpu_switch_cpu_init();
     timer_setup(&q->wake_timer, wake_fired, q);
     for (;;) {
+        /* An interrupt after this point (a timer, a wake-up IPI, console
+         * input) may have news the checks below missed: no sleeping then. */
+        uint64_t irqs_seen = this_cpu()->irqs;
         if (console_poll)
             console_poll();
         unsigned runnable = reap_and_count(q);
@@ -176,17 +200,11 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             uint64_t t0 = rdtsc();
             irq_disable();
             /* Check again with interrupts off, then sleep: sti;hlt back to
-             * back so a wake-up IPI cannot slip between them. The console
-             * CPU polls instead once it has run a guest: in Bochs its timer
-             * interrupts stop waking it from HLT after that (cause not yet
-             * found; see the README's known issues). */
-            if (console_cpu && ran_guest) {
-                irq_enable();
-                for (int i = 0; i < 2000; i++)
-                    cpu_relax();
-            } else if (!pick(q) && !reap_pending(q)) {
+             * back so a wake-up cannot slip between them. An interrupt taken
+             * since the top of the loop (the wake timer firing while it was
+             * being armed, say) means look again instead. */
+            if (this_cpu()->irqs == irqs_seen && !pick(q) && !reap_pending(q))
                 irq_enable_and_halt();
-            }
             irq_enable();
             q->idle_cycles += rdtsc() - t0;
             continue;
@@ -200,8 +218,25 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         /* Alone on a CPU: no slice, unless the console shares it. */
         uint64_t slice = (runnable > 1 || console_cpu) ? slice_tsc(v) : 0;
         uint64_t t0 = rdtsc();
-        ran_guest = true;
+        /* A blocked vCPU here has a device deadline (its timer tick): the
+         * turn ends then, so that vCPU gets its interrupt on time. */
+        if (q->blocked_deadline != VTIME_NEVER) {
+            uint64_t d = q->blocked_deadline > t0 ? q->blocked_deadline - t0 : 1;
+            if (!slice || d < slice)
+                slice = d;
+        }
+        q->running_alone = !slice;
+        q->running = v;
+        /* Pairs with the fence in sched_wake: a wake-up that came before
+         * `running` was visible is seen here, and gets v a slice. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!slice && other_runnable(q, v)) {
+            slice = slice_tsc(v);
+            q->running_alone = false;
+        }
         enum vcpu_run_result r = vcpu_backend->run(v, slice);
+        q->running = NULL;
+        q->running_alone = false;
         q->busy_cycles += rdtsc() - t0;
         switch (r) {
         case RUN_HALTED:

@@ -92,6 +92,7 @@ void irq_dispatch(struct irq_frame *f)
         return;
     if (v == VEC_SPURIOUS)
         return;
+    this_cpu()->irqs++;
     irq_handler_fn fn = __atomic_load_n(&handlers[v], __ATOMIC_ACQUIRE);
     if (fn)
         fn(f, handler_args[v]);

@@ -24,9 +24,10 @@ struct percpu {
     volatile bool halted_by_panic;
     uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
     struct tss64 tss __attribute__((aligned(16)));
-    void *timer;      /* arch/x86_64/timer.c */
-    void *vcpu_state; /* vmx/: this CPU's VMXON region and current VMCS */
-    void *sched;      /* core scheduler run queue */
+    void *timer;            /* arch/x86_64/timer.c */
+    void *vcpu_state;       /* vmx/: this CPU's VMXON region and current VMCS */
+    void *sched;            /* core scheduler run queue */
+    volatile uint64_t irqs; /* interrupts handled: idle loops look for news here */
 };
 
 extern struct percpu *cpus[MAX_CPUS];

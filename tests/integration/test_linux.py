@@ -96,3 +96,28 @@ def test_linux_boots_checks_shutdown_restart(boot):
     m.send("list --all\r")
     wait_for(m, r"^\s*\d+\s+linux\s+shut off", 60, start=mark)
     assert "bulkhead: panic" not in m.output
+
+
+def test_linux_shares_its_cpu_with_spin(boot):
+    """Linux keeps answering with a CPU-bound VM time-sliced on its CPU."""
+    m = linux_boot(boot)
+    wait_for(m, READY, BOOT_TIMEOUT)
+    time.sleep(2)
+    # A CPU-bound VM joins Linux's CPU after the ready marker.
+    m.send("start spin\r")
+    wait_for(m, r"^\[spin\] spin spin: 2$", 300)
+    m.send("console linux\r")
+    wait_for(m, r"attached to linux", 60)
+    time.sleep(2)
+    shell(m, "echo ALIVE-$((40+2)); cat /proc/loadavg", r"^ALIVE-42", 180)
+    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
+                  r"^(\d+)\s*$\s*^DMESG-DONE", 180)
+    assert found.group(1) == "0", m.output[-3000:]
+    m.send("\x1d")
+    wait_for(m, r"console: detached", 60)
+    # Both VMs went on: spin kept printing while Linux answered.
+    mark = len(m.output)
+    wait_for(m, r"^\[spin\] spin spin: \d+$", 120, start=mark)
+    m.send("stats linux\r")
+    wait_for(m, r"preemption|PREEMPT", 60, start=mark)
+    assert "bulkhead: panic" not in m.output
