@@ -54,7 +54,7 @@ static unsigned build_mb2_info(struct vm *vm, const char *cmdline, uint8_t *b)
     put32(b, &off, 4); /* basic memory information, in KiB */
     put32(b, &off, 16);
     put32(b, &off, 640);
-    put32(b, &off, (uint32_t)((mem - 0x100000) >> 10));
+    put32(b, &off, (uint32_t)((vm_mem_low(mem) - 0x100000) >> 10));
     start = off;
     put32(b, &off, 6); /* memory map */
     put32(b, &off, 0);
@@ -62,7 +62,9 @@ static unsigned build_mb2_info(struct vm *vm, const char *cmdline, uint8_t *b)
     put32(b, &off, 0);
     mmap_entry(b, &off, 0, GPA_LOW_RAM_END, 1);
     mmap_entry(b, &off, GPA_BIOS_AREA, GPA_BIOS_AREA_END - GPA_BIOS_AREA, 2);
-    mmap_entry(b, &off, GPA_BIOS_AREA_END, mem - GPA_BIOS_AREA_END, 1);
+    mmap_entry(b, &off, GPA_BIOS_AREA_END, vm_mem_low(mem) - GPA_BIOS_AREA_END, 1);
+    if (vm_mem_high(mem))
+        mmap_entry(b, &off, GPA_HIGH_RAM, vm_mem_high(mem), 1);
     uint32_t tag_size = off - start;
     memcpy(b + start + 4, &tag_size, 4);
     put32(b, &off, 0); /* end tag */
@@ -102,22 +104,26 @@ static bool has_mb2_header(const uint8_t *p, uint64_t size)
 static unsigned build_mb1_info(struct vm *vm, const char *cmdline, uint8_t *b)
 {
     uint32_t w[22];
-    const unsigned info_size = 88, mmap_off = 96, cmd_off = 160, name_off = 144;
+    /* Up to four 24-byte map entries from mmap_off, then the name, then the
+     * command line: none may overlap. */
+    const unsigned info_size = 88, mmap_off = 96, name_off = 192, cmd_off = 208;
     uint64_t mem = vm->cfg.mem_size;
     memset(b, 0, MB2_INFO_MAX);
     memset(w, 0, sizeof(w));
     w[0] = (1U << 0) | (1U << 2) | (1U << 6) | (1U << 9);
     w[1] = 640;
-    w[2] = (uint32_t)((mem - 0x100000) >> 10);
+    w[2] = (uint32_t)((vm_mem_low(mem) - 0x100000) >> 10);
     w[4] = (uint32_t)(MB2_INFO_GPA + cmd_off);
-    w[11] = 3 * 24;                              /* mmap_length */
+    unsigned nr_ranges = vm_mem_high(mem) ? 4 : 3;
+    w[11] = nr_ranges * 24;                      /* mmap_length */
     w[12] = (uint32_t)(MB2_INFO_GPA + mmap_off); /* mmap_addr */
     w[16] = (uint32_t)(MB2_INFO_GPA + name_off); /* boot_loader_name */
     memcpy(b, w, info_size);
-    const uint64_t ranges[3][3] = {{0, GPA_LOW_RAM_END, 1},
+    const uint64_t ranges[4][3] = {{0, GPA_LOW_RAM_END, 1},
                                    {GPA_ROM_AREA, GPA_BIOS_AREA_END - GPA_ROM_AREA, 2},
-                                   {GPA_BIOS_AREA_END, mem - GPA_BIOS_AREA_END, 1}};
-    for (unsigned i = 0; i < 3; i++) {
+                                   {GPA_BIOS_AREA_END, vm_mem_low(mem) - GPA_BIOS_AREA_END, 1},
+                                   {GPA_HIGH_RAM, vm_mem_high(mem), 1}};
+    for (unsigned i = 0; i < nr_ranges; i++) {
         uint32_t sz = 20;
         memcpy(b + mmap_off + i * 24, &sz, 4);
         memcpy(b + mmap_off + i * 24 + 4, &ranges[i][0], 8);
@@ -139,7 +145,7 @@ int guest_load_kernel(struct vm *vm, const void *image, uint64_t size, const cha
     char why[96];
     uint8_t info[MB2_INFO_MAX];
 
-    if (elf_parse(image, size, vm->cfg.mem_size, &elf, why, sizeof(why))) {
+    if (elf_parse(image, size, vm_mem_low(vm->cfg.mem_size), &elf, why, sizeof(why))) {
         fmt_snprintf(err, errlen, "kernel '%s': %s", vm->cfg.kernel, why);
         return -1;
     }
@@ -181,7 +187,7 @@ int guest_load_raw(struct vm *vm, const void *image, uint64_t size, struct vcpu_
 {
     uint8_t info[MB2_INFO_MAX];
     uint64_t at = vm->cfg.load_addr;
-    if (!size || at + size < at || at + size > vm->cfg.mem_size ||
+    if (!size || at + size < at || at + size > vm_mem_low(vm->cfg.mem_size) ||
         (at < GPA_BIOS_AREA_END && at + size > GPA_LOW_RAM_END) ||
         (at < MB2_INFO_GPA + MB2_INFO_MAX && at + size > MB2_INFO_GPA)) {
         fmt_snprintf(err, errlen,

@@ -220,7 +220,9 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
         pr_warn("vm %s: host RTC unreadable; the guest clock starts at 2026-01-01", vm->cfg.name);
     vrtc_init(&p->rtc, &p->clock, &now, isa_irq, vm);
     /* CMOS memory size, for guests that still look there. */
-    uint64_t ext_kb = (vm->cfg.mem_size - 0x100000) >> 10;
+    uint64_t ext_kb = (vm_mem_low(vm->cfg.mem_size) - 0x100000) >> 10;
+    if (ext_kb > 0xffff)
+        ext_kb = 0xffff; /* the register's limit, as on a PC */
     vrtc_cmos_set(&p->rtc, 0x17, (uint8_t)ext_kb);
     vrtc_cmos_set(&p->rtc, 0x18, (uint8_t)(ext_kb >> 8));
     vpm_init(&p->pm, &p->clock, ACPI_GEN_PM1A_EVT, ACPI_GEN_PM1A_CNT, ACPI_GEN_PM_TMR,

@@ -79,9 +79,9 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
                      cfg->name);
         return NULL;
     }
-    if (cfg->mem_size > GPA_MMIO_HOLE) {
-        fmt_snprintf(err, errlen, "memory for '%s' above %llu MiB is not supported yet", cfg->name,
-                     (unsigned long long)(GPA_MMIO_HOLE >> 20));
+    if (GPA_HIGH_RAM + vm_mem_high(cfg->mem_size) > GPA_HIGH_RAM_MAX) {
+        fmt_snprintf(err, errlen, "memory for '%s' is larger than %llu GiB", cfg->name,
+                     (unsigned long long)((GPA_HIGH_RAM_MAX - GPA_HIGH_RAM + GPA_MMIO_HOLE) >> 30));
         return NULL;
     }
     if (!cfg->nr_vcpus || cfg->nr_vcpus > MAX_VCPUS) {
@@ -318,7 +318,13 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
         ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
                 GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
         ept_map(&vm->ept, GPA_BIOS_AREA_END, vm->ram_hpa + GPA_BIOS_AREA_END,
-                vm->cfg.mem_size - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
+                vm_mem_low(vm->cfg.mem_size) - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
+        goto nomem;
+    /* RAM that would overlap the 32-bit MMIO hole continues at 4 GiB, as
+     * on a PC: the tail of the same host block. */
+    if (vm_mem_high(vm->cfg.mem_size) &&
+        ept_map(&vm->ept, GPA_HIGH_RAM, vm->ram_hpa + GPA_MMIO_HOLE, vm_mem_high(vm->cfg.mem_size),
+                rwx, EPT_MT_WB))
         goto nomem;
     vm->ept_ready = true;
     return 0;

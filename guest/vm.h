@@ -27,6 +27,19 @@
 #define GPA_IOAPIC        0xfec00000ULL
 #define GPA_LAPIC         0xfee00000ULL
 #define GPA_MMIO_HOLE     0xc0000000ULL /* RAM above this moves above 4 GiB */
+#define GPA_HIGH_RAM      0x100000000ULL
+#define GPA_HIGH_RAM_MAX  (1ULL << 39) /* 512 GiB: a guest-physical width every EPT walks */
+
+/* RAM below the 32-bit MMIO hole, and the rest, which starts at 4 GiB. */
+static inline uint64_t vm_mem_low(uint64_t mem_size)
+{
+    return mem_size < GPA_MMIO_HOLE ? mem_size : GPA_MMIO_HOLE;
+}
+
+static inline uint64_t vm_mem_high(uint64_t mem_size)
+{
+    return mem_size > GPA_MMIO_HOLE ? mem_size - GPA_MMIO_HOLE : 0;
+}
 
 enum vm_state {
     VM_DEFINED,
