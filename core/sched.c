@@ -73,12 +73,12 @@ void sched_wake(struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED || (v->state == VCPU_PAUSED && !v->pause_request))
         v->state = VCPU_RUNNABLE;
-    /* Another vCPU that had the CPU to itself runs without a slice: end its
-     * turn, or v would wait for it forever. */
+    /* End the running vCPU's turn when it had the CPU to itself (it runs
+     * without a slice: v would wait forever) or when v outranks it. */
     struct run_queue *q = &queues[v->pcpu];
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     struct vcpu *cur = q->running;
-    if (cur && cur != v && q->running_alone)
+    if (cur && cur != v && (q->running_alone || v->vm->cfg.priority > cur->vm->cfg.priority))
         cur->kick = true;
     if (v->pcpu != this_cpu_id())
         ipi_resched(v->pcpu);
@@ -153,17 +153,24 @@ static bool reap_pending(struct run_queue *q)
     return false;
 }
 
+/* The runnable vCPU of the highest priority; round-robin among equals. */
 static struct vcpu *pick(struct run_queue *q)
 {
+    struct vcpu *best = NULL;
+    unsigned best_i = 0;
     for (unsigned k = 0; k < q->n; k++) {
         unsigned i = (q->next + k) % q->n;
         struct vcpu *v = q->vcpus[i];
-        if (v->state == VCPU_RUNNABLE && !v->stop_request) {
-            q->next = (i + 1) % q->n;
-            return v;
+        if (v->state != VCPU_RUNNABLE || v->stop_request)
+            continue;
+        if (!best || v->vm->cfg.priority > best->vm->cfg.priority) {
+            best = v;
+            best_i = i;
         }
     }
-    return NULL;
+    if (best)
+        q->next = (best_i + 1) % q->n;
+    return best;
 }
 
 static bool other_runnable(struct run_queue *q, struct vcpu *v)
