@@ -1,7 +1,9 @@
 /* Per-CPU vCPU scheduler. A vCPU alone on its CPU runs with no time-slice
- * exits; vCPUs sharing a CPU are sliced round-robin with the VMX
- * preemption timer; HLT blocks; pause/stop requests from other CPUs
- * arrive by IPI. The boot CPU also runs the console between slices. */
+ * exits; vCPUs sharing a CPU run highest priority first and round-robin
+ * among equals, sliced with the VMX preemption timer; HLT blocks until a
+ * device of the VM has an interrupt (a blocked vCPU's next device deadline
+ * ends the running vCPU's slice); wake-ups, pause and stop requests from
+ * other CPUs arrive by IPI. The boot CPU also runs the console. */
 #ifndef CORE_SCHED_H
 #define CORE_SCHED_H
 

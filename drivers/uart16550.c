@@ -37,6 +37,25 @@ static bool present;
 static volatile uint8_t rx_ring[RX_RING_SIZE];
 static volatile unsigned rx_head, rx_tail;
 static spinlock_t tx_lock = SPINLOCK_INIT;
+static spinlock_t rx_lock = SPINLOCK_INIT; /* one producer of rx_ring at a time */
+static volatile bool rx_enabled;           /* the console takes input: bytes are worth keeping */
+
+static void rx_drain(void);
+
+/* Moves received bytes from the FIFO into the ring. Also called while the
+ * transmitter is busy: printing a line takes as long as receiving it, so a
+ * burst typed during output would otherwise overrun the 16-byte FIFO. */
+static void rx_drain_safe(bool wait)
+{
+    unsigned long flags = irq_save();
+    if (wait)
+        spin_lock(&rx_lock);
+    if (wait || spin_trylock(&rx_lock)) {
+        rx_drain();
+        spin_unlock(&rx_lock);
+    }
+    irq_restore(flags);
+}
 
 static uint8_t reg_read(unsigned reg)
 {
@@ -128,8 +147,14 @@ const struct uart_config *uart_get_config(void)
 
 static void put_raw(char c)
 {
-    for (int i = 0; i < TX_SPIN_MAX && !(reg_read(UART_LSR) & LSR_THRE); i++)
+    for (int i = 0; i < TX_SPIN_MAX; i++) {
+        uint8_t lsr = reg_read(UART_LSR);
+        if (lsr & LSR_THRE)
+            break;
+        if ((lsr & LSR_DR) && rx_enabled)
+            rx_drain_safe(false);
         cpu_relax();
+    }
     reg_write(UART_THR, (uint8_t)c);
 }
 
@@ -168,9 +193,7 @@ int uart_getc(void)
 {
     /* Also drain here: a burst may sit in the FIFO below the trigger. The
      * interrupt handler drains too, so keep it out meanwhile. */
-    unsigned long flags = irq_save();
-    rx_drain();
-    irq_restore(flags);
+    rx_drain_safe(true);
     if (rx_tail == rx_head)
         return -1;
     int b = rx_ring[rx_tail];
@@ -180,10 +203,11 @@ int uart_getc(void)
 
 void uart_rx_interrupt(void)
 {
-    rx_drain();
+    rx_drain_safe(true);
 }
 
 void uart_enable_rx_interrupt(void)
 {
+    rx_enabled = true;
     reg_write(UART_IER, IER_RDA);
 }
