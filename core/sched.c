@@ -1,4 +1,5 @@
 #include "core/sched.h"
+#include "core/sched_policy.h"
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ipi.h"
@@ -29,6 +30,8 @@ struct run_queue {
 };
 
 static struct run_queue queues[MAX_CPUS];
+
+_Static_assert(VTIME_NEVER == SCHED_NO_DEADLINE, "one 'no deadline' value");
 
 static int sched_add(struct vcpu *v)
 {
@@ -153,24 +156,17 @@ static bool reap_pending(struct run_queue *q)
     return false;
 }
 
-/* The runnable vCPU of the highest priority; round-robin among equals. */
 static struct vcpu *pick(struct run_queue *q)
 {
-    struct vcpu *best = NULL;
-    unsigned best_i = 0;
-    for (unsigned k = 0; k < q->n; k++) {
-        unsigned i = (q->next + k) % q->n;
+    struct sched_candidate c[SCHED_MAX_PER_CPU];
+    unsigned n = q->n;
+    for (unsigned i = 0; i < n; i++) {
         struct vcpu *v = q->vcpus[i];
-        if (v->state != VCPU_RUNNABLE || v->stop_request)
-            continue;
-        if (!best || v->vm->cfg.priority > best->vm->cfg.priority) {
-            best = v;
-            best_i = i;
-        }
+        c[i] = (struct sched_candidate){v->state == VCPU_RUNNABLE && !v->stop_request,
+                                        v->vm->cfg.priority};
     }
-    if (best)
-        q->next = (best_i + 1) % q->n;
-    return best;
+    int i = sched_pick_index(c, n, &q->next);
+    return i < 0 ? NULL : q->vcpus[i];
 }
 
 static bool other_runnable(struct run_queue *q, struct vcpu *v)
@@ -225,13 +221,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         /* Alone on a CPU: no slice, unless the console shares it. */
         uint64_t slice = (runnable > 1 || console_cpu) ? slice_tsc(v) : 0;
         uint64_t t0 = rdtsc();
-        /* A blocked vCPU here has a device deadline (its timer tick): the
-         * turn ends then, so that vCPU gets its interrupt on time. */
-        if (q->blocked_deadline != VTIME_NEVER) {
-            uint64_t d = q->blocked_deadline > t0 ? q->blocked_deadline - t0 : 1;
-            if (!slice || d < slice)
-                slice = d;
-        }
+        slice = sched_turn_length(slice, t0, q->blocked_deadline);
         q->running_alone = !slice;
         q->running = v;
         /* Pairs with the fence in sched_wake: a wake-up that came before

@@ -23,6 +23,7 @@ UNIT_SRCS_vmspec  := core/vmspec.c lib/format.c lib/strutil.c
 UNIT_SRCS_elf     := guest/elf.c lib/format.c lib/strutil.c
 UNIT_SRCS_vuart   := guest/vuart.c
 UNIT_SRCS_strutil := lib/strutil.c
+UNIT_SRCS_sched_policy := core/sched_policy.c
 
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))

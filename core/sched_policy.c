@@ -1,0 +1,27 @@
+#include "core/sched_policy.h"
+
+int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *cursor)
+{
+    int best = -1;
+    if (!n)
+        return -1;
+    unsigned start = *cursor % n;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = (start + k) % n;
+        if (!c[i].runnable)
+            continue;
+        if (best < 0 || c[i].priority > c[best].priority)
+            best = (int)i;
+    }
+    if (best >= 0)
+        *cursor = ((unsigned)best + 1) % n;
+    return best;
+}
+
+uint64_t sched_turn_length(uint64_t slice, uint64_t now, uint64_t blocked_deadline)
+{
+    if (blocked_deadline == SCHED_NO_DEADLINE)
+        return slice;
+    uint64_t d = blocked_deadline > now ? blocked_deadline - now : 1;
+    return (!slice || d < slice) ? d : slice;
+}

@@ -1,0 +1,28 @@
+/* The scheduler's decisions as pure functions (no locks, no hardware), so
+ * the host unit tests can check them: which vCPU runs next, and how long
+ * its turn may last. core/sched.c applies them to the run queues. */
+#ifndef CORE_SCHED_POLICY_H
+#define CORE_SCHED_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SCHED_NO_DEADLINE UINT64_MAX
+
+struct sched_candidate {
+    bool runnable;
+    unsigned priority; /* larger runs first */
+};
+
+/* The index of the runnable candidate of the highest priority, searching
+ * from *cursor so equal priorities take turns; advances *cursor past it.
+ * -1 when none is runnable. */
+int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *cursor);
+
+/* The length of a turn in TSC ticks, 0 for "until it blocks": `slice` when
+ * the CPU is shared (0 when alone), cut short at the earliest device
+ * deadline of a blocked vCPU on the same CPU, which must get its
+ * interrupt on time. */
+uint64_t sched_turn_length(uint64_t slice, uint64_t now, uint64_t blocked_deadline);
+
+#endif

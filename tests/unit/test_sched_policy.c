@@ -1,0 +1,103 @@
+/* The scheduler's pure decisions: which vCPU runs next, how long it runs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "core/sched_policy.h"
+
+static void test_none_runnable(void **state)
+{
+    struct sched_candidate c[3] = {{false, 0}, {false, 5}, {false, 1}};
+    unsigned cursor = 1;
+    assert_int_equal(sched_pick_index(c, 3, &cursor), -1);
+    assert_int_equal(cursor, 1); /* untouched */
+    assert_int_equal(sched_pick_index(c, 0, &cursor), -1);
+}
+
+static void test_equal_priorities_take_turns(void **state)
+{
+    struct sched_candidate c[3] = {{true, 0}, {true, 0}, {true, 0}};
+    unsigned cursor = 0;
+    assert_int_equal(sched_pick_index(c, 3, &cursor), 0);
+    assert_int_equal(sched_pick_index(c, 3, &cursor), 1);
+    assert_int_equal(sched_pick_index(c, 3, &cursor), 2);
+    assert_int_equal(sched_pick_index(c, 3, &cursor), 0);
+}
+
+static void test_blocked_ones_are_skipped(void **state)
+{
+    struct sched_candidate c[4] = {{true, 0}, {false, 0}, {false, 0}, {true, 0}};
+    unsigned cursor = 1;
+    assert_int_equal(sched_pick_index(c, 4, &cursor), 3);
+    assert_int_equal(sched_pick_index(c, 4, &cursor), 0);
+    assert_int_equal(sched_pick_index(c, 4, &cursor), 3);
+}
+
+static void test_higher_priority_always_first(void **state)
+{
+    struct sched_candidate c[3] = {{true, 1}, {true, 7}, {true, 1}};
+    unsigned cursor = 2;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(sched_pick_index(c, 3, &cursor), 1);
+    /* Once it blocks, the lower ones share round-robin. */
+    c[1].runnable = false;
+    int a = sched_pick_index(c, 3, &cursor);
+    int b = sched_pick_index(c, 3, &cursor);
+    assert_true((a == 0 && b == 2) || (a == 2 && b == 0));
+}
+
+static void test_two_high_share_and_low_waits(void **state)
+{
+    struct sched_candidate c[4] = {{true, 3}, {true, 0}, {true, 3}, {true, 0}};
+    unsigned cursor = 0;
+    for (int i = 0; i < 6; i++) {
+        int got = sched_pick_index(c, 4, &cursor);
+        assert_int_equal(got, i % 2 ? 2 : 0);
+    }
+}
+
+static void test_cursor_out_of_range_is_wrapped(void **state)
+{
+    struct sched_candidate c[2] = {{true, 0}, {true, 0}};
+    unsigned cursor = 7; /* the queue shrank since */
+    assert_int_equal(sched_pick_index(c, 2, &cursor), 1);
+    assert_int_equal(cursor, 0);
+}
+
+static void test_turn_alone_without_deadline_is_unbounded(void **state)
+{
+    assert_int_equal(sched_turn_length(0, 1000, SCHED_NO_DEADLINE), 0);
+    assert_int_equal(sched_turn_length(500, 1000, SCHED_NO_DEADLINE), 500);
+}
+
+static void test_blocked_deadline_cuts_the_turn(void **state)
+{
+    /* Alone but another vCPU sleeps until 1300: the turn ends then. */
+    assert_int_equal(sched_turn_length(0, 1000, 1300), 300);
+    /* A slice shorter than the deadline stays. */
+    assert_int_equal(sched_turn_length(200, 1000, 1300), 200);
+    assert_int_equal(sched_turn_length(400, 1000, 1300), 300);
+}
+
+static void test_past_deadline_gives_the_shortest_turn(void **state)
+{
+    assert_int_equal(sched_turn_length(0, 1000, 900), 1);
+    assert_int_equal(sched_turn_length(500, 1000, 1000), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_none_runnable),
+        cmocka_unit_test(test_equal_priorities_take_turns),
+        cmocka_unit_test(test_blocked_ones_are_skipped),
+        cmocka_unit_test(test_higher_priority_always_first),
+        cmocka_unit_test(test_two_high_share_and_low_waits),
+        cmocka_unit_test(test_cursor_out_of_range_is_wrapped),
+        cmocka_unit_test(test_turn_alone_without_deadline_is_unbounded),
+        cmocka_unit_test(test_blocked_deadline_cuts_the_turn),
+        cmocka_unit_test(test_past_deadline_gives_the_shortest_turn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
