@@ -7,7 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/cpu.h"
+#include "guest/cpuid.h"
 #include "guest/vcpu.h"
+#include "guest/vm.h"
+#include "vmx/vmcs.h"
 
 enum vmx_exit_action {
     VMX_EXIT_CONTINUE, /* re-enter the guest */
@@ -15,6 +19,7 @@ enum vmx_exit_action {
     VMX_EXIT_HALT,     /* blocked until an event */
     VMX_EXIT_YIELD,
     VMX_EXIT_STOP, /* the VM is stopping */
+    VMX_EXIT_FAST, /* re-enter without the entry checks: nothing to deliver */
 };
 
 struct vmx_exit {
@@ -37,7 +42,11 @@ struct vmx_exit_entry {
     const char *name;
 };
 
-enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc);
+/* Handles the exit (raw: VM_EXIT_REASON) taken at exit_tsc; *end_tsc gets
+ * the TSC read when the handler was done (the exit counters' reading,
+ * reused by the run loop). */
+enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
+                                     uint64_t *end_tsc);
 struct vmx_exit_state *vmx_exit_state(struct vcpu *v);
 
 /* Handlers living in vmx_exit_io.c and vmx_exit_cr.c. */
@@ -51,5 +60,45 @@ enum vmx_exit_action vmx_exit_cr_access(struct vcpu *v, struct vmx_exit *e);
  * MMIO decoder): a linear address to guest-physical. */
 int vmx_guest_linear_to_phys(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
 enum vmx_exit_action vmx_stop_action(struct vcpu *v);
+
+/* Advances GUEST_RIP past the exiting instruction; it ends STI/MOV-SS
+ * blocking, as on hardware. */
+static inline void vmx_skip_instruction_inline(void)
+{
+    /* No failure check: GUEST_RIP is always writable with a VMCS loaded. */
+    __asm__ volatile("vmwrite %1, %0" ::"r"((uint64_t)GUEST_RIP),
+                     "r"(vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN))
+                     : "cc", "memory");
+    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+/* Inlined in the run loop: the exit guests take most in tight loops, CPUID
+ * of a cached leaf in a VM without a platform, handled without a call;
+ * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
+ * deliver (an instruction exit cannot interrupt event delivery, and the
+ * handler queues nothing), hence VMX_EXIT_FAST. */
+static inline enum vmx_exit_action vmx_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
+{
+    uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
+    uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
+    const uint32_t *c;
+    if (raw != EXIT_REASON_CPUID || leaf == 1 || v->vm->platform ||
+        !(c = guest_cpuid_cached(v, leaf)))
+        return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+    v->gprs[GPR_RAX] = c[0];
+    v->gprs[GPR_RBX] = c[1];
+    v->gprs[GPR_RCX] = c[2];
+    v->gprs[GPR_RDX] = c[3];
+    vmx_skip_instruction_inline();
+    uint64_t t = rdtsc();
+    *end_tsc = t;
+    v->exits[EXIT_REASON_CPUID].count++;
+    v->exits[EXIT_REASON_CPUID].cycles += t - exit_tsc;
+    v->total_exits++;
+    return VMX_EXIT_FAST;
+}
 
 #endif
