@@ -283,6 +283,9 @@ void guest_cpuid_fill_cache(struct vcpu *v)
         v->cpuid_cache[i][3] = r.edx;
     }
     v->cpuid_cache_ready = true;
+    /* A CPUID exit of a VM without a platform can be handled without
+     * looking for interrupts to deliver (vmx_exit in vmx/vmx_exit.h). */
+    v->cpuid_fast = !v->vm->platform;
 }
 
 void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)

@@ -26,17 +26,31 @@ section .text
 %define G_R14 112
 %define G_R15 120
 
+%define RSB_FILL 16               ; return stack buffer entries overwritten
+
 global vmx_enter
+global vmx_enter_core
 global vmx_exit_entry
 
-; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache)
+; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache):
+; the C-ABI form of vmx_enter_core.
 vmx_enter:
+    push r14
+    push r15
+    call vmx_enter_core
+    pop r15
+    pop r14
+    ret
+
+; vmx_enter_core: as vmx_enter, but preserves only RBP and RSP: the caller
+; (vmx_enter_inline, vmx/vmx_exit.h) names every other register clobbered,
+; so the compiler saves only what it needs instead of six pushes and pops
+; per round trip.
+vmx_enter_core:
     push rbp
     push rbx
     push r12
     push r13
-    push r14
-    push r15
     push rdi                    ; the gprs array, found again on exit
     cmp rsp, [rdx]              ; HOST_RSP only changes with the call depth
     je .host_rsp_ok
@@ -78,8 +92,6 @@ vmx_enter:
     mov eax, 1
 .restore_host:
     add rsp, 8
-    pop r15
-    pop r14
     pop r13
     pop r12
     pop rbx
@@ -104,21 +116,19 @@ vmx_exit_entry:
     mov [rax + G_R14], r14
     mov [rax + G_R15], r15
     pop qword [rax + G_RAX]
-    add rsp, 8
 
-    ; Overwrite the return stack buffer so guest-planted entries cannot
-    ; steer host returns: 32 calls, each leaving a speculation trap behind.
+    ; Overwrite the return stack buffer before the first RET, so entries
+    ; the guest planted cannot steer host returns: RSB_FILL calls, each
+    ; leaving a speculation trap behind (see docs/security.md).
 %assign i 0
-%rep 32
+%rep RSB_FILL
     call .rsb_ %+ i
     int3
 .rsb_ %+ i:
 %assign i i+1
 %endrep
-    add rsp, 256
+    add rsp, RSB_FILL * 8 + 8   ; the return addresses and the gprs pointer
 
-    pop r15
-    pop r14
     pop r13
     pop r12
     pop rbx

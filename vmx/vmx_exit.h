@@ -61,6 +61,23 @@ enum vmx_exit_action vmx_exit_cr_access(struct vcpu *v, struct vmx_exit *e);
 int vmx_guest_linear_to_phys(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
 enum vmx_exit_action vmx_stop_action(struct vcpu *v);
 
+int vmx_enter_core(void);
+
+/* vmx_enter (vmx/vmx.h) for the run loop: the entry stub keeps only RBP, so
+ * the compiler spills just the values it needs across the guest's run. */
+static inline int vmx_enter_inline(uint64_t *gprs, int launched, uint64_t *host_rsp_cache)
+{
+    register uint64_t *rdi __asm__("rdi") = gprs;
+    register long rsi __asm__("rsi") = launched;
+    register uint64_t *rdx __asm__("rdx") = host_rsp_cache;
+    int ret;
+    __asm__ volatile("call vmx_enter_core"
+                     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
+                     :
+                     : "rcx", "r8", "r9", "r10", "r11", "r14", "r15", "memory", "cc");
+    return ret;
+}
+
 /* Advances GUEST_RIP past the exiting instruction; it ends STI/MOV-SS
  * blocking, as on hardware. */
 static inline void vmx_skip_instruction_inline(void)
@@ -79,15 +96,17 @@ static inline void vmx_skip_instruction_inline(void)
  * of a cached leaf in a VM without a platform, handled without a call;
  * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
  * deliver (an instruction exit cannot interrupt event delivery, and the
- * handler queues nothing), hence VMX_EXIT_FAST. */
+ * handler queues nothing), hence VMX_EXIT_FAST. v->cpuid_fast is set with
+ * the cache, at the vCPU's first CPUID exit (which takes the slow path). */
 static inline enum vmx_exit_action vmx_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
 {
     uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
     uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
-    const uint32_t *c;
-    if (raw != EXIT_REASON_CPUID || leaf == 1 || v->vm->platform ||
-        !(c = guest_cpuid_cached(v, leaf)))
+    unsigned slot;
+    if (raw != EXIT_REASON_CPUID || !v->cpuid_fast || leaf == 1 ||
+        (slot = guest_cpuid_cache_slot(leaf)) == VCPU_CPUID_CACHE)
         return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+    const uint32_t *c = v->cpuid_cache[slot];
     v->gprs[GPR_RAX] = c[0];
     v->gprs[GPR_RBX] = c[1];
     v->gprs[GPR_RCX] = c[2];

@@ -379,7 +379,7 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
             /* `now` is a TSC reading taken just before: close enough, and
              * it saves a RDTSC per round trip. */
             v->root_cycles += now - v->entry_tsc;
-            int fail = vmx_enter(v->gprs, x->launched, &x->host_rsp);
+            int fail = vmx_enter_inline(v->gprs, x->launched, &x->host_rsp);
             uint64_t t1 = rdtsc();
             v->entry_tsc = t1;
             v->guest_cycles += t1 - now;
