@@ -271,7 +271,7 @@ void guest_cpuid_fill_cache(struct vcpu *v)
         uint32_t leaf = i < GUEST_CPUID_CACHE_EXT  ? i
                         : i < GUEST_CPUID_CACHE_HV ? 0x80000000U + (i - GUEST_CPUID_CACHE_EXT)
                                                    : 0x40000000U + (i - GUEST_CPUID_CACHE_HV);
-        if (guest_cpuid_cache_slot(leaf) == VCPU_CPUID_CACHE)
+        if (guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED) == VCPU_CPUID_CACHE)
             continue;
         struct cpuid_regs r;
         compute_leaf(v, leaf, 0, &r);

@@ -23,11 +23,13 @@ uint64_t guest_xcr0_allowed(void);
 
 void guest_cpuid_fill_cache(struct vcpu *v);
 
-/* The slot of a cached leaf, or VCPU_CPUID_CACHE. */
-static inline unsigned guest_cpuid_cache_slot(uint32_t leaf)
+/* The slot of a cached leaf, or VCPU_CPUID_CACHE for a leaf to compute:
+ * any above, or a basic leaf whose bit is set in `uncached` (at least
+ * GUEST_CPUID_UNCACHED). */
+static inline unsigned guest_cpuid_cache_slot(uint32_t leaf, uint32_t uncached)
 {
     if (leaf < GUEST_CPUID_CACHE_EXT)
-        return (GUEST_CPUID_UNCACHED >> leaf) & 1 ? VCPU_CPUID_CACHE : leaf;
+        return (uncached >> leaf) & 1 ? VCPU_CPUID_CACHE : leaf;
     if (leaf - 0x80000000U < 9)
         return GUEST_CPUID_CACHE_EXT + (leaf - 0x80000000U);
     if (leaf - 0x40000000U < VCPU_CPUID_CACHE - GUEST_CPUID_CACHE_HV)
@@ -39,7 +41,7 @@ static inline unsigned guest_cpuid_cache_slot(uint32_t leaf)
  * OSXSAVE (ECX bit 27), which follows the guest's CR4.OSXSAVE. */
 static inline const uint32_t *guest_cpuid_cached(struct vcpu *v, uint32_t leaf)
 {
-    unsigned slot = guest_cpuid_cache_slot(leaf);
+    unsigned slot = guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED);
     if (slot == VCPU_CPUID_CACHE)
         return NULL;
     if (__builtin_expect(!v->cpuid_cache_ready, 0))

@@ -4,6 +4,8 @@
 ; A VM exit lands at vmx_exit_entry (HOST_RIP) on the stack vmx_enter left
 ; (HOST_RSP), saves the guest registers back and returns 0 from vmx_enter.
 ; A failed VMLAUNCH/VMRESUME returns 1 (VMfailInvalid) or 2 (VMfailValid).
+; vmx_enter_core, the form the run loop calls, returns that code in ECX and
+; the TSC read just after the exit in RAX.
 
 bits 64
 section .text
@@ -35,22 +37,25 @@ global vmx_exit_entry
 ; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache):
 ; the C-ABI form of vmx_enter_core.
 vmx_enter:
+    push r12
+    push r13
     push r14
     push r15
     call vmx_enter_core
+    mov eax, ecx
     pop r15
     pop r14
+    pop r13
+    pop r12
     ret
 
-; vmx_enter_core: as vmx_enter, but preserves only RBP and RSP: the caller
-; (vmx_enter_inline, vmx/vmx_exit.h) names every other register clobbered,
-; so the compiler saves only what it needs instead of six pushes and pops
-; per round trip.
+; vmx_enter_core: as vmx_enter, but preserves only RBP, RBX and RSP: the
+; caller (vmx_enter_inline, vmx/vmx_exit.h) names the other registers
+; clobbered, so the compiler saves only what it needs instead of six pushes
+; and pops per round trip.
 vmx_enter_core:
     push rbp
     push rbx
-    push r12
-    push r13
     push rdi                    ; the gprs array, found again on exit
     cmp rsp, [rdx]              ; HOST_RSP only changes with the call depth
     je .host_rsp_ok
@@ -84,16 +89,17 @@ vmx_enter_core:
     vmresume
 .failed:
     ; Still in root mode with guest values in the registers.
-    mov eax, 2                  ; VMfailValid (ZF)
-    mov ecx, 1
-    cmovc eax, ecx              ; VMfailInvalid (CF)
+    mov ecx, 2                  ; VMfailValid (ZF)
+    mov eax, 1
+    cmovc ecx, eax              ; VMfailInvalid (CF)
     jmp .restore_host
 .fail_no_regs:
-    mov eax, 1
+    mov ecx, 1
 .restore_host:
+    rdtsc                       ; RAX: the TSC, as after an exit
+    shl rdx, 32
+    or rax, rdx
     add rsp, 8
-    pop r13
-    pop r12
     pop rbx
     pop rbp
     ret
@@ -116,6 +122,9 @@ vmx_exit_entry:
     mov [rax + G_R14], r14
     mov [rax + G_R15], r15
     pop qword [rax + G_RAX]
+    rdtsc                       ; the exit's TSC, returned in RAX
+    shl rdx, 32
+    or rax, rdx
 
     ; Overwrite the return stack buffer before the first RET, so entries
     ; the guest planted cannot steer host returns: RSB_FILL calls, each
@@ -129,9 +138,7 @@ vmx_exit_entry:
 %endrep
     add rsp, RSB_FILL * 8 + 8   ; the return addresses and the gprs pointer
 
-    pop r13
-    pop r12
     pop rbx
     pop rbp
-    xor eax, eax
+    xor ecx, ecx
     ret

@@ -348,7 +348,9 @@ enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit
      * emulated instruction that leaves no event to deliver, and the VM has
      * no platform (so no interrupt or device deadline can be pending). */
     if (a == VMX_EXIT_CONTINUE && (raw == EXIT_REASON_CPUID || raw == EXIT_REASON_VMCALL) &&
-        !v->vm->platform && !(x->es.reinject_info | v->exception_pending | v->nmi_pending))
+        !v->vm->platform && !(x->es.reinject_info | v->exception_pending | v->nmi_pending)) {
+        v->root_cycles += t - exit_tsc;
         return VMX_EXIT_FAST;
+    }
     return a;
 }

@@ -44,7 +44,8 @@ struct vmx_exit_entry {
 
 /* Handles the exit (raw: VM_EXIT_REASON) taken at exit_tsc; *end_tsc gets
  * the TSC read when the handler was done (the exit counters' reading,
- * reused by the run loop). */
+ * reused by the run loop). VMX_EXIT_FAST (see vmx_exit) also means the
+ * root time up to *end_tsc has been added to v->root_cycles. */
 enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
                                      uint64_t *end_tsc);
 struct vmx_exit_state *vmx_exit_state(struct vcpu *v);
@@ -63,19 +64,21 @@ enum vmx_exit_action vmx_stop_action(struct vcpu *v);
 
 int vmx_enter_core(void);
 
-/* vmx_enter (vmx/vmx.h) for the run loop: the entry stub keeps only RBP, so
- * the compiler spills just the values it needs across the guest's run. */
-static inline int vmx_enter_inline(uint64_t *gprs, int launched, uint64_t *host_rsp_cache)
+/* vmx_enter (vmx/vmx.h) for the run loop: the entry stub keeps only RBP
+ * and RBX, so the compiler spills just the values it needs across the
+ * guest's run. *exit_tsc gets the TSC read by the stub right after the exit. */
+static inline int vmx_enter_inline(uint64_t *gprs, int launched, uint64_t *host_rsp_cache,
+                                   uint64_t *exit_tsc)
 {
     register uint64_t *rdi __asm__("rdi") = gprs;
     register long rsi __asm__("rsi") = launched;
     register uint64_t *rdx __asm__("rdx") = host_rsp_cache;
-    int ret;
+    int fail;
     __asm__ volatile("call vmx_enter_core"
-                     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx)
+                     : "=a"(*exit_tsc), "=c"(fail), "+r"(rdi), "+r"(rsi), "+r"(rdx)
                      :
-                     : "rcx", "r8", "r9", "r10", "r11", "r14", "r15", "memory", "cc");
-    return ret;
+                     : "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "memory", "cc");
+    return fail;
 }
 
 /* Advances GUEST_RIP past the exiting instruction; it ends STI/MOV-SS
@@ -103,8 +106,9 @@ static inline enum vmx_exit_action vmx_exit(struct vcpu *v, uint64_t exit_tsc, u
     uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
     uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
     unsigned slot;
-    if (raw != EXIT_REASON_CPUID || !v->cpuid_fast || leaf == 1 ||
-        (slot = guest_cpuid_cache_slot(leaf)) == VCPU_CPUID_CACHE)
+    /* Leaf 1 is left out: its OSXSAVE bit needs a read of GUEST_CR4. */
+    if (raw != EXIT_REASON_CPUID || !v->cpuid_fast ||
+        (slot = guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED | (1U << 1))) == VCPU_CPUID_CACHE)
         return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
     const uint32_t *c = v->cpuid_cache[slot];
     v->gprs[GPR_RAX] = c[0];
@@ -117,6 +121,7 @@ static inline enum vmx_exit_action vmx_exit(struct vcpu *v, uint64_t exit_tsc, u
     v->exits[EXIT_REASON_CPUID].count++;
     v->exits[EXIT_REASON_CPUID].cycles += t - exit_tsc;
     v->total_exits++;
+    v->root_cycles += t - exit_tsc;
     return VMX_EXIT_FAST;
 }
 

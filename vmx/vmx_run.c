@@ -319,13 +319,11 @@ static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
 
 static inline void before_entry_mitigations(void)
 {
-    if (entry_flush == ENTRY_FLUSH_NONE)
-        return;
-    if (entry_flush == ENTRY_FLUSH_L1D)
-        wrmsr(MSR_IA32_FLUSH_CMD, 1);
-    else {
+    if (entry_flush == ENTRY_FLUSH_VERW) {
         static const uint16_t ds = 0x10;
         __asm__ volatile("verw %0" ::"m"(ds) : "cc");
+    } else if (entry_flush == ENTRY_FLUSH_L1D) {
+        wrmsr(MSR_IA32_FLUSH_CMD, 1);
     }
 }
 
@@ -374,29 +372,33 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         if (slice_end)
             fast_until = slice_end - now > (slice_tsc >> 6) ? now + (slice_tsc >> 6) : slice_end;
         enum vmx_exit_action a;
+        v->root_cycles += now - v->entry_tsc; /* since the last exit */
         for (;;) {
             before_entry_mitigations();
             /* `now` is a TSC reading taken just before: close enough, and
              * it saves a RDTSC per round trip. */
-            v->root_cycles += now - v->entry_tsc;
-            int fail = vmx_enter_inline(v->gprs, x->launched, &x->host_rsp);
-            uint64_t t1 = rdtsc();
-            v->entry_tsc = t1;
+            uint64_t t1; /* read by the stub right after the exit */
+            int fail = vmx_enter_inline(v->gprs, x->launched, &x->host_rsp, &t1);
             v->guest_cycles += t1 - now;
             if (fail) {
+                v->entry_tsc = t1;
                 irq_enable();
                 vmx_report_entry_failure(v, fail);
                 return RUN_STOPPED;
             }
             x->launched = true;
             a = vmx_exit(v, t1, &now);
-            if (a != VMX_EXIT_FAST)
+            if (a != VMX_EXIT_FAST) {
+                v->entry_tsc = t1;
                 break;
-            /* Nothing to inject and no device to tick (see vmx_exit): only
-             * the requests and the slice need a look. Interrupts stay off;
-             * a host interrupt arriving now makes the next entry exit at
-             * once, and that exit takes the full path. */
+            }
+            /* Nothing to inject and no device to tick (see vmx_exit), and
+             * the root time up to `now` is counted: only the requests and
+             * the slice need a look. Interrupts stay off; a host interrupt
+             * arriving now makes the next entry exit at once, and that exit
+             * takes the full path. */
             if ((v->stop_request | v->pause_request | v->kick) || now >= fast_until) {
+                v->entry_tsc = now;
                 a = VMX_EXIT_CONTINUE;
                 break;
             }
