@@ -123,7 +123,7 @@ static void hypervisor_leaves(uint32_t leaf, struct cpuid_regs *out)
     }
 }
 
-void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
+static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
 {
     static uint32_t host_max, host_ext_max;
     struct cpuid_regs h = {0, 0, 0, 0};
@@ -253,4 +253,50 @@ void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs 
     default:
         break; /* 3, 5, 6, 8-0xa (PMU), 0xc, 0xe-0x14: hidden */
     }
+}
+
+_Static_assert(GUEST_CPUID_CACHE_EXT == MAX_BASIC_LEAF + 1 &&
+                   GUEST_CPUID_CACHE_HV ==
+                       GUEST_CPUID_CACHE_EXT + (MAX_EXT_LEAF - 0x80000000) + 1 &&
+                   VCPU_CPUID_CACHE ==
+                       GUEST_CPUID_CACHE_HV + (HV_MAX_LEAF - BULKHEAD_CPUID_BASE) + 1,
+               "guest/cpuid.h's cache layout must match the leaves served here");
+
+/* Computes the cacheable leaves once per vCPU (they depend only on the host,
+ * the VM's configuration and the vCPU's ID), so a CPUID exit costs a table
+ * lookup instead of host CPUIDs, each of which is itself slow on hardware. */
+void guest_cpuid_fill_cache(struct vcpu *v)
+{
+    for (uint32_t i = 0; i < VCPU_CPUID_CACHE; i++) {
+        uint32_t leaf = i < GUEST_CPUID_CACHE_EXT  ? i
+                        : i < GUEST_CPUID_CACHE_HV ? 0x80000000U + (i - GUEST_CPUID_CACHE_EXT)
+                                                   : 0x40000000U + (i - GUEST_CPUID_CACHE_HV);
+        if (guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED) == VCPU_CPUID_CACHE)
+            continue;
+        struct cpuid_regs r;
+        compute_leaf(v, leaf, 0, &r);
+        if (leaf == 1)
+            r.ecx &= ~BIT(27); /* OSXSAVE follows the guest's CR4 at lookup */
+        v->cpuid_cache[i][0] = r.eax;
+        v->cpuid_cache[i][1] = r.ebx;
+        v->cpuid_cache[i][2] = r.ecx;
+        v->cpuid_cache[i][3] = r.edx;
+    }
+    v->cpuid_cache_ready = true;
+    /* A CPUID exit of a VM without a platform can be handled without
+     * looking for interrupts to deliver (vmx_exit in vmx/vmx_exit.h). */
+    v->cpuid_fast = !v->vm->platform;
+}
+
+void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)
+{
+    const uint32_t *c = guest_cpuid_cached(v, leaf);
+    if (!c) {
+        compute_leaf(v, leaf, sub, out);
+        return;
+    }
+    out->eax = c[0];
+    out->ebx = c[1];
+    out->ecx = c[2] | (leaf == 1 && v->cr4_osxsave ? BIT(27) : 0);
+    out->edx = c[3];
 }

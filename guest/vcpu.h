@@ -78,6 +78,8 @@ struct exit_stat {
 };
 
 #define VCPU_EXIT_STATS 72
+/* CPUID leaves cached per vCPU: basic 0-0x16, 0x80000000-8, 0x40000000-0x10. */
+#define VCPU_CPUID_CACHE 49
 
 struct vcpu {
     struct vm *vm;
@@ -119,6 +121,11 @@ struct vcpu {
     uint64_t total_exits;
     uint64_t guest_cycles, root_cycles;
     uint64_t entry_tsc;
+
+    /* CPUID results computed at the first CPUID exit (guest/cpuid.c). */
+    bool cpuid_cache_ready;
+    bool cpuid_fast; /* cache ready, and the VM has no platform (vmx_exit) */
+    uint32_t cpuid_cache[VCPU_CPUID_CACHE][4];
 };
 
 /* What a backend (VMX now, SVM later) provides. */

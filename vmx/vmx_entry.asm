@@ -4,6 +4,8 @@
 ; A VM exit lands at vmx_exit_entry (HOST_RIP) on the stack vmx_enter left
 ; (HOST_RSP), saves the guest registers back and returns 0 from vmx_enter.
 ; A failed VMLAUNCH/VMRESUME returns 1 (VMfailInvalid) or 2 (VMfailValid).
+; vmx_enter_core, the form the run loop calls, returns that code in ECX and
+; the TSC read just after the exit in RAX.
 
 bits 64
 section .text
@@ -26,17 +28,34 @@ section .text
 %define G_R14 112
 %define G_R15 120
 
+%define RSB_FILL 16               ; return stack buffer entries overwritten
+
 global vmx_enter
+global vmx_enter_core
 global vmx_exit_entry
 
-; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache)
+; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache):
+; the C-ABI form of vmx_enter_core.
 vmx_enter:
-    push rbp
-    push rbx
     push r12
     push r13
     push r14
     push r15
+    call vmx_enter_core
+    mov eax, ecx
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    ret
+
+; vmx_enter_core: as vmx_enter, but preserves only RBP, RBX and RSP: the
+; caller (vmx_enter_inline, vmx/vmx_exit.h) names the other registers
+; clobbered, so the compiler saves only what it needs instead of six pushes
+; and pops per round trip.
+vmx_enter_core:
+    push rbp
+    push rbx
     push rdi                    ; the gprs array, found again on exit
     cmp rsp, [rdx]              ; HOST_RSP only changes with the call depth
     je .host_rsp_ok
@@ -70,18 +89,17 @@ vmx_enter:
     vmresume
 .failed:
     ; Still in root mode with guest values in the registers.
-    mov eax, 2                  ; VMfailValid (ZF)
-    mov ecx, 1
-    cmovc eax, ecx              ; VMfailInvalid (CF)
+    mov ecx, 2                  ; VMfailValid (ZF)
+    mov eax, 1
+    cmovc ecx, eax              ; VMfailInvalid (CF)
     jmp .restore_host
 .fail_no_regs:
-    mov eax, 1
+    mov ecx, 1
 .restore_host:
+    rdtsc                       ; RAX: the TSC, as after an exit
+    shl rdx, 32
+    or rax, rdx
     add rsp, 8
-    pop r15
-    pop r14
-    pop r13
-    pop r12
     pop rbx
     pop rbp
     ret
@@ -104,24 +122,23 @@ vmx_exit_entry:
     mov [rax + G_R14], r14
     mov [rax + G_R15], r15
     pop qword [rax + G_RAX]
-    add rsp, 8
+    rdtsc                       ; the exit's TSC, returned in RAX
+    shl rdx, 32
+    or rax, rdx
 
-    ; Overwrite the return stack buffer so guest-planted entries cannot
-    ; steer host returns: 32 calls, each leaving a speculation trap behind.
+    ; Overwrite the return stack buffer before the first RET, so entries
+    ; the guest planted cannot steer host returns: RSB_FILL calls, each
+    ; leaving a speculation trap behind (see docs/security.md).
 %assign i 0
-%rep 32
+%rep RSB_FILL
     call .rsb_ %+ i
     int3
 .rsb_ %+ i:
 %assign i i+1
 %endrep
-    add rsp, 256
+    add rsp, RSB_FILL * 8 + 8   ; the return addresses and the gprs pointer
 
-    pop r15
-    pop r14
-    pop r13
-    pop r12
     pop rbx
     pop rbp
-    xor eax, eax
+    xor ecx, ecx
     ret

@@ -99,17 +99,18 @@ static enum vmx_exit_action handle_window(struct vcpu *v, struct vmx_exit *e)
     return VMX_EXIT_CONTINUE;
 }
 
-static enum vmx_exit_action handle_cpuid(struct vcpu *v, struct vmx_exit *e)
+static inline enum vmx_exit_action handle_cpuid(struct vcpu *v, struct vmx_exit *e)
 {
     struct cpuid_regs r;
-    if ((uint32_t)v->gprs[GPR_RAX] == 1)
+    uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
+    if (leaf == 1)
         v->cr4_osxsave = vmcs_read(GUEST_CR4) & CR4_OSXSAVE;
-    guest_cpuid(v, (uint32_t)v->gprs[GPR_RAX], (uint32_t)v->gprs[GPR_RCX], &r);
+    guest_cpuid(v, leaf, (uint32_t)v->gprs[GPR_RCX], &r);
     v->gprs[GPR_RAX] = r.eax;
     v->gprs[GPR_RBX] = r.ebx;
     v->gprs[GPR_RCX] = r.ecx;
     v->gprs[GPR_RDX] = r.edx;
-    vmx_skip_instruction(v);
+    vmx_skip_instruction_inline();
     return VMX_EXIT_CONTINUE;
 }
 
@@ -130,7 +131,7 @@ static enum vmx_exit_action handle_vmcall(struct vcpu *v, struct vmx_exit *e)
         vm_log_violation(v->vm, "vmcall from CPL %u refused (#UD)", vmx_guest_cpl(v));
         return inject_ud(v);
     }
-    vmx_skip_instruction(v);
+    vmx_skip_instruction_inline();
     switch (hypercall_dispatch(v)) {
     case HC_YIELD:
         return VMX_EXIT_YIELD;
@@ -290,11 +291,11 @@ const char *vmx_exit_reason_name(unsigned reason)
     return reason_names[reason] ? reason_names[reason] : "UNKNOWN";
 }
 
-enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc)
+/* Every exit but CPUID: the table dispatch. */
+static __attribute__((noinline)) enum vmx_exit_action dispatch(struct vcpu *v, uint32_t raw)
 {
     struct vmx_vcpu *x = v->arch;
     struct vmx_exit e;
-    uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
 
     e.reason = raw & 0xffff;
     if (raw & VMX_EXIT_REASON_FAILED_ENTRY) {
@@ -304,7 +305,7 @@ enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc)
     /* An event being delivered when the exit hit must not be lost. Exits
      * caused by executing an instruction cannot happen during delivery, so
      * the common fast exits skip the read. */
-    bool instruction_exit = e.reason == EXIT_REASON_CPUID || e.reason == EXIT_REASON_VMCALL ||
+    bool instruction_exit = e.reason == EXIT_REASON_VMCALL ||
                             e.reason == EXIT_REASON_IO_INSTRUCTION ||
                             e.reason == EXIT_REASON_MSR_READ || e.reason == EXIT_REASON_MSR_WRITE ||
                             e.reason == EXIT_REASON_HLT;
@@ -315,20 +316,41 @@ enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc)
         x->es.reinject_len = (uint32_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
     }
 
-    enum vmx_exit_action a;
     const struct vmx_exit_entry *ent =
         e.reason < VMX_NR_EXIT_REASONS ? &dispatch_table[e.reason] : NULL;
     if (ent && ent->handler) {
         e.qualification = ent->need_qualification ? vmcs_read(EXIT_QUALIFICATION) : 0;
-        a = ent->handler(v, &e);
-    } else {
-        vm_crash(v, "unhandled VM exit %u (%s) at rip 0x%llx", e.reason,
-                 vmx_exit_reason_name(e.reason), (unsigned long long)vmcs_read(GUEST_RIP));
-        a = VMX_EXIT_STOP;
+        return ent->handler(v, &e);
     }
-    unsigned slot = e.reason < VCPU_EXIT_STATS ? e.reason : VCPU_EXIT_STATS - 1;
+    vm_crash(v, "unhandled VM exit %u (%s) at rip 0x%llx", e.reason, vmx_exit_reason_name(e.reason),
+             (unsigned long long)vmcs_read(GUEST_RIP));
+    return VMX_EXIT_STOP;
+}
+
+enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
+                                     uint64_t *end_tsc)
+{
+    struct vmx_vcpu *x = v->arch;
+    unsigned reason = raw & 0xffff;
+
+    /* CPUID: no table, no IDT-vectoring read (an instruction exit cannot
+     * interrupt event delivery). */
+    enum vmx_exit_action a = raw == EXIT_REASON_CPUID ? handle_cpuid(v, NULL) : dispatch(v, raw);
+
+    unsigned slot = reason < VCPU_EXIT_STATS ? reason : VCPU_EXIT_STATS - 1;
+    uint64_t t = rdtsc();
+    *end_tsc = t;
     v->exits[slot].count++;
-    v->exits[slot].cycles += rdtsc() - exit_tsc;
+    v->exits[slot].cycles += t - exit_tsc;
     v->total_exits++;
+
+    /* Re-enter at once when nothing can need the slow path: the exit is an
+     * emulated instruction that leaves no event to deliver, and the VM has
+     * no platform (so no interrupt or device deadline can be pending). */
+    if (a == VMX_EXIT_CONTINUE && (raw == EXIT_REASON_CPUID || raw == EXIT_REASON_VMCALL) &&
+        !v->vm->platform && !(x->es.reinject_info | v->exception_pending | v->nmi_pending)) {
+        v->root_cycles += t - exit_tsc;
+        return VMX_EXIT_FAST;
+    }
     return a;
 }

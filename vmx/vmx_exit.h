@@ -7,7 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/cpu.h"
+#include "guest/cpuid.h"
 #include "guest/vcpu.h"
+#include "guest/vm.h"
+#include "vmx/vmcs.h"
 
 enum vmx_exit_action {
     VMX_EXIT_CONTINUE, /* re-enter the guest */
@@ -15,6 +19,7 @@ enum vmx_exit_action {
     VMX_EXIT_HALT,     /* blocked until an event */
     VMX_EXIT_YIELD,
     VMX_EXIT_STOP, /* the VM is stopping */
+    VMX_EXIT_FAST, /* re-enter without the entry checks: nothing to deliver */
 };
 
 struct vmx_exit {
@@ -37,7 +42,12 @@ struct vmx_exit_entry {
     const char *name;
 };
 
-enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint64_t exit_tsc);
+/* Handles the exit (raw: VM_EXIT_REASON) taken at exit_tsc; *end_tsc gets
+ * the TSC read when the handler was done (the exit counters' reading,
+ * reused by the run loop). VMX_EXIT_FAST (see vmx_exit) also means the
+ * root time up to *end_tsc has been added to v->root_cycles. */
+enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
+                                     uint64_t *end_tsc);
 struct vmx_exit_state *vmx_exit_state(struct vcpu *v);
 
 /* Handlers living in vmx_exit_io.c and vmx_exit_cr.c. */
@@ -51,5 +61,68 @@ enum vmx_exit_action vmx_exit_cr_access(struct vcpu *v, struct vmx_exit *e);
  * MMIO decoder): a linear address to guest-physical. */
 int vmx_guest_linear_to_phys(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
 enum vmx_exit_action vmx_stop_action(struct vcpu *v);
+
+int vmx_enter_core(void);
+
+/* vmx_enter (vmx/vmx.h) for the run loop: the entry stub keeps only RBP
+ * and RBX, so the compiler spills just the values it needs across the
+ * guest's run. *exit_tsc gets the TSC read by the stub right after the exit. */
+static inline int vmx_enter_inline(uint64_t *gprs, int launched, uint64_t *host_rsp_cache,
+                                   uint64_t *exit_tsc)
+{
+    register uint64_t *rdi __asm__("rdi") = gprs;
+    register long rsi __asm__("rsi") = launched;
+    register uint64_t *rdx __asm__("rdx") = host_rsp_cache;
+    int fail;
+    __asm__ volatile("call vmx_enter_core"
+                     : "=a"(*exit_tsc), "=c"(fail), "+r"(rdi), "+r"(rsi), "+r"(rdx)
+                     :
+                     : "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "memory", "cc");
+    return fail;
+}
+
+/* Advances GUEST_RIP past the exiting instruction; it ends STI/MOV-SS
+ * blocking, as on hardware. */
+static inline void vmx_skip_instruction_inline(void)
+{
+    /* No failure check: GUEST_RIP is always writable with a VMCS loaded. */
+    __asm__ volatile("vmwrite %1, %0" ::"r"((uint64_t)GUEST_RIP),
+                     "r"(vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN))
+                     : "cc", "memory");
+    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+/* Inlined in the run loop: the exit guests take most in tight loops, CPUID
+ * of a cached leaf in a VM without a platform, handled without a call;
+ * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
+ * deliver (an instruction exit cannot interrupt event delivery, and the
+ * handler queues nothing), hence VMX_EXIT_FAST. v->cpuid_fast is set with
+ * the cache, at the vCPU's first CPUID exit (which takes the slow path). */
+static inline enum vmx_exit_action vmx_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
+{
+    uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
+    uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
+    unsigned slot;
+    /* Leaf 1 is left out: its OSXSAVE bit needs a read of GUEST_CR4. */
+    if (raw != EXIT_REASON_CPUID || !v->cpuid_fast ||
+        (slot = guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED | (1U << 1))) == VCPU_CPUID_CACHE)
+        return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+    const uint32_t *c = v->cpuid_cache[slot];
+    v->gprs[GPR_RAX] = c[0];
+    v->gprs[GPR_RBX] = c[1];
+    v->gprs[GPR_RCX] = c[2];
+    v->gprs[GPR_RDX] = c[3];
+    vmx_skip_instruction_inline();
+    uint64_t t = rdtsc();
+    *end_tsc = t;
+    v->exits[EXIT_REASON_CPUID].count++;
+    v->exits[EXIT_REASON_CPUID].cycles += t - exit_tsc;
+    v->total_exits++;
+    v->root_cycles += t - exit_tsc;
+    return VMX_EXIT_FAST;
+}
 
 #endif

@@ -20,6 +20,8 @@ struct vmx_cpu *vmx_this_cpu(void);
 /* Speculative-execution mitigations available on this CPU (see
  * docs/security.md): probed once. */
 static bool have_ibpb, have_l1d_flush, have_md_clear, have_spec_ctrl, probed;
+/* What before_entry_mitigations does, decided once: one test per entry. */
+static enum { ENTRY_FLUSH_NONE, ENTRY_FLUSH_L1D, ENTRY_FLUSH_VERW } entry_flush;
 
 static void probe_mitigations(void)
 {
@@ -34,6 +36,9 @@ static void probe_mitigations(void)
     /* ARCH_CAPABILITIES.SKIP_L1DFL_VMENTRY: the CPU is not affected by L1TF. */
     if ((r.edx & (1U << 29)) && rdmsr_safe(MSR_IA32_ARCH_CAPS, &caps) && (caps & (1ULL << 3)))
         have_l1d_flush = false;
+    entry_flush = have_l1d_flush  ? ENTRY_FLUSH_L1D
+                  : have_md_clear ? ENTRY_FLUSH_VERW
+                                  : ENTRY_FLUSH_NONE;
     probed = true;
 }
 
@@ -314,11 +319,11 @@ static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
 
 static inline void before_entry_mitigations(void)
 {
-    if (have_l1d_flush)
-        wrmsr(MSR_IA32_FLUSH_CMD, 1);
-    else if (have_md_clear) {
+    if (entry_flush == ENTRY_FLUSH_VERW) {
         static const uint16_t ds = 0x10;
         __asm__ volatile("verw %0" ::"m"(ds) : "cc");
+    } else if (entry_flush == ENTRY_FLUSH_L1D) {
+        wrmsr(MSR_IA32_FLUSH_CMD, 1);
     }
 }
 
@@ -359,26 +364,52 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         }
         set_slice(x, until);
         inject_pending(v, x);
-        before_entry_mitigations();
-        uint64_t t0 = now; /* close enough: saves a RDTSC per round trip */
-        v->root_cycles += t0 - v->entry_tsc;
-        int fail = vmx_enter(v->gprs, x->launched, &x->host_rsp);
-        uint64_t t1 = rdtsc();
-        v->entry_tsc = t1;
-        v->guest_cycles += t1 - t0;
-        if (fail) {
-            irq_enable();
-            vmx_report_entry_failure(v, fail);
-            return RUN_STOPPED;
+        /* Fast re-entries go on until the end of the slice, or until
+         * 1/64 of the slice has passed: the preemption timer counts guest
+         * time only, so root time spent in fast exits makes the slice
+         * overrun by at most that much before the timer is set again. */
+        uint64_t fast_until = UINT64_MAX;
+        if (slice_end)
+            fast_until = slice_end - now > (slice_tsc >> 6) ? now + (slice_tsc >> 6) : slice_end;
+        enum vmx_exit_action a;
+        v->root_cycles += now - v->entry_tsc; /* since the last exit */
+        for (;;) {
+            before_entry_mitigations();
+            /* `now` is a TSC reading taken just before: close enough, and
+             * it saves a RDTSC per round trip. */
+            uint64_t t1; /* read by the stub right after the exit */
+            int fail = vmx_enter_inline(v->gprs, x->launched, &x->host_rsp, &t1);
+            v->guest_cycles += t1 - now;
+            if (fail) {
+                v->entry_tsc = t1;
+                irq_enable();
+                vmx_report_entry_failure(v, fail);
+                return RUN_STOPPED;
+            }
+            x->launched = true;
+            a = vmx_exit(v, t1, &now);
+            if (a != VMX_EXIT_FAST) {
+                v->entry_tsc = t1;
+                break;
+            }
+            /* Nothing to inject and no device to tick (see vmx_exit), and
+             * the root time up to `now` is counted: only the requests and
+             * the slice need a look. Interrupts stay off; a host interrupt
+             * arriving now makes the next entry exit at once, and that exit
+             * takes the full path. */
+            if ((v->stop_request | v->pause_request | v->kick) || now >= fast_until) {
+                v->entry_tsc = now;
+                a = VMX_EXIT_CONTINUE;
+                break;
+            }
         }
-        x->launched = true;
-        enum vmx_exit_action a = vmx_handle_exit(v, t1);
         irq_enable();
         switch (a) {
         case VMX_EXIT_CONTINUE:
+        case VMX_EXIT_FAST:
             break;
         case VMX_EXIT_PREEMPT:
-            if (!slice_end || rdtsc() < slice_end)
+            if (!slice_end || now < slice_end)
                 break; /* a device deadline, not the slice: tick and go on */
             return RUN_PREEMPTED;
         case VMX_EXIT_HALT:
@@ -388,7 +419,7 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         case VMX_EXIT_STOP:
             return RUN_STOPPED;
         }
-        if (slice_end && rdtsc() >= slice_end)
+        if (slice_end && now >= slice_end)
             return RUN_PREEMPTED;
     }
 }
