@@ -266,9 +266,8 @@ static void make_current(struct vcpu *v, struct vmx_vcpu *x)
 }
 
 /* Slices end by the VMX preemption timer, or by a host LAPIC timer whose
- * interrupt makes the guest exit (`vmx.preemption_timer=off`: Bochs 2.7
- * stops delivering the host's own LAPIC timer interrupts on a CPU once it
- * has used the preemption timer there). */
+ * interrupt makes the guest exit (`vmx.preemption_timer=off`: for CPUs
+ * whose preemption timer is missing or unreliable). */
 bool vmx_use_preemption_timer = true;
 static struct timer slice_timers[MAX_CPUS];
 static uint64_t slice_timer_deadline[MAX_CPUS];
