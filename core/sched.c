@@ -26,6 +26,7 @@ struct run_queue {
     uint64_t wake_armed_at;    /* the deadline wake_timer is set for */
     uint64_t blocked_deadline; /* earliest device deadline of a blocked vCPU */
     struct vcpu *volatile running;
+    struct vcpu *yielded;        /* gave up its last turn: others go first, once */
     volatile bool running_alone; /* entered without a slice: nothing ends its turn */
 };
 
@@ -127,6 +128,8 @@ static unsigned reap_and_count(struct run_queue *q)
             vcpu_backend->unload(v); /* VMCLEAR and INVEPT here, on its CPU */
             if (q->last == v)
                 q->last = NULL;
+            if (q->yielded == v)
+                q->yielded = NULL;
             remove_at(q, i);
             vm_vcpu_stopped(v);
             continue;
@@ -163,7 +166,7 @@ static struct vcpu *pick(struct run_queue *q)
     for (unsigned i = 0; i < n; i++) {
         struct vcpu *v = q->vcpus[i];
         c[i] = (struct sched_candidate){v->state == VCPU_RUNNABLE && !v->stop_request,
-                                        v->vm->cfg.priority};
+                                        v == q->yielded, v->vm->cfg.priority};
     }
     int i = sched_pick_index(c, n, &q->next);
     return i < 0 ? NULL : q->vcpus[i];
@@ -199,6 +202,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             console_poll();
         unsigned runnable = reap_and_count(q);
         struct vcpu *v = vmx_ok ? pick(q) : NULL;
+        q->yielded = NULL; /* a yield counts for one choice */
         if (!v) {
             uint64_t t0 = rdtsc();
             irq_disable();
@@ -240,8 +244,10 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             if (!v->stop_request && !v->nmi_pending)
                 v->state = VCPU_BLOCKED;
             break;
-        case RUN_PREEMPTED:
         case RUN_YIELDED:
+            q->yielded = v;
+            break;
+        case RUN_PREEMPTED:
         case RUN_STOPPED:
             break;
         }

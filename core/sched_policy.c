@@ -10,7 +10,8 @@ int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *curs
         unsigned i = (start + k) % n;
         if (!c[i].runnable)
             continue;
-        if (best < 0 || c[i].priority > c[best].priority)
+        if (best < 0 || (c[best].yielded && !c[i].yielded) ||
+            (c[best].yielded == c[i].yielded && c[i].priority > c[best].priority))
             best = (int)i;
     }
     if (best >= 0)

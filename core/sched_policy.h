@@ -11,11 +11,14 @@
 
 struct sched_candidate {
     bool runnable;
+    bool yielded;      /* gave its turn away: runs only if nothing else can */
     unsigned priority; /* larger runs first */
 };
 
 /* The index of the runnable candidate of the highest priority, searching
  * from *cursor so equal priorities take turns; advances *cursor past it.
+ * A candidate that yielded is passed over for any other runnable one,
+ * whatever its priority: a guest that yields says it has nothing to do.
  * -1 when none is runnable. */
 int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *cursor);
 

@@ -51,7 +51,7 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
 {
     uint64_t nr = arg(v, GPR_RAX);
     int64_t ret = 0;
-    enum hc_action act = HC_CONTINUE;
+    enum hc_action act = HC_ACT_CONTINUE;
 
     switch (nr) {
     case HC_VERSION:
@@ -66,16 +66,16 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
                      "memory violation: hypercall console-write buffer 0x%llx+0x%llx lies "
                      "outside the VM's RAM",
                      (unsigned long long)arg(v, GPR_RBX), (unsigned long long)arg(v, GPR_RCX));
-            act = HC_STOP;
+            act = HC_ACT_STOP;
         }
         break;
     case HC_YIELD:
-        act = HC_YIELD;
+        act = HC_ACT_YIELD;
         break;
     case HC_STOP_SELF:
         v->vm->exit_code = (int)(arg(v, GPR_RBX) & 0xff);
         vm_request_stop(v->vm, VM_SHUTOFF, "stopped itself (code %d)", v->vm->exit_code);
-        act = HC_STOP;
+        act = HC_ACT_STOP;
         break;
     case HC_GET_TSC_KHZ:
         ret = (int64_t)tsc_khz();

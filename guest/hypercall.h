@@ -4,10 +4,12 @@
 
 #include "guest/vcpu.h"
 
+/* What the run loop does next. Not named HC_*: those are the ABI's call
+ * numbers (include/bulkhead/hypercall.h), and HC_YIELD is one of them. */
 enum hc_action {
-    HC_CONTINUE,
-    HC_YIELD,
-    HC_STOP,
+    HC_ACT_CONTINUE,
+    HC_ACT_YIELD,
+    HC_ACT_STOP,
 };
 
 /* Reads the call from the vCPU's registers, validates every argument and

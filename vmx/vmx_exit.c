@@ -133,9 +133,9 @@ static enum vmx_exit_action handle_vmcall(struct vcpu *v, struct vmx_exit *e)
     }
     vmx_skip_instruction_inline();
     switch (hypercall_dispatch(v)) {
-    case HC_YIELD:
+    case HC_ACT_YIELD:
         return VMX_EXIT_YIELD;
-    case HC_STOP:
+    case HC_ACT_STOP:
         return VMX_EXIT_STOP;
     default:
         return VMX_EXIT_CONTINUE;

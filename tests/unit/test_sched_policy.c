@@ -8,7 +8,7 @@
 
 static void test_none_runnable(void **state)
 {
-    struct sched_candidate c[3] = {{false, 0}, {false, 5}, {false, 1}};
+    struct sched_candidate c[3] = {{false, false, 0}, {false, false, 5}, {false, false, 1}};
     unsigned cursor = 1;
     assert_int_equal(sched_pick_index(c, 3, &cursor), -1);
     assert_int_equal(cursor, 1); /* untouched */
@@ -17,7 +17,7 @@ static void test_none_runnable(void **state)
 
 static void test_equal_priorities_take_turns(void **state)
 {
-    struct sched_candidate c[3] = {{true, 0}, {true, 0}, {true, 0}};
+    struct sched_candidate c[3] = {{true, false, 0}, {true, false, 0}, {true, false, 0}};
     unsigned cursor = 0;
     assert_int_equal(sched_pick_index(c, 3, &cursor), 0);
     assert_int_equal(sched_pick_index(c, 3, &cursor), 1);
@@ -27,7 +27,8 @@ static void test_equal_priorities_take_turns(void **state)
 
 static void test_blocked_ones_are_skipped(void **state)
 {
-    struct sched_candidate c[4] = {{true, 0}, {false, 0}, {false, 0}, {true, 0}};
+    struct sched_candidate c[4] = {
+        {true, false, 0}, {false, false, 0}, {false, false, 0}, {true, false, 0}};
     unsigned cursor = 1;
     assert_int_equal(sched_pick_index(c, 4, &cursor), 3);
     assert_int_equal(sched_pick_index(c, 4, &cursor), 0);
@@ -36,7 +37,7 @@ static void test_blocked_ones_are_skipped(void **state)
 
 static void test_higher_priority_always_first(void **state)
 {
-    struct sched_candidate c[3] = {{true, 1}, {true, 7}, {true, 1}};
+    struct sched_candidate c[3] = {{true, false, 1}, {true, false, 7}, {true, false, 1}};
     unsigned cursor = 2;
     for (int i = 0; i < 5; i++)
         assert_int_equal(sched_pick_index(c, 3, &cursor), 1);
@@ -49,7 +50,8 @@ static void test_higher_priority_always_first(void **state)
 
 static void test_two_high_share_and_low_waits(void **state)
 {
-    struct sched_candidate c[4] = {{true, 3}, {true, 0}, {true, 3}, {true, 0}};
+    struct sched_candidate c[4] = {
+        {true, false, 3}, {true, false, 0}, {true, false, 3}, {true, false, 0}};
     unsigned cursor = 0;
     for (int i = 0; i < 6; i++) {
         int got = sched_pick_index(c, 4, &cursor);
@@ -59,10 +61,29 @@ static void test_two_high_share_and_low_waits(void **state)
 
 static void test_cursor_out_of_range_is_wrapped(void **state)
 {
-    struct sched_candidate c[2] = {{true, 0}, {true, 0}};
+    struct sched_candidate c[2] = {{true, false, 0}, {true, false, 0}};
     unsigned cursor = 7; /* the queue shrank since */
     assert_int_equal(sched_pick_index(c, 2, &cursor), 1);
     assert_int_equal(cursor, 0);
+}
+
+static void test_a_yield_lets_lower_priorities_run(void **state)
+{
+    /* The high-priority vCPU polls and yields: the others get the turn. */
+    struct sched_candidate c[3] = {{true, true, 10}, {true, false, 0}, {true, false, 0}};
+    unsigned cursor = 0;
+    int a = sched_pick_index(c, 3, &cursor);
+    assert_true(a == 1 || a == 2);
+    /* Without the yield it wins again. */
+    c[0].yielded = false;
+    assert_int_equal(sched_pick_index(c, 3, &cursor), 0);
+}
+
+static void test_a_yield_alone_runs_again(void **state)
+{
+    struct sched_candidate c[2] = {{true, true, 0}, {false, false, 9}};
+    unsigned cursor = 0;
+    assert_int_equal(sched_pick_index(c, 2, &cursor), 0);
 }
 
 static void test_turn_alone_without_deadline_is_unbounded(void **state)
@@ -95,6 +116,8 @@ int main(void)
         cmocka_unit_test(test_higher_priority_always_first),
         cmocka_unit_test(test_two_high_share_and_low_waits),
         cmocka_unit_test(test_cursor_out_of_range_is_wrapped),
+        cmocka_unit_test(test_a_yield_lets_lower_priorities_run),
+        cmocka_unit_test(test_a_yield_alone_runs_again),
         cmocka_unit_test(test_turn_alone_without_deadline_is_unbounded),
         cmocka_unit_test(test_blocked_deadline_cuts_the_turn),
         cmocka_unit_test(test_past_deadline_gives_the_shortest_turn),
