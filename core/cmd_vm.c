@@ -227,12 +227,12 @@ static int cmd_console(int argc, char **argv)
     struct vm *vm = vm_arg(argc, argv, "<vm>");
     if (!vm)
         return -1;
-    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
-        cprintf("error: %s is %s; start it first\n", vm->cfg.name, vm_state_name(vm->state));
-        return -1;
-    }
     if (!vm->cfg.nr_uarts) {
         cprintf("error: %s has no virtual UART (uarts = [])\n", vm->cfg.name);
+        return -1;
+    }
+    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
+        cprintf("error: %s is %s; start it first\n", vm->cfg.name, vm_state_name(vm->state));
         return -1;
     }
     cprintf("console: attached to %s (Ctrl-] returns to the prompt)\n", vm->cfg.name);

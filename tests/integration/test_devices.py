@@ -65,5 +65,10 @@ def test_devices_from_config(boot):
     # The fixed range goes back to the allocator when the VM stops.
     command(m, "destroy fixed")
     wait_for(m, r"^vm fixed: destroyed", 60)
+    command(m, "start fixed")
+    wait_for(m, r"^vm fixed: started", 60)
+    info = command(m, "info fixed")
+    assert has(r"^memory:\s+4 MiB at host 0xa000000$", info), info
+    assert not has(r"^error: pmm", m.output), m.output
     m.send("poweroff 0\r")
     assert m.wait_exit() == 0, m.output
