@@ -46,16 +46,27 @@ static unsigned find_host_ports(void)
     return n;
 }
 
-static void define_and_start(const struct vm_config *cfg, bool start)
+static struct vm *define_vm(const struct vm_config *cfg)
 {
     char err[160];
     struct vm *vm = vm_create(cfg, err, sizeof(err));
-    if (!vm) {
+    if (!vm)
         pr_err("vm %s: not defined: %s", cfg->name, err);
-        return;
-    }
-    if (start && vm_start(vm, err, sizeof(err)))
-        pr_err("vm %s: not started: %s", cfg->name, err);
+    return vm;
+}
+
+static void start_vm(struct vm *vm)
+{
+    char err[160];
+    if (vm_start(vm, err, sizeof(err)))
+        pr_err("vm %s: not started: %s", vm->cfg.name, err);
+}
+
+static void define_and_start(const struct vm_config *cfg, bool start)
+{
+    struct vm *vm = define_vm(cfg);
+    if (vm && start)
+        start_vm(vm);
 }
 
 void boot_vms_from_config(const struct cmdline *cl)
@@ -104,15 +115,21 @@ void boot_vms_from_config(const struct cmdline *cl)
         log_set_level(g->loglevel);
 
     unsigned defined = 0, started = 0;
+    struct vm *made[CONFIG_MAX_VMS] = {0};
     for (unsigned i = 0; i < config.nr_vms; i++) {
         if (!config.vm_valid[i]) {
             pr_err("config: vm %s has errors and will not start", config.vms[i].name);
             continue;
         }
-        define_and_start(&config.vms[i], config.vms[i].autostart);
+        made[i] = define_vm(&config.vms[i]);
         defined++;
         started += config.vms[i].autostart;
     }
+    /* Fixed ranges first, before other VMs' RAM can land on them. */
+    for (unsigned pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < config.nr_vms; i++)
+            if (made[i] && config.vms[i].autostart && (config.vms[i].mem_base != 0) == (pass == 0))
+                start_vm(made[i]);
     pr_info("config: %u VMs defined, %u autostarted, %u errors", defined, started,
             config.nr_errors);
 }
