@@ -4,7 +4,9 @@
 #include "core/cmdline.h"
 #include "core/config.h"
 #include "core/vmspec.h"
+#include "drivers/acpi.h"
 #include "drivers/pci.h"
+#include "drivers/uart16550.h"
 #include "guest/modules.h"
 #include "guest/vm.h"
 #include "lib/log.h"
@@ -18,17 +20,53 @@
 static struct config config;
 static const char *module_names[32];
 static struct config_pci_dev pci_devs[256];
+static struct config_port_range host_ports[5];
 
-static void define_and_start(const struct vm_config *cfg, bool start)
+/* The host's own ACPI I/O ports (the hypervisor uses them for power-off,
+ * reset and time): no VM may have them passed through. */
+static unsigned find_host_ports(void)
+{
+    unsigned n = 0;
+    const struct {
+        uint64_t port;
+        unsigned len;
+        const char *what;
+    } c[] = {
+        {acpi.pm1a_cnt_blk, 2, "the host ACPI PM1a control block"},
+        {acpi.pm1b_cnt_blk, 2, "the host ACPI PM1b control block"},
+        {acpi.pm_tmr_blk, 4, "the host ACPI PM timer"},
+        {acpi.smi_cmd, 1, "the host ACPI SMI command port"},
+        {acpi.has_reset_reg && acpi.reset_reg.space_id == 1 ? acpi.reset_reg.address : 0, 1,
+         "the host ACPI reset register"},
+    };
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        if (c[i].port && c[i].port + c[i].len <= 0x10000)
+            host_ports[n++] =
+                (struct config_port_range){(uint16_t)c[i].port, (uint16_t)c[i].len, c[i].what};
+    return n;
+}
+
+static struct vm *define_vm(const struct vm_config *cfg)
 {
     char err[160];
     struct vm *vm = vm_create(cfg, err, sizeof(err));
-    if (!vm) {
+    if (!vm)
         pr_err("vm %s: not defined: %s", cfg->name, err);
-        return;
-    }
-    if (start && vm_start(vm, err, sizeof(err)))
-        pr_err("vm %s: not started: %s", cfg->name, err);
+    return vm;
+}
+
+static void start_vm(struct vm *vm)
+{
+    char err[160];
+    if (vm_start(vm, err, sizeof(err)))
+        pr_err("vm %s: not started: %s", vm->cfg.name, err);
+}
+
+static void define_and_start(const struct vm_config *cfg, bool start)
+{
+    struct vm *vm = define_vm(cfg);
+    if (vm && start)
+        start_vm(vm);
 }
 
 void boot_vms_from_config(const struct cmdline *cl)
@@ -62,6 +100,10 @@ void boot_vms_from_config(const struct cmdline *cl)
     mach.nr_pci = np;
     mach.pci = pci_devs;
     mach.check_pci = true;
+    const struct uart_config *uc = uart_get_config();
+    mach.console_port = uc->mmio ? CONFIG_CONSOLE_MMIO : (unsigned)uc->base;
+    mach.nr_host_ports = find_host_ports();
+    mach.host_ports = host_ports;
     config_validate(&config, &mach);
 
     for (unsigned i = 0; i < config.nr_errors; i++) {
@@ -73,15 +115,21 @@ void boot_vms_from_config(const struct cmdline *cl)
         log_set_level(g->loglevel);
 
     unsigned defined = 0, started = 0;
+    struct vm *made[CONFIG_MAX_VMS] = {0};
     for (unsigned i = 0; i < config.nr_vms; i++) {
         if (!config.vm_valid[i]) {
             pr_err("config: vm %s has errors and will not start", config.vms[i].name);
             continue;
         }
-        define_and_start(&config.vms[i], config.vms[i].autostart);
+        made[i] = define_vm(&config.vms[i]);
         defined++;
         started += config.vms[i].autostart;
     }
+    /* Fixed ranges first, before other VMs' RAM can land on them. */
+    for (unsigned pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < config.nr_vms; i++)
+            if (made[i] && config.vms[i].autostart && (config.vms[i].mem_base != 0) == (pass == 0))
+                start_vm(made[i]);
     pr_info("config: %u VMs defined, %u autostarted, %u errors", defined, started,
             config.nr_errors);
 }

@@ -108,10 +108,16 @@ static int cmd_info(int argc, char **argv)
     cprintf("\n");
     cprintf("kernel:     %s%s%s  cmdline \"%s\"\n", c->kernel, c->initrd[0] ? " initrd " : "",
             c->initrd, c->cmdline);
-    cprintf("devices:    uart 0x3f8");
-    for (unsigned i = 0; i < c->nr_pci; i++)
-        cprintf(", pci %02x:%02x.%u", c->pci[i].bus, c->pci[i].dev, c->pci[i].fn);
-    cprintf("\n");
+    const char *sep = "";
+    cprintf("devices:   ");
+    for (unsigned i = 0; i < c->nr_uarts && i < VM_MAX_UARTS; i++, sep = ",")
+        cprintf("%s uart 0x%x irq %u", sep, c->uarts[i].port, c->uarts[i].irq);
+    for (unsigned i = 0; i < c->nr_ioports && i < VM_MAX_IOPORTS; i++, sep = ",")
+        cprintf("%s ioports 0x%x-0x%x", sep, c->ioports[i].base,
+                c->ioports[i].base + c->ioports[i].count - 1u);
+    for (unsigned i = 0; i < c->nr_pci && i < VM_MAX_PCI; i++, sep = ",")
+        cprintf("%s pci %02x:%02x.%u", sep, c->pci[i].bus, c->pci[i].dev, c->pci[i].fn);
+    cprintf("%s\n", *sep ? "" : " none");
     cprintf("uptime:     %llu ms, started %u times\n", (unsigned long long)uptime_ms(vm),
             vm->starts);
     cprintf("exits:      %llu\n", (unsigned long long)total);
@@ -221,6 +227,10 @@ static int cmd_console(int argc, char **argv)
     struct vm *vm = vm_arg(argc, argv, "<vm>");
     if (!vm)
         return -1;
+    if (!vm->cfg.nr_uarts) {
+        cprintf("error: %s has no virtual UART (uarts = [])\n", vm->cfg.name);
+        return -1;
+    }
     if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
         cprintf("error: %s is %s; start it first\n", vm->cfg.name, vm_state_name(vm->state));
         return -1;

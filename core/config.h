@@ -63,6 +63,15 @@ struct config_pci_dev {
     uint8_t bus, dev, fn;
 };
 
+/* I/O ports the hypervisor drives itself, named for messages. */
+struct config_port_range {
+    uint16_t base, count;
+    const char *what;
+};
+
+#define CONFIG_CONSOLE_DEFAULT 0x3f8   /* COM1: the console when nothing says otherwise */
+#define CONFIG_CONSOLE_MMIO    0x10000 /* console_port of an MMIO console: no ports */
+
 /* Facts about the machine, from the kernel or the checker's options. */
 struct config_machine {
     unsigned nr_cpus;  /* 0 = unknown: not checked */
@@ -73,9 +82,16 @@ struct config_machine {
     const struct config_pci_dev *pci;
     bool check_modules;
     bool check_pci;
+    /* The console UART's port base; 0 = unknown (COM1 is assumed), or
+     * CONFIG_CONSOLE_MMIO. */
+    unsigned console_port;
+    unsigned nr_host_ports; /* more ports the hypervisor drives here (ACPI) */
+    const struct config_port_range *host_ports;
 };
 
-/* Checks across VMs (overlapping fixed memory, CPUs, PCI devices and I/O
+/* Checks ioports against the ports the hypervisor owns or emulates for
+ * every VM (its console, PC platform, reset and emulator exit ports), then
+ * across VMs (overlapping fixed memory, CPUs, PCI devices and I/O
  * ports given twice) and, with m (may be NULL), against the machine (CPUs,
  * RAM, PCI devices, modules). Appends errors, marks the VMs invalid, and
  * returns the total number of errors. Earlier VMs win: of two that conflict,

@@ -3,6 +3,7 @@
  * running; a VM already invalid claims nothing. */
 #include "core/config.h"
 
+#include "guest/acpi_gen.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -92,6 +93,89 @@ static void check_machine(struct config *cfg, unsigned i, const struct config_ma
     }
 }
 
+/* Ports every VM's accesses must reach the hypervisor for: it drives them
+ * itself, or emulates them (the PC platform, the guests' ACPI PM block,
+ * reset), or an emulator turns them into a debug line or a machine exit. */
+static const struct config_port_range hv_ports[] = {
+    {0x20, 2, "the PIC"},
+    {0xa0, 2, "the PIC"},
+    {0x40, 4, "the PIT"},
+    {0x60, 1, "the keyboard controller (reset)"},
+    {0x64, 1, "the keyboard controller (reset)"},
+    {0x61, 1, "port 0x61 (PIT gate)"},
+    {0x70, 2, "the RTC"},
+    {0x92, 1, "the reset port 0x92"},
+    {0xe9, 1, "the emulator debug port"},
+    {0xf4, 1, "the emulator exit port"},
+    {0x4d0, 2, "the PIC ELCR"},
+    {ACPI_GEN_PM1A_EVT, ACPI_GEN_PM1_EVT_LEN, "the ACPI PM1a event block"},
+    {ACPI_GEN_PM1A_CNT, ACPI_GEN_PM1_CNT_LEN, "the ACPI PM1a control block"},
+    {ACPI_GEN_PM_TMR, ACPI_GEN_PM_TMR_LEN, "the ACPI PM timer"},
+    {0xcf8, 8, "PCI configuration and reset"},
+    {0x8900, 1, "the emulator shutdown port"},
+};
+
+/* A console= value's port base (already checked by the parser); 0: none. */
+static unsigned console_value_port(const char *v)
+{
+    unsigned port = 0;
+    if (!strcmp(v, "com1"))
+        return 0x3f8;
+    if (!strcmp(v, "com2"))
+        return 0x2f8;
+    if (v[0] != '0' || v[1] != 'x')
+        return 0; /* mmio */
+    for (v += 2; *v && port <= 0xffff; v++) {
+        char c = *v;
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d > 15)
+            return 0;
+        port = port * 16 + d;
+    }
+    return port <= 0xfff8 ? port : 0;
+}
+
+/* One range against one owned range; adds the error and returns true on overlap. */
+static bool port_clash(struct config *cfg, unsigned i, unsigned b, unsigned e, unsigned ob,
+                       unsigned oc, const char *what)
+{
+    char msg[160];
+    unsigned oe = ob + oc - 1u;
+    if (!oc || b > oe || ob > e)
+        return false;
+    fmt_snprintf(msg, sizeof(msg),
+                 "ioports: 0x%x-0x%x overlaps %s (0x%x-0x%x), which the "
+                 "hypervisor owns",
+                 b, e, what, ob, oe);
+    verr(cfg, i, cfg->vm_lines[i].ioports, msg);
+    return true;
+}
+
+/* Passed-through ports must never include one the hypervisor owns. */
+static void check_ports(struct config *cfg, unsigned i, const struct config_machine *m)
+{
+    const struct vm_config *vm = &cfg->vms[i];
+    unsigned con_cfg = console_value_port(cfg->global.console);
+    unsigned con_mach = m && m->console_port ? m->console_port : CONFIG_CONSOLE_DEFAULT;
+
+    for (unsigned x = 0; x < vm->nr_ioports && x < VM_MAX_IOPORTS; x++) {
+        unsigned b = vm->ioports[x].base, e = b + vm->ioports[x].count - 1u;
+        bool bad = false;
+        if (con_cfg)
+            bad = port_clash(cfg, i, b, e, con_cfg, 8, "the console UART");
+        if (!bad && con_mach != CONFIG_CONSOLE_MMIO && con_mach != con_cfg)
+            bad = port_clash(cfg, i, b, e, con_mach, 8, "the console UART");
+        for (unsigned k = 0; !bad && k < sizeof(hv_ports) / sizeof(hv_ports[0]); k++)
+            bad = port_clash(cfg, i, b, e, hv_ports[k].base, hv_ports[k].count, hv_ports[k].what);
+        for (unsigned k = 0; !bad && m && m->host_ports && k < m->nr_host_ports; k++)
+            bad = port_clash(cfg, i, b, e, m->host_ports[k].base, m->host_ports[k].count,
+                             m->host_ports[k].what ? m->host_ports[k].what : "a host device");
+    }
+}
+
 /* Checks VM j against an earlier valid VM i; returns true on a conflict. */
 static bool check_pair(struct config *cfg, unsigned i, unsigned j)
 {
@@ -158,6 +242,8 @@ int config_validate(struct config *cfg, const struct config_machine *m)
 {
     unsigned n = cfg->nr_vms < CONFIG_MAX_VMS ? cfg->nr_vms : CONFIG_MAX_VMS;
 
+    for (unsigned i = 0; i < n; i++)
+        check_ports(cfg, i, m);
     if (m) {
         for (unsigned i = 0; i < n; i++)
             check_machine(cfg, i, m);

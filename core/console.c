@@ -122,7 +122,7 @@ void console_attach(struct vm *vm)
 {
     attached = vm;
     vm->attached = true;
-    vm->uart.raw = true;
+    vm->uarts[0].raw = true;
     pending_rx = -1;
     mode = MODE_ATTACHED;
 }
@@ -136,7 +136,7 @@ void console_follow_log(void)
 static void detach(const char *why)
 {
     if (attached) {
-        attached->uart.raw = false;
+        attached->uarts[0].raw = false;
         attached->attached = false;
     }
     attached = NULL;

@@ -17,6 +17,9 @@ int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen)
     memset(cfg, 0, sizeof(*cfg));
     cfg->nr_vcpus = 1;
     cfg->mem_size = 16ULL << 20;
+    cfg->nr_uarts = 1; /* COM1 on IRQ 4, as the configuration file's default */
+    cfg->uarts[0].port = 0x3f8;
+    cfg->uarts[0].irq = 4;
 
     size_t n = field_len(s);
     if (!n || n >= sizeof(cfg->name)) {

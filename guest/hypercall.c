@@ -41,7 +41,7 @@ static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
         if (vm_read_guest(v->vm, gpa + done, buf, chunk))
             return HC_EFAULT;
         for (uint64_t i = 0; i < chunk; i++)
-            vuart_write(&v->vm->uart, 0, (uint8_t)buf[i]);
+            vuart_write(&v->vm->uarts[0], 0, (uint8_t)buf[i]);
         done += chunk;
     }
     return (int64_t)done;

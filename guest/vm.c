@@ -59,6 +59,11 @@ static void uart_line(void *ctx, const char *line, unsigned len)
     vm_console_output(ctx, line, len);
 }
 
+static void uart1_line(void *ctx, const char *line, unsigned len)
+{
+    vm_console_output_tty(ctx, 1, line, len);
+}
+
 static void uart_raw(void *ctx, const char *bytes, unsigned len)
 {
     vm_output_raw(bytes, len);
@@ -226,16 +231,24 @@ static bool uart_port(struct vcpu *v, uint16_t port, unsigned size, bool in, uin
 void vm_uart_update_irq(struct vm *vm)
 {
     struct vm_platform *p = vm->platform;
+    unsigned n = vm->nr_uarts < VM_MAX_UARTS ? vm->nr_uarts : VM_MAX_UARTS;
     if (!p)
         return;
     spin_lock(&p->lock);
-    vm_irq_set_level(vm, 4, vuart_irq_pending(&vm->uart));
+    for (unsigned i = 0; i < n; i++) {
+        /* Two vUARTs may share a line: it is high while either asks. */
+        bool level = false;
+        for (unsigned j = 0; j < n; j++)
+            if (vm->cfg.uarts[j].irq == vm->cfg.uarts[i].irq)
+                level |= vuart_irq_pending(&vm->uarts[j]);
+        vm_irq_set_level(vm, vm->cfg.uarts[i].irq, level);
+    }
     spin_unlock(&p->lock);
 }
 
 bool vm_uart_input(struct vm *vm, uint8_t byte)
 {
-    bool ok = vuart_push_rx(&vm->uart, byte);
+    bool ok = vuart_push_rx(&vm->uarts[0], byte);
     vm_uart_update_irq(vm);
     return ok;
 }
@@ -303,11 +316,27 @@ static const struct ept_ops vm_ept_ops = {ept_alloc, ept_free, ept_p2v, NULL};
 static int build_memory(struct vm *vm, char *err, unsigned errlen)
 {
     uint64_t pages = vm->cfg.mem_size / 4096;
-    vm->ram_hpa = pmm_alloc(pages, SIZE_2M / 4096, vm->cfg.name);
-    if (!vm->ram_hpa) {
-        fmt_snprintf(err, errlen, "not enough free memory for %llu MiB",
-                     (unsigned long long)(vm->cfg.mem_size >> 20));
-        return -1;
+    uint64_t base = vm->cfg.mem_base;
+    if (base) {
+        /* A fixed partition: exactly this host range or nothing. */
+        char why[120];
+        if ((base & (SIZE_2M - 1)) || base + vm->cfg.mem_size < base) {
+            fmt_snprintf(err, errlen, "memory_base 0x%llx is not 2 MiB aligned",
+                         (unsigned long long)base);
+            return -1;
+        }
+        if (pmm_claim_why(base, vm->cfg.mem_size, vm->cfg.name, why, sizeof(why))) {
+            fmt_snprintf(err, errlen, "memory_base: %s", why);
+            return -1;
+        }
+        vm->ram_hpa = base;
+    } else {
+        vm->ram_hpa = pmm_alloc(pages, SIZE_2M / 4096, vm->cfg.name);
+        if (!vm->ram_hpa) {
+            fmt_snprintf(err, errlen, "not enough free memory for %llu MiB",
+                         (unsigned long long)(vm->cfg.mem_size >> 20));
+            return -1;
+        }
     }
     vm->ram_alloc_size = vm->cfg.mem_size;
     memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
@@ -449,10 +478,19 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     }
     pr_debug("vm %s: isolation check passed (%ld EPT leaves, all inside its RAM)", vm->cfg.name,
              leaves);
-    vuart_init(&vm->uart, 0x3f8, uart_line, vm);
-    vm->uart.raw_output = uart_raw;
-    vm->uart.raw = vm->attached;
-    vm_register_ports(vm, 0x3f8, 8, uart_port, &vm->uart);
+    /* uarts[0] exists even without `uarts` (hypercall output goes there);
+     * only configured vUARTs get their ports. */
+    vm->nr_uarts = vm->cfg.nr_uarts < VM_MAX_UARTS ? vm->cfg.nr_uarts : VM_MAX_UARTS;
+    for (unsigned i = 0; i < VM_MAX_UARTS; i++) {
+        uint16_t port = i < vm->nr_uarts ? vm->cfg.uarts[i].port : 0;
+        vuart_init(&vm->uarts[i], port, i ? uart1_line : uart_line, vm);
+        if (i < vm->nr_uarts && vm_register_ports(vm, port, 8, uart_port, &vm->uarts[i])) {
+            fmt_snprintf(err, errlen, "cannot map the vUART at 0x%x", port);
+            goto fail;
+        }
+    }
+    vm->uarts[0].raw_output = uart_raw;
+    vm->uarts[0].raw = vm->attached;
     if (!vm->platform) {
         vm_register_mmio(vm, GPA_IOAPIC, 0x1000, absent_mmio, "ioapic", "ioapic");
         vm_register_mmio(vm, GPA_LAPIC, 0x1000, absent_mmio, "lapic", "lapic");
@@ -548,7 +586,8 @@ void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
 void vm_finish_stop(struct vm *vm)
 {
     char line[96];
-    vuart_flush(&vm->uart);
+    for (unsigned i = 0; i < VM_MAX_UARTS; i++)
+        vuart_flush(&vm->uarts[i]);
     struct exit_stat totals[VCPU_EXIT_STATS];
     uint64_t guest, root;
     vm_exit_totals(vm, totals, &guest, &root);
@@ -557,7 +596,7 @@ void vm_finish_stop(struct vm *vm)
     vm->root_cycles = root;
     free_vcpus(vm);
     release_memory(vm);
-    vm->uart.raw = false;
+    vm->uarts[0].raw = false;
     if (log_get_level() >= LOG_DEBUG) {
         fmt_snprintf(line, sizeof(line), "vm %s: memory scrubbed and released", vm->cfg.name);
         vm_output_event(line);

@@ -138,7 +138,11 @@ struct vm {
     unsigned nr_ports;
     struct mmio_range mmio[VM_MAX_MMIO_HANDLERS];
     unsigned nr_mmio;
-    struct vuart uart;
+    /* One per configured `uarts` entry (nr_uarts, ports mapped); uarts[0]
+     * also buffers hypercall console output, so it is set up even when
+     * nr_uarts is 0. The console attaches to uarts[0]. */
+    struct vuart uarts[VM_MAX_UARTS];
+    unsigned nr_uarts;
 
     uint64_t start_tsc;
     uint64_t tsc_offset;
@@ -223,10 +227,13 @@ long vm_check_isolation(struct vm *vm);
 
 /* A rate-limited log line for absent-hardware accesses. */
 void vm_log_violation(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Console input for the VM's serial port (raises its IRQ when it has one). */
+/* Console input for the VM's first serial port (raises its IRQ when it has one). */
 bool vm_uart_input(struct vm *vm, uint8_t byte);
+/* Drives every vUART's IRQ line (the OR of the vUARTs sharing it). */
 void vm_uart_update_irq(struct vm *vm);
-/* Guest output, a whole line at a time, prefixed with the VM name. */
+/* Guest output, a whole line at a time, prefixed with the VM name:
+ * "[NAME] text" for the first vUART, "[NAME:ttySn] text" for vUART n > 0. */
 void vm_console_output(struct vm *vm, const char *line, unsigned len);
+void vm_console_output_tty(struct vm *vm, unsigned tty, const char *line, unsigned len);
 
 #endif

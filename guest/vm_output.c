@@ -19,8 +19,15 @@ static void enqueue(const char *buf, int n);
 
 void vm_console_output(struct vm *vm, const char *line, unsigned len)
 {
+    vm_console_output_tty(vm, 0, line, len);
+}
+
+void vm_console_output_tty(struct vm *vm, unsigned tty, const char *line, unsigned len)
+{
     char buf[VM_NAME_MAX + 300];
-    int n = fmt_snprintf(buf, sizeof(buf), "[%s] %.*s\n", vm->cfg.name, (int)len, line);
+    int n = tty ? fmt_snprintf(buf, sizeof(buf), "[%s:ttyS%u] %.*s\n", vm->cfg.name, tty, (int)len,
+                               line)
+                : fmt_snprintf(buf, sizeof(buf), "[%s] %.*s\n", vm->cfg.name, (int)len, line);
     enqueue(buf, n);
 }
 

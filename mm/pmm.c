@@ -1,5 +1,6 @@
 #include "mm/pmm.h"
 
+#include "lib/format.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
 #include "lib/string.h"
@@ -368,39 +369,54 @@ int pmm_reserve(uint64_t base, uint64_t len, const char *owner)
     return rc;
 }
 
-int pmm_claim(uint64_t base, uint64_t len, const char *owner)
+int pmm_claim_why(uint64_t base, uint64_t len, const char *owner, char *why, unsigned whylen)
 {
     int gap, rc = -1;
     uint64_t where = 0;
+    char dummy[1];
 
+    if (!why || !whylen) {
+        why = dummy;
+        whylen = sizeof(dummy);
+    }
+    why[0] = '\0';
     if (!owner)
         owner = "claimed";
     if ((base | len) & (PMM_PAGE_SIZE - 1) || len == 0 || len > UINT64_MAX - base) {
-        pr_err("pmm: %s: bad claim 0x%llx + 0x%llx (must be page-aligned and non-empty)", owner,
-               (unsigned long long)base, (unsigned long long)len);
+        fmt_snprintf(why, whylen, "bad range 0x%llx + 0x%llx (must be page-aligned and non-empty)",
+                     (unsigned long long)base, (unsigned long long)len);
         return -1;
     }
     uint64_t first = base >> PAGE_SHIFT, end = (base + len) >> PAGE_SHIFT;
     spin_lock(&pmm_lock);
     if (!initialized) {
-        pr_err("pmm: %s: claim before pmm_init", owner);
+        fmt_snprintf(why, whylen, "claim before pmm_init");
         goto out;
     }
     const struct extent *e = find_other(first, end, EXT_FREE, &gap, &where);
     if (gap)
-        pr_err("pmm: %s: cannot claim 0x%llx-0x%llx: 0x%llx is not usable RAM", owner,
-               (unsigned long long)base, (unsigned long long)(base + len),
-               (unsigned long long)(where << PAGE_SHIFT));
+        fmt_snprintf(why, whylen, "0x%llx-0x%llx is not free: 0x%llx is not usable RAM",
+                     (unsigned long long)base, (unsigned long long)(base + len - 1),
+                     (unsigned long long)(where << PAGE_SHIFT));
     else if (e)
-        pr_err("pmm: %s: cannot claim 0x%llx-0x%llx: 0x%llx is %s by %s", owner,
-               (unsigned long long)base, (unsigned long long)(base + len),
-               (unsigned long long)(where << PAGE_SHIFT), kind_name(e->kind), e->owner);
+        fmt_snprintf(why, whylen, "0x%llx-0x%llx is not free: 0x%llx is %s by %s",
+                     (unsigned long long)base, (unsigned long long)(base + len - 1),
+                     (unsigned long long)(where << PAGE_SHIFT), kind_name(e->kind), e->owner);
     else if (set_range(first, end, EXT_ALLOC, owner))
-        pr_err("pmm: %s: extent table full", owner);
+        fmt_snprintf(why, whylen, "extent table full");
     else
         rc = 0;
 out:
     spin_unlock(&pmm_lock);
+    return rc;
+}
+
+int pmm_claim(uint64_t base, uint64_t len, const char *owner)
+{
+    char why[160];
+    int rc = pmm_claim_why(base, len, owner, why, sizeof(why));
+    if (rc)
+        pr_err("pmm: %s: cannot claim: %s", owner ? owner : "claimed", why);
     return rc;
 }
 

@@ -46,6 +46,10 @@ int pmm_reserve(uint64_t base, uint64_t len, const char *owner);
  * usable and free; for fixed host-physical ranges. After pmm_init only.
  * Returns 0 or -1 (logged, nothing changed). Release with pmm_free. */
 int pmm_claim(uint64_t base, uint64_t len, const char *owner);
+/* The same without logging: on failure why receives the reason, naming the
+ * range and the first page in the way with its owner ("... is allocated by
+ * vm web", "... is not usable RAM"). owner must outlive the claim. */
+int pmm_claim_why(uint64_t base, uint64_t len, const char *owner, char *why, unsigned whylen);
 
 /* npages contiguous pages at or above PMM_LOW_LIMIT, aligned to align_pages
  * pages (power of two; 0 means 1; 512 = 2 MiB). First fit from low

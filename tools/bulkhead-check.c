@@ -1,8 +1,11 @@
 /* bulkhead-check: the hypervisor's configuration parser, run on the host.
  *
- *   bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b] [--pci 00:02.0,...] FILE
+ *   bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b] [--pci 00:02.0,...]
+ *                  [--console com1|com2|0xPORT|mmio] FILE
  *       prints every error as "FILE:LINE: ..." and exits 1 when there are
  *       any, 0 when the file is valid (for that machine, when described).
+ *       The console (the boot command line's) is COM1 unless --console says
+ *       otherwise: no VM may have its ports passed through.
  *   bulkhead-check --list-modules FILE
  *       prints the modules the VMs name (kernel, initrd), one per line, once
  *       each; `make iso` puts exactly those into the ISO. Errors in the file
@@ -22,7 +25,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b,...] "
-                    "[--pci BDF,...] FILE\n"
+                    "[--pci BDF,...] [--console com1|com2|0xPORT|mmio] FILE\n"
                     "       bulkhead-check --list-modules FILE\n");
     exit(2);
 }
@@ -153,6 +156,22 @@ int main(int argc, char **argv)
             }
             m.pci = pci;
             m.check_pci = true;
+        } else if (!strcmp(a, "--console") && has_arg) {
+            const char *v = argv[++i];
+            char *end;
+            unsigned long port = strtoul(v, &end, 16);
+            if (!strcmp(v, "com1"))
+                m.console_port = 0x3f8;
+            else if (!strcmp(v, "com2"))
+                m.console_port = 0x2f8;
+            else if (!strncmp(v, "mmio", 4))
+                m.console_port = CONFIG_CONSOLE_MMIO;
+            else if (!strncmp(v, "0x", 2) && v[2] && !*end && port && port <= 0xfff8)
+                m.console_port = (unsigned)port;
+            else {
+                fprintf(stderr, "bulkhead-check: --console: expected com1, com2, 0xPORT or mmio\n");
+                return 2;
+            }
         } else if (a[0] == '-' || file) {
             usage();
         } else {

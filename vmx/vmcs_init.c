@@ -158,6 +158,19 @@ static void setup_msr_bitmap(struct vmx_vcpu *x)
     bm[0x10 / 8] &= (uint8_t) ~(1U << (0x10 % 8));
 }
 
+/* Every port exits except the VM's `ioports`, which reach the hardware.
+ * The configuration validator has refused any the hypervisor owns. */
+static void setup_io_bitmap(struct vmx_vcpu *x, const struct vm_config *cfg)
+{
+    uint8_t *bm = (uint8_t *)x->io_bitmap_phys; /* A (0-0x7fff) then B: one bit per port */
+    memset(bm, 0xff, 8192);
+    for (unsigned i = 0; i < cfg->nr_ioports && i < VM_MAX_IOPORTS; i++) {
+        uint32_t end = (uint32_t)cfg->ioports[i].base + cfg->ioports[i].count;
+        for (uint32_t port = cfg->ioports[i].base; port < end && port <= 0xffff; port++)
+            bm[port / 8] &= (uint8_t) ~(1U << (port % 8));
+    }
+}
+
 int vmx_vcpu_setup_vmcs(struct vcpu *v)
 {
     struct vmx_vcpu *x = v->arch;
@@ -220,7 +233,7 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     vmcs_write(CR4_GUEST_HOST_MASK, CR4_VMXE | CR4_SMXE | CR4_PAE);
     setup_msr_bitmap(x);
     vmcs_write(MSR_BITMAP, x->msr_bitmap_phys);
-    memset((void *)x->io_bitmap_phys, 0xff, 8192); /* every port exits */
+    setup_io_bitmap(x, &v->vm->cfg);
     vmcs_write(IO_BITMAP_A, x->io_bitmap_phys);
     vmcs_write(IO_BITMAP_B, x->io_bitmap_phys + 4096);
     vmcs_write(EPT_POINTER, ept_eptp(&v->vm->ept, false));

@@ -155,7 +155,7 @@ def test_bad_files_are_there():
     names = {p.stem for p in BAD}
     for want in ("syntax", "unknown-key", "bad-unit", "duplicate-name", "too-much-memory",
                  "overlapping-fixed", "dedicated-twice", "absent-cpu", "pci-twice",
-                 "pci-absent", "missing-module"):
+                 "pci-absent", "missing-module", "ioports-owned", "ioports-twice"):
         assert want in names, f"configs/bad/{want}.cfg missing"
 
 

@@ -137,7 +137,7 @@ def test_commands_errors_and_line_editor(boot, demo_iso):
     assert has(r"^vcpus:\s+1 \(\s*vcpu0 on cpu 0\) shared$", info), info
     assert has(r"^memory:\s+4 MiB at host 0x[0-9a-f]+$", info), info
     assert has(r'^kernel:\s+spin\.elf\s+cmdline "name=spin1"$', info), info
-    assert has(r"^devices:\s+uart 0x3f8$", info), info
+    assert has(r"^devices:\s+uart 0x3f8 irq 4$", info), info
     assert has(r"^uptime:\s+\d+ ms, started 1 times$", info), info
     exits = re.search(r"^exits:\s+(\d+)$", info, re.M)
     assert exits and int(exits.group(1)) > 0, info

@@ -557,9 +557,9 @@ static void test_validate_errors(void **state)
     validate("[vm a]\nkernel = hello.elf\npci = [00:1f.2]\n"
              "[vm b]\nkernel = hello.elf\npci = [0000:00:1f.2]\n");
     expect_one(6, "b", "pci: device 00:1f.2 is already given to vm a (line 3)");
-    validate("[vm a]\nkernel = hello.elf\nioports = [0x60-0x64]\n"
-             "[vm b]\nkernel = hello.elf\nioports = [0x64-0x70]\n");
-    expect_one(6, "b", "ioports: 0x64-0x70 overlaps 0x60-0x64 of vm a (line 3)");
+    validate("[vm a]\nkernel = hello.elf\nioports = [0x300-0x304]\n"
+             "[vm b]\nkernel = hello.elf\nioports = [0x304-0x310]\n");
+    expect_one(6, "b", "ioports: 0x304-0x310 overlaps 0x300-0x304 of vm a (line 3)");
 
     /* Autostart VMs must fit together; the first ones win. */
     validate("[vm a]\nkernel = hello.elf\nmemory = 32M\nautostart = true\n"
@@ -579,6 +579,81 @@ static void test_validate_errors(void **state)
              "[vm b]\nkernel = hello.elf\npci = [00:02.0]\n");
     expect_one(2, "a", "kernel: module 'missing.elf' is not present");
     assert_true(cfg.vm_valid[1]);
+}
+
+/* ioports may not reach a port the hypervisor owns or emulates for every VM. */
+static void expect_owned(const char *ports, const char *msg)
+{
+    char text[256];
+    snprintf(text, sizeof(text),
+             "[vm good]\nkernel = hello.elf\nioports = [0x80]\n"
+             "[vm p]\nkernel = hello.elf\nuarts = []\nioports = [%s]\n",
+             ports);
+    validate(text);
+    expect_one(7, "p", msg);
+    assert_true(cfg.vm_valid[0]);
+    assert_false(cfg.vm_valid[1]);
+    /* Also without machine facts (bulkhead-check with no options). */
+    parse(text);
+    config_validate(&cfg, NULL);
+    expect_one(7, "p", msg);
+}
+
+static void test_validate_owned_ports(void **state)
+{
+    (void)state;
+    expect_owned("0x21", "ioports: 0x21-0x21 overlaps the PIC (0x20-0x21), which the "
+                         "hypervisor owns");
+    expect_owned("0x90-0x9f", "ioports: 0x90-0x9f overlaps the reset port 0x92 (0x92-0x92)");
+    expect_owned("0xa1", "overlaps the PIC (0xa0-0xa1)");
+    expect_owned("0x43", "overlaps the PIT (0x40-0x43)");
+    expect_owned("0x61", "overlaps port 0x61 (PIT gate) (0x61-0x61)");
+    expect_owned("0x60", "overlaps the keyboard controller (reset) (0x60-0x60)");
+    expect_owned("0x64", "overlaps the keyboard controller (reset) (0x64-0x64)");
+    expect_owned("0x71", "overlaps the RTC (0x70-0x71)");
+    expect_owned("0xe9", "overlaps the emulator debug port (0xe9-0xe9)");
+    expect_owned("0xf0-0xff", "overlaps the emulator exit port (0xf4-0xf4)");
+    expect_owned("0x8900", "overlaps the emulator shutdown port (0x8900-0x8900)");
+    expect_owned("0x4d1", "overlaps the PIC ELCR (0x4d0-0x4d1)");
+    expect_owned("0x602", "overlaps the ACPI PM1a event block (0x600-0x603)");
+    expect_owned("0x605", "overlaps the ACPI PM1a control block (0x604-0x605)");
+    expect_owned("0x60b", "overlaps the ACPI PM timer (0x608-0x60b)");
+    /* The console: COM1 unless the file or the machine says otherwise. */
+    expect_owned("0x3fc", "ioports: 0x3fc-0x3fc overlaps the console UART (0x3f8-0x3ff)");
+
+    /* Ports nobody owns pass, one range per VM. */
+    assert_int_equal(validate("[vm a]\nkernel = hello.elf\nioports = [0x80, 0x378-0x37f]\n"
+                              "[vm b]\nkernel = hello.elf\nioports = [0x2f8-0x2ff, 0xed]\n"
+                              "[vm c]\nkernel = hello.elf\nioports = [0x62-0x63, 0x65-0x6f]\n"),
+                     0);
+
+    /* The file's console setting. */
+    validate("[global]\nconsole = com2\n[vm a]\nkernel = hello.elf\nioports = [0x2f8]\n");
+    expect_one(5, "a", "ioports: 0x2f8-0x2f8 overlaps the console UART (0x2f8-0x2ff)");
+    validate("[global]\nconsole = 0x2e8\n[vm a]\nkernel = hello.elf\nioports = [0x2ef]\n");
+    expect_one(5, "a", "overlaps the console UART (0x2e8-0x2ef)");
+
+    /* The machine's console and its own ACPI ports. */
+    static const struct config_port_range host[] = {
+        {0xb004, 2, "the host ACPI PM1a control block"}};
+    struct config_machine m = machine;
+    m.console_port = 0x2e8;
+    m.nr_host_ports = 1;
+    m.host_ports = host;
+    parse("[vm a]\nkernel = hello.elf\nioports = [0x2e8]\n"
+          "[vm b]\nkernel = hello.elf\nioports = [0xb000-0xb00f]\n"
+          "[vm c]\nkernel = hello.elf\nuarts = [0x2f8:3]\nioports = [0x3f8-0x3ff]\n");
+    assert_int_equal(config_validate(&cfg, &m), 2);
+    assert_string_equal(cfg.errors[0].msg, "ioports: 0x2e8-0x2e8 overlaps the console UART "
+                                           "(0x2e8-0x2ef), which the hypervisor owns");
+    assert_int_equal(cfg.errors[1].line, 6);
+    assert_string_equal(cfg.errors[1].msg, "ioports: 0xb000-0xb00f overlaps the host ACPI PM1a "
+                                           "control block (0xb004-0xb005), which the hypervisor "
+                                           "owns");
+    assert_true(cfg.vm_valid[2]); /* COM1 is not the console here */
+    m.console_port = CONFIG_CONSOLE_MMIO;
+    parse("[vm c]\nkernel = hello.elf\nuarts = []\nioports = [0x3f8-0x3ff]\n");
+    assert_int_equal(config_validate(&cfg, &m), 0);
 }
 
 static void test_format_error(void **state)
@@ -626,12 +701,13 @@ static void test_shipped_files(void **state)
     static const char *const bad[] = {
         "syntax",          "unknown-key",       "bad-unit",        "duplicate-name",
         "too-much-memory", "overlapping-fixed", "dedicated-twice", "absent-cpu",
-        "pci-twice",       "pci-absent",        "missing-module",
+        "pci-twice",       "pci-absent",        "missing-module",  "ioports-owned",
+        "ioports-twice",
     };
     static const char *const all_mods[] = {"hello.elf", "spin.elf", "echo.elf", "cpuid-bench.elf",
                                            "hostile.elf"};
     static const struct config_pci_dev pci[] = {{0, 0, 0, 0}, {0, 0, 1, 0}};
-    const struct config_machine m = {2, 512ULL << 20, 5, all_mods, 2, pci, true, true};
+    const struct config_machine m = {2, 512ULL << 20, 5, all_mods, 2, pci, true, true, 0, 0, NULL};
     size_t len;
     char *text = slurp("configs/demo.cfg", &len);
     assert_int_equal(config_parse(text, len, "demo.cfg", &cfg), 0);
@@ -680,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_line_endings),
         cmocka_unit_test(test_validate_ok),
         cmocka_unit_test(test_validate_errors),
+        cmocka_unit_test(test_validate_owned_ports),
         cmocka_unit_test(test_format_error),
         cmocka_unit_test(test_shipped_files),
     };

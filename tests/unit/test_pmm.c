@@ -355,6 +355,23 @@ static void test_claim(void **state)
     assert_int_equal(pmm_free_pages(), free_now);
 }
 
+/* The reason a VM with memory_base shows when its range is taken. */
+static void test_claim_why(void **state)
+{
+    char why[160];
+    build_map();
+    assert_int_equal(init_map(map, nmap), 0);
+    assert_int_equal(pmm_claim_why(34 * MiB, 4 * MiB, "web", why, sizeof(why)), 0);
+    assert_string_equal(why, "");
+    assert_int_equal(pmm_claim_why(36 * MiB, 4 * MiB, "db", why, sizeof(why)), -1);
+    assert_string_equal(why, "0x2400000-0x27fffff is not free: 0x2400000 is allocated by web");
+    assert_int_equal(pmm_claim_why(15 * MiB, 2 * MiB, "db", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "is not usable RAM"));
+    assert_int_equal(pmm_claim_why(40 * MiB, 2 * MiB, "db", NULL, 0), 0);
+    pmm_free(34 * MiB, 4 * MiB / PG);
+    assert_int_equal(pmm_claim_why(34 * MiB, 4 * MiB, "db", why, sizeof(why)), 0);
+}
+
 struct walk {
     uint64_t next, free_bytes;
     unsigned n, saw_image, saw_alloc;
@@ -489,6 +506,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_low_only_page0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_after_init, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_why, setup, teardown),
         cmocka_unit_test_setup_teardown(test_for_each_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_shadow, setup, teardown),

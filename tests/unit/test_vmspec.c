@@ -48,7 +48,11 @@ static void test_full(void **state)
     assert_int_equal(cfg.protocol, BOOT_MULTIBOOT);
     assert_int_equal(cfg.mem_base, 0);
     assert_false(cfg.autostart);
-    assert_int_equal(cfg.nr_uarts, 0);
+    /* vm= VMs get the configuration file's default vUART: COM1 on IRQ 4. */
+    assert_int_equal(cfg.nr_uarts, 1);
+    assert_int_equal(cfg.uarts[0].port, 0x3f8);
+    assert_int_equal(cfg.uarts[0].irq, 4);
+    assert_int_equal(cfg.nr_ioports, 0);
 }
 
 static void test_defaults(void **state)

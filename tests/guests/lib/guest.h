@@ -109,7 +109,8 @@ __attribute__((noreturn)) void halt_forever(void);
 /* Stop the VM through HC_STOP_SELF; halts if the call returns. */
 __attribute__((noreturn)) void guest_exit(uint32_t code);
 
-/* ---- serial.c: 16550 at 0x3f8, transmit only ---- */
+/* ---- serial.c: 16550 at 0x3f8 (or port=0xNNN), transmit only ---- */
+void serial_init(void); /* reads port= from the command line */
 void serial_putc(char c);
 void serial_puts(const char *s);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,10 +1,19 @@
-/* Serial output on the VM's 16550 (COM1): transmit path and LSR only, the
- * part the hypervisor's vUART emulates. */
+/* Serial output on the VM's 16550 (COM1, or `port=0xNNN` from the command
+ * line): transmit path and LSR only, the part the hypervisor's vUART
+ * emulates. */
 #include "tests/guests/lib/guest.h"
 
 #define COM1     0x3f8
-#define LSR      (COM1 + 5)
+#define LSR      (serial_port + 5)
 #define LSR_THRE 0x20
+
+static uint16_t serial_port = COM1;
+
+void serial_init(void)
+{
+    uint32_t p = cmdline_get_u32("port", COM1);
+    serial_port = p && p <= 0xfff8 ? (uint16_t)p : COM1;
+}
 
 void serial_putc(char c)
 {
@@ -14,7 +23,7 @@ void serial_putc(char c)
             break;
         cpu_relax();
     }
-    outb(COM1, (uint8_t)c);
+    outb(serial_port, (uint8_t)c);
 }
 
 void serial_puts(const char *s)

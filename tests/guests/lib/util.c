@@ -108,6 +108,7 @@ void guest_lib_start(uint32_t magic, uint32_t mbi);
 void guest_lib_start(uint32_t magic, uint32_t mbi)
 {
     mb2_init(magic, mbi);
+    serial_init();
     guest_main(magic, mbi);
     halt_forever();
 }
