@@ -387,12 +387,12 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
                 return RUN_STOPPED;
             }
             x->launched = true;
-            a = vmx_exit(v, t1, &now);
+            a = vmx_take_exit(v, t1, &now);
             if (a != VMX_EXIT_FAST) {
                 v->entry_tsc = t1;
                 break;
             }
-            /* Nothing to inject and no device to tick (see vmx_exit), and
+            /* Nothing to inject and no device to tick (see vmx_take_exit), and
              * the root time up to `now` is counted: only the requests and
              * the slice need a look. Interrupts stay off; a host interrupt
              * arriving now makes the next entry exit at once, and that exit
