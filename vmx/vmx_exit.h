@@ -97,8 +97,9 @@ static inline void vmx_skip_instruction_inline(void)
 /* Inlined in the run loop: the exit guests take most in tight loops, CPUID
  * of a cached leaf in a VM without a platform, handled without a call;
  * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
- * deliver (an instruction exit cannot interrupt event delivery, and the
- * handler queues nothing), hence VMX_EXIT_FAST. v->cpuid_fast is set with
+ * deliver (an instruction exit cannot interrupt event delivery, the
+ * handler queues nothing, and vmx_run takes no fast re-entry while an
+ * earlier event is still queued), hence VMX_EXIT_FAST. v->cpuid_fast is set with
  * the cache, at the vCPU's first CPUID exit (which takes the slow path). */
 static inline enum vmx_exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc,
                                                  uint64_t *end_tsc)

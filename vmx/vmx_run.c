@@ -371,6 +371,10 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         uint64_t fast_until = UINT64_MAX;
         if (slice_end)
             fast_until = slice_end - now > (slice_tsc >> 6) ? now + (slice_tsc >> 6) : slice_end;
+        /* inject_pending delivers one event per entry: with another still
+         * queued, the next exit must come back here to deliver it. */
+        if (v->exception_pending | v->nmi_pending)
+            fast_until = 0;
         enum vmx_exit_action a;
         v->root_cycles += now - v->entry_tsc; /* since the last exit */
         for (;;) {
