@@ -284,7 +284,7 @@ void guest_cpuid_fill_cache(struct vcpu *v)
     }
     v->cpuid_cache_ready = true;
     /* A CPUID exit of a VM without a platform can be handled without
-     * looking for interrupts to deliver (vmx_exit in vmx/vmx_exit.h). */
+     * looking for interrupts to deliver (vmx_take_exit in vmx/vmx_exit.h). */
     v->cpuid_fast = !v->vm->platform;
 }
 

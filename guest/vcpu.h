@@ -124,7 +124,7 @@ struct vcpu {
 
     /* CPUID results computed at the first CPUID exit (guest/cpuid.c). */
     bool cpuid_cache_ready;
-    bool cpuid_fast; /* cache ready, and the VM has no platform (vmx_exit) */
+    bool cpuid_fast; /* cache ready, and the VM has no platform (vmx_take_exit) */
     uint32_t cpuid_cache[VCPU_CPUID_CACHE][4];
 };
 

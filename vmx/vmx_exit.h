@@ -10,7 +10,6 @@
 #include "arch/x86_64/cpu.h"
 #include "guest/cpuid.h"
 #include "guest/vcpu.h"
-#include "guest/vm.h"
 #include "vmx/vmcs.h"
 
 enum vmx_exit_action {
@@ -44,7 +43,7 @@ struct vmx_exit_entry {
 
 /* Handles the exit (raw: VM_EXIT_REASON) taken at exit_tsc; *end_tsc gets
  * the TSC read when the handler was done (the exit counters' reading,
- * reused by the run loop). VMX_EXIT_FAST (see vmx_exit) also means the
+ * reused by the run loop). VMX_EXIT_FAST (see vmx_take_exit) also means the
  * root time up to *end_tsc has been added to v->root_cycles. */
 enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
                                      uint64_t *end_tsc);
@@ -98,10 +97,12 @@ static inline void vmx_skip_instruction_inline(void)
 /* Inlined in the run loop: the exit guests take most in tight loops, CPUID
  * of a cached leaf in a VM without a platform, handled without a call;
  * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
- * deliver (an instruction exit cannot interrupt event delivery, and the
- * handler queues nothing), hence VMX_EXIT_FAST. v->cpuid_fast is set with
+ * deliver (an instruction exit cannot interrupt event delivery, the
+ * handler queues nothing, and vmx_run takes no fast re-entry while an
+ * earlier event is still queued), hence VMX_EXIT_FAST. v->cpuid_fast is set with
  * the cache, at the vCPU's first CPUID exit (which takes the slow path). */
-static inline enum vmx_exit_action vmx_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
+static inline enum vmx_exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc,
+                                                 uint64_t *end_tsc)
 {
     uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
     uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];

@@ -370,6 +370,10 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         uint64_t fast_until = UINT64_MAX;
         if (slice_end)
             fast_until = slice_end - now > (slice_tsc >> 6) ? now + (slice_tsc >> 6) : slice_end;
+        /* inject_pending delivers one event per entry: with another still
+         * queued, the next exit must come back here to deliver it. */
+        if (v->exception_pending | v->nmi_pending)
+            fast_until = 0;
         enum vmx_exit_action a;
         v->root_cycles += now - v->entry_tsc; /* since the last exit */
         for (;;) {
@@ -386,12 +390,12 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
                 return RUN_STOPPED;
             }
             x->launched = true;
-            a = vmx_exit(v, t1, &now);
+            a = vmx_take_exit(v, t1, &now);
             if (a != VMX_EXIT_FAST) {
                 v->entry_tsc = t1;
                 break;
             }
-            /* Nothing to inject and no device to tick (see vmx_exit), and
+            /* Nothing to inject and no device to tick (see vmx_take_exit), and
              * the root time up to `now` is counted: only the requests and
              * the slice need a look. Interrupts stay off; a host interrupt
              * arriving now makes the next entry exit at once, and that exit
