@@ -542,6 +542,17 @@ static int uart_item(struct parser *p, const char *key, const char *s, size_t n)
                     config_show(p, s, n));
         return -1;
     }
+    /* Lines the VM's own PC platform drives: the PIT, the PIC cascade, the
+     * RTC and the ACPI SCI. A UART there would share an edge with them. */
+    if (irq == 0 || irq == 2 || irq == 8 || irq == 9) {
+        config_perr(p, "%s: IRQ %llu is the virtual %s's; pick another (3, 4, 5, 7, 10-15)", key,
+                    (unsigned long long)irq,
+                    irq == 0   ? "PIT"
+                    : irq == 2 ? "PIC cascade"
+                    : irq == 8 ? "RTC"
+                               : "ACPI SCI");
+        return -1;
+    }
     if (vm->nr_uarts >= VM_MAX_UARTS) {
         config_perr(p, "%s: more than %u UARTs", key, VM_MAX_UARTS);
         return -1;

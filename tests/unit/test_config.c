@@ -237,6 +237,10 @@ static void test_lists_and_ranges(void **state)
     expect_one(3, "l", "uarts: expected PORT:IRQ like 0x3f8:4, got '0x3f8'");
     parse("[vm l]\nkernel = k\nuarts = [0x3f8:4, 0x3fc:3]\n");
     expect_one(3, "l", "uarts: UART at 0x3fc overlaps the one at 0x3f8");
+    parse("[vm l]\nkernel = k\nuarts = [0x3f8:9]\n");
+    expect_one(3, "l", "uarts: IRQ 9 is the virtual ACPI SCI's; pick another (3, 4, 5, 7, 10-15)");
+    parse("[vm l]\nkernel = k\nuarts = [0x2f8:0]\n");
+    expect_one(3, "l", "uarts: IRQ 0 is the virtual PIT's; pick another (3, 4, 5, 7, 10-15)");
     parse("[vm l]\nkernel = k\nuarts = [0x3f8:4, 0x2f8:3, 0x3e8:4]\n");
     expect_one(3, "l", "uarts: more than 2 UARTs");
     parse("[vm l]\nkernel = k\nioports = [0x70-0x60]\n");
