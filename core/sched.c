@@ -21,10 +21,9 @@ struct run_queue {
     unsigned next;     /* round-robin cursor */
     struct vcpu *last; /* whose non-VMCS state is in the registers */
     uint64_t idle_cycles, busy_cycles;
-    struct timer wake_timer; /* the next device deadline of a blocked vCPU */
-    volatile bool wake_armed;
-    uint64_t wake_armed_at;    /* the deadline wake_timer is set for */
-    uint64_t blocked_deadline; /* earliest device deadline of a blocked vCPU */
+    struct timer wake_timer;         /* the next device deadline of a blocked vCPU */
+    volatile uint64_t wake_armed_at; /* wake_timer's deadline; VTIME_NEVER: not armed */
+    uint64_t blocked_deadline;       /* earliest device deadline of a blocked vCPU */
     struct vcpu *volatile running;
     struct vcpu *yielded;        /* gave up its last turn: others go first, once */
     volatile bool running_alone; /* entered without a slice: nothing ends its turn */
@@ -101,7 +100,7 @@ static void remove_at(struct run_queue *q, unsigned i)
 
 static void wake_fired(struct timer *t, void *arg)
 {
-    ((struct run_queue *)arg)->wake_armed = false;
+    ((struct run_queue *)arg)->wake_armed_at = VTIME_NEVER;
 }
 
 /* A halted vCPU wakes when its VM's devices have an interrupt for it; the
@@ -143,8 +142,7 @@ static unsigned reap_and_count(struct run_queue *q)
     }
     q->blocked_deadline = next;
     /* Idle: sleep until the earliest deadline (re-armed when it moved). */
-    if (!runnable && next != VTIME_NEVER && (!q->wake_armed || next < q->wake_armed_at)) {
-        q->wake_armed = true;
+    if (!runnable && next < q->wake_armed_at) {
         q->wake_armed_at = next;
         timer_add(&q->wake_timer, next);
     }
@@ -194,6 +192,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
 
     vcpu_switch_cpu_init();
     timer_setup(&q->wake_timer, wake_fired, q);
+    q->wake_armed_at = VTIME_NEVER;
     for (;;) {
         /* An interrupt after this point (a timer, a wake-up IPI, console
          * input) may have news the checks below missed: no sleeping then. */

@@ -40,23 +40,6 @@ static spinlock_t tx_lock = SPINLOCK_INIT;
 static spinlock_t rx_lock = SPINLOCK_INIT; /* one producer of rx_ring at a time */
 static volatile bool rx_enabled;           /* the console takes input: bytes are worth keeping */
 
-static void rx_drain(void);
-
-/* Moves received bytes from the FIFO into the ring. Also called while the
- * transmitter is busy: printing a line takes as long as receiving it, so a
- * burst typed during output would otherwise overrun the 16-byte FIFO. */
-static void rx_drain_safe(bool wait)
-{
-    unsigned long flags = irq_save();
-    if (wait)
-        spin_lock(&rx_lock);
-    if (wait || spin_trylock(&rx_lock)) {
-        rx_drain();
-        spin_unlock(&rx_lock);
-    }
-    irq_restore(flags);
-}
-
 static uint8_t reg_read(unsigned reg)
 {
     if (cfg.mmio)
@@ -145,6 +128,35 @@ const struct uart_config *uart_get_config(void)
     return &cfg;
 }
 
+static void rx_drain(void)
+{
+    for (int i = 0; i < 64 && (reg_read(UART_LSR) & LSR_DR); i++) {
+        uint8_t b = reg_read(UART_RBR);
+        unsigned next = (rx_head + 1) % RX_RING_SIZE;
+        if (next != rx_tail) { /* full: drop the byte rather than block */
+            rx_ring[rx_head] = b;
+            rx_head = next;
+        }
+    }
+}
+
+/* Moves received bytes from the FIFO into the ring. Also called while the
+ * transmitter is busy: printing a line takes as long as receiving it, so a
+ * burst typed during output would otherwise overrun the 16-byte FIFO. */
+static void rx_drain_safe(bool wait)
+{
+    unsigned long flags = irq_save();
+    if (!wait && !spin_trylock(&rx_lock)) {
+        irq_restore(flags); /* another CPU is draining: nothing to do */
+        return;
+    }
+    if (wait)
+        spin_lock(&rx_lock);
+    rx_drain();
+    spin_unlock(&rx_lock);
+    irq_restore(flags);
+}
+
 static void put_raw(char c)
 {
     for (int i = 0; i < TX_SPIN_MAX; i++) {
@@ -175,18 +187,6 @@ void uart_write(const char *s, size_t n)
         uart_putc(s[i]);
     if (locked)
         spin_unlock(&tx_lock);
-}
-
-static void rx_drain(void)
-{
-    for (int i = 0; i < 64 && (reg_read(UART_LSR) & LSR_DR); i++) {
-        uint8_t b = reg_read(UART_RBR);
-        unsigned next = (rx_head + 1) % RX_RING_SIZE;
-        if (next != rx_tail) { /* full: drop the byte rather than block */
-            rx_ring[rx_head] = b;
-            rx_head = next;
-        }
-    }
 }
 
 int uart_getc(void)

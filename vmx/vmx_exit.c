@@ -338,11 +338,7 @@ enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit
     enum vmx_exit_action a = raw == EXIT_REASON_CPUID ? handle_cpuid(v, NULL) : dispatch(v, raw);
 
     unsigned slot = reason < VCPU_EXIT_STATS ? reason : VCPU_EXIT_STATS - 1;
-    uint64_t t = rdtsc();
-    *end_tsc = t;
-    v->exits[slot].count++;
-    v->exits[slot].cycles += t - exit_tsc;
-    v->total_exits++;
+    uint64_t t = vmx_count_exit(v, slot, exit_tsc, end_tsc);
 
     /* Re-enter at once when nothing can need the slow path: the exit is an
      * emulated instruction that leaves no event to deliver, and the VM has

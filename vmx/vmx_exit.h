@@ -94,6 +94,19 @@ static inline void vmx_skip_instruction_inline(void)
                    intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
+/* Counts an exit of `slot` that began at exit_tsc and ends now; the
+ * reading goes to *end_tsc for the run loop. */
+static inline uint64_t vmx_count_exit(struct vcpu *v, unsigned slot, uint64_t exit_tsc,
+                                      uint64_t *end_tsc)
+{
+    uint64_t t = rdtsc();
+    *end_tsc = t;
+    v->exits[slot].count++;
+    v->exits[slot].cycles += t - exit_tsc;
+    v->total_exits++;
+    return t;
+}
+
 /* Inlined in the run loop: the exit guests take most in tight loops, CPUID
  * of a cached leaf in a VM without a platform, handled without a call;
  * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
@@ -117,12 +130,7 @@ static inline enum vmx_exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_t
     v->gprs[GPR_RCX] = c[2];
     v->gprs[GPR_RDX] = c[3];
     vmx_skip_instruction_inline();
-    uint64_t t = rdtsc();
-    *end_tsc = t;
-    v->exits[EXIT_REASON_CPUID].count++;
-    v->exits[EXIT_REASON_CPUID].cycles += t - exit_tsc;
-    v->total_exits++;
-    v->root_cycles += t - exit_tsc;
+    v->root_cycles += vmx_count_exit(v, EXIT_REASON_CPUID, exit_tsc, end_tsc) - exit_tsc;
     return VMX_EXIT_FAST;
 }
 

@@ -146,13 +146,7 @@ static unsigned vmx_cpl(struct vcpu *v)
 
 void vmx_skip_instruction(struct vcpu *v)
 {
-    uint64_t rip = vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-    vmcs_write(GUEST_RIP, rip);
-    /* An emulated instruction ends STI/MOV-SS blocking, as on hardware. */
-    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-    if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
-                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    vmx_skip_instruction_inline();
 }
 
 static bool error_code_allowed(uint8_t vector)

@@ -37,6 +37,20 @@ def shell(m, command, marker, timeout=120):
     return wait_for(m, marker, timeout, start=mark)
 
 
+def attach(m):
+    m.send("console linux\r")
+    wait_for(m, r"attached to linux", 60)
+    time.sleep(2)
+
+
+def assert_dmesg_clean_and_detach(m, timeout):
+    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
+                  r"^(\d+)\s*$\s*^DMESG-DONE", timeout)
+    assert found.group(1) == "0", m.output[-3000:]
+    m.send("\x1d")
+    wait_for(m, r"console: detached", 60)
+
+
 def linux_boot(boot):
     if not LINUX_ISO.is_file():
         pytest.fail(f"{LINUX_ISO} missing: run scripts/build-linux-guest.sh and "
@@ -59,15 +73,9 @@ def test_linux_boots_checks_shutdown_restart(boot):
     assert re.search(r"tsc: Detected (99\.9\d\d|100\.0\d\d) MHz (TSC|processor)", out), out
 
     time.sleep(3)
-    m.send("console linux\r")
-    wait_for(m, r"attached to linux", 60)
-    time.sleep(2)
+    attach(m)
     shell(m, "grep -c '^flags.* hypervisor' /proc/cpuinfo; echo CPUINFO-DONE", r"^1\s*$\s*^CPUINFO-DONE", 120)
-    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
-                  r"^(\d+)\s*$\s*^DMESG-DONE", 120)
-    assert found.group(1) == "0", m.output[-3000:]
-    m.send("\x1d")
-    wait_for(m, r"console: detached", 60)
+    assert_dmesg_clean_and_detach(m, 120)
 
     # The console's shutdown is the ACPI power button: acpid powers off (S5).
     m.send("shutdown linux 120s\r")
@@ -106,15 +114,9 @@ def test_linux_shares_its_cpu_with_spin(boot):
     # A CPU-bound VM joins Linux's CPU after the ready marker.
     m.send("start spin\r")
     wait_for(m, r"^\[spin\] spin spin: 2$", 300)
-    m.send("console linux\r")
-    wait_for(m, r"attached to linux", 60)
-    time.sleep(2)
+    attach(m)
     shell(m, "echo ALIVE-$((40+2)); cat /proc/loadavg", r"^ALIVE-42", 180)
-    found = shell(m, f"dmesg | grep -cE '{BAD_DMESG}'; echo DMESG-DONE",
-                  r"^(\d+)\s*$\s*^DMESG-DONE", 180)
-    assert found.group(1) == "0", m.output[-3000:]
-    m.send("\x1d")
-    wait_for(m, r"console: detached", 60)
+    assert_dmesg_clean_and_detach(m, 180)
     # Both VMs went on: spin kept printing while Linux answered.
     mark = len(m.output)
     wait_for(m, r"^\[spin\] spin spin: \d+$", 120, start=mark)
