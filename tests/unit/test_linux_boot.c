@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "guest/linux_boot.h"
+#include "guest/vm.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -290,6 +291,28 @@ static void assert_entry(const struct e820_entry *e, uint64_t addr, uint64_t end
     assert_int_equal(e->type, type);
 }
 
+/* The EPT layout (guest/vm.h: RAM split at the MMIO hole, the rest at
+ * 4 GiB) and the e820 map Linux is given must describe the same RAM. */
+static void test_ept_split_matches_e820(void **state)
+{
+    assert_int_equal(GPA_MMIO_HOLE, LINUX_LOW_RAM_TOP);
+    assert_int_equal(GPA_HIGH_RAM, LINUX_HIGH_RAM_BASE);
+    const uint64_t sizes[] = {128 * MIB, 3 * GIB, 3 * GIB + 2 * MIB, 5 * GIB};
+    for (unsigned k = 0; k < 4; k++) {
+        uint64_t mem = sizes[k];
+        assert_int_equal(vm_mem_low(mem) + vm_mem_high(mem), mem);
+        struct e820_entry m[16];
+        unsigned n = linux_build_e820(mem, 0xE0000, 0x800, m, 16);
+        const struct e820_entry *last = &m[n - 1];
+        if (vm_mem_high(mem)) {
+            assert_int_equal(last->addr, GPA_HIGH_RAM);
+            assert_int_equal(last->size, vm_mem_high(mem));
+        } else {
+            assert_int_equal(last->addr + last->size, vm_mem_low(mem));
+        }
+    }
+}
+
 static void test_e820(void **state)
 {
     struct e820_entry m[16];
@@ -460,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup(test_boot_params, setup),
         cmocka_unit_test_setup(test_boot_params_high_and_errors, setup),
         cmocka_unit_test_setup(test_e820, setup),
+        cmocka_unit_test(test_ept_split_matches_e820),
         cmocka_unit_test_setup(test_layout, setup),
         cmocka_unit_test_setup(test_real_kernel, setup),
     };
