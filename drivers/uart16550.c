@@ -20,6 +20,7 @@ enum {
 };
 
 #define LSR_DR   0x01
+#define LSR_OE   0x02 /* overrun: the FIFO was full and a byte was lost */
 #define LSR_THRE 0x20
 #define LCR_DLAB 0x80
 #define LCR_8N1  0x03
@@ -28,9 +29,12 @@ enum {
 #define MCR_OUT2 0x08 /* gates the UART interrupt line on PCs */
 #define IER_RDA  0x01
 
-#define UART_CLOCK   115200
-#define TX_SPIN_MAX  100000 /* ~ a few ms: never hang on a dead UART */
-#define RX_RING_SIZE 256
+#define UART_CLOCK    115200
+#define TX_SPIN_MAX   100000 /* ~ a few ms: never hang on a dead UART */
+#define RX_FIFO_BYTES 16     /* a 16550's receive FIFO */
+/* Holds a whole pasted line and more: the console reads it between guest
+ * slices (10 ms and more), and echoing a byte takes as long as receiving it. */
+#define RX_RING_SIZE 4096
 
 static struct uart_config cfg = {false, 0x3f8, 0, 115200, 4};
 static bool present;
@@ -39,6 +43,7 @@ static volatile unsigned rx_head, rx_tail;
 static spinlock_t tx_lock = SPINLOCK_INIT;
 static spinlock_t rx_lock = SPINLOCK_INIT; /* one producer of rx_ring at a time */
 static volatile bool rx_enabled;           /* the console takes input: bytes are worth keeping */
+static unsigned long long rx_lost_ring, rx_lost_overrun;
 
 static uint8_t reg_read(unsigned reg)
 {
@@ -128,15 +133,28 @@ const struct uart_config *uart_get_config(void)
     return &cfg;
 }
 
+/* Reading LSR clears its error bits: every read goes through here so an
+ * overrun is never missed. */
+static uint8_t read_lsr(void)
+{
+    uint8_t lsr = reg_read(UART_LSR);
+    if (lsr & LSR_OE)
+        rx_lost_overrun++; /* at least one byte; the UART cannot say how many */
+    return lsr;
+}
+
 static void rx_drain(void)
 {
-    for (int i = 0; i < 64 && (reg_read(UART_LSR) & LSR_DR); i++) {
+    /* Bounded: a broken UART that always reports data must not hang us. */
+    for (int i = 0; i < 4 * RX_FIFO_BYTES && (read_lsr() & LSR_DR); i++) {
         uint8_t b = reg_read(UART_RBR);
         unsigned next = (rx_head + 1) % RX_RING_SIZE;
-        if (next != rx_tail) { /* full: drop the byte rather than block */
-            rx_ring[rx_head] = b;
-            rx_head = next;
+        if (next == rx_tail) {
+            rx_lost_ring++; /* full: drop the byte rather than block */
+            continue;
         }
+        rx_ring[rx_head] = b;
+        __atomic_store_n(&rx_head, next, __ATOMIC_RELEASE);
     }
 }
 
@@ -160,7 +178,7 @@ static void rx_drain_safe(bool wait)
 static void put_raw(char c)
 {
     for (int i = 0; i < TX_SPIN_MAX; i++) {
-        uint8_t lsr = reg_read(UART_LSR);
+        uint8_t lsr = read_lsr();
         if (lsr & LSR_THRE)
             break;
         if ((lsr & LSR_DR) && rx_enabled)
@@ -210,4 +228,20 @@ void uart_enable_rx_interrupt(void)
 {
     rx_enabled = true;
     reg_write(UART_IER, IER_RDA);
+}
+
+bool uart_rx_interrupt_enabled(void)
+{
+    return rx_enabled;
+}
+
+unsigned uart_rx_fifo_fill_us(void)
+{
+    /* 10 bits a byte (start, 8 data, stop). */
+    return (unsigned)(RX_FIFO_BYTES * 10ULL * 1000000ULL / cfg.baud);
+}
+
+unsigned long long uart_rx_lost(void)
+{
+    return rx_lost_ring + rx_lost_overrun;
 }

@@ -30,5 +30,13 @@ void uart_enable_rx_interrupt(void);
 /* The receive interrupt handler's work: moves pending bytes into the ring. */
 void uart_rx_interrupt(void);
 const struct uart_config *uart_get_config(void);
+/* Whether receive is interrupt-driven (uart_enable_rx_interrupt worked). */
+bool uart_rx_interrupt_enabled(void);
+/* How long the receive FIFO takes to fill at the line's speed (us): input
+ * must be drained at least this often or bytes are lost. */
+unsigned uart_rx_fifo_fill_us(void);
+/* Received bytes lost so far: FIFO overruns (counted once per overrun seen)
+ * and bytes dropped because the ring was full. */
+unsigned long long uart_rx_lost(void);
 
 #endif

@@ -355,6 +355,10 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
                     until = d;
             }
         }
+        /* Bounded where the CPU asks for it (the console CPU: see percpu.h). */
+        uint64_t run_max = this_cpu()->guest_run_max_tsc;
+        if (run_max && (!until || until > run_max))
+            until = run_max;
         set_slice(x, until);
         inject_pending(v, x);
         /* Fast re-entries go on until the end of the slice, or until

@@ -28,6 +28,12 @@ struct percpu {
     void *vcpu_state;       /* vmx/: this CPU's VMXON region and current VMCS */
     void *sched;            /* core scheduler run queue */
     volatile uint64_t irqs; /* interrupts handled: idle loops look for news here */
+    /* The longest a guest may run here between two exits (TSC ticks; 0: no
+     * bound). The console CPU sets it below the time its UART's receive FIFO
+     * takes to fill: a CPU that does not turn a host interrupt into a VM
+     * exit while the guest has RFLAGS.IF=0 (Bochs 2.7) must still let the
+     * receive interrupt in before bytes are lost. */
+    uint64_t guest_run_max_tsc;
 };
 
 extern struct percpu *cpus[MAX_CPUS];
