@@ -4,6 +4,7 @@
 #include "core/command.h"
 #include "core/console.h"
 #include "guest/vm.h"
+#include "guest/vm_output.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -257,6 +258,8 @@ static void print_stats(struct vm *vm)
                     (unsigned long long)(v->guest_cycles / (tsc_khz() ?: 1)),
                     (unsigned long long)(v->root_cycles / (tsc_khz() ?: 1)));
     }
+    cprintf("  console output: %llu lines dropped (over the %u-byte buffer)%s\n",
+            vm_output_dropped(vm), VM_OUTPUT_BUDGET, vm_output_muted(vm) ? "; muted" : "");
     cprintf("  %-22s %12s %14s\n", "exit reason", "count", "cycles/exit");
     for (unsigned r = 0; r < VCPU_EXIT_STATS; r++) {
         if (!ex[r].count)

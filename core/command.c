@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 
+#include "core/command_split.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -57,6 +58,20 @@ const struct command *command_find(const char *name)
     return NULL;
 }
 
+/* "error: unknown command 'x'" with the closest command name when one is
+ * close enough to be a typo, else the hint given. */
+static void unknown_command(const char *name, const char *hint)
+{
+    struct closest_match m;
+    closest_match_init(&m, name, strlen(name));
+    for (const struct command *c = __console_cmds_start; c < __console_cmds_end; c++)
+        closest_match_offer(&m, c->name);
+    if (m.best)
+        cprintf("error: unknown command '%s' (did you mean '%s'?)\n", name, m.best);
+    else
+        cprintf("error: unknown command '%s'%s\n", name, hint);
+}
+
 int command_run_line(const char *line)
 {
     char buf[CMD_LINE_MAX];
@@ -70,7 +85,7 @@ int command_run_line(const char *line)
         return 0;
     const struct command *c = command_find(argv[0]);
     if (!c) {
-        cprintf("error: unknown command '%s' (try 'help')\n", argv[0]);
+        unknown_command(argv[0], " (try 'help')");
         return -1;
     }
     return c->fn(argc, argv);
@@ -79,20 +94,13 @@ int command_run_line(const char *line)
 void command_run_script(const char *script)
 {
     char line[CMD_LINE_MAX];
-    const char *p = script;
-    while (*p) {
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len >= sizeof(line)) {
-            cprintf("error: exec command longer than %zu bytes skipped\n", sizeof(line) - 1);
-        } else {
-            memcpy(line, p, len);
-            line[len] = '\0';
+    const char *p = script, *end = script + strlen(script);
+    enum command_split_result r;
+    while ((r = command_split_next(&p, end, line, sizeof(line))) != SPLIT_END) {
+        if (r == SPLIT_TOO_LONG)
+            cprintf("error: command longer than %zu bytes skipped\n", sizeof(line) - 1);
+        else
             command_run_line(line);
-        }
-        if (!end)
-            break;
-        p = end + 1;
     }
 }
 
@@ -101,7 +109,7 @@ static int cmd_help(int argc, char **argv)
     if (argc > 1) {
         const struct command *c = command_find(argv[1]);
         if (!c) {
-            cprintf("error: unknown command '%s'\n", argv[1]);
+            unknown_command(argv[1], "");
             return -1;
         }
         cprintf("usage: %s %s\n  %s\n", c->name, c->usage, c->help);

@@ -24,7 +24,8 @@ struct command {
 int command_tokenize(const char *line, char *buf, size_t buflen, char **argv, int max);
 /* Runs one command line; prints one clear error line on failure. */
 int command_run_line(const char *line);
-/* Runs `cmd; cmd; ...` in order. */
+/* Runs `cmd; cmd; ...` in order (`;` inside double quotes does not
+ * separate; see command_split.h). */
 void command_run_script(const char *script);
 const struct command *command_find(const char *name);
 void cprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

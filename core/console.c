@@ -5,6 +5,7 @@
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
 #include "core/command.h"
+#include "core/command_split.h"
 #include "core/lineedit.h"
 #include "drivers/uart16550.h"
 #include "guest/vm.h"
@@ -15,6 +16,7 @@
 #define PROMPT         "bulkhead> "
 #define SCRIPT_MAX     2048
 #define POLL_PERIOD_US 20000 /* wake the console CPU this often when it waits */
+#define DRAIN_PER_TURN 512   /* guest output bytes per console turn (~45 ms at 115200) */
 #define CTRL_C         0x03
 #define CTRL_RBRACKET  0x1d /* leaves an attached console, as in virsh */
 
@@ -47,10 +49,13 @@ static void raw_write(const char *s, size_t n)
     uart_write(s, n);
 }
 
+/* Output while the prompt shows replaces the prompt's line; the console
+ * draws the prompt and the line being edited again below it at its next
+ * step (console_poll, poll_prompt_input). */
 void console_sink(const char *s, size_t n)
 {
     if (__atomic_exchange_n(&prompt_visible, false, __ATOMIC_ACQ_REL))
-        raw_write("\n", 1);
+        lineedit_hide(&editor);
     raw_write(s, n);
 }
 
@@ -94,20 +99,13 @@ void console_run_script(const char *s)
 
 static bool next_script_command(char *line, size_t len)
 {
-    while (script_pos < script_len) {
-        size_t start = script_pos;
-        while (script_pos < script_len && script[script_pos] != ';')
-            script_pos++;
-        size_t n = script_pos - start;
-        if (script_pos < script_len)
-            script_pos++; /* the ';' */
-        if (n >= len) {
-            cprintf("error: exec: command longer than %zu bytes skipped\n", len - 1);
-            continue;
-        }
-        memcpy(line, script + start, n);
-        line[n] = '\0';
-        return true;
+    const char *p = script + script_pos, *end = script + script_len;
+    enum command_split_result r;
+    while ((r = command_split_next(&p, end, line, len)) != SPLIT_END) {
+        script_pos = (size_t)(p - script);
+        if (r == SPLIT_COMMAND)
+            return true;
+        cprintf("error: command longer than %zu bytes skipped\n", len - 1);
     }
     script_pos = script_len = 0;
     return false;
@@ -126,6 +124,7 @@ void console_wait(bool (*done)(void *), void (*on_timeout)(void *), void *ctx,
 void console_attach(struct vm *vm)
 {
     attached = vm;
+    vm_output_set_attached(vm);
     vm->attached = true;
     vm->uarts[0].raw = true;
     pending_rx = -1;
@@ -145,6 +144,7 @@ static void detach(const char *why)
         attached->attached = false;
     }
     attached = NULL;
+    vm_output_set_attached(NULL);
     mode = MODE_PROMPT;
     cprintf("\n%s\n", why);
 }
@@ -152,7 +152,9 @@ static void detach(const char *why)
 static void run_line(const char *line)
 {
     __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
+    vm_output_set_direct(true);
     command_run_line(line);
+    vm_output_set_direct(false);
 }
 
 /* Typed while a command waits: kept for the prompt (type-ahead). */
@@ -221,20 +223,39 @@ static void poll_follow_log(void)
         raw_write(buf, n);
 }
 
+static void show_prompt(void)
+{
+    if (mode == MODE_PROMPT && !__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE)) {
+        lineedit_redraw(&editor, PROMPT);
+        __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
+    }
+}
+
+/* Scripted commands (exec=, or a typed line with `;`) run one after the
+ * other; one that waits (sleep, wait, console, log -f) holds the rest. */
+static void run_script(void)
+{
+    char line[CMD_LINE_MAX];
+    while (mode == MODE_PROMPT && next_script_command(line, sizeof(line)))
+        run_line(line);
+}
+
 static void poll_prompt_input(void)
 {
     int c;
     while (mode == MODE_PROMPT && (c = next_input()) >= 0) {
+        show_prompt(); /* output came since the last key: draw the line again first */
         enum lineedit_event ev = lineedit_feed(&editor, (char)c);
         if (ev == LE_NONE)
             continue;
         __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
-        if (ev == LE_LINE)
-            run_line(lineedit_line(&editor));
-        if (mode == MODE_PROMPT) {
-            raw_write(PROMPT, sizeof(PROMPT) - 1);
-            __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
+        if (ev == LE_LINE) {
+            console_run_script(lineedit_line(&editor));
+            run_script();
+        } else if (ev == LE_TOO_LONG) {
+            cprintf("error: line longer than %d characters: not run\n", LINEEDIT_MAX);
         }
+        show_prompt();
     }
 }
 
@@ -249,9 +270,7 @@ static void arm_wake_timer(void)
 
 void console_poll(void)
 {
-    char line[CMD_LINE_MAX];
-
-    vm_output_drain();
+    vm_output_drain(DRAIN_PER_TURN);
     vm_lifecycle_poll();
     arm_wake_timer();
     switch (mode) {
@@ -281,13 +300,9 @@ void console_poll(void)
         break;
     }
     /* Scripted commands run before the prompt takes input. */
-    while (mode == MODE_PROMPT && next_script_command(line, sizeof(line)))
-        run_line(line);
+    run_script();
     if (mode != MODE_PROMPT)
         return;
-    if (!__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE)) {
-        lineedit_redraw(&editor, PROMPT);
-        __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
-    }
+    show_prompt();
     poll_prompt_input();
 }

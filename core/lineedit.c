@@ -58,7 +58,8 @@ static void replace_line(struct lineedit *le, const char *text)
 static void insert(struct lineedit *le, char c)
 {
     if (le->len >= LINEEDIT_MAX) {
-        out(le, "\a", 1);
+        if (!le->overflow++)
+            out(le, "\a", 1); /* once: a long paste would ring on and on */
         return;
     }
     memmove(le->buf + le->cursor + 1, le->buf + le->cursor, le->len - le->cursor);
@@ -128,6 +129,7 @@ static void remember(struct lineedit *le)
 
 static void reset_line(struct lineedit *le)
 {
+    le->overflow = 0;
     le->len = le->cursor = 0;
     le->buf[0] = '\0';
     le->hist_pos = -1;
@@ -203,6 +205,12 @@ enum lineedit_event lineedit_feed(struct lineedit *le, char c)
         if (c == '\n' && prev == '\r')
             return LE_NONE;
         out(le, "\r\n", 2);
+        if (le->overflow) {
+            /* Cut short, it might do something else than typed: refuse it. */
+            reset_line(le);
+            le->line[0] = '\0';
+            return LE_TOO_LONG;
+        }
         memcpy(le->line, le->buf, le->len + 1);
         remember(le);
         reset_line(le);
@@ -234,6 +242,7 @@ enum lineedit_event lineedit_feed(struct lineedit *le, char c)
         le->cursor = 0;
         le->len = 0;
         le->buf[0] = '\0';
+        le->overflow = 0; /* a fresh start */
         refresh_tail(le, old);
         return LE_NONE;
     }
@@ -242,6 +251,11 @@ enum lineedit_event lineedit_feed(struct lineedit *le, char c)
             insert(le, c);
         return LE_NONE; /* other control bytes are ignored */
     }
+}
+
+void lineedit_hide(struct lineedit *le)
+{
+    outs(le, "\r\x1b[K\x1b[A\n");
 }
 
 void lineedit_redraw(struct lineedit *le, const char *prompt)

@@ -6,13 +6,14 @@
 
 #include <stddef.h>
 
-#define LINEEDIT_MAX     200
+#define LINEEDIT_MAX     255
 #define LINEEDIT_HISTORY 16
 
 enum lineedit_event {
     LE_NONE,      /* keep feeding */
     LE_LINE,      /* a line is ready in lineedit_line() */
     LE_INTERRUPT, /* Ctrl-C: the line was abandoned */
+    LE_TOO_LONG,  /* Enter on a line that overflowed LINEEDIT_MAX: refused, not run */
 };
 
 struct lineedit {
@@ -26,6 +27,7 @@ struct lineedit {
     unsigned esc;                 /* escape-sequence state */
     char esc_arg;
     char last;                   /* to fold CR LF into one Enter */
+    unsigned overflow;           /* characters refused since the line filled up */
     char line[LINEEDIT_MAX + 1]; /* the finished line */
     void (*write)(void *ctx, const char *s, size_t n);
     void *ctx;
@@ -34,7 +36,12 @@ struct lineedit {
 void lineedit_init(struct lineedit *le, void (*write)(void *, const char *, size_t), void *ctx);
 enum lineedit_event lineedit_feed(struct lineedit *le, char c);
 const char *lineedit_line(const struct lineedit *le);
-/* Redraws the prompt and the line being edited (after other output). */
+/* Before other output while the prompt shows: erases the prompt's line so
+ * the output takes its place (ESC[K, then ESC[A and a newline, so that a
+ * log of the serial line still has each output line on a line of its own). */
+void lineedit_hide(struct lineedit *le);
+/* Redraws the prompt and the line being edited, cursor where it was (after
+ * other output). */
 void lineedit_redraw(struct lineedit *le, const char *prompt);
 
 #endif

@@ -66,7 +66,7 @@ static void uart1_line(void *ctx, const char *line, unsigned len)
 
 static void uart_raw(void *ctx, const char *bytes, unsigned len)
 {
-    vm_output_raw(bytes, len);
+    vm_output_raw(ctx, bytes, len);
 }
 
 struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)

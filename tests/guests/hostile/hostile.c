@@ -4,6 +4,9 @@
  * docs/test-guests.md for what each attack expects from the hypervisor. */
 #include "tests/guests/lib/guest.h"
 
+/* attacks in their own files */
+void attack_console_flood(void); /* attack_flood.c */
+
 /* ring-3 code in user.S */
 void user_vmcall(void);
 void user_ac_loop(void);
@@ -354,6 +357,7 @@ static const struct {
     {"hc-cpl3", attack_hc_cpl3},
     {"triple-fault", attack_triple_fault},
     {"ex-storm", attack_ex_storm},
+    {"console-flood", attack_console_flood},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
