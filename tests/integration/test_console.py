@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import BASE_CMDLINE, REPO
+from conftest import BASE_CMDLINE, REPO, SCALE
 from test_config import build_config_iso
 
 pytestmark = pytest.mark.bochs
@@ -26,7 +26,7 @@ DEMO = REPO / "configs" / "demo.cfg"
 PROMPT = "bulkhead> "
 COMMANDS = ["help", "list", "info", "start", "shutdown", "destroy", "suspend", "resume",
             "reset", "console", "stats", "cpus", "mem", "pci", "iommu", "log", "version",
-            "reboot", "poweroff", "sleep", "wait", "loglevel"]
+            "reboot", "poweroff", "sleep", "wait", "loglevel", "mute", "unmute"]
 
 
 @pytest.fixture(scope="session")
@@ -248,6 +248,62 @@ def test_pastes_arrive_whole_while_guests_share_the_console_cpu(boot, demo_iso):
     assert "bulkhead: panic" not in m.output
 
 
+def test_prompt_semicolons_long_lines_suggestions_mute_and_redraw(boot, demo_iso):
+    m = boot_demo(boot, demo_iso)
+    demo_running(m)
+
+    # A mistyped command gets a suggestion when one is close.
+    assert command(m, "lsit") == "error: unknown command 'lsit' (did you mean 'list'?)\n"
+    assert command(m, "verison") == "error: unknown command 'verison' (did you mean 'version'?)\n"
+    assert command(m, "help lsit") == "error: unknown command 'lsit' (did you mean 'list'?)\n"
+
+    # `;` separates commands at the prompt as in exec=; not inside quotes.
+    out = command(m, "version; info nosuch ;list")
+    assert has(r"^bulkhead \d\S* \(", out), out
+    assert has(r"^error: no VM named 'nosuch' \(see 'list --all'\)$", out), out
+    assert table(out[out.index(" Id"):]) == {"spin1": "running", "spin2": "running",
+                                             "echo": "running"}, out
+    assert command(m, 'info "a;b"') == "error: no VM named 'a;b' (see 'list --all')\n"
+
+    # A line longer than the editor holds is refused, not cut and run.
+    start = mark(m)
+    m.send("info " + "y" * 295 + "\r")
+    wait_for(m, r"^error: line longer than 255 characters: not run$", 60, start)
+    assert "no VM named" not in m.output[start:], m.output[start:]
+    assert table(command(m, "list"))["spin1"] == "running"
+
+    # mute hides a VM's lines at the prompt; unmute shows them again.
+    assert command(m, "mute spin1") == "console: output of spin1 muted\n"
+    assert command(m, "mute") == "muted: spin1\n"
+    assert has(r"^  console output: 0 lines dropped .*; muted$", command(m, "stats spin1"))
+    muted_at = len(m.output)
+    s2 = counters(m, "spin2")[-1]
+    wait_for(m, rf"^\[spin2\] spin spin2: {s2 + 3}$", 120, muted_at)
+    assert counters(m, "spin1", muted_at) == [], m.output[muted_at:]
+    assert command(m, "unmute spin1") == "console: output of spin1 shown\n"
+    assert command(m, "mute") == "muted: none\n"
+    wait_for(m, r"^\[spin1\] spin spin1: \d+$", 120, len(m.output))
+    assert command(m, "mute nosuch") == "error: no VM named 'nosuch' (see 'list --all')\n"
+    assert command(m, "unmute") == "error: usage: unmute <vm>|--all\n"
+
+    # Output arriving while a line is typed takes the prompt's place (erase
+    # the line, print, draw the prompt and the line again), so the line
+    # being typed is never cut by it and runs whole.
+    start = mark(m)
+    type_text(m, "lis")
+    s1 = counters(m, "spin1")[-1]
+    guest = wait_for(m, rf"^\[spin1\] spin spin1: {s1 + 1}$", 120, start)
+    before = m.output[start:guest.start()]
+    assert re.search(r"^bulkhead> lis\x1b\[K\x1b\[A\n(\[spin[12]\] spin spin[12]: \d+\n)*$",
+                     before, re.M), before
+    wait_for(m, r"^bulkhead> lis(\x1b\[K\x1b\[A)?$", 30, guest.end())
+    type_text(m, "t\r")
+    header = wait_for(m, r"^ Id\s+Name\s+State$", 60, guest.end())
+    assert "bulkhead> list\n" in m.output[guest.end():header.start()], m.output[guest.end():]
+    assert "unknown command" not in m.output[start:], m.output[start:]
+    assert "bulkhead: panic" not in m.output
+
+
 # --------------------------------------------------------------------------
 # Lifecycle: suspend/resume, destroy/start, shutdown, reset
 
@@ -338,11 +394,17 @@ def test_console_attach_echo(boot, demo_iso):
     wait_for(m, r"^hello$", 60, attached_at)
     type_text(m, "list\r")
     wait_for(m, r"^list$", 60, attached_at)
+    # Only echo's output shows while attached: spin1 and spin2 (on CPU 0)
+    # print all the while, but their lines wait.
+    time.sleep(3)
     m.send("\x1d")
     detached = wait_for(m, r"^console: detached$", 60, attached_at)
     between = m.output[attached_at:detached.start()]
     assert not has(r"^ Id\s+Name\s+State$", between), between
     assert not has(r"^error: ", between), between
+    assert not has(r"^\[spin[12]\] ", between), between
+    # ... and come out after Ctrl-].
+    wait_for(m, r"^\[spin[12]\] spin spin[12]: \d+$", 60, detached.end())
     # The prompt answers again.
     assert table(command(m, "list")) == {"spin1": "running", "spin2": "running",
                                          "echo": "running"}
@@ -466,3 +528,69 @@ def test_exec_wait_when_the_console_cpu_goes_idle(boot):
     out = m.output
     assert status == 5, f"the script did not go on after `wait h shutoff` (status {status}):\n{out}"
     assert re.search(r"^bulkhead \d\S* \(", out[out.index("vm h: stopped itself"):], re.M), out
+
+
+# --------------------------------------------------------------------------
+# A guest flooding the console (hostile attack=console-flood)
+
+
+def reply_time(m, line, reply_regex, timeout):
+    """Seconds from sending `line` + Enter in one burst until `reply_regex`
+    matches once more than before; None when it does not within `timeout`."""
+    pat = re.compile(reply_regex, re.M)
+    before = len(pat.findall(m.output))
+    t0 = time.monotonic()
+    m.send(line + "\r")
+    while time.monotonic() - t0 < timeout:
+        if len(pat.findall(m.output)) > before:
+            return time.monotonic() - t0
+        time.sleep(0.01)
+    return None
+
+
+def test_attack_console_flood(boot):
+    """A VM on CPU 1 loops console-write hypercalls (4 KiB of lines each):
+    the console still answers a command within a second, the VM next to the
+    console keeps printing, the flooder's excess is dropped and counted in
+    `stats`, and `destroy` stops it."""
+    cmd = (f"{BASE_CMDLINE} vm=flood,hostile.elf,mem=4M,cpu=1,cmdline=attack=console-flood "
+           "vm=sp,spin.elf,mem=4M,cpu=0,cmdline=name=sp")
+    m = boot("bochs", cpus=2, cmdline=cmd)
+    wait_for(m, r"^\[flood\] hostile: console-flood: flooding until destroyed$", 150)
+    wait_for(m, r"^\[flood\] flood [0-9a-f]{8}$", 60)
+    wait_for(m, r"^\[sp\] spin sp: 1$", 120)
+
+    # The console answers within a second, several times in a row.
+    budget = 1.0 * SCALE
+    times = []
+    for _ in range(3):
+        t = reply_time(m, "version", r"^bulkhead \d\S* \(", 30)
+        assert t is not None and t < budget, (
+            f"version answered after {t} s (budget {budget} s; earlier: {times}):\n"
+            + m.output[-3000:])
+        times.append(t)
+
+    # The VM next to the console keeps printing.
+    last = counters(m, "sp")[-1]
+    wait_for(m, rf"^\[sp\] spin sp: {last + 2}$", 60)
+
+    # The flooder's excess is dropped and counted.
+    wait_for(m, r"^warning: console: vm flood: \d+ output lines dropped so far", 60)
+    stats = command(m, "stats flood")
+    dropped = re.search(r"^  console output: (\d+) lines dropped", stats, re.M)
+    assert dropped and int(dropped.group(1)) > 0, stats
+
+    # destroy stops it; the console and the other VM go on.
+    start = mark(m)
+    type_text(m, "destroy flood\r")
+    wait_for(m, r"^vm flood: destroyed \(forced off\)$", 30, start)
+    assert reply_time(m, "version", r"^bulkhead \d\S* \(", 30) is not None
+    # What it queued before it stopped may still come out; then nothing more.
+    time.sleep(2)
+    quiet_from = len(m.output)
+    last = counters(m, "sp")[-1]
+    wait_for(m, rf"^\[sp\] spin sp: {last + 2}$", 60, quiet_from)
+    assert not re.search(r"^\[flood\] ", m.output[quiet_from:], re.M), m.output[quiet_from:]
+    assert table(command(m, "list --all"))["flood"] == "shut off"
+    assert "BREACH" not in m.output
+    assert "bulkhead: panic" not in m.output
