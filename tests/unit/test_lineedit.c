@@ -136,7 +136,7 @@ static void test_limits_and_garbage(void **state)
 {
     struct lineedit le;
     setup_le(&le);
-    for (int i = 0; i < LINEEDIT_MAX + 50; i++)
+    for (int i = 0; i < LINEEDIT_MAX; i++)
         lineedit_feed(&le, 'x');
     assert_int_equal(feed(&le, "\r"), LE_LINE);
     assert_int_equal(strlen(lineedit_line(&le)), LINEEDIT_MAX);
@@ -144,6 +144,38 @@ static void test_limits_and_garbage(void **state)
     feed(&le, "\x02\x07\x80\xff\x1b[99Z\x1b[1;5C\x1bZ"
               "ok");
     assert_int_equal(feed(&le, "\r"), LE_LINE);
+    assert_string_equal(lineedit_line(&le), "ok");
+}
+
+static size_t count_char(const char *s, char c)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == c;
+    return n;
+}
+
+/* A line cut at the limit is refused on Enter, never run cut short. */
+static void test_over_long_line_is_refused(void **state)
+{
+    struct lineedit le;
+    setup_le(&le);
+    for (int i = 0; i < LINEEDIT_MAX + 50; i++)
+        lineedit_feed(&le, 'x');
+    assert_int_equal(count_char(screen, '\a'), 1); /* one bell, not 50 */
+    /* Editing does not make it whole again: the lost characters are lost. */
+    feed(&le, "\x7f\x7f");
+    assert_int_equal(feed(&le, "\r"), LE_TOO_LONG);
+    assert_string_equal(lineedit_line(&le), "");
+    /* Not in the history; the next line is fine. */
+    assert_int_equal(feed(&le, "\x1b[A\r"), LE_LINE);
+    assert_string_equal(lineedit_line(&le), "");
+    assert_int_equal(feed(&le, "list\r"), LE_LINE);
+    assert_string_equal(lineedit_line(&le), "list");
+    /* Ctrl-U starts afresh. */
+    for (int i = 0; i < LINEEDIT_MAX + 1; i++)
+        lineedit_feed(&le, 'y');
+    assert_int_equal(feed(&le, "\x15ok\r"), LE_LINE);
     assert_string_equal(lineedit_line(&le), "ok");
 }
 
@@ -157,6 +189,29 @@ static void test_redraw(void **state)
     assert_string_equal(screen, "bulkhead> abc\b");
 }
 
+/* Output while a line is edited: erase the prompt's line, the output, then
+ * the prompt, the line and the cursor as they were; editing goes on. */
+static void test_hide_output_redraw(void **state)
+{
+    struct lineedit le;
+    setup_le(&le);
+    feed(&le, "lst\x1b[D\x1b[D");
+    screen_len = 0;
+    lineedit_hide(&le);
+    term_write(NULL, "[spin1] spin spin1: 3\n", 22);
+    lineedit_redraw(&le, "bulkhead> ");
+    assert_string_equal(screen, "\r\x1b[K\x1b[A\n[spin1] spin spin1: 3\nbulkhead> lst\b\b");
+    /* The cursor is still after the "l": the missing letter goes there. */
+    assert_int_equal(feed(&le, "i\r"), LE_LINE);
+    assert_string_equal(lineedit_line(&le), "list");
+    /* Hiding is stateless: it changes nothing of the line. */
+    feed(&le, "ab");
+    lineedit_hide(&le);
+    lineedit_hide(&le);
+    assert_int_equal(feed(&le, "c\r"), LE_LINE);
+    assert_string_equal(lineedit_line(&le), "abc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,7 +222,9 @@ int main(void)
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_history_wraps),
         cmocka_unit_test(test_limits_and_garbage),
+        cmocka_unit_test(test_over_long_line_is_refused),
         cmocka_unit_test(test_redraw),
+        cmocka_unit_test(test_hide_output_redraw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,3 +44,5 @@ UNIT_SRCS_vlapic := guest/vlapic.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := guest/vioapic.c
 UNIT_SRCS_vrtc := guest/vrtc.c
 UNIT_SRCS_vpm  := guest/vpm.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_outq := guest/outq.c
+UNIT_SRCS_command_split := core/command_split.c
