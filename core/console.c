@@ -152,6 +152,9 @@ static void detach(const char *why)
 static void run_line(const char *line)
 {
     __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
+    /* What happened before the command shows before its output (a script's
+     * `wait x shutoff; list` lists after the stop line). */
+    vm_output_flush();
     vm_output_set_direct(true);
     command_run_line(line);
     vm_output_set_direct(false);
@@ -244,7 +247,9 @@ static void poll_prompt_input(void)
 {
     int c;
     while (mode == MODE_PROMPT && (c = next_input()) >= 0) {
-        show_prompt(); /* output came since the last key: draw the line again first */
+        if (c == '\r' || c == '\n')
+            vm_output_flush(); /* above the line about to run, not inside its output */
+        show_prompt();         /* output came since the last key: draw the line again first */
         enum lineedit_event ev = lineedit_feed(&editor, (char)c);
         if (ev == LE_NONE)
             continue;

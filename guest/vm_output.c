@@ -180,6 +180,8 @@ static void report_drops(void)
     uint64_t now = rdtsc(), period = tsc_khz() * REPORT_PERIOD_MS;
     for (unsigned i = 0; i < nr_vms && i < MAX_VMS; i++) {
         struct out_buffer *b = &vm_bufs[i];
+        if (!vms[i])
+            continue;
         uint64_t refused = __atomic_load_n(&b->q.refused, __ATOMIC_RELAXED);
         if (refused == b->reported || (b->reported_at && now - b->reported_at < period))
             continue;
@@ -201,6 +203,13 @@ unsigned vm_output_drain(unsigned max_bytes)
     return done;
 }
 
+void vm_output_flush(void)
+{
+    uint64_t now = __atomic_load_n(&next_seq, __ATOMIC_ACQUIRE);
+    while (write_one(now))
+        ;
+}
+
 bool vm_output_pending(void)
 {
     return oldest(UINT64_MAX) != NULL;
@@ -212,9 +221,7 @@ void vm_output_event(const char *line)
     int n = fmt_snprintf(buf, sizeof(buf), "%s\n", line);
     if (direct && this_cpu_id() == 0 && n > 0) {
         /* A console command's own event: in order, right away. */
-        uint64_t now = __atomic_load_n(&next_seq, __ATOMIC_RELAXED);
-        while (write_one(now))
-            ;
+        vm_output_flush();
         log_puts(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
         return;
     }

@@ -17,6 +17,9 @@ struct vm;
  * are out or nothing showable is left. Returns the bytes written. */
 unsigned vm_output_drain(unsigned max_bytes);
 bool vm_output_pending(void);
+/* Console CPU: writes everything queued so far that may be shown now (at
+ * most every VM's budget), so what follows comes after it. */
+void vm_output_flush(void);
 /* A lifecycle line ("vm x: stopped ...") queued behind the guests' output,
  * so the console shows them in the order they happened. Inside a console
  * command (vm_output_set_direct) it is printed at once, after what was
