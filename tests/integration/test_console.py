@@ -49,9 +49,8 @@ def wait_for(m, regex, timeout, start=0):
 
 
 def type_text(m, text):
-    """Send keys at a typist's pace: a few bytes at a time. (A burst longer
-    than the UART's 16-byte FIFO loses bytes: see
-    test_a_long_line_sent_at_once_arrives_whole.)"""
+    """Send keys at a typist's pace: a few bytes at a time (bursts arrive
+    whole too: see test_pastes_arrive_whole_while_guests_share_the_console_cpu)."""
     for i in range(0, len(text), 4):
         m.send(text[i:i + 4])
         time.sleep(0.05)
