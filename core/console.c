@@ -273,8 +273,20 @@ static void arm_wake_timer(void)
     timer_add(&wake_timer, rdtsc() + tsc_khz() * POLL_PERIOD_US / 1000);
 }
 
+/* Input must never vanish silently: say when the UART lost bytes. */
+static void report_lost_input(void)
+{
+    static unsigned long long reported;
+    unsigned long long lost = uart_rx_lost();
+    if (lost != reported) {
+        pr_warn("console: input lost (%llu receive overruns or full-buffer bytes so far)", lost);
+        reported = lost;
+    }
+}
+
 void console_poll(void)
 {
+    report_lost_input();
     vm_output_drain(DRAIN_PER_TURN);
     vm_lifecycle_poll();
     arm_wake_timer();

@@ -244,6 +244,7 @@ def test_pastes_arrive_whole_while_guests_share_the_console_cpu(boot, demo_iso):
         got = re.findall(r"^error: no VM named '([a-z0-9]+)'", m.output[start:], re.M)
         assert got == [name], (f"paste {i}: sent 'info {name}' + CR in one burst; the console "
                                f"saw:\n" + m.output[start:])
+    assert "input lost" not in m.output, m.output
     assert "bulkhead: panic" not in m.output
 
 
