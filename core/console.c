@@ -13,12 +13,13 @@
 #include "lib/log.h"
 #include "lib/string.h"
 
-#define PROMPT         "bulkhead> "
-#define SCRIPT_MAX     2048
-#define POLL_PERIOD_US 20000 /* wake the console CPU this often when it waits */
-#define DRAIN_PER_TURN 512   /* guest output bytes per console turn (~45 ms at 115200) */
-#define CTRL_C         0x03
-#define CTRL_RBRACKET  0x1d /* leaves an attached console, as in virsh */
+#define PROMPT               "bulkhead> "
+#define SCRIPT_MAX           2048
+#define POLL_PERIOD_US       20000 /* wake the console CPU this often when it waits */
+#define DRAIN_PER_TURN       512   /* guest output bytes per console turn (~45 ms at 115200) */
+#define FLUSH_BEFORE_COMMAND 4096  /* at most ~0.35 s of queued output before a command */
+#define CTRL_C               0x03
+#define CTRL_RBRACKET        0x1d /* leaves an attached console, as in virsh */
 
 enum console_mode {
     MODE_PROMPT,
@@ -153,8 +154,9 @@ static void run_line(const char *line)
 {
     __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
     /* What happened before the command shows before its output (a script's
-     * `wait x shutoff; list` lists after the stop line). */
-    vm_output_flush();
+     * `wait x shutoff; list` lists after the stop line): bounded, so a VM
+     * flooding the console cannot hold a command up for long. */
+    vm_output_flush(FLUSH_BEFORE_COMMAND);
     vm_output_set_direct(true);
     command_run_line(line);
     vm_output_set_direct(false);
@@ -247,9 +249,9 @@ static void poll_prompt_input(void)
 {
     int c;
     while (mode == MODE_PROMPT && (c = next_input()) >= 0) {
-        if (c == '\r' || c == '\n')
-            vm_output_flush(); /* above the line about to run, not inside its output */
-        show_prompt();         /* output came since the last key: draw the line again first */
+        if (c == '\r' || c == '\n') /* above the line about to run, not inside its output */
+            vm_output_flush(DRAIN_PER_TURN);
+        show_prompt(); /* output came since the last key: draw the line again first */
         enum lineedit_event ev = lineedit_feed(&editor, (char)c);
         if (ev == LE_NONE)
             continue;

@@ -13,8 +13,8 @@
 #include "lib/log.h"
 #include "lib/spinlock.h"
 
-#define EVENT_BUDGET     8192
-#define REPORT_PERIOD_MS 1000 /* at most one "lines dropped" warning per VM per second */
+#define EVENT_BUDGET     (32 * 1024) /* lifecycle lines are few but must not be lost */
+#define REPORT_PERIOD_MS 1000        /* at most one "lines dropped" warning per VM per second */
 
 enum { REC_LINE, REC_RAW, REC_EVENT };
 
@@ -200,14 +200,22 @@ unsigned vm_output_drain(unsigned max_bytes)
         done += n;
     if (!__atomic_load_n(&attached, __ATOMIC_ACQUIRE))
         report_drops();
+    static uint64_t events_reported;
+    uint64_t lost = __atomic_load_n(&event_buf.q.refused, __ATOMIC_RELAXED);
+    if (lost != events_reported) {
+        pr_warn("console: %llu lifecycle lines dropped so far (more than %u bytes waiting)",
+                (unsigned long long)lost, EVENT_BUDGET);
+        events_reported = lost;
+    }
     return done;
 }
 
-void vm_output_flush(void)
+void vm_output_flush(unsigned max_bytes)
 {
     uint64_t now = __atomic_load_n(&next_seq, __ATOMIC_ACQUIRE);
-    while (write_one(now))
-        ;
+    unsigned done = 0, n;
+    while (done < max_bytes && (n = write_one(now)))
+        done += n;
 }
 
 bool vm_output_pending(void)
@@ -220,8 +228,9 @@ void vm_output_event(const char *line)
     char buf[300];
     int n = fmt_snprintf(buf, sizeof(buf), "%s\n", line);
     if (direct && this_cpu_id() == 0 && n > 0) {
-        /* A console command's own event: in order, right away. */
-        vm_output_flush();
+        /* A console command's own event: in order, right away (after at
+         * most every VM's budget of older lines). */
+        vm_output_flush(~0U);
         log_puts(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
         return;
     }

@@ -11,15 +11,18 @@
 
 struct vm;
 
-#define VM_OUTPUT_BUDGET 4096 /* bytes a VM may have waiting: ~0.35 s at 115200 baud */
+/* Bytes a VM may have waiting: about 1.4 s of the serial line at 115200
+ * baud, enough for a Linux guest's burst of boot messages. */
+#define VM_OUTPUT_BUDGET (16 * 1024)
 
 /* Console CPU: writes queued output, oldest first, until about max_bytes
  * are out or nothing showable is left. Returns the bytes written. */
 unsigned vm_output_drain(unsigned max_bytes);
 bool vm_output_pending(void);
-/* Console CPU: writes everything queued so far that may be shown now (at
- * most every VM's budget), so what follows comes after it. */
-void vm_output_flush(void);
+/* Console CPU: writes what was queued so far and may be shown now, oldest
+ * first, until about max_bytes are out, so that what follows comes after
+ * it. */
+void vm_output_flush(unsigned max_bytes);
 /* A lifecycle line ("vm x: stopped ...") queued behind the guests' output,
  * so the console shows them in the order they happened. Inside a console
  * command (vm_output_set_direct) it is printed at once, after what was
