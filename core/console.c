@@ -32,6 +32,7 @@ static struct lineedit editor;
 static enum console_mode mode;
 static volatile bool prompt_visible;
 static char script[SCRIPT_MAX];
+static bool script_typed; /* the script is a line typed at the prompt */
 static size_t script_pos, script_len;
 
 static bool (*wait_done)(void *);
@@ -109,6 +110,7 @@ static bool next_script_command(char *line, size_t len)
         cprintf("error: command longer than %zu bytes skipped\n", len - 1);
     }
     script_pos = script_len = 0;
+    script_typed = false;
     return false;
 }
 
@@ -150,13 +152,15 @@ static void detach(const char *why)
     cprintf("\n%s\n", why);
 }
 
-static void run_line(const char *line)
+static void run_line(const char *line, bool typed)
 {
     __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
     /* What happened before the command shows before its output (a script's
      * `wait x shutoff; list` lists after the stop line): bounded, so a VM
-     * flooding the console cannot hold a command up for long. */
-    vm_output_flush(FLUSH_BEFORE_COMMAND);
+     * flooding the console cannot hold a command up for long. A typed line
+     * had its flush before Enter was echoed (poll_prompt_input). */
+    if (!typed)
+        vm_output_flush(FLUSH_BEFORE_COMMAND);
     vm_output_set_direct(true);
     command_run_line(line);
     vm_output_set_direct(false);
@@ -187,6 +191,7 @@ static void poll_busy_input(void)
             cprintf("^C\n");
             mode = MODE_PROMPT;
             script_pos = script_len = 0; /* abort the rest of a script too */
+            script_typed = false;
             ta_len = 0;
             return;
         }
@@ -242,7 +247,7 @@ static void run_script(void)
 {
     char line[CMD_LINE_MAX];
     while (mode == MODE_PROMPT && next_script_command(line, sizeof(line)))
-        run_line(line);
+        run_line(line, script_typed);
 }
 
 static void poll_prompt_input(void)
@@ -258,6 +263,7 @@ static void poll_prompt_input(void)
         __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
         if (ev == LE_LINE) {
             console_run_script(lineedit_line(&editor));
+            script_typed = true;
             run_script();
         } else if (ev == LE_TOO_LONG) {
             cprintf("error: line longer than %d characters: not run\n", LINEEDIT_MAX);
