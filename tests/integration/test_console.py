@@ -569,6 +569,7 @@ def test_attack_console_flood(boot):
             f"version answered after {t} s (budget {budget} s; earlier: {times}):\n"
             + m.output[-3000:])
         times.append(t)
+    print(f"console-flood: version answered after {', '.join(f'{t:.2f}' for t in times)} s")
 
     # The VM next to the console keeps printing.
     last = counters(m, "sp")[-1]
