@@ -13,11 +13,14 @@
 #include "lib/log.h"
 #include "lib/string.h"
 
-#define PROMPT               "bulkhead> "
-#define SCRIPT_MAX           2048
-#define POLL_PERIOD_US       20000 /* wake the console CPU this often when it waits */
-#define DRAIN_PER_TURN       512   /* guest output bytes per console turn (~45 ms at 115200) */
-#define FLUSH_BEFORE_COMMAND 4096  /* at most ~0.35 s of queued output before a command */
+#define PROMPT         "bulkhead> "
+#define SCRIPT_MAX     2048
+#define POLL_PERIOD_US 20000 /* wake the console CPU this often when it waits */
+#define POLL_BUSY_US   5000  /* ... or this often while guest output waits */
+/* Guest output bytes per console turn (~22 ms at 115200 baud): a typed
+ * command waits for at most about that much output before it runs. */
+#define DRAIN_PER_TURN       256
+#define FLUSH_BEFORE_COMMAND 4096 /* at most ~0.35 s of queued output before a command */
 #define CTRL_C               0x03
 #define CTRL_RBRACKET        0x1d /* leaves an attached console, as in virsh */
 
@@ -275,10 +278,11 @@ static void poll_prompt_input(void)
 /* Re-armed on every pass: the console also has work that no interrupt
  * announces (guest output queued by other CPUs, VMs stopping), so it looks
  * at least once per POLL_PERIOD_US even while the CPU would sleep. */
-static void arm_wake_timer(void)
+static void arm_wake_timer(bool busy)
 {
+    uint64_t us = busy ? POLL_BUSY_US : POLL_PERIOD_US;
     wake_armed = true;
-    timer_add(&wake_timer, rdtsc() + tsc_khz() * POLL_PERIOD_US / 1000);
+    timer_add(&wake_timer, rdtsc() + tsc_khz() * us / 1000);
 }
 
 /* Input must never vanish silently: say when the UART lost bytes. */
@@ -296,8 +300,9 @@ void console_poll(void)
 {
     report_lost_input();
     vm_output_drain(DRAIN_PER_TURN);
+    bool more_output = vm_output_pending();
     vm_lifecycle_poll();
-    arm_wake_timer();
+    arm_wake_timer(more_output);
     switch (mode) {
     case MODE_ATTACHED:
         poll_attached();
