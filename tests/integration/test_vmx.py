@@ -62,12 +62,20 @@ def test_four_spin_vms_share_one_cpu(boot):
     names = [f"s{i}" for i in range(4)]
     cmd = " ".join([BASE_CMDLINE] + [vm(n, "spin.elf", 0, cmdline=f"name={n}") for n in names])
     m = boot("bochs", cpus=1, cmdline=cmd)
-    for n in names:
-        wait_for(m, rf"^\[{n}\] spin {n}: 3$", 150)
+    # Round-robin slices: by the time the first VM prints its 4th line, every
+    # other one has printed its 2nd (none starved, none far behind).
+    wait_for(m, r"^\[s\d\] spin s\d: 4$", 150)
     out = m.output
-    # Round-robin slices: every VM advanced, none starved.
     for n in names:
-        assert lines(rf"^\[{n}\] spin {n}: [123]$", out), out
+        counts = [int(c) for c in lines(rf"^\[{n}\] spin {n}: (\d+)$", out)]
+        assert counts and max(counts) >= 2, (n, out)
+    for n in names:
+        wait_for(m, rf"^\[{n}\] spin {n}: 4$", 150)
+
+
+def ended(name):
+    """The line that ends VM `name`'s run: it stopped itself or crashed."""
+    return rf"^(vm {name}: stopped itself \(code \d+\)|error: vm {name}: crashed: .*)$"
 
 
 def test_hostile_guests_are_contained(boot):
@@ -75,43 +83,78 @@ def test_hostile_guests_are_contained(boot):
     for i, a in enumerate(ATTACKS):
         specs.append(vm(f"x{i}", "hostile.elf", 1, cmdline=f"attack={a}"))
     m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
-    last = f"x{len(ATTACKS) - 1}"
-    wait_for(m, rf"^error: vm {last}: crashed: triple fault", 150)
+    x = {a: f"x{i}" for i, a in enumerate(ATTACKS)}
+    # Every attack VM ends one way or the other; how is checked below.
+    for name in x.values():
+        wait_for(m, ended(name), 150)
     # The spin VM beside them keeps printing afterwards.
     done = [int(n) for n in lines(r"^\[sp\] spin sp: (\d+)$", m.output)]
     wait_for(m, rf"^\[sp\] spin sp: {(done[-1] if done else 0) + 2}$", 120)
     out = m.output
-    x = {a: f"x{i}" for i, a in enumerate(ATTACKS)}
+
+    # No attack saw anything it must not (its own verdict), and each VM
+    # ended exactly once.
+    for attack, name in x.items():
+        assert not lines(rf"^\[{name}\] hostile: BREACH", out), (attack, out)
+        assert len(lines(ended(name), out)) == 1, (attack, out)
+
+    def said(attack, text):
+        assert lines(rf"^\[{x[attack]}\] hostile: {text}$", out), (attack, text, out)
 
     def crashed(attack, why):
         assert lines(rf"^error: vm {x[attack]}: crashed: {why}", out), (attack, out)
+        # Stopped where it attacked: the guest never reached its end.
+        assert not lines(rf"^\[{x[attack]}\] hostile: survived", out), (attack, out)
 
     def survived(attack):
-        assert lines(rf"^\[{x[attack]}\] hostile: survived {attack}$", out), (attack, out)
+        said(attack, f"survived {attack}")
         assert lines(rf"^vm {x[attack]}: stopped itself \(code 0\)$", out), (attack, out)
 
     crashed("outside-ram", r"memory violation: write at guest-physical 0x40000000 outside")
     crashed("hv-memory", r"memory violation: read at guest-physical 0x1000000 outside")
     crashed("vmx-noidt", r"triple fault")
-    crashed("hc-badptr", r"memory violation: hypercall console-write buffer")
     crashed("triple-fault", r"triple fault")
     # Unassigned ports behave as absent hardware; resets never reach the machine.
     survived("io-ports")
-    assert lines(rf"^\[{x['io-ports']}\] hostile: inb 0x60 -> 0xff$", out), out
-    assert lines(rf"^\[{x['io-ports']}\] hostile: inl 0xcfc -> 0xffffffff$", out), out
+    said("io-ports", r"inb 0x60 -> 0xff")
+    said("io-ports", r"inl 0xcfc -> 0xffffffff")
     assert lines(rf"^warning: vm {x['io-ports']}: unassigned I/O port 0x60 read", out), out
     assert out.count("Booting `Bulkhead'") <= 1, "the machine was reset"
-    # Dangerous MSRs: #GP as on hardware, or emulated; never written for real.
+    # Dangerous MSRs: #GP as on hardware, or absorbed into the VM's own state
+    # (MTRRs read back as written, its own TSC restarts); never written for real.
     survived("msr")
-    assert lines(rf"^\[{x['msr']}\] hostile: wrmsr 0x3a -> #GP$", out), out
-    assert lines(rf"^\[{x['msr']}\] hostile: wrmsr 0x12345678 -> #GP$", out), out
+    said("msr", r"wrmsr 0x3a -> #GP")
+    said("msr", r"wrmsr 0x12345678 -> #GP")
+    said("msr", r"rdmsr 0x12345678 -> #GP")
     assert lines(rf"^warning: vm {x['msr']}: wrmsr 0x79 \(microcode update\) dropped", out), out
+    said("msr", r"wrmsr 0x2ff -> ok")
+    said("msr", r"rdmsr 0x2ff after the write -> ok 0x0 \(as written\)")
+    said("msr", r"wrmsr 0x200 -> ok")
+    said("msr", r"rdmsr 0x200 after the write -> ok 0x6 \(as written\)")
+    said("msr", r"wrmsr 0x10 -> ok")
+    said("msr", r"tsc 0x[0-9a-f]+ before the write, 0x[0-9a-f]+ after \(restarted\)")
+    said("msr", r"msr #GP count 3")
+    # Every VMX instruction: #UD, the guest's own summary says so.
     survived("vmx")
-    assert lines(rf"^\[{x['vmx']}\] hostile: vmxon -> #UD$", out), out
+    said("vmx", r"vmxon -> #UD")
+    said("vmx", r"vmx instruction -> #UD")
     assert lines(rf"^warning: vm {x['vmx']}: VMX instruction", out), out
     survived("hc-cpl3")
-    assert lines(rf"^\[{x['hc-cpl3']}\] hostile: vmcall from cpl3 -> #UD$", out), out
+    said("hc-cpl3", r"vmcall from cpl3 -> #UD")
     assert lines(rf"^warning: vm {x['hc-cpl3']}: vmcall from CPL 3 refused", out), out
+    # Bad hypercall arguments: an error code for each, and the VM goes on.
+    survived("hc-badptr")
+    said("hc-badptr", r"hc-badptr valid -> 33")
+    said("hc-badptr", r"hc-badptr console write")
+    said("hc-badptr", r"hc-badptr outside 0xfffff000\+64 -> -14")
+    said("hc-badptr", r"hc-badptr huge length 0x7fffffff -> -22")
+    said("hc-badptr", r"hc-badptr straddle 0x[0-9a-f]+\+64 \(ram ends 0x[0-9a-f]+\) -> -14")
+    said("hc-badptr", r"hc-badptr wrap 0xffffffc0\+0x80 -> -14")
+    said("hc-badptr", r"hc-badptr unknown call 0x7fffffff -> -38")
+    # The whole buffer is checked first: no byte of a bad one is printed.
+    assert "straddle-the-end" not in out, out
+    assert lines(rf"^warning: vm {x['hc-badptr']}: hypercall console-write buffer "
+                 r"0xfffff000\+0x40 lies outside the VM's RAM \(-EFAULT\)$", out), out
     assert "bulkhead: panic" not in out
 
 
