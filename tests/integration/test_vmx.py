@@ -200,3 +200,54 @@ def test_cpuid_bench_reports_figures(boot):
     out = m.output
     assert lines(r"^\[b\] cpuid-bench: cpuid \d+ cycles/exit over 2000 iterations$", out), out
     assert lines(r"^\[b\] cpuid-bench: vmcall \d+ cycles/exit over 2000 iterations$", out), out
+
+
+def test_cpu_accounting_matches_known_loads(boot):
+    """`cpus` and `stats` against loads whose truth is known: a VM that only
+    spins alone on CPU 1, a VM halted for good and a suspended one on CPU 0."""
+    specs = [vm("busy", "spin.elf", 1, cmdline="name=busy"),
+             vm("idle", "spin.elf", 0, cmdline='"name=idle count=1 every=1 halt=1"'),
+             vm("sus", "spin.elf", 0, cmdline="name=sus")]
+    # The first `cpus` starts the measured interval; the second shows it.
+    script = ("sleep 2000; suspend sus; sleep 500; cpus; sleep 3000; cpus; "
+              "stats busy; stats idle; poweroff 0")
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs + [f'exec="{script}"']))
+    assert m.wait_exit() == 0, m.output
+    out = m.output
+    assert lines(r"^\[idle\] spin idle: halted$", out), out
+    assert lines(r"^vm sus: paused$", out), out
+
+    rows = {}
+    for cpu, load, queued, running in lines(
+            r"^ (\d+)\s+\d+\s+(\d+)%\s+(\d+)\s+(.*?)(?: \(\+console\))?$", out):
+        rows.setdefault(int(cpu), []).append((int(load), int(queued), running))
+    assert len(rows.get(0, [])) == 2 and len(rows.get(1, [])) == 2, out
+    # Over the measured interval: CPU 1 ran its spinning VM all the time
+    # (the VM runs alone, without a slice: its one long turn counts).
+    load1, queued1, running1 = rows[1][1]
+    assert load1 >= 90, rows[1]
+    assert (queued1, running1) == (1, "busy/0"), rows[1]
+    # CPU 0 only held a halted VM and a suspended one; the suspended VM is
+    # shown as such, not as running.
+    load0, queued0, running0 = rows[0][1]
+    assert load0 <= 10, rows[0]
+    assert (queued0, running0) == (2, "idle/0, sus/0 (paused)"), rows[0]
+
+    def shares(name):
+        # Its `stats` line, then the next share line (a guest's output
+        # lines may come in between).
+        head = re.search(rf"^vm {name}: time in guest \d+ ms, in root \d+ ms$", out, re.M)
+        assert head, (name, out)
+        found = re.compile(r"^  share of the (\d+) ms since its start: guest (\d+)%, "
+                           r"root (\d+)%, not running (\d+)%$", re.M).search(out, head.end())
+        assert found, (name, out)
+        return [int(n) for n in found.groups()]
+
+    # The spinning VM: nearly all its time in the guest (counted at its
+    # exits, so the last fraction of a line's loop may be missing).
+    up, guest, root, idle = shares("busy")
+    assert up >= 3000 and guest >= 85 and root <= 5, (up, guest, root, idle)
+    # The halted VM: its halted time is neither guest nor root time.
+    up, guest, root, idle = shares("idle")
+    assert up >= 3000 and guest <= 5 and root <= 5 and idle >= 90, (up, guest, root, idle)
+    assert "bulkhead: panic" not in out
