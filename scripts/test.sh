@@ -73,10 +73,10 @@ elif [ "$unit_rc" -ne 0 ]; then
     failed=$((failed + 1))
 fi
 
-# Static checks: the tree is formatted by .clang-format, the configuration
-# fuzz target replays its corpus.
+# Static checks: the tree is formatted by .clang-format, include arrows
+# point down the layers, the configuration fuzz target replays its corpus.
 section "static checks"
-for target in format-check fuzz-replay; do
+for target in format-check check-layers fuzz-replay; do
     check "$target" "${MAKE[@]}" "$target"
 done
 
