@@ -42,19 +42,19 @@ static int cmd_cpus(int argc, char **argv)
         struct percpu *pc = cpus[c];
         if (!pc)
             continue;
-        uint64_t busy, since;
-        sched_cpu_time(c, &busy, &since);
+        uint64_t busy, since, now;
+        sched_cpu_time(c, &busy, &since, &now);
         struct share_window *w = &cpu_windows[c];
         if (!w->at)
             w->at = since;
-        unsigned load = since ? share_window_take(w, busy, rdtsc()) : 0;
+        unsigned load = since ? share_window_take(w, busy, now) : 0;
         cprintf(" %-4u %-8u %3u%%   %-5u", c, pc->apic_id, load, sched_queue_length(c));
         print_vcpus_on(c);
         cprintf("%s\n", c == 0 ? " (+console)" : "");
     }
     return 0;
 }
-COMMAND("cpus", "", "physical CPUs, their load since the last `cpus`, and the vCPUs on each",
+COMMAND("cpus", "", "physical CPUs, their load since the previous cpus, the vCPUs on each",
         cmd_cpus);
 
 static void mem_range(uint64_t base, uint64_t len, const char *owner, void *ctx)

@@ -292,14 +292,15 @@ unsigned sched_queue_length(unsigned cpu)
     return cpu < MAX_CPUS ? queues[cpu].n : 0;
 }
 
-void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since)
+void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since, uint64_t *at)
 {
     *busy = 0;
     *since = 0;
+    *at = rdtsc();
     if (cpu >= MAX_CPUS)
         return;
     struct run_queue *q = &queues[cpu];
-    uint64_t done, start, now;
+    uint64_t done, start, now = *at;
     uint32_t seq;
     for (unsigned tries = 0; tries < 1000; tries++) {
         seq = q->acct_seq;
@@ -313,4 +314,5 @@ void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since)
     }
     *busy = share_busy_at(done, start, now);
     *since = q->loop_start;
+    *at = now;
 }

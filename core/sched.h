@@ -23,8 +23,8 @@ void sched_wake(struct vcpu *v);
 /* Statistics for `cpus`. */
 unsigned sched_queue_length(unsigned cpu);
 /* The TSC cycles the CPU has spent running vCPUs (their guest time and the
- * root time of their exits), the turn in progress included, and the TSC
- * when it started scheduling (0: not yet). */
-void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since);
+ * root time of their exits) up to *at, the turn in progress included, and
+ * the TSC when it started scheduling (*since; 0: not yet). */
+void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since, uint64_t *at);
 
 #endif
