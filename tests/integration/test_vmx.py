@@ -11,8 +11,10 @@ from conftest import BASE_CMDLINE
 
 pytestmark = pytest.mark.bochs
 
-ATTACKS = ["outside-ram", "hv-memory", "io-ports", "msr", "vmx", "vmx-noidt",
-           "hc-badptr", "hc-cpl3", "triple-fault"]
+# Attacks run together in one boot (test_hostile_guests_are_contained); the
+# others have a test_attack_NAME of their own.
+ATTACKS = ["outside-ram", "hv-memory", "io-ports", "vmx", "vmx-noidt", "hc-cpl3",
+           "triple-fault"]
 
 
 def vm(name, module, cpu, mem="4M", cmdline=None):
@@ -120,20 +122,6 @@ def test_hostile_guests_are_contained(boot):
     said("io-ports", r"inl 0xcfc -> 0xffffffff")
     assert lines(rf"^warning: vm {x['io-ports']}: unassigned I/O port 0x60 read", out), out
     assert out.count("Booting `Bulkhead'") <= 1, "the machine was reset"
-    # Dangerous MSRs: #GP as on hardware, or absorbed into the VM's own state
-    # (MTRRs read back as written, its own TSC restarts); never written for real.
-    survived("msr")
-    said("msr", r"wrmsr 0x3a -> #GP")
-    said("msr", r"wrmsr 0x12345678 -> #GP")
-    said("msr", r"rdmsr 0x12345678 -> #GP")
-    assert lines(rf"^warning: vm {x['msr']}: wrmsr 0x79 \(microcode update\) dropped", out), out
-    said("msr", r"wrmsr 0x2ff -> ok")
-    said("msr", r"rdmsr 0x2ff after the write -> ok 0x0 \(as written\)")
-    said("msr", r"wrmsr 0x200 -> ok")
-    said("msr", r"rdmsr 0x200 after the write -> ok 0x6 \(as written\)")
-    said("msr", r"wrmsr 0x10 -> ok")
-    said("msr", r"tsc 0x[0-9a-f]+ before the write, 0x[0-9a-f]+ after \(restarted\)")
-    said("msr", r"msr #GP count 3")
     # Every VMX instruction: #UD, the guest's own summary says so.
     survived("vmx")
     said("vmx", r"vmxon -> #UD")
@@ -142,20 +130,69 @@ def test_hostile_guests_are_contained(boot):
     survived("hc-cpl3")
     said("hc-cpl3", r"vmcall from cpl3 -> #UD")
     assert lines(rf"^warning: vm {x['hc-cpl3']}: vmcall from CPL 3 refused", out), out
-    # Bad hypercall arguments: an error code for each, and the VM goes on.
-    survived("hc-badptr")
-    said("hc-badptr", r"hc-badptr valid -> 33")
-    said("hc-badptr", r"hc-badptr console write")
-    said("hc-badptr", r"hc-badptr outside 0xfffff000\+64 -> -14")
-    said("hc-badptr", r"hc-badptr huge length 0x7fffffff -> -22")
-    said("hc-badptr", r"hc-badptr straddle 0x[0-9a-f]+\+64 \(ram ends 0x[0-9a-f]+\) -> -14")
-    said("hc-badptr", r"hc-badptr wrap 0xffffffc0\+0x80 -> -14")
-    said("hc-badptr", r"hc-badptr unknown call 0x7fffffff -> -38")
+    assert "bulkhead: panic" not in out
+
+
+def attack(boot, name, cmdline=""):
+    """Runs hostile attack `name` (with guest `cmdline` words) in VM "x" on
+    CPU 1 beside a spin VM "sp" on CPU 0 and waits until x has ended. Fails on a BREACH line, a second end,
+    a hypervisor panic, or a neighbour that stopped making progress; returns
+    the output and a checker for x's own lines."""
+    guest = f"attack={name} {cmdline}".strip()
+    specs = [vm("sp", "spin.elf", 0, cmdline="name=sp"),
+             vm("x", "hostile.elf", 1, cmdline=f'"{guest}"' if " " in guest else guest)]
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    wait_for(m, ended("x"), 150)
+    done = [int(n) for n in lines(r"^\[sp\] spin sp: (\d+)$", m.output)]
+    wait_for(m, rf"^\[sp\] spin sp: {(done[-1] if done else 0) + 2}$", 120)
+    out = m.output
+    assert lines(rf"^\[x\] hostile: attack {name}$", out), out
+    assert not lines(r"^\[x\] hostile: BREACH", out), out
+    assert len(lines(ended("x"), out)) == 1, out
+    assert "bulkhead: panic" not in out
+
+    def said(text):
+        assert lines(rf"^\[x\] hostile: {text}$", out), (text, out)
+
+    return out, said
+
+
+def test_attack_hc_badptr(boot):
+    """Bad hypercall arguments: an error code for each, and the VM goes on."""
+    out, said = attack(boot, "hc-badptr")
+    said("survived hc-badptr")
+    assert lines(r"^vm x: stopped itself \(code 0\)$", out), out
+    said(r"hc-badptr valid -> 33")
+    said(r"hc-badptr console write")
+    said(r"hc-badptr outside 0xfffff000\+64 -> -14")
+    said(r"hc-badptr huge length 0x7fffffff -> -22")
+    said(r"hc-badptr straddle 0x[0-9a-f]+\+64 \(ram ends 0x[0-9a-f]+\) -> -14")
+    said(r"hc-badptr wrap 0xffffffc0\+0x80 -> -14")
+    said(r"hc-badptr unknown call 0x7fffffff -> -38")
     # The whole buffer is checked first: no byte of a bad one is printed.
     assert "straddle-the-end" not in out, out
-    assert lines(rf"^warning: vm {x['hc-badptr']}: hypercall console-write buffer "
-                 r"0xfffff000\+0x40 lies outside the VM's RAM \(-EFAULT\)$", out), out
-    assert "bulkhead: panic" not in out
+    assert lines(r"^warning: vm x: hypercall console-write buffer 0xfffff000\+0x40 lies "
+                 r"outside the VM's RAM \(-EFAULT\)$", out), out
+
+
+def test_attack_msr(boot):
+    """Dangerous MSRs: #GP as on hardware, or absorbed into the VM's own
+    state (MTRRs read back as written, its own TSC restarts); never written
+    for real."""
+    out, said = attack(boot, "msr")
+    said("survived msr")
+    assert lines(r"^vm x: stopped itself \(code 0\)$", out), out
+    said(r"wrmsr 0x3a -> #GP")
+    said(r"wrmsr 0x12345678 -> #GP")
+    said(r"rdmsr 0x12345678 -> #GP")
+    assert lines(r"^warning: vm x: wrmsr 0x79 \(microcode update\) dropped", out), out
+    said(r"wrmsr 0x2ff -> ok")
+    said(r"rdmsr 0x2ff after the write -> ok 0x0 \(as written\)")
+    said(r"wrmsr 0x200 -> ok")
+    said(r"rdmsr 0x200 after the write -> ok 0x6 \(as written\)")
+    said(r"wrmsr 0x10 -> ok")
+    said(r"tsc 0x[0-9a-f]+ before the write, 0x[0-9a-f]+ after \(restarted\)")
+    said(r"msr #GP count 3")
 
 
 def test_exception_storm_costs_only_its_vm(boot):
