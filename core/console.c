@@ -59,8 +59,18 @@ static void raw_write(const char *s, size_t n)
  * step (console_poll, poll_prompt_input). */
 void console_sink(const char *s, size_t n)
 {
-    if (__atomic_exchange_n(&prompt_visible, false, __ATOMIC_ACQ_REL))
-        lineedit_hide(&editor);
+    char buf[sizeof(LINEEDIT_HIDE) - 1 + 1024];
+    const size_t hide = sizeof(LINEEDIT_HIDE) - 1;
+    if (__atomic_exchange_n(&prompt_visible, false, __ATOMIC_ACQ_REL)) {
+        if (n > sizeof(buf) - hide) {
+            lineedit_hide(&editor);
+        } else { /* one write: the console CPU's redraw cannot come between */
+            memcpy(buf, LINEEDIT_HIDE, hide);
+            memcpy(buf + hide, s, n);
+            s = buf;
+            n += hide;
+        }
+    }
     raw_write(s, n);
 }
 

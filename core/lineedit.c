@@ -255,12 +255,18 @@ enum lineedit_event lineedit_feed(struct lineedit *le, char c)
 
 void lineedit_hide(struct lineedit *le)
 {
-    outs(le, "\r\x1b[K\x1b[A\n");
+    outs(le, LINEEDIT_HIDE);
 }
 
 void lineedit_redraw(struct lineedit *le, const char *prompt)
 {
-    outs(le, prompt);
-    out(le, le->buf, le->len);
-    move_left(le, le->len - le->cursor);
+    /* One write: output from another CPU cannot land inside it. */
+    char buf[LINEEDIT_PROMPT_MAX + 2 * LINEEDIT_MAX];
+    size_t n = strnlen(prompt, LINEEDIT_PROMPT_MAX);
+    memcpy(buf, prompt, n);
+    memcpy(buf + n, le->buf, le->len);
+    n += le->len;
+    for (unsigned i = le->cursor; i < le->len; i++)
+        buf[n++] = '\b';
+    out(le, buf, n);
 }

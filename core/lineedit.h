@@ -6,8 +6,11 @@
 
 #include <stddef.h>
 
-#define LINEEDIT_MAX     255
-#define LINEEDIT_HISTORY 16
+#define LINEEDIT_MAX        255
+#define LINEEDIT_HISTORY    16
+#define LINEEDIT_PROMPT_MAX 32
+/* What lineedit_hide writes (see there). */
+#define LINEEDIT_HIDE "\r\x1b[K\x1b[A\n"
 
 enum lineedit_event {
     LE_NONE,      /* keep feeding */
