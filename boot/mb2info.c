@@ -5,13 +5,13 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define TAG_HDR       8  /* u32 type, u32 size */
-#define MMAP_HDR      16 /* tags 6 and 17: + u32 entry/descriptor size, u32 version */
-#define MMAP_ENTRY    24 /* u64 base_addr, u64 length, u32 type, u32 reserved */
+#define TAG_HDR       MB2_TAG_HDR
+#define MMAP_HDR      MB2_MMAP_HDR
+#define MMAP_ENTRY    MB2_MMAP_ENTRY
 #define EFI_DESC_MIN  40 /* EFI_MEMORY_DESCRIPTOR as of UEFI 2.x */
 #define ENTRY_MAX     4096
-#define RSDP_V1_LEN   20
-#define RSDP_V2_LEN   36
+#define RSDP_V1_LEN   MB2_RSDP_V1_LEN
+#define RSDP_V2_LEN   MB2_RSDP_V2_LEN
 #define EFI_PAGE_SIZE 4096
 
 /* EFI_MEMORY_TYPE values (UEFI spec, table "Memory Type Usage"). */
