@@ -48,6 +48,7 @@ $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
 include tests/guests/guests.mk
 include tests/unit/unit.mk
 include tools/tools.mk
+include boot/efi/efi.mk
 
 # The ISO holds exactly the modules the configuration names (asked of the
 # checker), plus EXTRA_MODULES; the test suite's ISO adds every test guest.

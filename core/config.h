@@ -34,6 +34,7 @@ struct config_global {
     bool net_dhcp;
     uint32_t net_addr, net_prefix, net_gateway; /* host order: a.b.c.d = a << 24 | ... */
     uint16_t net_port;
+    char cmdline[512]; /* the hypervisor's command line when bulkhead.efi gets none */
 };
 
 /* Lines of the keys validation refers to (the section line when absent). */
