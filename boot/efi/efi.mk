@@ -50,4 +50,8 @@ efi: $(BUILD)/bulkhead.efi $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
 			$(if $(wildcard $(BUILD)/guests/$(m)),--module $(BUILD)/guests/$(m),\
 			$(if $(wildcard $(BUILD)/linux/$(m)),--module $(BUILD)/linux/$(m))))
 
-.PHONY: efi
+.PHONY: efi test-esp
+
+# The ESP of the integration tests (tests/integration/test_efi.py).
+test-esp:
+	@$(MAKE) --no-print-directory efi CONFIG=configs/demo.cfg ESP=$(BUILD)/test-esp.img
