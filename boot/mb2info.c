@@ -215,6 +215,8 @@ static uint32_t min_tag_size(uint32_t type)
         return MMAP_HDR;
     case MB2_TAG_EFI64:
         return TAG_HDR + 8;
+    case MB2_TAG_FRAMEBUFFER:
+        return sizeof(struct mb2_tag_framebuffer);
     case MB2_TAG_ACPI_OLD:
         return TAG_HDR + RSDP_V1_LEN;
     case MB2_TAG_ACPI_NEW:
@@ -256,6 +258,14 @@ static int parse_tag(struct parser *ps, uint32_t off, uint32_t type, uint32_t si
         return 0;
     case MB2_TAG_EFI_BS:
         o->efi_boot_services_active = 1;
+        return 0;
+    case MB2_TAG_FRAMEBUFFER:
+        memcpy(&o->fb, t, sizeof(o->fb));
+        if (o->fb.fb_type != MB2_FB_TYPE_RGB || size < sizeof(o->fb) + sizeof(o->fb_rgb)) {
+            o->fb.fb_type = 0xff; /* not one we can draw on */
+            return 0;
+        }
+        memcpy(&o->fb_rgb, t + sizeof(o->fb), sizeof(o->fb_rgb));
         return 0;
     default:
         return 0; /* unknown or unused: skipped */
@@ -328,6 +338,7 @@ static void reset(struct boot_info *out)
 {
     memset(out, 0, sizeof(*out));
     out->cmdline = "";
+    out->fb.fb_type = 0xff;
 }
 
 int mb2_parse(uint32_t magic, const void *mbi, uint64_t mbi_phys, struct boot_info *out, char *err,

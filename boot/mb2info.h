@@ -36,6 +36,10 @@ struct boot_info {
     uint8_t rsdp[36];          /* copy of the RSDP from tag 15 (preferred) or 14; not checksummed */
     uint32_t rsdp_len;         /* 36 (tag 15), 20 (tag 14) or 0 when absent */
     uint64_t efi_system_table; /* tag 12, 0 when absent */
+    /* Tag 8 when it describes a direct-RGB linear framebuffer (type 1);
+     * fb_type 0xff when absent or of another kind (EGA text, indexed). */
+    struct mb2_tag_framebuffer fb;
+    struct mb2_fb_rgb fb_rgb;
 };
 
 /* Validates the information structure at mbi (physical address mbi_phys;

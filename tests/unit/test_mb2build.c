@@ -73,6 +73,12 @@ static void test_round_trip(void **state)
     assert_int_equal(bi.efi_system_table, 0x7fe00000);
     assert_int_equal(bi.rsdp_len, 36);
     assert_memory_equal(bi.rsdp, rsdp, 36);
+    assert_int_equal(bi.fb.fb_type, MB2_FB_TYPE_RGB);
+    assert_int_equal(bi.fb.addr, 0x80000000);
+    assert_int_equal(bi.fb.width, 1024);
+    assert_int_equal(bi.fb.height, 768);
+    assert_int_equal(bi.fb_rgb.red_pos, 16);
+    assert_int_equal(bi.fb_rgb.blue_size, 8);
 
     /* The framebuffer tag's fields sit where GRUB's struct puts them. */
     const uint8_t *p = buf + 8;

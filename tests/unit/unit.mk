@@ -45,3 +45,4 @@ UNIT_SRCS_vlapic := guest/vlapic.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := guest/vioapic.c
 UNIT_SRCS_vrtc := guest/vrtc.c
 UNIT_SRCS_vpm  := guest/vpm.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_fbcon := drivers/fbcon.c $(BUILD)/gen/fbcon_font.c lib/format.c lib/strutil.c
