@@ -31,13 +31,6 @@ mb2_header:
     dw 6, 0
     dd 8
 
-    ; A linear framebuffer if the loader can set one (optional, no preferred
-    ; size): console=fb draws on it (drivers/fbcon.c).
-    align 8
-    dw 5, 1
-    dd 20
-    dd 0, 0, 0
-
     align 8
     dw 0, 0
     dd 8

@@ -86,7 +86,6 @@ PY
     echo "serial --unit=0 --speed=115200"
     echo "terminal_input serial console"
     echo "terminal_output serial console"
-    echo "insmod all_video   # a framebuffer for console=fb (the kernel asks for one)"
     echo "set timeout=0"
     echo "set default=0"
     echo ""
