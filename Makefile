@@ -17,7 +17,7 @@ KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-pro
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
 	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
-KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(BUILD)/linker.ld
 
 KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx ept guest
 KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
@@ -38,7 +38,12 @@ $(BUILD)/k/%.asm.o: %.asm
 	@echo "  NASM    $<"
 	@$(NASM) -f elf64 -g -F dwarf -I. -MD $(@:.o=.d) $< -o $@
 
-$(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
+# linker.ld takes its addresses from boot/layout.h (shared with the checker).
+$(BUILD)/linker.ld: linker.ld boot/layout.h
+	@mkdir -p $(dir $@)
+	@$(CC) -E -P -undef -x c -I. $< -o $@
+
+$(BUILD)/bulkhead.elf: $(KERNEL_OBJS) $(BUILD)/linker.ld
 	@echo "  LD      $@"
 	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 	@scripts/check-image.sh $@
