@@ -133,7 +133,8 @@ void boot_vms_from_config(const struct cmdline *cl)
     /* Fixed ranges first, before other VMs' RAM can land on them. */
     for (unsigned pass = 0; pass < 2; pass++) {
         for (unsigned i = 0; i < config.nr_vms; i++) {
-            if (!made[i] || !config.vms[i].autostart || (config.vms[i].mem_base != 0) != (pass == 0))
+            if (!made[i] || !config.vms[i].autostart ||
+                (config.vms[i].mem_base != 0) != (pass == 0))
                 continue;
             if (start_vm(made[i]))
                 started++;
@@ -141,7 +142,7 @@ void boot_vms_from_config(const struct cmdline *cl)
                 failed++;
         }
     }
-    if (!config.nr_vms && !config.nr_errors)
+    if (!config.nr_vms && !config.nr_errors && !cmdline_get(cl, "vm"))
         pr_warn("config: %s defines no VMs", CONFIG_MODULE);
     /* Every VM that should be running and is not is counted here. */
     pr_info("config: %u VMs defined, %u autostarted, %u failed to start, %u errors", defined,

@@ -368,7 +368,8 @@ static void unknown_key(struct parser *p, const char *key, size_t kn)
     for (size_t k = 0; k < nr_other; k++) {
         if (config_eq(key, kn, other[k].name)) {
             config_perr(p, "key '%s' belongs in %s, not in %s", other[k].name,
-                        vm ? "[global]" : "a [vm NAME] section", vm ? "a VM's section" : "[global]");
+                        vm ? "[global]" : "a [vm NAME] section",
+                        vm ? "a VM's section" : "[global]");
             return;
         }
     }

@@ -85,9 +85,9 @@ struct config_machine {
 /* Checks ioports against the ports the hypervisor owns or emulates for
  * every VM (its console, PC platform, reset and emulator exit ports), then
  * across VMs (overlapping fixed memory, CPUs and I/O ports given twice) and,
- * with m (may be NULL), against the machine (CPUs, RAM, modules). Appends errors, marks the VMs invalid, and
- * returns the total number of errors. Earlier VMs win: of two that conflict,
- * the later one is marked invalid. */
+ * with m (may be NULL), against the machine (CPUs, RAM, modules). Appends errors, marks the VMs
+ * invalid, and returns the total number of errors. Earlier VMs win: of two that conflict, the later
+ * one is marked invalid. */
 int config_validate(struct config *cfg, const struct config_machine *m);
 
 /* "demo.cfg:12: vm web: memory: expected a size like 64M" (file-level errors

@@ -128,7 +128,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bulkhead-check: --mem: expected a size in MiB like 512, or with "
                                 "a unit like 512M or 2G\n");
                 return 2;
-            }        } else if (!strcmp(a, "--modules") && has_arg) {
+            }
+        } else if (!strcmp(a, "--modules") && has_arg) {
             m.nr_modules = split(argv[++i], modules, MAX_MODULES, "--modules");
             m.module_names = (const char *const *)modules;
             m.check_modules = true;

@@ -673,9 +673,10 @@ static void test_shipped_files(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "syntax",          "unknown-key",       "bad-unit",        "duplicate-name",
-        "too-much-memory", "overlapping-fixed", "dedicated-twice", "absent-cpu",
-        "pci",             "misspelt-key",      "missing-module",  "ioports-owned",
+        "syntax",          "unknown-key",     "bad-unit",
+        "duplicate-name",  "too-much-memory", "overlapping-fixed",
+        "dedicated-twice", "absent-cpu",      "pci",
+        "misspelt-key",    "missing-module",  "ioports-owned",
         "ioports-twice",   "reserved-memory",
     };
     static const char *const all_mods[] = {"hello.elf", "spin.elf", "echo.elf", "cpuid-bench.elf",
