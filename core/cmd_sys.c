@@ -62,29 +62,19 @@ static int cmd_mem(int argc, char **argv)
 }
 COMMAND("mem", "", "the physical memory map and who owns each range", cmd_mem);
 
-static const char *pci_owner(const struct pci_dev *d)
-{
-    for (unsigned i = 0; i < nr_vms; i++)
-        for (unsigned k = 0; k < vms[i]->cfg.nr_pci; k++) {
-            const struct vm_config *c = &vms[i]->cfg;
-            if (c->pci[k].seg == d->seg && c->pci[k].bus == d->bus && c->pci[k].dev == d->dev &&
-                c->pci[k].fn == d->fn)
-                return c->name;
-        }
-    return "hypervisor";
-}
-
 static int cmd_pci(int argc, char **argv)
 {
     for (unsigned i = 0; i < pci_count(); i++) {
         const struct pci_dev *d = pci_get(i);
-        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s %s\n", d->seg, d->bus, d->dev, d->fn,
-                d->vendor, d->device, pci_class_name(d->class_code, d->subclass), pci_owner(d));
+        /* Every device stays with the hypervisor: passthrough is not
+         * implemented, and the configuration refuses `pci`. */
+        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s hypervisor\n", d->seg, d->bus, d->dev, d->fn,
+                d->vendor, d->device, pci_class_name(d->class_code, d->subclass));
     }
     cprintf("%u devices\n", pci_count());
     return 0;
 }
-COMMAND("pci", "", "PCI devices and the VM each is assigned to", cmd_pci);
+COMMAND("pci", "", "PCI devices (all stay with the hypervisor: no passthrough yet)", cmd_pci);
 
 static int cmd_iommu(int argc, char **argv)
 {

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, require
 
 CHECK = REPO / "build" / "bulkhead-check"
 ELF = REPO / "build" / "bulkhead.elf"
@@ -153,9 +153,9 @@ def ids(paths):
 
 def test_bad_files_are_there():
     names = {p.stem for p in BAD}
-    for want in ("syntax", "unknown-key", "bad-unit", "duplicate-name", "too-much-memory",
-                 "overlapping-fixed", "dedicated-twice", "absent-cpu", "pci-twice",
-                 "pci-absent", "missing-module", "ioports-owned", "ioports-twice"):
+    for want in ("syntax", "unknown-key", "misspelt-key", "bad-unit", "duplicate-name",
+                 "too-much-memory", "overlapping-fixed", "reserved-memory", "dedicated-twice",
+                 "absent-cpu", "pci", "missing-module", "ioports-owned", "ioports-twice"):
         assert want in names, f"configs/bad/{want}.cfg missing"
 
 
@@ -188,11 +188,199 @@ def test_checker_accepts_demo():
     assert r.returncode == 0, r.stdout
 
 
+def check(*args, cwd=REPO):
+    return subprocess.run([str(CHECK), *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+
+
+def test_checker_mem_is_mib_by_default(tmp_path):
+    """--mem 256 means 256 MiB, as for scripts/run.sh; K, M and G are units."""
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text("[vm a]\nkernel = hello.elf\nmemory = 128M\n")
+    for ok in ("256", "256M", "1G", "131072K"):
+        r = check("--mem", ok, cfg)
+        assert (r.returncode, r.stdout) == (0, ""), (ok, r.stdout, r.stderr)
+    for small, shown in (("64", "64M"), ("64M", "64M"), ("256K", "256K")):
+        r = check("--mem", small, cfg)
+        assert r.returncode == 1, (small, r.stdout)
+        assert r.stdout == f"{cfg}:3: vm a: memory: 128M is more than the free RAM ({shown})\n"
+    for bad in ("0", "lots", "12T", "-5", "16MB", ""):
+        r = check("--mem", bad, cfg)
+        assert r.returncode == 2, (bad, r.stdout, r.stderr)
+        assert "--mem: expected a size in MiB like 512" in r.stderr, r.stderr
+
+
+def test_checker_warns_about_no_vms(tmp_path):
+    """An empty file (or one without VMs) is valid - the hypervisor comes up
+    with its console alone - but the checker says it defines no VMs."""
+    for name, text in (("empty.cfg", ""), ("global.cfg", "[global]\nloglevel = info\n")):
+        cfg = tmp_path / name
+        cfg.write_text(text)
+        r = check(cfg)
+        assert r.returncode == 0, r.stdout
+        assert r.stdout == "", r.stdout
+        assert r.stderr == f"{cfg}: warning: defines no VMs\n", r.stderr
+    r = check(REPO / "configs" / "demo.cfg")
+    assert "warning" not in r.stderr, r.stderr
+
+
+def test_checker_refuses_unimplemented_features(tmp_path):
+    """Keys of features that do not exist yet are errors that say so."""
+    cfg = tmp_path / "f.cfg"
+    cfg.write_text("[global]\nnet.enabled = false\nnet.address = dhcp\n"
+                   "net.gateway = 10.0.2.2\nnet.port = 2323\n"
+                   "[vm a]\nkernel = hello.elf\npci = [00:02.0]\n")
+    r = check(cfg)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.splitlines() == [
+        f"{cfg}:2: net.enabled: the network console is not implemented yet",
+        f"{cfg}:3: net.address: the network console is not implemented yet",
+        f"{cfg}:4: net.gateway: the network console is not implemented yet",
+        f"{cfg}:5: net.port: the network console is not implemented yet",
+        f"{cfg}:8: vm a: pci: device passthrough is not implemented yet",
+    ], r.stdout
+
+
+def test_checker_suggests_keys(tmp_path):
+    cfg = tmp_path / "k.cfg"
+    cfg.write_text("[global]\nloglvl = info\nkernel = x.elf\n"
+                   "[vm a]\nkernel = hello.elf\nautostrat = true\ncpu = [0]\nbaud = 9600\n"
+                   "wibble = 1\n")
+    r = check(cfg)
+    assert r.stdout.splitlines() == [
+        f"{cfg}:2: unknown key 'loglvl' in [global] (did you mean 'loglevel'?)",
+        f"{cfg}:3: key 'kernel' belongs in a [vm NAME] section, not in [global]",
+        f"{cfg}:6: vm a: unknown key 'autostrat' (did you mean 'autostart'?)",
+        f"{cfg}:7: vm a: unknown key 'cpu' (did you mean 'cpus'?)",
+        f"{cfg}:8: vm a: key 'baud' belongs in [global], not in a VM's section",
+        f"{cfg}:9: vm a: unknown key 'wibble'",
+    ], r.stdout
+
+
 def test_checker_lists_modules_of_a_bad_file():
     cfg = REPO / "configs" / "bad" / "missing-module.cfg"
     r = subprocess.run([str(CHECK), "--list-modules", str(cfg)], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     assert r.stdout.split() == ["hello.elf", "missing.elf"], (r.stdout, r.stderr)
+
+
+# --------------------------------------------------------------------------
+# make iso: every module found or a failed build; a broken file fails too
+
+
+def make_iso(cfg, iso, **variables):
+    cmd = ["make", "--no-print-directory", "iso", f"CONFIG={cfg}", f"ISO={iso}"]
+    cmd += [f"{k}={v}" for k, v in variables.items()]
+    return subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+
+
+def iso_files(iso):
+    r = subprocess.run(["xorriso", "-indev", str(iso), "-find", "/boot", "-maxdepth", "1",
+                        "-type", "f"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True, check=True)
+    return sorted(line.strip("'").rsplit("/", 1)[-1] for line in r.stdout.split())
+
+
+def test_make_iso_fails_on_a_missing_module(tmp_path):
+    """A typo in a module name fails the build, names the module and every
+    place looked in, and leaves the old ISO alone."""
+    cfg = tmp_path / "cfg" / "typo.cfg"
+    cfg.parent.mkdir()
+    cfg.write_text("[vm echo]\nkernel = hello.elf\n[vm typo]\nkernel = ecco.elf\n"
+                   "initrd = \"lost.img\"\n")
+    iso = tmp_path / "out.iso"
+    iso.write_bytes(b"the old ISO")
+    r = make_iso(cfg, iso, MODULES=f"{tmp_path}/a:{tmp_path}/b")
+    assert r.returncode != 0, r.stdout
+    assert iso.read_bytes() == b"the old ISO"
+    for name, line in (("ecco.elf", 4), ("lost.img", 5)):
+        assert f"{cfg}:{line}: module '{name}' not found; looked in:" in r.stdout, r.stdout
+        for d in (cfg.parent, tmp_path / "a", tmp_path / "b", REPO / "build" / "guests",
+                  REPO / "build" / "linux"):
+            assert f"    {d}/{name}\n" in r.stdout, (d, r.stdout)
+    assert "2 module(s) missing" in r.stdout, r.stdout
+    assert not list(tmp_path.glob("*.part")), list(tmp_path.iterdir())
+
+
+def test_make_iso_finds_the_users_modules(tmp_path):
+    """Modules next to the configuration, in MODULES=dir:dir and in
+    build/guests; the configuration's directory wins."""
+    guests = REPO / "build" / "guests"
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "m1").mkdir()
+    (tmp_path / "m2").mkdir()
+    cfg = tmp_path / "cfg" / "mine.cfg"
+    cfg.write_text("[vm a]\nkernel = mine.elf\n[vm b]\nkernel = other.elf\n"
+                   "initrd = extra.img\n[vm c]\nkernel = hello.elf\n")
+    (tmp_path / "cfg" / "mine.elf").write_bytes((guests / "hello.elf").read_bytes())
+    (tmp_path / "m1" / "mine.elf").write_bytes(b"not this one")
+    (tmp_path / "m1" / "other.elf").write_bytes((guests / "spin.elf").read_bytes())
+    (tmp_path / "m2" / "extra.img").write_bytes(b"data")
+    iso = tmp_path / "out.iso"
+    r = make_iso(cfg, iso, MODULES=f"{tmp_path}/m1:{tmp_path}/m2")
+    assert r.returncode == 0, r.stdout
+    assert iso_files(iso) == ["bulkhead.cfg", "bulkhead.elf", "extra.img", "hello.elf",
+                              "mine.elf", "other.elf"]
+    r = subprocess.run([str(REPO / "scripts" / "resolve-modules.sh"), "--config", str(cfg),
+                        "--search", f"{tmp_path}/m1:{tmp_path}/m2"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.stdout.split() == [str(tmp_path / "cfg" / "mine.elf"),
+                                str(tmp_path / "m1" / "other.elf"),
+                                str(tmp_path / "m2" / "extra.img"), str(guests / "hello.elf")]
+
+
+def test_make_iso_fails_on_a_bad_config(tmp_path):
+    """A configuration with errors fails `make iso` (no ISO); ALLOW_BAD_CONFIG=1
+    builds it anyway, leaving out what is missing, to see the errors at boot."""
+    iso = tmp_path / "bad.iso"
+    for name in ("pci", "missing-module"):
+        cfg = REPO / "configs" / "bad" / f"{name}.cfg"
+        r = make_iso(cfg, iso)
+        assert r.returncode != 0, r.stdout
+        assert not iso.exists()
+        r = make_iso(cfg, iso, ALLOW_BAD_CONFIG=1)
+        assert r.returncode == 0, r.stdout
+        assert iso.is_file()
+        iso.unlink()
+    r = make_iso(REPO / "configs" / "bad" / "pci.cfg", iso)
+    assert "configs/bad/pci.cfg:19: vm dev: pci: device passthrough is not implemented yet" \
+        in r.stdout, r.stdout
+    assert "ALLOW_BAD_CONFIG=1" in r.stdout, r.stdout
+
+
+def doc_blocks(path):
+    return re.findall(r"^```sh\n(.*?)^```$", path.read_text(), re.M | re.S)
+
+
+@pytest.mark.bochs
+def test_own_kernel_example(tmp_path):
+    """docs/own-kernel.md works as pasted: its shell blocks build the kernel
+    and the configuration in a fresh HOME, `make iso` takes the kernel from
+    next to the configuration, and the VM prints its line. (The ISO goes to
+    a temporary file instead of build/bulkhead.iso; the interactive run is
+    left out.)"""
+    require("bochs")
+    blocks = doc_blocks(REPO / "docs" / "own-kernel.md")
+    iso = tmp_path / "own.iso"
+    env = dict(os.environ, HOME=str(tmp_path), ISO=str(iso))
+    ran = 0
+    for block in blocks:
+        if "--interactive" in block:
+            continue
+        in_tree = block.lstrip().startswith(("make ", "scripts/"))
+        block = block.replace("build/bulkhead.iso", str(iso))
+        r = subprocess.run(["bash", "-euo", "pipefail", "-c", block],
+                           cwd=REPO if in_tree else tmp_path, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=600)
+        assert r.returncode == 0, (block, r.stdout[-4000:])
+        ran += 1
+    assert ran == 6, ran
+    assert (tmp_path / "mykernel" / "mykernel.elf").is_file()
+    assert "mykernel.elf" in iso_files(iso)
+    assert re.search(r"^\[mine\] hello from my kernel$", r.stdout, re.M), r.stdout
+    assert re.search(r"^config: 1 VMs defined, 1 autostarted, 0 failed to start, 0 errors$",
+                     r.stdout, re.M), r.stdout
 
 
 # --------------------------------------------------------------------------
