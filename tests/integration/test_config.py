@@ -47,7 +47,8 @@ def _stamp(path):
 
 def build_config_iso(cfg):
     """An ISO booting configuration `cfg` with the modules it names (those
-    found in build/guests/; a missing one stays missing, as in `make iso`).
+    found in build/guests/; a missing one stays missing, as with
+    `make iso ALLOW_BAD_CONFIG=1`).
     Cached under build/itest/ by the configuration's text and the mtimes of
     the kernel, the modules and mkiso.sh; atomic, so parallel workers may
     race for it."""
@@ -393,7 +394,8 @@ def test_boot_names_the_error_and_good_runs(boot, config_iso, cfg):
     expect = header(cfg, "expect")
     bad = bad_vm(expect)
     m = boot("bochs", cpus=2, iso=config_iso(cfg))
-    wait_for(m, r"^config: \d+ VMs defined, \d+ autostarted, \d+ errors$", 150)
+    wait_for(m, r"^config: \d+ VMs defined, \d+ autostarted, \d+ failed to start, \d+ errors$",
+             150)
     # The valid VM starts and runs to its end next to the bad one.
     wait_for(m, r"^vm good: stopped itself \(code 0\)$", 120)
     out = m.output
@@ -406,8 +408,9 @@ def test_boot_names_the_error_and_good_runs(boot, config_iso, cfg):
         # (The first VM of a duplicate name is valid; the second is dropped.)
         assert re.search(rf"^error: config: vm {re.escape(bad)} has errors and will not start$",
                          out, re.M), out
-    summary = re.search(r"^config: (\d+) VMs defined, (\d+) autostarted, (\d+) errors$", out, re.M)
-    assert summary.group(2, 3) == ("1", "1"), summary.group(0)
+    summary = re.search(r"^config: (\d+) VMs defined, (\d+) autostarted, (\d+) failed to start, "
+                        r"(\d+) errors$", out, re.M)
+    assert summary.group(2, 3, 4) == ("1", "0", "1"), summary.group(0)
     assert re.search(r"^vm good: started \(4 MiB, 1 vcpu on cpu 0\)$", out, re.M), out
     assert re.search(r"^\[good\] hello from good$", out, re.M), out
     assert not re.search(rf"^vm {re.escape(bad)}: started", out, re.M), out
@@ -429,5 +432,85 @@ def test_console_after_a_bad_config(boot, config_iso):
     assert "rt-b" not in table, table
     reply = command(m, "start rt-b")
     assert reply.startswith("error: no VM named 'rt-b'"), reply
+    m.send("poweroff 0\r")
+    assert m.wait_exit() == 0, m.output
+
+
+# --------------------------------------------------------------------------
+# Bad input the checker cannot see: empty modules, RAM that is not there
+
+
+def mkiso(cfg, out, modules):
+    cmd = [str(MKISO), "--config", str(cfg), "--out", str(out)]
+    for m in modules:
+        cmd += ["--module", str(m)]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+    return out
+
+
+@pytest.mark.bochs
+def test_boot_empty_config(boot, tmp_path):
+    """An empty bulkhead.cfg (GRUB loads it as a 0-byte module) is an error
+    naming the module, never a panic: the console comes up with no VMs."""
+    cfg = tmp_path / "empty.cfg"
+    cfg.write_text("")
+    m = boot("bochs", iso=mkiso(cfg, tmp_path / "empty.iso", []))
+    wait_for(m, r"^error: config: module bulkhead\.cfg is empty: no VMs defined from it$", 150)
+    wait_for(m, re.escape(PROMPT), 60)
+    time.sleep(1)
+    table = command(m, "list --all")
+    assert not re.search(r"^ \d+\s+\S+\s+(running|shut off|defined)", table, re.M), table
+    assert command(m, "version").startswith("bulkhead "), m.output
+    m.send("poweroff 0\r")
+    assert m.wait_exit() == 0, m.output
+    assert "bulkhead: panic" not in m.output, m.output
+    assert "multiboot2:" not in m.output, m.output
+
+
+@pytest.mark.bochs
+def test_boot_counts_vms_that_fail(boot, tmp_path):
+    """What only the boot can find: an empty kernel module (an error naming
+    it), and fixed RAM that is not there (the VM fails to start, and the
+    summary counts it). A `pci` key is refused, and the console shows no
+    device as a VM's. The console still answers."""
+    cfg = tmp_path / "fail.cfg"
+    cfg.write_text(
+        "[vm good]\nkernel = hello.elf\ncmdline = \"name=good\"\nmemory = 4M\n"
+        "autostart = true\n"                                            # 1-5
+        "[vm hollow]\nkernel = empty.elf\nmemory = 4M\nautostart = true\n"  # 6-9
+        "[vm far]\nkernel = hello.elf\ncmdline = \"name=far\"\nmemory = 4M\n"
+        "memory_base = 0x40000000\nautostart = true\n"                  # 10-15
+        "[vm dev]\nkernel = spin.elf\nmemory = 4M\npci = [00:00.0]\n"   # 16-19
+        "[vm spare]\nkernel = spin.elf\ncmdline = \"name=spare\"\nmemory = 4M\n")
+    r = check(cfg)
+    assert r.stdout == f"{cfg}:19: vm dev: pci: device passthrough is not implemented yet\n"
+    empty = tmp_path / "empty.elf"
+    empty.write_bytes(b"")
+    iso = mkiso(cfg, tmp_path / "fail.iso", [GUESTS / "hello.elf", GUESTS / "spin.elf", empty])
+    m = boot("bochs", iso=iso)
+    summary = wait_for(m, r"^config: \d+ VMs defined, \d+ autostarted, \d+ failed to start, "
+                          r"\d+ errors$", 150)
+    wait_for(m, r"^vm good: stopped itself \(code 0\)$", 120)
+    out = m.output
+    assert re.search(r"^error: config: bulkhead\.cfg:7: vm hollow: kernel: module 'empty\.elf' "
+                     r"is empty \(0 bytes\)$", out, re.M), out
+    assert re.search(r"^error: config: bulkhead\.cfg:19: vm dev: pci: device passthrough is "
+                     r"not implemented yet$", out, re.M), out
+    assert re.search(r"^error: vm far: not started: memory_base: 0x40000000-0x403fffff is not "
+                     r"free: 0x40000000 is not usable RAM$", out, re.M), out
+    # defined: good, far, spare; started: good; far failed; errors: hollow, dev.
+    assert summary.group(0) == "config: 3 VMs defined, 1 autostarted, 1 failed to start, " \
+                               "2 errors", summary.group(0)
+    assert "bulkhead: panic" not in out, out
+    time.sleep(1)
+    table = command(m, "list --all")
+    assert re.search(r"^ \d+\s+far\s+", table, re.M), table
+    assert not re.search(r"^ \d+\s+(dev|hollow)\s", table, re.M), table
+    pci = command(m, "pci")
+    devices = [line for line in pci.splitlines() if line.startswith("  ")]
+    assert devices and all(line.endswith(" hypervisor") for line in devices), pci
+    info = command(m, "info spare")
+    assert re.search(r"^devices:\s+uart 0x3f8 irq 4$", info, re.M), info
     m.send("poweroff 0\r")
     assert m.wait_exit() == 0, m.output
