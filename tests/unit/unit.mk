@@ -44,3 +44,4 @@ UNIT_SRCS_vlapic := guest/vlapic.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := guest/vioapic.c
 UNIT_SRCS_vrtc := guest/vrtc.c
 UNIT_SRCS_vpm  := guest/vpm.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_config_checks := core/config.c core/config_keys.c core/config_validate.c lib/format.c lib/strutil.c
