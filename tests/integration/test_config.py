@@ -258,6 +258,18 @@ def test_checker_suggests_keys(tmp_path):
     ], r.stdout
 
 
+def test_doc_examples_are_valid(tmp_path):
+    """Every ```ini example of docs/configuration.md passes the checker."""
+    text = (REPO / "docs" / "configuration.md").read_text()
+    examples = re.findall(r"^```ini\n(.*?)^```$", text, re.M | re.S)
+    assert len(examples) >= 2
+    for i, example in enumerate(examples):
+        cfg = tmp_path / f"example{i}.cfg"
+        cfg.write_text(example)
+        r = check(cfg)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), (example, r.stdout, r.stderr)
+
+
 def test_checker_lists_modules_of_a_bad_file():
     cfg = REPO / "configs" / "bad" / "missing-module.cfg"
     r = subprocess.run([str(CHECK), "--list-modules", str(cfg)], stdout=subprocess.PIPE,
