@@ -55,6 +55,24 @@ names=$("$CHECKER" --list-modules "$CONFIG" 2>/dev/null) || {
     exit 2
 }
 
+# The file in the search directories whose name is closest to $1 (a typo
+# such as ecco.elf for echo.elf), or nothing.
+suggest() {
+    /usr/bin/python3 - "$1" "${dirs[@]}" <<'PY'
+import difflib, os, sys
+name, dirs = sys.argv[1], sys.argv[2:]
+files = {}
+for d in dirs:
+    if os.path.isdir(d):
+        for f in sorted(os.listdir(d)):
+            if os.path.isfile(os.path.join(d, f)):
+                files.setdefault(f, os.path.join(d, f))
+best = difflib.get_close_matches(name, list(files), n=1, cutoff=0.75)
+if best:
+    print(files[best[0]])
+PY
+}
+
 found=()
 missing=0
 while IFS= read -r name; do
@@ -73,6 +91,8 @@ while IFS= read -r name; do
             "$CONFIG" | head -n 1 | cut -d: -f1 || true)
         echo "resolve-modules.sh: $CONFIG${line:+:$line}: module '$name' not found; looked in:" >&2
         printf '    %s\n' "${tried[@]}" >&2
+        near=$(suggest "$name")
+        [ -z "$near" ] || echo "    did you mean '$(basename "$near")' ($near)?" >&2
         missing=$((missing + 1))
     else
         found+=("$path")

@@ -313,6 +313,8 @@ def test_make_iso_fails_on_a_missing_module(tmp_path):
                   REPO / "build" / "linux"):
             assert f"    {d}/{name}\n" in r.stdout, (d, r.stdout)
     assert "2 module(s) missing" in r.stdout, r.stdout
+    # A name close to a file that is there gets a suggestion.
+    assert f"    did you mean 'echo.elf' ({REPO}/build/guests/echo.elf)?\n" in r.stdout, r.stdout
     assert not list(tmp_path.glob("*.part")), list(tmp_path.iterdir())
 
 
