@@ -349,8 +349,25 @@ static void section_header(struct parser *p, const char *s, size_t n)
             open_vm(p, name, nn);
         return;
     }
-    config_perr(p, "unknown section '[%s]' (expected [global] or [vm NAME])",
-                config_show(p, in, in_n));
+    /* A mistyped "global" or "vm" (only the first word counts). */
+    static const char *const sections[] = {"global", "vm"};
+    size_t word = 0;
+    while (word < in_n && !config_is_space(in[word]))
+        word++;
+    struct closest_match m;
+    closest_match_init(&m, in, word);
+    for (size_t k = 0; k < 2; k++)
+        closest_match_offer(&m, sections[k]);
+    if (m.best == sections[0] && word == in_n)
+        config_perr(p, "unknown section '[%s]' (did you mean [global]?)", config_show(p, in, in_n));
+    else if (m.best == sections[1] && word < in_n) {
+        char rest[sizeof(p->show)]; /* config_show has one buffer */
+        str_copy(rest, config_show(p, in + word, in_n - word), sizeof(rest));
+        config_perr(p, "unknown section '[%s]' (did you mean [vm%s]?)", config_show(p, in, in_n),
+                    rest);
+    } else
+        config_perr(p, "unknown section '[%s]' (expected [global] or [vm NAME])",
+                    config_show(p, in, in_n));
 }
 
 /* "unknown key 'memroy' (did you mean 'memory'?)", or the section a key

@@ -98,6 +98,29 @@ static void test_did_you_mean(void **state)
     expect_one(3, "a", "key 'loglevel' belongs in [global], not in a VM's section");
 }
 
+static void test_did_you_mean_sections(void **state)
+{
+    (void)state;
+    parse("[globl]\n");
+    expect_one(1, "", "unknown section '[globl]' (did you mean [global]?)");
+    parse("[Global]\n");
+    expect_one(1, "", "unknown section '[Global]' (did you mean [global]?)");
+    parse("[vn web]\n");
+    expect_one(1, "", "unknown section '[vn web]' (did you mean [vm web]?)");
+    parse("[VM web]\n");
+    expect_one(1, "", "unknown section '[VM web]' (did you mean [vm web]?)");
+    /* [global] takes no name, [vm] needs one: no suggestion that is wrong too. */
+    parse("[gobal x]\n");
+    expect_one(1, "", "unknown section '[gobal x]' (expected [global] or [vm NAME])");
+    parse("[vn]\n");
+    expect_one(1, "", "unknown section '[vn]' (expected [global] or [vm NAME])");
+    parse("[network]\n");
+    expect_one(1, "", "unknown section '[network]' (expected [global] or [vm NAME])");
+    /* Keys under the broken header are skipped, not reported again. */
+    parse("[vn web]\nkernel = k\nmemroy = 4M\n");
+    assert_int_equal(cfg.nr_errors, 1);
+}
+
 static void test_memory_on_the_hypervisor(void **state)
 {
     (void)state;
@@ -172,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_pci_is_not_implemented),
         cmocka_unit_test(test_net_is_not_implemented),
         cmocka_unit_test(test_did_you_mean),
+        cmocka_unit_test(test_did_you_mean_sections),
         cmocka_unit_test(test_memory_on_the_hypervisor),
         cmocka_unit_test(test_empty_modules),
     };
