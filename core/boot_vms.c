@@ -76,8 +76,18 @@ void boot_vms_from_config(const struct cmdline *cl)
     const struct guest_module *m = guest_module_find(CONFIG_MODULE);
     char line[256];
 
+    /* GRUB passes no name unless one follows the path: such a module can
+     * never be found, the configuration included. */
+    for (unsigned i = 0; i < guest_module_count(); i++)
+        if (!guest_module_get(i)->name[0])
+            pr_err("boot: module %u has no name; write it after the path in grub.cfg, "
+                   "e.g. module2 /boot/%s %s",
+                   i, i ? "kernel.elf" : CONFIG_MODULE, i ? "kernel.elf" : CONFIG_MODULE);
     if (!m) {
-        pr_info("config: no %s module; VMs come from vm= options only", CONFIG_MODULE);
+        if (cmdline_get(cl, "vm"))
+            pr_info("config: no %s module; VMs come from vm= options only", CONFIG_MODULE);
+        else
+            pr_warn("config: no %s module and no vm= options: no VMs", CONFIG_MODULE);
         return;
     }
     if (m->end == m->start) {

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -534,3 +535,45 @@ def test_boot_counts_vms_that_fail(boot, tmp_path):
     assert re.search(r"^devices:\s+uart 0x3f8 irq 4$", info, re.M), info
     m.send("poweroff 0\r")
     assert m.wait_exit() == 0, m.output
+
+
+def grub_iso(tmp_path, cfg_text, entry_lines):
+    """An ISO with a hand-written grub.cfg menu entry (as a user writes one
+    for a real machine); mkiso.sh would always name the modules."""
+    tree = tmp_path / "tree"
+    (tree / "boot" / "grub").mkdir(parents=True)
+    shutil.copy(ELF, tree / "boot" / "bulkhead.elf")
+    (tree / "boot" / "bulkhead.cfg").write_text(cfg_text)
+    shutil.copy(GUESTS / "hello.elf", tree / "boot" / "hello.elf")
+    (tree / "boot" / "grub" / "grub.cfg").write_text(
+        "serial --unit=0 --speed=115200\nterminal_input serial console\n"
+        "terminal_output serial console\nset timeout=0\nset default=0\n"
+        "menuentry 'Bulkhead' {\n"
+        "    multiboot2 /boot/bulkhead.elf 'console=com1' 'loglevel=info' 'panic=poweroff'\n"
+        + "".join(f"    {line}\n" for line in entry_lines) + "    boot\n}\n")
+    out = tmp_path / "grub.iso"
+    r = subprocess.run(["grub-mkrescue", "--locales=", "--themes=", "-o", str(out), str(tree)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+    return out
+
+
+@pytest.mark.bochs
+def test_boot_modules_without_names(boot, tmp_path):
+    """`module2 /boot/bulkhead.cfg` without a name after the path (GRUB then
+    passes an empty name): an error per nameless module saying what to
+    write, a warning that no VMs come up, and the console still answers."""
+    iso = grub_iso(tmp_path, "[vm h]\nkernel = hello.elf\nautostart = true\n",
+                   ["module2 /boot/bulkhead.cfg", "module2 /boot/hello.elf"])
+    m = boot("bochs", iso=iso, cmdline=None)
+    wait_for(m, r"^error: boot: module 0 has no name; write it after the path in grub\.cfg, "
+                r"e\.g\. module2 /boot/bulkhead\.cfg bulkhead\.cfg$", 150)
+    wait_for(m, r"^error: boot: module 1 has no name; write it after the path in grub\.cfg, "
+                r"e\.g\. module2 /boot/kernel\.elf kernel\.elf$", 30)
+    wait_for(m, r"^warning: config: no bulkhead\.cfg module and no vm= options: no VMs$", 30)
+    wait_for(m, re.escape(PROMPT), 60)
+    time.sleep(1)
+    assert command(m, "version").startswith("bulkhead "), m.output
+    m.send("poweroff 0\r")
+    assert m.wait_exit() == 0, m.output
+    assert "bulkhead: panic" not in m.output, m.output
