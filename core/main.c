@@ -24,6 +24,7 @@
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
+#include "drivers/vtd.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
@@ -209,6 +210,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     platform_start_aps();
     pci_init();
     banner_print();
+    vtd_init();
     setup_uart_interrupt();
     irq_enable();
     run_test_fault();
