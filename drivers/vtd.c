@@ -435,8 +435,11 @@ static int enable_ir(struct vtd_unit *u)
     int r = gcmd(u, VTD_GCMD_SIRTP, true, VTD_GCMD_SIRTP, true);
     if (!r)
         r = inv_iec_global(u);
-    if (!r)
-        r = gcmd(u, VTD_GCMD_CFI, true, VTD_GCMD_CFI, true);
+    /* Some units (QEMU's) do not implement CFI and pass compatibility-format
+     * interrupts regardless: not an error. */
+    if (!r && gcmd(u, VTD_GCMD_CFI, true, VTD_GCMD_CFI, true))
+        pr_debug("iommu: unit at 0x%llx: compatibility-format control not implemented",
+                 P(u->base));
     if (!r)
         r = gcmd(u, VTD_GCMD_IRE, true, VTD_GCMD_IRE, true);
     return r;

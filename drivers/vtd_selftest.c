@@ -255,7 +255,19 @@ static bool step_interrupts(struct st *t)
            (unsigned)t->irte_ok & 0xffff, test_vector, dest);
 
     /* An entry that only another requester may use: source-id check. */
-    uint16_t other = (uint16_t)(t->bdf ^ 0x08);
+    uint16_t other = t->bdf;
+    int unit = vtd_unit_for(t->seg, t->bdf);
+    for (unsigned i = 0; i < pci_count() && other == t->bdf; i++) {
+        const struct pci_dev *p = pci_get(i);
+        uint16_t b = PCI_BDF(p->bus, p->dev, p->fn);
+        if (p->seg == t->seg && b != t->bdf && vtd_unit_for(p->seg, b) == unit)
+            other = b;
+    }
+    if (other == t->bdf) {
+        str_copy(t->what, "no other device on this unit for the source-id check",
+                 sizeof(t->what));
+        return false;
+    }
     uint64_t faults = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
     t->irte_other = vtd_irte_alloc(t->seg, other, (uint8_t)test_vector, dest, &addr, &data);
     if (t->irte_other < 0) {
