@@ -24,9 +24,9 @@ static bool any_noncoherent;
 static struct vtd_fault_stat fault_stats[VTD_FAULT_SLOTS];
 static spinlock_t fault_lock = SPINLOCK_INIT;
 
-#define REG_WINDOW   0x1000ULL
-#define TIMEOUT_US   100000 /* every hardware wait: 100 ms */
-#define P(x)         ((unsigned long long)(x))
+#define REG_WINDOW 0x1000ULL
+#define TIMEOUT_US 100000 /* every hardware wait: 100 ms */
+#define P(x)       ((unsigned long long)(x))
 
 /* ---- memory for tables ---- */
 
@@ -229,7 +229,7 @@ int vtd_unit_clear_context(struct vtd_unit *u, uint16_t bdf)
 }
 
 bool vtd_bridge_buses(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
-                         uint8_t *secondary, uint8_t *subordinate)
+                      uint8_t *secondary, uint8_t *subordinate)
 {
     uint16_t bdf = PCI_BDF(bus, dev, fn);
     if (pci_read16(seg, bdf, PCI_VENDOR_ID) == 0xffff ||
@@ -438,8 +438,7 @@ static int enable_ir(struct vtd_unit *u)
     /* Some units (QEMU's) do not implement CFI and pass compatibility-format
      * interrupts regardless: not an error. */
     if (!r && gcmd(u, VTD_GCMD_CFI, true, VTD_GCMD_CFI, true))
-        pr_debug("iommu: unit at 0x%llx: compatibility-format control not implemented",
-                 P(u->base));
+        pr_debug("iommu: unit at 0x%llx: compatibility-format control not implemented", P(u->base));
     if (!r)
         r = gcmd(u, VTD_GCMD_IRE, true, VTD_GCMD_IRE, true);
     return r;
@@ -642,8 +641,9 @@ static void show_unit(unsigned i, struct vtd_unit *u, void (*out)(const char *fm
         "interrupt remapping %s%s, caching mode %s, write-buffer flush %s, page-walk coherency "
         "%s, ats off\n",
         VTD_CAP_SAGAW(u->cap), VTD_CAP_MGAW(u->cap), 1u << (4 + 2 * VTD_CAP_ND(u->cap)),
-        (sl & 1) ? " 2m" : "", (sl & 2) ? " 1g" : "", sl ? "" : " none", u->qi ? "queued" : "register",
-        u->ir ? "on" : "off", u->ir ? (u->eim ? " (x2apic destinations)" : " (xapic destinations)") : "",
+        (sl & 1) ? " 2m" : "", (sl & 2) ? " 1g" : "", sl ? "" : " none",
+        u->qi ? "queued" : "register", u->ir ? "on" : "off",
+        u->ir ? (u->eim ? " (x2apic destinations)" : " (xapic destinations)") : "",
         (u->cap & VTD_CAP_CM) ? "on" : "off", (u->cap & VTD_CAP_RWBF) ? "needed" : "not needed",
         u->coherent ? "yes" : "no");
     if (u->ir)
@@ -661,8 +661,7 @@ void vtd_show(void (*out)(const char *fmt, ...))
     }
     out("iommu: vt-d, %u unit%s, host address width %u, DMA remapping %s, interrupt remapping "
         "%s\n",
-        vtd_nr_units, vtd_nr_units == 1 ? "" : "s", vtd_dmar_info.haw,
-        vtd_active() ? "on" : "off",
+        vtd_nr_units, vtd_nr_units == 1 ? "" : "s", vtd_dmar_info.haw, vtd_active() ? "on" : "off",
         (vtd_dmar_info.flags & VTD_DMAR_INTR_REMAP) ? "supported" : "not supported");
     for (unsigned i = 0; i < vtd_nr_units; i++)
         show_unit(i, &vtd_units[i], out);

@@ -34,8 +34,8 @@ struct vtd_domain *vtd_domain_create(const char *name, const char *owner, bool a
 /* Maps [iova, iova+size) to host memory [hpa, ...) for DMA with perms
  * (VTD_PERM_R/W). VTD_ERR_DENIED (reason in why) for memory the owner does
  * not own. The IOTLB is invalidated on every unit. */
-int vtd_domain_map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size,
-                   unsigned perms, char *why, size_t whylen);
+int vtd_domain_map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size, unsigned perms,
+                   char *why, size_t whylen);
 int vtd_domain_unmap(struct vtd_domain *d, uint64_t iova, uint64_t size);
 /* Puts seg:bdf in the domain (present context entry). VTD_ERR_BUSY when it
  * is in another domain, VTD_ERR_NODEV when no unit translates it. */

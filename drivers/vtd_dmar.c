@@ -18,8 +18,8 @@
 
 /* Parses the device scopes in [p, p+len) into out->scopes; returns how many
  * were recorded (bad ones are skipped and counted). */
-static unsigned parse_scopes(struct vtd_dmar *out, const uint8_t *p, uint32_t len,
-                             const char *what, unsigned index)
+static unsigned parse_scopes(struct vtd_dmar *out, const uint8_t *p, uint32_t len, const char *what,
+                             unsigned index)
 {
     unsigned n = 0;
     uint32_t off = 0;

@@ -55,14 +55,13 @@ struct vtd_dmar {
     unsigned nr_bad; /* structures or scopes skipped */
 };
 
-#define VTD_DMAR_INTR_REMAP   1u
+#define VTD_DMAR_INTR_REMAP    1u
 #define VTD_DMAR_X2APIC_OPTOUT 2u
 
 /* Parses a whole DMAR table (header included, checksum already checked).
  * Returns 0, or -1 with a reason in err when the table is unusable as a
  * whole; bad parts only count in nr_bad (and are logged). */
-int vtd_dmar_parse(const uint8_t *t, uint32_t len, struct vtd_dmar *out, char *err,
-                   size_t errlen);
+int vtd_dmar_parse(const uint8_t *t, uint32_t len, struct vtd_dmar *out, char *err, size_t errlen);
 
 /* Reads a bridge's secondary and subordinate bus numbers; returns false
  * when there is no bridge at that address. */

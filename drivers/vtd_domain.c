@@ -35,8 +35,8 @@ struct vtd_domain *vtd_domain_create(const char *name, const char *owner, bool a
     str_copy(d->name, name, sizeof(d->name));
     str_copy(d->owner, owner, sizeof(d->owner));
     d->allow_non_ram = allow_non_ram;
-    int r = vtd_pt_init(&d->pt, &vtd_mem_ops, vtd_dom_levels, vtd_dom_iova_bits,
-                        vtd_dmar_info.haw, vtd_dom_sllps);
+    int r = vtd_pt_init(&d->pt, &vtd_mem_ops, vtd_dom_levels, vtd_dom_iova_bits, vtd_dmar_info.haw,
+                        vtd_dom_sllps);
     if (r) {
         pr_err("iommu: domain %s: %s", name, vtd_strerror(r));
         d->used = false;
@@ -52,8 +52,8 @@ static void flush_domain(struct vtd_domain *d)
             vtd_unit_flush_iotlb(&vtd_units[i], d->did);
 }
 
-int vtd_domain_map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size,
-                   unsigned perms, char *why, size_t whylen)
+int vtd_domain_map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t size, unsigned perms,
+                   char *why, size_t whylen)
 {
     if (!d || !d->used)
         return VTD_ERR_INVAL;
@@ -170,8 +170,7 @@ static void rmrr_attach_scope(struct vtd_domain *d, const struct vtd_scope *s, u
             continue;
         int r = vtd_domain_attach(d, seg, bdf);
         if (r)
-            pr_warn("iommu: RMRR device %02x:%02x.%u: %s", p->bus, p->dev, p->fn,
-                    vtd_strerror(r));
+            pr_warn("iommu: RMRR device %02x:%02x.%u: %s", p->bus, p->dev, p->fn, vtd_strerror(r));
     }
 }
 
@@ -209,8 +208,8 @@ void vtd_show_domains(void (*out)(const char *fmt, ...))
         const struct vtd_domain *d = &vtd_domains[i];
         if (!d->used)
             continue;
-        out("    domain %u %s: owner %s, %llu KiB mapped, %u device%s:", d->did, d->name,
-            d->owner, P(d->mapped >> 10), d->nr_devices, d->nr_devices == 1 ? "" : "s");
+        out("    domain %u %s: owner %s, %llu KiB mapped, %u device%s:", d->did, d->name, d->owner,
+            P(d->mapped >> 10), d->nr_devices, d->nr_devices == 1 ? "" : "s");
         for (unsigned k = 0; k < VTD_MAX_DEVS; k++)
             if (vtd_devs[k].used && vtd_devs[k].dom == d)
                 out(" %04x:%02x:%02x.%u", vtd_devs[k].seg, vtd_devs[k].bdf >> 8,

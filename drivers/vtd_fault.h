@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 struct vtd_fault {
-    uint16_t sid;    /* requester ID (bus 15:8, device 7:3, function 2:0) */
-    bool read;       /* false: write (interrupt requests are writes) */
+    uint16_t sid; /* requester ID (bus 15:8, device 7:3, function 2:0) */
+    bool read;    /* false: write (interrupt requests are writes) */
     uint8_t reason;
-    uint64_t addr;   /* page address of a DMA fault */
-    uint16_t index;  /* interrupt-remapping faults: the interrupt index */
+    uint64_t addr;  /* page address of a DMA fault */
+    uint16_t index; /* interrupt-remapping faults: the interrupt index */
 };
 
 /* From the two quadwords of a fault recording register (F set). */

@@ -71,7 +71,8 @@
 #define VTD_GCMD_CFI   (1u << 23)
 /* Status bits that mirror persistent commands; the rest are one-shot and
  * must not be written back (Linux masks GSTS the same way). */
-#define VTD_GSTS_PERSISTENT (VTD_GCMD_TE | VTD_GCMD_EAFL | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI)
+#define VTD_GSTS_PERSISTENT                                                                        \
+    (VTD_GCMD_TE | VTD_GCMD_EAFL | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI)
 
 /* Context command register (10.4.7). */
 #define VTD_CCMD_ICC         (1ULL << 63)
@@ -123,7 +124,7 @@
 #define VTD_QI_WAIT      0x5ULL
 #define VTD_QI_G_GLOBAL  (1ULL << 4) /* context cache and IOTLB: global */
 #define VTD_QI_G_DOMAIN  (2ULL << 4)
-#define VTD_QI_G_DEVICE  (3ULL << 4)  /* context cache only */
+#define VTD_QI_G_DEVICE  (3ULL << 4) /* context cache only */
 #define VTD_QI_IOTLB_DR  (1ULL << 7)
 #define VTD_QI_IOTLB_DW  (1ULL << 6)
 #define VTD_QI_DID(d)    ((uint64_t)(d) << 16)

@@ -24,7 +24,7 @@
 #define VTD_IRTE_URG       (1ULL << 14) /* posted format */
 #define VTD_IRTE_IM_POSTED (1ULL << 15)
 #define VTD_IRTE_VECTOR(v) ((uint64_t)(v) << 16)
-#define VTD_IRTE_SID(s)    ((uint64_t)(s))   /* high quadword */
+#define VTD_IRTE_SID(s)    ((uint64_t)(s)) /* high quadword */
 #define VTD_IRTE_SQ(q)     ((uint64_t)((q)&3) << 16)
 #define VTD_IRTE_SVT(t)    ((uint64_t)((t)&3) << 18)
 

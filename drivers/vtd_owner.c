@@ -9,7 +9,7 @@
 struct check {
     uint64_t start, end; /* the range asked for */
     const char *owner;
-    uint64_t covered;    /* bytes of it inside usable RAM */
+    uint64_t covered; /* bytes of it inside usable RAM */
     bool denied;
     char *why;
     size_t whylen;

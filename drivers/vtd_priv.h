@@ -18,10 +18,10 @@
 #define VTD_MAX_DEVS    64
 
 struct vtd_unit {
-    bool present;   /* described by the DMAR and answering */
-    bool usable;    /* passed the capability checks */
+    bool present; /* described by the DMAR and answering */
+    bool usable;  /* passed the capability checks */
     bool translating;
-    char why[96];   /* why it is not usable */
+    char why[96]; /* why it is not usable */
     uint64_t base;
     volatile uint8_t *regs;
     uint16_t segment;

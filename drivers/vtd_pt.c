@@ -125,8 +125,7 @@ static int map_level(struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t
         return VTD_ERR_INVAL;
     while (va < end) {
         uint64_t *p = &t[level_index(va, level)];
-        if (level == 1 ||
-            (large_ok(pt, level) && !((va | pa) & (size - 1)) && end - va >= size)) {
+        if (level == 1 || (large_ok(pt, level) && !((va | pa) & (size - 1)) && end - va >= size)) {
             set_entry(pt, p, (pa & VTD_SL_ADDR_MASK) | perms | (level > 1 ? VTD_SL_PS : 0));
             va += size;
             pa += size;

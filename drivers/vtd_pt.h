@@ -23,17 +23,17 @@
 #define VTD_PAGE 0x1000ULL
 
 /* Error codes (negative), shared by the whole VT-d driver. */
-#define VTD_OK          0
-#define VTD_ERR_FAULT   (-1) /* not mapped */
-#define VTD_ERR_INVAL   (-2) /* alignment, size 0, bad permissions */
-#define VTD_ERR_EXIST   (-3) /* part of the range is already mapped */
-#define VTD_ERR_NOMEM   (-4)
-#define VTD_ERR_DENIED  (-5) /* host memory the domain may not see */
-#define VTD_ERR_RANGE   (-6) /* beyond the domain's address width, or wraps */
-#define VTD_ERR_SPLIT   (-7) /* unmap would split a large page */
-#define VTD_ERR_HW      (-8) /* the unit did not respond or reported an error */
-#define VTD_ERR_NODEV   (-9) /* no unit, or no unit for that device */
-#define VTD_ERR_BUSY    (-10)
+#define VTD_OK         0
+#define VTD_ERR_FAULT  (-1) /* not mapped */
+#define VTD_ERR_INVAL  (-2) /* alignment, size 0, bad permissions */
+#define VTD_ERR_EXIST  (-3) /* part of the range is already mapped */
+#define VTD_ERR_NOMEM  (-4)
+#define VTD_ERR_DENIED (-5) /* host memory the domain may not see */
+#define VTD_ERR_RANGE  (-6) /* beyond the domain's address width, or wraps */
+#define VTD_ERR_SPLIT  (-7) /* unmap would split a large page */
+#define VTD_ERR_HW     (-8) /* the unit did not respond or reported an error */
+#define VTD_ERR_NODEV  (-9) /* no unit, or no unit for that device */
+#define VTD_ERR_BUSY   (-10)
 
 /* Permissions as in the entry. */
 #define VTD_PERM_R  1u
@@ -53,8 +53,8 @@ struct vtd_pt_ops {
 
 struct vtd_pt {
     const struct vtd_pt_ops *ops;
-    uint64_t root;       /* physical address of the top table */
-    unsigned levels;     /* 3..5 */
+    uint64_t root;   /* physical address of the top table */
+    unsigned levels; /* 3..5 */
     bool allow_2m, allow_1g;
     uint64_t iova_limit; /* I/O virtual addresses must be below this */
     uint64_t hpa_limit;  /* host-physical addresses must be below this */

@@ -22,24 +22,24 @@
 
 extern char __image_start[];
 
-#define EDU_VENDOR    0x1234
-#define EDU_DEVICE    0x11e8
-#define EDU_ID        0x00
-#define EDU_ALIVE     0x04
-#define EDU_IRQ_RAISE 0x60
-#define EDU_IRQ_ACK   0x64
-#define EDU_DMA_SRC   0x80
-#define EDU_DMA_DST   0x88
-#define EDU_DMA_CNT   0x90
-#define EDU_DMA_CMD   0x98
-#define EDU_CMD_START 1u
+#define EDU_VENDOR     0x1234
+#define EDU_DEVICE     0x11e8
+#define EDU_ID         0x00
+#define EDU_ALIVE      0x04
+#define EDU_IRQ_RAISE  0x60
+#define EDU_IRQ_ACK    0x64
+#define EDU_DMA_SRC    0x80
+#define EDU_DMA_DST    0x88
+#define EDU_DMA_CNT    0x90
+#define EDU_DMA_CMD    0x98
+#define EDU_CMD_START  1u
 #define EDU_CMD_TO_RAM 2u
-#define EDU_BUF       0x40000ULL
-#define EDU_DMA_LIMIT (1ULL << 28) /* the device's default DMA mask */
+#define EDU_BUF        0x40000ULL
+#define EDU_DMA_LIMIT  (1ULL << 28) /* the device's default DMA mask */
 
-#define TEST_IOVA  0x0ff00000ULL /* where the domain maps the test page */
-#define XFER       64u
-#define OWNER      "iommu selftest"
+#define TEST_IOVA 0x0ff00000ULL /* where the domain maps the test page */
+#define XFER      64u
+#define OWNER     "iommu selftest"
 
 struct st {
     uint16_t seg, bdf;
@@ -159,8 +159,7 @@ static bool step_dma_in(struct st *t)
     uint64_t before = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
     fill(t->buf, 0x5a);
     /* RAM -> edu from the first half, edu -> RAM into the second half. */
-    if (!edu_dma(t, TEST_IOVA, EDU_BUF, false) ||
-        !edu_dma(t, EDU_BUF, TEST_IOVA + 2048, true)) {
+    if (!edu_dma(t, TEST_IOVA, EDU_BUF, false) || !edu_dma(t, EDU_BUF, TEST_IOVA + 2048, true)) {
         str_copy(t->what, "edu DMA engine did not finish", sizeof(t->what));
         return false;
     }
@@ -264,8 +263,7 @@ static bool step_interrupts(struct st *t)
             other = b;
     }
     if (other == t->bdf) {
-        str_copy(t->what, "no other device on this unit for the source-id check",
-                 sizeof(t->what));
+        str_copy(t->what, "no other device on this unit for the source-id check", sizeof(t->what));
         return false;
     }
     uint64_t faults = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
@@ -342,8 +340,8 @@ static bool setup(struct st *t, const struct pci_dev *p)
         return false;
     }
     /* The mapping API must refuse hypervisor memory. */
-    if (vtd_domain_map(t->dom, 0, (uint64_t)(uintptr_t)__image_start & ~0xfffULL, 4096,
-                       VTD_PERM_RW, why, sizeof(why)) != VTD_ERR_DENIED) {
+    if (vtd_domain_map(t->dom, 0, (uint64_t)(uintptr_t)__image_start & ~0xfffULL, 4096, VTD_PERM_RW,
+                       why, sizeof(why)) != VTD_ERR_DENIED) {
         str_copy(t->what, "the domain accepted hypervisor memory", sizeof(t->what));
         return false;
     }

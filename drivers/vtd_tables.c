@@ -64,8 +64,7 @@ static void write_entry(const struct vtd_ctx_tables *t, struct vtd_entry128 *p,
 int vtd_ctx_set(struct vtd_ctx_tables *t, uint8_t bus, uint8_t devfn, uint16_t did,
                 uint64_t slpt_phys, unsigned levels)
 {
-    if (!t->root || !did || !slpt_phys || (slpt_phys & (VTD_PAGE - 1)) || levels < 3 ||
-        levels > 5)
+    if (!t->root || !did || !slpt_phys || (slpt_phys & (VTD_PAGE - 1)) || levels < 3 || levels > 5)
         return VTD_ERR_INVAL;
     if (!t->ctx[bus]) {
         uint64_t c = alloc_zeroed(t);

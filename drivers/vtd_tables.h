@@ -14,9 +14,9 @@
 
 struct vtd_ctx_tables {
     const struct vtd_pt_ops *ops;
-    uint64_t root;        /* physical address of the root table */
-    uint64_t ctx[256];    /* context table of each bus, 0 when none yet */
-    unsigned nr_present;  /* present context entries */
+    uint64_t root;       /* physical address of the root table */
+    uint64_t ctx[256];   /* context table of each bus, 0 when none yet */
+    unsigned nr_present; /* present context entries */
 };
 
 /* A legacy context entry: second-level translation only (TT=00, so

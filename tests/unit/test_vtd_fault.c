@@ -52,9 +52,8 @@ static void test_decode_interrupt_fault(void **state)
 
 static void test_reason_strings(void **state)
 {
-    static const unsigned known[] = {1,    2,    3,    4,    5,    6,    7,    8,    9,    0xa,
-                                     0xb,  0xc,  0xd,  0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26,
-                                     0x27};
+    static const unsigned known[] = {1,   2,   3,    4,    5,    6,    7,    8,    9,    0xa, 0xb,
+                                     0xc, 0xd, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27};
     for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         const char *s = vtd_fault_reason_str(known[i]);
         assert_string_not_equal(s, "unknown");

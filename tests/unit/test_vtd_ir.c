@@ -148,9 +148,9 @@ static void test_posted_descriptor(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_irte_xapic),          cmocka_unit_test(test_irte_x2apic_and_level),
-        cmocka_unit_test(test_irte_refusals),       cmocka_unit_test(test_irte_posted),
-        cmocka_unit_test(test_msi_remappable),      cmocka_unit_test(test_irt_allocator),
+        cmocka_unit_test(test_irte_xapic),        cmocka_unit_test(test_irte_x2apic_and_level),
+        cmocka_unit_test(test_irte_refusals),     cmocka_unit_test(test_irte_posted),
+        cmocka_unit_test(test_msi_remappable),    cmocka_unit_test(test_irt_allocator),
         cmocka_unit_test(test_posted_descriptor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,14 +73,12 @@ static void test_owner_memory_only(void **state)
                      VTD_ERR_DENIED);
     assert_non_null(strstr(why, "pmm"));
     /* Another VM's page, even as the tail of an otherwise good range. */
-    assert_int_equal(vtd_hpa_check(other, PG, "vm web", false, why, sizeof(why)),
-                     VTD_ERR_DENIED);
+    assert_int_equal(vtd_hpa_check(other, PG, "vm web", false, why, sizeof(why)), VTD_ERR_DENIED);
     assert_non_null(strstr(why, "vm rtos"));
     /* Free memory: it may be the hypervisor's tomorrow. */
     uint64_t freed = pmm_alloc(1, 1, "vm web");
     pmm_free(freed, 1);
-    assert_int_equal(vtd_hpa_check(freed, PG, "vm web", false, why, sizeof(why)),
-                     VTD_ERR_DENIED);
+    assert_int_equal(vtd_hpa_check(freed, PG, "vm web", false, why, sizeof(why)), VTD_ERR_DENIED);
     assert_non_null(strstr(why, "free"));
     /* A range that runs from owned into someone else's. */
     assert_int_equal(vtd_hpa_check(dma, 64 * MiB, "vm web", false, why, sizeof(why)),
@@ -101,11 +99,9 @@ static void test_non_ram_and_bad_arguments(void **state)
     /* No owner, the "free" pseudo-owner, empty or wrapping ranges. */
     assert_int_equal(vtd_hpa_check(0x200000, PG, NULL, false, why, sizeof(why)), VTD_ERR_DENIED);
     assert_int_equal(vtd_hpa_check(0x200000, PG, "", false, why, sizeof(why)), VTD_ERR_DENIED);
-    assert_int_equal(vtd_hpa_check(0x200000, PG, "free", false, why, sizeof(why)),
-                     VTD_ERR_DENIED);
+    assert_int_equal(vtd_hpa_check(0x200000, PG, "free", false, why, sizeof(why)), VTD_ERR_DENIED);
     assert_int_equal(vtd_hpa_check(0x200000, 0, "x", false, why, sizeof(why)), VTD_ERR_DENIED);
-    assert_int_equal(vtd_hpa_check(~0xfffULL, 2 * PG, "x", true, why, sizeof(why)),
-                     VTD_ERR_DENIED);
+    assert_int_equal(vtd_hpa_check(~0xfffULL, 2 * PG, "x", true, why, sizeof(why)), VTD_ERR_DENIED);
 }
 
 int main(void)

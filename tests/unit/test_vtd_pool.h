@@ -17,7 +17,7 @@ struct pool {
     uint8_t *mem;
     uint8_t used[POOL_PAGES];
     unsigned allocs, frees;
-    int fail_after; /* -1: never; n: the (n+1)th allocation from now fails */
+    int fail_after;   /* -1: never; n: the (n+1)th allocation from now fails */
     uint8_t *flushed; /* one flag per 64-byte line of the pool */
     unsigned flushes;
     struct vtd_pt_ops ops;
@@ -74,8 +74,7 @@ static struct pool *pool_new(bool coherent)
     p->mem = aligned_alloc(4096, POOL_PAGES * 4096);
     p->flushed = calloc(POOL_PAGES * 4096 / 64, 1);
     p->fail_after = -1;
-    p->ops = (struct vtd_pt_ops){pool_alloc, pool_free, pool_virt, coherent ? NULL : pool_flush,
-                                 p};
+    p->ops = (struct vtd_pt_ops){pool_alloc, pool_free, pool_virt, coherent ? NULL : pool_flush, p};
     return p;
 }
 
