@@ -25,7 +25,7 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
@@ -86,6 +86,9 @@ run: deps
 
 bench: deps
 	@scripts/bench.sh
+
+check-layers:
+	@$(PYTHON) scripts/check-layers.py
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:
