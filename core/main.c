@@ -98,6 +98,12 @@ static void apply_options(void)
         else if (strcmp(v, "on"))
             pr_err("vmx.preemption_timer=%s: expected on or off", v);
     }
+    if ((v = cmdline_get(&cmdline, "iommu.qi"))) {
+        if (!strcmp(v, "off"))
+            vtd_use_queued_invalidation = false;
+        else if (strcmp(v, "on"))
+            pr_err("iommu.qi=%s: expected on or off", v);
+    }
     if ((v = cmdline_get(&cmdline, "poweroff"))) {
         if (!strcmp(v, "acpi"))
             power_set_acpi_only(true);

@@ -21,6 +21,7 @@ unsigned vtd_nr_units;
 struct vtd_dmar vtd_dmar_info;
 unsigned vtd_dom_levels, vtd_dom_iova_bits, vtd_dom_sllps;
 static bool any_noncoherent;
+bool vtd_use_queued_invalidation = true;
 static struct vtd_fault_stat fault_stats[VTD_FAULT_SLOTS];
 static spinlock_t fault_lock = SPINLOCK_INIT;
 
@@ -383,7 +384,7 @@ static bool unit_probe(struct vtd_unit *u)
     if (!vtd_pick_levels(VTD_CAP_SAGAW(u->cap), 39) && !vtd_pick_levels(VTD_CAP_SAGAW(u->cap), 48))
         return unit_fail(u, "no 3- or 4-level second-level tables (SAGAW)");
     u->coherent = u->ecap & VTD_ECAP_C;
-    u->qi = u->ecap & VTD_ECAP_QI;
+    u->qi = (u->ecap & VTD_ECAP_QI) && vtd_use_queued_invalidation;
     /* Interrupt remapping needs queued invalidation (the interrupt entry
      * cache has no register interface) and the DMAR's blessing. */
     u->ir = (u->ecap & VTD_ECAP_IR) && u->qi && (vtd_dmar_info.flags & VTD_DMAR_INTR_REMAP);

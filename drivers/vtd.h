@@ -21,6 +21,11 @@
 
 struct vtd_domain;
 
+/* false (command line `iommu.qi=off`): invalidate through the registers
+ * even where a unit has an invalidation queue; interrupt remapping, which
+ * needs the queue, stays off then. Set before vtd_init. */
+extern bool vtd_use_queued_invalidation;
+
 /* Brings up every DRHD unit (logs what it did). Needs ACPI, the page
  * allocator, paging, PCI enumeration and the local APIC. */
 void vtd_init(void);

@@ -62,8 +62,6 @@ int vtd_domain_map(struct vtd_domain *d, uint64_t iova, uint64_t hpa, uint64_t s
         return r;
     spin_lock(&vtd_lock);
     r = vtd_pt_map(&d->pt, iova, hpa, size, perms);
-    if (!r)
-        d->mapped += size;
     spin_unlock(&vtd_lock);
     if (r)
         fmt_snprintf(why, whylen, "%s", vtd_strerror(r));
@@ -90,6 +88,15 @@ static struct vtd_dev *find_dev(uint16_t seg, uint16_t bdf)
         if (vtd_devs[i].used && vtd_devs[i].seg == seg && vtd_devs[i].bdf == bdf)
             return &vtd_devs[i];
     return NULL;
+}
+
+struct vtd_domain *vtd_device_domain(uint16_t seg, uint16_t bdf)
+{
+    spin_lock(&vtd_lock);
+    struct vtd_dev *v = find_dev(seg, bdf);
+    struct vtd_domain *d = v ? v->dom : NULL;
+    spin_unlock(&vtd_lock);
+    return d;
 }
 
 int vtd_domain_attach(struct vtd_domain *d, uint16_t seg, uint16_t bdf)
@@ -209,7 +216,7 @@ void vtd_show_domains(void (*out)(const char *fmt, ...))
         if (!d->used)
             continue;
         out("    domain %u %s: owner %s, %llu KiB mapped, %u device%s:", d->did, d->name, d->owner,
-            P(d->mapped >> 10), d->nr_devices, d->nr_devices == 1 ? "" : "s");
+            P(d->pt.mapped >> 10), d->nr_devices, d->nr_devices == 1 ? "" : "s");
         for (unsigned k = 0; k < VTD_MAX_DEVS; k++)
             if (vtd_devs[k].used && vtd_devs[k].dom == d)
                 out(" %04x:%02x:%02x.%u", vtd_devs[k].seg, vtd_devs[k].bdf >> 8,

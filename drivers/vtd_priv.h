@@ -50,7 +50,6 @@ struct vtd_domain {
     bool allow_non_ram;
     struct vtd_pt pt;
     unsigned nr_devices;
-    uint64_t mapped;
 };
 
 struct vtd_dev {
@@ -82,5 +81,7 @@ bool vtd_bridge_buses(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t
 /* vtd_domain.c */
 void vtd_rmrr_setup(void);
 void vtd_show_domains(void (*out)(const char *fmt, ...));
+/* The domain seg:bdf is in, or NULL. */
+struct vtd_domain *vtd_device_domain(uint16_t seg, uint16_t bdf);
 
 #endif

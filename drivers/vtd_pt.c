@@ -127,6 +127,7 @@ static int map_level(struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t
         uint64_t *p = &t[level_index(va, level)];
         if (level == 1 || (large_ok(pt, level) && !((va | pa) & (size - 1)) && end - va >= size)) {
             set_entry(pt, p, (pa & VTD_SL_ADDR_MASK) | perms | (level > 1 ? VTD_SL_PS : 0));
+            pt->mapped += size;
             va += size;
             pa += size;
             continue;
@@ -154,8 +155,8 @@ static int map_level(struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t
 }
 
 /* dry: only report VTD_ERR_SPLIT. Tables left empty stay linked. */
-static int unmap_level(const struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t va,
-                       uint64_t end, bool dry)
+static int unmap_level(struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t va, uint64_t end,
+                       bool dry)
 {
     uint64_t *t = table(pt, tphys);
     uint64_t size = level_size(level);
@@ -172,8 +173,10 @@ static int unmap_level(const struct vtd_pt *pt, uint64_t tphys, unsigned level, 
             if (is_leaf(e, level)) {
                 if (base != va || next - base != size)
                     return VTD_ERR_SPLIT;
-                if (!dry)
+                if (!dry) {
                     set_entry(pt, p, 0);
+                    pt->mapped -= size;
+                }
             } else {
                 int r = unmap_level(pt, e & VTD_SL_ADDR_MASK, level - 1, va, next, dry);
                 if (r)

@@ -59,6 +59,7 @@ struct vtd_pt {
     uint64_t iova_limit; /* I/O virtual addresses must be below this */
     uint64_t hpa_limit;  /* host-physical addresses must be below this */
     unsigned nr_tables;  /* table pages, root included */
+    uint64_t mapped;     /* bytes mapped */
 };
 
 /* levels 3..5; iova_bits caps the input range below what the levels reach

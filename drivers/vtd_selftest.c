@@ -5,10 +5,11 @@
  *
  * Steps: DMA before the device has a domain (blocked: default deny); DMA
  * into its domain (the data lands); DMA to an address outside it that is a
- * real page of RAM (blocked, the page unchanged, the fault logged with the
+ * real page of RAM (blocked, the page unchanged, the fault reported with the
  * device and address); an MSI through an entry made for it (delivered);
  * MSIs through an entry made for another device and through an empty entry
- * (not delivered). Hypervisor memory offered to the domain is refused. */
+ * (not delivered). Unmapping blocks DMA at once (the IOTLB is invalidated).
+ * Hypervisor memory offered to the domain is refused. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/lapic.h"
@@ -149,7 +150,7 @@ static bool step_default_deny(struct st *t)
     /* Root entry (no context table for the bus yet) or context entry absent. */
     if (!expect_fault(t, before, t->canary, VTD_FR_CTX_P, VTD_FR_ROOT_P, "DMA without a domain"))
         return false;
-    t->out("  no domain yet: DMA write to 0x%llx blocked, memory unchanged, fault logged\n",
+    t->out("  no domain yet: DMA write to 0x%llx blocked, memory unchanged, fault reported\n",
            (unsigned long long)t->canary);
     return true;
 }
@@ -193,8 +194,38 @@ static bool step_dma_out(struct st *t)
     }
     if (!expect_fault(t, before, t->canary, VTD_FR_WRITE, VTD_FR_WRITE, "DMA outside the domain"))
         return false;
-    t->out("  DMA write outside the domain (0x%llx): blocked, memory unchanged, fault logged\n",
+    t->out("  DMA write outside the domain (0x%llx): blocked, memory unchanged, fault reported\n",
            (unsigned long long)t->canary);
+    return true;
+}
+
+/* Unmapping must take effect at once: the unit has the translation cached
+ * from the step before, so this fails unless the IOTLB was invalidated. */
+static bool step_unmap(struct st *t)
+{
+    uint64_t before = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
+    int r = vtd_domain_unmap(t->dom, TEST_IOVA, 4096);
+    if (r) {
+        fmt_snprintf(t->what, sizeof(t->what), "unmap failed: %s", vtd_strerror(r));
+        return false;
+    }
+    fill(t->buf, 0x77);
+    uint8_t saved[XFER];
+    memcpy(saved, (void *)(uintptr_t)(t->buf + 2048), XFER);
+    if (!edu_dma(t, EDU_BUF, TEST_IOVA + 2048, true)) {
+        str_copy(t->what, "edu DMA engine did not finish", sizeof(t->what));
+        return false;
+    }
+    if (memcmp(saved, (void *)(uintptr_t)(t->buf + 2048), XFER)) {
+        str_copy(t->what, "DMA reached a page after it was unmapped (stale IOTLB)",
+                 sizeof(t->what));
+        return false;
+    }
+    if (!expect_fault(t, before, TEST_IOVA, VTD_FR_WRITE, VTD_FR_WRITE, "DMA after unmap"))
+        return false;
+    t->out(
+        "  DMA to iova 0x%llx after it was unmapped: blocked, memory unchanged, fault reported\n",
+        (unsigned long long)TEST_IOVA);
     return true;
 }
 
@@ -284,7 +315,7 @@ static bool step_interrupts(struct st *t)
     bool logged = vtd_fault_count(t->seg, t->bdf, NULL, NULL) > faults;
     t->out("  MSI through entry %u (source-id %02x:%02x.%u only): blocked%s\n",
            (unsigned)t->irte_other & 0xffff, other >> 8, (other >> 3) & 0x1f, other & 7,
-           logged ? ", fault logged" : " (this unit records no interrupt fault)");
+           logged ? ", fault reported" : " (this unit records no interrupt fault)");
 
     /* An entry nobody filled in. */
     vtd_msi_remappable(VTD_IRT_ENTRIES - 1, &addr, &data);
@@ -378,6 +409,7 @@ int vtd_selftest(uint16_t seg, uint16_t bdf, void (*out)(const char *fmt, ...))
 {
     struct st t = {.seg = seg, .bdf = bdf, .out = out, .irte_ok = -1, .irte_other = -1};
     const struct pci_dev *p = pci_find_bdf(seg, PCI_BUS(bdf), PCI_DEV(bdf), PCI_FN(bdf));
+    const struct vtd_domain *in = vtd_device_domain(seg, bdf);
     bool ok = false;
     if (!vtd_active())
         str_copy(t.what, "no iommu", sizeof(t.what));
@@ -385,14 +417,14 @@ int vtd_selftest(uint16_t seg, uint16_t bdf, void (*out)(const char *fmt, ...))
         str_copy(t.what, "no such device", sizeof(t.what));
     else if (vtd_unit_for(seg, bdf) < 0)
         str_copy(t.what, "no remapping unit translates this device", sizeof(t.what));
+    else if (in)
+        fmt_snprintf(t.what, sizeof(t.what), "device is in domain %s", in->name);
     else if (setup(&t, p) && step_default_deny(&t)) {
         int r = vtd_domain_attach(t.dom, seg, bdf);
-        if (r == VTD_ERR_BUSY)
-            str_copy(t.what, "device is in another domain", sizeof(t.what));
-        else if (r)
+        if (r)
             fmt_snprintf(t.what, sizeof(t.what), "attach failed: %s", vtd_strerror(r));
         else
-            ok = step_dma_in(&t) && step_dma_out(&t) && step_interrupts(&t);
+            ok = step_dma_in(&t) && step_dma_out(&t) && step_unmap(&t) && step_interrupts(&t);
     }
     teardown(&t);
     if (ok)

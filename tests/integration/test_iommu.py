@@ -54,7 +54,7 @@ def test_iommu_selftest_edu(boot):
     # Default deny: before the device has a domain, its DMA faults on a
     # missing root or context entry.
     deny = lines(r"^  no domain yet: DMA write to (0x[0-9a-f]+) blocked, memory unchanged, "
-                 r"fault logged$", out)
+                 r"fault reported$", out)
     assert len(deny) == 2, out
     for addr in deny:
         assert re.search(rf"iommu: fault 00:05\.0 write addr {addr} reason 0x0[12] "
@@ -64,11 +64,15 @@ def test_iommu_selftest_edu(boot):
                      r"read and written back$", out)) == 2, out
     # Outside the domain: blocked, and the fault line names device and address.
     outside = lines(r"^  DMA write outside the domain \((0x[0-9a-f]+)\): blocked, memory "
-                    r"unchanged, fault logged$", out)
+                    r"unchanged, fault reported$", out)
     assert len(outside) == 2, out
     for addr in outside:
         assert re.search(rf"iommu: fault 00:05\.0 write addr {addr} reason 0x05 \(write to a "
                          r"page without write permission\)", out), (addr, out)
+    # Unmapping takes effect at once (the IOTLB is invalidated).
+    assert len(lines(r"^  DMA to iova 0xff00000 after it was unmapped: blocked, memory unchanged, "
+                     r"fault reported$", out)) == 2, out
+    assert re.search(r"iommu: fault 00:05\.0 write addr 0xff00000 reason 0x05", out), out
     # Interrupt remapping: allowed entry delivers, the others do not.
     assert len(lines(r"^  MSI through remapping entry \d+ \(vector 0x[0-9a-f]+, APIC 0\): "
                      r"delivered$", out)) == 2, out
@@ -80,7 +84,7 @@ def test_iommu_selftest_edu(boot):
     report = out[out.rfind("iommu: vt-d, 1 unit"):]
     assert re.search(r"^  domains: 0 \(3-level tables\); no device has DMA access$", report,
                      re.M), report
-    assert re.search(r"^    0000:00:05\.0 4 \(last: addr 0x[0-9a-f]+ reason 0x05, write to a "
+    assert re.search(r"^    0000:00:05\.0 6 \(last: addr 0x[0-9a-f]+ reason 0x05, write to a "
                      r"page without write permission\)$", report, re.M), report
     assert re.search(r"interrupt remapping table: 0 of 256 entries in use", report), report
 
@@ -127,3 +131,25 @@ def test_iommu_none_bochs(boot):
     assert lines(r"^iommu: none \(no ACPI DMAR table\); devices cannot be passed through "
                  r"safely$", out), out
     assert results(out, "00:02.0") == ["fail: no iommu"], out
+
+
+@pytest.mark.qemu
+def test_iommu_register_invalidation(boot):
+    """`iommu.qi=off`: context-cache and IOTLB invalidation through the
+    registers. The DMA steps pass (unmapping takes effect, so the IOTLB was
+    invalidated); interrupt remapping needs the queue, so it is off and the
+    selftest fails at its interrupt step."""
+    m = boot("qemu", cmdline=f'{BASE_CMDLINE} iommu.qi=off exec="iommu; iommu selftest 00:05.0; '
+                             'poweroff 0"', extra=[INTREMAP, EDU])
+    assert m.wait_exit() == 0, m.output
+    out = m.output
+    assert_no_panic(out)
+    assert lines(r"^iommu: unit 0 at 0xfed90000: version 1\.0, translation on, register "
+                 r"invalidation, interrupt remapping off$", out), out
+    assert lines(r"^    features: .*, register invalidation, interrupt remapping off,", out), out
+    assert lines(r"^  DMA into the domain \(iova 0xff00000 -> host 0x[0-9a-f]+\): 64 bytes read "
+                 r"and written back$", out), out
+    assert lines(r"^  DMA to iova 0xff00000 after it was unmapped: blocked, memory unchanged, "
+                 r"fault reported$", out), out
+    assert results(out, "00:05.0") == ["fail: no interrupt remapping entry: no IOMMU for that "
+                                       "device"], out

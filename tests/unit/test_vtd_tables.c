@@ -101,6 +101,7 @@ static void test_large_pages(void **state)
     assert_int_equal(entry_at(p, &pt, 4 * MiB, 2), 6 * MiB | VTD_SL_PS | 3);
     /* The tail page is a 4 KiB leaf. */
     assert_int_equal(entry_at(p, &pt, 6 * MiB, 1), 8 * MiB | 3);
+    assert_int_equal(pt.mapped, 4 * MiB + 0x1000);
     uint64_t hpa;
     assert_int_equal(vtd_pt_translate(&pt, 3 * MiB + 0x123, &hpa, NULL), VTD_OK);
     assert_int_equal(hpa, 5 * MiB + 0x123);
@@ -164,6 +165,8 @@ static void test_unmap(void **state)
     assert_int_equal(vtd_pt_map(&pt, 0x400000, 0x800000, 0x2000, VTD_PERM_R), VTD_OK);
     assert_int_equal(p->allocs, allocs);
     assert_int_equal(vtd_pt_unmap(&pt, 0x401000, 0x1001), VTD_ERR_INVAL);
+    /* What is mapped is counted: 0x402000-0x403fff and the two new pages. */
+    assert_int_equal(pt.mapped, 0x4000);
     vtd_pt_destroy(&pt);
     assert_int_equal(p->allocs, p->frees);
     pool_delete(p);
@@ -178,6 +181,7 @@ static void test_nomem_rolls_back(void **state)
     p->fail_after = 2;
     assert_int_equal(vtd_pt_map(&pt, 0, 0x1000000, 4 * MiB, VTD_PERM_RW), VTD_ERR_NOMEM);
     p->fail_after = -1;
+    assert_int_equal(pt.mapped, 0);
     for (uint64_t a = 0; a < 4 * MiB; a += 0x1000)
         assert_int_equal(vtd_pt_translate(&pt, a, NULL, NULL), VTD_ERR_FAULT);
     assert_int_equal(vtd_pt_map(&pt, 0, 0x1000000, 4 * MiB, VTD_PERM_RW), VTD_OK);
