@@ -19,7 +19,8 @@
 struct vtd_unit vtd_units[VTD_MAX_UNITS];
 unsigned vtd_nr_units;
 struct vtd_dmar vtd_dmar_info;
-unsigned vtd_dom_levels, vtd_dom_iova_bits, vtd_dom_sllps;
+unsigned vtd_dom_levels, vtd_dom_iova_bits, vtd_dom_sllps, vtd_max_did;
+static char dmar_error[96];
 static bool any_noncoherent;
 bool vtd_use_queued_invalidation = true;
 static struct vtd_fault_stat fault_stats[VTD_FAULT_SLOTS];
@@ -501,7 +502,7 @@ static void unit_bring_up(struct vtd_unit *u)
  * input width, the page sizes all have. */
 static void pick_domain_format(void)
 {
-    unsigned sagaw = 0x1f, mgaw = 64, sllps = 0xf;
+    unsigned sagaw = 0x1f, mgaw = 64, sllps = 0xf, nd = 7;
     for (unsigned i = 0; i < vtd_nr_units; i++) {
         struct vtd_unit *u = &vtd_units[i];
         if (!u->usable)
@@ -515,6 +516,8 @@ static void pick_domain_format(void)
         if (VTD_CAP_MGAW(u->cap) < mgaw)
             mgaw = VTD_CAP_MGAW(u->cap);
         sllps &= VTD_CAP_SLLPS(u->cap);
+        if (VTD_CAP_ND(u->cap) < nd)
+            nd = VTD_CAP_ND(u->cap);
         if (!u->coherent)
             any_noncoherent = true;
     }
@@ -523,6 +526,8 @@ static void pick_domain_format(void)
         vtd_dom_levels = vtd_pick_levels(sagaw, 48);
     vtd_dom_iova_bits = mgaw;
     vtd_dom_sllps = sllps;
+    /* 2^(4 + 2 ND) domain IDs; ID 0 is never used (reserved with caching mode). */
+    vtd_max_did = nd >= 6 ? 0xffff : (1u << (4 + 2 * nd)) - 1;
 }
 
 static void log_unit(unsigned i, struct vtd_unit *u)
@@ -540,12 +545,11 @@ static void log_unit(unsigned i, struct vtd_unit *u)
 void vtd_init(void)
 {
     const struct acpi_table_ref *ref = acpi_find_table(&acpi, "DMAR", 0);
-    char err[96];
     if (!ref)
         return;
-    if (vtd_dmar_parse((const uint8_t *)(uintptr_t)ref->phys, ref->len, &vtd_dmar_info, err,
-                       sizeof(err))) {
-        pr_warn("iommu: DMAR unusable: %s; DMA is not remapped", err);
+    if (vtd_dmar_parse((const uint8_t *)(uintptr_t)ref->phys, ref->len, &vtd_dmar_info, dmar_error,
+                       sizeof(dmar_error))) {
+        pr_warn("iommu: DMAR unusable: %s; DMA is not remapped", dmar_error);
         return;
     }
     vtd_nr_units = vtd_dmar_info.nr_drhd;
@@ -656,6 +660,11 @@ static void show_unit(unsigned i, struct vtd_unit *u, void (*out)(const char *fm
 
 void vtd_show(void (*out)(const char *fmt, ...))
 {
+    if (dmar_error[0]) {
+        out("iommu: none (DMAR unusable: %s); devices cannot be passed through safely\n",
+            dmar_error);
+        return;
+    }
     if (!acpi.has_dmar || !vtd_dmar_info.nr_drhd) {
         out("iommu: none (no ACPI DMAR table); devices cannot be passed through safely\n");
         return;

@@ -21,7 +21,7 @@ struct vtd_domain *vtd_domain_create(const char *name, const char *owner, bool a
         return NULL;
     struct vtd_domain *d = NULL;
     spin_lock(&vtd_lock);
-    for (unsigned i = 0; i < VTD_MAX_DOMAINS; i++)
+    for (unsigned i = 0; i < VTD_MAX_DOMAINS && i + 1 <= vtd_max_did; i++)
         if (!vtd_domains[i].used) {
             d = &vtd_domains[i];
             memset(d, 0, sizeof(*d));

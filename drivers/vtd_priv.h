@@ -66,7 +66,8 @@ extern struct vtd_domain vtd_domains[VTD_MAX_DOMAINS];
 extern struct vtd_dev vtd_devs[VTD_MAX_DEVS];
 extern const struct vtd_pt_ops vtd_mem_ops;
 extern unsigned vtd_dom_levels, vtd_dom_iova_bits, vtd_dom_sllps;
-extern spinlock_t vtd_lock; /* domains and devices */
+extern unsigned vtd_max_did; /* highest domain ID every unit supports */
+extern spinlock_t vtd_lock;  /* domains and devices */
 
 /* vtd.c: unit operations (caller holds no unit lock). */
 int vtd_unit_for(uint16_t seg, uint16_t bdf);
