@@ -80,12 +80,16 @@ static inline uint64_t rd64(struct vtd_unit *u, unsigned off)
 {
     return *(volatile uint64_t *)(u->regs + off);
 }
+/* Register writes start work on tables and queues in memory: the compiler
+ * must not sink those stores past them (x86 keeps the order itself). */
 static inline void wr32(struct vtd_unit *u, unsigned off, uint32_t v)
 {
+    __asm__ volatile("" ::: "memory");
     *(volatile uint32_t *)(u->regs + off) = v;
 }
 static inline void wr64(struct vtd_unit *u, unsigned off, uint64_t v)
 {
+    __asm__ volatile("" ::: "memory");
     *(volatile uint64_t *)(u->regs + off) = v;
 }
 
