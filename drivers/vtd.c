@@ -648,13 +648,14 @@ static void show_unit(unsigned i, struct vtd_unit *u, void (*out)(const char *fm
         (u->ver >> 4) & 0xf, u->ver & 0xf, u->translating ? "on" : "off", u->ctx.nr_present);
     out("    features: sagaw 0x%x, mgaw %u, %u domain ids, large pages%s%s%s, %s invalidation, "
         "interrupt remapping %s%s, caching mode %s, write-buffer flush %s, page-walk coherency "
-        "%s, ats off\n",
+        "%s, posted interrupts %s, scalable mode %s, ats off\n",
         VTD_CAP_SAGAW(u->cap), VTD_CAP_MGAW(u->cap), 1u << (4 + 2 * VTD_CAP_ND(u->cap)),
         (sl & 1) ? " 2m" : "", (sl & 2) ? " 1g" : "", sl ? "" : " none",
         u->qi ? "queued" : "register", u->ir ? "on" : "off",
         u->ir ? (u->eim ? " (x2apic destinations)" : " (xapic destinations)") : "",
         (u->cap & VTD_CAP_CM) ? "on" : "off", (u->cap & VTD_CAP_RWBF) ? "needed" : "not needed",
-        u->coherent ? "yes" : "no");
+        u->coherent ? "yes" : "no", (u->cap & VTD_CAP_PI) ? "present (not used)" : "absent",
+        (u->ecap & VTD_ECAP_SMTS) ? "present (legacy mode used)" : "absent");
     if (u->ir)
         out("    interrupt remapping table: %u of %u entries in use; compatibility-format "
             "interrupts still allowed (I/O APIC pins not remapped yet)\n",
