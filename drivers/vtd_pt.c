@@ -125,7 +125,11 @@ static int map_level(struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t
         return VTD_ERR_INVAL;
     while (va < end) {
         uint64_t *p = &t[level_index(va, level)];
-        if (level == 1 || (large_ok(pt, level) && !((va | pa) & (size - 1)) && end - va >= size)) {
+        uint64_t e = __atomic_load_n(p, __ATOMIC_RELAXED);
+        /* A large leaf only into an empty slot: a table an unmap left there
+         * stays linked (the unit may cache it until destroy). */
+        if (level == 1 ||
+            (large_ok(pt, level) && !present(e) && !((va | pa) & (size - 1)) && end - va >= size)) {
             set_entry(pt, p, (pa & VTD_SL_ADDR_MASK) | perms | (level > 1 ? VTD_SL_PS : 0));
             pt->mapped += size;
             va += size;
@@ -135,7 +139,6 @@ static int map_level(struct vtd_pt *pt, uint64_t tphys, unsigned level, uint64_t
         uint64_t next = (va & ~(size - 1)) + size;
         if (next > end || next == 0)
             next = end;
-        uint64_t e = __atomic_load_n(p, __ATOMIC_RELAXED);
         if (!present(e)) {
             uint64_t child = alloc_table(pt);
             if (!child)

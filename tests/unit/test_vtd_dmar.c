@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -324,6 +325,37 @@ static void test_parse_bdf(void **state)
     assert_false(vtd_parse_bdf(NULL, &seg, &bdf));
 }
 
+/* Random corruption of QEMU's table (ASan/UBSan catch any overrun): every
+ * byte may be garbage, the header length matches what is there. */
+static void test_mutated_tables_never_overrun(void **state)
+{
+    uint32_t seed = 12345;
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        uint32_t len = 52 + (seed = seed * 1103515245u + 12345u) % (sizeof(qemu_dmar) - 51);
+        uint8_t *t = malloc(len); /* exact size: ASan sees a read past the end */
+        memcpy(t, qemu_dmar, len);
+        unsigned flips = 1 + (seed >> 16) % 6;
+        for (unsigned k = 0; k < flips; k++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned at = 48 + (seed >> 8) % (len - 48);
+            t[at] = (uint8_t)(seed >> 24);
+        }
+        put32(t + 4, len);
+        if (vtd_dmar_parse(t, len, &d, err, sizeof(err)) == 0) {
+            assert_true(d.nr_drhd >= 1 && d.nr_drhd <= VTD_MAX_UNITS);
+            assert_true(d.nr_scopes <= VTD_MAX_SCOPES);
+            for (unsigned u = 0; u < d.nr_drhd; u++) {
+                assert_true(d.drhd[u].first_scope + d.drhd[u].nr_scopes <= d.nr_scopes);
+                assert_int_equal(d.drhd[u].base & 0xfff, 0);
+            }
+            for (unsigned i = 0; i < d.nr_scopes; i++)
+                vtd_scope_matches(&d.scopes[i], 0, BDF(0, 5, 0), fake_bridge, NULL);
+            vtd_dmar_unit_for(&d, 0, BDF(2, 0, 0), fake_bridge, NULL);
+        }
+        free(t);
+    }
+}
+
 int main(void)
 {
     log_set_level(LOG_ERR);
@@ -336,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_hostile_scopes),
         cmocka_unit_test(test_hostile_header),
         cmocka_unit_test(test_parse_bdf),
+        cmocka_unit_test(test_mutated_tables_never_overrun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

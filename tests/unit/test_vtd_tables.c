@@ -172,6 +172,25 @@ static void test_unmap(void **state)
     pool_delete(p);
 }
 
+/* A large mapping where an unmap left an empty table: the table stays in
+ * use (small leaves) instead of being overwritten and leaked. */
+static void test_large_over_emptied_table(void **state)
+{
+    struct pool *p = pool_new(true);
+    struct vtd_pt pt;
+    assert_int_equal(vtd_pt_init(&pt, &p->ops, 3, 39, 39, 1), VTD_OK);
+    assert_int_equal(vtd_pt_map(&pt, 2 * MiB, 0x100000, 0x1000, VTD_PERM_R), VTD_OK);
+    assert_int_equal(vtd_pt_unmap(&pt, 2 * MiB, 0x1000), VTD_OK);
+    assert_int_equal(vtd_pt_map(&pt, 2 * MiB, 8 * MiB, 2 * MiB, VTD_PERM_RW), VTD_OK);
+    assert_int_equal(entry_at(p, &pt, 2 * MiB, 2) & VTD_SL_PS, 0);
+    uint64_t hpa;
+    assert_int_equal(vtd_pt_translate(&pt, 4 * MiB - 0x1000, &hpa, NULL), VTD_OK);
+    assert_int_equal(hpa, 10 * MiB - 0x1000);
+    vtd_pt_destroy(&pt);
+    assert_int_equal(p->allocs, p->frees);
+    pool_delete(p);
+}
+
 static void test_nomem_rolls_back(void **state)
 {
     struct pool *p = pool_new(true);
@@ -204,6 +223,66 @@ static void test_noncoherent_flushes(void **state)
         t = pool_word(p, at) & VTD_SL_ADDR_MASK;
     }
     vtd_pt_destroy(&pt);
+    pool_delete(p);
+}
+
+/* Random maps and unmaps against a page-by-page model of a 64 MiB window:
+ * translate must always agree, refusals must change nothing. */
+static void test_random_against_model(void **state)
+{
+    enum { PAGES = 64 * MiB / 0x1000 };
+    static uint64_t model[PAGES]; /* hpa | perms, 0 = unmapped */
+    struct pool *p = pool_new(false);
+    struct vtd_pt pt;
+    uint32_t seed = 777;
+    memset(model, 0, sizeof(model));
+    assert_int_equal(vtd_pt_init(&pt, &p->ops, 3, 39, 39, 1), VTD_OK);
+    for (unsigned iter = 0; iter < 3000; iter++) {
+        seed = seed * 1103515245u + 12345u;
+        bool big = (seed >> 4) % 4 == 0;
+        uint64_t n = big ? 512 * (1 + (seed >> 8) % 2) : 1 + (seed >> 8) % 40;
+        uint64_t first = (seed >> 12) % PAGES;
+        if (big)
+            first &= ~511ULL;
+        if (first + n > PAGES)
+            n = PAGES - first;
+        uint64_t iova = first * 0x1000, size = n * 0x1000;
+        if ((seed >> 30) & 1) {
+            uint64_t hpa = (big ? 0x40000000ULL : 0x80000000ULL) + iova;
+            unsigned perms = 1 + (seed >> 20) % 3;
+            bool free_range = true;
+            for (uint64_t i = first; i < first + n; i++)
+                free_range &= !model[i];
+            int r = vtd_pt_map(&pt, iova, hpa, size, perms);
+            assert_int_equal(r, free_range ? VTD_OK : VTD_ERR_EXIST);
+            if (!r)
+                for (uint64_t i = 0; i < n; i++)
+                    model[first + i] = (hpa + i * 0x1000) | perms;
+        } else {
+            int r = vtd_pt_unmap(&pt, iova, size);
+            assert_true(r == VTD_OK || r == VTD_ERR_SPLIT);
+            if (!r)
+                for (uint64_t i = first; i < first + n; i++)
+                    model[i] = 0;
+        }
+        uint64_t mapped = 0;
+        for (uint64_t i = 0; i < PAGES; i += 1 + (iter % 7)) {
+            uint64_t hpa;
+            unsigned perms;
+            int r = vtd_pt_translate(&pt, i * 0x1000, &hpa, &perms);
+            if (!model[i]) {
+                assert_int_equal(r, VTD_ERR_FAULT);
+                continue;
+            }
+            assert_int_equal(r, VTD_OK);
+            assert_int_equal(hpa | perms, model[i]);
+        }
+        for (uint64_t i = 0; i < PAGES; i++)
+            mapped += model[i] ? 0x1000 : 0;
+        assert_int_equal(pt.mapped, mapped);
+    }
+    vtd_pt_destroy(&pt);
+    assert_int_equal(p->allocs, p->frees);
     pool_delete(p);
 }
 
@@ -279,8 +358,10 @@ int main(void)
         cmocka_unit_test(test_large_pages),
         cmocka_unit_test(test_refusals_change_nothing),
         cmocka_unit_test(test_unmap),
+        cmocka_unit_test(test_large_over_emptied_table),
         cmocka_unit_test(test_nomem_rolls_back),
         cmocka_unit_test(test_noncoherent_flushes),
+        cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_pick_levels),
         cmocka_unit_test(test_context_entry_format),
         cmocka_unit_test(test_root_and_context_tables),
