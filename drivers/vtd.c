@@ -680,9 +680,11 @@ void vtd_show(void (*out)(const char *fmt, ...))
         (vtd_dmar_info.flags & VTD_DMAR_INTR_REMAP) ? "supported" : "not supported");
     for (unsigned i = 0; i < vtd_nr_units; i++)
         show_unit(i, &vtd_units[i], out);
-    if (vtd_dmar_info.nr_rmrr)
-        out("  rmrr: %u reserved range%s identity-mapped for the devices named\n",
-            vtd_dmar_info.nr_rmrr, vtd_dmar_info.nr_rmrr == 1 ? "" : "s");
+    for (unsigned i = 0; i < vtd_dmar_info.nr_rmrr; i++) {
+        const struct vtd_dmar_rmrr *r = &vtd_dmar_info.rmrr[i];
+        out("  rmrr 0x%llx-0x%llx: identity-mapped for %u device scope%s (domain rmrr)\n",
+            P(r->base), P(r->limit), r->nr_scopes, r->nr_scopes == 1 ? "" : "s");
+    }
     vtd_show_domains(out);
     unsigned long flags = irq_save();
     spin_lock(&fault_lock);
