@@ -8,6 +8,8 @@
 #include "core/time_share.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
+#include "drivers/vtd.h"
+#include "drivers/vtd_dmar.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -96,20 +98,18 @@ COMMAND("pci", "", "PCI devices (all stay with the hypervisor: no passthrough ye
 
 static int cmd_iommu(int argc, char **argv)
 {
-    if (!acpi.has_dmar || !acpi.nr_drhd) {
-        cprintf("iommu: none (no ACPI DMAR table); devices cannot be passed through safely\n");
+    uint16_t seg, bdf;
+    if (argc == 1) {
+        vtd_show(cprintf);
         return 0;
     }
-    cprintf("iommu: vt-d, %u units, host address width %u, interrupt remapping %s\n", acpi.nr_drhd,
-            acpi.dmar_haw + 1, (acpi.dmar_flags & 1) ? "supported" : "absent");
-    for (unsigned i = 0; i < acpi.nr_drhd; i++)
-        cprintf("  unit %u: registers at 0x%llx, segment %u%s\n", i,
-                (unsigned long long)acpi.drhd[i].base, acpi.drhd[i].segment,
-                (acpi.drhd[i].flags & 1) ? ", all devices" : "");
-    cprintf("  faults: none recorded (DMA remapping is not enabled yet)\n");
-    return 0;
+    if (argc == 3 && !strcmp(argv[1], "selftest") && vtd_parse_bdf(argv[2], &seg, &bdf))
+        return vtd_selftest(seg, bdf, cprintf);
+    cprintf("error: usage: iommu [selftest BB:DD.F]\n");
+    return -1;
 }
-COMMAND("iommu", "", "IOMMU status and faults", cmd_iommu);
+COMMAND("iommu", "[selftest BB:DD.F]", "IOMMU units, domains and faults; a DMA/interrupt self-test",
+        cmd_iommu);
 
 static int cmd_log(int argc, char **argv)
 {
