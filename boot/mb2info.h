@@ -14,7 +14,7 @@
 #define MB2_MAX_SIZE    (1024u * 1024u)
 
 struct boot_module {
-    uint64_t start, end; /* end is exclusive (GRUB: mod_start + size) */
+    uint64_t start, end; /* end is exclusive (GRUB: mod_start + size); equal: empty */
     const char *name;    /* points into the MBI; may be "" */
 };
 

@@ -42,13 +42,15 @@ $(BUILD)/bulkhead.efi: $(EFI_OUT)/bulkhead-efi.so
 -include $(EFI_OBJS:.o=.d)
 
 # The ESP holds exactly the modules the configuration names, found as
-# `make iso` finds them.
+# `make iso` finds them (scripts/resolve-modules.sh: next to the
+# configuration, MODULES=dir:dir, build/guests, build/linux); a module found
+# nowhere or a configuration with errors stops the build.
 ESP ?= $(BUILD)/esp.img
 efi: $(BUILD)/bulkhead.efi $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
-	@scripts/mkesp.sh --config $(CONFIG) --out $(ESP) $(ESP_ARGS) \
-		$(foreach m,$(shell $(BUILD)/bulkhead-check --list-modules $(CONFIG) 2>/dev/null),\
-			$(if $(wildcard $(BUILD)/guests/$(m)),--module $(BUILD)/guests/$(m),\
-			$(if $(wildcard $(BUILD)/linux/$(m)),--module $(BUILD)/linux/$(m))))
+	@$(BUILD)/bulkhead-check "$(CONFIG)"
+	@mods=$$(scripts/resolve-modules.sh --config "$(CONFIG)" --search "$(MODULES)") && \
+		scripts/mkesp.sh --config "$(CONFIG)" --out "$(ESP)" $(ESP_ARGS) \
+			$$(for m in $$mods; do printf -- '--module %s ' "$$m"; done)
 
 .PHONY: efi test-esp
 
