@@ -121,7 +121,7 @@ void attack_fill(void)
         }
         if (ok)
             ok = check(avx ? "ymm" : "xmm", 0, avx ? WORDS : 4, round);
-        if (round % 200 == 0)
+        if (round % 2000 == 0)
             printf("hostile: fill round %u\n", round);
     }
 }
