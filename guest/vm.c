@@ -461,6 +461,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     if (build_memory(vm, err, errlen))
         goto fail;
     vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
+    if (vm->cfg.protocol != BOOT_LINUX && vm->cfg.platform == PLATFORM_PC &&
+        platform_create(vm, err, errlen))
+        goto fail;
     if (vm->cfg.protocol == BOOT_LINUX) {
         if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
             goto fail;

@@ -80,3 +80,80 @@ def test_attack_xcr0_shrink(boot):
     assert lines(r"^\[shrink\] hostile: survived xcr0-shrink$", out), out
     neighbour_progresses(m, "fill")
     no_breach(m.output)
+
+
+def timed_command(m, command, answer):
+    """Types `command`; seconds until `answer` appears after it."""
+    start = len(m.output)
+    t0 = time.monotonic()
+    m.send(command + "\r")
+    wait_for(m, answer, 30, start)
+    return time.monotonic() - t0
+
+
+def test_attack_cr8(boot):
+    # c8a shares CPU 0 (and the console) with `fill`, which writes CR8 = 9;
+    # c8b is alone on CPU 1, where only an IPI can take it off the CPU. Both
+    # check that CR8 reads back what they wrote, then spin with CR8 = 15.
+    specs = [vm("fill", "hostile64.elf", 0, cmdline="attack=fill"),
+             vm("c8a", "hostile64.elf", 0, cmdline="attack=cr8"),
+             vm("c8b", "hostile64.elf", 1, cmdline="attack=cr8")]
+    # loglevel=debug: "memory scrubbed and released" shows the vCPU really
+    # left its CPU ("destroyed" is printed when the stop is requested).
+    cmd = BASE_CMDLINE.replace("loglevel=info", "loglevel=debug")
+    m = boot("bochs", cpus=2, cmdline=" ".join([cmd] + specs))
+    for n in ("c8a", "c8b"):
+        wait_for(m, rf"^\[{n}\] hostile: cr8 15 \(read back 15\), spinning$", 150)
+        assert lines(rf"^\[{n}\] hostile: cr8 at start 0$", m.output), m.output
+    time.sleep(1)  # let them spin with CR8 = 15 for a while
+    for n in ("c8b", "c8a"):
+        took = timed_command(m, f"destroy {n}", rf"^vm {n}: memory scrubbed and released")
+        assert took < 1.0 * SCALE, f"destroy {n} took {took:.2f}s"
+    took = timed_command(m, "version", r"^bulkhead \d\S* \(")
+    assert took < 1.0 * SCALE, f"the console took {took:.2f}s to answer"
+    neighbour_progresses(m, "fill")
+    no_breach(m.output)
+
+
+VDEV_RACE_CFG = """\
+# test_attack_vdev_race: four vCPUs of one VM on both CPUs hammer its
+# vUART, vIOAPIC, CMOS and PIT at once; `fill` beside them shows progress.
+[vm race]
+kernel = hostile64.elf
+cmdline = "attack=vdev-race vcpus=4"
+memory = 8M
+vcpus = 4
+cpus = [0, 1, 0, 1]
+platform = pc
+autostart = true
+
+[vm fill]
+kernel = hostile64.elf
+cmdline = "attack=fill"
+memory = 4M
+cpus = [1]
+autostart = true
+"""
+
+
+def test_attack_vdev_race(boot, tmp_path):
+    from test_config import build_config_iso
+    cfg = tmp_path / "vdev-race.cfg"
+    cfg.write_text(VDEV_RACE_CFG)
+    m = boot("bochs", cpus=2, iso=build_config_iso(cfg))
+    wait_for(m, r"^vm race: stopped itself \(code 0\)$", 170)
+    out = m.output
+    assert lines(r"^\[race\] hostile: vdev-race 4 vcpus, \d+ rounds each$", out), out
+    assert lines(r"^\[race\] hostile: vdev-race 4 vcpus done$", out), out
+    assert lines(r"^\[race\] hostile: survived vdev-race$", out), out
+    # Every line of the VM fits the vUART's 240-byte line buffer, and holds
+    # only what the vCPUs wrote.
+    race = lines(r"^\[race\] (.*)$", out)
+    assert len(race) > 100, out[-3000:]
+    for text in race:
+        assert len(text) <= 240, text
+        assert re.fullmatch(r"[a-d]*(hypercall line from cpu [0-3])?[a-d]*|hostile: .*", text), text
+    assert lines(r"^\[race\] hypercall line from cpu 3$", out) or any(
+        "hypercall line from cpu 3" in t for t in race), out[-3000:]
+    neighbour_progresses(m, "fill")
+    no_breach(m.output)
