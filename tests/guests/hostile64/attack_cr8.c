@@ -23,8 +23,16 @@ void attack_cr8(void)
             break;
         }
     }
-    write_cr8(15);
-    printf("hostile: cr8 15 (read back %llu), spinning\n", (unsigned long long)read_cr8());
+    uint32_t last = cmdline_get_u32("final", 15) & 15;
+    write_cr8(last);
+    printf("hostile: cr8 %u (read back %llu), spinning\n", last, (unsigned long long)read_cr8());
+    char how[8] = "pause";
+    cmdline_get("spin", how, sizeof(how));
+    if (strcmp(how, "plain") == 0)
+        for (;;)
+            __asm__ volatile("" ::: "memory");
+    if (strcmp(how, "sti") == 0)
+        __asm__ volatile("sti");
     for (;;)
         cpu_relax();
 }

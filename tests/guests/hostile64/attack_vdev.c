@@ -55,7 +55,6 @@ void attack_vdev_race(void)
     if (want < 1 || want > LIB64_MAX_CPUS)
         want = 4;
     unsigned n = 1 + smp_start_aps(want, hammer);
-    printf("hostile: vdev-race %u vcpus, %u rounds each\n", n, g_iters);
     hammer(0);
     uint64_t t0 = rdtsc();
     while (__atomic_load_n(&g_done, __ATOMIC_SEQ_CST) < n) {
@@ -65,7 +64,7 @@ void attack_vdev_race(void)
         }
         cpu_relax();
     }
-    printf("\nhostile: vdev-race %u vcpus done\n", n);
+    printf("\nhostile: vdev-race %u vcpus done, %u rounds each\n", n, g_iters);
     if (g_bad_version)
         printf("hostile: vdev-race saw ioapic window 0x%x (a racing select; allowed)\n",
                g_bad_version);

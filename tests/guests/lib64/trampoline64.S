@@ -13,9 +13,13 @@
 lib64_tramp_start:
     cli
     cld
-    .set GDTR_OFF, tramp_gdtr - lib64_tramp_start
+    /* Linear addresses with DS = 0: right whether the SIPI gave CS 0x0700
+     * and IP 0 (as hardware does) or CS 0 and IP 0x7000. */
+    .set GDTR_LIN, TRAMP_BASE + tramp_gdtr - lib64_tramp_start
     .set T32, TRAMP_BASE + tramp32 - lib64_tramp_start
-    lgdtl %cs:GDTR_OFF
+    xorw %ax, %ax
+    movw %ax, %ds
+    lgdtl GDTR_LIN
     movl %cr0, %eax
     orl $1, %eax
     movl %eax, %cr0
