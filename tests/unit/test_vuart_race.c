@@ -13,8 +13,8 @@
 
 #include "guest/vuart.h"
 
-#define WRITERS 4
-#define BYTES   200000
+#define WRITERS 3
+#define BYTES   20000
 
 static struct vuart g_u;
 static unsigned long g_emitted, g_lines, g_bad_lines;

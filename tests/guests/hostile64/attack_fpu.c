@@ -156,8 +156,8 @@ void attack_xmm_leak(void)
     for (unsigned r = 0; r < NREGS; r++)
         for (unsigned w = 4; w < WORDS; w++)
             if (g_in[r][w] != 0) {
-                breach("ymm%u word %u is 0x%x right after xsetbv 7, expected 0%s", r, w,
-                       g_in[r][w], g_in[r][w] == PATTERN ? " (the neighbour's pattern)" : "");
+                breach("ymm%u word %u is 0x%x right after xsetbv 7, expected 0%s", r, w, g_in[r][w],
+                       g_in[r][w] == PATTERN ? " (the neighbour's pattern)" : "");
                 return;
             }
     for (uint32_t round = 1; round <= rounds; round++) {
