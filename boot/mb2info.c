@@ -195,8 +195,11 @@ static int parse_module(struct parser *ps, uint32_t off, uint32_t size)
 
     if (!name)
         return -1;
-    if (start >= end)
-        return fail(ps, "module %u (\"%s\") at offset 0x%x: start 0x%x is not below end 0x%x",
+    /* An empty file gives start == end (GRUB: both 0). That is the user's
+     * mistake, not a broken loader: keep the module, empty, for its users
+     * to report by name. */
+    if (start > end)
+        return fail(ps, "module %u (\"%s\") at offset 0x%x: start 0x%x is above end 0x%x",
                     o->nr_modules, name, off, start, end);
     if (o->nr_modules >= MB2_MAX_MODULES)
         return fail(ps, "more than %u modules", MB2_MAX_MODULES);

@@ -40,7 +40,7 @@ enum mb2_tag_type {
 };
 
 struct boot_module {
-    uint64_t start, end; /* end is exclusive (GRUB: mod_start + size) */
+    uint64_t start, end; /* end is exclusive (GRUB: mod_start + size); equal: empty */
     const char *name;    /* points into the MBI; may be "" */
 };
 

@@ -229,14 +229,23 @@ static void g_baud(struct parser *p, const char *key, const char *v, size_t n)
     p->cfg->global.baud = (unsigned)b;
 }
 
+/* Keys of features that do not exist yet: the value is still read (so a
+ * typo gets its usual message), then refused, so that no file claims what
+ * the hypervisor does not do. */
+static void not_implemented(struct parser *p, const char *key, const char *what)
+{
+    config_perr(p, "%s: %s is not implemented yet", key, what);
+}
+
+#define NET_CONSOLE "the network console"
+
 static void g_net_address(struct parser *p, const char *key, const char *v, size_t n)
 {
-    struct config_global *g = &p->cfg->global;
     const char *s = v, *end = v + n;
     uint32_t a;
     unsigned prefix;
     if (config_eq(v, n, "dhcp")) {
-        g->net_dhcp = true;
+        not_implemented(p, key, NET_CONSOLE);
         return;
     }
     if (parse_ipv4(&s, end, &a) || s >= end || *s++ != '/' || parse_dec(&s, end, 2, &prefix) ||
@@ -245,9 +254,7 @@ static void g_net_address(struct parser *p, const char *key, const char *v, size
                     config_show(p, v, n));
         return;
     }
-    g->net_dhcp = false;
-    g->net_addr = a;
-    g->net_prefix = prefix;
+    not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_net_gateway(struct parser *p, const char *key, const char *v, size_t n)
@@ -259,7 +266,7 @@ static void g_net_gateway(struct parser *p, const char *key, const char *v, size
                     config_show(p, v, n));
         return;
     }
-    p->cfg->global.net_gateway = a;
+    not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_net_port(struct parser *p, const char *key, const char *v, size_t n)
@@ -269,13 +276,16 @@ static void g_net_port(struct parser *p, const char *key, const char *v, size_t 
         config_perr(p, "%s: expected a TCP port 1-65535, got '%s'", key, config_show(p, v, n));
         return;
     }
-    p->cfg->global.net_port = (uint16_t)port;
+    not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_net_enabled(struct parser *p, const char *key, const char *v, size_t n)
 {
-    if (parse_bool(v, n, &p->cfg->global.net_enabled))
+    bool on;
+    if (parse_bool(v, n, &on))
         config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
+    else
+        not_implemented(p, key, NET_CONSOLE);
 }
 
 const struct key_def config_global_keys[] = {
@@ -673,8 +683,10 @@ static int pci_item(struct parser *p, const char *key, const char *s, size_t n)
 static void v_pci(struct parser *p, const char *key, const char *v, size_t n)
 {
     p->vm->nr_pci = 0;
-    if (for_each_item(p, key, v, n, pci_item))
-        p->vm->nr_pci = 0;
+    if (!for_each_item(p, key, v, n, pci_item))
+        not_implemented(p, key, "device passthrough");
+    /* The VM never has a device: nothing may show one as its. */
+    p->vm->nr_pci = 0;
 }
 
 const struct key_def config_vm_keys[VK_COUNT] = {

@@ -24,6 +24,7 @@
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
+#include "drivers/vtd.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
@@ -96,6 +97,12 @@ static void apply_options(void)
             vmx_use_preemption_timer = false;
         else if (strcmp(v, "on"))
             pr_err("vmx.preemption_timer=%s: expected on or off", v);
+    }
+    if ((v = cmdline_get(&cmdline, "iommu.qi"))) {
+        if (!strcmp(v, "off"))
+            vtd_use_queued_invalidation = false;
+        else if (strcmp(v, "on"))
+            pr_err("iommu.qi=%s: expected on or off", v);
     }
     if ((v = cmdline_get(&cmdline, "poweroff"))) {
         if (!strcmp(v, "acpi"))
@@ -209,6 +216,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     platform_start_aps();
     pci_init();
     banner_print();
+    vtd_init();
     setup_uart_interrupt();
     irq_enable();
     run_test_fault();

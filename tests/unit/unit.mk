@@ -25,6 +25,7 @@ UNIT_SRCS_vuart   := guest/vuart.c
 UNIT_SRCS_vuart_race := guest/vuart.c
 UNIT_SRCS_strutil := lib/strutil.c
 UNIT_SRCS_sched_policy := core/sched_policy.c
+UNIT_SRCS_time_share := core/time_share.c
 
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
@@ -45,3 +46,9 @@ UNIT_SRCS_vlapic := guest/vlapic.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := guest/vioapic.c
 UNIT_SRCS_vrtc := guest/vrtc.c
 UNIT_SRCS_vpm  := guest/vpm.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_config_checks := core/config.c core/config_keys.c core/config_validate.c lib/format.c lib/strutil.c
+UNIT_SRCS_vtd_tables := drivers/vtd_pt.c drivers/vtd_tables.c
+UNIT_SRCS_vtd_ir     := drivers/vtd_ir.c
+UNIT_SRCS_vtd_fault  := drivers/vtd_fault.c lib/format.c lib/strutil.c
+UNIT_SRCS_vtd_dmar   := drivers/vtd_dmar.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_vtd_owner  := drivers/vtd_owner.c mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
