@@ -153,3 +153,16 @@ def test_attack_vdev_race(boot, tmp_path):
         assert re.fullmatch(r"[a-d]*|[a-dhypercl inefromu0-3:,-]*|hostile: .*", text), text
     neighbour_progresses(m, "fill")
     no_breach(m.output)
+
+
+def test_lib64_cpl3_page_fault(boot):
+    # The 64-bit runtime's groundwork for page-permission attacks: ring 3
+    # (enter_user) reading a page pt_set_flags made supervisor-only gets #PF
+    # with error P|U and CR2 at the page, handled at CPL 0 on the TSS stack.
+    m = boot("bochs", cpus=1, cmdline=" ".join(
+        [BASE_CMDLINE, vm("u", "hostile64.elf", 0, cmdline="attack=cpl3-pf")]))
+    wait_for(m, r"^vm u: stopped itself \(code 0\)$", 150)
+    out = m.output
+    assert lines(r"^\[u\] hostile: cpl3 read of a supervisor page -> #PF error 0x5 cs 0x2b "
+                 r"cr2 at the page$", out), out
+    no_breach(out)

@@ -21,7 +21,7 @@ static const struct {
     void (*fn)(void);
 } g_attacks[] = {
     {"fill", attack_fill}, {"xmm-leak", attack_xmm_leak},   {"xcr0-shrink", attack_xcr0_shrink},
-    {"cr8", attack_cr8},   {"vdev-race", attack_vdev_race},
+    {"cr8", attack_cr8},   {"vdev-race", attack_vdev_race}, {"cpl3-pf", attack_cpl3_pf},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)

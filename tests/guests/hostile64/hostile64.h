@@ -17,6 +17,10 @@ void attack_xmm_leak(void);
 void attack_xcr0_shrink(void);
 /* attack_cr8.c */
 void attack_cr8(void);
+/* attack_cpl3.c */
+void attack_cpl3_pf(void);
+/* attack_cpl3.c */
+void attack_cpl3_pf(void);
 /* attack_vdev.c */
 void attack_vdev_race(void);
 
