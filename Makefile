@@ -1,6 +1,7 @@
 # Bulkhead build. `make` builds build/bulkhead.elf; see README for the rest.
 
 BUILD   ?= build
+.DEFAULT_GOAL := all
 CONFIG  ?= configs/demo.cfg
 CC      := gcc
 NASM    := nasm
@@ -24,6 +25,20 @@ KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
+
+# The framebuffer console's font, generated from a PSF font of Debian's kbd
+# package (no font data in the tree): drivers/fbcon_font.h.
+FBCON_FONT ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
+KERNEL_OBJS += $(BUILD)/k/gen/fbcon_font.o
+$(BUILD)/gen/fbcon_font.c: scripts/psffont.py
+	@mkdir -p $(dir $@)
+	@echo "  FONT    $@"
+	@test -f $(FBCON_FONT) || { echo "$(FBCON_FONT): missing (the kbd package: make deps)"; exit 1; }
+	@$(PYTHON) scripts/psffont.py --c $(FBCON_FONT) $@
+$(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 .PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
 all: $(BUILD)/bulkhead.elf
@@ -53,6 +68,7 @@ $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) $(BUILD)/linker.ld
 include tests/guests/guests.mk
 include tests/unit/unit.mk
 include tools/tools.mk
+include boot/efi/efi.mk
 
 # The ISO holds exactly the modules the configuration names, plus
 # EXTRA_MODULES (the test suite's ISO adds every test guest). mkiso.sh checks

@@ -26,9 +26,10 @@ struct config_error {
 };
 
 struct config_global {
-    int loglevel;     /* LOG_ERR..LOG_TRACE, -1 = unset */
-    char console[64]; /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
-    unsigned baud;    /* 0 = unset */
+    int loglevel;      /* LOG_ERR..LOG_TRACE, -1 = unset */
+    char console[64];  /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
+    unsigned baud;     /* 0 = unset */
+    char cmdline[512]; /* the hypervisor's command line when bulkhead.efi gets none */
 };
 
 /* Lines of the keys validation refers to (the section line when absent). */

@@ -182,6 +182,48 @@ static int for_each_item(struct parser *p, const char *key, const char *s, size_
     }
 }
 
+/* A double-quoted string with \" and \\ escapes into dst[size]; dst is
+ * left empty on error. */
+static void parse_quoted(struct parser *p, const char *key, const char *v, size_t n, char *dst,
+                         size_t size)
+{
+    size_t o = 0, i = 1;
+    if (!n || v[0] != '"') {
+        config_perr(p, "%s: expected a double-quoted string like \"name=web\"", key);
+        return;
+    }
+    for (; i < n && v[i] != '"'; i++) {
+        char c = v[i];
+        if (c == '\\') {
+            if (i + 1 >= n || (v[i + 1] != '"' && v[i + 1] != '\\')) {
+                config_perr(p, "%s: unknown escape '\\%s' (only \\\" and \\\\)", key,
+                            i + 1 < n ? config_show(p, v + i + 1, 1) : "");
+                dst[0] = '\0';
+                return;
+            }
+            c = v[++i];
+        }
+        if (o + 1 >= size) {
+            config_perr(p, "%s: longer than %zu characters", key, size - 1);
+            dst[0] = '\0';
+            return;
+        }
+        dst[o++] = c;
+    }
+    dst[o] = '\0';
+    if (i >= n) {
+        config_perr(p, "%s: unterminated string (missing closing '\"')", key);
+        dst[0] = '\0';
+    } else if (i + 1 != n) {
+        const char *rest = v + i + 1;
+        size_t rn = n - i - 1;
+        config_trim(&rest, &rn);
+        config_perr(p, "%s: unexpected text after the closing '\"': '%s'", key,
+                    config_show(p, rest, rn));
+        dst[0] = '\0';
+    }
+}
+
 /* ---- [global] keys ---- */
 
 static void g_loglevel(struct parser *p, const char *key, const char *v, size_t n)
@@ -288,10 +330,15 @@ static void g_net_enabled(struct parser *p, const char *key, const char *v, size
         not_implemented(p, key, NET_CONSOLE);
 }
 
+static void g_cmdline(struct parser *p, const char *key, const char *v, size_t n)
+{
+    parse_quoted(p, key, v, n, p->cfg->global.cmdline, sizeof(p->cfg->global.cmdline));
+}
+
 const struct key_def config_global_keys[] = {
     {"loglevel", g_loglevel},       {"console", g_console},         {"baud", g_baud},
     {"net.address", g_net_address}, {"net.gateway", g_net_gateway}, {"net.port", g_net_port},
-    {"net.enabled", g_net_enabled},
+    {"net.enabled", g_net_enabled}, {"cmdline", g_cmdline},
 };
 const unsigned config_nr_global_keys = sizeof(config_global_keys) / sizeof(config_global_keys[0]);
 
@@ -326,42 +373,7 @@ static void v_initrd(struct parser *p, const char *key, const char *v, size_t n)
 
 static void v_cmdline(struct parser *p, const char *key, const char *v, size_t n)
 {
-    char *dst = p->vm->cmdline;
-    size_t o = 0, i = 1;
-    if (!n || v[0] != '"') {
-        config_perr(p, "%s: expected a double-quoted string like \"name=web\"", key);
-        return;
-    }
-    for (; i < n && v[i] != '"'; i++) {
-        char c = v[i];
-        if (c == '\\') {
-            if (i + 1 >= n || (v[i + 1] != '"' && v[i + 1] != '\\')) {
-                config_perr(p, "%s: unknown escape '\\%s' (only \\\" and \\\\)", key,
-                            i + 1 < n ? config_show(p, v + i + 1, 1) : "");
-                dst[0] = '\0';
-                return;
-            }
-            c = v[++i];
-        }
-        if (o + 1 >= sizeof(p->vm->cmdline)) {
-            config_perr(p, "%s: longer than %zu characters", key, sizeof(p->vm->cmdline) - 1);
-            dst[0] = '\0';
-            return;
-        }
-        dst[o++] = c;
-    }
-    dst[o] = '\0';
-    if (i >= n) {
-        config_perr(p, "%s: unterminated string (missing closing '\"')", key);
-        dst[0] = '\0';
-    } else if (i + 1 != n) {
-        const char *rest = v + i + 1;
-        size_t rn = n - i - 1;
-        config_trim(&rest, &rn);
-        config_perr(p, "%s: unexpected text after the closing '\"': '%s'", key,
-                    config_show(p, rest, rn));
-        dst[0] = '\0';
-    }
+    parse_quoted(p, key, v, n, p->vm->cmdline, sizeof(p->vm->cmdline));
 }
 
 static void v_protocol(struct parser *p, const char *key, const char *v, size_t n)
