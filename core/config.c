@@ -190,6 +190,10 @@ static void end_vm(struct parser *p)
             config_perr(p, "entry: only used with protocol = raw");
         }
     }
+    if (vm->protocol == BOOT_LINUX && vm->platform == PLATFORM_NONE) {
+        at_key(p, VK_PLATFORM);
+        config_perr(p, "platform: protocol = linux needs the PC platform");
+    }
     char size[24];
     config_format_size(vm->mem_size, size, sizeof(size));
     if (p->key_line[VK_LOAD_ADDR] && vm->load_addr >= vm->mem_size) {

@@ -539,6 +539,16 @@ static void v_autostart(struct parser *p, const char *key, const char *v, size_t
         config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
 }
 
+static void v_platform(struct parser *p, const char *key, const char *v, size_t n)
+{
+    if (config_eq(v, n, "pc"))
+        p->vm->platform = PLATFORM_PC;
+    else if (config_eq(v, n, "none"))
+        p->vm->platform = PLATFORM_NONE;
+    else
+        config_perr(p, "%s: expected pc or none, got '%s'", key, config_show(p, v, n));
+}
+
 static void v_on_crash(struct parser *p, const char *key, const char *v, size_t n)
 {
     if (config_eq(v, n, "stop"))
@@ -710,4 +720,5 @@ const struct key_def config_vm_keys[VK_COUNT] = {
     [VK_UARTS] = {"uarts", v_uarts},
     [VK_IOPORTS] = {"ioports", v_ioports},
     [VK_PCI] = {"pci", v_pci},
+    [VK_PLATFORM] = {"platform", v_platform},
 };

@@ -27,6 +27,7 @@ enum vm_key {
     VK_UARTS,
     VK_IOPORTS,
     VK_PCI,
+    VK_PLATFORM,
     VK_COUNT
 };
 

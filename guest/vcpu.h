@@ -100,6 +100,7 @@ struct vcpu {
     uint64_t cr2, dr[4], dr6;
     uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
     uint64_t spec_ctrl;
+    uint8_t cr8; /* the TPR class when no vLAPIC holds it (vcpu_tpr.c) */
 
     bool cr4_osxsave;  /* mirrored into CPUID.1:ECX.OSXSAVE */
     bool waiting_sipi; /* an AP before its SIPI */
@@ -147,5 +148,14 @@ struct vcpu_backend {
 };
 
 extern const struct vcpu_backend *vcpu_backend;
+
+/* The guest's task priority, CR8 = TPR[7:4] (guest/vcpu_tpr.c). It never
+ * reaches the physical local APIC. A VM with a vLAPIC keeps it there (one
+ * copy for CR8, the xAPIC TPR register and x2APIC MSR 0x808, which
+ * interrupt delivery obeys): its CR8 accesses must exit. Without a vLAPIC
+ * the backend may keep it in a TPR shadow instead. */
+bool vcpu_tpr_in_vlapic(struct vcpu *v);
+uint64_t vcpu_cr8_read(struct vcpu *v);
+void vcpu_cr8_write(struct vcpu *v, uint64_t cr8); /* cr8 < 16, checked by the caller */
 
 #endif

@@ -1,5 +1,10 @@
 /* Virtual IOAPIC: register file of the 82093AA datasheet, 24 pins, edge
- * and level (Remote IRR) semantics. */
+ * and level (Remote IRR) semantics. Locking: none here; every caller holds
+ * the VM's platform lock (guest/platform.c: MMIO from any vCPU, device
+ * lines from the vPIT/vRTC/vPM/vUART, EOIs from the vLAPICs), so vCPUs
+ * of one VM on several CPUs never interleave inside this model. The
+ * IOREGSEL/IOWIN pair is shared by all vCPUs, as on hardware: a guest
+ * that selects and accesses from two CPUs at once races only itself. */
 #include "guest/vioapic.h"
 
 #include "lib/string.h"

@@ -8,6 +8,7 @@
 #include "guest/loader.h"
 #include "guest/modules.h"
 #include "guest/platform.h"
+#include "guest/vcpu_switch.h"
 #include "guest/virq.h"
 #include "guest/vm_output.h"
 #include "guest/vm_sched.h"
@@ -404,8 +405,7 @@ static struct vcpu *make_vcpu(struct vm *vm, unsigned id, const struct vcpu_boot
     }
     struct vcpu *v = (struct vcpu *)page;
     memset(v, 0, sizeof(*v));
-    memset((void *)xs, 0, 8192);
-    *(uint32_t *)(xs + 24) = 0x1f80; /* MXCSR reset value */
+    vcpu_fpu_area_init((void *)xs); /* nothing of a previous VM's registers */
     v->xsave_area = (void *)xs;
     v->vm = vm;
     v->id = id;
@@ -461,6 +461,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     if (build_memory(vm, err, errlen))
         goto fail;
     vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
+    if (vm->cfg.protocol != BOOT_LINUX && vm->cfg.platform == PLATFORM_PC &&
+        platform_create(vm, err, errlen))
+        goto fail;
     if (vm->cfg.protocol == BOOT_LINUX) {
         if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
             goto fail;

@@ -77,6 +77,14 @@ enum boot_protocol {
     BOOT_RAW,       /* flat binary at load_addr, entered at entry */
 };
 
+/* The emulated PC (guest/platform.h): vLAPICs, vIOAPIC, vPIC, vPIT, RTC,
+ * PM timer, ACPI tables. Linux VMs always have it; others on request. */
+enum vm_platform_kind {
+    PLATFORM_DEFAULT, /* pc for protocol = linux, none otherwise */
+    PLATFORM_PC,
+    PLATFORM_NONE,
+};
+
 enum restart_policy {
     RESTART_NEVER,    /* a crashed VM stays crashed */
     RESTART_ON_CRASH, /* restarted, with back-off */
@@ -92,6 +100,7 @@ struct vm_config {
     char initrd[64];
     char cmdline[VM_CMDLINE_MAX];
     enum boot_protocol protocol;
+    enum vm_platform_kind platform;
     uint64_t load_addr, entry; /* raw images */
     uint64_t mem_size;
     uint64_t mem_base; /* fixed host-physical base, 0 = anywhere */

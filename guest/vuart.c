@@ -60,6 +60,8 @@ static void transmit(struct vuart *u, uint8_t c)
     /* 0x80-0x9f include C1 controls (0x9b starts an escape sequence). */
     if ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f))
         c = '.';
+    if (u->line_len >= VUART_LINE_MAX) /* never past the buffer, whatever happened */
+        emit_line(u);
     u->line[u->line_len++] = (char)c;
     if (u->line_len >= VUART_LINE_MAX)
         emit_line(u);
@@ -67,43 +69,49 @@ static void transmit(struct vuart *u, uint8_t c)
 
 void vuart_flush(struct vuart *u)
 {
+    spin_lock(&u->lock);
     emit_line(u);
+    spin_unlock(&u->lock);
+}
+
+static bool push_rx(struct vuart *u, uint8_t byte)
+{
+    if (u->rx_count >= VUART_RX_FIFO)
+        return false;
+    u->rx[(u->rx_head + u->rx_count) % VUART_RX_FIFO] = byte;
+    u->rx_count++;
+    return true;
 }
 
 bool vuart_push_rx(struct vuart *u, uint8_t byte)
 {
-    bool ok = false;
-    spin_lock(&u->rx_lock);
-    if (u->rx_count < VUART_RX_FIFO) {
-        u->rx[(u->rx_head + u->rx_count) % VUART_RX_FIFO] = byte;
-        u->rx_count++;
-        ok = true;
-    }
-    spin_unlock(&u->rx_lock);
+    spin_lock(&u->lock);
+    bool ok = push_rx(u, byte);
+    spin_unlock(&u->lock);
     return ok;
 }
 
 static int pop_rx(struct vuart *u)
 {
     int b = -1;
-    spin_lock(&u->rx_lock);
     if (u->rx_count) {
         b = u->rx[u->rx_head];
         u->rx_head = (u->rx_head + 1) % VUART_RX_FIFO;
         u->rx_count--;
     }
-    spin_unlock(&u->rx_lock);
     return b;
 }
 
-bool vuart_irq_pending(const struct vuart *u)
+bool vuart_irq_pending(struct vuart *u)
 {
-    if (!(u->mcr & 0x08)) /* OUT2 gates the line on PCs */
-        return false;
-    return ((u->ier & IER_RDA) && u->rx_count) || ((u->ier & IER_THRI) && u->thre_pending);
+    spin_lock(&u->lock);
+    bool level = (u->mcr & 0x08) && /* OUT2 gates the line on PCs */
+                 (((u->ier & IER_RDA) && u->rx_count) || ((u->ier & IER_THRI) && u->thre_pending));
+    spin_unlock(&u->lock);
+    return level;
 }
 
-uint8_t vuart_read(struct vuart *u, unsigned offset)
+static uint8_t read_locked(struct vuart *u, unsigned offset)
 {
     switch (offset) {
     case REG_RBR_THR_DLL: {
@@ -142,14 +150,22 @@ uint8_t vuart_read(struct vuart *u, unsigned offset)
     }
 }
 
-void vuart_write(struct vuart *u, unsigned offset, uint8_t val)
+uint8_t vuart_read(struct vuart *u, unsigned offset)
+{
+    spin_lock(&u->lock);
+    uint8_t val = read_locked(u, offset);
+    spin_unlock(&u->lock);
+    return val;
+}
+
+static void write_locked(struct vuart *u, unsigned offset, uint8_t val)
 {
     switch (offset) {
     case REG_RBR_THR_DLL:
         if (u->lcr & LCR_DLAB) {
             u->dll = val;
         } else if (u->mcr & MCR_LOOP) {
-            vuart_push_rx(u, val);
+            push_rx(u, val);
         } else {
             transmit(u, val);
             u->thre_pending = true;
@@ -167,11 +183,8 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t val)
         break;
     case REG_IIR_FCR:
         u->fcr = val & 0xc9;
-        if (val & 0x02) {
-            spin_lock(&u->rx_lock);
+        if (val & 0x02)
             u->rx_count = 0;
-            spin_unlock(&u->rx_lock);
-        }
         break;
     case REG_LCR:
         u->lcr = val;
@@ -185,4 +198,11 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t val)
     default:
         break; /* LSR and MSR are read-only */
     }
+}
+
+void vuart_write(struct vuart *u, unsigned offset, uint8_t val)
+{
+    spin_lock(&u->lock);
+    write_locked(u, offset, val);
+    spin_unlock(&u->lock);
 }

@@ -1,5 +1,9 @@
 /* A 16550 UART model for one VM: transmit with line status, a receive
- * FIFO for the console's attach, the registers drivers probe. */
+ * FIFO for the console's attach, the registers drivers probe. One lock
+ * per vUART guards all of it: the VM's vCPUs, the console (input, attach)
+ * and the stop path (flush) may touch it at once. Lock order: the
+ * platform lock, then a vUART's; the output callbacks run under the
+ * vUART's lock and must not come back into it. */
 #ifndef GUEST_VUART_H
 #define GUEST_VUART_H
 
@@ -19,9 +23,9 @@ struct vuart {
     bool thre_pending; /* THR-empty interrupt condition */
     uint8_t rx[VUART_RX_FIFO];
     unsigned rx_head, rx_count;
-    spinlock_t rx_lock;
+    spinlock_t lock;
     char line[VUART_LINE_MAX + 1];
-    unsigned line_len;
+    unsigned line_len; /* < VUART_LINE_MAX outside the lock */
     /* Where complete lines go: (ctx, line, len). */
     void (*output)(void *ctx, const char *line, unsigned len);
     void *ctx;
@@ -40,6 +44,6 @@ bool vuart_push_rx(struct vuart *u, uint8_t byte);
 /* Emits a partial line (at VM stop, so nothing is lost). */
 void vuart_flush(struct vuart *u);
 /* The interrupt line level the model drives (IRQ 4 later). */
-bool vuart_irq_pending(const struct vuart *u);
+bool vuart_irq_pending(struct vuart *u);
 
 #endif

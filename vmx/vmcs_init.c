@@ -184,9 +184,16 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
                     CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
                     CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
                     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+    /* CR8 never reaches the physical TPR: the TPR shadow keeps it in the
+     * virtual-APIC page without exits; a vLAPIC (which must see every TPR
+     * change) or a CPU without the shadow gets CR8-load/store exiting. */
+    uint32_t cr8_ctl = CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING;
+    x->cr8_exiting = vcpu_tpr_in_vlapic(v) || !(c->procbased.may_be_1 & CPU_BASED_TPR_SHADOW);
+    proc |= x->cr8_exiting ? cr8_ctl : CPU_BASED_TPR_SHADOW;
     if (adjust("processor-based", &c->procbased, proc,
                CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
-                   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+                   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+                   (x->cr8_exiting ? cr8_ctl : CPU_BASED_TPR_SHADOW),
                &x->proc))
         return -1;
     uint32_t proc2 = SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
@@ -226,7 +233,11 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
     vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
     vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+    /* Threshold 0: lowering the shadowed TPR never exits (nothing to
+     * deliver without a vLAPIC). */
     vmcs_write(TPR_THRESHOLD, 0);
+    if (x->proc & CPU_BASED_TPR_SHADOW)
+        vmcs_write(VIRTUAL_APIC_PAGE_ADDR, x->vapic_phys);
     /* The guest owns no CR0 bit that affects VMX or long-mode entry state,
      * nor CR4.VMXE/SMXE; those exits are handled in vmx_exit_cr.c. */
     vmcs_write(CR0_GUEST_HOST_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);

@@ -12,6 +12,8 @@ struct vmx_vcpu {
     uint64_t vmcs_phys;
     uint64_t msr_bitmap_phys;
     uint64_t io_bitmap_phys; /* two pages: A (0-0x7fff) and B */
+    uint64_t vapic_phys;     /* virtual-APIC page: the TPR shadow (VTPR at 0x80) */
+    bool cr8_exiting;        /* CR8 accesses exit (the vLAPIC keeps the TPR) */
     int loaded_cpu;          /* -1: not current anywhere */
     bool launched;
     uint64_t host_rsp; /* last HOST_RSP written, to skip the VMWRITE */

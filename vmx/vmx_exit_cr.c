@@ -1,5 +1,6 @@
 /* Control-register exits: CR0/CR4 shadowed, CR4.VMXE hidden, long-mode
- * transitions tracked, PAE PDPTEs loaded when paging is switched on. */
+ * transitions tracked, PAE PDPTEs loaded when paging is switched on, CR8
+ * kept by the vendor-neutral layer (guest/vcpu_tpr.c). */
 #include "arch/x86_64/cpu.h"
 #include "guest/vm.h"
 #include "lib/log.h"
@@ -124,16 +125,22 @@ enum vmx_exit_action vmx_exit_cr_access(struct vcpu *v, struct vmx_exit *e)
             if (!cr4_valid(v, val))
                 goto gp;
             vmx_set_guest_cr4(v, val);
+        } else if (cr == 8) {
+            if (val >> 4) /* bits 63:4 are reserved */
+                goto gp;
+            vcpu_cr8_write(v, val);
         } else {
             goto unhandled;
         }
         break;
     }
-    case 1: /* MOV from CR: CR3/CR8 exiting is off, so only odd cases */
+    case 1: /* MOV from CR: CR8 (when it exits), CR0/CR4 in odd cases */
         if (cr == 0)
             write_gpr(v, reg, x->cr0_shadow);
         else if (cr == 4)
             write_gpr(v, reg, x->cr4_shadow);
+        else if (cr == 8)
+            write_gpr(v, reg, vcpu_cr8_read(v));
         else
             goto unhandled;
         break;

@@ -55,7 +55,10 @@ static int vmx_init(struct vcpu *v)
     x->vmcs_phys = pmm_alloc(1, 1, "vmcs");
     x->msr_bitmap_phys = pmm_alloc(1, 1, "msr bitmap");
     x->io_bitmap_phys = pmm_alloc(2, 1, "io bitmaps");
-    if (!x->vmcs_phys || !x->msr_bitmap_phys || !x->io_bitmap_phys) {
+    x->vapic_phys = pmm_alloc(1, 1, "virtual-apic page");
+    if (!x->vmcs_phys || !x->msr_bitmap_phys || !x->io_bitmap_phys || !x->vapic_phys) {
+        if (x->vapic_phys)
+            pmm_free(x->vapic_phys, 1);
         if (x->vmcs_phys)
             pmm_free(x->vmcs_phys, 1);
         if (x->msr_bitmap_phys)
@@ -66,6 +69,7 @@ static int vmx_init(struct vcpu *v)
         return -1;
     }
     memset((void *)x->vmcs_phys, 0, 4096);
+    memset((void *)x->vapic_phys, 0, 4096); /* VTPR 0: the guest's CR8 at reset */
     *(uint32_t *)x->vmcs_phys = vmx_caps.revision_id;
     x->loaded_cpu = -1;
     v->arch = x;
@@ -106,6 +110,7 @@ static void vmx_destroy(struct vcpu *v)
     pmm_free(x->vmcs_phys, 1);
     pmm_free(x->msr_bitmap_phys, 1);
     pmm_free(x->io_bitmap_phys, 2);
+    pmm_free(x->vapic_phys, 1);
     pmm_free((uint64_t)x, 1);
     v->arch = NULL;
 }

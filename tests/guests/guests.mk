@@ -1,6 +1,8 @@
 # Test guests: small freestanding 32-bit multiboot2 kernels, one per
 # directory under tests/guests/ (lib/ is their shared runtime). Each links to
 # $(BUILD)/guests/NAME.elf at 1 MiB guest-physical; see docs/test-guests.md.
+# The 64-bit guests (GUEST64_NAMES) run on lib64/ plus the portable part of
+# lib/ (GUEST_SHARED), built a second time as 64-bit code.
 
 GUEST_DIR   := tests/guests
 GUEST_NAMES := hello cpuid-bench spin hostile echo
@@ -38,7 +40,44 @@ $(GUEST_OUT)/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) $(GUEST_LDS)
 endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULES,$(g))))
 
+# ---- 64-bit guests ----
+GUEST64_NAMES := hostile64
+GUEST64_LDS   := $(GUEST_DIR)/lib64/guest64.ld
+GUEST_SHARED  := serial util mb2 vectors
+
+# Long mode, no red zone (exceptions arrive on the same stack at CPL 0), no
+# compiler-generated SIMD (tests use SSE/AVX only in inline assembly).
+GUEST64_CFLAGS := -m64 -mno-red-zone -mcmodel=small -std=gnu11 -ffreestanding -fno-pic -fno-pie \
+	-nostdlib -fno-stack-protector -mno-sse -mno-mmx -mno-80387 -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-omit-frame-pointer \
+	-O2 -g -Wall -Wextra -Werror -I.
+GUEST64_LDFLAGS := -m elf_x86_64 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+	--build-id=none -T $(GUEST64_LDS)
+
+guest64_objs = $(patsubst $(GUEST_DIR)/%,$(GUEST_OUT)/obj64/%.o,\
+	$(wildcard $(GUEST_DIR)/$(1)/*.c $(GUEST_DIR)/$(1)/*.S))
+
+GUEST64_LIB_OBJS := $(call guest64_objs,lib64) \
+	$(patsubst %,$(GUEST_OUT)/obj64/lib/%.c.o,$(GUEST_SHARED))
+GUEST64_ELFS     := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST64_NAMES))
+GUEST_ELFS       += $(GUEST64_ELFS)
+
+$(GUEST_OUT)/obj64/%.c.o: $(GUEST_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST64_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/obj64/%.S.o: $(GUEST_DIR)/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST64_CFLAGS) -MMD -MP -c $< -o $@
+
+define GUEST64_RULES
+$(GUEST_OUT)/$(1).elf: $(call guest64_objs,$(1)) $(GUEST64_LIB_OBJS) $(GUEST64_LDS)
+	$(LD) $(GUEST64_LDFLAGS) -o $$@ $(call guest64_objs,$(1)) $(GUEST64_LIB_OBJS)
+	@scripts/check-image.sh $$@ >/dev/null
+endef
+$(foreach g,$(GUEST64_NAMES),$(eval $(call GUEST64_RULES,$(g))))
+
 .PHONY: guests
 guests: $(GUEST_ELFS)
 
--include $(wildcard $(GUEST_OUT)/obj/*/*.d)
+-include $(wildcard $(GUEST_OUT)/obj/*/*.d $(GUEST_OUT)/obj64/*/*.d)

@@ -150,6 +150,22 @@ static void test_raw(void **state)
     expect_one(4, "r", "load_addr: 0x800000 is outside the VM's 4M of memory");
 }
 
+static void test_platform(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("[vm a]\nkernel = k.elf\nvcpus = 4\nplatform = pc\n"
+                           "[vm b]\nkernel = k.elf\nplatform = none\n"
+                           "[vm c]\nkernel = k.elf\n"),
+                     0);
+    assert_int_equal(cfg.vms[0].platform, PLATFORM_PC);
+    assert_int_equal(cfg.vms[1].platform, PLATFORM_NONE);
+    assert_int_equal(cfg.vms[2].platform, PLATFORM_DEFAULT);
+    parse("[vm a]\nkernel = k.elf\nplatform = isa\n");
+    expect_one(3, "a", "platform: expected pc or none, got 'isa'");
+    parse("[vm l]\nkernel = bzImage\nprotocol = linux\nmemory = 128M\nplatform = none\n");
+    expect_one(5, "l", "platform: protocol = linux needs the PC platform");
+}
+
 static void test_cmdline_escapes(void **state)
 {
     (void)state;
@@ -721,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_all_keys),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_raw),
+        cmocka_unit_test(test_platform),
         cmocka_unit_test(test_cmdline_escapes),
         cmocka_unit_test(test_lists_and_ranges),
         cmocka_unit_test(test_syntax_errors),

@@ -23,6 +23,7 @@ UNIT_SRCS_cmdline := core/cmdline.c lib/format.c lib/strutil.c
 UNIT_SRCS_vmspec  := core/vmspec.c lib/format.c lib/strutil.c
 UNIT_SRCS_elf     := guest/elf.c lib/format.c lib/strutil.c
 UNIT_SRCS_vuart   := guest/vuart.c
+UNIT_SRCS_vuart_race := guest/vuart.c
 UNIT_SRCS_strutil := lib/strutil.c
 UNIT_SRCS_sched_policy := core/sched_policy.c
 UNIT_SRCS_time_share := core/time_share.c

@@ -86,18 +86,6 @@ void set_trap_handler(unsigned vector, trap_handler_t h)
         g_handlers[vector] = h;
 }
 
-static const char *const g_vec_names[32] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
-    "#NP", "#SS", "#GP", "#PF", "?15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-};
-
-const char *vector_name(unsigned v)
-{
-    if (v < 32 && g_vec_names[v])
-        return g_vec_names[v];
-    return v == VEC_SYSCALL ? "int80" : "?";
-}
-
 void guest_trap(struct trap_frame *f);
 
 void guest_trap(struct trap_frame *f)

@@ -1,5 +1,8 @@
 /* Tiny runtime shared by the Bulkhead test guests: 32-bit protected mode,
- * paging off, guest-physical == linear address. */
+ * paging off, guest-physical == linear address. The port, CPU, hypercall,
+ * util, serial and multiboot2 parts are also built for the 64-bit runtime
+ * (tests/guests/lib64/, which adds its own descriptor tables); the 32-bit
+ * descriptor part below is left out there. */
 #ifndef GUEST_H
 #define GUEST_H
 
@@ -56,13 +59,13 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, 
     __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
 
-static inline uint32_t read_cr0(void)
+static inline unsigned long read_cr0(void)
 {
-    uint32_t v;
+    unsigned long v;
     __asm__ volatile("mov %%cr0, %0" : "=r"(v));
     return v;
 }
-static inline void write_cr0(uint32_t v)
+static inline void write_cr0(unsigned long v)
 {
     __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
 }
@@ -73,11 +76,17 @@ static inline void cpu_relax(void)
 }
 
 /* ---- hypercalls (VMCALL at CPL 0; see include/bulkhead/hypercall.h) ---- */
+/* Arguments go out register-wide (zero-extended in 64-bit mode, where the
+ * hypervisor reads all 64 bits). */
 static inline int32_t hypercall(uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
 {
-    int32_t ret;
-    __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
-    return ret;
+    uintptr_t ret;
+    __asm__ volatile("vmcall"
+                     : "=a"(ret)
+                     : "a"((uintptr_t)nr), "b"((uintptr_t)a0), "c"((uintptr_t)a1),
+                       "d"((uintptr_t)a2), "S"((uintptr_t)a3)
+                     : "memory");
+    return (int32_t)ret;
 }
 static inline int32_t hc_version(void)
 {
@@ -109,6 +118,10 @@ __attribute__((noreturn)) void halt_forever(void);
 /* Stop the VM through HC_STOP_SELF; halts if the call returns. */
 __attribute__((noreturn)) void guest_exit(uint32_t code);
 
+/* ---- vectors.c ---- */
+/* "#GP", "#UD", ... for printing; "int80" for the CPL3 gate. */
+const char *vector_name(unsigned v);
+
 /* ---- serial.c: 16550 at 0x3f8 (or port=0xNNN), transmit only ---- */
 void serial_init(void); /* reads port= from the command line */
 void serial_putc(char c);
@@ -130,6 +143,7 @@ uint32_t cmdline_get_u32(const char *key, uint32_t def);
  * 4 MiB when there is none). */
 uint32_t ram_end(void);
 
+#ifndef __x86_64__
 /* ---- desc.c: GDT/TSS/IDT for 32-bit protected mode ---- */
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -170,8 +184,6 @@ typedef void (*trap_handler_t)(struct trap_frame *f);
 void desc_init(void);
 /* Per-vector handler; NULL restores the default (fatal report). */
 void set_trap_handler(unsigned vector, trap_handler_t h);
-/* "#GP", "#UD", ... for printing. */
-const char *vector_name(unsigned v);
 /* Loads an IDT with limit 0: any exception then triple-faults. */
 void load_empty_idt(void);
 
@@ -182,5 +194,6 @@ extern volatile uint32_t trap_resume_eip;
 extern volatile int trap_last_vector;
 
 __attribute__((noreturn)) void enter_ring3(void (*fn)(void), void *stack_top, uint32_t eflags);
+#endif /* !__x86_64__ */
 
 #endif
