@@ -32,8 +32,7 @@ static uint64_t bits(unsigned hi, unsigned lo)
 
 bool gwalk_reports_fetch(const struct gwalk_regs *r)
 {
-    return (r->cr4 & GWALK_CR4_SMEP) ||
-           ((r->cr4 & GWALK_CR4_PAE) && (r->efer & GWALK_EFER_NXE));
+    return (r->cr4 & GWALK_CR4_SMEP) || ((r->cr4 & GWALK_CR4_PAE) && (r->efer & GWALK_EFER_NXE));
 }
 
 static int read_entry(struct walk *w, uint64_t gpa, unsigned len, uint64_t *val)

@@ -75,10 +75,10 @@ struct gwalk_regs {
 
 enum gwalk_status {
     GWALK_OK,
-    GWALK_PAGE_FAULT,  /* inject #PF(error) with CR2 = the linear address */
-    GWALK_GP,          /* non-canonical address: #GP(0) (or #SS for stack accesses) */
-    GWALK_BAD_TABLE,   /* a paging entry lies outside guest memory: the VM is broken */
-    GWALK_RETRY,       /* an entry changed under the walk too often: re-execute */
+    GWALK_PAGE_FAULT, /* inject #PF(error) with CR2 = the linear address */
+    GWALK_GP,         /* non-canonical address: #GP(0) (or #SS for stack accesses) */
+    GWALK_BAD_TABLE,  /* a paging entry lies outside guest memory: the VM is broken */
+    GWALK_RETRY,      /* an entry changed under the walk too often: re-execute */
 };
 
 struct gwalk_result {

@@ -267,6 +267,30 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len)
     return ept_write_guest(&vm->ept, gpa, buf, len) ? -1 : 0;
 }
 
+int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val)
+{
+    uint64_t hpa;
+    unsigned perms;
+    if (!vm->ept_ready || (len != 4 && len != 8) || (gpa & (len - 1)) ||
+        ept_translate(&vm->ept, gpa, &hpa, &perms, NULL) || !(perms & EPT_W))
+        return -1;
+    void *p = vm->ept.ops->phys_to_virt(vm->ept.ops->ctx, hpa);
+    if (!p)
+        return -1;
+    if (len == 4) {
+        uint32_t expect = (uint32_t)old_val;
+        return __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)new_val, false,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+                   ? 0
+                   : 1;
+    }
+    uint64_t expect = old_val;
+    return __atomic_compare_exchange_n((uint64_t *)p, &expect, new_val, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST)
+               ? 0
+               : 1;
+}
+
 struct iso_check {
     struct vm *vm;
     long leaves;

@@ -221,6 +221,10 @@ bool vm_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uin
 /* Every hypervisor access to guest memory goes through these (bounds-checked). */
 int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len);
 int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
+/* Atomically replaces the aligned 4- or 8-byte value at gpa with new_val if
+ * it still holds old_val (for the accessed/dirty bits of guest page
+ * tables): 0 done, 1 it changed, -1 not writable guest RAM. */
+int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val);
 /* Asserts that every EPT leaf points into this VM's own RAM block; returns
  * the number of leaves checked or -1 (and logs) on a violation. */
 long vm_check_isolation(struct vm *vm);

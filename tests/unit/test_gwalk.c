@@ -105,8 +105,8 @@ static void test_paging_off(void **state)
 /* PD at 0x1000, PT at 0x2000; la 0x00400000 + n*4K -> PT entry n. */
 static struct gwalk_regs regs32(unsigned cpl, bool wp)
 {
-    return (struct gwalk_regs){.cr0 = CR0 | (wp ? GWALK_CR0_WP : 0), .cr3 = 0x1000,
-                               .cpl = cpl, .maxphyaddr = 36};
+    return (struct gwalk_regs){
+        .cr0 = CR0 | (wp ? GWALK_CR0_WP : 0), .cr3 = 0x1000, .cpl = cpl, .maxphyaddr = 36};
 }
 
 static void map32(uint32_t pde_flags, unsigned n, uint32_t pte)
@@ -229,9 +229,13 @@ static struct gwalk_regs regs_pae(unsigned cpl, bool nxe)
 {
     memset(pdptes, 0, sizeof(pdptes));
     pdptes[0] = 0x3000 | P;
-    return (struct gwalk_regs){.cr0 = CR0 | GWALK_CR0_WP, .cr3 = 0x5000,
-                               .cr4 = GWALK_CR4_PAE, .efer = nxe ? GWALK_EFER_NXE : 0,
-                               .cpl = cpl, .pdptes = pdptes, .maxphyaddr = 36};
+    return (struct gwalk_regs){.cr0 = CR0 | GWALK_CR0_WP,
+                               .cr3 = 0x5000,
+                               .cr4 = GWALK_CR4_PAE,
+                               .efer = nxe ? GWALK_EFER_NXE : 0,
+                               .cpl = cpl,
+                               .pdptes = pdptes,
+                               .maxphyaddr = 36};
 }
 
 static void test_pae_translate_and_xd(void **state)

@@ -4,6 +4,8 @@
  * docs/test-guests.md for what each attack expects from the hypervisor. */
 #include "tests/guests/lib/guest.h"
 
+#include "tests/guests/hostile/attacks.h"
+
 /* ring-3 code in user.S */
 void user_vmcall(void);
 void user_ac_loop(void);
@@ -19,6 +21,11 @@ static __attribute__((noreturn)) void survived(void)
 {
     printf("hostile: survived %s\n", g_attack);
     guest_exit(0);
+}
+
+void attack_survived(void)
+{
+    survived();
 }
 
 /* Runs one instruction that may fault: the default trap handler resumes
@@ -354,6 +361,8 @@ static const struct {
     {"hc-cpl3", attack_hc_cpl3},
     {"triple-fault", attack_triple_fault},
     {"ex-storm", attack_ex_storm},
+    {"ins-ro", attack_ins_ro},
+    {"reset-loop", attack_reset_loop},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
