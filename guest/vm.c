@@ -341,7 +341,12 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
 {
     uint64_t pages = vm->cfg.mem_size / 4096;
     uint64_t base = vm->cfg.mem_base;
-    if (base) {
+    bool zero = true;
+    if (vm->ram_hpa && vm->ram_clean && vm->ram_alloc_size == vm->cfg.mem_size) {
+        /* Scrubbed in chunks after the last stop and kept for this restart:
+         * already zero, no bulk clear here. */
+        zero = false;
+    } else if (base) {
         /* A fixed partition: exactly this host range or nothing. */
         char why[120];
         if ((base & (SIZE_2M - 1)) || base + vm->cfg.mem_size < base) {
@@ -363,7 +368,9 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
         }
     }
     vm->ram_alloc_size = vm->cfg.mem_size;
-    memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
+    vm->ram_clean = false;
+    if (zero)
+        memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
     if (ept_init(&vm->ept, &vm_ept_ops, vmx_caps.ept_2m, vmx_caps.ept_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
@@ -386,17 +393,32 @@ nomem:
     return -1;
 }
 
-static void release_memory(struct vm *vm)
+/* Devices and second-level tables; the RAM block stays (see vm_free_ram). */
+static void release_devices(struct vm *vm)
 {
     platform_destroy(vm);
     vm->ept_ready = false;
     ept_destroy(&vm->ept);
     memset(&vm->ept, 0, sizeof(vm->ept));
+}
+
+void vm_free_ram(struct vm *vm)
+{
+    if (!vm->ram_hpa)
+        return;
+    pmm_free(vm->ram_hpa, vm->ram_alloc_size / 4096);
+    vm->ram_hpa = 0;
+    vm->ram_clean = false;
+}
+
+/* A start that failed half-way: scrub at once (the block may hold part of
+ * the image) and free everything. */
+static void release_memory(struct vm *vm)
+{
+    release_devices(vm);
     if (vm->ram_hpa) {
-        /* Scrub: the next owner of these pages must not see this guest. */
         memset((void *)vm->ram_hpa, 0, vm->ram_alloc_size);
-        pmm_free(vm->ram_hpa, vm->ram_alloc_size / 4096);
-        vm->ram_hpa = 0;
+        vm_free_ram(vm);
     }
 }
 
@@ -482,9 +504,14 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->have_crash_regs = false;
     vm->shutdown_deadline = 0;
     vm->restart_at = 0;
+    vm->restart_kind = VM_RESTART_NONE;
+    vm->vcpus_out = false;
+    vm->scrubbing = false;
     if (build_memory(vm, err, errlen))
         goto fail;
     vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
+    if (vm->cfg.protocol != BOOT_LINUX && vm->cfg.pc_platform && platform_create(vm, err, errlen))
+        goto fail;
     if (vm->cfg.protocol == BOOT_LINUX) {
         if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
             goto fail;
@@ -550,15 +577,17 @@ fail:
     return -1;
 }
 
-static void request_stop(struct vm *vm, enum vm_state final, const char *reason)
+static bool request_stop(struct vm *vm, enum vm_state final, const char *reason,
+                         enum vm_restart_kind restart)
 {
     spin_lock(&vm->lock);
     if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
         spin_unlock(&vm->lock);
-        return;
+        return false;
     }
     vm->state = final; /* the vCPUs see it at their next check */
     vm->teardown = true;
+    vm->restart_kind = restart; /* only the request that wins sets it */
     str_copy(vm->reason, reason, sizeof(vm->reason));
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm->vcpus[i]->stop_request = true;
@@ -571,6 +600,12 @@ static void request_stop(struct vm *vm, enum vm_state final, const char *reason)
     vm_output_event(line);
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm_sched_ops->kick(vm->vcpus[i]);
+    return true;
+}
+
+bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reason)
+{
+    return request_stop(vm, VM_SHUTOFF, reason, kind);
 }
 
 void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
@@ -580,7 +615,7 @@ void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    request_stop(vm, final, reason);
+    request_stop(vm, final, reason, VM_RESTART_NONE);
 }
 
 void vm_crash(struct vcpu *v, const char *fmt, ...)
@@ -594,7 +629,7 @@ void vm_crash(struct vcpu *v, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    request_stop(v->vm, VM_CRASHED, reason);
+    request_stop(v->vm, VM_CRASHED, reason, VM_RESTART_NONE);
 }
 
 void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
@@ -604,12 +639,11 @@ void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    request_stop(vm, final, reason);
+    request_stop(vm, final, reason, VM_RESTART_NONE);
 }
 
 void vm_finish_stop(struct vm *vm)
 {
-    char line[96];
     for (unsigned i = 0; i < VM_MAX_UARTS; i++)
         vuart_flush(&vm->uarts[i]);
     struct exit_stat totals[VCPU_EXIT_STATS];
@@ -619,20 +653,19 @@ void vm_finish_stop(struct vm *vm)
     vm->guest_cycles = guest;
     vm->root_cycles = root;
     free_vcpus(vm);
-    release_memory(vm);
+    release_devices(vm);
     vm->uarts[0].raw = false;
-    if (log_get_level() >= LOG_DEBUG) {
-        fmt_snprintf(line, sizeof(line), "vm %s: memory scrubbed and released", vm->cfg.name);
-        vm_output_event(line);
-    }
-    vm_lifecycle_stopped(vm);
-    __atomic_store_n(&vm->teardown, false, __ATOMIC_RELEASE);
+    /* The RAM is scrubbed a chunk per console turn (vm_lifecycle_poll),
+     * then freed or kept for a restart. */
+    vm->scrub_done = 0;
+    vm->scrubbing = vm->ram_hpa != 0;
 }
 
 void vm_vcpu_stopped(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     v->state = VCPU_STOPPED;
+    /* The last one out hands the VM to the console CPU, which frees it. */
     if (__atomic_sub_fetch(&vm->vcpus_running, 1, __ATOMIC_SEQ_CST) == 0)
-        vm_finish_stop(vm);
+        __atomic_store_n(&vm->vcpus_out, true, __ATOMIC_RELEASE);
 }

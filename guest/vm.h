@@ -1,6 +1,22 @@
 /* A VM is data: configuration, a guest-physical memory map over EPT,
  * vCPUs, emulated devices, a state. Starting and stopping never needs a
- * machine reboot; guest memory is zeroed before start and scrubbed after. */
+ * machine reboot; guest memory is zeroed before start and scrubbed after.
+ *
+ * Ownership rule. A VM's objects (its vCPUs, platform, EPT, RAM block) are
+ * created and freed only on the console CPU: by vm_start, and by
+ * vm_lifecycle_poll once the VM has stopped. Console commands run on that
+ * CPU too, so between their own checks they never see those objects freed
+ * or replaced under them. Any other CPU only
+ *  - requests: vm_request_stop/vm_crash/vm_request_reset, and the pause and
+ *    resume flags, each under vm->lock, which also guards vm->state;
+ *  - uses the objects of a VM whose vCPU it is running (exit handlers,
+ *    device models, the scheduler), which stay alive until that vCPU is out;
+ *  - and, for the last vCPU to leave its CPU (vm_vcpu_stopped), publishes
+ *    vm->vcpus_out. From then on no other CPU touches the VM, and the
+ *    console CPU frees it (vm_finish_stop), scrubs its RAM a chunk per turn
+ *    and clears vm->teardown last.
+ * Lock order: vm->lock, then a device model's lock (platform->lock, a
+ * vUART's); none of them is held across a call into another VM. */
 #ifndef GUEST_VM_H
 #define GUEST_VM_H
 
@@ -77,6 +93,13 @@ enum boot_protocol {
     BOOT_RAW,       /* flat binary at load_addr, entered at entry */
 };
 
+/* Why a stopping VM starts again. */
+enum vm_restart_kind {
+    VM_RESTART_NONE,    /* the restart policy decides (crashes only) */
+    VM_RESTART_CONSOLE, /* `reset` on the console: at once */
+    VM_RESTART_GUEST,   /* the guest reset itself: counts toward the back-off */
+};
+
 enum restart_policy {
     RESTART_NEVER,    /* a crashed VM stays crashed */
     RESTART_ON_CRASH, /* restarted, with back-off */
@@ -102,6 +125,7 @@ struct vm_config {
     unsigned priority; /* larger runs first among runnable vCPUs on a CPU */
     bool autostart;
     enum restart_policy on_crash;
+    bool pc_platform; /* PC devices for a non-Linux guest too (Linux always has them) */
     unsigned nr_uarts;
     struct {
         uint16_t port;
@@ -152,11 +176,15 @@ struct vm {
     uint64_t last_violation_log_tsc;
 
     /* Lifecycle (driven from the console CPU). */
-    volatile bool teardown;     /* stopping: set until its memory is released */
-    uint64_t shutdown_deadline; /* TSC: force off after this; 0 = none */
-    bool restart_after_stop;    /* reset: start again once stopped */
-    unsigned quick_crashes;     /* consecutive crashes soon after start */
-    uint64_t restart_at;        /* TSC of a pending restart-on-crash; 0 = none */
+    volatile bool teardown;            /* stopping: set until its memory is scrubbed */
+    volatile bool vcpus_out;           /* set by the last vCPU out: the console CPU frees the VM */
+    bool scrubbing;                    /* RAM being cleared, a chunk per console turn */
+    uint64_t scrub_done;               /* bytes of RAM cleared so far */
+    bool ram_clean;                    /* the RAM block is kept, all zero, for a restart */
+    uint64_t shutdown_deadline;        /* TSC: force off after this; 0 = none */
+    enum vm_restart_kind restart_kind; /* what to do once stopped (set with the stop) */
+    unsigned quick_crashes;            /* consecutive crashes or guest resets soon after start */
+    uint64_t restart_at;               /* TSC of a pending restart-on-crash; 0 = none */
     uint64_t stop_tsc;
     bool attached; /* the console shows its UART raw */
     struct vcpu_snapshot crash_regs;
@@ -190,7 +218,7 @@ void vm_lifecycle_poll(void);
 /* Per-VM totals including the running vCPUs. */
 void vm_exit_totals(const struct vm *vm, struct exit_stat *out, uint64_t *guest, uint64_t *root);
 bool vm_is_stopping(const struct vm *vm);
-/* Internal: vm.c tells the lifecycle code the VM is fully stopped. */
+/* Internal: the VM is fully stopped and scrubbed; decides on a restart. */
 void vm_lifecycle_stopped(struct vm *vm);
 struct vm *vm_find(const char *name);
 /* Creates a VM in the defined state; returns NULL with a reason. */
@@ -207,8 +235,14 @@ void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
 void vm_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Called by the scheduler on the CPU that ran the last vCPU of a stopping VM. */
+/* Stops the VM to start it again (see enum vm_restart_kind); false when it
+ * was not running or paused (another stop won). */
+bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reason);
+/* Console CPU, once vm->vcpus_out: frees the vCPUs, devices and EPT and
+ * starts the RAM scrub (vm_lifecycle_poll). */
 void vm_finish_stop(struct vm *vm);
+/* Returns the RAM block to the allocator (it must be scrubbed already). */
+void vm_free_ram(struct vm *vm);
 
 int vm_register_ports(struct vm *vm, uint16_t base, uint16_t count, port_handler_fn fn, void *ctx);
 int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_fn fn, void *ctx,

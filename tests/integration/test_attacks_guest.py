@@ -48,3 +48,47 @@ def test_attack_ins_ro(boot):
     assert lines(r"^\[x\] hostile: ins-ro cpl3 outsb from supervisor page -> #PF error 0x5", out)
     neighbour_progresses(m, "sp")
     no_breach(m.output)
+
+
+def test_attack_reset_loop(boot):
+    """Three VMs reset themselves at once on every boot, by 0xCF9, 0x92 and
+    a triple fault. Each reset counts toward the back-off (0 s, then 1 s,
+    2 s, 4 s ...), `list` shows the wait, the console answers quickly, and
+    the spin VMs on both CPUs (the console's included) keep printing."""
+    from test_console import command, table
+
+    def hostile(name, cpu, how, extra):
+        # Quoted: the guest command line has a space.
+        return f'"vm={name},hostile.elf,mem=4M,cpu={cpu},{extra},cmdline=attack=reset-loop how={how}"'
+
+    specs = [vm("sp0", "spin.elf", 0, cmdline="name=sp0"),
+             vm("sp1", "spin.elf", 1, cmdline="name=sp1"),
+             hostile("rcf9", 0, "cf9", "platform=pc"),
+             hostile("r92", 1, "92", "platform=pc"),
+             hostile("rtf", 0, "triple", "on_crash=restart")]
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    for name in ("rcf9", "r92"):
+        wait_for(m, rf"^vm {name}: restarting in 0 ms \(reset 1 in a row\)$", 150)
+        wait_for(m, rf"^vm {name}: restarting in 1000 ms \(reset 2 in a row\)$", 120)
+        wait_for(m, rf"^vm {name}: restarting in 2000 ms \(reset 3 in a row\)$", 120)
+    wait_for(m, r"^vm rtf: restarting in 2000 ms \(crash 2 in a row; ", 120)
+    wait_for(m, r"^vm rcf9: restarting in 4000 ms \(reset 4 in a row\)$", 120)
+    # While it waits out the back-off, `list` shows it.
+    listing = table(command(m, "list"))
+    assert re.fullmatch(r"shut off \(restart in \d+ ms, reset 4 in a row\)",
+                        listing.get("rcf9", "")), listing
+    # The console answers at once, though every restart used to zero RAM
+    # on its CPU.
+    t0 = time.monotonic()
+    out = command(m, "version")
+    assert re.search(r"^bulkhead \d", out, re.M), out
+    assert time.monotonic() - t0 < 5, "the console took too long to answer"
+    neighbour_progresses(m, "sp0")
+    neighbour_progresses(m, "sp1")
+    out = m.output
+    no_breach(out)
+    assert not lines(r"did not reset the VM", out), out
+    # Each reset was a reset: the guest printed its first line every time.
+    assert len(lines(r"^\[rcf9\] hostile: reset-loop via cf9$", out)) >= 4, out
+    assert len(lines(r"^\[r92\] hostile: reset-loop via 92$", out)) >= 4, out
+    assert m.grub_boots() == 1, "the machine was reset"
