@@ -1,4 +1,4 @@
-/* The `vm=NAME,MODULE,mem=SIZE,cpu=N[,cmdline=...][,slice=US]` boot option. */
+/* The `vm=NAME,MODULE,mem=SIZE,cpu=N[,slice=US][,platform=pc|none][,on_crash=stop|restart][,cmdline=...]` boot option. */
 #ifndef CORE_VMSPEC_H
 #define CORE_VMSPEC_H
 
