@@ -486,6 +486,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
         fmt_snprintf(err, errlen, "%s is already running", vm->cfg.name);
         return -1;
     }
+    /* Started again while its last stop's scrub is under way (a restart
+     * waits for it; a console `start` does not): finish it now. */
+    vm_scrub_finish(vm);
     if (!vmx_caps.available) {
         fmt_snprintf(err, errlen, "cannot start %s: vmx unavailable (%s)", vm->cfg.name,
                      vmx_caps.reason);

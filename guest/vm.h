@@ -13,10 +13,11 @@
  *    device models, the scheduler), which stay alive until that vCPU is out;
  *  - and, for the last vCPU to leave its CPU (vm_vcpu_stopped), publishes
  *    vm->vcpus_out. From then on no other CPU touches the VM, and the
- *    console CPU frees it (vm_finish_stop), scrubs its RAM a chunk per turn
- *    and clears vm->teardown last.
- * Lock order: vm->lock, then a device model's lock (platform->lock, a
- * vUART's); none of them is held across a call into another VM. */
+ *    console CPU frees it (vm_finish_stop), clears vm->teardown, and scrubs
+ *    its RAM a chunk per turn (vm->scrubbing) before it is freed or reused.
+ * Lock order: a device model's lock (platform->lock) may be held when
+ * vm->lock is taken (a guest's reset or power-off request), never the
+ * other way round; no VM lock is held across a call into another VM. */
 #ifndef GUEST_VM_H
 #define GUEST_VM_H
 
@@ -243,6 +244,8 @@ bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reas
 void vm_finish_stop(struct vm *vm);
 /* Returns the RAM block to the allocator (it must be scrubbed already). */
 void vm_free_ram(struct vm *vm);
+/* Completes a pending RAM scrub at once (console CPU). */
+void vm_scrub_finish(struct vm *vm);
 
 int vm_register_ports(struct vm *vm, uint16_t base, uint16_t count, port_handler_fn fn, void *ctx);
 int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_fn fn, void *ctx,

@@ -205,7 +205,15 @@ static void scrubbed(struct vm *vm)
         if (log_get_level() >= LOG_DEBUG)
             event("vm %s: memory scrubbed and released", vm->cfg.name);
     }
-    __atomic_store_n(&vm->teardown, false, __ATOMIC_RELEASE);
+}
+
+void vm_scrub_finish(struct vm *vm)
+{
+    if (!vm->scrubbing)
+        return;
+    memset((void *)(vm->ram_hpa + vm->scrub_done), 0, vm->ram_alloc_size - vm->scrub_done);
+    vm->scrub_done = vm->ram_alloc_size;
+    scrubbed(vm);
 }
 
 /* The end of every stop, on the console CPU: free what the vCPUs used once
@@ -220,6 +228,9 @@ static void finish_stops(uint64_t now)
         if (__atomic_load_n(&vm->vcpus_out, __ATOMIC_ACQUIRE)) {
             vm->vcpus_out = false;
             vm_finish_stop(vm);
+            /* Stopped: it leaves `stopping` now; a `start` before the
+             * scrub is done finishes it first (vm_start). */
+            __atomic_store_n(&vm->teardown, false, __ATOMIC_RELEASE);
             if (!vm->scrubbing)
                 scrubbed(vm);
         }

@@ -7,7 +7,8 @@
 /* Prints "hostile: survived NAME" for the running attack and stops with 0. */
 __attribute__((noreturn)) void attack_survived(void);
 
-void attack_ins_ro(void);     /* attack_ins.c */
-void attack_reset_loop(void); /* attack_reset.c */
+void attack_ins_ro(void);      /* attack_ins.c */
+void attack_reset_loop(void);  /* attack_reset.c */
+void attack_stop_random(void); /* attack_chaos.c */
 
 #endif

@@ -363,6 +363,7 @@ static const struct {
     {"ex-storm", attack_ex_storm},
     {"ins-ro", attack_ins_ro},
     {"reset-loop", attack_reset_loop},
+    {"stop-random", attack_stop_random},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
