@@ -146,3 +146,20 @@ def test_lifecycle_stress(boot):
     # The loop really raced stops with commands.
     assert done >= STRESS_SECONDS / 10 and stops + crashes >= 4, (done, stops, crashes)
     assert m.grub_boots() == 1, "the machine was reset"
+
+
+def test_attack_icebp(boot):
+    """ICEBP (INT1) at ring 0 and ring 3: one #DB each, the saved EIP past
+    the instruction (a privileged software exception), no endless loop."""
+    specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
+             vm("x", "hostile.elf", 0, cmdline="attack=icebp")]
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
+    out = m.output
+    no_breach(out)
+    assert lines(r"^\[x\] hostile: icebp cpl0 -> #DB 1, eip (0x[0-9a-f]+) \(next instruction \1\), "
+                 r"cs 0x8$", out), out
+    assert lines(r"^\[x\] hostile: icebp cpl3 -> #DB 2, eip (0x[0-9a-f]+) \(next instruction \1\), "
+                 r"cs 0x1b$", out), out
+    assert lines(r"^\[x\] hostile: survived icebp$", out), out
+    neighbour_progresses(m, "sp")

@@ -10,6 +10,7 @@ UNIT_SRCS_log    := lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_ept    := ept/ept.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_decode := vmx/decode.c
 UNIT_SRCS_gwalk  := ept/gwalk.c
+UNIT_SRCS_exc_merge := arch/x86_64/exc_merge.c
 UNIT_SRCS_mb2info := boot/mb2info.c lib/format.c lib/strutil.c
 UNIT_SRCS_memmap := mm/memmap.c
 UNIT_SRCS_pmm := mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c

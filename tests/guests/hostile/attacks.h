@@ -10,5 +10,6 @@ __attribute__((noreturn)) void attack_survived(void);
 void attack_ins_ro(void);      /* attack_ins.c */
 void attack_reset_loop(void);  /* attack_reset.c */
 void attack_stop_random(void); /* attack_chaos.c */
+void attack_icebp(void);       /* attack_icebp.c */
 
 #endif

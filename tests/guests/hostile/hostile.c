@@ -364,6 +364,7 @@ static const struct {
     {"ins-ro", attack_ins_ro},
     {"reset-loop", attack_reset_loop},
     {"stop-random", attack_stop_random},
+    {"icebp", attack_icebp},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
