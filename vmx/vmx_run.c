@@ -483,9 +483,9 @@ static void msr_set_pat(struct vcpu *v, uint64_t val)
     v->msr_pat = val;
 }
 
-static void msr_set_tsc(struct vcpu *v, uint64_t guest_tsc)
+static void msr_set_tsc_offset(struct vcpu *v, uint64_t offset)
 {
-    vmcs_write(TSC_OFFSET, guest_tsc - rdtsc());
+    vmcs_write(TSC_OFFSET, offset);
 }
 
 static void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
@@ -507,7 +507,7 @@ static void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
 }
 
 static const struct guest_msr_backend vmx_msr_backend = {
-    msr_get_efer, msr_set_efer, msr_get_pat, msr_set_pat, msr_set_tsc,
+    msr_get_efer, msr_set_efer, msr_get_pat, msr_set_pat, msr_set_tsc_offset,
 };
 
 static const struct vcpu_backend vmx_backend = {

@@ -163,3 +163,19 @@ def test_attack_icebp(boot):
                  r"cs 0x1b$", out), out
     assert lines(r"^\[x\] hostile: survived icebp$", out), out
     neighbour_progresses(m, "sp")
+
+
+def test_attack_tsc_write(boot):
+    """WRMSR IA32_TSC moves the vLAPIC's TSC offset too: a TSC-deadline
+    timer armed 20 million cycles after the moved TSC fires about then."""
+    specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
+             "vm=x,hostile.elf,mem=4M,cpu=0,platform=pc,cmdline=attack=tsc-write"]
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
+    out = m.output
+    no_breach(out)
+    assert lines(r"^\[x\] hostile: tsc-write moved the TSC by 0x1000000[0-9a-f]{4}$", out), out
+    fired = lines(r"^\[x\] hostile: tsc-write deadline timer fired after (\d+) million cycles$",
+                  out)
+    assert fired and 10 <= int(fired[0]) <= 200, out
+    neighbour_progresses(m, "sp")

@@ -11,5 +11,6 @@ void attack_ins_ro(void);      /* attack_ins.c */
 void attack_reset_loop(void);  /* attack_reset.c */
 void attack_stop_random(void); /* attack_chaos.c */
 void attack_icebp(void);       /* attack_icebp.c */
+void attack_tsc_write(void);   /* attack_tsc.c */
 
 #endif

@@ -365,6 +365,7 @@ static const struct {
     {"reset-loop", attack_reset_loop},
     {"stop-random", attack_stop_random},
     {"icebp", attack_icebp},
+    {"tsc-write", attack_tsc_write},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
