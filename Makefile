@@ -25,7 +25,7 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak format format-check clean guests
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak format format-check clean guests
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
@@ -93,6 +93,9 @@ SOAK_SECONDS ?= 600
 soak: deps all test-iso
 	BULKHEAD_STRESS_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -q -s -p no:xdist \
 		tests/integration/test_attacks_guest.py -k test_lifecycle_stress
+
+check-layers:
+	@$(PYTHON) scripts/check-layers.py
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:
