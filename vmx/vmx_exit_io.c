@@ -246,15 +246,10 @@ enum vmx_exit_action vmx_exit_wrmsr(struct vcpu *v, struct vmx_exit *e)
     return v->stop_request ? VMX_EXIT_STOP : VMX_EXIT_CONTINUE;
 }
 
-/* CS.L means 64-bit code only in IA-32e mode (EFER.LMA); otherwise CS.D
- * picks 32 or 16 bits. */
 static unsigned guest_code_mode(struct vcpu *v)
 {
     struct vmx_vcpu *x = v->arch;
-    uint32_t ar = (uint32_t)vmcs_read(GUEST_CS_AR_BYTES);
-    if ((ar & (1U << 13)) && (x->efer & EFER_LMA))
-        return 64;
-    return (ar & (1U << 14)) ? 32 : 16;
+    return mmio_code_mode((uint32_t)vmcs_read(GUEST_CS_AR_BYTES), x->efer & EFER_LMA);
 }
 
 /* Reads the instruction at la as the CPU fetched it: through the guest's
