@@ -179,3 +179,21 @@ def test_attack_tsc_write(boot):
                   out)
     assert fired and 10 <= int(fired[0]) <= 200, out
     neighbour_progresses(m, "sp")
+
+
+def test_attack_idt_mmio(boot):
+    """#AC from ring 3 whose delivery reads the IDT from MMIO: the
+    hypervisor must see the access belongs to event delivery (IDT-vectoring
+    information) and stop the VM, not emulate the store at EIP into the
+    IDT's page (losing the #AC)."""
+    specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
+             vm("x", "hostile.elf", 0, cmdline="attack=idt-mmio")]
+    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    wait_for(m, r"^error: vm x: crashed: ", 150)
+    out = m.output
+    no_breach(out)
+    assert lines(r"^error: vm x: crashed: event delivery \(vector 17\) touched MMIO 0xfee00088$",
+                 out), out
+    # Nothing was emulated into the IDT's page.
+    assert not lines(r"^warning: vm x: lapic window access", out), out
+    neighbour_progresses(m, "sp")

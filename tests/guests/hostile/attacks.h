@@ -12,5 +12,6 @@ void attack_reset_loop(void);  /* attack_reset.c */
 void attack_stop_random(void); /* attack_chaos.c */
 void attack_icebp(void);       /* attack_icebp.c */
 void attack_tsc_write(void);   /* attack_tsc.c */
+void attack_idt_mmio(void);    /* attack_idt_mmio.c */
 
 #endif

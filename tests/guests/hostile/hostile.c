@@ -402,6 +402,7 @@ static const struct {
     {"stop-random", attack_stop_random},
     {"icebp", attack_icebp},
     {"tsc-write", attack_tsc_write},
+    {"idt-mmio", attack_idt_mmio},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
