@@ -7,6 +7,8 @@ Layers (../shared/design.md, README "Source layout"), lowest first:
   2  vmx/, svm/, ept/, npt/   vendor backends and second-level page tables
   3  guest/                   VMs, vCPUs, exit policy, device models, loaders
   4  core/                    scheduler, console, configuration, boot sequence
+     boot/efi/                the UEFI loader: a program of its own that reuses
+                              the pure parsers (configuration, ELF) of any layer
 A file may include headers of its own layer or of a lower one. On top of
 that, only the vendor-neutral vCPU layer (guest/) may include a vendor
 backend (vmx/, svm/): core/ reaches the CPU through guest/.
@@ -24,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 RANK = {"lib": 0, "include": 0, "arch": 1, "drivers": 1, "mm": 1, "boot": 1,
-        "vmx": 2, "svm": 2, "ept": 2, "npt": 2, "guest": 3, "core": 4}
+        "vmx": 2, "svm": 2, "ept": 2, "npt": 2, "guest": 3, "core": 4, "boot/efi": 4}
 VENDOR = {"vmx", "svm"}
 VENDOR_CLIENTS = {"guest"}
 SCANNED = sorted(RANK)
@@ -59,7 +61,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z0-9_]+)/([^"]+)"', re.M)
 
 
 def top(path):
-    return path.split("/", 1)[0]
+    return "boot/efi" if path.startswith("boot/efi/") else path.split("/", 1)[0]
 
 
 def violations():

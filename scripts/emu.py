@@ -46,6 +46,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 MKISO = REPO / "scripts" / "mkiso.sh"
 DEFAULT_ISO = REPO / "build" / "bulkhead.iso"
+DEFAULT_ESP = REPO / "build" / "esp.img"
 ISO_CACHE = REPO / "build" / "iso-cache"
 ISO_CACHE_KEEP = 32
 
@@ -69,7 +70,7 @@ OVMF_PAIRS = [
     ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
 ]
 
-EMULATORS = ("bochs", "qemu", "uefi", "kvm")
+EMULATORS = ("bochs", "qemu", "uefi", "uefi-direct", "kvm")
 
 
 class EmuError(Exception):
@@ -100,7 +101,7 @@ def have_emulator(emu):
         return False
     if emu == "bochs":
         return os.path.exists(BOCHS_BIOS) and os.path.exists(BOCHS_VGABIOS)
-    if emu == "uefi":
+    if emu in ("uefi", "uefi-direct"):
         return ovmf_files() is not None
     if emu == "kvm":
         return kvm_available()
@@ -199,6 +200,22 @@ def iso_with_cmdline(iso, cmdline):
     return out
 
 
+def esp_with_cmdline(esp, cmdline, workdir):
+    """A copy of the ESP image `esp` in workdir whose firmware boots the UEFI
+    shell, whose startup.nsh starts bulkhead.efi with `cmdline` as its load
+    options (the removable-media loader \\EFI\\BOOT\\BOOTX64.EFI is removed)."""
+    out = Path(workdir) / "esp.img"
+    shutil.copyfile(esp, out)
+    nsh = Path(workdir) / "startup.nsh"
+    nsh.write_bytes(f"\\EFI\\bulkhead\\bulkhead.efi {cmdline}\r\n".encode())
+    for cmd in (["mdel", "-i", str(out), "::/EFI/BOOT/BOOTX64.EFI"],
+                ["mcopy", "-o", "-i", str(out), str(nsh), "::/startup.nsh"]):
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0 and cmd[0] != "mdel":
+            raise EmuError(f"{' '.join(cmd)} failed:\n{r.stdout}")
+    return out
+
+
 def _xorriso_extract(iso, dest, names):
     cmd = ["xorriso", "-osirrox", "on", "-indev", str(iso)]
     for n in names:
@@ -260,13 +277,19 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
                 "-device", "intel-iommu,intremap=on"]
     else:
         cmd += ["-machine", "q35", "-device", "intel-iommu"]
-    cmd += ["-smp", str(cpus), "-m", str(mem),
-            "-cdrom", str(iso), "-boot", "d",
+    if emu == "uefi-direct":
+        # An ESP image from `make efi`, booted by bulkhead.efi without GRUB;
+        # snapshot=on: the firmware may write to it, the file stays as built.
+        # No NIC: the firmware would try PXE for a minute before its shell.
+        boot = ["-drive", f"format=raw,snapshot=on,file={iso}", "-nic", "none"]
+    else:
+        boot = ["-cdrom", str(iso), "-boot", "d"]
+    cmd += ["-smp", str(cpus), "-m", str(mem)] + boot + [
             "-display", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-chardev", f"tty,id=com1,path={serial_dev}", "-serial", "chardev:com1",
             "-debugcon", f"file:{workdir}/debugcon.log"]
-    if emu == "uefi":
+    if emu in ("uefi", "uefi-direct"):
         fw = ovmf_files()
         if fw is None:
             raise EmuError("OVMF firmware not found (install the ovmf package)")
@@ -317,10 +340,16 @@ class Machine:
                              if keep_workdir is None else keep_workdir)
         if not have_emulator(self.emu):
             raise EmuError(f"emulator for '{self.emu}' is not installed")
-        base = Path(iso) if iso else DEFAULT_ISO
-        if not base.is_file():
-            raise EmuError(f"ISO {base} not found (run `make iso`)")
-        self.iso = iso_with_cmdline(base, cmdline) if cmdline is not None else base
+        if self.emu == "uefi-direct":
+            base = Path(iso) if iso else DEFAULT_ESP
+            if not base.is_file():
+                raise EmuError(f"ESP image {base} not found (run `make efi`)")
+            self.iso = base
+        else:
+            base = Path(iso) if iso else DEFAULT_ISO
+            if not base.is_file():
+                raise EmuError(f"ISO {base} not found (run `make iso`)")
+            self.iso = iso_with_cmdline(base, cmdline) if cmdline is not None else base
 
         self._cond = threading.Condition()
         self._chunks = []         # normalised text chunks ('\r' removed)
@@ -342,6 +371,8 @@ class Machine:
         os.set_blocking(self._master, False)
         slave_name = os.ttyname(self._slave)
         self._emu_out = open(os.path.join(self.workdir, "emulator.out"), "wb")
+        if self.emu == "uefi-direct" and cmdline is not None:
+            self.iso = esp_with_cmdline(self.iso, cmdline, self.workdir)
 
         if self.emu == "bochs":
             rc = os.path.join(self.workdir, "bochs.rc")
@@ -685,7 +716,9 @@ def main(argv=None):
     ap.add_argument("--emu", default="auto", choices=("auto",) + EMULATORS)
     ap.add_argument("--cpus", type=int, default=1)
     ap.add_argument("--mem", type=int, default=256, help="guest RAM in MiB (default 256)")
-    ap.add_argument("--iso", default=str(DEFAULT_ISO))
+    ap.add_argument("--iso", default=None,
+                    help="the ISO to boot (default build/bulkhead.iso; with --emu uefi-direct "
+                         "the ESP image, default build/esp.img)")
     ap.add_argument("--cmdline", default=None,
                     help="replace the hypervisor command line (builds a cached ISO)")
     ap.add_argument("--timeout", type=float, default=None,
