@@ -40,7 +40,7 @@ $(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak format format-check clean guests
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
@@ -109,6 +109,13 @@ run: deps
 
 bench: deps
 	@scripts/bench.sh
+
+# Long runs: console lifecycle commands against self-stopping guests for
+# SOAK_SECONDS (test_lifecycle_stress; `make test` runs it for 60 s).
+SOAK_SECONDS ?= 600
+soak: deps all test-iso
+	BULKHEAD_STRESS_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -q -s -p no:xdist \
+		tests/integration/test_attacks_guest.py -k test_lifecycle_stress
 
 check-layers:
 	@$(PYTHON) scripts/check-layers.py

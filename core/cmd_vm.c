@@ -35,7 +35,13 @@ static const char *state_text(const struct vm *vm, char *buf, size_t len)
         fmt_snprintf(buf, len, "stopping");
     else if (vm->state == VM_CRASHED)
         fmt_snprintf(buf, len, "crashed (%s)", vm->reason);
-    else
+    else if (vm->state == VM_SHUTOFF && vm->restart_at) {
+        /* A guest reset waiting out its back-off. */
+        uint64_t now = rdtsc(), khz = tsc_khz() ? tsc_khz() : 1;
+        fmt_snprintf(buf, len, "shut off (restart in %llu ms, reset %u in a row)",
+                     (unsigned long long)(vm->restart_at > now ? (vm->restart_at - now) / khz : 0),
+                     vm->quick_crashes);
+    } else
         fmt_snprintf(buf, len, "%s", vm_state_name(vm->state));
     return buf;
 }
@@ -59,7 +65,8 @@ static int cmd_list(int argc, char **argv)
     cprintf("-----------------------------------------------\n");
     for (unsigned i = 0; i < nr_vms; i++) {
         struct vm *vm = vms[i];
-        bool active = vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm_is_stopping(vm);
+        bool active = vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm_is_stopping(vm) ||
+                      (vm->state == VM_SHUTOFF && vm->restart_at);
         if (!all && !active)
             continue;
         cprintf(" %-3u %-16s %s\n", vm->id, vm->cfg.name, state_text(vm, st, sizeof(st)));

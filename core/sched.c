@@ -52,6 +52,11 @@ static int sched_add(struct vcpu *v)
     }
     q->vcpus[q->n++] = v;
     spin_unlock(&q->lock);
+    /* A vCPU running without a slice would keep the CPU from the new one. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    struct vcpu *cur = q->running;
+    if (cur && q->running_alone)
+        cur->kick = true;
     if (v->pcpu != this_cpu_id())
         ipi_resched(v->pcpu);
     return 0;

@@ -80,6 +80,24 @@ int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen)
                 return -1;
             }
             cfg->slice_us = v;
+        } else if (klen == 8 && !strncmp(s, "platform", 8)) {
+            if (vlen == 2 && !strncmp(eq + 1, "pc", 2)) {
+                cfg->platform = PLATFORM_PC;
+            } else if (vlen == 4 && !strncmp(eq + 1, "none", 4)) {
+                cfg->platform = PLATFORM_NONE;
+            } else {
+                fmt_snprintf(err, errlen, "vm=%s: platform must be pc or none", cfg->name);
+                return -1;
+            }
+        } else if (klen == 8 && !strncmp(s, "on_crash", 8)) {
+            if (vlen == 7 && !strncmp(eq + 1, "restart", 7)) {
+                cfg->on_crash = RESTART_ON_CRASH;
+            } else if (vlen == 4 && !strncmp(eq + 1, "stop", 4)) {
+                cfg->on_crash = RESTART_NEVER;
+            } else {
+                fmt_snprintf(err, errlen, "vm=%s: on_crash must be stop or restart", cfg->name);
+                return -1;
+            }
         } else {
             fmt_snprintf(err, errlen, "vm=%s: unknown key '%.*s'", cfg->name, (int)klen, s);
             return -1;

@@ -1,4 +1,5 @@
-/* The `vm=NAME,MODULE,mem=SIZE,cpu=N[,cmdline=...][,slice=US]` boot option. */
+/* The `vm=` boot option: NAME,MODULE,mem=SIZE,cpu=N[,slice=US]
+ * [,platform=pc|none][,on_crash=stop|restart][,cmdline=...]. */
 #ifndef CORE_VMSPEC_H
 #define CORE_VMSPEC_H
 

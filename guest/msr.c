@@ -5,6 +5,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "guest/platform.h"
+#include "guest/vlapic.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 
@@ -125,10 +126,19 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
         return !gp;
     }
     switch (msr) {
-    case MSR_IA32_TSC:
-        /* Moves this vCPU's TSC offset; the real TSC is never written. */
-        guest_msr_backend->set_tsc(v, val);
+    case MSR_IA32_TSC: {
+        /* Moves this vCPU's TSC offset (the real TSC is never written), and
+         * its vLAPIC's with it: the TSC-deadline timer counts guest TSC. */
+        uint64_t offset = val - rdtsc();
+        struct vm_platform *p = v->vm->platform;
+        guest_msr_backend->set_tsc_offset(v, offset);
+        if (p) {
+            spin_lock(&p->lock);
+            vlapic_set_tsc_offset(&p->lapic[v->id], offset);
+            spin_unlock(&p->lock);
+        }
         return true;
+    }
     case MSR_IA32_BIOS_UPDT_TRIG:
         vm_log_violation(v->vm, "wrmsr 0x79 (microcode update) dropped");
         return true;

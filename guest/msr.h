@@ -17,7 +17,8 @@ struct guest_msr_backend {
     bool (*set_efer)(struct vcpu *v, uint64_t val);
     uint64_t (*get_pat)(struct vcpu *v);
     void (*set_pat)(struct vcpu *v, uint64_t val);
-    void (*set_tsc)(struct vcpu *v, uint64_t guest_tsc);
+    /* The guest's TSC becomes host TSC + offset (IA32_TSC writes). */
+    void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 };
 extern const struct guest_msr_backend *guest_msr_backend;
 

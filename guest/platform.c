@@ -30,9 +30,7 @@ static void guest_power_off(void *ctx)
 
 static void guest_reset(void *ctx)
 {
-    struct vm *vm = ctx;
-    vm->restart_after_stop = true;
-    vm_request_stop(vm, VM_SHUTOFF, "reset by the guest");
+    vm_request_reset(ctx, VM_RESTART_GUEST, "reset by the guest");
 }
 
 static void power_button(struct vm *vm)

@@ -268,6 +268,30 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len)
     return ept_write_guest(&vm->ept, gpa, buf, len) ? -1 : 0;
 }
 
+int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val)
+{
+    uint64_t hpa;
+    unsigned perms;
+    if (!vm->ept_ready || (len != 4 && len != 8) || (gpa & (len - 1)) ||
+        ept_translate(&vm->ept, gpa, &hpa, &perms, NULL) || !(perms & EPT_W))
+        return -1;
+    void *p = vm->ept.ops->phys_to_virt(vm->ept.ops->ctx, hpa);
+    if (!p)
+        return -1;
+    if (len == 4) {
+        uint32_t expect = (uint32_t)old_val;
+        return __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)new_val, false,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+                   ? 0
+                   : 1;
+    }
+    uint64_t expect = old_val;
+    return __atomic_compare_exchange_n((uint64_t *)p, &expect, new_val, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST)
+               ? 0
+               : 1;
+}
+
 struct iso_check {
     struct vm *vm;
     long leaves;
@@ -318,7 +342,12 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
 {
     uint64_t pages = vm->cfg.mem_size / 4096;
     uint64_t base = vm->cfg.mem_base;
-    if (base) {
+    bool zero = true;
+    if (vm->ram_hpa && vm->ram_clean && vm->ram_alloc_size == vm->cfg.mem_size) {
+        /* Scrubbed in chunks after the last stop and kept for this restart:
+         * already zero, no bulk clear here. */
+        zero = false;
+    } else if (base) {
         /* A fixed partition: exactly this host range or nothing. */
         char why[120];
         if ((base & (SIZE_2M - 1)) || base + vm->cfg.mem_size < base) {
@@ -340,7 +369,9 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
         }
     }
     vm->ram_alloc_size = vm->cfg.mem_size;
-    memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
+    vm->ram_clean = false;
+    if (zero)
+        memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
     if (ept_init(&vm->ept, &vm_ept_ops, vmx_caps.ept_2m, vmx_caps.ept_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
@@ -363,17 +394,32 @@ nomem:
     return -1;
 }
 
-static void release_memory(struct vm *vm)
+/* Devices and second-level tables; the RAM block stays (see vm_free_ram). */
+static void release_devices(struct vm *vm)
 {
     platform_destroy(vm);
     vm->ept_ready = false;
     ept_destroy(&vm->ept);
     memset(&vm->ept, 0, sizeof(vm->ept));
+}
+
+void vm_free_ram(struct vm *vm)
+{
+    if (!vm->ram_hpa)
+        return;
+    pmm_free(vm->ram_hpa, vm->ram_alloc_size / 4096);
+    vm->ram_hpa = 0;
+    vm->ram_clean = false;
+}
+
+/* A start that failed half-way: scrub at once (the block may hold part of
+ * the image) and free everything. */
+static void release_memory(struct vm *vm)
+{
+    release_devices(vm);
     if (vm->ram_hpa) {
-        /* Scrub: the next owner of these pages must not see this guest. */
         memset((void *)vm->ram_hpa, 0, vm->ram_alloc_size);
-        pmm_free(vm->ram_hpa, vm->ram_alloc_size / 4096);
-        vm->ram_hpa = 0;
+        vm_free_ram(vm);
     }
 }
 
@@ -440,6 +486,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
         fmt_snprintf(err, errlen, "%s is already running", vm->cfg.name);
         return -1;
     }
+    /* Started again while its last stop's scrub is under way (a restart
+     * waits for it; a console `start` does not): finish it now. */
+    vm_scrub_finish(vm);
     if (!vmx_caps.available) {
         fmt_snprintf(err, errlen, "cannot start %s: vmx unavailable (%s)", vm->cfg.name,
                      vmx_caps.reason);
@@ -458,6 +507,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->have_crash_regs = false;
     vm->shutdown_deadline = 0;
     vm->restart_at = 0;
+    vm->restart_kind = VM_RESTART_NONE;
+    vm->vcpus_out = false;
+    vm->scrubbing = false;
     if (build_memory(vm, err, errlen))
         goto fail;
     vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
@@ -529,15 +581,17 @@ fail:
     return -1;
 }
 
-static void request_stop(struct vm *vm, enum vm_state final, const char *reason)
+static bool request_stop(struct vm *vm, enum vm_state final, const char *reason,
+                         enum vm_restart_kind restart)
 {
     spin_lock(&vm->lock);
     if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
         spin_unlock(&vm->lock);
-        return;
+        return false;
     }
     vm->state = final; /* the vCPUs see it at their next check */
     vm->teardown = true;
+    vm->restart_kind = restart; /* only the request that wins sets it */
     str_copy(vm->reason, reason, sizeof(vm->reason));
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm->vcpus[i]->stop_request = true;
@@ -550,6 +604,12 @@ static void request_stop(struct vm *vm, enum vm_state final, const char *reason)
     vm_output_event(line);
     for (unsigned i = 0; i < vm->nr_vcpus; i++)
         vm_sched_ops->kick(vm->vcpus[i]);
+    return true;
+}
+
+bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reason)
+{
+    return request_stop(vm, VM_SHUTOFF, reason, kind);
 }
 
 void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
@@ -559,7 +619,7 @@ void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    request_stop(vm, final, reason);
+    request_stop(vm, final, reason, VM_RESTART_NONE);
 }
 
 void vm_crash(struct vcpu *v, const char *fmt, ...)
@@ -573,7 +633,7 @@ void vm_crash(struct vcpu *v, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    request_stop(v->vm, VM_CRASHED, reason);
+    request_stop(v->vm, VM_CRASHED, reason, VM_RESTART_NONE);
 }
 
 void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
@@ -583,12 +643,11 @@ void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    request_stop(vm, final, reason);
+    request_stop(vm, final, reason, VM_RESTART_NONE);
 }
 
 void vm_finish_stop(struct vm *vm)
 {
-    char line[96];
     for (unsigned i = 0; i < VM_MAX_UARTS; i++)
         vuart_flush(&vm->uarts[i]);
     struct exit_stat totals[VCPU_EXIT_STATS];
@@ -598,20 +657,19 @@ void vm_finish_stop(struct vm *vm)
     vm->guest_cycles = guest;
     vm->root_cycles = root;
     free_vcpus(vm);
-    release_memory(vm);
+    release_devices(vm);
     vm->uarts[0].raw = false;
-    if (log_get_level() >= LOG_DEBUG) {
-        fmt_snprintf(line, sizeof(line), "vm %s: memory scrubbed and released", vm->cfg.name);
-        vm_output_event(line);
-    }
-    vm_lifecycle_stopped(vm);
-    __atomic_store_n(&vm->teardown, false, __ATOMIC_RELEASE);
+    /* The RAM is scrubbed a chunk per console turn (vm_lifecycle_poll),
+     * then freed or kept for a restart. */
+    vm->scrub_done = 0;
+    vm->scrubbing = vm->ram_hpa != 0;
 }
 
 void vm_vcpu_stopped(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     v->state = VCPU_STOPPED;
+    /* The last one out hands the VM to the console CPU, which frees it. */
     if (__atomic_sub_fetch(&vm->vcpus_running, 1, __ATOMIC_SEQ_CST) == 0)
-        vm_finish_stop(vm);
+        __atomic_store_n(&vm->vcpus_out, true, __ATOMIC_RELEASE);
 }

@@ -1,6 +1,23 @@
 /* A VM is data: configuration, a guest-physical memory map over EPT,
  * vCPUs, emulated devices, a state. Starting and stopping never needs a
- * machine reboot; guest memory is zeroed before start and scrubbed after. */
+ * machine reboot; guest memory is zeroed before start and scrubbed after.
+ *
+ * Ownership rule. A VM's objects (its vCPUs, platform, EPT, RAM block) are
+ * created and freed only on the console CPU: by vm_start, and by
+ * vm_lifecycle_poll once the VM has stopped. Console commands run on that
+ * CPU too, so between their own checks they never see those objects freed
+ * or replaced under them. Any other CPU only
+ *  - requests: vm_request_stop/vm_crash/vm_request_reset, and the pause and
+ *    resume flags, each under vm->lock, which also guards vm->state;
+ *  - uses the objects of a VM whose vCPU it is running (exit handlers,
+ *    device models, the scheduler), which stay alive until that vCPU is out;
+ *  - and, for the last vCPU to leave its CPU (vm_vcpu_stopped), publishes
+ *    vm->vcpus_out. From then on no other CPU touches the VM, and the
+ *    console CPU frees it (vm_finish_stop), clears vm->teardown, and scrubs
+ *    its RAM a chunk per turn (vm->scrubbing) before it is freed or reused.
+ * Lock order: a device model's lock (platform->lock) may be held when
+ * vm->lock is taken (a guest's reset or power-off request), never the
+ * other way round; no VM lock is held across a call into another VM. */
 #ifndef GUEST_VM_H
 #define GUEST_VM_H
 
@@ -85,6 +102,13 @@ enum vm_platform_kind {
     PLATFORM_NONE,
 };
 
+/* Why a stopping VM starts again. */
+enum vm_restart_kind {
+    VM_RESTART_NONE,    /* the restart policy decides (crashes only) */
+    VM_RESTART_CONSOLE, /* `reset` on the console: at once */
+    VM_RESTART_GUEST,   /* the guest reset itself: counts toward the back-off */
+};
+
 enum restart_policy {
     RESTART_NEVER,    /* a crashed VM stays crashed */
     RESTART_ON_CRASH, /* restarted, with back-off */
@@ -161,11 +185,15 @@ struct vm {
     uint64_t last_violation_log_tsc;
 
     /* Lifecycle (driven from the console CPU). */
-    volatile bool teardown;     /* stopping: set until its memory is released */
-    uint64_t shutdown_deadline; /* TSC: force off after this; 0 = none */
-    bool restart_after_stop;    /* reset: start again once stopped */
-    unsigned quick_crashes;     /* consecutive crashes soon after start */
-    uint64_t restart_at;        /* TSC of a pending restart-on-crash; 0 = none */
+    volatile bool teardown;            /* stopping: set until its memory is scrubbed */
+    volatile bool vcpus_out;           /* set by the last vCPU out: the console CPU frees the VM */
+    bool scrubbing;                    /* RAM being cleared, a chunk per console turn */
+    uint64_t scrub_done;               /* bytes of RAM cleared so far */
+    bool ram_clean;                    /* the RAM block is kept, all zero, for a restart */
+    uint64_t shutdown_deadline;        /* TSC: force off after this; 0 = none */
+    enum vm_restart_kind restart_kind; /* what to do once stopped (set with the stop) */
+    unsigned quick_crashes;            /* consecutive crashes or guest resets soon after start */
+    uint64_t restart_at;               /* TSC of a pending restart-on-crash; 0 = none */
     uint64_t stop_tsc;
     bool attached; /* the console shows its UART raw */
     struct vcpu_snapshot crash_regs;
@@ -199,7 +227,7 @@ void vm_lifecycle_poll(void);
 /* Per-VM totals including the running vCPUs. */
 void vm_exit_totals(const struct vm *vm, struct exit_stat *out, uint64_t *guest, uint64_t *root);
 bool vm_is_stopping(const struct vm *vm);
-/* Internal: vm.c tells the lifecycle code the VM is fully stopped. */
+/* Internal: the VM is fully stopped and scrubbed; decides on a restart. */
 void vm_lifecycle_stopped(struct vm *vm);
 struct vm *vm_find(const char *name);
 /* Creates a VM in the defined state; returns NULL with a reason. */
@@ -216,8 +244,16 @@ void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
 void vm_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Called by the scheduler on the CPU that ran the last vCPU of a stopping VM. */
+/* Stops the VM to start it again (see enum vm_restart_kind); false when it
+ * was not running or paused (another stop won). */
+bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reason);
+/* Console CPU, once vm->vcpus_out: frees the vCPUs, devices and EPT and
+ * starts the RAM scrub (vm_lifecycle_poll). */
 void vm_finish_stop(struct vm *vm);
+/* Returns the RAM block to the allocator (it must be scrubbed already). */
+void vm_free_ram(struct vm *vm);
+/* Completes a pending RAM scrub at once (console CPU). */
+void vm_scrub_finish(struct vm *vm);
 
 int vm_register_ports(struct vm *vm, uint16_t base, uint16_t count, port_handler_fn fn, void *ctx);
 int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_fn fn, void *ctx,
@@ -230,6 +266,10 @@ bool vm_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uin
 /* Every hypervisor access to guest memory goes through these (bounds-checked). */
 int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len);
 int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
+/* Atomically replaces the aligned 4- or 8-byte value at gpa with new_val if
+ * it still holds old_val (for the accessed/dirty bits of guest page
+ * tables): 0 done, 1 it changed, -1 not writable guest RAM. */
+int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val);
 /* Asserts that every EPT leaf points into this VM's own RAM block; returns
  * the number of leaves checked or -1 (and logs) on a violation. */
 long vm_check_isolation(struct vm *vm);

@@ -1,18 +1,25 @@
 /* VM lifecycle operations the console drives: pause/resume, graceful
- * shutdown with a forced-off timeout, destroy, reset, and the restart
- * policy for crashed VMs (with exponential back-off). None of it touches
- * another VM or the machine. */
+ * shutdown with a forced-off timeout, destroy, reset, the end of a stop
+ * (freeing, and scrubbing RAM a chunk per console turn), and the restart
+ * policy for crashed and self-resetting VMs (with exponential back-off).
+ * All of it runs on the console CPU (see the ownership rule in vm.h); none
+ * of it touches another VM or the machine. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
 #include "guest/vm.h"
 #include "guest/vm_output.h"
 #include "guest/vm_sched.h"
 #include "lib/format.h"
+#include "lib/log.h"
 #include "lib/string.h"
 
 #define RESTART_MIN_MS 1000ULL
 #define RESTART_MAX_MS 60000ULL
 #define QUICK_CRASH_MS 30000ULL /* a crash sooner than this after start counts as quick */
+/* RAM scrubbing per console turn: steps of SCRUB_STEP until SCRUB_TURN_US
+ * of time is used, so a large VM's scrub never stalls the console. */
+#define SCRUB_STEP    (256ULL << 10)
+#define SCRUB_TURN_US 1000ULL
 
 static uint64_t ms_to_tsc(uint64_t ms)
 {
@@ -91,6 +98,7 @@ int vm_destroy(struct vm *vm, char *err, unsigned errlen)
     if (vm->restart_at && !vm->teardown && (vm->state == VM_CRASHED || vm->state == VM_SHUTOFF)) {
         vm->restart_at = 0;
         vm->quick_crashes = 0;
+        vm_free_ram(vm); /* kept, scrubbed, for the restart */
         vm->state = VM_SHUTOFF;
         str_copy(vm->reason, "destroyed (pending restart cancelled)", sizeof(vm->reason));
         event("vm %s: destroyed (pending restart cancelled)", vm->cfg.name);
@@ -124,41 +132,118 @@ int vm_reset(struct vm *vm, char *err, unsigned errlen)
 {
     if (check_active(vm, err, errlen))
         return -1;
-    vm->restart_after_stop = true;
     vm->quick_crashes = 0;
-    vm_stop(vm, VM_SHUTOFF, "reset");
+    if (!vm_request_reset(vm, VM_RESTART_CONSOLE, "reset")) {
+        fmt_snprintf(err, errlen, "%s is already stopping", vm->cfg.name);
+        return -1;
+    }
     return 0;
 }
 
-/* Called once the last vCPU is out (from vm_finish_stop). */
+/* Called once the VM is stopped and its RAM scrubbed. Guest resets count
+ * toward the same back-off as crashes: the first in a row restarts at
+ * once, the next ones wait 1 s, 2 s, 4 s ... up to a minute. */
 void vm_lifecycle_stopped(struct vm *vm)
 {
     uint64_t now = rdtsc();
+    enum vm_restart_kind kind = vm->restart_kind;
+    vm->restart_kind = VM_RESTART_NONE;
     vm->stop_tsc = now;
     vm->shutdown_deadline = 0;
-    if (vm->restart_after_stop) {
-        vm->restart_after_stop = false;
+    if (kind == VM_RESTART_CONSOLE) {
         vm->restart_at = now;
         return;
     }
-    if (vm->state != VM_CRASHED || vm->cfg.on_crash != RESTART_ON_CRASH)
+    bool crashed = vm->state == VM_CRASHED && vm->cfg.on_crash == RESTART_ON_CRASH;
+    if (kind != VM_RESTART_GUEST && !crashed)
         return;
     if (now - vm->start_tsc < ms_to_tsc(QUICK_CRASH_MS))
         vm->quick_crashes++;
     else
         vm->quick_crashes = 1;
-    uint64_t delay = RESTART_MIN_MS << (vm->quick_crashes > 7 ? 6 : vm->quick_crashes - 1);
+    unsigned n = vm->quick_crashes;
+    uint64_t delay;
+    if (kind == VM_RESTART_GUEST)
+        delay = n == 1 ? 0 : RESTART_MIN_MS << (n - 2 > 6 ? 6 : n - 2);
+    else
+        delay = RESTART_MIN_MS << (n > 7 ? 6 : n - 1);
     if (delay > RESTART_MAX_MS)
         delay = RESTART_MAX_MS;
     vm->restart_at = now + ms_to_tsc(delay);
-    event("vm %s: restarting in %llu ms (crash %u in a row; policy on_crash=restart)", vm->cfg.name,
-          (unsigned long long)delay, vm->quick_crashes);
+    if (!vm->restart_at)
+        vm->restart_at = 1;
+    if (kind == VM_RESTART_GUEST)
+        event("vm %s: restarting in %llu ms (reset %u in a row)", vm->cfg.name,
+              (unsigned long long)delay, n);
+    else
+        event("vm %s: restarting in %llu ms (crash %u in a row; policy on_crash=restart)",
+              vm->cfg.name, (unsigned long long)delay, n);
+}
+
+/* Clears the next part of a stopped VM's RAM; true when all of it is. */
+static bool scrub_some(struct vm *vm, uint64_t until)
+{
+    do {
+        uint64_t n = vm->ram_alloc_size - vm->scrub_done;
+        if (n > SCRUB_STEP)
+            n = SCRUB_STEP;
+        memset((void *)(vm->ram_hpa + vm->scrub_done), 0, n);
+        vm->scrub_done += n;
+    } while (vm->scrub_done < vm->ram_alloc_size && rdtsc() < until);
+    return vm->scrub_done >= vm->ram_alloc_size;
+}
+
+static void scrubbed(struct vm *vm)
+{
+    vm->scrubbing = false;
+    vm_lifecycle_stopped(vm);
+    /* A restart reuses the block, already zero; otherwise it goes back. */
+    if (vm->restart_at) {
+        vm->ram_clean = vm->ram_hpa != 0;
+    } else {
+        vm_free_ram(vm);
+        if (log_get_level() >= LOG_DEBUG)
+            event("vm %s: memory scrubbed and released", vm->cfg.name);
+    }
+}
+
+void vm_scrub_finish(struct vm *vm)
+{
+    if (!vm->scrubbing)
+        return;
+    memset((void *)(vm->ram_hpa + vm->scrub_done), 0, vm->ram_alloc_size - vm->scrub_done);
+    vm->scrub_done = vm->ram_alloc_size;
+    scrubbed(vm);
+}
+
+/* The end of every stop, on the console CPU: free what the vCPUs used once
+ * the last one is out, then scrub the RAM within a time budget per turn. */
+static void finish_stops(uint64_t now)
+{
+    uint64_t until = now + ms_to_tsc(1) * SCRUB_TURN_US / 1000;
+    for (unsigned i = 0; i < nr_vms; i++) {
+        struct vm *vm = vms[i];
+        if (!vm)
+            continue;
+        if (__atomic_load_n(&vm->vcpus_out, __ATOMIC_ACQUIRE)) {
+            vm->vcpus_out = false;
+            vm_finish_stop(vm);
+            /* Stopped: it leaves `stopping` now; a `start` before the
+             * scrub is done finishes it first (vm_start). */
+            __atomic_store_n(&vm->teardown, false, __ATOMIC_RELEASE);
+            if (!vm->scrubbing)
+                scrubbed(vm);
+        }
+        if (vm->scrubbing && rdtsc() < until && scrub_some(vm, until))
+            scrubbed(vm);
+    }
 }
 
 void vm_lifecycle_poll(void)
 {
     uint64_t now = rdtsc();
     char err[160];
+    finish_stops(now);
     for (unsigned i = 0; i < nr_vms; i++) {
         struct vm *vm = vms[i];
         if (!vm)

@@ -47,3 +47,18 @@ fuzz-replay: $(FUZZ_BIN)
 	fi
 
 .PHONY: fuzz fuzz-replay
+
+# The guest page walker (ept/gwalk.c): `make fuzz-walk` (open-ended); its
+# seeds are in tests/fuzz/corpus-walk.
+FUZZ_WALK_BIN := $(FUZZ_DIR)/fuzz_walk
+
+$(FUZZ_WALK_BIN): tests/fuzz/fuzz_walk.c ept/gwalk.c ept/gwalk.h
+	@mkdir -p $(FUZZ_DIR)/walk-corpus
+	@echo "  FUZZCC  $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_walk.c ept/gwalk.c
+
+fuzz-walk: $(FUZZ_WALK_BIN)
+	$(FUZZ_WALK_BIN) -max_len=65568 -timeout=10 -artifact_prefix=$(FUZZ_DIR)/walk- \
+		$(FUZZ_DIR)/walk-corpus tests/fuzz/corpus-walk
+
+.PHONY: fuzz-walk

@@ -525,3 +525,10 @@ const char *mmio_strerror(int err)
         return "unknown decoder error";
     }
 }
+
+unsigned mmio_code_mode(uint32_t cs_access_rights, bool efer_lma)
+{
+    if ((cs_access_rights & (1U << 13)) && efer_lma)
+        return 64;
+    return (cs_access_rights & (1U << 14)) ? 32 : 16;
+}

@@ -116,4 +116,9 @@ bool mmio_string_step(const struct mmio_insn *in, uint64_t gprs[16], uint64_t rf
 
 const char *mmio_strerror(int err);
 
+/* The decoding mode (16, 32 or 64) of code running with these CS access
+ * rights (VMCS format: L is bit 13, D/B bit 14): CS.L means 64-bit only
+ * in IA-32e mode (EFER.LMA); outside it CS.L is ignored and CS.D decides. */
+unsigned mmio_code_mode(uint32_t cs_access_rights, bool efer_lma);
+
 #endif

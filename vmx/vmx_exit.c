@@ -2,6 +2,7 @@
 #include "vmx/vmx_exit.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/exc_merge.h"
 #include "guest/cpuid.h"
 #include "guest/hypercall.h"
 #include "guest/virq.h"
@@ -46,6 +47,32 @@ static enum vmx_exit_action handle_exception_nmi(struct vcpu *v, struct vmx_exit
         /* #DB: DR6 is not in the VMCS; the qualification holds its bits. */
         uint64_t dr6 = (e->qualification & 0x600f) | 0xffff0ff0ULL;
         __asm__ volatile("mov %0, %%db6" ::"r"(dr6));
+    }
+    struct vmx_exit_state *es = &((struct vmx_vcpu *)v->arch)->es;
+    /* Raised while delivering another exception: the SDM's double-fault
+     * rules decide, not "first one again, then this one". */
+    if ((es->reinject_info & INTR_INFO_VALID) &&
+        (es->reinject_info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
+        uint8_t first = es->reinject_info & INTR_INFO_VECTOR_MASK;
+        es->reinject_info = 0;
+        if (x86_merge_exceptions(first, vector) == EXC_MERGE_TRIPLE_FAULT) {
+            vm_crash(v, "triple fault (exception %u while delivering #DF)", vector);
+            return VMX_EXIT_STOP;
+        }
+        if (x86_merge_exceptions(first, vector) == EXC_MERGE_DOUBLE_FAULT) {
+            vmx_queue_exception(v, 8, true, 0);
+            return VMX_EXIT_CONTINUE;
+        }
+    }
+    if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+        /* ICEBP (INT1): a trap past the instruction, with no gate DPL
+         * check. Re-injected as the same type with its length, so the
+         * guest's handler sees RIP after it (a hardware-exception type
+         * would re-execute it forever). */
+        es->reinject_info = INTR_INFO_VALID | INTR_TYPE_PRIV_SW_EXCEPTION | vector;
+        es->reinject_error = 0;
+        es->reinject_len = (uint32_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+        return VMX_EXIT_CONTINUE;
     }
     /* #DB and #AC are intercepted only so a guest cannot wedge the CPU;
      * the guest gets them back. */

@@ -56,9 +56,6 @@ enum vmx_exit_action vmx_exit_wrmsr(struct vcpu *v, struct vmx_exit *e);
 enum vmx_exit_action vmx_exit_ept_violation(struct vcpu *v, struct vmx_exit *e);
 enum vmx_exit_action vmx_exit_ept_misconfig(struct vcpu *v, struct vmx_exit *e);
 enum vmx_exit_action vmx_exit_cr_access(struct vcpu *v, struct vmx_exit *e);
-/* Reads/writes guest memory through its own paging (for INS/OUTS and the
- * MMIO decoder): a linear address to guest-physical. */
-int vmx_guest_linear_to_phys(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
 enum vmx_exit_action vmx_stop_action(struct vcpu *v);
 
 int vmx_enter_core(void);

@@ -5,6 +5,7 @@
 #include "guest/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
+#include "ept/gwalk.h"
 #include "vmx/decode.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -12,69 +13,124 @@
 
 #define IO_MAX_REP_PER_EXIT 1024 /* bounded work per exit; the rest re-executes */
 
-/* Guest linear -> guest physical through the guest's own page tables
- * (paging off, 32-bit, PAE or 4-level), every table read bounds-checked. */
-int vmx_guest_linear_to_phys(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa)
+static int walk_read(void *ctx, uint64_t gpa, void *buf, unsigned len)
 {
-    struct vmx_vcpu *x = v->arch;
-    uint64_t cr3 = vmcs_read(GUEST_CR3);
-
-    if (!(x->cr0_shadow & CR0_PG)) {
-        *gpa = la & 0xffffffffULL;
-        return 0;
-    }
-    if (!(x->cr4_shadow & CR4_PAE)) {
-        uint32_t pde, pte;
-        if (vm_read_guest(v->vm, (cr3 & 0xfffff000ULL) + ((la >> 22) & 0x3ff) * 4, &pde, 4) ||
-            !(pde & 1))
-            return -1;
-        if ((pde & 0x80) && (vmcs_read(GUEST_CR4) & CR4_PSE)) { /* PSE is not intercepted */
-            *gpa = (pde & 0xffc00000ULL) | (la & 0x3fffff);
-            return 0;
-        }
-        if (vm_read_guest(v->vm, (pde & 0xfffff000ULL) + ((la >> 12) & 0x3ff) * 4, &pte, 4) ||
-            !(pte & 1))
-            return -1;
-        *gpa = (pte & 0xfffff000ULL) | (la & 0xfff);
-        return 0;
-    }
-    const uint64_t addr_mask = 0x000ffffffffff000ULL;
-    int levels = (x->efer & EFER_LMA) ? 4 : 3;
-    uint64_t table = levels == 4 ? (cr3 & addr_mask) : (cr3 & 0xffffffe0ULL);
-    for (int l = levels; l >= 1; l--) {
-        unsigned shift = 12 + 9 * (l - 1);
-        uint64_t idx = (la >> shift) & (l == 3 && levels == 3 ? 3 : 511);
-        uint64_t e;
-        if (vm_read_guest(v->vm, table + idx * 8, &e, 8) || !(e & 1))
-            return -1;
-        if (l < 4 && l > 1 && (e & 0x80)) {
-            uint64_t page = 1ULL << shift;
-            *gpa = (e & addr_mask & ~(page - 1)) | (la & (page - 1));
-            return 0;
-        }
-        table = e & addr_mask;
-    }
-    *gpa = table | (la & 0xfff);
-    (void)write;
-    return 0;
+    return vm_read_guest(ctx, gpa, buf, len);
 }
 
-static int guest_linear_copy(struct vcpu *v, uint64_t la, void *buf, unsigned len, bool write)
+static int walk_cmpxchg(void *ctx, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val)
+{
+    return vm_cmpxchg_guest(ctx, gpa, len, old_val, new_val);
+}
+
+/* What the hardware walker would use: the host's physical-address width
+ * and 1 GiB page support, whatever CPUID shows the guest. */
+static void host_paging_caps(unsigned *maxphyaddr, bool *gbpages)
+{
+    static unsigned width;
+    static bool gb;
+    if (!width) {
+        gb = cpuid(0x80000001).edx & (1U << 26);
+        width = cpuid(0x80000000).eax >= 0x80000008 ? (cpuid(0x80000008).eax & 0xff) : 36;
+    }
+    *maxphyaddr = width;
+    *gbpages = gb;
+}
+
+/* The guest's paging state as the CPU sees it: bits the guest may change
+ * without an exit come from the VMCS, the others from the read shadows. */
+static void guest_walk_regs(struct vcpu *v, struct gwalk_regs *r, uint64_t pdptes[4])
+{
+    struct vmx_vcpu *x = v->arch;
+    uint64_t cr0_mask = vmcs_read(CR0_GUEST_HOST_MASK);
+    uint64_t cr4_mask = vmcs_read(CR4_GUEST_HOST_MASK);
+
+    r->cr0 = (vmcs_read(GUEST_CR0) & ~cr0_mask) | (x->cr0_shadow & cr0_mask);
+    r->cr4 = (vmcs_read(GUEST_CR4) & ~cr4_mask) | (x->cr4_shadow & cr4_mask);
+    r->cr3 = vmcs_read(GUEST_CR3);
+    r->efer = x->efer;
+    r->rflags = vmcs_read(GUEST_RFLAGS);
+    r->cpl = vmx_guest_cpl(v);
+    r->pdptes = NULL;
+    if ((r->cr0 & CR0_PG) && (r->cr4 & CR4_PAE) && !(r->efer & EFER_LMA)) {
+        /* PAE paging walks the PDPTE registers (saved at exit with EPT). */
+        pdptes[0] = vmcs_read(GUEST_PDPTR0);
+        pdptes[1] = vmcs_read(GUEST_PDPTR1);
+        pdptes[2] = vmcs_read(GUEST_PDPTR2);
+        pdptes[3] = vmcs_read(GUEST_PDPTR3);
+        r->pdptes = pdptes;
+    }
+    host_paging_caps(&r->maxphyaddr, &r->gbpages);
+}
+
+enum walk_outcome {
+    WALK_OK,
+    WALK_FAULTED, /* an exception is queued for the guest */
+    WALK_RETRY,   /* re-execute the instruction */
+    WALK_BROKEN,  /* the guest's tables lie outside its RAM: crash it */
+};
+
+/* Guest linear -> guest physical for an emulated access, through the
+ * guest's own page tables with every permission check the CPU makes. A
+ * refused access queues #PF (CR2 = la) or #GP(0), as the CPU would. */
+static enum walk_outcome guest_translate(struct vcpu *v, uint64_t la, enum gwalk_access acc,
+                                         uint64_t *gpa, bool inject)
+{
+    struct gwalk_regs r;
+    uint64_t pdptes[4];
+    struct gwalk_result res;
+    const struct gwalk_mem mem = {walk_read, walk_cmpxchg, v->vm};
+
+    guest_walk_regs(v, &r, pdptes);
+    switch (gwalk_translate(&r, &mem, la, acc, &res)) {
+    case GWALK_OK:
+        *gpa = res.gpa;
+        return WALK_OK;
+    case GWALK_PAGE_FAULT:
+        if (!inject)
+            return WALK_FAULTED;
+        if (!(r.efer & EFER_LMA))
+            la &= 0xffffffffULL;
+        write_cr2(la); /* the guest's CR2 is live while its exit is handled */
+        vmx_queue_exception(v, 14, true, res.error);
+        return WALK_FAULTED;
+    case GWALK_GP:
+        if (!inject)
+            return WALK_FAULTED;
+        vmx_queue_exception(v, 13, true, 0);
+        return WALK_FAULTED;
+    case GWALK_RETRY:
+        return WALK_RETRY;
+    case GWALK_BAD_TABLE:
+    default:
+        return WALK_BROKEN;
+    }
+}
+
+/* Translates [la, la+len) (len <= 4096) for one access: one or two pages. */
+static enum walk_outcome translate_span(struct vcpu *v, uint64_t la, unsigned len,
+                                        enum gwalk_access acc, uint64_t gpa[2], unsigned *first)
+{
+    *first = 4096 - (la & 0xfff);
+    if (*first > len)
+        *first = len;
+    enum walk_outcome o = guest_translate(v, la, acc, &gpa[0], true);
+    if (o == WALK_OK && *first < len)
+        o = guest_translate(v, la + *first, acc, &gpa[1], true);
+    return o;
+}
+
+static int copy_span(struct vcpu *v, const uint64_t gpa[2], unsigned first, void *buf, unsigned len,
+                     bool write)
 {
     uint8_t *p = buf;
-    while (len) {
-        uint64_t gpa;
-        unsigned chunk = 4096 - (la & 0xfff);
-        if (chunk > len)
-            chunk = len;
-        if (vmx_guest_linear_to_phys(v, la, write, &gpa))
+    for (unsigned i = 0; i < 2 && len; i++) {
+        unsigned n = i == 0 ? first : len;
+        int rc = write ? vm_write_guest(v->vm, gpa[i], p, n) : vm_read_guest(v->vm, gpa[i], p, n);
+        if (rc)
             return -1;
-        int r = write ? vm_write_guest(v->vm, gpa, p, chunk) : vm_read_guest(v->vm, gpa, p, chunk);
-        if (r)
-            return -1;
-        la += chunk;
-        p += chunk;
-        len -= chunk;
+        p += n;
+        len -= n;
     }
     return 0;
 }
@@ -98,13 +154,24 @@ static enum vmx_exit_action string_io(struct vcpu *v, struct vmx_exit *e, uint16
 
     while (count && done < IO_MAX_REP_PER_EXIT) {
         uint32_t val = 0;
+        uint64_t gpa[2];
+        unsigned first;
+        /* The buffer is checked before the port is touched: a refused
+         * access must not consume a device's data. */
+        enum walk_outcome o =
+            translate_span(v, la, size, in ? GWALK_WRITE : GWALK_READ, gpa, &first);
+        if (o != WALK_OK) {
+            if (o == WALK_BROKEN)
+                goto bad_buffer;
+            break; /* #PF/#GP queued, or re-execute: iterations done so far stay done */
+        }
         if (in) {
             vm_port_access(v, port, size, true, &val);
-            if (guest_linear_copy(v, la, &val, size, true))
-                goto fault;
+            if (copy_span(v, gpa, first, &val, size, true))
+                goto bad_buffer;
         } else {
-            if (guest_linear_copy(v, la, &val, size, false))
-                goto fault;
+            if (copy_span(v, gpa, first, &val, size, false))
+                goto bad_buffer;
             vm_port_access(v, port, size, false, &val);
         }
         uint64_t step = down ? (uint64_t) - (int64_t)size : size;
@@ -117,9 +184,9 @@ static enum vmx_exit_action string_io(struct vcpu *v, struct vmx_exit *e, uint16
         v->gprs[GPR_RCX] = (v->gprs[GPR_RCX] & ~amask) | (count & amask);
     if (!count)
         vmx_skip_instruction(v);
-    return VMX_EXIT_CONTINUE;
-fault:
-    vm_crash(v, "string I/O on port 0x%x with a bad buffer at linear 0x%llx", port,
+    return v->stop_request ? VMX_EXIT_STOP : VMX_EXIT_CONTINUE;
+bad_buffer:
+    vm_crash(v, "string I/O on port 0x%x with a buffer at linear 0x%llx outside guest RAM", port,
              (unsigned long long)la);
     return VMX_EXIT_STOP;
 }
@@ -179,12 +246,32 @@ enum vmx_exit_action vmx_exit_wrmsr(struct vcpu *v, struct vmx_exit *e)
     return v->stop_request ? VMX_EXIT_STOP : VMX_EXIT_CONTINUE;
 }
 
-static unsigned guest_code_mode(void)
+static unsigned guest_code_mode(struct vcpu *v)
 {
-    uint32_t ar = (uint32_t)vmcs_read(GUEST_CS_AR_BYTES);
-    if (ar & (1U << 13))
-        return 64;
-    return (ar & (1U << 14)) ? 32 : 16;
+    struct vmx_vcpu *x = v->arch;
+    return mmio_code_mode((uint32_t)vmcs_read(GUEST_CS_AR_BYTES), x->efer & EFER_LMA);
+}
+
+/* Reads the instruction at la as the CPU fetched it: through the guest's
+ * page tables with execute rights checked at the current CPL. Returns the
+ * number of bytes had (the instruction may end on a page that cannot be
+ * fetched: then what the first page holds), 0 when an exception was
+ * queued or the access must be retried, -1 when nothing is readable. */
+static int fetch_instruction(struct vcpu *v, uint64_t la, uint8_t bytes[15])
+{
+    uint64_t gpa;
+    unsigned first = 4096 - (la & 0xfff);
+    if (first > 15)
+        first = 15;
+    enum walk_outcome o = guest_translate(v, la, GWALK_FETCH, &gpa, true);
+    if (o == WALK_FAULTED || o == WALK_RETRY)
+        return 0;
+    if (o != WALK_OK || vm_read_guest(v->vm, gpa, bytes, first))
+        return -1;
+    if (first < 15 && guest_translate(v, la + first, GWALK_FETCH, &gpa, false) == WALK_OK &&
+        !vm_read_guest(v->vm, gpa, bytes + first, 15 - first))
+        return 15;
+    return (int)first;
 }
 
 static enum vmx_exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
@@ -193,17 +280,22 @@ static enum vmx_exit_action emulate_mmio(struct vcpu *v, uint64_t gpa)
     struct mmio_insn in;
     uint64_t rip = vmcs_read(GUEST_RIP);
     uint64_t la = rip + vmcs_read(GUEST_CS_BASE);
-    unsigned mode = guest_code_mode();
-    unsigned len = (unsigned)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+    unsigned mode = guest_code_mode(v);
 
+    /* The access was made by event delivery (the IDT, a stack or a TSS in
+     * MMIO), not by the instruction at RIP: there is nothing to emulate. */
+    if (vmx_exit_state(v)->reinject_info & INTR_INFO_VALID) {
+        vm_crash(v, "event delivery (vector %u) touched MMIO 0x%llx",
+                 vmx_exit_state(v)->reinject_info & INTR_INFO_VECTOR_MASK, (unsigned long long)gpa);
+        return VMX_EXIT_STOP;
+    }
     if (mode != 64)
         la &= 0xffffffffULL;
-    /* The instruction may end on an unmapped page: fetch what can be had. */
-    if (len == 0 || len > 15)
-        len = 15;
-    unsigned got = len;
-    while (got && guest_linear_copy(v, la, bytes, got, false))
-        got--;
+    int got = fetch_instruction(v, la, bytes);
+    if (got == 0)
+        return VMX_EXIT_CONTINUE; /* #PF queued, or fetch again */
+    if (got < 0)
+        got = 0;
     int r = got ? mmio_decode(bytes, got, mode, &in) : -1;
     if (r < 0) {
         vm_crash(v, "cannot decode the instruction at rip 0x%llx accessing MMIO 0x%llx (%s)",

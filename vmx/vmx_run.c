@@ -1,5 +1,6 @@
 /* The VMX backend of the vCPU interface: create, run, inject, destroy. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/exc_merge.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/timer.h"
 #include "ept/invept.h"
@@ -117,15 +118,21 @@ static void vmx_destroy(struct vcpu *v)
 
 void vmx_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-    /* A second fault while one is queued becomes #DF, a third a triple fault. */
+    /* A second exception while one is queued: the SDM's double-fault rules
+     * (benign, contributory and page-fault classes). */
     if (v->exception_pending) {
-        if (v->exception_vector == 8) {
+        switch (x86_merge_exceptions(v->exception_vector, vector)) {
+        case EXC_MERGE_TRIPLE_FAULT:
             vm_crash(v, "triple fault (exception %u while delivering #DF)", vector);
             return;
+        case EXC_MERGE_DOUBLE_FAULT:
+            vector = 8;
+            has_error = true;
+            error = 0;
+            break;
+        case EXC_MERGE_SECOND:
+            break;
         }
-        vector = 8;
-        has_error = true;
-        error = 0;
     }
     v->exception_pending = true;
     v->exception_vector = vector;
@@ -159,6 +166,22 @@ static bool error_code_allowed(uint8_t vector)
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
 }
 
+/* One event is injected per entry: when an NMI or an interrupt waits
+ * behind it, exit as soon as the guest can take it (after the injected
+ * event's handler is entered), instead of at some later unrelated exit. */
+static void request_windows(struct vcpu *v, struct vmx_vcpu *x, int irq)
+{
+    uint32_t proc = x->proc;
+    if (v->nmi_pending)
+        proc |= CPU_BASED_NMI_WINDOW_EXITING;
+    if (irq >= 0)
+        proc |= CPU_BASED_INTR_WINDOW_EXITING;
+    if (proc != x->proc) {
+        x->proc = proc;
+        vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
+    }
+}
+
 /* Chooses the one event to deliver at this entry, in priority order. */
 static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
 {
@@ -178,6 +201,7 @@ static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
             vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, es->reinject_error);
         vmcs_write(VM_ENTRY_INSTRUCTION_LEN, es->reinject_len);
         es->reinject_info = 0;
+        request_windows(v, x, irq);
         return;
     }
     if (v->exception_pending) {
@@ -189,6 +213,7 @@ static void inject_pending(struct vcpu *v, struct vmx_vcpu *x)
         }
         vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
         v->exception_pending = false;
+        request_windows(v, x, irq);
         return;
     }
     uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
@@ -467,9 +492,9 @@ static void msr_set_pat(struct vcpu *v, uint64_t val)
     v->msr_pat = val;
 }
 
-static void msr_set_tsc(struct vcpu *v, uint64_t guest_tsc)
+static void msr_set_tsc_offset(struct vcpu *v, uint64_t offset)
 {
-    vmcs_write(TSC_OFFSET, guest_tsc - rdtsc());
+    vmcs_write(TSC_OFFSET, offset);
 }
 
 static void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
@@ -491,7 +516,7 @@ static void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
 }
 
 static const struct guest_msr_backend vmx_msr_backend = {
-    msr_get_efer, msr_set_efer, msr_get_pat, msr_set_pat, msr_set_tsc,
+    msr_get_efer, msr_set_efer, msr_get_pat, msr_set_pat, msr_set_tsc_offset,
 };
 
 static const struct vcpu_backend vmx_backend = {

@@ -465,6 +465,19 @@ static void test_string_step(void **state)
     assert_int_equal(g[MMIO_RCX], 0x99990000);
 }
 
+static void test_code_mode(void **state)
+{
+    const uint32_t L = 1U << 13, D = 1U << 14;
+    assert_int_equal(mmio_code_mode(L, true), 64);
+    /* CS.L outside IA-32e mode is ignored: CS.D decides. */
+    assert_int_equal(mmio_code_mode(L, false), 16);
+    assert_int_equal(mmio_code_mode(L | D, false), 32);
+    /* Compatibility mode: IA-32e with CS.L clear. */
+    assert_int_equal(mmio_code_mode(D, true), 32);
+    assert_int_equal(mmio_code_mode(0, true), 16);
+    assert_int_equal(mmio_code_mode(0x9b | D, false), 32);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_store_value),
         cmocka_unit_test(test_alu),
         cmocka_unit_test(test_string_step),
+        cmocka_unit_test(test_code_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

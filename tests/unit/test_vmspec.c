@@ -138,6 +138,22 @@ static void test_slice(void **state)
     expect_error("v,k,slice=1M", "slice must be");
 }
 
+static void test_platform_and_on_crash(void **state)
+{
+    assert_int_equal(parse("v,k"), 0);
+    assert_int_not_equal(cfg.platform, PLATFORM_PC);
+    assert_int_equal(cfg.on_crash, RESTART_NEVER);
+    assert_int_equal(parse("v,k,platform=pc,on_crash=restart"), 0);
+    assert_int_equal(cfg.platform, PLATFORM_PC);
+    assert_int_equal(cfg.on_crash, RESTART_ON_CRASH);
+    assert_int_equal(parse("v,k,platform=none,on_crash=stop"), 0);
+    assert_int_not_equal(cfg.platform, PLATFORM_PC);
+    assert_int_equal(cfg.on_crash, RESTART_NEVER);
+    expect_error("v,k,platform=pcx", "platform must be pc or none");
+    expect_error("v,k,platform=", "platform must be pc or none");
+    expect_error("v,k,on_crash=reboot", "on_crash must be stop or restart");
+}
+
 static void test_cmdline_takes_rest(void **state)
 {
     assert_int_equal(parse("lx,bzImage,mem=64M,cpu=1,cmdline=console=ttyS0,115200 root=/dev/vda,"
@@ -224,12 +240,19 @@ static void test_bad_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full),           cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_any_key_order),  cmocka_unit_test(test_mem_sizes),
-        cmocka_unit_test(test_mem_errors),     cmocka_unit_test(test_cpu),
-        cmocka_unit_test(test_slice),          cmocka_unit_test(test_cmdline_takes_rest),
-        cmocka_unit_test(test_cmdline_length), cmocka_unit_test(test_missing_fields),
-        cmocka_unit_test(test_name_lengths),   cmocka_unit_test(test_bad_keys),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_any_key_order),
+        cmocka_unit_test(test_mem_sizes),
+        cmocka_unit_test(test_mem_errors),
+        cmocka_unit_test(test_cpu),
+        cmocka_unit_test(test_slice),
+        cmocka_unit_test(test_platform_and_on_crash),
+        cmocka_unit_test(test_cmdline_takes_rest),
+        cmocka_unit_test(test_cmdline_length),
+        cmocka_unit_test(test_missing_fields),
+        cmocka_unit_test(test_name_lengths),
+        cmocka_unit_test(test_bad_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 /* attacks in their own files */
 void attack_console_flood(void); /* attack_flood.c */
+#include "tests/guests/hostile/attacks.h"
 
 /* ring-3 code in user.S */
 void user_vmcall(void);
@@ -22,6 +23,11 @@ static __attribute__((noreturn)) void survived(void)
 {
     printf("hostile: survived %s\n", g_attack);
     guest_exit(0);
+}
+
+void attack_survived(void)
+{
+    survived();
 }
 
 /* Runs one instruction that may fault: the default trap handler resumes
@@ -394,6 +400,12 @@ static const struct {
     {"triple-fault", attack_triple_fault},
     {"ex-storm", attack_ex_storm},
     {"console-flood", attack_console_flood},
+    {"ins-ro", attack_ins_ro},
+    {"reset-loop", attack_reset_loop},
+    {"stop-random", attack_stop_random},
+    {"icebp", attack_icebp},
+    {"tsc-write", attack_tsc_write},
+    {"idt-mmio", attack_idt_mmio},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)
