@@ -21,6 +21,7 @@ enum {
 
 #define LSR_DR   0x01
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40
 #define LCR_DLAB 0x80
 #define LCR_8N1  0x03
 #define MCR_DTR  0x01
@@ -210,4 +211,18 @@ void uart_enable_rx_interrupt(void)
 {
     rx_enabled = true;
     reg_write(UART_IER, IER_RDA);
+}
+
+void uart_reset_for_firmware(void)
+{
+    if (!present)
+        return;
+    for (int i = 0; i < TX_SPIN_MAX && !(reg_read(UART_LSR) & LSR_TEMT); i++)
+        cpu_relax();
+    /* The power-on state: the BIOS takes a port whose IIR reads other than
+     * 0x02 (FIFO bits set) for absent, and Bochs' reset leaves the UART
+     * as it was. */
+    reg_write(UART_IER, 0);
+    reg_write(UART_FCR, 0);
+    reg_write(UART_MCR, 0);
 }

@@ -30,5 +30,8 @@ void uart_enable_rx_interrupt(void);
 /* The receive interrupt handler's work: moves pending bytes into the ring. */
 void uart_rx_interrupt(void);
 const struct uart_config *uart_get_config(void);
+/* Before a reset: lets the transmitter empty, then puts the UART back in
+ * its power-on state (FIFOs and interrupts off) for the firmware. */
+void uart_reset_for_firmware(void);
 
 #endif

@@ -57,6 +57,13 @@ static void call_irq(struct irq_frame *f, void *arg)
     take_call();
 }
 
+void ipi_poll(void)
+{
+    unsigned long flags = irq_save();
+    take_call();
+    irq_restore(flags);
+}
+
 /* While we spin with interrupts off, serve calls aimed at us: two CPUs
  * calling each other must not both wait out the timeout. */
 static void wait_poll(void)

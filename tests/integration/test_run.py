@@ -9,6 +9,7 @@ already built here (with fresh timestamps, so make finds them up to date).
 Everything else, the ISO included, is made by the command under test.
 """
 
+import io
 import os
 import re
 import shutil
@@ -63,7 +64,29 @@ def spawn(command, cwd, timeout):
     child = pexpect.spawn("/bin/bash", ["-c", command], cwd=str(cwd), env=env,
                           encoding="utf-8", codec_errors="replace", timeout=timeout,
                           dimensions=(50, 200))
+    child.logfile_read = io.StringIO()  # the whole session, for failure reports
     return child
+
+
+def session_tail(child, n=6000):
+    return child.logfile_read.getvalue()[-n:] if child.logfile_read else ""
+
+
+class Session:
+    """Closes the child; a failure shows the end of the terminal session."""
+
+    def __init__(self, child):
+        self.child = child
+
+    def __enter__(self):
+        return self.child
+
+    def __exit__(self, kind, exc, tb):
+        tail = session_tail(self.child)
+        self.child.close(force=True)
+        if kind is not None and issubclass(kind, (AssertionError, pexpect.ExceptionPexpect)):
+            raise AssertionError(f"{exc}\n--- terminal session (tail) ---\n{tail}") from None
+        return False
 
 
 def type_text(child, text, delay=0.03):
@@ -151,8 +174,7 @@ def at_prompt(child, timeout=60):
 def test_make_run_from_a_clean_clone(tmp_path):
     require("auto")
     clone = clean_clone(tmp_path)
-    child = spawn("make run", clone, timeout=timeout_for("bochs"))
-    try:
+    with Session(spawn("make run", clone, timeout=timeout_for("bochs"))) as child:
         child.expect(r"run\.sh: (\w+), (\d+) CPU\(s\), (\d+) MiB", timeout=300)
         emu_name, cpus = child.match.group(1), int(child.match.group(2))
         # configs/demo.cfg puts VMs on CPUs 0 and 1.
@@ -161,6 +183,9 @@ def test_make_run_from_a_clean_clone(tmp_path):
         child.expect(r"config: 6 VMs defined, 4 autostarted, 0 errors", timeout=timeout_for(emu_name))
         assert "does not exist" not in child.before
         assert "No bootable device" not in child.before
+        # Every autostarted VM is up and running.
+        child.expect(r"\[echo\] echo ready", timeout=120)
+        child.expect(r"\[spin2\] spin spin2: 1\r", timeout=120)
         at_prompt(child)
 
         type_text(child, "list --all\r")
@@ -172,7 +197,7 @@ def test_make_run_from_a_clean_clone(tmp_path):
         time.sleep(1)
         type_text(child, "typed by a person 42\r")
         # The echo guest writes the line back; nothing of it reaches the prompt.
-        child.expect(r"typed by a person 42\r?\n", timeout=60)
+        child.expect(r"typed by a person 42\r*\n", timeout=60)
         child.send("\x1d")
         child.expect_exact("console: detached", timeout=60)
         at_prompt(child)
@@ -181,8 +206,6 @@ def test_make_run_from_a_clean_clone(tmp_path):
         child.expect_exact(PROMPT, timeout=60)
         assert "error:" not in child.before
         leave_and_check(child, emulators)
-    finally:
-        child.close(force=True)
 
 
 def test_make_run_relative_paths_from_another_directory(tmp_path):
@@ -282,8 +305,7 @@ def test_readme_linux_commands(tmp_path):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=600)
         assert r.returncode == 0, f"{cmd}:\n{r.stdout}"
-    child = spawn(run, clone, timeout=LINUX_BOOT_TIMEOUT)
-    try:
+    with Session(spawn(run, clone, timeout=LINUX_BOOT_TIMEOUT)) as child:
         emulators = wait_for_emulator(child)
         child.expect(r"\[linux\] BULKHEAD-LINUX-READY", timeout=LINUX_BOOT_TIMEOUT)
         assert "does not exist" not in child.before
@@ -294,10 +316,8 @@ def test_readme_linux_commands(tmp_path):
         time.sleep(2)
         child.send("\r")
         type_text(child, "echo $((6 * 7)) LINUX-SHELL-OK\r")
-        child.expect(r"\r\n42 LINUX-SHELL-OK\r\n", timeout=120)
+        child.expect(r"\n42 LINUX-SHELL-OK\r*\n", timeout=120)
         child.send("\x1d")
         child.expect_exact("console: detached", timeout=60)
         at_prompt(child)
         leave_and_check(child, emulators)
-    finally:
-        child.close(force=True)
