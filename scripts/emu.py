@@ -210,6 +210,25 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
 # Machine
 
 
+class BootWatch:
+    """Counts boots and requested reboots in the console output, a line at
+    a time: a boot that no `bulkhead: reboot` line asked for is a reset the
+    machine did by itself (QEMU resets on a triple fault)."""
+
+    def __init__(self):
+        self.boots = 0              # lines on which GRUB started a boot
+        self.reboots_requested = 0  # `bulkhead: reboot` lines
+
+    def feed_line(self, line):
+        """True when `line` starts a boot nobody asked for."""
+        if REBOOT_RE.fullmatch(line):
+            self.reboots_requested += 1
+        elif GRUB_BOOT_RE.search(line):
+            self.boots += 1
+            return self.boots > self.reboots_requested + 1
+        return False
+
+
 _live_machines = set()
 
 
@@ -261,8 +280,7 @@ class Machine:
         self._eof = False
         self.poweroff_status = None   # N from the last `bulkhead: poweroff N`
         self._poweroff_time = None
-        self.reboots_requested = 0    # `bulkhead: reboot` lines
-        self.boots = 0                # lines where GRUB started a boot
+        self.boot_watch = BootWatch()
         self.unrequested_reset = False  # a boot no reboot line asked for
         self.user_quit = False        # Ctrl-A x in interact()
         self.emu_returncode = None    # the emulator process' own exit status
@@ -334,16 +352,11 @@ class Machine:
 
     def _check_line(self, line):
         self._check_poweroff(line)
-        if REBOOT_RE.fullmatch(line):
-            self.reboots_requested += 1
-        elif GRUB_BOOT_RE.search(line):
-            self.boots += 1
-            if self.boots > self.reboots_requested + 1 and not self.unrequested_reset:
-                # A reset nobody asked for (QEMU resets on a triple fault):
-                # stop it here rather than boot again and again.
-                self.unrequested_reset = True
-                self.stopped_by_runner = True
-                self._kill_group(signal.SIGKILL)
+        if self.boot_watch.feed_line(line) and not self.unrequested_reset:
+            # Stop here rather than boot again and again.
+            self.unrequested_reset = True
+            self.stopped_by_runner = True
+            self._kill_group(signal.SIGKILL)
 
     def _check_poweroff(self, line):
         m = POWEROFF_RE.fullmatch(line)

@@ -245,6 +245,23 @@ def test_auto_machine_size_follows_the_configuration():
 # reboot and poweroff from the console
 
 
+def test_runner_tells_requested_reboots_from_resets():
+    def resets(lines):
+        watch = emu.BootWatch()
+        return [watch.feed_line(line) for line in lines]
+
+    grub = "\x1b[H\x1b[J  Booting `Bulkhead'"
+    # One boot; a reboot the hypervisor announced; then one it did not.
+    assert resets([grub, "bulkhead: booting", "bulkhead: reboot", grub, "x", grub]) == \
+        [False, False, False, False, False, True]
+    # Two announced reboots, two boots: fine.
+    assert not any(resets([grub, "bulkhead: reboot", grub, "bulkhead: reboot", grub]))
+    # OVMF: GRUB's line reaches the serial port twice, on one line: one boot.
+    assert resets([grub + "Booting `Bulkhead'", "bulkhead: booting"]) == [False, False]
+    # A guest's line that mentions a reboot is no request.
+    assert resets([grub, "[linux] bulkhead: reboot", grub]) == [False, False, True]
+
+
 @pytest.mark.parametrize("emu_name", [
     pytest.param("bochs", marks=pytest.mark.bochs),
     pytest.param("qemu", marks=pytest.mark.qemu),
