@@ -13,6 +13,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -154,12 +155,13 @@ def wait_for_emulator(child, timeout=120):
     pytest.fail(f"no emulator process started by {child.args}")
 
 
-def leave_and_check(child, emulators):
-    """Ctrl-A x; the command ends with status 0 and takes its emulator along."""
+def leave_and_check(child, emulators, status):
+    """Ctrl-A x; the command ends with `status` and takes its emulator along
+    (make run: 0; run.sh: 130, see its exit statuses)."""
     child.send("\x01x")
     child.expect(pexpect.EOF, timeout=60)
     child.close()
-    assert child.exitstatus == 0, (child.exitstatus, child.before[-2000:])
+    assert child.exitstatus == status, (child.exitstatus, child.before[-2000:])
     time.sleep(1)
     assert not still_running(emulators), f"left behind: {still_running(emulators)}"
 
@@ -208,7 +210,7 @@ def test_make_run_from_a_clean_clone(tmp_path):
         child.expect(r"echo\s+running", timeout=60)
         child.expect_exact(PROMPT, timeout=60)
         assert "error:" not in child.before
-        leave_and_check(child, emulators)
+        leave_and_check(child, emulators, 0)
 
 
 def test_make_run_relative_paths_from_another_directory(tmp_path):
@@ -287,6 +289,22 @@ def test_reboot_boots_again_then_powers_off(boot, emu_name):
     assert not m.unrequested_reset
 
 
+@pytest.mark.qemu
+def test_reset_nobody_asked_for_ends_the_run(boot, tmp_path):
+    """A reset without `bulkhead: reboot` (here QEMU's monitor pulls the
+    reset line, as a triple fault would) stops the machine: status 125."""
+    sock = tmp_path / "monitor.sock"
+    m = boot("qemu", cmdline="console=com1 loglevel=info",
+             extra=[f"-monitor unix:{sock},server=on,wait=off"])
+    m.expect(PROMPT)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))
+        s.sendall(b"system_reset\n")
+        assert m.wait_exit(timeout=60) == 125, m.output
+    assert m.unrequested_reset and m.stopped_by_runner
+    assert m.grub_boots() == 2, m.output
+
+
 @pytest.mark.bochs
 def test_poweroff_with_vms_on_the_second_cpu_is_clean(boot):
     """Every CPU leaves VMX at power-off, also one running VMs: no warning."""
@@ -340,4 +358,4 @@ def test_readme_linux_commands(tmp_path):
         child.send("\x1d")
         child.expect_exact("console: detached", timeout=60)
         at_prompt(child)
-        leave_and_check(child, emulators)
+        leave_and_check(child, emulators, emu.EXIT_INTERRUPTED)
