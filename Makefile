@@ -1,6 +1,7 @@
 # Bulkhead build. `make` builds build/bulkhead.elf; see README for the rest.
 
 BUILD   ?= build
+.DEFAULT_GOAL := all
 CONFIG  ?= configs/demo.cfg
 CC      := gcc
 NASM    := nasm
@@ -17,7 +18,7 @@ KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-pro
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
 	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
-KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(BUILD)/linker.ld
 
 KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx ept guest
 KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
@@ -25,7 +26,21 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
+# The framebuffer console's font, generated from a PSF font of Debian's kbd
+# package (no font data in the tree): drivers/fbcon_font.h.
+FBCON_FONT ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
+KERNEL_OBJS += $(BUILD)/k/gen/fbcon_font.o
+$(BUILD)/gen/fbcon_font.c: scripts/psffont.py
+	@mkdir -p $(dir $@)
+	@echo "  FONT    $@"
+	@test -f $(FBCON_FONT) || { echo "$(FBCON_FONT): missing (the kbd package: make deps)"; exit 1; }
+	@$(PYTHON) scripts/psffont.py --c $(FBCON_FONT) $@
+$(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c
@@ -38,7 +53,12 @@ $(BUILD)/k/%.asm.o: %.asm
 	@echo "  NASM    $<"
 	@$(NASM) -f elf64 -g -F dwarf -I. -MD $(@:.o=.d) $< -o $@
 
-$(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
+# linker.ld takes its addresses from boot/layout.h (shared with the checker).
+$(BUILD)/linker.ld: linker.ld boot/layout.h
+	@mkdir -p $(dir $@)
+	@$(CC) -E -P -undef -x c -I. $< -o $@
+
+$(BUILD)/bulkhead.elf: $(KERNEL_OBJS) $(BUILD)/linker.ld
 	@echo "  LD      $@"
 	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 	@scripts/check-image.sh $@
@@ -48,18 +68,21 @@ $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
 include tests/guests/guests.mk
 include tests/unit/unit.mk
 include tools/tools.mk
+include boot/efi/efi.mk
 
-# The ISO holds exactly the modules the configuration names (asked of the
-# checker), plus EXTRA_MODULES; the test suite's ISO adds every test guest.
+# The ISO holds exactly the modules the configuration names, plus
+# EXTRA_MODULES (the test suite's ISO adds every test guest). mkiso.sh checks
+# the configuration (ALLOW_BAD_CONFIG=1 builds a broken one anyway, to see its
+# errors at boot) and finds each module next to the configuration, in the
+# MODULES=dir[:dir] directories, then in build/guests and build/linux
+# (scripts/resolve-modules.sh); a missing module fails the build.
 ISO ?= $(BUILD)/bulkhead.iso
 EXTRA_MODULES ?=
+MODULES ?=
+ALLOW_BAD_CONFIG ?=
 iso: $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
-	@$(BUILD)/bulkhead-check $(CONFIG) >/dev/null || \
-		echo "iso: $(CONFIG) has errors (the hypervisor reports them at boot)"
-	@scripts/mkiso.sh --config $(CONFIG) --out $(ISO) \
-		$(foreach m,$(shell $(BUILD)/bulkhead-check --list-modules $(CONFIG) 2>/dev/null),\
-			$(if $(wildcard $(BUILD)/guests/$(m)),--module $(BUILD)/guests/$(m),\
-			$(if $(wildcard $(BUILD)/linux/$(m)),--module $(BUILD)/linux/$(m)))) \
+	@scripts/mkiso.sh --config "$(CONFIG)" --out "$(ISO)" --check --resolve --search "$(MODULES)" \
+		$(if $(filter 1,$(ALLOW_BAD_CONFIG)),--allow-bad-config) \
 		$(foreach m,$(EXTRA_MODULES),--module $(m))
 
 # Debian's kernel and a busybox initramfs, downloaded at setup time (never
@@ -92,6 +115,9 @@ run: deps
 
 bench: deps
 	@scripts/bench.sh
+
+check-layers:
+	@$(PYTHON) scripts/check-layers.py
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:

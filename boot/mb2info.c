@@ -5,13 +5,13 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define TAG_HDR       8  /* u32 type, u32 size */
-#define MMAP_HDR      16 /* tags 6 and 17: + u32 entry/descriptor size, u32 version */
-#define MMAP_ENTRY    24 /* u64 base_addr, u64 length, u32 type, u32 reserved */
+#define TAG_HDR       MB2_TAG_HDR
+#define MMAP_HDR      MB2_MMAP_HDR
+#define MMAP_ENTRY    MB2_MMAP_ENTRY
 #define EFI_DESC_MIN  40 /* EFI_MEMORY_DESCRIPTOR as of UEFI 2.x */
 #define ENTRY_MAX     4096
-#define RSDP_V1_LEN   20
-#define RSDP_V2_LEN   36
+#define RSDP_V1_LEN   MB2_RSDP_V1_LEN
+#define RSDP_V2_LEN   MB2_RSDP_V2_LEN
 #define EFI_PAGE_SIZE 4096
 
 /* EFI_MEMORY_TYPE values (UEFI spec, table "Memory Type Usage"). */
@@ -195,8 +195,11 @@ static int parse_module(struct parser *ps, uint32_t off, uint32_t size)
 
     if (!name)
         return -1;
-    if (start >= end)
-        return fail(ps, "module %u (\"%s\") at offset 0x%x: start 0x%x is not below end 0x%x",
+    /* An empty file gives start == end (GRUB: both 0). That is the user's
+     * mistake, not a broken loader: keep the module, empty, for its users
+     * to report by name. */
+    if (start > end)
+        return fail(ps, "module %u (\"%s\") at offset 0x%x: start 0x%x is above end 0x%x",
                     o->nr_modules, name, off, start, end);
     if (o->nr_modules >= MB2_MAX_MODULES)
         return fail(ps, "more than %u modules", MB2_MAX_MODULES);
@@ -215,6 +218,8 @@ static uint32_t min_tag_size(uint32_t type)
         return MMAP_HDR;
     case MB2_TAG_EFI64:
         return TAG_HDR + 8;
+    case MB2_TAG_FRAMEBUFFER:
+        return sizeof(struct mb2_tag_framebuffer);
     case MB2_TAG_ACPI_OLD:
         return TAG_HDR + RSDP_V1_LEN;
     case MB2_TAG_ACPI_NEW:
@@ -256,6 +261,14 @@ static int parse_tag(struct parser *ps, uint32_t off, uint32_t type, uint32_t si
         return 0;
     case MB2_TAG_EFI_BS:
         o->efi_boot_services_active = 1;
+        return 0;
+    case MB2_TAG_FRAMEBUFFER:
+        memcpy(&o->fb, t, sizeof(o->fb));
+        if (o->fb.fb_type != MB2_FB_TYPE_RGB || size < sizeof(o->fb) + sizeof(o->fb_rgb)) {
+            o->fb.fb_type = 0xff; /* not one we can draw on */
+            return 0;
+        }
+        memcpy(&o->fb_rgb, t + sizeof(o->fb), sizeof(o->fb_rgb));
         return 0;
     default:
         return 0; /* unknown or unused: skipped */
@@ -328,6 +341,7 @@ static void reset(struct boot_info *out)
 {
     memset(out, 0, sizeof(*out));
     out->cmdline = "";
+    out->fb.fb_type = 0xff;
 }
 
 int mb2_parse(uint32_t magic, const void *mbi, uint64_t mbi_phys, struct boot_info *out, char *err,

@@ -6,41 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/mb2.h"
 #include "mm/memmap.h"
 
-#define MB2_BOOTLOADER_MAGIC 0x36d76289u
-#define MB2_MAX_MODULES      32
-#define MB2_MAX_REGIONS      128
-#define MB2_MAX_SIZE         (1024u * 1024u)
-
-/* Tag types (GRUB multiboot2.h: MULTIBOOT_TAG_TYPE_*). */
-enum mb2_tag_type {
-    MB2_TAG_END = 0,
-    MB2_TAG_CMDLINE = 1,
-    MB2_TAG_BOOT_LOADER_NAME = 2,
-    MB2_TAG_MODULE = 3,
-    MB2_TAG_BASIC_MEMINFO = 4,
-    MB2_TAG_BOOTDEV = 5,
-    MB2_TAG_MMAP = 6,
-    MB2_TAG_VBE = 7,
-    MB2_TAG_FRAMEBUFFER = 8,
-    MB2_TAG_ELF_SECTIONS = 9,
-    MB2_TAG_APM = 10,
-    MB2_TAG_EFI32 = 11,
-    MB2_TAG_EFI64 = 12,
-    MB2_TAG_SMBIOS = 13,
-    MB2_TAG_ACPI_OLD = 14,
-    MB2_TAG_ACPI_NEW = 15,
-    MB2_TAG_NETWORK = 16,
-    MB2_TAG_EFI_MMAP = 17,
-    MB2_TAG_EFI_BS = 18,
-    MB2_TAG_EFI32_IH = 19,
-    MB2_TAG_EFI64_IH = 20,
-    MB2_TAG_LOAD_BASE_ADDR = 21,
-};
+#define MB2_MAX_MODULES 32
+#define MB2_MAX_REGIONS 128
+#define MB2_MAX_SIZE    (1024u * 1024u)
 
 struct boot_module {
-    uint64_t start, end; /* end is exclusive (GRUB: mod_start + size) */
+    uint64_t start, end; /* end is exclusive (GRUB: mod_start + size); equal: empty */
     const char *name;    /* points into the MBI; may be "" */
 };
 
@@ -62,6 +36,10 @@ struct boot_info {
     uint8_t rsdp[36];          /* copy of the RSDP from tag 15 (preferred) or 14; not checksummed */
     uint32_t rsdp_len;         /* 36 (tag 15), 20 (tag 14) or 0 when absent */
     uint64_t efi_system_table; /* tag 12, 0 when absent */
+    /* Tag 8 when it describes a direct-RGB linear framebuffer (type 1);
+     * fb_type 0xff when absent or of another kind (EGA text, indexed). */
+    struct mb2_tag_framebuffer fb;
+    struct mb2_fb_rgb fb_rgb;
 };
 
 /* Validates the information structure at mbi (physical address mbi_phys;

@@ -5,7 +5,6 @@
 #include "core/config.h"
 #include "core/vmspec.h"
 #include "drivers/acpi.h"
-#include "drivers/pci.h"
 #include "drivers/uart16550.h"
 #include "guest/modules.h"
 #include "guest/vm.h"
@@ -19,7 +18,7 @@
 
 static struct config config;
 static const char *module_names[32];
-static struct config_pci_dev pci_devs[256];
+static uint64_t module_sizes[32];
 static struct config_port_range host_ports[5];
 
 /* The host's own ACPI I/O ports (the hypervisor uses them for power-off,
@@ -55,11 +54,14 @@ static struct vm *define_vm(const struct vm_config *cfg)
     return vm;
 }
 
-static void start_vm(struct vm *vm)
+static bool start_vm(struct vm *vm)
 {
     char err[160];
-    if (vm_start(vm, err, sizeof(err)))
+    if (vm_start(vm, err, sizeof(err))) {
         pr_err("vm %s: not started: %s", vm->cfg.name, err);
+        return false;
+    }
+    return true;
 }
 
 static void define_and_start(const struct vm_config *cfg, bool start)
@@ -74,8 +76,24 @@ void boot_vms_from_config(const struct cmdline *cl)
     const struct guest_module *m = guest_module_find(CONFIG_MODULE);
     char line[256];
 
+    /* GRUB passes no name unless one follows the path: such a module can
+     * never be found, the configuration included. */
+    for (unsigned i = 0; i < guest_module_count(); i++)
+        if (!guest_module_get(i)->name[0])
+            pr_err("boot: module %u has no name; write it after the path in grub.cfg, "
+                   "e.g. module2 /boot/%s %s",
+                   i, i ? "kernel.elf" : CONFIG_MODULE, i ? "kernel.elf" : CONFIG_MODULE);
     if (!m) {
-        pr_info("config: no %s module; VMs come from vm= options only", CONFIG_MODULE);
+        if (cmdline_get(cl, "vm"))
+            pr_info("config: no %s module; VMs come from vm= options only", CONFIG_MODULE);
+        else
+            pr_warn("config: no %s module and no vm= options: no VMs", CONFIG_MODULE);
+        return;
+    }
+    if (m->end == m->start) {
+        /* GRUB loads an empty (or unreadable-as-empty) file as a 0-byte module. */
+        pr_err("config: module %s is empty: no VMs defined from it", CONFIG_MODULE);
+        pr_info("config: 0 VMs defined, 0 autostarted, 0 failed to start, 1 errors");
         return;
     }
     config_parse((const char *)m->start, m->end - m->start, CONFIG_MODULE, &config);
@@ -87,19 +105,15 @@ void boot_vms_from_config(const struct cmdline *cl)
     unsigned nm = guest_module_count();
     if (nm > 32)
         nm = 32;
-    for (unsigned i = 0; i < nm; i++)
-        module_names[i] = guest_module_get(i)->name;
+    for (unsigned i = 0; i < nm; i++) {
+        const struct guest_module *gm = guest_module_get(i);
+        module_names[i] = gm->name;
+        module_sizes[i] = gm->end - gm->start;
+    }
     mach.nr_modules = nm;
     mach.module_names = module_names;
+    mach.module_sizes = module_sizes;
     mach.check_modules = true;
-    unsigned np = pci_count() < 256 ? pci_count() : 256;
-    for (unsigned i = 0; i < np; i++) {
-        const struct pci_dev *d = pci_get(i);
-        pci_devs[i] = (struct config_pci_dev){d->seg, d->bus, d->dev, d->fn};
-    }
-    mach.nr_pci = np;
-    mach.pci = pci_devs;
-    mach.check_pci = true;
     const struct uart_config *uc = uart_get_config();
     mach.console_port = uc->mmio ? CONFIG_CONSOLE_MMIO : (unsigned)uc->base;
     mach.nr_host_ports = find_host_ports();
@@ -114,7 +128,7 @@ void boot_vms_from_config(const struct cmdline *cl)
     if (g->loglevel >= 0 && !cmdline_get(cl, "loglevel"))
         log_set_level(g->loglevel);
 
-    unsigned defined = 0, started = 0;
+    unsigned defined = 0, started = 0, failed = 0;
     struct vm *made[CONFIG_MAX_VMS] = {0};
     for (unsigned i = 0; i < config.nr_vms; i++) {
         if (!config.vm_valid[i]) {
@@ -122,16 +136,28 @@ void boot_vms_from_config(const struct cmdline *cl)
             continue;
         }
         made[i] = define_vm(&config.vms[i]);
-        defined++;
-        started += config.vms[i].autostart;
+        if (made[i])
+            defined++;
+        else
+            failed += config.vms[i].autostart;
     }
     /* Fixed ranges first, before other VMs' RAM can land on them. */
-    for (unsigned pass = 0; pass < 2; pass++)
-        for (unsigned i = 0; i < config.nr_vms; i++)
-            if (made[i] && config.vms[i].autostart && (config.vms[i].mem_base != 0) == (pass == 0))
-                start_vm(made[i]);
-    pr_info("config: %u VMs defined, %u autostarted, %u errors", defined, started,
-            config.nr_errors);
+    for (unsigned pass = 0; pass < 2; pass++) {
+        for (unsigned i = 0; i < config.nr_vms; i++) {
+            if (!made[i] || !config.vms[i].autostart ||
+                (config.vms[i].mem_base != 0) != (pass == 0))
+                continue;
+            if (start_vm(made[i]))
+                started++;
+            else
+                failed++;
+        }
+    }
+    if (!config.nr_vms && !config.nr_errors && !cmdline_get(cl, "vm"))
+        pr_warn("config: %s defines no VMs", CONFIG_MODULE);
+    /* Every VM that should be running and is not is counted here. */
+    pr_info("config: %u VMs defined, %u autostarted, %u failed to start, %u errors", defined,
+            started, failed, config.nr_errors);
 }
 
 void boot_vms_from_cmdline(const struct cmdline *cl)

@@ -5,12 +5,37 @@
 #include "core/command.h"
 #include "core/console.h"
 #include "core/sched.h"
+#include "core/time_share.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
+#include "drivers/vtd.h"
+#include "drivers/vtd_dmar.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
+
+/* Each CPU's load is measured from the previous `cpus` on (the first time:
+ * from when the CPU started scheduling). */
+static struct share_window cpu_windows[MAX_CPUS];
+
+static void print_vcpus_on(unsigned c)
+{
+    bool first = true;
+    for (unsigned i = 0; i < nr_vms; i++) {
+        struct vm *vm = vms[i];
+        /* A suspended VM holds its place in the queue but does not run. */
+        if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+            continue;
+        for (unsigned v = 0; v < vm->cfg.nr_vcpus; v++)
+            if (vm->cfg.pcpu[v] == c) {
+                cprintf("%s%s/%u%s", first ? " " : ", ", vm->cfg.name, v,
+                        vm->state == VM_PAUSED ? " (paused)" : "");
+                first = false;
+            }
+    }
+    cprintf("%s", first ? " -" : "");
+}
 
 static int cmd_cpus(int argc, char **argv)
 {
@@ -19,25 +44,20 @@ static int cmd_cpus(int argc, char **argv)
         struct percpu *pc = cpus[c];
         if (!pc)
             continue;
-        uint64_t busy = sched_busy_cycles(c), idle = sched_idle_cycles(c);
-        unsigned load = busy + idle ? (unsigned)(busy * 100 / (busy + idle)) : 0;
+        uint64_t busy, since, now;
+        sched_cpu_time(c, &busy, &since, &now);
+        struct share_window *w = &cpu_windows[c];
+        if (!w->at)
+            w->at = since;
+        unsigned load = since ? share_window_take(w, busy, now) : 0;
         cprintf(" %-4u %-8u %3u%%   %-5u", c, pc->apic_id, load, sched_queue_length(c));
-        bool first = true;
-        for (unsigned i = 0; i < nr_vms; i++) {
-            struct vm *vm = vms[i];
-            if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
-                continue;
-            for (unsigned v = 0; v < vm->cfg.nr_vcpus; v++)
-                if (vm->cfg.pcpu[v] == c) {
-                    cprintf("%s%s/%u", first ? " " : ", ", vm->cfg.name, v);
-                    first = false;
-                }
-        }
-        cprintf("%s%s\n", first ? " -" : "", c == 0 ? " (+console)" : "");
+        print_vcpus_on(c);
+        cprintf("%s\n", c == 0 ? " (+console)" : "");
     }
     return 0;
 }
-COMMAND("cpus", "", "physical CPUs, their load and the vCPUs on each", cmd_cpus);
+COMMAND("cpus", "", "physical CPUs, their load since the previous cpus, the vCPUs on each",
+        cmd_cpus);
 
 static void mem_range(uint64_t base, uint64_t len, const char *owner, void *ctx)
 {
@@ -62,46 +82,34 @@ static int cmd_mem(int argc, char **argv)
 }
 COMMAND("mem", "", "the physical memory map and who owns each range", cmd_mem);
 
-static const char *pci_owner(const struct pci_dev *d)
-{
-    for (unsigned i = 0; i < nr_vms; i++)
-        for (unsigned k = 0; k < vms[i]->cfg.nr_pci; k++) {
-            const struct vm_config *c = &vms[i]->cfg;
-            if (c->pci[k].seg == d->seg && c->pci[k].bus == d->bus && c->pci[k].dev == d->dev &&
-                c->pci[k].fn == d->fn)
-                return c->name;
-        }
-    return "hypervisor";
-}
-
 static int cmd_pci(int argc, char **argv)
 {
     for (unsigned i = 0; i < pci_count(); i++) {
         const struct pci_dev *d = pci_get(i);
-        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s %s\n", d->seg, d->bus, d->dev, d->fn,
-                d->vendor, d->device, pci_class_name(d->class_code, d->subclass), pci_owner(d));
+        /* Every device stays with the hypervisor: passthrough is not
+         * implemented, and the configuration refuses `pci`. */
+        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s hypervisor\n", d->seg, d->bus, d->dev, d->fn,
+                d->vendor, d->device, pci_class_name(d->class_code, d->subclass));
     }
     cprintf("%u devices\n", pci_count());
     return 0;
 }
-COMMAND("pci", "", "PCI devices and the VM each is assigned to", cmd_pci);
+COMMAND("pci", "", "PCI devices (all stay with the hypervisor: no passthrough yet)", cmd_pci);
 
 static int cmd_iommu(int argc, char **argv)
 {
-    if (!acpi.has_dmar || !acpi.nr_drhd) {
-        cprintf("iommu: none (no ACPI DMAR table); devices cannot be passed through safely\n");
+    uint16_t seg, bdf;
+    if (argc == 1) {
+        vtd_show(cprintf);
         return 0;
     }
-    cprintf("iommu: vt-d, %u units, host address width %u, interrupt remapping %s\n", acpi.nr_drhd,
-            acpi.dmar_haw + 1, (acpi.dmar_flags & 1) ? "supported" : "absent");
-    for (unsigned i = 0; i < acpi.nr_drhd; i++)
-        cprintf("  unit %u: registers at 0x%llx, segment %u%s\n", i,
-                (unsigned long long)acpi.drhd[i].base, acpi.drhd[i].segment,
-                (acpi.drhd[i].flags & 1) ? ", all devices" : "");
-    cprintf("  faults: none recorded (DMA remapping is not enabled yet)\n");
-    return 0;
+    if (argc == 3 && !strcmp(argv[1], "selftest") && vtd_parse_bdf(argv[2], &seg, &bdf))
+        return vtd_selftest(seg, bdf, cprintf);
+    cprintf("error: usage: iommu [selftest BB:DD.F]\n");
+    return -1;
 }
-COMMAND("iommu", "", "IOMMU status and faults", cmd_iommu);
+COMMAND("iommu", "[selftest BB:DD.F]", "IOMMU units, domains and faults; a DMA/interrupt self-test",
+        cmd_iommu);
 
 static int cmd_log(int argc, char **argv)
 {

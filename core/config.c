@@ -349,8 +349,55 @@ static void section_header(struct parser *p, const char *s, size_t n)
             open_vm(p, name, nn);
         return;
     }
-    config_perr(p, "unknown section '[%s]' (expected [global] or [vm NAME])",
-                config_show(p, in, in_n));
+    /* A mistyped "global" or "vm" (only the first word counts). */
+    static const char *const sections[] = {"global", "vm"};
+    size_t word = 0;
+    while (word < in_n && !config_is_space(in[word]))
+        word++;
+    struct closest_match m;
+    closest_match_init(&m, in, word);
+    for (size_t k = 0; k < 2; k++)
+        closest_match_offer(&m, sections[k]);
+    if (m.best == sections[0] && word == in_n)
+        config_perr(p, "unknown section '[%s]' (did you mean [global]?)", config_show(p, in, in_n));
+    else if (m.best == sections[1] && word < in_n) {
+        char rest[sizeof(p->show)]; /* config_show has one buffer */
+        str_copy(rest, config_show(p, in + word, in_n - word), sizeof(rest));
+        config_perr(p, "unknown section '[%s]' (did you mean [vm%s]?)", config_show(p, in, in_n),
+                    rest);
+    } else
+        config_perr(p, "unknown section '[%s]' (expected [global] or [vm NAME])",
+                    config_show(p, in, in_n));
+}
+
+/* "unknown key 'memroy' (did you mean 'memory'?)", or the section a key
+ * of the other kind belongs in. */
+static void unknown_key(struct parser *p, const char *key, size_t kn)
+{
+    bool vm = p->sec == SEC_VM;
+    const struct key_def *own = vm ? config_vm_keys : config_global_keys;
+    const struct key_def *other = vm ? config_global_keys : config_vm_keys;
+    size_t nr_own = vm ? VK_COUNT : config_nr_global_keys;
+    size_t nr_other = vm ? config_nr_global_keys : VK_COUNT;
+    const char *where = vm ? "" : " in [global]";
+    struct closest_match m;
+
+    for (size_t k = 0; k < nr_other; k++) {
+        if (config_eq(key, kn, other[k].name)) {
+            config_perr(p, "key '%s' belongs in %s, not in %s", other[k].name,
+                        vm ? "[global]" : "a [vm NAME] section",
+                        vm ? "a VM's section" : "[global]");
+            return;
+        }
+    }
+    closest_match_init(&m, key, kn);
+    for (size_t k = 0; k < nr_own; k++)
+        closest_match_offer(&m, own[k].name);
+    if (m.best)
+        config_perr(p, "unknown key '%s'%s (did you mean '%s'?)", config_show(p, key, kn), where,
+                    m.best);
+    else
+        config_perr(p, "unknown key '%s'%s", config_show(p, key, kn), where);
 }
 
 static void key_value(struct parser *p, const char *s, size_t n)
@@ -383,8 +430,7 @@ static void key_value(struct parser *p, const char *s, size_t n)
         if (config_eq(key, kn, keys[k].name))
             break;
     if (k == nr) {
-        config_perr(p, "unknown key '%s'%s", config_show(p, key, kn),
-                    p->sec == SEC_VM ? "" : " in [global]");
+        unknown_key(p, key, kn);
         return;
     }
     if (p->key_line[k]) {
@@ -429,8 +475,6 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 
     memset(out, 0, sizeof(*out));
     out->global.loglevel = -1;
-    out->global.net_dhcp = true;
-    out->global.net_port = CONFIG_NET_PORT;
     memset(p, 0, sizeof(*p));
     p->cfg = out;
     p->sec = SEC_NONE;

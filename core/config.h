@@ -18,7 +18,6 @@
 #define CONFIG_MAX_CPUS    256          /* largest CPU number + 1 accepted by the parser */
 #define CONFIG_MAX_MEM     (1ULL << 40) /* per VM: keeps sums far from overflow */
 #define CONFIG_DEFAULT_MEM (16ULL << 20)
-#define CONFIG_NET_PORT    2323
 
 struct config_error {
     unsigned line;        /* 0: the file as a whole */
@@ -27,13 +26,10 @@ struct config_error {
 };
 
 struct config_global {
-    int loglevel;     /* LOG_ERR..LOG_TRACE, -1 = unset */
-    char console[64]; /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
-    unsigned baud;    /* 0 = unset */
-    bool net_enabled;
-    bool net_dhcp;
-    uint32_t net_addr, net_prefix, net_gateway; /* host order: a.b.c.d = a << 24 | ... */
-    uint16_t net_port;
+    int loglevel;      /* LOG_ERR..LOG_TRACE, -1 = unset */
+    char console[64];  /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
+    unsigned baud;     /* 0 = unset */
+    char cmdline[512]; /* the hypervisor's command line when bulkhead.efi gets none */
 };
 
 /* Lines of the keys validation refers to (the section line when absent). */
@@ -78,10 +74,8 @@ struct config_machine {
     uint64_t free_ram; /* bytes for guests; 0 = unknown: not checked */
     unsigned nr_modules;
     const char *const *module_names;
-    unsigned nr_pci;
-    const struct config_pci_dev *pci;
+    const uint64_t *module_sizes; /* bytes of each module; NULL = unknown */
     bool check_modules;
-    bool check_pci;
     /* The console UART's port base; 0 = unknown (COM1 is assumed), or
      * CONFIG_CONSOLE_MMIO. */
     unsigned console_port;
@@ -91,11 +85,10 @@ struct config_machine {
 
 /* Checks ioports against the ports the hypervisor owns or emulates for
  * every VM (its console, PC platform, reset and emulator exit ports), then
- * across VMs (overlapping fixed memory, CPUs, PCI devices and I/O
- * ports given twice) and, with m (may be NULL), against the machine (CPUs,
- * RAM, PCI devices, modules). Appends errors, marks the VMs invalid, and
- * returns the total number of errors. Earlier VMs win: of two that conflict,
- * the later one is marked invalid. */
+ * across VMs (overlapping fixed memory, CPUs and I/O ports given twice) and,
+ * with m (may be NULL), against the machine (CPUs, RAM, modules). Appends errors, marks the VMs
+ * invalid, and returns the total number of errors. Earlier VMs win: of two that conflict, the later
+ * one is marked invalid. */
 int config_validate(struct config *cfg, const struct config_machine *m);
 
 /* "demo.cfg:12: vm web: memory: expected a size like 64M" (file-level errors

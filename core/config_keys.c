@@ -182,6 +182,48 @@ static int for_each_item(struct parser *p, const char *key, const char *s, size_
     }
 }
 
+/* A double-quoted string with \" and \\ escapes into dst[size]; dst is
+ * left empty on error. */
+static void parse_quoted(struct parser *p, const char *key, const char *v, size_t n, char *dst,
+                         size_t size)
+{
+    size_t o = 0, i = 1;
+    if (!n || v[0] != '"') {
+        config_perr(p, "%s: expected a double-quoted string like \"name=web\"", key);
+        return;
+    }
+    for (; i < n && v[i] != '"'; i++) {
+        char c = v[i];
+        if (c == '\\') {
+            if (i + 1 >= n || (v[i + 1] != '"' && v[i + 1] != '\\')) {
+                config_perr(p, "%s: unknown escape '\\%s' (only \\\" and \\\\)", key,
+                            i + 1 < n ? config_show(p, v + i + 1, 1) : "");
+                dst[0] = '\0';
+                return;
+            }
+            c = v[++i];
+        }
+        if (o + 1 >= size) {
+            config_perr(p, "%s: longer than %zu characters", key, size - 1);
+            dst[0] = '\0';
+            return;
+        }
+        dst[o++] = c;
+    }
+    dst[o] = '\0';
+    if (i >= n) {
+        config_perr(p, "%s: unterminated string (missing closing '\"')", key);
+        dst[0] = '\0';
+    } else if (i + 1 != n) {
+        const char *rest = v + i + 1;
+        size_t rn = n - i - 1;
+        config_trim(&rest, &rn);
+        config_perr(p, "%s: unexpected text after the closing '\"': '%s'", key,
+                    config_show(p, rest, rn));
+        dst[0] = '\0';
+    }
+}
+
 /* ---- [global] keys ---- */
 
 static void g_loglevel(struct parser *p, const char *key, const char *v, size_t n)
@@ -229,14 +271,23 @@ static void g_baud(struct parser *p, const char *key, const char *v, size_t n)
     p->cfg->global.baud = (unsigned)b;
 }
 
+/* Keys of features that do not exist yet: the value is still read (so a
+ * typo gets its usual message), then refused, so that no file claims what
+ * the hypervisor does not do. */
+static void not_implemented(struct parser *p, const char *key, const char *what)
+{
+    config_perr(p, "%s: %s is not implemented yet", key, what);
+}
+
+#define NET_CONSOLE "the network console"
+
 static void g_net_address(struct parser *p, const char *key, const char *v, size_t n)
 {
-    struct config_global *g = &p->cfg->global;
     const char *s = v, *end = v + n;
     uint32_t a;
     unsigned prefix;
     if (config_eq(v, n, "dhcp")) {
-        g->net_dhcp = true;
+        not_implemented(p, key, NET_CONSOLE);
         return;
     }
     if (parse_ipv4(&s, end, &a) || s >= end || *s++ != '/' || parse_dec(&s, end, 2, &prefix) ||
@@ -245,9 +296,7 @@ static void g_net_address(struct parser *p, const char *key, const char *v, size
                     config_show(p, v, n));
         return;
     }
-    g->net_dhcp = false;
-    g->net_addr = a;
-    g->net_prefix = prefix;
+    not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_net_gateway(struct parser *p, const char *key, const char *v, size_t n)
@@ -259,7 +308,7 @@ static void g_net_gateway(struct parser *p, const char *key, const char *v, size
                     config_show(p, v, n));
         return;
     }
-    p->cfg->global.net_gateway = a;
+    not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_net_port(struct parser *p, const char *key, const char *v, size_t n)
@@ -269,19 +318,27 @@ static void g_net_port(struct parser *p, const char *key, const char *v, size_t 
         config_perr(p, "%s: expected a TCP port 1-65535, got '%s'", key, config_show(p, v, n));
         return;
     }
-    p->cfg->global.net_port = (uint16_t)port;
+    not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_net_enabled(struct parser *p, const char *key, const char *v, size_t n)
 {
-    if (parse_bool(v, n, &p->cfg->global.net_enabled))
+    bool on;
+    if (parse_bool(v, n, &on))
         config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
+    else
+        not_implemented(p, key, NET_CONSOLE);
+}
+
+static void g_cmdline(struct parser *p, const char *key, const char *v, size_t n)
+{
+    parse_quoted(p, key, v, n, p->cfg->global.cmdline, sizeof(p->cfg->global.cmdline));
 }
 
 const struct key_def config_global_keys[] = {
     {"loglevel", g_loglevel},       {"console", g_console},         {"baud", g_baud},
     {"net.address", g_net_address}, {"net.gateway", g_net_gateway}, {"net.port", g_net_port},
-    {"net.enabled", g_net_enabled},
+    {"net.enabled", g_net_enabled}, {"cmdline", g_cmdline},
 };
 const unsigned config_nr_global_keys = sizeof(config_global_keys) / sizeof(config_global_keys[0]);
 
@@ -316,42 +373,7 @@ static void v_initrd(struct parser *p, const char *key, const char *v, size_t n)
 
 static void v_cmdline(struct parser *p, const char *key, const char *v, size_t n)
 {
-    char *dst = p->vm->cmdline;
-    size_t o = 0, i = 1;
-    if (!n || v[0] != '"') {
-        config_perr(p, "%s: expected a double-quoted string like \"name=web\"", key);
-        return;
-    }
-    for (; i < n && v[i] != '"'; i++) {
-        char c = v[i];
-        if (c == '\\') {
-            if (i + 1 >= n || (v[i + 1] != '"' && v[i + 1] != '\\')) {
-                config_perr(p, "%s: unknown escape '\\%s' (only \\\" and \\\\)", key,
-                            i + 1 < n ? config_show(p, v + i + 1, 1) : "");
-                dst[0] = '\0';
-                return;
-            }
-            c = v[++i];
-        }
-        if (o + 1 >= sizeof(p->vm->cmdline)) {
-            config_perr(p, "%s: longer than %zu characters", key, sizeof(p->vm->cmdline) - 1);
-            dst[0] = '\0';
-            return;
-        }
-        dst[o++] = c;
-    }
-    dst[o] = '\0';
-    if (i >= n) {
-        config_perr(p, "%s: unterminated string (missing closing '\"')", key);
-        dst[0] = '\0';
-    } else if (i + 1 != n) {
-        const char *rest = v + i + 1;
-        size_t rn = n - i - 1;
-        config_trim(&rest, &rn);
-        config_perr(p, "%s: unexpected text after the closing '\"': '%s'", key,
-                    config_show(p, rest, rn));
-        dst[0] = '\0';
-    }
+    parse_quoted(p, key, v, n, p->vm->cmdline, sizeof(p->vm->cmdline));
 }
 
 static void v_protocol(struct parser *p, const char *key, const char *v, size_t n)
@@ -663,8 +685,10 @@ static int pci_item(struct parser *p, const char *key, const char *s, size_t n)
 static void v_pci(struct parser *p, const char *key, const char *v, size_t n)
 {
     p->vm->nr_pci = 0;
-    if (for_each_item(p, key, v, n, pci_item))
-        p->vm->nr_pci = 0;
+    if (!for_each_item(p, key, v, n, pci_item))
+        not_implemented(p, key, "device passthrough");
+    /* The VM never has a device: nothing may show one as its. */
+    p->vm->nr_pci = 0;
 }
 
 const struct key_def config_vm_keys[VK_COUNT] = {

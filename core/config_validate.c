@@ -1,8 +1,10 @@
 /* Configuration checks that need every VM, or facts about the machine. Of
  * two VMs that conflict the later one is marked invalid, so the first keeps
- * running; a VM already invalid claims nothing. */
+ * running; a VM already invalid claims nothing. (PCI devices are not
+ * checked: the parser refuses `pci` until passthrough exists.) */
 #include "core/config.h"
 
+#include "boot/layout.h"
 #include "guest/acpi_gen.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -13,26 +15,28 @@ static void verr(struct config *cfg, unsigned i, unsigned line, const char *msg)
     cfg->vm_valid[i] = false;
 }
 
-static bool pci_eq(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
-                   const struct config_pci_dev *d)
-{
-    return seg == d->seg && bus == d->bus && dev == d->dev && fn == d->fn;
-}
-
-static void format_bdf(char *buf, size_t len, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn)
-{
-    if (seg)
-        fmt_snprintf(buf, len, "%04x:%02x:%02x.%x", seg, bus, dev, fn);
-    else
-        fmt_snprintf(buf, len, "%02x:%02x.%x", bus, dev, fn);
-}
-
-static bool has_module(const struct config_machine *m, const char *name)
+/* Index of the module with this name, or -1. */
+static int find_module(const struct config_machine *m, const char *name)
 {
     for (unsigned i = 0; i < m->nr_modules; i++)
         if (m->module_names && m->module_names[i] && !strcmp(m->module_names[i], name))
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+/* kernel or initrd: loaded, and not an empty file. */
+static void check_module(struct config *cfg, unsigned i, const struct config_machine *m,
+                         const char *key, const char *name, unsigned line)
+{
+    char msg[160];
+    int k = find_module(m, name);
+    if (k < 0)
+        fmt_snprintf(msg, sizeof(msg), "%s: module '%s' is not present", key, name);
+    else if (m->module_sizes && m->module_sizes[k] == 0)
+        fmt_snprintf(msg, sizeof(msg), "%s: module '%s' is empty (0 bytes)", key, name);
+    else
+        return;
+    verr(cfg, i, line, msg);
 }
 
 static bool uses_cpu(const struct vm_config *vm, unsigned cpu)
@@ -51,14 +55,10 @@ static void check_machine(struct config *cfg, unsigned i, const struct config_ma
     char msg[160], a[24], b[24];
 
     if (m->check_modules) {
-        if (vm->kernel[0] && !has_module(m, vm->kernel)) {
-            fmt_snprintf(msg, sizeof(msg), "kernel: module '%s' is not present", vm->kernel);
-            verr(cfg, i, l->kernel, msg);
-        }
-        if (vm->initrd[0] && !has_module(m, vm->initrd)) {
-            fmt_snprintf(msg, sizeof(msg), "initrd: module '%s' is not present", vm->initrd);
-            verr(cfg, i, l->initrd, msg);
-        }
+        if (vm->kernel[0])
+            check_module(cfg, i, m, "kernel", vm->kernel, l->kernel);
+        if (vm->initrd[0])
+            check_module(cfg, i, m, "initrd", vm->initrd, l->initrd);
     }
     if (m->nr_cpus) {
         for (unsigned c = 0; c < vm->nr_vcpus && c < MAX_VCPUS; c++) {
@@ -75,21 +75,6 @@ static void check_machine(struct config *cfg, unsigned i, const struct config_ma
         config_format_size(m->free_ram, b, sizeof(b));
         fmt_snprintf(msg, sizeof(msg), "memory: %s is more than the free RAM (%s)", a, b);
         verr(cfg, i, l->memory, msg);
-    }
-    if (m->check_pci) {
-        for (unsigned d = 0; d < vm->nr_pci && d < VM_MAX_PCI; d++) {
-            bool found = false;
-            for (unsigned k = 0; k < m->nr_pci && m->pci && !found; k++)
-                found = pci_eq(vm->pci[d].seg, vm->pci[d].bus, vm->pci[d].dev, vm->pci[d].fn,
-                               &m->pci[k]);
-            if (!found) {
-                format_bdf(a, sizeof(a), vm->pci[d].seg, vm->pci[d].bus, vm->pci[d].dev,
-                           vm->pci[d].fn);
-                fmt_snprintf(msg, sizeof(msg), "pci: device %s is not present", a);
-                verr(cfg, i, l->pci, msg);
-                break;
-            }
-        }
     }
 }
 
@@ -176,12 +161,46 @@ static void check_ports(struct config *cfg, unsigned i, const struct config_mach
     }
 }
 
+/* Host-physical memory the hypervisor keeps on every machine (boot/layout.h,
+ * which linker.ld also reads). What it allocates at run time, and where GRUB
+ * puts the boot modules and information, differ per boot: vm_start finds
+ * those, and the boot summary counts the VMs that failed to start. */
+static const struct {
+    uint64_t base, size;
+    const char *what;
+} hv_memory[] = {
+    {HV_IMAGE_BASE, HV_IMAGE_MAX, "the hypervisor image"},
+};
+
+/* A fixed range must stay clear of the hypervisor's own memory. */
+static void check_reserved(struct config *cfg, unsigned i)
+{
+    const struct vm_config *vm = &cfg->vms[i];
+    char msg[160];
+
+    if (!vm->mem_base)
+        return;
+    uint64_t b = vm->mem_base, e = b + vm->mem_size - 1;
+    for (unsigned k = 0; k < sizeof(hv_memory) / sizeof(hv_memory[0]); k++) {
+        uint64_t hb = hv_memory[k].base, he = hb + hv_memory[k].size - 1;
+        if (b > he || hb > e)
+            continue;
+        fmt_snprintf(msg, sizeof(msg),
+                     "memory_base: 0x%llx-0x%llx overlaps %s (0x%llx-0x%llx), which the "
+                     "hypervisor keeps",
+                     (unsigned long long)b, (unsigned long long)e, hv_memory[k].what,
+                     (unsigned long long)hb, (unsigned long long)he);
+        verr(cfg, i, cfg->vm_lines[i].memory_base, msg);
+        return;
+    }
+}
+
 /* Checks VM j against an earlier valid VM i; returns true on a conflict. */
 static bool check_pair(struct config *cfg, unsigned i, unsigned j)
 {
     const struct vm_config *a = &cfg->vms[i], *b = &cfg->vms[j];
     const struct config_vm_lines *l = &cfg->vm_lines[j];
-    char msg[160], d[24];
+    char msg[160];
 
     if (a->mem_base && b->mem_base && b->mem_base < a->mem_base + a->mem_size &&
         a->mem_base < b->mem_base + b->mem_size) {
@@ -209,19 +228,6 @@ static bool check_pair(struct config *cfg, unsigned i, unsigned j)
         verr(cfg, j, l->cpus, msg);
         return true;
     }
-    for (unsigned x = 0; x < b->nr_pci && x < VM_MAX_PCI; x++) {
-        for (unsigned y = 0; y < a->nr_pci && y < VM_MAX_PCI; y++) {
-            const struct config_pci_dev dev = {a->pci[y].seg, a->pci[y].bus, a->pci[y].dev,
-                                               a->pci[y].fn};
-            if (!pci_eq(b->pci[x].seg, b->pci[x].bus, b->pci[x].dev, b->pci[x].fn, &dev))
-                continue;
-            format_bdf(d, sizeof(d), dev.seg, dev.bus, dev.dev, dev.fn);
-            fmt_snprintf(msg, sizeof(msg), "pci: device %s is already given to vm %s (line %u)", d,
-                         a->name, cfg->vm_lines[i].pci);
-            verr(cfg, j, l->pci, msg);
-            return true;
-        }
-    }
     for (unsigned x = 0; x < b->nr_ioports && x < VM_MAX_IOPORTS; x++) {
         unsigned bb = b->ioports[x].base, be = bb + b->ioports[x].count - 1u;
         for (unsigned y = 0; y < a->nr_ioports && y < VM_MAX_IOPORTS; y++) {
@@ -242,8 +248,10 @@ int config_validate(struct config *cfg, const struct config_machine *m)
 {
     unsigned n = cfg->nr_vms < CONFIG_MAX_VMS ? cfg->nr_vms : CONFIG_MAX_VMS;
 
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         check_ports(cfg, i, m);
+        check_reserved(cfg, i);
+    }
     if (m) {
         for (unsigned i = 0; i < n; i++)
             check_machine(cfg, i, m);

@@ -13,6 +13,7 @@
 #include "core/boot_vms.h"
 #include "core/command.h"
 #include "core/console.h"
+#include "drivers/fbcon.h"
 #include "core/power.h"
 #include "core/sched.h"
 #include "core/vmspec.h"
@@ -24,6 +25,7 @@
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
+#include "drivers/vtd.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
@@ -58,13 +60,28 @@ static const void *acpi_map(uint64_t phys, uint64_t len)
     return (const void *)phys;
 }
 
+static bool want_fb;
+
+/* console=UART[,fb] or fb[,UART]: "fb" adds the screen (the serial port
+ * stays: COM1 when no other is named). */
 static void apply_console_option(void)
 {
     const char *v = cmdline_get(&cmdline, "console");
     struct uart_config cfg;
     if (!v)
         return;
-    if (uart_parse_console(v, strlen(v), &cfg)) {
+    size_t len = strlen(v);
+    if (len >= 2 && !strcmp(v + len - 2, "fb") && (len == 2 || v[len - 3] == ',')) {
+        want_fb = true;
+        len = len > 2 ? len - 3 : 0;
+    } else if (!strncmp(v, "fb,", 3)) {
+        want_fb = true;
+        v += 3;
+        len -= 3;
+    }
+    if (!len)
+        return;
+    if (uart_parse_console(v, len, &cfg)) {
         pr_err("console=%s: expected com1, com2, 0xPORT or mmio,0xADDR; keeping com1", v);
         return;
     }
@@ -96,6 +113,12 @@ static void apply_options(void)
             vmx_use_preemption_timer = false;
         else if (strcmp(v, "on"))
             pr_err("vmx.preemption_timer=%s: expected on or off", v);
+    }
+    if ((v = cmdline_get(&cmdline, "iommu.qi"))) {
+        if (!strcmp(v, "off"))
+            vtd_use_queued_invalidation = false;
+        else if (strcmp(v, "on"))
+            pr_err("iommu.qi=%s: expected on or off", v);
     }
     if ((v = cmdline_get(&cmdline, "poweroff"))) {
         if (!strcmp(v, "acpi"))
@@ -172,6 +195,35 @@ static void run_test_fault(void)
         pr_err("test.fault=%s: expected pf, gp or ud", v);
 }
 
+/* console=fb: the log so far, then everything after it, on the screen. */
+static void start_fb_console(void)
+{
+    const struct mb2_tag_framebuffer *t = &boot_info.fb;
+    if (!want_fb)
+        return;
+    if (t->fb_type != MB2_FB_TYPE_RGB) {
+        pr_warn("console=fb: the boot loader gave no linear RGB framebuffer; serial only");
+        return;
+    }
+    const struct mb2_fb_rgb *c = &boot_info.fb_rgb;
+    struct fb_info fb = {t->addr,       t->pitch,    t->width,    t->height,
+                         t->bpp,        c->red_pos,  c->red_size, c->green_pos,
+                         c->green_size, c->blue_pos, c->blue_size};
+    if (fbcon_boot_init(&fb, errbuf, sizeof(errbuf))) {
+        pr_warn("console=fb: framebuffer at 0x%llx: %s; serial only", (unsigned long long)t->addr,
+                errbuf);
+        return;
+    }
+    char buf[256];
+    size_t n;
+    unsigned long long pos = 0;
+    while ((n = log_ring_read(&pos, buf, sizeof(buf))) > 0)
+        fbcon_write(buf, n);
+    log_add_sink(fbcon_write);
+    pr_info("fb: %ux%u, %u bpp at 0x%llx: the console is on the screen too", t->width, t->height,
+            t->bpp, (unsigned long long)t->addr);
+}
+
 __attribute__((noreturn)) void kernel_main(uint32_t magic, uint32_t mbi);
 void kernel_main(uint32_t magic, uint32_t mbi)
 {
@@ -195,6 +247,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     pr_info("bulkhead: booting (loader %s)", boot_info.loader_name ? boot_info.loader_name : "?");
 
     setup_memory();
+    start_fb_console();
     if (acpi_init(&acpi, boot_info.rsdp_len ? boot_info.rsdp : NULL, boot_info.rsdp_len, acpi_map,
                   errbuf, sizeof(errbuf)))
         pr_warn("acpi: %s", errbuf);
@@ -209,6 +262,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     platform_start_aps();
     pci_init();
     banner_print();
+    vtd_init();
     setup_uart_interrupt();
     irq_enable();
     run_test_fault();

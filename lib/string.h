@@ -22,4 +22,35 @@ size_t str_copy(char *dst, const char *src, size_t size);
  * suffix when allow_suffix; returns 0 on success, -1 on bad input or overflow. */
 int str_to_u64(const char *s, size_t len, unsigned long long *out, int allow_suffix);
 
+/* "Did you mean ...": the candidate closest to a mistyped word.
+ *
+ * edit_distance() counts the insertions, deletions, substitutions and swaps of
+ * two neighbouring characters that turn a into b, ignoring ASCII case. Words
+ * longer than EDIT_DISTANCE_MAX_LEN give EDIT_DISTANCE_TOO_LONG.
+ *
+ * closest_match() returns the candidate (one of the pointers given) nearest to
+ * word, or NULL when none is close enough to be a typo of it: at most 1 edit
+ * for words up to 4 characters, 2 up to 8, 3 beyond, and never a candidate
+ * that shares nothing with the word. Ties go to the earliest candidate.
+ *
+ * For candidates kept in a table of structs, offer them one by one:
+ *     struct closest_match m;
+ *     closest_match_init(&m, word, len);
+ *     for (i = 0; i < n; i++) closest_match_offer(&m, table[i].name);
+ *     if (m.best) print("did you mean '%s'?", m.best);
+ */
+#define EDIT_DISTANCE_MAX_LEN  63
+#define EDIT_DISTANCE_TOO_LONG 0xffffffffu
+unsigned edit_distance(const char *a, size_t alen, const char *b, size_t blen);
+
+struct closest_match {
+    const char *word;
+    size_t word_len;
+    const char *best; /* NULL while nothing is close enough */
+    unsigned best_distance;
+};
+void closest_match_init(struct closest_match *m, const char *word, size_t word_len);
+void closest_match_offer(struct closest_match *m, const char *candidate);
+const char *closest_match(const char *word, const char *const *candidates, size_t count);
+
 #endif

@@ -75,3 +75,85 @@ int str_to_u64(const char *s, size_t len, unsigned long long *out, int allow_suf
     *out = v;
     return 0;
 }
+
+static char fold(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Optimal string alignment distance (insert, delete, substitute, swap two
+ * neighbours), case-insensitive, with three rolling rows on the stack. */
+unsigned edit_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+    unsigned rows[3][EDIT_DISTANCE_MAX_LEN + 1];
+    unsigned *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+
+    if (alen > EDIT_DISTANCE_MAX_LEN || blen > EDIT_DISTANCE_MAX_LEN)
+        return EDIT_DISTANCE_TOO_LONG;
+    for (size_t j = 0; j <= blen; j++)
+        prev[j] = (unsigned)j;
+    for (size_t i = 1; i <= alen; i++) {
+        cur[0] = (unsigned)i;
+        for (size_t j = 1; j <= blen; j++) {
+            unsigned cost = fold(a[i - 1]) == fold(b[j - 1]) ? 0 : 1;
+            unsigned best = prev[j] + 1; /* delete from a */
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1; /* insert into a */
+            if (prev[j - 1] + cost < best)
+                best = prev[j - 1] + cost; /* substitute */
+            if (i > 1 && j > 1 && fold(a[i - 1]) == fold(b[j - 2]) &&
+                fold(a[i - 2]) == fold(b[j - 1]) && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1; /* swap two neighbours */
+            cur[j] = best;
+        }
+        unsigned *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[blen];
+}
+
+/* How many edits still count as a typo rather than a different word: one for
+ * short words, two from 5 characters, three from 9. */
+static unsigned typo_budget(size_t len)
+{
+    if (len <= 4)
+        return 1;
+    if (len <= 8)
+        return 2;
+    return 3;
+}
+
+void closest_match_init(struct closest_match *m, const char *word, size_t word_len)
+{
+    m->word = word;
+    m->word_len = word_len;
+    m->best = NULL;
+    m->best_distance = typo_budget(word_len) + 1;
+}
+
+void closest_match_offer(struct closest_match *m, const char *candidate)
+{
+    if (!candidate || m->word_len == 0)
+        return;
+    size_t len = strlen(candidate);
+    unsigned d = edit_distance(m->word, m->word_len, candidate, len);
+    /* Every character replaced is no match at all ("xy" is not "ls"). */
+    if (d >= len && d >= m->word_len)
+        return;
+    if (d < m->best_distance) {
+        m->best = candidate;
+        m->best_distance = d;
+    }
+}
+
+const char *closest_match(const char *word, const char *const *candidates, size_t count)
+{
+    struct closest_match m;
+
+    closest_match_init(&m, word, strlen(word));
+    for (size_t i = 0; i < count; i++)
+        closest_match_offer(&m, candidates[i]);
+    return m.best;
+}

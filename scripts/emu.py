@@ -52,6 +52,7 @@ from emu_iso import IsoError, iso_with_cmdline, machine_for_iso
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ISO = REPO / "build" / "bulkhead.iso"
+DEFAULT_ESP = REPO / "build" / "esp.img"
 
 EXIT_UNTIL = 0
 EXIT_TIMEOUT = 124
@@ -77,7 +78,7 @@ OVMF_PAIRS = [
     ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
 ]
 
-EMULATORS = ("bochs", "qemu", "uefi", "kvm")
+EMULATORS = ("bochs", "qemu", "uefi", "uefi-direct", "kvm")
 
 
 class EmuError(Exception):
@@ -108,7 +109,7 @@ def have_emulator(emu):
         return False
     if emu == "bochs":
         return os.path.exists(BOCHS_BIOS) and os.path.exists(BOCHS_VGABIOS)
-    if emu == "uefi":
+    if emu in ("uefi", "uefi-direct"):
         return ovmf_files() is not None
     if emu == "kvm":
         return kvm_available()
@@ -145,6 +146,26 @@ def resolve_emu(emu):
     if emu not in EMULATORS:
         raise EmuError(f"unknown emulator '{emu}' (choose from auto, {', '.join(EMULATORS)})")
     return emu
+
+
+# --------------------------------------------------------------------------
+# ESP image with a command line (uefi-direct)
+
+
+def esp_with_cmdline(esp, cmdline, workdir):
+    """A copy of the ESP image `esp` in workdir whose firmware boots the UEFI
+    shell, whose startup.nsh starts bulkhead.efi with `cmdline` as its load
+    options (the removable-media loader \\EFI\\BOOT\\BOOTX64.EFI is removed)."""
+    out = Path(workdir) / "esp.img"
+    shutil.copyfile(esp, out)
+    nsh = Path(workdir) / "startup.nsh"
+    nsh.write_bytes(f"\\EFI\\bulkhead\\bulkhead.efi {cmdline}\r\n".encode())
+    for cmd in (["mdel", "-i", str(out), "::/EFI/BOOT/BOOTX64.EFI"],
+                ["mcopy", "-o", "-i", str(out), str(nsh), "::/startup.nsh"]):
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0 and cmd[0] != "mdel":
+            raise EmuError(f"{' '.join(cmd)} failed:\n{r.stdout}")
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -186,13 +207,19 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
                 "-device", "intel-iommu,intremap=on"]
     else:
         cmd += ["-machine", "q35", "-device", "intel-iommu"]
-    cmd += ["-smp", str(cpus), "-m", str(mem),
-            "-cdrom", str(iso), "-boot", "d",
+    if emu == "uefi-direct":
+        # An ESP image from `make efi`, booted by bulkhead.efi without GRUB;
+        # snapshot=on: the firmware may write to it, the file stays as built.
+        # No NIC: the firmware would try PXE for a minute before its shell.
+        boot = ["-drive", f"format=raw,snapshot=on,file={iso}", "-nic", "none"]
+    else:
+        boot = ["-cdrom", str(iso), "-boot", "d"]
+    cmd += ["-smp", str(cpus), "-m", str(mem)] + boot + [
             "-display", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-chardev", f"tty,id=com1,path={serial_dev}", "-serial", "chardev:com1",
             "-debugcon", f"file:{workdir}/debugcon.log"]
-    if emu == "uefi":
+    if emu in ("uefi", "uefi-direct"):
         fw = ovmf_files()
         if fw is None:
             raise EmuError("OVMF firmware not found (install the ovmf package)")
@@ -265,13 +292,19 @@ class Machine:
                              if keep_workdir is None else keep_workdir)
         if not have_emulator(self.emu):
             raise EmuError(f"emulator for '{self.emu}' is not installed")
-        base = Path(iso).resolve() if iso else DEFAULT_ISO
-        if not base.is_file():
-            raise EmuError(f"ISO {base} not found (run `make iso`)")
-        try:
-            self.iso = iso_with_cmdline(base, cmdline) if cmdline is not None else base
-        except IsoError as e:
-            raise EmuError(str(e)) from None
+        if self.emu == "uefi-direct":
+            base = Path(iso).resolve() if iso else DEFAULT_ESP
+            if not base.is_file():
+                raise EmuError(f"ESP image {base} not found (run `make efi`)")
+            self.iso = base
+        else:
+            base = Path(iso).resolve() if iso else DEFAULT_ISO
+            if not base.is_file():
+                raise EmuError(f"ISO {base} not found (run `make iso`)")
+            try:
+                self.iso = iso_with_cmdline(base, cmdline) if cmdline is not None else base
+            except IsoError as e:
+                raise EmuError(str(e)) from None
 
         self._cond = threading.Condition()
         self._chunks = []         # normalised text chunks ('\r' removed)
@@ -296,6 +329,8 @@ class Machine:
         os.set_blocking(self._master, False)
         slave_name = os.ttyname(self._slave)
         self._emu_out = open(os.path.join(self.workdir, "emulator.out"), "wb")
+        if self.emu == "uefi-direct" and cmdline is not None:
+            self.iso = esp_with_cmdline(self.iso, cmdline, self.workdir)
 
         if self.emu == "bochs":
             rc = os.path.join(self.workdir, "bochs.rc")
@@ -660,8 +695,9 @@ def main(argv=None):
     ap.add_argument("--mem", type=auto_or_count, default="auto",
                     help="RAM in MiB, or 'auto' (default): 256, or more when the ISO's "
                          "VMs need it (their `memory` + 128 MiB)")
-    ap.add_argument("--iso", type=absolute_path, default=str(DEFAULT_ISO),
-                    help="the ISO to boot (default build/bulkhead.iso of this tree)")
+    ap.add_argument("--iso", type=absolute_path, default=None,
+                    help="the ISO to boot (default build/bulkhead.iso of this tree; with "
+                         "--emu uefi-direct the ESP image, default build/esp.img)")
     ap.add_argument("--cmdline", default=None,
                     help="replace the hypervisor command line (builds a cached ISO)")
     ap.add_argument("--timeout", type=float, default=None,
@@ -693,7 +729,13 @@ def main(argv=None):
     signal.signal(signal.SIGHUP, on_signal)
 
     try:
-        args.cpus, args.mem = machine_size(args.iso, args.cpus, args.mem)
+        if args.emu == "uefi-direct":
+            # An ESP image carries no ISO configuration to size from.
+            args.cpus = 1 if args.cpus == "auto" else args.cpus
+            args.mem = 256 if args.mem == "auto" else args.mem
+        else:
+            args.cpus, args.mem = machine_size(args.iso or str(DEFAULT_ISO), args.cpus,
+                                               args.mem)
         m = Machine(emu=args.emu, cpus=args.cpus, mem=args.mem, iso=args.iso,
                     cmdline=args.cmdline, timeout=timeout, echo=sys.stdout.buffer,
                     log=args.log, extra=args.extra, keep_workdir=args.keep_workdir)

@@ -1,5 +1,6 @@
 #!/bin/bash
 # mkiso.sh --config FILE --out ISO [--cmdline STR] [--module PATH ...] [--elf ELF]
+#          [--check] [--allow-bad-config] [--resolve] [--search DIR[:DIR...]]
 #
 # Builds a bootable ISO with grub-mkrescue holding both BIOS (i386-pc) and
 # UEFI (x86_64-efi) GRUB, the hypervisor as /boot/bulkhead.elf, the
@@ -11,6 +12,14 @@
 # and each word is written single-quoted into grub.cfg: GRUB passes it intact
 # (an unquoted ';' would end the GRUB command). GRUB then quotes any word that
 # contains a space, so the kernel sees "exec=version; poweroff 7".
+#
+# --check runs build/bulkhead-check on the configuration first and stops on
+# any error. --resolve adds every module the configuration names, found by
+# scripts/resolve-modules.sh (next to the configuration, in the --search
+# directories, in build/guests and build/linux); a module found nowhere stops
+# the build. --allow-bad-config lets both through with their messages (an ISO
+# that boots a broken file, to see its errors at boot). `make iso` uses all three. On any failure no ISO is
+# written and an existing one is left as it was.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,10 +28,14 @@ CONFIG=""
 OUT=""
 CMDLINE="console=com1 loglevel=info"
 MODULES=()
+CHECK=0
+ALLOW_BAD=0
+RESOLVE=0
+SEARCH=""
 
 die() { echo "mkiso.sh: $*" >&2; exit 1; }
 usage() {
-    sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -33,6 +46,10 @@ while [ $# -gt 0 ]; do
     --cmdline) [ $# -ge 2 ] || usage; CMDLINE=$2; shift 2 ;;
     --module) [ $# -ge 2 ] || usage; MODULES+=("$2"); shift 2 ;;
     --elf) [ $# -ge 2 ] || usage; ELF=$2; shift 2 ;;
+    --check) CHECK=1; shift ;;
+    --allow-bad-config) ALLOW_BAD=1; shift ;;
+    --resolve) RESOLVE=1; shift ;;
+    --search) [ $# -ge 2 ] || usage; SEARCH=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "mkiso.sh: unknown argument '$1'" >&2; usage ;;
     esac
@@ -42,6 +59,32 @@ done
 [ -n "$OUT" ] || die "--out is required"
 [ -f "$ELF" ] || die "kernel image '$ELF' not found (run make first)"
 [ -f "$CONFIG" ] || die "configuration '$CONFIG' not found"
+CHECKER="$ROOT/build/bulkhead-check"
+if [ "$CHECK" = 1 ]; then
+    [ -x "$CHECKER" ] || die "$CHECKER not found (make build/bulkhead-check)"
+    rc=0
+    "$CHECKER" "$CONFIG" >&2 || rc=$?
+    if [ "$rc" = 1 ] && [ "$ALLOW_BAD" = 1 ]; then
+        echo "mkiso.sh: $CONFIG has errors (above); building anyway (--allow-bad-config):" \
+            "the hypervisor reports them at boot" >&2
+    elif [ "$rc" = 1 ]; then
+        die "$CONFIG has errors (above); no ISO written. Fix them, or build it anyway with" \
+            "ALLOW_BAD_CONFIG=1 (make iso) / --allow-bad-config to see them at boot"
+    elif [ "$rc" != 0 ]; then
+        die "$CHECKER $CONFIG failed (status $rc)"
+    fi
+fi
+if [ "$RESOLVE" = 1 ]; then
+    allow=()
+    [ "$ALLOW_BAD" = 0 ] || allow=(--allow-missing)
+    resolved=$("$ROOT/scripts/resolve-modules.sh" --config "$CONFIG" --search "$SEARCH" \
+        --checker "$CHECKER" "${allow[@]}") || die "modules missing (above); no ISO written"
+    # The configuration's modules first, then the --module ones.
+    if [ -n "$resolved" ]; then
+        mapfile -t from_config <<<"$resolved"
+        MODULES=("${from_config[@]}" "${MODULES[@]}")
+    fi
+fi
 for m in "${MODULES[@]}"; do
     [ -f "$m" ] || die "module '$m' not found"
     case "$(basename "$m")" in
@@ -62,9 +105,16 @@ mkdir -p "$tree/boot/grub"
 cp "$ELF" "$tree/boot/bulkhead.elf"
 cp "$CONFIG" "$tree/boot/bulkhead.cfg"
 names=(bulkhead.cfg)
+declare -A source=()
 for m in "${MODULES[@]}"; do
     name=$(basename "$m")
-    [ ! -e "$tree/boot/$name" ] || die "duplicate module name '$name'"
+    real=$(realpath "$m")
+    if [ -n "${source[$name]:-}" ]; then
+        # The same file twice (named by the configuration and by --module) is one module.
+        [ "${source[$name]}" = "$real" ] && continue
+        die "duplicate module name '$name': ${source[$name]} and $real"
+    fi
+    source[$name]=$real
     cp "$m" "$tree/boot/$name"
     names+=("$name")
 done

@@ -1,15 +1,17 @@
 /* bulkhead-check: the hypervisor's configuration parser, run on the host.
  *
- *   bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b] [--pci 00:02.0,...]
+ *   bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b]
  *                  [--console com1|com2|0xPORT|mmio] FILE
  *       prints every error as "FILE:LINE: ..." and exits 1 when there are
  *       any, 0 when the file is valid (for that machine, when described).
- *       The console (the boot command line's) is COM1 unless --console says
- *       otherwise: no VM may have its ports passed through.
+ *       SIZE is in MiB unless it ends in K, M or G (`--mem 256` = 256 MiB,
+ *       as for scripts/run.sh). The console (the boot command line's) is
+ *       COM1 unless --console says otherwise: no VM may have its ports
+ *       passed through. A file that defines no VM gets a warning on stderr
+ *       ("FILE: warning: defines no VMs") and is still valid.
  *   bulkhead-check --list-modules FILE
  *       prints the modules the VMs name (kernel, initrd), one per line, once
- *       each; `make iso` puts exactly those into the ISO. Errors in the file
- *       do not stop the listing (the hypervisor reports them at boot).
+ *       each. Errors in the file do not stop the listing.
  *
  * Exit status 2: bad usage or an unreadable file. */
 #include <errno.h>
@@ -18,14 +20,14 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "lib/string.h"
 
 #define MAX_MODULES 64
-#define MAX_PCI     64
 
 static void usage(void)
 {
     fprintf(stderr, "usage: bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b,...] "
-                    "[--pci BDF,...] [--console com1|com2|0xPORT|mmio] FILE\n"
+                    "[--console com1|com2|0xPORT|mmio] FILE\n"
                     "       bulkhead-check --list-modules FILE\n");
     exit(2);
 }
@@ -67,22 +69,17 @@ static unsigned split(char *s, char **out, unsigned max, const char *opt)
     return n;
 }
 
-static int parse_bdf(const char *s, struct config_pci_dev *d)
+/* A size in MiB, or with a unit: 512, 512M, 2G, 65536K. 0 on bad input. */
+static uint64_t parse_mem(const char *v)
 {
-    unsigned seg = 0, bus, dev, fn;
-    char tail;
-    if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &dev, &fn, &tail) != 4) {
-        seg = 0;
-        if (sscanf(s, "%x:%x.%x%c", &bus, &dev, &fn, &tail) != 3)
-            return -1;
-    }
-    if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
-        return -1;
-    d->seg = (uint16_t)seg;
-    d->bus = (uint8_t)bus;
-    d->dev = (uint8_t)dev;
-    d->fn = (uint8_t)fn;
-    return 0;
+    unsigned long long n;
+    size_t len = strlen(v);
+    bool unit = len && strchr("KMGkmg", v[len - 1]);
+    if (str_to_u64(v, len, &n, 1) || !n)
+        return 0;
+    if (unit)
+        return n;
+    return n > (~0ULL >> 20) ? 0 : n << 20;
 }
 
 static int list_modules(const struct config *cfg)
@@ -109,7 +106,6 @@ int main(int argc, char **argv)
     static struct config cfg;
     struct config_machine m = {0};
     char *modules[MAX_MODULES];
-    struct config_pci_dev pci[MAX_PCI];
     bool list = false;
     const char *file = NULL;
 
@@ -127,35 +123,16 @@ int main(int argc, char **argv)
             }
             m.nr_cpus = (unsigned)v;
         } else if (!strcmp(a, "--mem") && has_arg) {
-            char *end;
-            unsigned long long v = strtoull(argv[++i], &end, 0);
-            unsigned shift = 0;
-            if (*end == 'K' || *end == 'k')
-                shift = 10;
-            else if (*end == 'M' || *end == 'm')
-                shift = 20;
-            else if (*end == 'G' || *end == 'g')
-                shift = 30;
-            if ((shift && end[1]) || (!shift && *end) || !v || v > (~0ULL >> shift)) {
-                fprintf(stderr, "bulkhead-check: --mem: expected a size like 512M\n");
+            m.free_ram = parse_mem(argv[++i]);
+            if (!m.free_ram) {
+                fprintf(stderr, "bulkhead-check: --mem: expected a size in MiB like 512, or with "
+                                "a unit like 512M or 2G\n");
                 return 2;
             }
-            m.free_ram = v << shift;
         } else if (!strcmp(a, "--modules") && has_arg) {
             m.nr_modules = split(argv[++i], modules, MAX_MODULES, "--modules");
             m.module_names = (const char *const *)modules;
             m.check_modules = true;
-        } else if (!strcmp(a, "--pci") && has_arg) {
-            char *bdfs[MAX_PCI];
-            m.nr_pci = split(argv[++i], bdfs, MAX_PCI, "--pci");
-            for (unsigned k = 0; k < m.nr_pci; k++) {
-                if (parse_bdf(bdfs[k], &pci[k])) {
-                    fprintf(stderr, "bulkhead-check: --pci: bad device '%s'\n", bdfs[k]);
-                    return 2;
-                }
-            }
-            m.pci = pci;
-            m.check_pci = true;
         } else if (!strcmp(a, "--console") && has_arg) {
             const char *v = argv[++i];
             char *end;
@@ -198,6 +175,9 @@ int main(int argc, char **argv)
         config_format_error(&cfg.errors[i], file, line, sizeof(line));
         printf("%s\n", line);
     }
+    /* Valid (the hypervisor comes up with its console alone), but rarely meant. */
+    if (!cfg.nr_vms && !errors)
+        fprintf(stderr, "%s: warning: defines no VMs\n", file);
     free(text);
     return errors ? 1 : 0;
 }

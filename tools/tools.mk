@@ -6,7 +6,8 @@
 # tests/fuzz/corpus stay untouched); crashes to $(BUILD)/fuzz/crash-*.
 
 CONFIG_SRCS := $(wildcard core/config*.c) lib/format.c lib/strutil.c
-CONFIG_HDRS := $(wildcard core/config*.h) guest/vm.h guest/acpi_gen.h lib/format.h lib/string.h
+CONFIG_HDRS := $(wildcard core/config*.h) guest/vm.h guest/acpi_gen.h lib/format.h lib/string.h \
+	boot/layout.h
 
 TOOL_CC     := gcc
 TOOL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -DHOST_TEST

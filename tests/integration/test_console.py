@@ -105,7 +105,7 @@ def table(text):
 
 def boot_demo(boot, iso, cmdline=BASE_CMDLINE):
     m = boot("bochs", cpus=2, iso=iso, cmdline=cmdline)
-    wait_for(m, r"^config: 6 VMs defined, 4 autostarted, 0 errors$", 150)
+    wait_for(m, r"^config: 6 VMs defined, 4 autostarted, 0 failed to start, 0 errors$", 150)
     return m
 
 

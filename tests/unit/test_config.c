@@ -50,7 +50,6 @@ static void test_empty(void **state)
     assert_int_equal(config_parse("", 0, "t.cfg", &cfg), 0);
     assert_int_equal(cfg.nr_vms, 0);
     assert_int_equal(cfg.global.loglevel, -1);
-    assert_int_equal(cfg.global.net_port, 2323);
     assert_int_equal(parse("# only a comment\n\n   \t\n"), 0);
 }
 
@@ -62,10 +61,6 @@ static void test_all_keys(void **state)
                            "loglevel = debug\n"
                            "console = mmio,0xfe001000\n"
                            "baud = 9600\n"
-                           "net.address = 10.0.2.15/24\n"
-                           "net.gateway = 10.0.2.2\n"
-                           "net.port = 23\n"
-                           "net.enabled = true\n"
                            "\n"
                            "[vm web]   # comment after a header\n"
                            "kernel = vmlinuz\n"
@@ -82,23 +77,16 @@ static void test_all_keys(void **state)
                            "autostart = true\n"
                            "on_crash = restart\n"
                            "uarts = [0x3f8:4, 0x2f8:3]\n"
-                           "ioports = [0x60-0x64, 0x70]\n"
-                           "pci = [00:1f.2, 0001:02:03.4]\n"),
+                           "ioports = [0x60-0x64, 0x70]\n"),
                      0);
     const struct config_global *g = &cfg.global;
     assert_int_equal(g->loglevel, 3);
     assert_string_equal(g->console, "mmio,0xfe001000");
     assert_int_equal(g->baud, 9600);
-    assert_false(g->net_dhcp);
-    assert_int_equal(g->net_addr, 0x0a00020f);
-    assert_int_equal(g->net_prefix, 24);
-    assert_int_equal(g->net_gateway, 0x0a000202);
-    assert_int_equal(g->net_port, 23);
-    assert_true(g->net_enabled);
 
     assert_int_equal(cfg.nr_vms, 1);
     assert_true(cfg.vm_valid[0]);
-    assert_int_equal(cfg.vm_line[0], 11);
+    assert_int_equal(cfg.vm_line[0], 7);
     const struct vm_config *vm = &cfg.vms[0];
     assert_string_equal(vm->name, "web");
     assert_string_equal(vm->kernel, "vmlinuz");
@@ -123,14 +111,7 @@ static void test_all_keys(void **state)
     assert_int_equal(vm->ioports[0].count, 5);
     assert_int_equal(vm->ioports[1].base, 0x70);
     assert_int_equal(vm->ioports[1].count, 1);
-    assert_int_equal(vm->nr_pci, 2);
-    assert_int_equal(vm->pci[0].bus, 0);
-    assert_int_equal(vm->pci[0].dev, 0x1f);
-    assert_int_equal(vm->pci[0].fn, 2);
-    assert_int_equal(vm->pci[1].seg, 1);
-    assert_int_equal(vm->pci[1].bus, 2);
-    assert_int_equal(vm->pci[1].dev, 3);
-    assert_int_equal(vm->pci[1].fn, 4);
+    assert_int_equal(vm->nr_pci, 0);
 }
 
 static void test_defaults(void **state)
@@ -151,8 +132,6 @@ static void test_defaults(void **state)
     assert_int_equal(vm->uarts[0].irq, 4);
     assert_int_equal(vm->nr_ioports, 0);
     assert_int_equal(vm->nr_pci, 0);
-    assert_true(cfg.global.net_dhcp);
-    assert_false(cfg.global.net_enabled);
 }
 
 static void test_raw(void **state)
@@ -491,16 +470,12 @@ static void test_line_endings(void **state)
 }
 
 static const char *const mods[] = {"hello.elf", "spin.elf", "initrd.img"};
-static const struct config_pci_dev devs[] = {{0, 0, 2, 0}, {0, 0, 0x1f, 2}};
 static const struct config_machine machine = {
     .nr_cpus = 2,
     .free_ram = 64ULL << 20,
     .nr_modules = 3,
     .module_names = mods,
-    .nr_pci = 2,
-    .pci = devs,
     .check_modules = true,
-    .check_pci = true,
 };
 
 static int validate(const char *text)
@@ -515,9 +490,9 @@ static void test_validate_ok(void **state)
     (void)state;
     assert_int_equal(validate("[vm a]\nkernel = hello.elf\ninitrd = initrd.img\nmemory = 32M\n"
                               "cpus = [1]\ncpu_policy = dedicated\nautostart = true\n"
-                              "pci = [00:02.0]\nmemory_base = 0x40000000\n"
+                              "memory_base = 0x40000000\n"
                               "[vm b]\nkernel = spin.elf\nmemory = 32M\nautostart = true\n"
-                              "pci = [00:1f.2]\nmemory_base = 0x42000000\n"
+                              "memory_base = 0x42000000\n"
                               "[vm c]\nkernel = spin.elf\nmemory = 64M\n"),
                      0);
     assert_int_equal(config_validate(&cfg, NULL), 0);
@@ -539,8 +514,6 @@ static void test_validate_errors(void **state)
     expect_one(4, "b", "cpus: CPU 2 does not exist (the machine has 2)");
     validate("[vm b]\nkernel = hello.elf\nmemory = 128M\n");
     expect_one(3, "b", "memory: 128M is more than the free RAM (64M)");
-    validate("[vm b]\nkernel = hello.elf\npci = [00:02.0, 01:00.0]\n");
-    expect_one(3, "b", "pci: device 01:00.0 is not present");
 
     /* Cross-VM conflicts: the later VM loses. */
     validate("[vm a]\nkernel = hello.elf\nmemory = 4M\nmemory_base = 0x40000000\n"
@@ -558,9 +531,6 @@ static void test_validate_errors(void **state)
              "[vm b]\nkernel = hello.elf\n"
              "[vm c]\nkernel = hello.elf\nvcpus=2\ncpus = [0, 1]\n");
     expect_one(10, "c", "cpus: CPU 1 is already dedicated to vm a (line 3)");
-    validate("[vm a]\nkernel = hello.elf\npci = [00:1f.2]\n"
-             "[vm b]\nkernel = hello.elf\npci = [0000:00:1f.2]\n");
-    expect_one(6, "b", "pci: device 00:1f.2 is already given to vm a (line 3)");
     validate("[vm a]\nkernel = hello.elf\nioports = [0x300-0x304]\n"
              "[vm b]\nkernel = hello.elf\nioports = [0x304-0x310]\n");
     expect_one(6, "b", "ioports: 0x304-0x310 overlaps 0x300-0x304 of vm a (line 3)");
@@ -579,8 +549,8 @@ static void test_validate_errors(void **state)
     assert_true(cfg.vm_valid[3]);
 
     /* A VM invalid already claims nothing. */
-    validate("[vm a]\nkernel = missing.elf\npci = [00:02.0]\n"
-             "[vm b]\nkernel = hello.elf\npci = [00:02.0]\n");
+    validate("[vm a]\nkernel = missing.elf\nioports = [0x300]\n"
+             "[vm b]\nkernel = hello.elf\nioports = [0x300]\n");
     expect_one(2, "a", "kernel: module 'missing.elf' is not present");
     assert_true(cfg.vm_valid[1]);
 }
@@ -703,15 +673,21 @@ static void test_shipped_files(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "syntax",          "unknown-key",       "bad-unit",        "duplicate-name",
-        "too-much-memory", "overlapping-fixed", "dedicated-twice", "absent-cpu",
-        "pci-twice",       "pci-absent",        "missing-module",  "ioports-owned",
-        "ioports-twice",
+        "syntax",          "unknown-key",     "bad-unit",
+        "duplicate-name",  "too-much-memory", "overlapping-fixed",
+        "dedicated-twice", "absent-cpu",      "pci",
+        "misspelt-key",    "missing-module",  "ioports-owned",
+        "ioports-twice",   "reserved-memory",
     };
     static const char *const all_mods[] = {"hello.elf", "spin.elf", "echo.elf", "cpuid-bench.elf",
                                            "hostile.elf"};
-    static const struct config_pci_dev pci[] = {{0, 0, 0, 0}, {0, 0, 1, 0}};
-    const struct config_machine m = {2, 512ULL << 20, 5, all_mods, 2, pci, true, true, 0, 0, NULL};
+    const struct config_machine m = {
+        .nr_cpus = 2,
+        .free_ram = 512ULL << 20,
+        .nr_modules = 5,
+        .module_names = all_mods,
+        .check_modules = true,
+    };
     size_t len;
     char *text = slurp("configs/demo.cfg", &len);
     assert_int_equal(config_parse(text, len, "demo.cfg", &cfg), 0);

@@ -182,13 +182,117 @@ static void test_str_copy(void **state)
     assert_int_equal(buf[1], 'Z');
 }
 
+static unsigned dist(const char *a, const char *b)
+{
+    return edit_distance(a, strlen(a), b, strlen(b));
+}
+
+static void test_edit_distance(void **state)
+{
+    assert_int_equal(dist("", ""), 0);
+    assert_int_equal(dist("memory", "memory"), 0);
+    assert_int_equal(dist("", "abc"), 3);
+    assert_int_equal(dist("abc", ""), 3);
+    assert_int_equal(dist("ecco", "echo"), 1);      /* substitution */
+    assert_int_equal(dist("memry", "memory"), 1);   /* insertion */
+    assert_int_equal(dist("memoory", "memory"), 1); /* deletion */
+    assert_int_equal(dist("memroy", "memory"), 1);  /* swap of neighbours */
+    assert_int_equal(dist("kitten", "sitting"), 3);
+    assert_int_equal(dist("MEMORY", "memory"), 0); /* case is ignored */
+    assert_int_equal(dist("abc", "xyz"), 3);
+    /* Symmetric. */
+    assert_int_equal(dist("autostart", "autstrat"), dist("autstrat", "autostart"));
+    /* Only len bytes count. */
+    assert_int_equal(edit_distance("echo world", 4, "echo", 4), 0);
+    /* Words too long to compare are infinitely far. */
+    char longw[EDIT_DISTANCE_MAX_LEN + 2];
+    memset(longw, 'a', sizeof(longw) - 1);
+    longw[sizeof(longw) - 1] = '\0';
+    assert_int_equal(dist(longw, "a"), EDIT_DISTANCE_TOO_LONG);
+    assert_int_equal(dist("a", longw), EDIT_DISTANCE_TOO_LONG);
+    longw[EDIT_DISTANCE_MAX_LEN] = '\0';
+    assert_int_equal(dist(longw, longw), 0);
+}
+
+static const char *const keys[] = {"name",        "kernel", "initrd",    "cmdline", "memory",
+                                   "memory_base", "cpus",   "autostart", "restart", "priority"};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void test_closest_match(void **state)
+{
+    assert_string_equal(closest_match("memroy", keys, NKEYS), "memory");
+    assert_string_equal(closest_match("kernl", keys, NKEYS), "kernel");
+    assert_string_equal(closest_match("cpu", keys, NKEYS), "cpus");
+    assert_string_equal(closest_match("autostrat", keys, NKEYS), "autostart");
+    assert_string_equal(closest_match("memory_bse", keys, NKEYS), "memory_base");
+    assert_string_equal(closest_match("Priority", keys, NKEYS), "priority");
+    /* The pointer returned is the candidate itself. */
+    assert_ptr_equal(closest_match("initr", keys, NKEYS), keys[2]);
+    /* Nothing close: no suggestion rather than a wild guess. */
+    assert_null(closest_match("pci", keys, NKEYS));
+    assert_null(closest_match("net.mac", keys, NKEYS));
+    assert_null(closest_match("xyzzy", keys, NKEYS));
+    assert_null(closest_match("", keys, NKEYS));
+    assert_null(closest_match("memory", keys, 0));
+    /* A word whose every character differs is never suggested. */
+    const char *const two[] = {"ls", "cd"};
+    assert_null(closest_match("xy", two, 2));
+    assert_string_equal(closest_match("lx", two, 2), "ls");
+}
+
+static void test_closest_match_budget(void **state)
+{
+    const char *const cmds[] = {"list", "start", "shutdown", "destroy", "suspend", "resume"};
+    /* One edit for short words, two up to 8 characters, three beyond. */
+    assert_string_equal(closest_match("lst", cmds, 6), "list");
+    assert_null(closest_match("lt", cmds, 6));
+    assert_string_equal(closest_match("shtdwn", cmds, 6), "shutdown");
+    assert_null(closest_match("shdwn", cmds, 6));
+    const char *const longer[] = {"abcdefghijkl"};
+    assert_string_equal(closest_match("abcdefghi", longer, 1), "abcdefghijkl");
+    assert_null(closest_match("abcdefgh", longer, 1));
+    /* The closest wins over an earlier, farther one; ties go to the first. */
+    const char *const near[] = {"resume", "resumed", "resume2"};
+    assert_ptr_equal(closest_match("resumedd", near, 3), near[1]);
+    const char *const tie[] = {"stat", "star"};
+    assert_ptr_equal(closest_match("stax", tie, 2), tie[0]);
+}
+
+static void test_closest_match_incremental(void **state)
+{
+    struct entry {
+        const char *name;
+        int id;
+    } table[] = {{"console", 1}, {"cpus", 2}, {"info", 3}, {NULL, 4}};
+    struct closest_match m;
+    const char *word = "consle now";
+
+    closest_match_init(&m, word, 6);
+    for (size_t i = 0; i < 4; i++)
+        closest_match_offer(&m, table[i].name); /* NULL names are skipped */
+    assert_ptr_equal(m.best, table[0].name);
+    assert_int_equal(m.best_distance, 1);
+
+    closest_match_init(&m, "zzzzzz", 6);
+    for (size_t i = 0; i < 4; i++)
+        closest_match_offer(&m, table[i].name);
+    assert_null(m.best);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decimal),  cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_suffixes), cmocka_unit_test(test_overflow),
-        cmocka_unit_test(test_junk),     cmocka_unit_test(test_len_bounds),
+        cmocka_unit_test(test_decimal),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_suffixes),
+        cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_junk),
+        cmocka_unit_test(test_len_bounds),
         cmocka_unit_test(test_str_copy),
+        cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_closest_match),
+        cmocka_unit_test(test_closest_match_budget),
+        cmocka_unit_test(test_closest_match_incremental),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

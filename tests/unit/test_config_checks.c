@@ -1,0 +1,203 @@
+/* Configuration checks added for users' mistakes: keys of features that do
+ * not exist yet, "did you mean" for mistyped keys, fixed RAM on the
+ * hypervisor's image (boot/layout.h), and empty modules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "boot/layout.h"
+#include "core/config.h"
+
+static struct config cfg;
+
+static int parse(const char *text)
+{
+    return config_parse(text, strlen(text), "t.cfg", &cfg);
+}
+
+static void expect_one(unsigned line, const char *vm, const char *msg)
+{
+    if (cfg.nr_errors != 1 || cfg.errors[0].line != line || strcmp(cfg.errors[0].vm, vm) ||
+        strcmp(cfg.errors[0].msg, msg)) {
+        for (unsigned i = 0; i < cfg.nr_errors; i++)
+            print_message("error %u: line %u vm '%s': %s\n", i, cfg.errors[i].line,
+                          cfg.errors[i].vm, cfg.errors[i].msg);
+        fail_msg("expected exactly: line %u vm '%s': %s", line, vm, msg);
+    }
+}
+
+static void test_pci_is_not_implemented(void **state)
+{
+    (void)state;
+    parse("[vm a]\nkernel = k\npci = [00:1f.2, 0001:02:03.4]\n");
+    expect_one(3, "a", "pci: device passthrough is not implemented yet");
+    assert_false(cfg.vm_valid[0]);
+    /* The VM never holds a device, so nothing can report one as its. */
+    assert_int_equal(cfg.vms[0].nr_pci, 0);
+    /* An empty list names no device: still the key of a missing feature. */
+    parse("[vm a]\nkernel = k\npci = []\n");
+    expect_one(3, "a", "pci: device passthrough is not implemented yet");
+    /* A malformed value keeps its own message (one error, not two). */
+    parse("[vm a]\nkernel = k\npci = [00:20.0]\n");
+    expect_one(3, "a", "pci: expected a device like 00:1f.2 or 0000:00:1f.2, got '00:20.0'");
+    assert_int_equal(cfg.vms[0].nr_pci, 0);
+    /* Other VMs are not affected. */
+    parse("[vm a]\nkernel = k\npci = [00:02.0]\n[vm b]\nkernel = k\n");
+    assert_false(cfg.vm_valid[0]);
+    assert_true(cfg.vm_valid[1]);
+}
+
+static void test_net_is_not_implemented(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {"net.enabled = true",     "net.enabled = false",
+                                        "net.address = dhcp",     "net.address = 10.0.0.2/24",
+                                        "net.gateway = 10.0.0.1", "net.port = 2323"};
+    char text[128], want[96];
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        snprintf(text, sizeof(text), "[global]\n%s\n[vm a]\nkernel = k\n", lines[i]);
+        parse(text);
+        snprintf(want, sizeof(want), "%.*s: the network console is not implemented yet",
+                 (int)strcspn(lines[i], " "), lines[i]);
+        expect_one(2, "", want);
+        assert_true(cfg.vm_valid[0]); /* a [global] error stops no VM */
+    }
+    parse("[global]\nnet.port = 0\n");
+    expect_one(2, "", "net.port: expected a TCP port 1-65535, got '0'");
+}
+
+static void test_did_you_mean(void **state)
+{
+    (void)state;
+    parse("[vm a]\nkernel = k\nmemroy = 4M\n");
+    expect_one(3, "a", "unknown key 'memroy' (did you mean 'memory'?)");
+    parse("[vm a]\nkernel = k\ncmdlne = \"x\"\n");
+    expect_one(3, "a", "unknown key 'cmdlne' (did you mean 'cmdline'?)");
+    parse("[vm a]\nkrnel = k\n");
+    assert_int_equal(cfg.nr_errors, 2); /* and kernel is then missing */
+    assert_string_equal(cfg.errors[0].msg, "unknown key 'krnel' (did you mean 'kernel'?)");
+    parse("[vm a]\nkernel = k\nmemory_bas = 0x40000000\n");
+    expect_one(3, "a", "unknown key 'memory_bas' (did you mean 'memory_base'?)");
+    parse("[global]\nconsle = com1\n");
+    expect_one(2, "", "unknown key 'consle' in [global] (did you mean 'console'?)");
+    /* Nothing close: no guess. */
+    parse("[vm a]\nkernel = k\ncolour = blue\n");
+    expect_one(3, "a", "unknown key 'colour'");
+    parse("[global]\nverbose = yes\n");
+    expect_one(2, "", "unknown key 'verbose' in [global]");
+    /* A key of the other section says where it belongs. */
+    parse("[global]\nmemory = 4M\n");
+    expect_one(2, "", "key 'memory' belongs in a [vm NAME] section, not in [global]");
+    parse("[vm a]\nkernel = k\nloglevel = info\n");
+    expect_one(3, "a", "key 'loglevel' belongs in [global], not in a VM's section");
+}
+
+static void test_did_you_mean_sections(void **state)
+{
+    (void)state;
+    parse("[globl]\n");
+    expect_one(1, "", "unknown section '[globl]' (did you mean [global]?)");
+    parse("[Global]\n");
+    expect_one(1, "", "unknown section '[Global]' (did you mean [global]?)");
+    parse("[vn web]\n");
+    expect_one(1, "", "unknown section '[vn web]' (did you mean [vm web]?)");
+    parse("[VM web]\n");
+    expect_one(1, "", "unknown section '[VM web]' (did you mean [vm web]?)");
+    /* [global] takes no name, [vm] needs one: no suggestion that is wrong too. */
+    parse("[gobal x]\n");
+    expect_one(1, "", "unknown section '[gobal x]' (expected [global] or [vm NAME])");
+    parse("[vn]\n");
+    expect_one(1, "", "unknown section '[vn]' (expected [global] or [vm NAME])");
+    parse("[network]\n");
+    expect_one(1, "", "unknown section '[network]' (expected [global] or [vm NAME])");
+    /* Keys under the broken header are skipped, not reported again. */
+    parse("[vn web]\nkernel = k\nmemroy = 4M\n");
+    assert_int_equal(cfg.nr_errors, 1);
+}
+
+static void test_memory_on_the_hypervisor(void **state)
+{
+    (void)state;
+    char text[160], want[160];
+    static const struct {
+        uint64_t base, size;
+        bool clash;
+    } cases[] = {
+        {HV_IMAGE_BASE, 4 << 20, true},
+        {HV_IMAGE_BASE - (2 << 20), 4 << 20, true},                /* runs into the image */
+        {HV_IMAGE_BASE - (4 << 20), 4 << 20, false},               /* ends just below */
+        {HV_IMAGE_BASE + HV_IMAGE_MAX - (2 << 20), 2 << 20, true}, /* its last 2M */
+        {HV_IMAGE_BASE + HV_IMAGE_MAX, 4 << 20, false},            /* just above */
+        {2 << 20, 1024ULL << 20, true},                            /* across it */
+        {0x40000000, 64 << 20, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "[vm a]\nkernel = k\nmemory = %lluM\nmemory_base = 0x%llx\n",
+                 (unsigned long long)(cases[i].size >> 20), (unsigned long long)cases[i].base);
+        assert_int_equal(parse(text), 0);
+        /* Known without any machine facts (bulkhead-check with no options). */
+        config_validate(&cfg, NULL);
+        if (!cases[i].clash) {
+            if (cfg.nr_errors)
+                fail_msg("case %zu: %s", i, cfg.errors[0].msg);
+            continue;
+        }
+        snprintf(want, sizeof(want),
+                 "memory_base: 0x%llx-0x%llx overlaps the hypervisor image (0x%x-0x%x), which "
+                 "the hypervisor keeps",
+                 (unsigned long long)cases[i].base,
+                 (unsigned long long)(cases[i].base + cases[i].size - 1), HV_IMAGE_BASE,
+                 HV_IMAGE_BASE + HV_IMAGE_MAX - 1);
+        expect_one(4, "a", want);
+        assert_false(cfg.vm_valid[0]);
+    }
+    /* RAM placed anywhere is the allocator's business. */
+    assert_int_equal(parse("[vm a]\nkernel = k\nmemory = 64M\n"), 0);
+    assert_int_equal(config_validate(&cfg, NULL), 0);
+}
+
+static void test_empty_modules(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"hello.elf", "empty.elf", "initrd.img", "void.img"};
+    static const uint64_t sizes[] = {4096, 0, 8192, 0};
+    struct config_machine m = {
+        .nr_modules = 4,
+        .module_names = names,
+        .module_sizes = sizes,
+        .check_modules = true,
+    };
+    parse("[vm a]\nkernel = hello.elf\ninitrd = initrd.img\n[vm b]\nkernel = empty.elf\n");
+    config_validate(&cfg, &m);
+    expect_one(5, "b", "kernel: module 'empty.elf' is empty (0 bytes)");
+    assert_true(cfg.vm_valid[0]);
+    parse("[vm a]\nkernel = hello.elf\ninitrd = void.img\n");
+    config_validate(&cfg, &m);
+    expect_one(3, "a", "initrd: module 'void.img' is empty (0 bytes)");
+    parse("[vm a]\nkernel = nothere.elf\n");
+    config_validate(&cfg, &m);
+    expect_one(2, "a", "kernel: module 'nothere.elf' is not present");
+    /* Sizes unknown (bulkhead-check --modules): only presence is checked. */
+    m.module_sizes = NULL;
+    parse("[vm b]\nkernel = empty.elf\n");
+    assert_int_equal(config_validate(&cfg, &m), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pci_is_not_implemented),
+        cmocka_unit_test(test_net_is_not_implemented),
+        cmocka_unit_test(test_did_you_mean),
+        cmocka_unit_test(test_did_you_mean_sections),
+        cmocka_unit_test(test_memory_on_the_hypervisor),
+        cmocka_unit_test(test_empty_modules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
