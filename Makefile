@@ -103,9 +103,15 @@ deps:
 test: deps
 	@scripts/test.sh
 
+# `make run`: the ISO of CONFIG in an emulator, its console on this terminal.
+# The machine gets the CPUs and RAM CONFIG needs (--cpus/--mem auto);
+# RUN_ARGS adds run.sh options (RUN_ARGS="--emu qemu"). Leaving with
+# Ctrl-A x (run.sh status 130) is the normal end, not an error.
+RUN_ARGS ?=
 run: deps
 	@$(MAKE) --no-print-directory iso
-	@scripts/run.sh --emu auto --interactive --iso $(BUILD)/bulkhead.iso
+	@scripts/run.sh --emu auto --cpus auto --mem auto --interactive --iso $(ISO) $(RUN_ARGS); \
+		status=$$?; [ $$status -eq 130 ] || exit $$status
 
 bench: deps
 	@scripts/bench.sh

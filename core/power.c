@@ -1,9 +1,13 @@
 #include "core/power.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ipi.h"
 #include "arch/x86_64/panic.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/tsc.h"
 #include "core/command.h"
 #include "drivers/acpi.h"
+#include "drivers/uart16550.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -61,11 +65,15 @@ void machine_poweroff(int code)
         halt();
 }
 
-void machine_reboot(void)
+/* How long the boot CPU waits for the CPU it handed the reset to. */
+#define RESET_HANDOVER_NS 2000000000ULL
+
+/* Every CPU leaves VMX (the shutdown hooks), then this CPU resets. */
+__attribute__((noreturn)) static void reset_from_this_cpu(void)
 {
     irq_disable();
     run_hooks();
-    log_puts("bulkhead: reboot\n", 17);
+    uart_reset_for_firmware();
     acpi_reset();
     /* Last resort: a triple fault through an empty IDT. */
     struct {
@@ -75,6 +83,52 @@ void machine_reboot(void)
     __asm__ volatile("lidt %0; int3" ::"m"(null_idt));
     for (;;)
         halt();
+}
+
+static void reset_call(void *arg)
+{
+    (void)arg;
+    reset_from_this_cpu();
+}
+
+/* An application processor that can still take a call, or -1. */
+static int answering_ap(void)
+{
+    for (unsigned i = 1; i < MAX_CPUS; i++)
+        if (cpus[i] && cpus[i]->online && !cpus[i]->halted_by_panic)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * The boot CPU hands the reset to an application processor when one
+ * answers. Any CPU can reset a real machine, but Bochs 2.7 with two or more
+ * CPUs cannot take a hard reset from its boot CPU: its SMP loop keeps that
+ * CPU's instruction-count limit from before the reset (the count restarts
+ * at 0), so the emulated clock stands still while the BIOS runs and its
+ * keyboard test fails ("Keyboard error:21"). An AP sleeps until a SIPI
+ * after the reset and returns to that loop at once. (A soft reset is no
+ * way out: the BIOS then faults writing the still locked
+ * IA32_FEATURE_CONTROL.)
+ */
+void machine_reboot(void)
+{
+    irq_disable();
+    log_puts("bulkhead: reboot\n", 17);
+    if (this_cpu_id() == 0 && !__atomic_load_n(&going_down, __ATOMIC_SEQ_CST)) {
+        int ap = answering_ap();
+        if (ap > 0 && ipi_call((unsigned)ap, reset_call, NULL, false) == 0) {
+            /* The AP's shutdown hooks call us (to leave VMX and stop):
+             * serve them with interrupts off until the machine resets. */
+            uint64_t end = rdtsc() + ns_to_tsc(RESET_HANDOVER_NS);
+            while (rdtsc() < end) {
+                ipi_poll();
+                cpu_relax();
+            }
+            pr_warn("reboot: cpu %d did not reset the machine; resetting from cpu 0", ap);
+        }
+    }
+    reset_from_this_cpu();
 }
 
 static int cmd_poweroff(int argc, char **argv)

@@ -22,6 +22,7 @@ enum {
 #define LSR_DR   0x01
 #define LSR_OE   0x02 /* overrun: the FIFO was full and a byte was lost */
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40
 #define LCR_DLAB 0x80
 #define LCR_8N1  0x03
 #define MCR_DTR  0x01
@@ -244,4 +245,18 @@ unsigned uart_rx_fifo_fill_us(void)
 unsigned long long uart_rx_lost(void)
 {
     return rx_lost_ring + rx_lost_overrun;
+}
+
+void uart_reset_for_firmware(void)
+{
+    if (!present)
+        return;
+    for (int i = 0; i < TX_SPIN_MAX && !(reg_read(UART_LSR) & LSR_TEMT); i++)
+        cpu_relax();
+    /* The power-on state: the BIOS takes a port whose IIR reads other than
+     * 0x02 (FIFO bits set) for absent, and Bochs' reset leaves the UART
+     * as it was. */
+    reg_write(UART_IER, 0);
+    reg_write(UART_FCR, 0);
+    reg_write(UART_MCR, 0);
 }

@@ -38,5 +38,8 @@ unsigned uart_rx_fifo_fill_us(void);
 /* Received bytes lost so far: FIFO overruns (counted once per overrun seen)
  * and bytes dropped because the ring was full. */
 unsigned long long uart_rx_lost(void);
+/* Before a reset: lets the transmitter empty, then puts the UART back in
+ * its power-on state (FIFOs and interrupts off) for the firmware. */
+void uart_reset_for_firmware(void);
 
 #endif

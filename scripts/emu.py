@@ -15,19 +15,24 @@ attaches the emulator's COM1 to its slave side (Bochs `com1: mode=term`,
 QEMU `-chardev tty`). A reader thread collects everything from the master
 side, so output is captured and input can be sent for both emulators alike.
 
+Resets: the hypervisor's `reboot` prints `bulkhead: reboot` and resets the
+machine, which boots again (GRUB prints "Booting `Bulkhead'" once per boot).
+A boot that no such line asked for (a triple fault: QEMU resets, Bochs runs
+with reset_on_triple_fault=0 and stops) ends the run with status 125.
+
 Exit status (run.sh and Machine.wait_exit()):
   N    the console printed `bulkhead: poweroff N` (the last such line counts;
        the emulator is given a few seconds to stop by itself, then killed)
   0    --until REGEX matched (the emulator is then stopped)
   124  timeout
-  125  the emulator ended without printing a poweroff line
+  125  the emulator ended without printing a poweroff line, or the machine
+       reset without a `bulkhead: reboot` line (it is then stopped)
   130  interrupted (Ctrl-C, or Ctrl-A x in interactive mode)
 """
 
 import argparse
 import atexit
 import codecs
-import hashlib
 import os
 import re
 import select
@@ -43,12 +48,11 @@ import time
 import tty
 from pathlib import Path
 
+from emu_iso import IsoError, iso_with_cmdline, machine_for_iso
+
 REPO = Path(__file__).resolve().parent.parent
-MKISO = REPO / "scripts" / "mkiso.sh"
 DEFAULT_ISO = REPO / "build" / "bulkhead.iso"
 DEFAULT_ESP = REPO / "build" / "esp.img"
-ISO_CACHE = REPO / "build" / "iso-cache"
-ISO_CACHE_KEEP = 32
 
 EXIT_UNTIL = 0
 EXIT_TIMEOUT = 124
@@ -59,7 +63,11 @@ EXIT_INTERRUPTED = 130
 POWEROFF_GRACE = 10.0
 
 POWEROFF_RE = re.compile(r"^bulkhead: poweroff (\d+)[ \t]*$", re.M)
+REBOOT_RE = re.compile(r"^bulkhead: reboot[ \t]*$")
+# GRUB prints this once per boot; under OVMF twice on the same line (serial
+# and the firmware console, which OVMF also sends to the serial port).
 GRUB_BOOT_RE = re.compile(r"Booting `")
+GRUB_BOOT_LINE_RE = re.compile(r"^.*Booting `.*$", re.M)
 
 BOCHS_BIN = "bochs-bin"
 QEMU_BIN = "qemu-system-x86_64"
@@ -141,63 +149,7 @@ def resolve_emu(emu):
 
 
 # --------------------------------------------------------------------------
-# ISO with a different command line (cached)
-
-
-def _sha256_file(path, h=None):
-    h = h or hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h
-
-
-def iso_with_cmdline(iso, cmdline):
-    """Return an ISO identical to `iso` but booting with `cmdline`.
-
-    The kernel, configuration and modules are taken from `iso` itself and
-    the result is cached under build/iso-cache/ by a hash of the base ISO,
-    the command line and mkiso.sh.
-    """
-    iso = Path(iso)
-    if not iso.is_file():
-        raise EmuError(f"ISO {iso} not found (run `make iso`)")
-    h = _sha256_file(iso)
-    h.update(b"\0cmdline\0" + cmdline.encode())
-    h = _sha256_file(MKISO, h)
-    key = h.hexdigest()[:24]
-    ISO_CACHE.mkdir(parents=True, exist_ok=True)
-    out = ISO_CACHE / f"{key}.iso"
-    if out.is_file():
-        os.utime(out)
-        return out
-
-    with tempfile.TemporaryDirectory(prefix="bulkhead-isoprep.") as tmp:
-        tmp = Path(tmp)
-        _xorriso_extract(iso, tmp, ["bulkhead.elf", "bulkhead.cfg", "grub/grub.cfg"])
-        modules = []
-        for line in (tmp / "grub" / "grub.cfg").read_text().splitlines():
-            words = shlex.split(line)
-            if len(words) >= 2 and words[0] == "module2":
-                name = os.path.basename(words[1])
-                if name != "bulkhead.cfg":
-                    modules.append(name)
-        if modules:
-            (tmp / "mods").mkdir()
-            _xorriso_extract(iso, tmp / "mods", modules)
-        cmd = [str(MKISO), "--elf", str(tmp / "bulkhead.elf"), "--config",
-               str(tmp / "bulkhead.cfg"), "--out", str(tmp / "out.iso"), "--cmdline", cmdline]
-        for m in modules:
-            cmd += ["--module", str(tmp / "mods" / m)]
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            raise EmuError(f"mkiso.sh failed:\n{r.stdout}")
-        # Atomic: parallel test workers may build the same entry.
-        part = out.with_suffix(f".{os.getpid()}.part")
-        shutil.copyfile(tmp / "out.iso", part)
-        os.replace(part, out)
-    _prune_cache()
-    return out
+# ESP image with a command line (uefi-direct)
 
 
 def esp_with_cmdline(esp, cmdline, workdir):
@@ -214,28 +166,6 @@ def esp_with_cmdline(esp, cmdline, workdir):
         if r.returncode != 0 and cmd[0] != "mdel":
             raise EmuError(f"{' '.join(cmd)} failed:\n{r.stdout}")
     return out
-
-
-def _xorriso_extract(iso, dest, names):
-    cmd = ["xorriso", "-osirrox", "on", "-indev", str(iso)]
-    for n in names:
-        target = Path(dest) / n
-        target.parent.mkdir(parents=True, exist_ok=True)
-        cmd += ["-extract", f"/boot/{n}", str(target)]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0 or not all((Path(dest) / n).is_file() for n in names):
-        raise EmuError(f"cannot extract {names} from {iso}:\n{r.stdout}")
-    for n in names:
-        os.chmod(Path(dest) / n, 0o644)
-
-
-def _prune_cache():
-    try:
-        entries = sorted(ISO_CACHE.glob("*.iso"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for p in entries[ISO_CACHE_KEEP:]:
-            p.unlink()
-    except OSError:
-        pass
 
 
 # --------------------------------------------------------------------------
@@ -285,7 +215,7 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
     else:
         boot = ["-cdrom", str(iso), "-boot", "d"]
     cmd += ["-smp", str(cpus), "-m", str(mem)] + boot + [
-            "-display", "none", "-no-reboot",
+            "-display", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-chardev", f"tty,id=com1,path={serial_dev}", "-serial", "chardev:com1",
             "-debugcon", f"file:{workdir}/debugcon.log"]
@@ -307,6 +237,25 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
 # Machine
 
 
+class BootWatch:
+    """Counts boots and requested reboots in the console output, a line at
+    a time: a boot that no `bulkhead: reboot` line asked for is a reset the
+    machine did by itself (QEMU resets on a triple fault)."""
+
+    def __init__(self):
+        self.boots = 0              # lines on which GRUB started a boot
+        self.reboots_requested = 0  # `bulkhead: reboot` lines
+
+    def feed_line(self, line):
+        """True when `line` starts a boot nobody asked for."""
+        if REBOOT_RE.fullmatch(line):
+            self.reboots_requested += 1
+        elif GRUB_BOOT_RE.search(line):
+            self.boots += 1
+            return self.boots > self.reboots_requested + 1
+        return False
+
+
 _live_machines = set()
 
 
@@ -320,6 +269,9 @@ class Machine:
     """One emulated machine booting a Bulkhead ISO, with its serial console.
 
     emu:      bochs | qemu | uefi | kvm | auto
+    iso:      the ISO to boot (a relative path is taken from the current
+              directory; the emulator runs there too, so relative paths in
+              `extra` work the same way)
     cmdline:  replaces the hypervisor command line (ISO rebuilt and cached)
     timeout:  overall wall-clock budget in seconds, from start (None: none)
     echo:     a binary stream (e.g. sys.stdout.buffer) that receives the
@@ -341,15 +293,18 @@ class Machine:
         if not have_emulator(self.emu):
             raise EmuError(f"emulator for '{self.emu}' is not installed")
         if self.emu == "uefi-direct":
-            base = Path(iso) if iso else DEFAULT_ESP
+            base = Path(iso).resolve() if iso else DEFAULT_ESP
             if not base.is_file():
                 raise EmuError(f"ESP image {base} not found (run `make efi`)")
             self.iso = base
         else:
-            base = Path(iso) if iso else DEFAULT_ISO
+            base = Path(iso).resolve() if iso else DEFAULT_ISO
             if not base.is_file():
                 raise EmuError(f"ISO {base} not found (run `make iso`)")
-            self.iso = iso_with_cmdline(base, cmdline) if cmdline is not None else base
+            try:
+                self.iso = iso_with_cmdline(base, cmdline) if cmdline is not None else base
+            except IsoError as e:
+                raise EmuError(str(e)) from None
 
         self._cond = threading.Condition()
         self._chunks = []         # normalised text chunks ('\r' removed)
@@ -358,11 +313,14 @@ class Machine:
         self._eof = False
         self.poweroff_status = None   # N from the last `bulkhead: poweroff N`
         self._poweroff_time = None
+        self.boot_watch = BootWatch()
+        self.unrequested_reset = False  # a boot no reboot line asked for
+        self.user_quit = False        # Ctrl-A x in interact()
         self.emu_returncode = None    # the emulator process' own exit status
         self.stopped_by_runner = False
         self.status = None
         self._closed = False
-        self._logf = open(log, "w") if log else None
+        self._logf = open(os.path.abspath(log), "w") if log else None
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
         self.workdir = tempfile.mkdtemp(prefix=f"bulkhead-{self.emu}.")
@@ -389,7 +347,9 @@ class Machine:
 
         self.start_time = time.monotonic()
         self.deadline = None if timeout is None else self.start_time + timeout
-        self.proc = subprocess.Popen(self.command, cwd=self.workdir, stdin=subprocess.DEVNULL,
+        # In the caller's directory: relative paths in `extra` mean what the
+        # user meant (every file the runner makes has an absolute path).
+        self.proc = subprocess.Popen(self.command, cwd=os.getcwd(), stdin=subprocess.DEVNULL,
                                      stdout=self._emu_out, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         _live_machines.add(self)
@@ -422,14 +382,28 @@ class Machine:
             lines = (self._line + text).split("\n")
             self._line = lines.pop()
             for line in lines:
-                self._check_poweroff(line)
+                self._check_line(line)
             self._cond.notify_all()
+
+    def _check_line(self, line):
+        self._check_poweroff(line)
+        if self.boot_watch.feed_line(line) and not self.unrequested_reset:
+            # Stop here rather than boot again and again.
+            self.unrequested_reset = True
+            self.stopped_by_runner = True
+            self._kill_group(signal.SIGKILL)
 
     def _check_poweroff(self, line):
         m = POWEROFF_RE.fullmatch(line)
         if m:
             self.poweroff_status = int(m.group(1))
             self._poweroff_time = time.monotonic()
+
+    def _kill_group(self, sig):
+        try:
+            os.killpg(os.getpgid(self.proc.pid), sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def _joined_locked(self):
         if len(self._chunks) > 1:
@@ -506,7 +480,7 @@ class Machine:
 
     def grub_boots(self):
         """How many times GRUB started a boot entry (2+ means a reboot)."""
-        return len(GRUB_BOOT_RE.findall(self.output))
+        return len(GRUB_BOOT_LINE_RE.findall(self.output))
 
     def tail(self, n=40):
         return "\n".join(self.output.splitlines()[-n:])
@@ -637,6 +611,7 @@ class Machine:
             if saved is not None:
                 termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
         if user_quit:
+            self.user_quit = True
             self.stopped_by_runner = True
             self._stop()
             self.status = EXIT_INTERRUPTED
@@ -714,11 +689,15 @@ def main(argv=None):
                     "the final 'bulkhead: poweroff N' line; 0 when --until matches; 124 on "
                     "timeout; 125 when the emulator ends without a poweroff line.")
     ap.add_argument("--emu", default="auto", choices=("auto",) + EMULATORS)
-    ap.add_argument("--cpus", type=int, default=1)
-    ap.add_argument("--mem", type=int, default=256, help="guest RAM in MiB (default 256)")
-    ap.add_argument("--iso", default=None,
-                    help="the ISO to boot (default build/bulkhead.iso; with --emu uefi-direct "
-                         "the ESP image, default build/esp.img)")
+    ap.add_argument("--cpus", type=auto_or_count, default="auto",
+                    help="CPUs of the emulated machine, or 'auto' (default): as many as "
+                         "the ISO's configuration names (its highest `cpus` + 1)")
+    ap.add_argument("--mem", type=auto_or_count, default="auto",
+                    help="RAM in MiB, or 'auto' (default): 256, or more when the ISO's "
+                         "VMs need it (their `memory` + 128 MiB)")
+    ap.add_argument("--iso", type=absolute_path, default=None,
+                    help="the ISO to boot (default build/bulkhead.iso of this tree; with "
+                         "--emu uefi-direct the ESP image, default build/esp.img)")
     ap.add_argument("--cmdline", default=None,
                     help="replace the hypervisor command line (builds a cached ISO)")
     ap.add_argument("--timeout", type=float, default=None,
@@ -727,7 +706,8 @@ def main(argv=None):
                     help="stop with status 0 as soon as the console output matches")
     ap.add_argument("--interactive", action="store_true",
                     help="attach the terminal to the serial console (Ctrl-A x quits)")
-    ap.add_argument("--log", default=None, help="also write the console output to FILE")
+    ap.add_argument("--log", type=absolute_path, default=None,
+                    help="also write the console output to FILE")
     ap.add_argument("--extra", action="append", default=[], metavar="ARG",
                     help="extra QEMU argument(s) / extra bochsrc line (repeatable)")
     ap.add_argument("--keep-workdir", action="store_true",
@@ -749,12 +729,21 @@ def main(argv=None):
     signal.signal(signal.SIGHUP, on_signal)
 
     try:
+        if args.emu == "uefi-direct":
+            # An ESP image carries no ISO configuration to size from.
+            args.cpus = 1 if args.cpus == "auto" else args.cpus
+            args.mem = 256 if args.mem == "auto" else args.mem
+        else:
+            args.cpus, args.mem = machine_size(args.iso or str(DEFAULT_ISO), args.cpus,
+                                               args.mem)
         m = Machine(emu=args.emu, cpus=args.cpus, mem=args.mem, iso=args.iso,
                     cmdline=args.cmdline, timeout=timeout, echo=sys.stdout.buffer,
                     log=args.log, extra=args.extra, keep_workdir=args.keep_workdir)
     except EmuError as e:
         print(f"run.sh: {e}", file=sys.stderr)
         return 2
+    if args.print_command or args.keep_workdir or args.interactive:
+        print(f"run.sh: {m.emu}, {m.cpus} CPU(s), {m.mem} MiB, {m.iso}", file=sys.stderr)
     if args.print_command or args.keep_workdir:
         print(f"run.sh: {shlex.join(m.command)} (workdir {m.workdir})", file=sys.stderr)
     if args.interactive and sys.stdin.isatty():
@@ -774,6 +763,11 @@ def main(argv=None):
             m._stop()
             status = EXIT_INTERRUPTED
         sys.stdout.flush()
+        if m.user_quit:
+            why[EXIT_INTERRUPTED] = "left with Ctrl-A x; the emulator is stopped"
+        if m.unrequested_reset:
+            why[EXIT_NO_POWEROFF] = ("the machine reset without a `bulkhead: reboot` line "
+                                     "(a triple fault?) and was stopped")
         if m.poweroff_status is None and status in why:
             print(f"\nrun.sh: {why[status]} (status {status})", file=sys.stderr)
             if status == EXIT_NO_POWEROFF:
@@ -781,6 +775,38 @@ def main(argv=None):
     finally:
         m.close()
     return status
+
+
+def absolute_path(text):
+    """Paths on the command line are relative to where the user stands; the
+    emulator runs elsewhere, so make them absolute at once."""
+    return os.path.abspath(os.path.expanduser(text))
+
+
+def auto_or_count(text):
+    if text == "auto":
+        return text
+    try:
+        n = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got '{text}'")
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def machine_size(iso, cpus, mem):
+    """Resolves 'auto' from the configuration inside the ISO."""
+    if "auto" in (cpus, mem):
+        if not Path(iso).is_file():
+            raise EmuError(f"ISO {iso} not found (run `make iso`)")
+        try:
+            need_cpus, need_mem = machine_for_iso(iso)
+        except IsoError as e:
+            raise EmuError(str(e)) from None
+        cpus = need_cpus if cpus == "auto" else cpus
+        mem = need_mem if mem == "auto" else mem
+    return cpus, mem
 
 
 def wait_until(m, regex):

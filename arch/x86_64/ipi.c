@@ -10,6 +10,7 @@
 #include "lib/spinlock.h"
 
 #define IPI_TIMEOUT_NS   100000000ULL
+#define IPI_KICK_NS      1000000ULL /* then an NMI brings the target out of a guest */
 #define PANIC_TIMEOUT_NS 100000000ULL
 #define NMI_LOG_GAP_NS   1000000000ULL
 
@@ -26,6 +27,7 @@ struct call_slot {
 
 static struct call_slot slots[MAX_CPUS];
 static uint64_t nmi_counts[MAX_CPUS];
+static uint32_t nmi_kicks[MAX_CPUS]; /* NMIs sent by kick_with_nmi, not yet seen */
 static uint64_t nmi_last_log[MAX_CPUS];
 void (*ipi_resched_hook)(void);
 
@@ -57,6 +59,13 @@ static void call_irq(struct irq_frame *f, void *arg)
     take_call();
 }
 
+void ipi_poll(void)
+{
+    unsigned long flags = irq_save();
+    take_call();
+    irq_restore(flags);
+}
+
 /* While we spin with interrupts off, serve calls aimed at us: two CPUs
  * calling each other must not both wait out the timeout. */
 static void wait_poll(void)
@@ -64,6 +73,21 @@ static void wait_poll(void)
     if (!irq_enabled())
         take_call();
     cpu_relax();
+}
+
+/*
+ * A CPU running a guest takes an interrupt through an external-interrupt
+ * VM exit. Bochs 2.7 delivers none while the guest runs with RFLAGS.IF=0
+ * (it keeps interrupts masked from the VM entry on), so a CPU that runs
+ * such a guest alone, with no time slice, would never see the call. Every
+ * VM exits on an NMI: the exit handler hands the NMI to nmi_handler()
+ * below, and the run loop, enabling interrupts, then takes the call.
+ */
+static void kick_with_nmi(unsigned cpu)
+{
+    __atomic_add_fetch(&nmi_kicks[cpu], 1, __ATOMIC_SEQ_CST);
+    if (lapic_send_nmi(cpus[cpu]->apic_id))
+        __atomic_sub_fetch(&nmi_kicks[cpu], 1, __ATOMIC_SEQ_CST);
 }
 
 int ipi_call(unsigned cpu, void (*fn)(void *), void *arg, bool wait)
@@ -94,8 +118,15 @@ int ipi_call(unsigned cpu, void (*fn)(void *), void *arg, bool wait)
     __atomic_store_n(&s->pending, 1, __ATOMIC_RELEASE);
     int r = lapic_send_ipi(cpus[cpu]->apic_id, VEC_IPI_CALL);
 
-    while (__atomic_load_n(&s->pending, __ATOMIC_ACQUIRE) && rdtsc() < end)
+    uint64_t kick_at = rdtsc() + ns_to_tsc(IPI_KICK_NS);
+    bool kicked = false;
+    while (__atomic_load_n(&s->pending, __ATOMIC_ACQUIRE) && rdtsc() < end) {
+        if (!kicked && rdtsc() > kick_at) {
+            kick_with_nmi(cpu);
+            kicked = true;
+        }
         wait_poll();
+    }
     uint32_t one = 1;
     if (__atomic_compare_exchange_n(&s->pending, &one, 0, false, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE)) {
@@ -155,6 +186,13 @@ static void nmi_handler(struct irq_frame *f)
     struct percpu *pc = current_percpu();
     unsigned cpu = pc ? pc->cpu_id : 0;
     if (cpu >= MAX_CPUS)
+        return;
+    /* Our own kick (kick_with_nmi): it has done its work by arriving. */
+    uint32_t kicks = __atomic_load_n(&nmi_kicks[cpu], __ATOMIC_SEQ_CST);
+    while (kicks && !__atomic_compare_exchange_n(&nmi_kicks[cpu], &kicks, kicks - 1, false,
+                                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        ;
+    if (kicks)
         return;
     uint64_t n = __atomic_add_fetch(&nmi_counts[cpu], 1, __ATOMIC_RELAXED);
     uint64_t now = rdtsc();

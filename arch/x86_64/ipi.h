@@ -16,6 +16,9 @@ void ipi_init(void);
  * not online or did not respond in time (fn then did not run, or, with
  * wait, had not finished). */
 int ipi_call(unsigned cpu, void (*fn)(void *), void *arg, bool wait);
+/* Runs the call waiting for this CPU, if any: for a CPU that spins with
+ * interrupts off while others may call it. */
+void ipi_poll(void);
 /* ipi_call on every other online CPU; -1 if any of them failed. */
 int ipi_call_all_others(void (*fn)(void *), void *arg, bool wait);
 /* Kicks `cpu` out of hlt (or a guest) to look at its run queue. */
