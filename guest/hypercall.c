@@ -3,48 +3,33 @@
 #include "guest/hypercall.h"
 
 #include "arch/x86_64/tsc.h"
+#include "guest/hypercall_args.h"
 #include "guest/vm.h"
 #include "include/bulkhead/hypercall.h"
 #include "lib/log.h"
 
-#define HC_CONSOLE_MAX   4096
 #define HC_VERSION_VALUE ((0U << 16) | 1U)
 
 static uint64_t arg(struct vcpu *v, enum gpr r)
 {
-    uint64_t val = v->gprs[r];
-    /* 32-bit guests: the upper halves are not theirs to define. */
-    if (!vcpu_backend->long_mode(v))
-        val &= 0xffffffffULL;
-    return val;
+    return hc_arg(v->gprs[r], vcpu_backend->long_mode(v));
+}
+
+static int read_guest(void *ctx, uint64_t gpa, void *buf, uint64_t len)
+{
+    return vm_read_guest(ctx, gpa, buf, len);
+}
+
+static void put_uart(void *ctx, const char *bytes, unsigned len)
+{
+    for (unsigned i = 0; i < len; i++)
+        vuart_write(ctx, 0, (uint8_t)bytes[i]);
 }
 
 static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
-    char buf[256];
-    uint64_t done = 0;
-
-    if (len > HC_CONSOLE_MAX)
-        return HC_EINVAL;
-    if (gpa + len < gpa)
-        return HC_EFAULT;
-    /* Check the whole range first: a bad tail must not print a head. */
-    for (uint64_t off = 0; off < len; off += 4096) {
-        uint8_t probe;
-        if (vm_read_guest(v->vm, gpa + off, &probe, 1))
-            return HC_EFAULT;
-    }
-    if (len && vm_read_guest(v->vm, gpa + len - 1, buf, 1))
-        return HC_EFAULT;
-    while (done < len) {
-        uint64_t chunk = len - done < sizeof(buf) ? len - done : sizeof(buf);
-        if (vm_read_guest(v->vm, gpa + done, buf, chunk))
-            return HC_EFAULT;
-        for (uint64_t i = 0; i < chunk; i++)
-            vuart_write(&v->vm->uarts[0], 0, (uint8_t)buf[i]);
-        done += chunk;
-    }
-    return (int64_t)done;
+    const struct hc_guest_mem mem = {v->vm, read_guest};
+    return hc_console_write(&mem, gpa, len, put_uart, &v->vm->uarts[0]);
 }
 
 enum hc_action hypercall_dispatch(struct vcpu *v)
