@@ -12,8 +12,13 @@ GIT_DESC := $(shell git describe --always --dirty --tags 2>/dev/null || echo unk
 
 # Root mode: no SSE (guest state is not saved for us), no red zone (interrupts
 # run on the same stack), frame pointers for the panic stack trace.
+# Retpolines: every indirect call and jump goes through a thunk in
+# arch/x86_64/retpoline.asm (branch target injection; docs/security.md), and
+# switches compile to compare trees rather than jump tables, which would each
+# need one. `make check-indirect` proves the image has no other.
+RETPOLINE_CFLAGS := -mindirect-branch=thunk-extern -mindirect-branch-register -fno-jump-tables
 KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-protector \
-	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small $(RETPOLINE_CFLAGS) \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
 	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
@@ -25,10 +30,10 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests
+.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests check-indirect
 all: $(BUILD)/bulkhead.elf
 
-$(BUILD)/k/%.o: %.c
+$(BUILD)/k/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
@@ -41,7 +46,7 @@ $(BUILD)/k/%.asm.o: %.asm
 $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
 	@echo "  LD      $@"
 	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
-	@scripts/check-image.sh $@
+	@scripts/check-image.sh $@ || { rm -f $@; exit 1; }
 
 -include $(KERNEL_OBJS:.o=.d)
 
@@ -86,6 +91,11 @@ run: deps
 
 bench: deps
 	@scripts/bench.sh
+
+# No indirect JMP or CALL outside the retpoline thunks (part of `make test`).
+check-indirect: $(BUILD)/bulkhead.elf
+	@scripts/check-indirect.sh --self-test
+	@scripts/check-indirect.sh $(BUILD)/bulkhead.elf
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:

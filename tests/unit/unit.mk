@@ -44,3 +44,4 @@ UNIT_SRCS_vlapic := guest/vlapic.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := guest/vioapic.c
 UNIT_SRCS_vrtc := guest/vrtc.c
 UNIT_SRCS_vpm  := guest/vpm.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_spec_ctrl := arch/x86_64/spec_ctrl_plan.c lib/format.c lib/strutil.c
