@@ -7,6 +7,7 @@
 
 struct spec_plan spec_plan;
 uint8_t spec_entry_l1d_flush, spec_entry_verw, spec_bhb_clear;
+unsigned spec_force;
 static bool probed;
 
 void spec_ctrl_probe(void)
@@ -27,6 +28,8 @@ void spec_ctrl_probe(void)
     if ((c.cpuid7_edx & CPUID7_EDX_ARCH_CAPS) && !rdmsr_safe(MSR_IA32_ARCH_CAPS, &c.arch_caps))
         c.arch_caps = 0;
     spec_ctrl_decide(&c, &spec_plan);
+    if (spec_force && !spec_ctrl_apply_force(&c, spec_force, &spec_plan))
+        pr_warn("spec.force: l1d_flush needs IA32_FLUSH_CMD, which this CPU lacks: ignored");
     spec_entry_l1d_flush = spec_plan.entry == SPEC_ENTRY_L1D;
     spec_entry_verw = spec_plan.entry == SPEC_ENTRY_VERW;
     spec_bhb_clear = spec_plan.bhi == SPEC_BHI_CLEAR_LOOP;
@@ -34,8 +37,8 @@ void spec_ctrl_probe(void)
 
     char line[160];
     spec_ctrl_describe(&spec_plan, line, sizeof(line));
-    pr_info("spec: %s (cpuid7 edx 0x%x, arch_caps 0x%llx)", line, c.cpuid7_edx,
-            (unsigned long long)c.arch_caps);
+    pr_info("spec: %s%s (cpuid7 edx 0x%x, arch_caps 0x%llx)", line,
+            spec_force ? " (spec.force)" : "", c.cpuid7_edx, (unsigned long long)c.arch_caps);
     if (spec_plan.l1tf_unmitigated || spec_plan.mds_unmitigated)
         pr_warn("spec: this CPU leaks guest data across VM switches (%s%s): no microcode "
                 "support to flush it; update the microcode",

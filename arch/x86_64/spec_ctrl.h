@@ -74,6 +74,18 @@ struct spec_plan {
 
 void spec_ctrl_decide(const struct spec_cpu *cpu, struct spec_plan *plan);
 
+/* `spec.force=LIST` (boot option): run mitigations the CPU does not need,
+ * to measure their cost or to test their code paths in an emulator that
+ * enumerates nothing. LIST is comma-separated: verw, bhb_clear, l1d_flush.
+ * Returns 0, or -1 on an unknown name (mask unchanged). */
+#define SPEC_FORCE_VERW      (1U << 0)
+#define SPEC_FORCE_BHB_CLEAR (1U << 1)
+#define SPEC_FORCE_L1D_FLUSH (1U << 2)
+int spec_ctrl_parse_force(const char *list, unsigned *mask);
+/* Applies a force mask to a plan. l1d_flush needs IA32_FLUSH_CMD
+ * (CPUID L1D_FLUSH): without it, it is dropped and false returned. */
+bool spec_ctrl_apply_force(const struct spec_cpu *cpu, unsigned mask, struct spec_plan *plan);
+
 /* One line naming what the plan does, e.g. "ibpb eibrs bhi_dis_s verw". */
 void spec_ctrl_describe(const struct spec_plan *plan, char *buf, unsigned size);
 
@@ -82,6 +94,7 @@ void spec_ctrl_describe(const struct spec_plan *plan, char *buf, unsigned size);
 extern struct spec_plan spec_plan;
 /* Read by vmx/vmx_entry.asm on every entry and exit (bytes: one compare). */
 extern uint8_t spec_entry_l1d_flush, spec_entry_verw, spec_bhb_clear;
+extern unsigned spec_force; /* SPEC_FORCE_*, from the boot option */
 void spec_ctrl_probe(void);
 /* Writes IA32_SPEC_CTRL on the calling CPU; every CPU that runs guests. */
 void spec_ctrl_init_cpu(void);

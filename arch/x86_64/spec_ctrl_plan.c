@@ -4,6 +4,7 @@
 #include "arch/x86_64/spec_ctrl.h"
 
 #include "lib/format.h"
+#include "lib/string.h"
 
 void spec_ctrl_decide(const struct spec_cpu *cpu, struct spec_plan *p)
 {
@@ -79,4 +80,49 @@ void spec_ctrl_describe(const struct spec_plan *p, char *buf, unsigned size)
                  p->l1tf_unmitigated ? " L1TF-UNMITIGATED" : "",
                  p->mds_unmitigated ? " MDS-UNMITIGATED" : "",
                  p->rsb_underflow_exposed ? " rsb-underflow-exposed" : "");
+}
+
+int spec_ctrl_parse_force(const char *list, unsigned *mask)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"verw", SPEC_FORCE_VERW},
+                 {"bhb_clear", SPEC_FORCE_BHB_CLEAR},
+                 {"l1d_flush", SPEC_FORCE_L1D_FLUSH}};
+    unsigned m = 0;
+    const char *p = list;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        unsigned i;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (len == strlen(names[i].name) && !memcmp(p, names[i].name, len))
+                break;
+        if (i == sizeof(names) / sizeof(names[0]))
+            return -1;
+        m |= names[i].bit;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+bool spec_ctrl_apply_force(const struct spec_cpu *cpu, unsigned mask, struct spec_plan *p)
+{
+    bool ok = true;
+    if (mask & SPEC_FORCE_BHB_CLEAR)
+        p->bhi = SPEC_BHI_CLEAR_LOOP;
+    if (mask & SPEC_FORCE_L1D_FLUSH) {
+        if (cpu->cpuid7_edx & CPUID7_EDX_L1D_FLUSH)
+            p->entry = SPEC_ENTRY_L1D;
+        else
+            ok = false;
+    }
+    /* The flush also clears the buffers: VERW only where there is none. */
+    if ((mask & SPEC_FORCE_VERW) && p->entry != SPEC_ENTRY_L1D)
+        p->entry = SPEC_ENTRY_VERW;
+    return ok;
 }

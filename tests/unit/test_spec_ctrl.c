@@ -170,6 +170,39 @@ static void test_describe(void **state)
     assert_string_equal(buf, "retpoline rsb_fill ibpb l1d_flush rsb-underflow-exposed");
 }
 
+static void test_force(void **state)
+{
+    unsigned mask = 77;
+    assert_int_equal(spec_ctrl_parse_force("verw", &mask), 0);
+    assert_int_equal(mask, SPEC_FORCE_VERW);
+    assert_int_equal(spec_ctrl_parse_force("bhb_clear,verw,l1d_flush", &mask), 0);
+    assert_int_equal(mask, SPEC_FORCE_VERW | SPEC_FORCE_BHB_CLEAR | SPEC_FORCE_L1D_FLUSH);
+    /* Unknown names, empty items and prefixes are refused, mask untouched. */
+    mask = 77;
+    assert_int_equal(spec_ctrl_parse_force("verw,ibrs", &mask), -1);
+    assert_int_equal(spec_ctrl_parse_force("verw,", &mask), -1);
+    assert_int_equal(spec_ctrl_parse_force("ver", &mask), -1);
+    assert_int_equal(spec_ctrl_parse_force("", &mask), -1);
+    assert_int_equal(mask, 77);
+
+    /* On a CPU that enumerates nothing (Bochs): VERW and the loop apply,
+     * the L1D flush cannot (no IA32_FLUSH_CMD) and is refused. */
+    struct spec_cpu none = {0, 0, 0, 0};
+    struct spec_plan p = decide(0, 0, 0, 0);
+    assert_true(spec_ctrl_apply_force(&none, SPEC_FORCE_VERW | SPEC_FORCE_BHB_CLEAR, &p));
+    assert_int_equal(p.entry, SPEC_ENTRY_VERW);
+    assert_int_equal(p.bhi, SPEC_BHI_CLEAR_LOOP);
+    p = decide(0, 0, 0, 0);
+    assert_false(spec_ctrl_apply_force(&none, SPEC_FORCE_L1D_FLUSH, &p));
+    assert_int_equal(p.entry, SPEC_ENTRY_NONE);
+    /* With FLUSH_CMD the flush wins over VERW (it clears the buffers too). */
+    struct spec_cpu skx = {0, EDX_ALL, 0, ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO};
+    p = decide(0, EDX_ALL, 0, ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO);
+    assert_int_equal(p.entry, SPEC_ENTRY_NONE);
+    assert_true(spec_ctrl_apply_force(&skx, SPEC_FORCE_L1D_FLUSH | SPEC_FORCE_VERW, &p));
+    assert_int_equal(p.entry, SPEC_ENTRY_L1D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_unenumerated_bits_ignored),
         cmocka_unit_test(test_partial_microcode),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
