@@ -46,7 +46,7 @@ $(BUILD)/k/%.asm.o: %.asm
 $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) linker.ld
 	@echo "  LD      $@"
 	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
-	@scripts/check-image.sh $@ || { rm -f $@; exit 1; }
+	@scripts/check-image.sh $@ && scripts/check-indirect.sh $@ || { rm -f $@; exit 1; }
 
 -include $(KERNEL_OBJS:.o=.d)
 

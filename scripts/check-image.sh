@@ -2,10 +2,8 @@
 # check-image.sh ELF: sanity checks on the linked hypervisor image.
 #  - the multiboot2 header (magic 0xE85250D6, checksum valid) lies in the
 #    first 32 KiB of the file at an 8-byte aligned offset;
-#  - no indirect jmp/call outside the retpoline thunks (check-indirect.sh);
 #  - prints the image size (text+data+bss) from `size`.
-# Exits non-zero when the header is missing or broken, or an indirect
-# branch is found.
+# Exits non-zero when the header is missing or broken.
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ ! -f "$1" ]; then
@@ -37,8 +35,6 @@ print(f"check-image: {path}: no 8-byte aligned multiboot2 header "
       f"(magic 0xE85250D6) in the first 32 KiB", file=sys.stderr)
 sys.exit(1)
 PY
-
-"$(dirname "$0")/check-indirect.sh" "$elf"
 
 # size(1) Berkeley format: text data bss dec hex filename
 read -r text data bss dec _ < <(size "$elf" | tail -n 1)

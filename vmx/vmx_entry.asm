@@ -36,10 +36,8 @@ section .text
 
 %define RSB_FILL 16               ; return stack buffer entries overwritten
 %define MSR_IA32_FLUSH_CMD 0x10b
-%define RFLAGS_ZF_IN_AH 0x40      ; SAHF: bit 6 of AH is ZF, bit 0 CF
 
-extern spec_entry_l1d_flush       ; uint8_t flags, arch/x86_64/spec_ctrl.c
-extern spec_entry_verw
+extern spec_entry_flags          ; uint8_t flags, arch/x86_64/spec_ctrl.c
 extern spec_bhb_clear
 
 global vmx_enter
@@ -76,24 +74,17 @@ vmx_enter_core:
     jbe .fail_no_regs
     mov [rdx], rsp
 .host_rsp_ok:
-    cmp byte [rel spec_entry_l1d_flush], 0
-    je .no_l1d_flush
-    mov ecx, MSR_IA32_FLUSH_CMD ; L1TF: nothing of the host's stays in L1D
-    mov eax, 1                  ; L1D_FLUSH
-    xor edx, edx
-    wrmsr
-.no_l1d_flush:
     ; Two decisions must survive the guest register loads: "launched" in
-    ; CF and "no VERW" in ZF, loaded together by SAHF. MOVs keep flags and
-    ; VERW changes only ZF.
-    xor eax, eax
-    cmp byte [rel spec_entry_verw], 0
-    jne .verw_flag_done
-    mov ah, RFLAGS_ZF_IN_AH
-.verw_flag_done:
+    ; CF and "no VERW" in ZF, loaded together by SAHF from AH (bit 0 CF,
+    ; bit 6 ZF). MOVs keep the flags and VERW changes only ZF.
+    movzx eax, byte [rel spec_entry_flags] ; bit 6: no VERW, bit 7: L1D flush
+    test al, al
+    js .l1d_flush
+.l1d_flushed:
     test esi, esi
     setnz cl
-    or ah, cl
+    or al, cl
+    mov ah, al
     sahf
 
     mov rax, rdi
@@ -126,6 +117,13 @@ vmx_enter_core:
     mov eax, 1
     cmovc ecx, eax              ; VMfailInvalid (CF)
     jmp .restore_host
+.l1d_flush:                      ; L1TF: nothing of the host's stays in L1D
+    mov ecx, MSR_IA32_FLUSH_CMD
+    mov eax, 1                  ; L1D_FLUSH
+    xor edx, edx
+    wrmsr
+    movzx eax, byte [rel spec_entry_flags]
+    jmp .l1d_flushed
 .fail_no_regs:
     mov ecx, 1
 .restore_host:

@@ -6,7 +6,7 @@
 #include "lib/log.h"
 
 struct spec_plan spec_plan;
-uint8_t spec_entry_l1d_flush, spec_entry_verw, spec_bhb_clear;
+uint8_t spec_entry_flags = SPEC_ENTRY_FLAG_NO_VERW, spec_bhb_clear;
 unsigned spec_force;
 static bool probed;
 
@@ -30,8 +30,10 @@ void spec_ctrl_probe(void)
     spec_ctrl_decide(&c, &spec_plan);
     if (spec_force && !spec_ctrl_apply_force(&c, spec_force, &spec_plan))
         pr_warn("spec.force: l1d_flush needs IA32_FLUSH_CMD, which this CPU lacks: ignored");
-    spec_entry_l1d_flush = spec_plan.entry == SPEC_ENTRY_L1D;
-    spec_entry_verw = spec_plan.entry == SPEC_ENTRY_VERW;
+    spec_entry_flags = spec_plan.entry == SPEC_ENTRY_L1D
+                           ? SPEC_ENTRY_FLAG_L1D | SPEC_ENTRY_FLAG_NO_VERW
+                       : spec_plan.entry == SPEC_ENTRY_VERW ? 0
+                                                            : SPEC_ENTRY_FLAG_NO_VERW;
     spec_bhb_clear = spec_plan.bhi == SPEC_BHI_CLEAR_LOOP;
     probed = true;
 

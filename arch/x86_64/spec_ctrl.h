@@ -92,8 +92,12 @@ void spec_ctrl_describe(const struct spec_plan *plan, char *buf, unsigned size);
 #ifndef HOST_TEST
 /* The plan for this machine, decided on the boot CPU (spec_ctrl_probe). */
 extern struct spec_plan spec_plan;
-/* Read by vmx/vmx_entry.asm on every entry and exit (bytes: one compare). */
-extern uint8_t spec_entry_l1d_flush, spec_entry_verw, spec_bhb_clear;
+/* Read by vmx/vmx_entry.asm on every entry and exit. The entry byte is
+ * laid out for SAHF: bit 6 (ZF) set means no VERW, bit 7 (SF) the L1D
+ * flush. */
+#define SPEC_ENTRY_FLAG_NO_VERW 0x40
+#define SPEC_ENTRY_FLAG_L1D     0x80
+extern uint8_t spec_entry_flags, spec_bhb_clear;
 extern unsigned spec_force; /* SPEC_FORCE_*, from the boot option */
 void spec_ctrl_probe(void);
 /* Writes IA32_SPEC_CTRL on the calling CPU; every CPU that runs guests. */
