@@ -30,7 +30,7 @@ KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
 
-.PHONY: all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests check-indirect
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench format format-check clean guests check-indirect
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c Makefile
@@ -96,6 +96,9 @@ bench: deps
 check-indirect: $(BUILD)/bulkhead.elf
 	@scripts/check-indirect.sh --self-test
 	@scripts/check-indirect.sh $(BUILD)/bulkhead.elf
+
+check-layers:
+	@$(PYTHON) scripts/check-layers.py
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 format:
