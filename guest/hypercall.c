@@ -10,9 +10,9 @@
 
 #define HC_VERSION_VALUE ((0U << 16) | 1U)
 
-static uint64_t arg(struct vcpu *v, enum gpr r)
+static uint64_t arg(const struct vcpu *v, enum gpr r, bool long_mode)
 {
-    return hc_arg(v->gprs[r], vcpu_backend->long_mode(v));
+    return hc_arg(v->gprs[r], long_mode);
 }
 
 static int read_guest(void *ctx, uint64_t gpa, void *buf, uint64_t len)
@@ -34,7 +34,9 @@ static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 
 enum hc_action hypercall_dispatch(struct vcpu *v)
 {
-    uint64_t nr = arg(v, GPR_RAX);
+    /* Asked once: every backend call is an indirect (retpoline) call. */
+    bool long_mode = vcpu_backend->long_mode(v);
+    uint64_t nr = arg(v, GPR_RAX, long_mode);
     int64_t ret = 0;
     enum hc_action act = HC_ACT_CONTINUE;
 
@@ -43,14 +45,15 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         ret = HC_VERSION_VALUE;
         break;
     case HC_CONSOLE_WRITE:
-        ret = console_write(v, arg(v, GPR_RBX), arg(v, GPR_RCX));
+        ret = console_write(v, arg(v, GPR_RBX, long_mode), arg(v, GPR_RCX, long_mode));
         if (ret == HC_EFAULT) {
             /* A pointer outside its own RAM is a memory violation, as the
              * same access by the guest itself would be. */
             vm_crash(v,
                      "memory violation: hypercall console-write buffer 0x%llx+0x%llx lies "
                      "outside the VM's RAM",
-                     (unsigned long long)arg(v, GPR_RBX), (unsigned long long)arg(v, GPR_RCX));
+                     (unsigned long long)arg(v, GPR_RBX, long_mode),
+                     (unsigned long long)arg(v, GPR_RCX, long_mode));
             act = HC_ACT_STOP;
         }
         break;
@@ -58,7 +61,7 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         act = HC_ACT_YIELD;
         break;
     case HC_STOP_SELF:
-        v->vm->exit_code = (int)(arg(v, GPR_RBX) & 0xff);
+        v->vm->exit_code = (int)(arg(v, GPR_RBX, long_mode) & 0xff);
         vm_request_stop(v->vm, VM_SHUTOFF, "stopped itself (code %d)", v->vm->exit_code);
         act = HC_ACT_STOP;
         break;
@@ -73,7 +76,7 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         break;
     }
     v->gprs[GPR_RAX] = (uint64_t)ret;
-    if (!vcpu_backend->long_mode(v))
+    if (!long_mode)
         v->gprs[GPR_RAX] &= 0xffffffffULL;
     return act;
 }
