@@ -5,12 +5,35 @@
 #include "core/command.h"
 #include "core/console.h"
 #include "core/sched.h"
+#include "core/time_share.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "guest/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
+
+/* Each CPU's load is measured from the previous `cpus` on (the first time:
+ * from when the CPU started scheduling). */
+static struct share_window cpu_windows[MAX_CPUS];
+
+static void print_vcpus_on(unsigned c)
+{
+    bool first = true;
+    for (unsigned i = 0; i < nr_vms; i++) {
+        struct vm *vm = vms[i];
+        /* A suspended VM holds its place in the queue but does not run. */
+        if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+            continue;
+        for (unsigned v = 0; v < vm->cfg.nr_vcpus; v++)
+            if (vm->cfg.pcpu[v] == c) {
+                cprintf("%s%s/%u%s", first ? " " : ", ", vm->cfg.name, v,
+                        vm->state == VM_PAUSED ? " (paused)" : "");
+                first = false;
+            }
+    }
+    cprintf("%s", first ? " -" : "");
+}
 
 static int cmd_cpus(int argc, char **argv)
 {
@@ -19,25 +42,20 @@ static int cmd_cpus(int argc, char **argv)
         struct percpu *pc = cpus[c];
         if (!pc)
             continue;
-        uint64_t busy = sched_busy_cycles(c), idle = sched_idle_cycles(c);
-        unsigned load = busy + idle ? (unsigned)(busy * 100 / (busy + idle)) : 0;
+        uint64_t busy, since, now;
+        sched_cpu_time(c, &busy, &since, &now);
+        struct share_window *w = &cpu_windows[c];
+        if (!w->at)
+            w->at = since;
+        unsigned load = since ? share_window_take(w, busy, now) : 0;
         cprintf(" %-4u %-8u %3u%%   %-5u", c, pc->apic_id, load, sched_queue_length(c));
-        bool first = true;
-        for (unsigned i = 0; i < nr_vms; i++) {
-            struct vm *vm = vms[i];
-            if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
-                continue;
-            for (unsigned v = 0; v < vm->cfg.nr_vcpus; v++)
-                if (vm->cfg.pcpu[v] == c) {
-                    cprintf("%s%s/%u", first ? " " : ", ", vm->cfg.name, v);
-                    first = false;
-                }
-        }
-        cprintf("%s%s\n", first ? " -" : "", c == 0 ? " (+console)" : "");
+        print_vcpus_on(c);
+        cprintf("%s\n", c == 0 ? " (+console)" : "");
     }
     return 0;
 }
-COMMAND("cpus", "", "physical CPUs, their load and the vCPUs on each", cmd_cpus);
+COMMAND("cpus", "", "physical CPUs, their load since the previous cpus, the vCPUs on each",
+        cmd_cpus);
 
 static void mem_range(uint64_t base, uint64_t len, const char *owner, void *ctx)
 {

@@ -3,6 +3,7 @@
 #include "arch/x86_64/tsc.h"
 #include "core/command.h"
 #include "core/console.h"
+#include "core/time_share.h"
 #include "guest/vm.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -241,6 +242,29 @@ static int cmd_console(int argc, char **argv)
 }
 COMMAND("console", "<vm>", "attach to a VM's serial port; Ctrl-] detaches", cmd_console);
 
+/* How the vCPUs of a running VM spent the time since its start: in the
+ * guest, in root mode for it (exits), or not running (halted, paused,
+ * waiting for another vCPU on a shared CPU). Counted at each exit. */
+static void print_shares(const struct vm *vm)
+{
+    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+        return;
+    uint64_t guest = 0, root = 0, up = rdtsc() - vm->start_tsc;
+    unsigned n = 0;
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        const struct vcpu *v = vm->vcpus[i];
+        if (!v)
+            continue;
+        guest += v->guest_cycles;
+        root += v->root_cycles;
+        n++;
+    }
+    uint64_t whole = up * (n ?: 1);
+    unsigned g = share_percent(guest, whole), r = share_percent(root, whole);
+    cprintf("  share of the %llu ms since its start: guest %u%%, root %u%%, not running %u%%\n",
+            (unsigned long long)(up / (tsc_khz() ?: 1)), g, r, g + r >= 100 ? 0 : 100 - g - r);
+}
+
 static void print_stats(struct vm *vm)
 {
     struct exit_stat ex[VCPU_EXIT_STATS];
@@ -249,6 +273,7 @@ static void print_stats(struct vm *vm)
     cprintf("vm %s: time in guest %llu ms, in root %llu ms\n", vm->cfg.name,
             (unsigned long long)(guest / (tsc_khz() ?: 1)),
             (unsigned long long)(root / (tsc_khz() ?: 1)));
+    print_shares(vm);
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         const struct vcpu *v = vm->vcpus[i];
         if (v)

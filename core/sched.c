@@ -1,5 +1,6 @@
 #include "core/sched.h"
 #include "core/sched_policy.h"
+#include "core/time_share.h"
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ipi.h"
@@ -20,7 +21,13 @@ struct run_queue {
     unsigned n;
     unsigned next;     /* round-robin cursor */
     struct vcpu *last; /* whose non-VMCS state is in the registers */
-    uint64_t idle_cycles, busy_cycles;
+    /* CPU time (TSC cycles), read by `cpus` on the console CPU. busy_cycles
+     * holds finished turns, turn_start the start of the one running (0:
+     * none); acct_seq is odd while they change, so a reader on another CPU
+     * retries instead of seeing a turn counted twice or not at all. */
+    volatile uint64_t busy_cycles, turn_start;
+    volatile uint32_t acct_seq;
+    uint64_t loop_start;             /* when this CPU started scheduling */
     struct timer wake_timer;         /* the next device deadline of a blocked vCPU */
     volatile uint64_t wake_armed_at; /* wake_timer's deadline; VTIME_NEVER: not armed */
     uint64_t blocked_deadline;       /* earliest device deadline of a blocked vCPU */
@@ -178,6 +185,25 @@ static bool other_runnable(struct run_queue *q, struct vcpu *v)
     return false;
 }
 
+static void turn_begin(struct run_queue *q, uint64_t t0)
+{
+    q->acct_seq++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    q->turn_start = t0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    q->acct_seq++;
+}
+
+static void turn_end(struct run_queue *q, uint64_t t1)
+{
+    q->acct_seq++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    q->busy_cycles += t1 - q->turn_start;
+    q->turn_start = 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    q->acct_seq++;
+}
+
 static uint64_t slice_tsc(struct vcpu *v)
 {
     uint64_t us = v->vm->cfg.slice_us ? v->vm->cfg.slice_us : SCHED_DEFAULT_SLICE_US;
@@ -191,6 +217,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
     bool vmx_ok = vmx_cpu_enable() == 0;
 
     vcpu_switch_cpu_init();
+    q->loop_start = rdtsc();
     timer_setup(&q->wake_timer, wake_fired, q);
     q->wake_armed_at = VTIME_NEVER;
     for (;;) {
@@ -203,7 +230,6 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         struct vcpu *v = vmx_ok ? pick(q) : NULL;
         q->yielded = NULL; /* a yield counts for one choice */
         if (!v) {
-            uint64_t t0 = rdtsc();
             irq_disable();
             /* Check again with interrupts off, then sleep: sti;hlt back to
              * back so a wake-up cannot slip between them. An interrupt taken
@@ -212,7 +238,6 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             if (this_cpu()->irqs == irqs_seen && !pick(q) && !reap_pending(q))
                 irq_enable_and_halt();
             irq_enable();
-            q->idle_cycles += rdtsc() - t0;
             continue;
         }
         if (q->last != v) {
@@ -234,10 +259,19 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             slice = slice_tsc(v);
             q->running_alone = false;
         }
+        /* The backend counts v's root time from v->entry_tsc (its last
+         * exit) to its next entry: start it at this turn, or the time v
+         * was halted or other vCPUs ran would count as v's root time. */
+        v->entry_tsc = t0;
+        turn_begin(q, t0);
         enum vcpu_run_result r = vcpu_backend->run(v, slice);
+        uint64_t t1 = rdtsc();
+        turn_end(q, t1);
+        /* The root time after v's last exit (handling it, leaving run). */
+        v->root_cycles += t1 - v->entry_tsc;
+        v->entry_tsc = t1;
         q->running = NULL;
         q->running_alone = false;
-        q->busy_cycles += rdtsc() - t0;
         switch (r) {
         case RUN_HALTED:
             if (!v->stop_request && !v->nmi_pending)
@@ -258,12 +292,27 @@ unsigned sched_queue_length(unsigned cpu)
     return cpu < MAX_CPUS ? queues[cpu].n : 0;
 }
 
-uint64_t sched_idle_cycles(unsigned cpu)
+void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since, uint64_t *at)
 {
-    return cpu < MAX_CPUS ? queues[cpu].idle_cycles : 0;
-}
-
-uint64_t sched_busy_cycles(unsigned cpu)
-{
-    return cpu < MAX_CPUS ? queues[cpu].busy_cycles : 0;
+    *busy = 0;
+    *since = 0;
+    *at = rdtsc();
+    if (cpu >= MAX_CPUS)
+        return;
+    struct run_queue *q = &queues[cpu];
+    uint64_t done, start, now = *at;
+    uint32_t seq;
+    for (unsigned tries = 0; tries < 1000; tries++) {
+        seq = q->acct_seq;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        done = q->busy_cycles;
+        start = q->turn_start;
+        now = rdtsc();
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (!(seq & 1) && seq == q->acct_seq)
+            break;
+    }
+    *busy = share_busy_at(done, start, now);
+    *since = q->loop_start;
+    *at = now;
 }

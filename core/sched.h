@@ -22,7 +22,9 @@ __attribute__((noreturn)) void sched_cpu_loop(bool console_cpu, void (*console_p
 void sched_wake(struct vcpu *v);
 /* Statistics for `cpus`. */
 unsigned sched_queue_length(unsigned cpu);
-uint64_t sched_idle_cycles(unsigned cpu);
-uint64_t sched_busy_cycles(unsigned cpu);
+/* The TSC cycles the CPU has spent running vCPUs (their guest time and the
+ * root time of their exits) up to *at, the turn in progress included, and
+ * the TSC when it started scheduling (*since; 0: not yet). */
+void sched_cpu_time(unsigned cpu, uint64_t *busy, uint64_t *since, uint64_t *at);
 
 #endif

@@ -1,5 +1,7 @@
 /* Hypercalls: every argument is validated; buffers are guest-physical and
- * must lie inside the VM's RAM (ept_read_guest checks each byte's page). */
+ * must lie inside the VM's RAM (ept_read_guest checks each byte's page). A
+ * bad argument is an error code for the guest (docs/hypercalls.md), never a
+ * reason to stop the VM: a guest must be able to learn that a call failed. */
 #include "guest/hypercall.h"
 
 #include "arch/x86_64/tsc.h"
@@ -46,16 +48,12 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         break;
     case HC_CONSOLE_WRITE:
         ret = console_write(v, arg(v, GPR_RBX, long_mode), arg(v, GPR_RCX, long_mode));
-        if (ret == HC_EFAULT) {
-            /* A pointer outside its own RAM is a memory violation, as the
-             * same access by the guest itself would be. */
-            vm_crash(v,
-                     "memory violation: hypercall console-write buffer 0x%llx+0x%llx lies "
-                     "outside the VM's RAM",
-                     (unsigned long long)arg(v, GPR_RBX, long_mode),
-                     (unsigned long long)arg(v, GPR_RCX, long_mode));
-            act = HC_ACT_STOP;
-        }
+        if (ret == HC_EFAULT)
+            vm_log_violation(v->vm,
+                             "hypercall console-write buffer 0x%llx+0x%llx lies outside the "
+                             "VM's RAM (-EFAULT)",
+                             (unsigned long long)arg(v, GPR_RBX, long_mode),
+                             (unsigned long long)arg(v, GPR_RCX, long_mode));
         break;
     case HC_YIELD:
         act = HC_ACT_YIELD;

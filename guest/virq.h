@@ -1,4 +1,4 @@
-/* Virtual interrupt plumbing of one VM (the Linux issue's platform).
+/* Virtual interrupt plumbing of one VM (its virtual platform).
  *
  *   device models --(GSI level/edge)--> vioapic (24 pins) --> vlapic of a vCPU
  *                             \--(ISA IRQ 0-15)--> vpic (8259 pair) --> ExtINT

@@ -72,7 +72,7 @@ struct mmio_range {
 };
 
 enum boot_protocol {
-    BOOT_MULTIBOOT, /* multiboot ELF (v2 info; v1 with the Linux issue) */
+    BOOT_MULTIBOOT, /* multiboot ELF (v2 information; v1 for a v1-only header) */
     BOOT_LINUX,     /* bzImage, Linux boot protocol */
     BOOT_RAW,       /* flat binary at load_addr, entered at entry */
 };

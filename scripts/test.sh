@@ -1,8 +1,12 @@
 #!/bin/bash
-# test.sh (make test): build everything, run the host unit tests and the
-# integration tests, and end with exactly one line "N passed, N failed"
-# (unit + integration). Exit status is non-zero when anything failed or did
-# not build.
+# test.sh (make test): build everything, run the host unit tests, the static
+# checks and the integration tests, and end with exactly one line
+#   N passed, N failed, N skipped
+# that counts every check: the build (one check), each unit test, each static
+# check, each integration test. An expected failure (xfail) counts as
+# skipped, an unexpected pass (XPASS) as failed; a missing emulator is a
+# failure (tests/integration/conftest.py). Exit status is non-zero when
+# anything failed or did not build.
 #
 # Environment:
 #   PYTEST_ARGS   extra pytest arguments (e.g. "-k bochs" or "-x")
@@ -18,29 +22,49 @@ MAKE=(make --no-print-directory)
 
 passed=0
 failed=0
+skipped=0
 log=$(mktemp -d /tmp/bulkhead-test.XXXXXX)
 trap 'rm -rf "$log"' EXIT
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
-# 1. Build the hypervisor and the ISO.
+# check NAME COMMAND...: one check that passes when COMMAND succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        echo "test.sh: $name failed"
+        failed=$((failed + 1))
+    fi
+}
+
+# 1. Build the hypervisor and the test ISO (one check), and the Linux
+# guest's ISO (another: without it only the Linux tests fail).
 section "build"
 kernel_ok=1
-if ! "${MAKE[@]}" -j2 all test-iso || ! "${MAKE[@]}" linux-test-iso; then
+if "${MAKE[@]}" -j2 all test-iso; then
+    passed=$((passed + 1))
+else
     echo "test.sh: the hypervisor or its ISO did not build"
     kernel_ok=0
     failed=$((failed + 1))
 fi
+check linux-test-iso "${MAKE[@]}" linux-test-iso
 
-# 2. Host unit tests (run-unit.sh prints "unit: N passed, N failed" last).
+# 2. Host unit tests (run-unit.sh prints "unit: N passed, N failed, N skipped"
+# last).
 section "unit tests"
 "${MAKE[@]}" unit 2>&1 | tee "$log/unit.out"
 unit_rc=${PIPESTATUS[0]}
-summary=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed$' "$log/unit.out" | tail -n 1)
+unit_re='^unit: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$'
+summary=$(grep -E "$unit_re" "$log/unit.out" | tail -n 1)
 if [ -n "$summary" ]; then
-    read -r up uf < <(sed -E 's/^unit: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/' <<<"$summary")
+    read -r up uf us < <(sed -E "s/$unit_re/\\1 \\2 \\3/" <<<"$summary")
     passed=$((passed + up))
     failed=$((failed + uf))
+    skipped=$((skipped + us))
     if [ "$unit_rc" -ne 0 ] && [ "$uf" -eq 0 ]; then
         failed=$((failed + 1))
     fi
@@ -49,16 +73,11 @@ elif [ "$unit_rc" -ne 0 ]; then
     failed=$((failed + 1))
 fi
 
-# Static checks: the tree is formatted by .clang-format, the configuration
-# fuzz target replays its corpus (about 30 s).
+# Static checks: the tree is formatted by .clang-format, include arrows
+# point down the layers, the configuration fuzz target replays its corpus.
 section "static checks"
-for check in format-check fuzz-replay; do
-    if "${MAKE[@]}" "$check"; then
-        passed=$((passed + 1))
-    else
-        echo "test.sh: $check failed"
-        failed=$((failed + 1))
-    fi
+for target in format-check check-layers fuzz-replay; do
+    check "$target" "${MAKE[@]}" "$target"
 done
 
 # 3. Integration tests (emulators), at most $JOBS at once.
@@ -68,32 +87,19 @@ if [ "$kernel_ok" -eq 1 ]; then
     if [ "$JOBS" -gt 1 ] && $PYTHON -c 'import xdist' 2>/dev/null; then
         par=(-n "$JOBS")
     fi
+    # xfail_strict: an expected failure that passes fails the run.
     # shellcheck disable=SC2086
-    $PYTHON -m pytest -q -rfEs --durations=5 "${par[@]}" --junitxml="$log/junit.xml" \
-        tests/integration ${PYTEST_ARGS:-}
+    $PYTHON -m pytest -q -rfEsxX -o xfail_strict=true --durations=5 "${par[@]}" \
+        --junitxml="$log/junit.xml" tests/integration ${PYTEST_ARGS:-}
     py_rc=$?
-    counts=$($PYTHON - "$log/junit.xml" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except Exception:
-    print("-1 -1")
-    sys.exit()
-suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-t = f = e = s = 0
-for su in suites:
-    t += int(su.get("tests", 0)); f += int(su.get("failures", 0))
-    e += int(su.get("errors", 0)); s += int(su.get("skipped", 0))
-print(t - f - e - s, f + e)
-PY
-)
-    read -r ip if_ <<<"$counts"
-    if [ "$ip" -lt 0 ]; then
+    read -r ip if_ is_ < <($PYTHON scripts/junit-counts.py "$log/junit.xml")
+    if [ "${ip:--1}" -lt 0 ]; then
         echo "test.sh: pytest produced no report (status $py_rc)"
         failed=$((failed + 1))
     else
         passed=$((passed + ip))
         failed=$((failed + if_))
+        skipped=$((skipped + is_))
         # pytest status 5 = nothing collected; anything else non-zero with no
         # counted failure (internal error, collection error) is a failure.
         if [ "$py_rc" -ne 0 ] && [ "$py_rc" -ne 5 ] && [ "$if_" -eq 0 ]; then
@@ -101,9 +107,15 @@ PY
         fi
     fi
 else
-    echo "test.sh: skipped (no hypervisor image)"
+    # Nothing to boot: every integration test counts as skipped (the build
+    # failure above already counts as a failure).
+    # shellcheck disable=SC2086
+    n=$($PYTHON -m pytest -q --collect-only tests/integration ${PYTEST_ARGS:-} 2>/dev/null |
+        grep -c '::')
+    echo "test.sh: $n integration tests not run (no hypervisor image)"
+    skipped=$((skipped + n))
 fi
 
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -131,6 +131,19 @@ static int try_rdmsr(uint32_t msr, uint64_t *val)
     return trap_last_vector;
 }
 
+/* A write the hypervisor absorbs into the VM's own state reads back as
+ * written: print what the VM sees after each MTRR write. */
+static void msr_read_back(uint32_t msr, uint64_t wrote)
+{
+    uint64_t v;
+    int vec = try_rdmsr(msr, &v);
+    if (vec >= 0)
+        printf("hostile: rdmsr 0x%x after the write -> %s\n", msr, outcome(vec));
+    else
+        printf("hostile: rdmsr 0x%x after the write -> ok 0x%llx (%s)\n", msr, v,
+               v == wrote ? "as written" : "NOT as written");
+}
+
 static void attack_msr(void)
 {
     static const struct {
@@ -152,15 +165,24 @@ static void attack_msr(void)
     int vec = try_rdmsr(0x3a, &v);
     printf("hostile: rdmsr 0x3a -> %s 0x%llx\n", outcome(vec), vec < 0 ? v : 0);
     for (unsigned i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        uint32_t msr = writes[i].msr;
         uint64_t val = writes[i].val;
-        if (writes[i].msr == 0x79)
+        if (msr == 0x79)
             val = (uint32_t)(uintptr_t)g_page; /* a "microcode update" of zeros */
-        printf("hostile: wrmsr 0x%x (%s)\n", writes[i].msr, writes[i].what);
-        vec = try_wrmsr(writes[i].msr, val);
+        printf("hostile: wrmsr 0x%x (%s)\n", msr, writes[i].what);
+        uint64_t tsc_before = rdtsc();
+        vec = try_wrmsr(msr, val);
+        uint64_t tsc_after = rdtsc();
         gp += vec == VEC_GP;
-        printf("hostile: wrmsr 0x%x -> %s\n", writes[i].msr, outcome(vec));
+        printf("hostile: wrmsr 0x%x -> %s\n", msr, outcome(vec));
+        if (vec < 0 && (msr == 0x2ff || msr == 0x200))
+            msr_read_back(msr, val);
+        /* Absorbed, the write restarts this VM's TSC near 0: it reads less
+         * after the write than before. Refused, the TSC goes on. */
+        if (msr == 0x10)
+            printf("hostile: tsc 0x%llx before the write, 0x%llx after (%s)\n", tsc_before,
+                   tsc_after, tsc_after < tsc_before ? "restarted" : "went on");
     }
-    printf("hostile: tsc now 0x%llx\n", rdtsc());
     vec = try_rdmsr(0x12345678, &v);
     gp += vec == VEC_GP;
     if (vec < 0)
@@ -210,6 +232,14 @@ static void attack_vmx_noidt(void)
 
 /* ---- hypercall arguments ---- */
 
+/* A bad call the hypervisor accepted would have read memory that is not
+ * the VM's. */
+static void hc_must_fail(const char *what, int32_t r)
+{
+    if (r >= 0)
+        printf("hostile: BREACH hc-badptr: %s accepted (%d)\n", what, r);
+}
+
 static void attack_hc_badptr(void)
 {
     static const char msg[] = "hostile: hc-badptr console write\n";
@@ -220,15 +250,21 @@ static void attack_hc_badptr(void)
     printf("hostile: hc-badptr valid -> %d\n", r);
     r = hc_console_write(0xfffff000u, 64);
     printf("hostile: hc-badptr outside 0xfffff000+64 -> %d\n", r);
+    hc_must_fail("outside", r);
     r = hc_console_write((uint32_t)(uintptr_t)msg, 0x7fffffffu);
     printf("hostile: hc-badptr huge length 0x7fffffff -> %d\n", r);
+    hc_must_fail("huge length", r);
+    /* Inside RAM up to its end: none of it may be printed. */
     memcpy((void *)(uintptr_t)(end - 16), "straddle-the-end", 16);
     r = hc_console_write(end - 16, 64);
     printf("hostile: hc-badptr straddle 0x%x+64 (ram ends 0x%x) -> %d\n", end - 16, end, r);
+    hc_must_fail("straddle", r);
     r = hc_console_write(0xffffffc0u, 0x80);
     printf("hostile: hc-badptr wrap 0xffffffc0+0x80 -> %d\n", r);
+    hc_must_fail("wrap", r);
     r = hypercall(0x7fffffffu, 0, 0, 0, 0);
     printf("hostile: hc-badptr unknown call 0x7fffffff -> %d\n", r);
+    hc_must_fail("unknown call", r);
 }
 
 /* ---- VMCALL from ring 3 ---- */

@@ -16,6 +16,7 @@ void guest_main(uint32_t magic, uint32_t mbi)
     uint32_t every = cmdline_get_u32("every", DEFAULT_EVERY);
     uint32_t count = cmdline_get_u32("count", 0); /* 0: forever */
     bool yield = cmdline_get_u32("yield", 0) != 0;
+    bool halt = cmdline_get_u32("halt", 0) != 0; /* at count: idle instead of stopping */
     if (every == 0)
         every = 1;
 
@@ -31,5 +32,11 @@ void guest_main(uint32_t magic, uint32_t mbi)
             break;
     }
     printf("spin %s: done\n", name);
+    if (halt) {
+        /* An idle VM: halted with interrupts off, nothing wakes it. */
+        printf("spin %s: halted\n", name);
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    }
     guest_exit(0);
 }
