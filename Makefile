@@ -13,8 +13,13 @@ GIT_DESC := $(shell git describe --always --dirty --tags 2>/dev/null || echo unk
 
 # Root mode: no SSE (guest state is not saved for us), no red zone (interrupts
 # run on the same stack), frame pointers for the panic stack trace.
+# Retpolines: every indirect call and jump goes through a thunk in
+# arch/x86_64/retpoline.asm (branch target injection; docs/security.md), and
+# switches compile to compare trees rather than jump tables, which would each
+# need one. `make check-indirect` proves the image has no other.
+RETPOLINE_CFLAGS := -mindirect-branch=thunk-extern -mindirect-branch-register -fno-jump-tables
 KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-protector \
-	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small $(RETPOLINE_CFLAGS) \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
 	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
@@ -40,10 +45,10 @@ $(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak format format-check clean guests
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak format format-check clean guests check-indirect
 all: $(BUILD)/bulkhead.elf
 
-$(BUILD)/k/%.o: %.c
+$(BUILD)/k/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
@@ -61,7 +66,7 @@ $(BUILD)/linker.ld: linker.ld boot/layout.h
 $(BUILD)/bulkhead.elf: $(KERNEL_OBJS) $(BUILD)/linker.ld
 	@echo "  LD      $@"
 	@$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
-	@scripts/check-image.sh $@
+	@scripts/check-image.sh $@ && scripts/check-indirect.sh $@ || { rm -f $@; exit 1; }
 
 -include $(KERNEL_OBJS:.o=.d)
 
@@ -122,6 +127,11 @@ SOAK_SECONDS ?= 600
 soak: deps all test-iso
 	BULKHEAD_STRESS_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -q -s -p no:xdist \
 		tests/integration/test_attacks_guest.py -k test_lifecycle_stress
+
+# No indirect JMP or CALL outside the retpoline thunks (part of `make test`).
+check-indirect: $(BUILD)/bulkhead.elf
+	@scripts/check-indirect.sh --self-test
+	@scripts/check-indirect.sh $(BUILD)/bulkhead.elf
 
 check-layers:
 	@$(PYTHON) scripts/check-layers.py

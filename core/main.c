@@ -18,6 +18,7 @@
 #include "core/sched.h"
 #include "core/vmspec.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/spec_ctrl.h"
 #include "guest/modules.h"
 #include "guest/vm.h"
 #include "guest/vm_output.h"
@@ -120,6 +121,8 @@ static void apply_options(void)
         else if (strcmp(v, "on"))
             pr_err("iommu.qi=%s: expected on or off", v);
     }
+    if ((v = cmdline_get(&cmdline, "spec.force")) && spec_ctrl_parse_force(v, &spec_force))
+        pr_err("spec.force=%s: expected a comma-separated list of verw, bhb_clear, l1d_flush", v);
     if ((v = cmdline_get(&cmdline, "poweroff"))) {
         if (!strcmp(v, "acpi"))
             power_set_acpi_only(true);

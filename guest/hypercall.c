@@ -5,53 +5,40 @@
 #include "guest/hypercall.h"
 
 #include "arch/x86_64/tsc.h"
+#include "guest/hypercall_args.h"
 #include "guest/vm.h"
 #include "include/bulkhead/hypercall.h"
 #include "lib/log.h"
 
-#define HC_CONSOLE_MAX   4096
 #define HC_VERSION_VALUE ((0U << 16) | 1U)
 
-static uint64_t arg(struct vcpu *v, enum gpr r)
+static uint64_t arg(const struct vcpu *v, enum gpr r, bool long_mode)
 {
-    uint64_t val = v->gprs[r];
-    /* 32-bit guests: the upper halves are not theirs to define. */
-    if (!vcpu_backend->long_mode(v))
-        val &= 0xffffffffULL;
-    return val;
+    return hc_arg(v->gprs[r], long_mode);
+}
+
+static int read_guest(void *ctx, uint64_t gpa, void *buf, uint64_t len)
+{
+    return vm_read_guest(ctx, gpa, buf, len);
+}
+
+static void put_uart(void *ctx, const char *bytes, unsigned len)
+{
+    for (unsigned i = 0; i < len; i++)
+        vuart_write(ctx, 0, (uint8_t)bytes[i]);
 }
 
 static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
-    char buf[256];
-    uint64_t done = 0;
-
-    if (len > HC_CONSOLE_MAX)
-        return HC_EINVAL;
-    if (gpa + len < gpa)
-        return HC_EFAULT;
-    /* Check the whole range first: a bad tail must not print a head. */
-    for (uint64_t off = 0; off < len; off += 4096) {
-        uint8_t probe;
-        if (vm_read_guest(v->vm, gpa + off, &probe, 1))
-            return HC_EFAULT;
-    }
-    if (len && vm_read_guest(v->vm, gpa + len - 1, buf, 1))
-        return HC_EFAULT;
-    while (done < len) {
-        uint64_t chunk = len - done < sizeof(buf) ? len - done : sizeof(buf);
-        if (vm_read_guest(v->vm, gpa + done, buf, chunk))
-            return HC_EFAULT;
-        for (uint64_t i = 0; i < chunk; i++)
-            vuart_write(&v->vm->uarts[0], 0, (uint8_t)buf[i]);
-        done += chunk;
-    }
-    return (int64_t)done;
+    const struct hc_guest_mem mem = {v->vm, read_guest};
+    return hc_console_write(&mem, gpa, len, put_uart, &v->vm->uarts[0]);
 }
 
 enum hc_action hypercall_dispatch(struct vcpu *v)
 {
-    uint64_t nr = arg(v, GPR_RAX);
+    /* Asked once: every backend call is an indirect (retpoline) call. */
+    bool long_mode = vcpu_backend->long_mode(v);
+    uint64_t nr = arg(v, GPR_RAX, long_mode);
     int64_t ret = 0;
     enum hc_action act = HC_ACT_CONTINUE;
 
@@ -60,19 +47,19 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         ret = HC_VERSION_VALUE;
         break;
     case HC_CONSOLE_WRITE:
-        ret = console_write(v, arg(v, GPR_RBX), arg(v, GPR_RCX));
+        ret = console_write(v, arg(v, GPR_RBX, long_mode), arg(v, GPR_RCX, long_mode));
         if (ret == HC_EFAULT)
             vm_log_violation(v->vm,
                              "hypercall console-write buffer 0x%llx+0x%llx lies outside the "
                              "VM's RAM (-EFAULT)",
-                             (unsigned long long)arg(v, GPR_RBX),
-                             (unsigned long long)arg(v, GPR_RCX));
+                             (unsigned long long)arg(v, GPR_RBX, long_mode),
+                             (unsigned long long)arg(v, GPR_RCX, long_mode));
         break;
     case HC_YIELD:
         act = HC_ACT_YIELD;
         break;
     case HC_STOP_SELF:
-        v->vm->exit_code = (int)(arg(v, GPR_RBX) & 0xff);
+        v->vm->exit_code = (int)(arg(v, GPR_RBX, long_mode) & 0xff);
         vm_request_stop(v->vm, VM_SHUTOFF, "stopped itself (code %d)", v->vm->exit_code);
         act = HC_ACT_STOP;
         break;
@@ -87,7 +74,7 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         break;
     }
     v->gprs[GPR_RAX] = (uint64_t)ret;
-    if (!vcpu_backend->long_mode(v))
+    if (!long_mode)
         v->gprs[GPR_RAX] &= 0xffffffffULL;
     return act;
 }

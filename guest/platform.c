@@ -5,6 +5,7 @@
 #include "drivers/rtc.h"
 #include "guest/acpi_gen.h"
 #include "guest/virq.h"
+#include "guest/vpci.h"
 #include "guest/vm.h"
 #include "lib/format.h"
 #include "lib/log.h"
@@ -50,18 +51,10 @@ static bool pc_ports(struct vcpu *v, uint16_t port, unsigned size, bool in, uint
     spin_lock(&p->lock);
     if (port >= ACPI_GEN_PM1A_EVT && port < ACPI_GEN_PM_TMR + ACPI_GEN_PM_TMR_LEN) {
         ok = vpm_io(&p->pm, port, size, in, val);
-    } else if (port == 0xcf8 && size == 4) {
-        /* Only dword accesses reach the address latch (PCI spec). */
-        if (in)
-            *val = p->pci_addr;
-        else
-            p->pci_addr = *val & 0x80fffffcU;
     } else if (port >= 0xcf8 && port <= 0xcff) {
         /* An empty bus: the VM owns no PCI device yet (passthrough later). */
-        if (port == 0xcf9 && size == 1)
-            ok = vpm_io(&p->pm, port, size, in, val);
-        else if (in)
-            *val = size == 4 ? 0xffffffffU : (1U << (size * 8)) - 1;
+        if (!vpci_io(&p->pci_addr, port, size, in, val))
+            ok = vpm_io(&p->pm, port, size, in, val); /* 0xCF9: reset control */
     } else if (port == 0x80 || port == 0xed) {
         if (in)
             *val = 0xff; /* POST-code and delay ports: nothing there, silently */

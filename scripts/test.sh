@@ -74,9 +74,10 @@ elif [ "$unit_rc" -ne 0 ]; then
 fi
 
 # Static checks: the tree is formatted by .clang-format, include arrows
-# point down the layers, the configuration fuzz target replays its corpus.
+# point down the layers, no indirect branch escapes the retpoline thunks,
+# every fuzz target replays its committed corpus.
 section "static checks"
-for target in format-check check-layers fuzz-replay; do
+for target in format-check check-layers check-indirect fuzz-replay; do
     check "$target" "${MAKE[@]}" "$target"
 done
 

@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ipi.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/spec_ctrl.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -56,6 +57,7 @@ int vmx_cpu_enable(void)
     }
     vc->on = true;
     pc->vcpu_state = vc;
+    spec_ctrl_init_cpu(); /* IA32_SPEC_CTRL on every CPU that runs guests */
     pr_debug("cpu %u: vmx: root operation on", pc->cpu_id);
     return 0;
 }

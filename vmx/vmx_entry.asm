@@ -6,6 +6,12 @@
 ; A failed VMLAUNCH/VMRESUME returns 1 (VMfailInvalid) or 2 (VMfailValid).
 ; vmx_enter_core, the form the run loop calls, returns that code in ECX and
 ; the TSC read just after the exit in RAX.
+;
+; Speculation mitigations (docs/security.md; arch/x86_64/spec_ctrl.c sets
+; the flags once at boot): the L1D flush, then the guest's registers, then
+; VERW as the last instruction before VMLAUNCH/VMRESUME; after an exit, the
+; branch-history clearing loop where needed and the RSB fill, before the
+; first RET.
 
 bits 64
 section .text
@@ -29,6 +35,10 @@ section .text
 %define G_R15 120
 
 %define RSB_FILL 16               ; return stack buffer entries overwritten
+%define MSR_IA32_FLUSH_CMD 0x10b
+
+extern spec_entry_flags          ; uint8_t flags, arch/x86_64/spec_ctrl.c
+extern spec_bhb_clear
 
 global vmx_enter
 global vmx_enter_core
@@ -64,9 +74,20 @@ vmx_enter_core:
     jbe .fail_no_regs
     mov [rdx], rsp
 .host_rsp_ok:
+    ; Two decisions must survive the guest register loads: "launched" in
+    ; CF and "no VERW" in ZF, loaded together by SAHF from AH (bit 0 CF,
+    ; bit 6 ZF). MOVs keep the flags and VERW changes only ZF.
+    movzx eax, byte [rel spec_entry_flags] ; bit 6: no VERW, bit 7: L1D flush
+    test al, al
+    js .l1d_flush
+.l1d_flushed:
+    test esi, esi
+    setnz cl
+    or al, cl
+    mov ah, al
+    sahf
 
     mov rax, rdi
-    test esi, esi               ; flags survive the MOVs below
     mov rcx, [rax + G_RCX]
     mov rdx, [rax + G_RDX]
     mov rbx, [rax + G_RBX]
@@ -82,7 +103,10 @@ vmx_enter_core:
     mov r14, [rax + G_R14]
     mov r15, [rax + G_R15]
     mov rax, [rax + G_RAX]
-    jnz .resume
+    jz .no_verw
+    verw [rel verw_selector]    ; MDS/TAA/RFDS: clear the CPU buffers
+.no_verw:
+    jc .resume
     vmlaunch
     jmp .failed
 .resume:
@@ -93,6 +117,13 @@ vmx_enter_core:
     mov eax, 1
     cmovc ecx, eax              ; VMfailInvalid (CF)
     jmp .restore_host
+.l1d_flush:                      ; L1TF: nothing of the host's stays in L1D
+    mov ecx, MSR_IA32_FLUSH_CMD
+    mov eax, 1                  ; L1D_FLUSH
+    xor edx, edx
+    wrmsr
+    movzx eax, byte [rel spec_entry_flags]
+    jmp .l1d_flushed
 .fail_no_regs:
     mov ecx, 1
 .restore_host:
@@ -126,6 +157,13 @@ vmx_exit_entry:
     shl rdx, 32
     or rax, rdx
 
+    ; Branch history injection on eIBRS parts without BHI_DIS_S: replace
+    ; the history the guest left before any return can be predicted from it.
+    cmp byte [rel spec_bhb_clear], 0
+    je .bhb_done
+    call clear_bhb_loop
+.bhb_done:
+
     ; Overwrite the return stack buffer before the first RET, so entries
     ; the guest planted cannot steer host returns: RSB_FILL calls, each
     ; leaving a speculation trap behind (see docs/security.md).
@@ -142,3 +180,39 @@ vmx_exit_entry:
     pop rbp
     xor ecx, ecx
     ret
+
+; The branch-history clearing sequence (Intel's "BHI_DIS_S software
+; alternative", as Linux's clear_bhb_loop): 5 x 5 taken branches from
+; 64-byte aligned blocks, enough to displace the branch history a guest
+; can control. Clobbers RCX and the flags; keeps RAX (the exit's TSC).
+clear_bhb_loop:
+    push rbp
+    mov rbp, rsp
+    push rax
+    mov ecx, 5
+    call .outer
+    jmp .done
+    align 64, db 0xcc
+.outer:
+    call .inner
+    ret
+    align 64, db 0xcc
+.inner:
+    mov eax, 5
+.branch:
+    jmp .next
+    nop
+.next:
+    sub eax, 1
+    jnz .branch
+    sub ecx, 1
+    jnz .outer
+    ret
+.done:
+    lfence
+    pop rax
+    pop rbp
+    ret
+
+section .rodata
+verw_selector: dw 0x10          ; KERNEL_DS (arch/x86_64/gdt.h)

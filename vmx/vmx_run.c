@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/exc_merge.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/spec_ctrl.h"
 #include "arch/x86_64/timer.h"
 #include "ept/invept.h"
 #include "guest/msr.h"
@@ -17,31 +18,6 @@
 #include "vmx/vmx_exit.h"
 
 struct vmx_cpu *vmx_this_cpu(void);
-
-/* Speculative-execution mitigations available on this CPU (see
- * docs/security.md): probed once. */
-static bool have_ibpb, have_l1d_flush, have_md_clear, have_spec_ctrl, probed;
-/* What before_entry_mitigations does, decided once: one test per entry. */
-static enum { ENTRY_FLUSH_NONE, ENTRY_FLUSH_L1D, ENTRY_FLUSH_VERW } entry_flush;
-
-static void probe_mitigations(void)
-{
-    struct cpuid_regs r = {0, 0, 0, 0};
-    if (cpuid(0).eax >= 7)
-        cpuid_count(7, 0, &r);
-    have_ibpb = r.edx & (1U << 26);
-    have_spec_ctrl = r.edx & (1U << 26);
-    have_md_clear = r.edx & (1U << 10);
-    have_l1d_flush = r.edx & (1U << 28);
-    uint64_t caps;
-    /* ARCH_CAPABILITIES.SKIP_L1DFL_VMENTRY: the CPU is not affected by L1TF. */
-    if ((r.edx & (1U << 29)) && rdmsr_safe(MSR_IA32_ARCH_CAPS, &caps) && (caps & (1ULL << 3)))
-        have_l1d_flush = false;
-    entry_flush = have_l1d_flush  ? ENTRY_FLUSH_L1D
-                  : have_md_clear ? ENTRY_FLUSH_VERW
-                                  : ENTRY_FLUSH_NONE;
-    probed = true;
-}
 
 static const struct guest_msr_backend vmx_msr_backend;
 
@@ -75,8 +51,7 @@ static int vmx_init(struct vcpu *v)
     x->loaded_cpu = -1;
     v->arch = x;
     guest_msr_backend = &vmx_msr_backend;
-    if (!probed)
-        probe_mitigations();
+    spec_ctrl_probe();
     return 0;
 }
 
@@ -283,7 +258,7 @@ static void make_current(struct vcpu *v, struct vmx_vcpu *x)
     vc->current = v;
     /* Another VM ran here before: keep it from steering our predictions. */
     if (vc->last_vm != v->vm) {
-        if (have_ibpb)
+        if (spec_plan.ibpb)
             wrmsr(MSR_IA32_PRED_CMD, 1);
         vc->last_vm = v->vm;
     }
@@ -337,16 +312,6 @@ static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
     if (want) {
         uint64_t ticks = slice_tsc >> vmx_caps.preemption_timer_shift;
         vmcs_write(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffU : ticks ?: 1);
-    }
-}
-
-static inline void before_entry_mitigations(void)
-{
-    if (entry_flush == ENTRY_FLUSH_VERW) {
-        static const uint16_t ds = 0x10;
-        __asm__ volatile("verw %0" ::"m"(ds) : "cc");
-    } else if (entry_flush == ENTRY_FLUSH_L1D) {
-        wrmsr(MSR_IA32_FLUSH_CMD, 1);
     }
 }
 
@@ -405,7 +370,6 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         enum vmx_exit_action a;
         v->root_cycles += now - v->entry_tsc; /* since the last exit */
         for (;;) {
-            before_entry_mitigations();
             /* `now` is a TSC reading taken just before: close enough, and
              * it saves a RDTSC per round trip. */
             uint64_t t1; /* read by the stub right after the exit */

@@ -7,6 +7,7 @@
  * it, tables that overlap themselves legitimately change under the next
  * walk), a permitted write implies a permitted read and a second walk
  * agrees with the first. */
+/* fuzz-srcs: ept/gwalk.c */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

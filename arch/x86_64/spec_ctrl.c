@@ -1,0 +1,56 @@
+/* Probing the CPU's speculation controls and applying the plan; the
+ * decision itself is spec_ctrl_decide (spec_ctrl_plan.c). */
+#include "arch/x86_64/spec_ctrl.h"
+
+#include "arch/x86_64/cpu.h"
+#include "lib/log.h"
+
+struct spec_plan spec_plan;
+uint8_t spec_entry_flags = SPEC_ENTRY_FLAG_NO_VERW, spec_bhb_clear;
+unsigned spec_force;
+static bool probed;
+
+void spec_ctrl_probe(void)
+{
+    struct spec_cpu c = {0, 0, 0, 0};
+    struct cpuid_regs r = {0, 0, 0, 0};
+    if (probed)
+        return;
+    if (cpuid(0).eax >= 7) {
+        cpuid_count(7, 0, &r);
+        c.cpuid7_ebx = r.ebx;
+        c.cpuid7_edx = r.edx;
+        if (r.eax >= 2) {
+            cpuid_count(7, 2, &r);
+            c.cpuid7_2_edx = r.edx;
+        }
+    }
+    if ((c.cpuid7_edx & CPUID7_EDX_ARCH_CAPS) && !rdmsr_safe(MSR_IA32_ARCH_CAPS, &c.arch_caps))
+        c.arch_caps = 0;
+    spec_ctrl_decide(&c, &spec_plan);
+    if (spec_force && !spec_ctrl_apply_force(&c, spec_force, &spec_plan))
+        pr_warn("spec.force: l1d_flush needs IA32_FLUSH_CMD, which this CPU lacks: ignored");
+    spec_entry_flags = spec_plan.entry == SPEC_ENTRY_L1D
+                           ? SPEC_ENTRY_FLAG_L1D | SPEC_ENTRY_FLAG_NO_VERW
+                       : spec_plan.entry == SPEC_ENTRY_VERW ? 0
+                                                            : SPEC_ENTRY_FLAG_NO_VERW;
+    spec_bhb_clear = spec_plan.bhi == SPEC_BHI_CLEAR_LOOP;
+    probed = true;
+
+    char line[160];
+    spec_ctrl_describe(&spec_plan, line, sizeof(line));
+    pr_info("spec: %s%s (cpuid7 edx 0x%x, arch_caps 0x%llx)", line,
+            spec_force ? " (spec.force)" : "", c.cpuid7_edx, (unsigned long long)c.arch_caps);
+    if (spec_plan.l1tf_unmitigated || spec_plan.mds_unmitigated)
+        pr_warn("spec: this CPU leaks guest data across VM switches (%s%s): no microcode "
+                "support to flush it; update the microcode",
+                spec_plan.l1tf_unmitigated ? "L1TF " : "", spec_plan.mds_unmitigated ? "MDS" : "");
+}
+
+void spec_ctrl_init_cpu(void)
+{
+    spec_ctrl_probe();
+    if (spec_plan.spec_ctrl_write && !wrmsr_safe(MSR_IA32_SPEC_CTRL, spec_plan.spec_ctrl))
+        pr_warn("spec: IA32_SPEC_CTRL refused 0x%llx on this CPU",
+                (unsigned long long)spec_plan.spec_ctrl);
+}
