@@ -4,8 +4,8 @@
 #include "core/command.h"
 #include "core/console.h"
 #include "core/time_share.h"
-#include "guest/vm.h"
-#include "guest/vm_output.h"
+#include "vcpu/vm.h"
+#include "vm/vm_output.h"
 #include "lib/format.h"
 #include "lib/string.h"
 

@@ -5,7 +5,7 @@
 #include "core/config.h"
 
 #include "boot/layout.h"
-#include "guest/acpi_gen.h"
+#include "vdev/acpi_gen.h"
 #include "lib/format.h"
 #include "lib/string.h"
 

@@ -8,8 +8,8 @@
 #include "core/command_split.h"
 #include "core/lineedit.h"
 #include "drivers/uart16550.h"
-#include "guest/vm.h"
-#include "guest/vm_output.h"
+#include "vcpu/vm.h"
+#include "vm/vm_output.h"
 #include "lib/log.h"
 #include "lib/string.h"
 

@@ -39,22 +39,22 @@ core/banner.c -> vmx/vmx_caps.h
 core/main.c -> vmx/vmx.h
 core/main.c -> vmx/vmx_caps.h
 core/sched.c -> vmx/vmx.h
-vmx/vmcs_init.c -> guest/vm.h
-vmx/vmx.h -> guest/vcpu.h
-vmx/vmx_diag.c -> guest/vm.h
-vmx/vmx_exit.c -> guest/cpuid.h
-vmx/vmx_exit.c -> guest/hypercall.h
-vmx/vmx_exit.c -> guest/virq.h
-vmx/vmx_exit.c -> guest/vm.h
-vmx/vmx_exit.h -> guest/cpuid.h
-vmx/vmx_exit.h -> guest/vcpu.h
-vmx/vmx_exit_cr.c -> guest/vm.h
-vmx/vmx_exit_io.c -> guest/msr.h
-vmx/vmx_exit_io.c -> guest/vm.h
-vmx/vmx_run.c -> guest/msr.h
-vmx/vmx_run.c -> guest/platform.h
-vmx/vmx_run.c -> guest/virq.h
-vmx/vmx_run.c -> guest/vm.h
+vmx/vmcs_init.c -> vcpu/vm.h
+vmx/vmx.h -> hvm/vcpu.h
+vmx/vmx_diag.c -> vcpu/vm.h
+vmx/vmx_exit.c -> vcpu/cpuid.h
+vmx/vmx_exit.c -> vcpu/hypercall.h
+vmx/vmx_exit.c -> vdev/virq.h
+vmx/vmx_exit.c -> vcpu/vm.h
+vmx/vmx_exit.h -> vcpu/cpuid.h
+vmx/vmx_exit.h -> hvm/vcpu.h
+vmx/vmx_exit_cr.c -> vcpu/vm.h
+vmx/vmx_exit_io.c -> vcpu/msr.h
+vmx/vmx_exit_io.c -> vcpu/vm.h
+vmx/vmx_run.c -> vcpu/msr.h
+vmx/vmx_run.c -> vdev/platform.h
+vmx/vmx_run.c -> vdev/virq.h
+vmx/vmx_run.c -> vcpu/vm.h
 """
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z0-9_]+)/([^"]+)"', re.M)

@@ -10,12 +10,12 @@
 # Every tests/fuzz/fuzz_NAME.c is a target: its corpus is
 # tests/fuzz/corpus/NAME/, its optional dictionary tests/fuzz/NAME.dict, and
 # the project sources it links are named on a line of its own in the file:
-#   /* fuzz-srcs: vmx/decode.c */
+#   /* fuzz-srcs: vcpu/decode.c */
 # Inputs found by `make fuzz` go to $(BUILD)/fuzz/corpus/NAME (the committed
 # seeds stay untouched); crashes to $(BUILD)/fuzz/NAME-crash-*.
 
 CONFIG_SRCS := $(wildcard core/config*.c) lib/format.c lib/strutil.c
-CONFIG_HDRS := $(wildcard core/config*.h) guest/vm.h guest/acpi_gen.h lib/format.h lib/string.h \
+CONFIG_HDRS := $(wildcard core/config*.h) vcpu/vm.h vdev/acpi_gen.h lib/format.h lib/string.h \
 	boot/layout.h
 
 TOOL_CC     := gcc

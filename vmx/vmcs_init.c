@@ -3,7 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/percpu.h"
-#include "guest/vm.h"
+#include "vcpu/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "vmx/vmcs.h"

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest/vcpu.h"
+#include "hvm/vcpu.h"
 #include "vmx/vmx_exit.h"
 
 struct vmx_vcpu {

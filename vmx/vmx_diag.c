@@ -1,7 +1,7 @@
 /* Diagnostics: VM-instruction errors by name, a software check of a
  * documented subset of the SDM's guest-state rules (26.3.1), a dump. */
 #include "arch/x86_64/cpu.h"
-#include "guest/vm.h"
+#include "vcpu/vm.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "vmx/vmcs.h"

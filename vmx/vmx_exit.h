@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
-#include "guest/cpuid.h"
-#include "guest/vcpu.h"
+#include "vcpu/cpuid.h"
+#include "hvm/vcpu.h"
 #include "vmx/vmcs.h"
 
 enum vmx_exit_action {

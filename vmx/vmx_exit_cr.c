@@ -2,7 +2,7 @@
  * transitions tracked, PAE PDPTEs loaded when paging is switched on, CR8
  * kept by the vendor-neutral layer (guest/vcpu_tpr.c). */
 #include "arch/x86_64/cpu.h"
-#include "guest/vm.h"
+#include "vcpu/vm.h"
 #include "lib/log.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"

@@ -1,12 +1,12 @@
 /* Exits that touch devices or memory: port I/O (with INS/OUTS and REP),
  * RDMSR/WRMSR, and EPT violations (emulated MMIO or a memory violation). */
 #include "arch/x86_64/cpu.h"
-#include "guest/msr.h"
-#include "guest/vm.h"
+#include "vcpu/msr.h"
+#include "vcpu/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "ept/gwalk.h"
-#include "vmx/decode.h"
+#include "vcpu/decode.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_exit.h"
