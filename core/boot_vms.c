@@ -7,7 +7,7 @@
 #include "drivers/acpi.h"
 #include "drivers/uart16550.h"
 #include "loader/modules.h"
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"

@@ -1,6 +1,6 @@
 /* Console commands about the console itself: muting a VM's output. */
 #include "core/command.h"
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 #include "vm/vm_output.h"
 #include "lib/string.h"
 

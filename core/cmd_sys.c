@@ -10,7 +10,7 @@
 #include "drivers/pci.h"
 #include "drivers/vtd.h"
 #include "drivers/vtd_dmar.h"
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 
 #define CONFIG_MAX_VMS     16
 #define CONFIG_MAX_ERRORS  32

@@ -8,7 +8,7 @@
 #include "core/command_split.h"
 #include "core/lineedit.h"
 #include "drivers/uart16550.h"
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 #include "vm/vm_output.h"
 #include "lib/log.h"
 #include "lib/string.h"

@@ -20,9 +20,10 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/spec_ctrl.h"
 #include "loader/modules.h"
-#include "vcpu/vm.h"
+#include "hvm/backend.h"
+#include "vcpu/hvm.h"
+#include "vm/vm.h"
 #include "vm/vm_output.h"
-#include "vmx/vmx.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
@@ -31,7 +32,6 @@
 #include "lib/string.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
-#include "vmx/vmx_caps.h"
 
 extern char __image_start[], __image_end[];
 
@@ -109,12 +109,8 @@ static void apply_options(void)
         else
             pr_err("panic=%s: expected halt, reboot or poweroff", v);
     }
-    if ((v = cmdline_get(&cmdline, "vmx.preemption_timer"))) {
-        if (!strcmp(v, "off"))
-            vmx_use_preemption_timer = false;
-        else if (strcmp(v, "on"))
-            pr_err("vmx.preemption_timer=%s: expected on or off", v);
-    }
+    if ((v = cmdline_get(&cmdline, "vmx.preemption_timer")))
+        hvm_set_option("vmx.preemption_timer", v);
     if ((v = cmdline_get(&cmdline, "iommu.qi"))) {
         if (!strcmp(v, "off"))
             vtd_use_queued_invalidation = false;
@@ -258,9 +254,9 @@ void kernel_main(uint32_t magic, uint32_t mbi)
         guest_modules_add(boot_info.modules[i].name, boot_info.modules[i].start,
                           boot_info.modules[i].end);
     platform_init_interrupts();
-    vmx_caps_probe();
+    hvm_init();
     sched_init();
-    power_register_shutdown_hook(vmx_disable_all_cpus);
+    power_register_shutdown_hook(hvm_disable_all_cpus);
     ap_idle_hook = ap_scheduler;
     platform_start_aps();
     pci_init();
@@ -271,12 +267,12 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     run_test_fault();
 
     console_init();
-    if (vmx_cpu_enable() == 0) {
+    if (hvm_cpu_enable() == 0) {
         boot_vms_from_config(&cmdline);
         boot_vms_from_cmdline(&cmdline);
     } else if (cmdline_get(&cmdline, "vm") || guest_module_find("bulkhead.cfg")) {
-        pr_warn("vms: none can run: vmx %s",
-                vmx_caps.available ? "failed to start" : vmx_caps.reason);
+        pr_warn("vms: none can run: %s %s", vcpu_backend->name,
+                hvm_available() ? "failed to start" : hvm_unavailable_reason());
     }
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)

@@ -1,8 +1,9 @@
-/* The vendor-neutral virtual CPU: registers, state, counters, and the
- * small backend interface that vmx/ implements (an SVM backend later
- * implements the same, as Jailhouse splits vmx.c and svm.c). */
-#ifndef GUEST_VCPU_H
-#define GUEST_VCPU_H
+/* The vendor-neutral virtual CPU: registers, state, pending events,
+ * counters, and what a backend needs to know of its VM. Shared by the
+ * neutral layer (vcpu/) and the vendor backends (vmx/, svm/); the ops a
+ * backend implements are in hvm/backend.h, the exit record in hvm/exit.h. */
+#ifndef HVM_VCPU_H
+#define HVM_VCPU_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include "lib/spinlock.h"
 
 struct vm;
+struct ept;
 
 /* General registers in x86 encoding order, so instruction decoders can
  * index them directly. RSP lives in the VMCS and is synced on demand. */
@@ -81,6 +83,29 @@ struct exit_stat {
 /* CPUID leaves cached per vCPU: basic 0-0x16, 0x80000000-8, 0x40000000-0x10. */
 #define VCPU_CPUID_CACHE 49
 
+/* An event to deliver at an entry (enum vcpu_event_type in hvm/exit.h). */
+struct vcpu_event {
+    bool valid;
+    uint8_t type;
+    uint8_t vector;
+    bool has_error;
+    uint32_t error;
+    uint8_t insn_len; /* software interrupts and exceptions, ICEBP */
+};
+
+#define VCPU_MAX_IO_PASSTHROUGH 8
+
+/* What a backend needs of the VM (it never sees struct vm): filled by the
+ * VM layer when it creates the vCPU. */
+struct vcpu_vm_info {
+    struct ept *ept;     /* second-level tables */
+    uint64_t tsc_offset; /* guest TSC = host TSC + offset, at start */
+    unsigned nr_io_passthrough;
+    struct {
+        uint16_t base, count;
+    } io_passthrough[VCPU_MAX_IO_PASSTHROUGH]; /* ports that reach the hardware */
+};
+
 struct vcpu {
     struct vm *vm;
     unsigned id;   /* index in the VM */
@@ -93,6 +118,7 @@ struct vcpu {
     uint64_t gprs[NR_GPRS];
     struct vcpu_boot_state boot;
     void *arch; /* backend state (struct vmx_vcpu) */
+    struct vcpu_vm_info vm_info;
 
     /* State outside the VMCS, switched when vCPUs share a CPU. */
     uint64_t xcr0;
@@ -116,6 +142,10 @@ struct vcpu {
     bool exception_has_error;
     uint32_t exception_error;
     uint8_t irq_pending_vector; /* 0: none (external interrupts from vdevices) */
+    /* An event the exit interrupted (IDT-vectoring / EXITINTINFO), stored
+     * by the backend before vcpu_handle_exit: delivered again first. */
+    struct vcpu_event reinject;
+    bool nmi_window, irq_window; /* windows requested from the backend */
 
     struct sched_entity *sched; /* scheduler bookkeeping */
     struct exit_stat exits[VCPU_EXIT_STATS];
@@ -123,39 +153,35 @@ struct vcpu {
     uint64_t guest_cycles, root_cycles;
     uint64_t entry_tsc;
 
-    /* CPUID results computed at the first CPUID exit (guest/cpuid.c). */
+    /* CPUID results computed at the first CPUID exit by the neutral layer
+     * (vcpu/cpuid.c, its policy); backends may answer from the cache in
+     * their run loop (vmx_take_exit) when cpuid_fast is set. */
     bool cpuid_cache_ready;
-    bool cpuid_fast; /* cache ready, and the VM has no platform (vmx_take_exit) */
+    bool cpuid_fast; /* cache ready, and the VM has no platform */
     uint32_t cpuid_cache[VCPU_CPUID_CACHE][4];
 };
 
-/* What a backend (VMX now, SVM later) provides. */
-struct vcpu_backend {
-    const char *name;
-    int (*init)(struct vcpu *v);
-    void (*destroy)(struct vcpu *v);
-    /* Runs the guest until the scheduler must decide something; slice_tsc
-     * 0 means no time slice (a vCPU alone on its CPU). */
-    enum vcpu_run_result (*run)(struct vcpu *v, uint64_t slice_tsc);
-    void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
-    unsigned (*cpl)(struct vcpu *v);
-    bool (*long_mode)(struct vcpu *v);
-    /* Called when this vCPU leaves its CPU for good (VMCLEAR). */
-    void (*unload)(struct vcpu *v);
-    const char *(*exit_reason_name)(unsigned reason);
-    /* Only on the vCPU's own CPU with its state loaded (exit handlers). */
-    void (*snapshot)(struct vcpu *v, struct vcpu_snapshot *out);
-};
+/* The CPUID cache layout. Most leaves depend only on the host, the VM's
+ * configuration and the vCPU's ID: they are computed once per vCPU into
+ * v->cpuid_cache. Cached: basic leaves 0-0x16 except the subleaf-dependent
+ * 4, 7, 0xB and 0xD (which also follows XCR0), 0x80000000-0x80000008 and
+ * 0x40000000-0x40000010. */
+#define VCPU_CPUID_UNCACHED  ((1U << 4) | (1U << 7) | (1U << 0xb) | (1U << 0xd))
+#define VCPU_CPUID_CACHE_EXT 0x17
+#define VCPU_CPUID_CACHE_HV  (VCPU_CPUID_CACHE_EXT + 9)
 
-extern const struct vcpu_backend *vcpu_backend;
-
-/* The guest's task priority, CR8 = TPR[7:4] (guest/vcpu_tpr.c). It never
- * reaches the physical local APIC. A VM with a vLAPIC keeps it there (one
- * copy for CR8, the xAPIC TPR register and x2APIC MSR 0x808, which
- * interrupt delivery obeys): its CR8 accesses must exit. Without a vLAPIC
- * the backend may keep it in a TPR shadow instead. */
-bool vcpu_tpr_in_vlapic(struct vcpu *v);
-uint64_t vcpu_cr8_read(struct vcpu *v);
-void vcpu_cr8_write(struct vcpu *v, uint64_t cr8); /* cr8 < 16, checked by the caller */
+/* The slot of a cached leaf, or VCPU_CPUID_CACHE for a leaf to compute:
+ * any above, or a basic leaf whose bit is set in `uncached` (at least
+ * VCPU_CPUID_UNCACHED). */
+static inline unsigned vcpu_cpuid_cache_slot(uint32_t leaf, uint32_t uncached)
+{
+    if (leaf < VCPU_CPUID_CACHE_EXT)
+        return (uncached >> leaf) & 1 ? VCPU_CPUID_CACHE : leaf;
+    if (leaf - 0x80000000U < 9)
+        return VCPU_CPUID_CACHE_EXT + (leaf - 0x80000000U);
+    if (leaf - 0x40000000U < VCPU_CPUID_CACHE - VCPU_CPUID_CACHE_HV)
+        return VCPU_CPUID_CACHE_HV + (leaf - 0x40000000U);
+    return VCPU_CPUID_CACHE;
+}
 
 #endif

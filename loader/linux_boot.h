@@ -2,8 +2,8 @@
  * protocol 2.06 and later): bzImage setup-header parsing, the boot_params
  * "zero page", the VM's e820 map and where each piece goes in guest memory.
  * Kernel images are hostile input: everything is bounds-checked. */
-#ifndef GUEST_LINUX_BOOT_H
-#define GUEST_LINUX_BOOT_H
+#ifndef LOADER_LINUX_BOOT_H
+#define LOADER_LINUX_BOOT_H
 
 #include <stdbool.h>
 #include <stddef.h>

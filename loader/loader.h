@@ -1,7 +1,7 @@
 /* Kernel loaders: put a boot module's image into guest RAM and describe
  * the vCPU state it starts in. */
-#ifndef GUEST_LOADER_H
-#define GUEST_LOADER_H
+#ifndef LOADER_LOADER_H
+#define LOADER_LOADER_H
 
 #include <stdint.h>
 

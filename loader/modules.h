@@ -1,7 +1,7 @@
 /* Boot modules (kernels, configuration) by name. Images stay pristine:
  * a VM start copies from here into guest RAM every time. */
-#ifndef GUEST_MODULES_H
-#define GUEST_MODULES_H
+#ifndef LOADER_MODULES_H
+#define LOADER_MODULES_H
 
 #include <stdint.h>
 

@@ -255,11 +255,10 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
     }
 }
 
-_Static_assert(GUEST_CPUID_CACHE_EXT == MAX_BASIC_LEAF + 1 &&
-                   GUEST_CPUID_CACHE_HV ==
-                       GUEST_CPUID_CACHE_EXT + (MAX_EXT_LEAF - 0x80000000) + 1 &&
+_Static_assert(VCPU_CPUID_CACHE_EXT == MAX_BASIC_LEAF + 1 &&
+                   VCPU_CPUID_CACHE_HV == VCPU_CPUID_CACHE_EXT + (MAX_EXT_LEAF - 0x80000000) + 1 &&
                    VCPU_CPUID_CACHE ==
-                       GUEST_CPUID_CACHE_HV + (HV_MAX_LEAF - BULKHEAD_CPUID_BASE) + 1,
+                       VCPU_CPUID_CACHE_HV + (HV_MAX_LEAF - BULKHEAD_CPUID_BASE) + 1,
                "vcpu/cpuid.h's cache layout must match the leaves served here");
 
 /* Computes the cacheable leaves once per vCPU (they depend only on the host,
@@ -268,10 +267,10 @@ _Static_assert(GUEST_CPUID_CACHE_EXT == MAX_BASIC_LEAF + 1 &&
 void guest_cpuid_fill_cache(struct vcpu *v)
 {
     for (uint32_t i = 0; i < VCPU_CPUID_CACHE; i++) {
-        uint32_t leaf = i < GUEST_CPUID_CACHE_EXT  ? i
-                        : i < GUEST_CPUID_CACHE_HV ? 0x80000000U + (i - GUEST_CPUID_CACHE_EXT)
-                                                   : 0x40000000U + (i - GUEST_CPUID_CACHE_HV);
-        if (guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED) == VCPU_CPUID_CACHE)
+        uint32_t leaf = i < VCPU_CPUID_CACHE_EXT  ? i
+                        : i < VCPU_CPUID_CACHE_HV ? 0x80000000U + (i - VCPU_CPUID_CACHE_EXT)
+                                                  : 0x40000000U + (i - VCPU_CPUID_CACHE_HV);
+        if (vcpu_cpuid_cache_slot(leaf, VCPU_CPUID_UNCACHED) == VCPU_CPUID_CACHE)
             continue;
         struct cpuid_regs r;
         compute_leaf(v, leaf, 0, &r);

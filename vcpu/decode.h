@@ -7,8 +7,8 @@
  *   ADD/OR/AND/SUB/XOR/CMP 00-3B (not ADC/SBB), 80/81/83 /0,1,4,5,6,7,
  *   TEST 84/85, F6 /0, F7 /0, MOVS A4/A5, STOS AA/AB.
  * Bytes come from the guest: every read is bounded by max_len. */
-#ifndef VMX_DECODE_H
-#define VMX_DECODE_H
+#ifndef VCPU_DECODE_H
+#define VCPU_DECODE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,6 +5,7 @@
 #include "vcpu/hypercall.h"
 
 #include "arch/x86_64/tsc.h"
+#include "hvm/backend.h"
 #include "vcpu/hypercall_args.h"
 #include "vcpu/vm.h"
 #include "include/bulkhead/hypercall.h"
@@ -22,16 +23,16 @@ static int read_guest(void *ctx, uint64_t gpa, void *buf, uint64_t len)
     return vm_read_guest(ctx, gpa, buf, len);
 }
 
-static void put_uart(void *ctx, const char *bytes, unsigned len)
+static void put_console(void *ctx, const char *bytes, unsigned len)
 {
-    for (unsigned i = 0; i < len; i++)
-        vuart_write(ctx, 0, (uint8_t)bytes[i]);
+    struct vm *vm = ctx;
+    vm->console_put(vm, bytes, len);
 }
 
 static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
     const struct hc_guest_mem mem = {v->vm, read_guest};
-    return hc_console_write(&mem, gpa, len, put_uart, &v->vm->uarts[0]);
+    return hc_console_write(&mem, gpa, len, put_console, v->vm);
 }
 
 enum hc_action hypercall_dispatch(struct vcpu *v)

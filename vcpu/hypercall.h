@@ -1,6 +1,6 @@
 /* Hypercall dispatch (ABI in include/bulkhead/hypercall.h). */
-#ifndef GUEST_HYPERCALL_H
-#define GUEST_HYPERCALL_H
+#ifndef VCPU_HYPERCALL_H
+#define VCPU_HYPERCALL_H
 
 #include "hvm/vcpu.h"
 

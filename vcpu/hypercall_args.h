@@ -1,8 +1,8 @@
 /* The argument checks of the hypercalls, apart from the vCPU and the VM:
  * they see guest memory only through a read callback, so the host fuzzer
  * (tests/fuzz/fuzz_hypercall.c) runs them against a fake guest memory. */
-#ifndef GUEST_HYPERCALL_ARGS_H
-#define GUEST_HYPERCALL_ARGS_H
+#ifndef VCPU_HYPERCALL_ARGS_H
+#define VCPU_HYPERCALL_ARGS_H
 
 #include <stdbool.h>
 #include <stdint.h>

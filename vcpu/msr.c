@@ -4,10 +4,9 @@
 #include "vcpu/msr.h"
 
 #include "arch/x86_64/cpu.h"
-#include "vdev/platform.h"
-#include "vdev/vlapic.h"
-#include "vcpu/vm.h"
+#include "hvm/backend.h"
 #include "lib/log.h"
+#include "vcpu/vm.h"
 
 #define MSR_IA32_TSC          0x10
 #define MSR_IA32_PLATFORM_ID  0x17
@@ -28,7 +27,20 @@
 /* Fast strings, and "BTS/PEBS unavailable" so guests do not probe them. */
 #define MISC_ENABLE_DEFAULT ((1ULL << 0) | (1ULL << 11) | (1ULL << 12))
 
-const struct guest_msr_backend *guest_msr_backend;
+/* EFER rules: only the bits CPUID shows; LME cannot change while paging
+ * is on; LMA is the CPU's to set. */
+static bool set_efer(struct vcpu *v, uint64_t val)
+{
+    uint64_t old = vcpu_backend->get_reg(v, HVM_REG_EFER);
+    uint64_t allowed = EFER_SCE | EFER_LME | EFER_LMA;
+    if (cpuid(0x80000001).edx & (1U << 20))
+        allowed |= EFER_NXE;
+    if (val & ~allowed)
+        return false;
+    if ((vcpu_backend->get_reg(v, HVM_REG_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
+        return false;
+    return vcpu_backend->set_reg(v, HVM_REG_EFER, (val & ~EFER_LMA) | (old & EFER_LMA));
+}
 
 static bool valid_mem_type(uint64_t t)
 {
@@ -68,7 +80,7 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
     int fi;
     bool gp;
-    if (platform_rdmsr(v, msr, val, &gp))
+    if (v->vm->platform && v->vm->platform_ops->rdmsr(v, msr, val, &gp))
         return !gp;
     switch (msr) {
     case MSR_IA32_PLATFORM_ID:
@@ -88,10 +100,10 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
         *val = v->msr_misc_enable;
         return true;
     case MSR_IA32_PAT:
-        *val = guest_msr_backend->get_pat(v);
+        *val = vcpu_backend->get_reg(v, HVM_REG_PAT);
         return true;
     case MSR_IA32_EFER:
-        *val = guest_msr_backend->get_efer(v);
+        *val = vcpu_backend->get_reg(v, HVM_REG_EFER);
         return true;
     case MSR_IA32_MTRRCAP:
         /* Variable ranges, fixed ranges, write-combining. */
@@ -119,7 +131,7 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
     int fi;
     bool gp;
-    if (platform_wrmsr(v, msr, val, &gp)) {
+    if (v->vm->platform && v->vm->platform_ops->wrmsr(v, msr, val, &gp)) {
         if (gp)
             vm_log_violation(v->vm, "wrmsr 0x%x <- 0x%llx refused by the vLAPIC (#GP)", msr,
                              (unsigned long long)val);
@@ -130,13 +142,9 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
         /* Moves this vCPU's TSC offset (the real TSC is never written), and
          * its vLAPIC's with it: the TSC-deadline timer counts guest TSC. */
         uint64_t offset = val - rdtsc();
-        struct vm_platform *p = v->vm->platform;
-        guest_msr_backend->set_tsc_offset(v, offset);
-        if (p) {
-            spin_lock(&p->lock);
-            vlapic_set_tsc_offset(&p->lapic[v->id], offset);
-            spin_unlock(&p->lock);
-        }
+        vcpu_backend->set_tsc_offset(v, offset);
+        if (v->vm->platform)
+            v->vm->platform_ops->set_tsc_offset(v, offset);
         return true;
     }
     case MSR_IA32_BIOS_UPDT_TRIG:
@@ -164,10 +172,11 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
     case MSR_IA32_PAT:
         if (!valid_pat(val))
             return false;
-        guest_msr_backend->set_pat(v, val);
+        vcpu_backend->set_reg(v, HVM_REG_PAT, val);
+        v->msr_pat = val;
         return true;
     case MSR_IA32_EFER:
-        return guest_msr_backend->set_efer(v, val);
+        return set_efer(v, val);
     case MSR_MTRR_DEF_TYPE:
         if ((val & ~0xcffULL) || !valid_mem_type(val & 0xff))
             return false;

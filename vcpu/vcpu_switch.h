@@ -1,5 +1,5 @@
-#ifndef GUEST_VCPU_SWITCH_H
-#define GUEST_VCPU_SWITCH_H
+#ifndef VCPU_VCPU_SWITCH_H
+#define VCPU_VCPU_SWITCH_H
 
 #include "hvm/vcpu.h"
 

@@ -1,5 +1,5 @@
-/* A VM is data: configuration, a guest-physical memory map over EPT,
- * vCPUs, emulated devices, a state. Starting and stopping never needs a
+/* The VM's core record (vm/vm.h has its lifecycle). A VM is data: configuration, a guest-physical
+ * memory map over EPT, vCPUs, emulated devices, a state. Starting and stopping never needs a
  * machine reboot; guest memory is zeroed before start and scrubbed after.
  *
  * Ownership rule. A VM's objects (its vCPUs, platform, EPT, RAM block) are
@@ -18,15 +18,14 @@
  * Lock order: a device model's lock (platform->lock) may be held when
  * vm->lock is taken (a guest's reset or power-off request), never the
  * other way round; no VM lock is held across a call into another VM. */
-#ifndef GUEST_VM_H
-#define GUEST_VM_H
+#ifndef VCPU_VM_H
+#define VCPU_VM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "ept/ept.h"
 #include "hvm/vcpu.h"
-#include "vdev/vuart.h"
 #include "lib/spinlock.h"
 
 #define MAX_VMS              16
@@ -68,6 +67,7 @@ enum vm_state {
 
 struct vm;
 struct vcpu;
+struct vuart;
 
 /* Returns true when handled. For reads, *val receives size bytes. */
 typedef bool (*port_handler_fn)(struct vcpu *v, uint16_t port, unsigned size, bool in,
@@ -112,6 +112,28 @@ enum vm_restart_kind {
 enum restart_policy {
     RESTART_NEVER,    /* a crashed VM stays crashed */
     RESTART_ON_CRASH, /* restarted, with back-off */
+};
+
+/* What exit handling needs from a VM's device models (vdev/platform.c
+ * sets it with vm->platform): function pointers, so that this layer never
+ * includes a device model. */
+struct vm_platform_ops {
+    /* The vector to inject now, or -1; and its acknowledgement (IRR ->
+     * ISR, or the vPIC's INTA), which returns the vector to inject. */
+    int (*pending_interrupt)(struct vcpu *v);
+    int (*ack_interrupt)(struct vcpu *v, int pending);
+    /* Runs expired device timers; the next deadline (host TSC) or UINT64_MAX. */
+    uint64_t (*timers_tick)(struct vm *vm, uint64_t now_tsc);
+    /* INIT/SIPI from another vCPU's vLAPIC: 1 INIT, 2 SIPI (*vector), 0 none. */
+    int (*take_init_sipi)(struct vcpu *v, uint8_t *vector);
+    /* MSRs the platform owns (APIC base, x2APIC, TSC deadline): false = not
+     * its; *gp when the guest gets #GP. */
+    bool (*rdmsr)(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);
+    bool (*wrmsr)(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
+    /* The vLAPIC's TPR as CR8, and its TSC offset (IA32_TSC writes). */
+    uint64_t (*get_cr8)(struct vcpu *v);
+    void (*set_cr8)(struct vcpu *v, uint64_t cr8);
+    void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 };
 
 #define VM_MAX_UARTS   2
@@ -174,8 +196,10 @@ struct vm {
     /* One per configured `uarts` entry (nr_uarts, ports mapped); uarts[0]
      * also buffers hypercall console output, so it is set up even when
      * nr_uarts is 0. The console attaches to uarts[0]. */
-    struct vuart uarts[VM_MAX_UARTS];
+    struct vuart *uarts; /* VM_MAX_UARTS of them, allocated with the VM (vm/vm.c) */
     unsigned nr_uarts;
+    /* Hypercall console output: bytes for uarts[0] (set by vm/vm.c). */
+    void (*console_put)(struct vm *vm, const char *bytes, unsigned len);
 
     uint64_t start_tsc;
     uint64_t tsc_offset;
@@ -202,58 +226,30 @@ struct vm {
     struct exit_stat exits[VCPU_EXIT_STATS];
     uint64_t total_exits, guest_cycles, root_cycles;
     unsigned starts;
-    struct vm_platform *platform; /* PC devices, when the VM has them */
+    struct vm_platform *platform;               /* PC devices, when the VM has them */
+    const struct vm_platform_ops *platform_ops; /* set with platform */
     uint64_t acpi_rsdp_gpa;
     uint8_t ioapic_id;
     /* Set by the device model (ACPI power button) when the VM has one. */
     void (*power_button)(struct vm *vm);
 };
 
-extern struct vm *vms[MAX_VMS];
-extern unsigned nr_vms;
-
-const char *vm_state_name(enum vm_state s);
-/* Lifecycle (see docs/console.md): each returns 0 or -1 with a reason. */
-int vm_pause(struct vm *vm, char *err, unsigned errlen);
-int vm_resume(struct vm *vm, char *err, unsigned errlen);
-int vm_destroy(struct vm *vm, char *err, unsigned errlen);
-/* Graceful: the guest sees the request (hypercall, ACPI power button when it
- * has one) and is forced off after timeout_ms. */
-int vm_shutdown(struct vm *vm, uint64_t timeout_ms, char *err, unsigned errlen);
-/* Stop (scrubbing memory) and start again from the pristine image. */
-int vm_reset(struct vm *vm, char *err, unsigned errlen);
-/* Console CPU housekeeping: forced shutdowns, restarts with back-off. */
-void vm_lifecycle_poll(void);
-/* Per-VM totals including the running vCPUs. */
-void vm_exit_totals(const struct vm *vm, struct exit_stat *out, uint64_t *guest, uint64_t *root);
-bool vm_is_stopping(const struct vm *vm);
-/* Internal: the VM is fully stopped and scrubbed; decides on a restart. */
-void vm_lifecycle_stopped(struct vm *vm);
-struct vm *vm_find(const char *name);
-/* Creates a VM in the defined state; returns NULL with a reason. */
-struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen);
-/* Allocates and zeroes memory, loads the kernel, builds EPT and vCPUs, and
- * queues the vCPUs on their CPUs. */
-int vm_start(struct vm *vm, char *err, unsigned errlen);
-/* Stops every vCPU (by IPI where needed), scrubs and frees memory. The
- * state becomes `final` (shut off or crashed) with the reason given. */
-void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* From inside an exit handler: stop this VM (the current vCPU returns to
  * the scheduler and the teardown completes there). */
 void vm_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Stops every vCPU (by IPI where needed); the console CPU scrubs and frees
+ * memory afterwards. The state becomes `final` (shut off or crashed) with
+ * the reason given. */
+void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Stops the VM to start it again (see enum vm_restart_kind); false when it
  * was not running or paused (another stop won). */
 bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reason);
-/* Console CPU, once vm->vcpus_out: frees the vCPUs, devices and EPT and
- * starts the RAM scrub (vm_lifecycle_poll). */
-void vm_finish_stop(struct vm *vm);
-/* Returns the RAM block to the allocator (it must be scrubbed already). */
-void vm_free_ram(struct vm *vm);
-/* Completes a pending RAM scrub at once (console CPU). */
-void vm_scrub_finish(struct vm *vm);
+/* Where lifecycle lines go (vm/vm_output.c's vm_output_event, set at the
+ * first vm_create). */
+extern void (*vm_event_output)(const char *line);
 
 int vm_register_ports(struct vm *vm, uint16_t base, uint16_t count, port_handler_fn fn, void *ctx);
 int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_fn fn, void *ctx,
@@ -276,13 +272,4 @@ long vm_check_isolation(struct vm *vm);
 
 /* A rate-limited log line for absent-hardware accesses. */
 void vm_log_violation(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Console input for the VM's first serial port (raises its IRQ when it has one). */
-bool vm_uart_input(struct vm *vm, uint8_t byte);
-/* Drives every vUART's IRQ line (the OR of the vUARTs sharing it). */
-void vm_uart_update_irq(struct vm *vm);
-/* Guest output, a whole line at a time, prefixed with the VM name:
- * "[NAME] text" for the first vUART, "[NAME:ttySn] text" for vUART n > 0. */
-void vm_console_output(struct vm *vm, const char *line, unsigned len);
-void vm_console_output_tty(struct vm *vm, unsigned tty, const char *line, unsigned len);
-
 #endif

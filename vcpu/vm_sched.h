@@ -1,7 +1,7 @@
 /* What the VM layer needs from the scheduler (set by core/sched.c), so
  * the include arrows keep pointing down. */
-#ifndef GUEST_VM_SCHED_H
-#define GUEST_VM_SCHED_H
+#ifndef VCPU_VM_SCHED_H
+#define VCPU_VM_SCHED_H
 
 struct vcpu;
 

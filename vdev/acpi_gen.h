@@ -8,8 +8,8 @@
  * has set PWRBTN_EN in PM1a_EN, raises the SCI (level, active low).
  * Power-off: the guest writes SLP_TYP = s5_typ and SLP_EN to PM1a_CNT.
  * Reset: the guest writes 0x06 to I/O port 0xCF9 (FADT RESET_REG). */
-#ifndef GUEST_ACPI_GEN_H
-#define GUEST_ACPI_GEN_H
+#ifndef VDEV_ACPI_GEN_H
+#define VDEV_ACPI_GEN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -168,6 +168,45 @@ int platform_take_init_sipi(struct vcpu *v, uint8_t *sipi)
     return r;
 }
 
+static uint64_t platform_get_cr8(struct vcpu *v)
+{
+    struct vm_platform *p = v->vm->platform;
+    spin_lock(&p->lock);
+    uint64_t cr8 = vlapic_get_cr8(&p->lapic[v->id]);
+    spin_unlock(&p->lock);
+    return cr8;
+}
+
+static void platform_set_cr8(struct vcpu *v, uint64_t cr8)
+{
+    struct vm_platform *p = v->vm->platform;
+    spin_lock(&p->lock);
+    vlapic_set_cr8(&p->lapic[v->id], cr8);
+    spin_unlock(&p->lock);
+}
+
+/* The TSC-deadline timer counts guest TSC: it follows IA32_TSC writes. */
+static void platform_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    struct vm_platform *p = v->vm->platform;
+    spin_lock(&p->lock);
+    vlapic_set_tsc_offset(&p->lapic[v->id], offset);
+    spin_unlock(&p->lock);
+}
+
+/* What the vCPU layer calls (vcpu/vm.h), with vm->platform set. */
+static const struct vm_platform_ops pc_platform_ops = {
+    .pending_interrupt = vcpu_pending_interrupt,
+    .ack_interrupt = vcpu_ack_interrupt,
+    .timers_tick = vm_timers_tick,
+    .take_init_sipi = platform_take_init_sipi,
+    .rdmsr = platform_rdmsr,
+    .wrmsr = platform_wrmsr,
+    .get_cr8 = platform_get_cr8,
+    .set_cr8 = platform_set_cr8,
+    .set_tsc_offset = platform_set_tsc_offset,
+};
+
 /* The ACPI tables live in the VM's read-only BIOS area, written through
  * the host mapping (the guest cannot write there). */
 static int install_acpi(struct vm *vm, char *err, unsigned errlen)
@@ -225,6 +264,7 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
         vlapic_init(&p->lapic[i], i, i == 0, &p->lapic_ops[i]);
         vlapic_set_tsc_offset(&p->lapic[i], vm->tsc_offset);
     }
+    vm->platform_ops = &pc_platform_ops;
     vm->platform = p;
     /* The SCI is active-low level in the MADT: its line idles high. */
     vioapic_set_level(&p->ioapic, ACPI_GEN_SCI_IRQ, true);
@@ -256,5 +296,6 @@ void platform_destroy(struct vm *vm)
         return;
     pmm_free((uint64_t)vm->platform, PLATFORM_PAGES);
     vm->platform = NULL;
+    vm->platform_ops = NULL;
     vm->power_button = NULL;
 }

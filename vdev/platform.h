@@ -2,8 +2,8 @@
  * ACPI PM (timer, S5, power button), reset ports, an empty PCI bus. Only
  * VMs that ask for it get one (Linux guests); minimal VMs see absent
  * hardware. Every model is guarded by one per-VM lock. */
-#ifndef GUEST_PLATFORM_H
-#define GUEST_PLATFORM_H
+#ifndef VDEV_PLATFORM_H
+#define VDEV_PLATFORM_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  * and an active-low pin (polarity bit 13) is asserted while low. Models of
  * active-low lines (the SCI in our MADT) therefore idle high: set the line
  * high at VM start and pull it low to assert. */
-#ifndef GUEST_VIOAPIC_H
-#define GUEST_VIOAPIC_H
+#ifndef VDEV_VIOAPIC_H
+#define VDEV_VIOAPIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

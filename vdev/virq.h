@@ -10,8 +10,8 @@
  * blocked vCPU's CPU wakes, so missed periodic ticks coalesce naturally.
  * All of it is pure logic over small structs, unit-tested on the host with a
  * fake clock. */
-#ifndef GUEST_VIRQ_H
-#define GUEST_VIRQ_H
+#ifndef VDEV_VIRQ_H
+#define VDEV_VIRQ_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -12,8 +12,8 @@
  * the guest as bus kHz = tsc_khz (CPUID 0x40000010 EBX) and as a core
  * crystal of tsc_khz with ratio 1/1 in CPUID 0x15 (Linux derives its
  * lapic_timer_period from the crystal). */
-#ifndef GUEST_VLAPIC_H
-#define GUEST_VLAPIC_H
+#ifndef VDEV_VLAPIC_H
+#define VDEV_VLAPIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* PCI configuration mechanism #1 (ports 0xCF8-0xCFF) of a VM's bus. No
  * device is given to a VM yet, so the bus is empty: every data read
  * returns all ones (no function present), writes are dropped. */
-#ifndef GUEST_VPCI_H
-#define GUEST_VPCI_H
+#ifndef VDEV_VPCI_H
+#define VDEV_VPCI_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * acknowledge; level-triggered inputs (ICW1 LTIM or the ELCR bit) follow
  * the line, so a request that drops before the acknowledge becomes the
  * spurious vector IR7 (15 on the slave). */
-#ifndef GUEST_VPIC_H
-#define GUEST_VPIC_H
+#ifndef VDEV_VPIC_H
+#define VDEV_VPIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

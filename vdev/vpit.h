@@ -5,8 +5,8 @@
  * level, one pulse per period in modes 2 and 3 (and the strobe of mode 4).
  * Periods missed because the integrator ticked late coalesce into one
  * pulse. Pure state machine; the caller serialises access. */
-#ifndef GUEST_VPIT_H
-#define GUEST_VPIT_H
+#ifndef VDEV_VPIT_H
+#define VDEV_VPIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

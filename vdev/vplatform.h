@@ -1,8 +1,8 @@
 /* What the legacy platform models (vPIC, vPIT, vRTC, vPM) need from the
  * integrator: the host clock and a way to drive an ISA IRQ line. Pure
  * header, no arch dependency. */
-#ifndef GUEST_VPLATFORM_H
-#define GUEST_VPLATFORM_H
+#ifndef VDEV_VPLATFORM_H
+#define VDEV_VPLATFORM_H
 
 #include <stdbool.h>
 #include <stdint.h>

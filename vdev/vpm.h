@@ -7,8 +7,8 @@
  * PM1_STS & PM1_EN has a bit set. The MADT declares it level, active low;
  * the integrator maps "asserted" to the pin's polarity. Pure state
  * machine; the caller serialises access. Callbacks run inside vpm_io. */
-#ifndef GUEST_VPM_H
-#define GUEST_VPM_H
+#ifndef VDEV_VPM_H
+#define VDEV_VPM_H
 
 #include <stdbool.h>
 #include <stdint.h>

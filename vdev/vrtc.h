@@ -7,8 +7,8 @@
  * (read clears) with IRQF driving IRQ 8 as a level until C is read; D with
  * VRT. The rest of the 128 bytes is plain CMOS RAM. Pure state machine;
  * the caller serialises access. */
-#ifndef GUEST_VRTC_H
-#define GUEST_VRTC_H
+#ifndef VDEV_VRTC_H
+#define VDEV_VRTC_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * and the stop path (flush) may touch it at once. Lock order: the
  * platform lock, then a vUART's; the output callbacks run under the
  * vUART's lock and must not come back into it. */
-#ifndef GUEST_VUART_H
-#define GUEST_VUART_H
+#ifndef VDEV_VUART_H
+#define VDEV_VUART_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * output (guest/vm_output.c). Each record is a header (a global sequence
  * number, a kind, a length) and its bytes. A record that does not fit is
  * refused and counted, never half stored. Pure logic: the caller locks. */
-#ifndef GUEST_OUTQ_H
-#define GUEST_OUTQ_H
+#ifndef VM_OUTQ_H
+#define VM_OUTQ_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,7 @@
-/* VM objects and their lifecycle: create, start, stop; port and MMIO
- * dispatch; guest-memory access; the isolation check. */
-#include "vcpu/vm.h"
+/* VM objects and their lifecycle: create, start, finish a stop; the
+ * vUARTs' port handlers. Dispatch, guest memory and stop requests are the
+ * vCPU layer's (vcpu/vm_core.c). */
+#include "vm/vm.h"
 
 #include <stdarg.h>
 
@@ -8,6 +9,8 @@
 #include "loader/loader.h"
 #include "loader/modules.h"
 #include "vdev/platform.h"
+#include "hvm/backend.h"
+#include "vcpu/hvm.h"
 #include "vcpu/vcpu_switch.h"
 #include "vdev/virq.h"
 #include "vm/vm_output.h"
@@ -16,16 +19,13 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
-#include "vmx/vmx_caps.h"
 
 struct vm *vms[MAX_VMS];
 unsigned nr_vms;
-const struct vm_sched_ops *vm_sched_ops;
 static spinlock_t vms_lock = SPINLOCK_INIT;
 static uint16_t next_vpid = 1;
 
-#define SIZE_2M             (2ULL << 20)
-#define VIOLATION_LOG_BURST 8
+#define SIZE_2M (2ULL << 20)
 
 static const char *const state_names[] = {"defined", "running", "paused", "shut off", "crashed"};
 
@@ -70,6 +70,14 @@ static void uart_raw(void *ctx, const char *bytes, unsigned len)
     vm_output_raw(ctx, bytes, len);
 }
 
+/* Hypercall console output goes through the first vUART, as if written
+ * to its transmit register. */
+static void console_put(struct vm *vm, const char *bytes, unsigned len)
+{
+    for (unsigned i = 0; i < len; i++)
+        vuart_write(&vm->uarts[0], 0, (uint8_t)bytes[i]);
+}
+
 struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
 {
     if (!valid_name(cfg->name)) {
@@ -99,19 +107,22 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
                      cfg->kernel, cfg->name);
         return NULL;
     }
-    uint64_t page = pmm_alloc((sizeof(struct vm) + 4095) / 4096, 1, "vm objects");
+    uint64_t page = pmm_alloc(VM_OBJECT_PAGES, 1, "vm objects");
     if (!page) {
         fmt_snprintf(err, errlen, "out of memory for VM '%s'", cfg->name);
         return NULL;
     }
     struct vm *vm = (struct vm *)page;
-    memset(vm, 0, sizeof(*vm));
+    memset(vm, 0, VM_OBJECT_PAGES * 4096);
+    vm->uarts = (struct vuart *)(vm + 1);
+    vm->console_put = console_put;
+    vm_event_output = vm_output_event;
     vm->cfg = *cfg;
     vm->state = VM_DEFINED;
     spin_lock(&vms_lock);
     if (nr_vms >= MAX_VMS) {
         spin_unlock(&vms_lock);
-        pmm_free(page, (sizeof(struct vm) + 4095) / 4096);
+        pmm_free(page, VM_OBJECT_PAGES);
         fmt_snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
         return NULL;
     }
@@ -119,79 +130,6 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
     vms[nr_vms++] = vm;
     spin_unlock(&vms_lock);
     return vm;
-}
-
-int vm_register_ports(struct vm *vm, uint16_t base, uint16_t count, port_handler_fn fn, void *ctx)
-{
-    if (vm->nr_ports >= VM_MAX_PORT_HANDLERS || !count || base + count > 0x10000)
-        return -1;
-    vm->ports[vm->nr_ports++] = (struct port_range){base, count, fn, ctx};
-    return 0;
-}
-
-int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_fn fn, void *ctx,
-                     const char *name)
-{
-    if (vm->nr_mmio >= VM_MAX_MMIO_HANDLERS || !size || base + size < base)
-        return -1;
-    vm->mmio[vm->nr_mmio++] = (struct mmio_range){base, size, fn, ctx, name};
-    return 0;
-}
-
-void vm_log_violation(struct vm *vm, const char *fmt, ...)
-{
-    char msg[160];
-    uint64_t now = rdtsc();
-    /* A burst of lines, then one per ~10^9 cycles, so a storm costs little. */
-    if (vm->violations_logged >= VIOLATION_LOG_BURST &&
-        now - vm->last_violation_log_tsc < 1000000000ULL) {
-        vm->violations_logged++;
-        return;
-    }
-    char line[200];
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    vm->violations_logged++;
-    vm->last_violation_log_tsc = now;
-    /* Queued, not printed: exit handlers never wait on the UART. */
-    fmt_snprintf(line, sizeof(line), "warning: vm %s: %s", vm->cfg.name, msg);
-    vm_output_event(line);
-}
-
-void vm_port_access(struct vcpu *v, uint16_t port, unsigned size, bool in, uint32_t *val)
-{
-    struct vm *vm = v->vm;
-    for (unsigned i = 0; i < vm->nr_ports; i++) {
-        struct port_range *r = &vm->ports[i];
-        if (port >= r->base && port < r->base + r->count) {
-            if (r->fn(v, port, size, in, val, r->ctx))
-                return;
-            break;
-        }
-    }
-    /* Absent hardware: reads float high, writes go nowhere. */
-    if (in)
-        *val = size == 4 ? 0xffffffffU : (1U << (size * 8)) - 1;
-    vm_log_violation(vm, "unassigned I/O port 0x%x %s (size %u): absent hardware", port,
-                     in ? "read" : "write", size);
-}
-
-bool vm_mmio_access(struct vcpu *v, uint64_t gpa, unsigned size, bool write, uint64_t *val)
-{
-    struct vm *vm = v->vm;
-    for (unsigned i = 0; i < vm->nr_mmio; i++) {
-        struct mmio_range *r = &vm->mmio[i];
-        if (gpa >= r->base && gpa - r->base < r->size) {
-            if (!size)
-                return true;
-            if (gpa + size - r->base > r->size)
-                return false;
-            return r->fn(v, gpa, size, write, val, r->ctx);
-        }
-    }
-    return false;
 }
 
 /* LAPIC and IOAPIC windows are in the documented map; until their device
@@ -254,70 +192,6 @@ bool vm_uart_input(struct vm *vm, uint8_t byte)
     return ok;
 }
 
-int vm_read_guest(struct vm *vm, uint64_t gpa, void *buf, uint64_t len)
-{
-    if (!vm->ept_ready)
-        return -1;
-    return ept_read_guest(&vm->ept, gpa, buf, len) ? -1 : 0;
-}
-
-int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len)
-{
-    if (!vm->ept_ready)
-        return -1;
-    return ept_write_guest(&vm->ept, gpa, buf, len) ? -1 : 0;
-}
-
-int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val)
-{
-    uint64_t hpa;
-    unsigned perms;
-    if (!vm->ept_ready || (len != 4 && len != 8) || (gpa & (len - 1)) ||
-        ept_translate(&vm->ept, gpa, &hpa, &perms, NULL) || !(perms & EPT_W))
-        return -1;
-    void *p = vm->ept.ops->phys_to_virt(vm->ept.ops->ctx, hpa);
-    if (!p)
-        return -1;
-    if (len == 4) {
-        uint32_t expect = (uint32_t)old_val;
-        return __atomic_compare_exchange_n((uint32_t *)p, &expect, (uint32_t)new_val, false,
-                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
-                   ? 0
-                   : 1;
-    }
-    uint64_t expect = old_val;
-    return __atomic_compare_exchange_n((uint64_t *)p, &expect, new_val, false, __ATOMIC_SEQ_CST,
-                                       __ATOMIC_SEQ_CST)
-               ? 0
-               : 1;
-}
-
-struct iso_check {
-    struct vm *vm;
-    long leaves;
-    bool bad;
-};
-
-static void check_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms, unsigned mt,
-                       void *arg)
-{
-    struct iso_check *c = arg;
-    c->leaves++;
-    if (hpa < c->vm->ram_hpa || hpa + size > c->vm->ram_hpa + c->vm->ram_alloc_size) {
-        if (!c->bad)
-            pr_err("vm %s: isolation: gpa 0x%llx maps host 0x%llx outside its own RAM",
-                   c->vm->cfg.name, (unsigned long long)gpa, (unsigned long long)hpa);
-        c->bad = true;
-    }
-}
-
-long vm_check_isolation(struct vm *vm)
-{
-    struct iso_check c = {vm, 0, false};
-    ept_for_each_leaf(&vm->ept, check_leaf, &c);
-    return c.bad ? -1 : c.leaves;
-}
-
 static uint64_t ept_alloc(void *ctx)
 {
     uint64_t p = pmm_alloc(1, 1, "ept tables");
@@ -372,7 +246,9 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
     vm->ram_clean = false;
     if (zero)
         memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
-    if (ept_init(&vm->ept, &vm_ept_ops, vmx_caps.ept_2m, vmx_caps.ept_1g))
+    bool pg_2m, pg_1g;
+    hvm_npt_page_sizes(&pg_2m, &pg_1g);
+    if (ept_init(&vm->ept, &vm_ept_ops, pg_2m, pg_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
     if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
@@ -458,6 +334,15 @@ static struct vcpu *make_vcpu(struct vm *vm, unsigned id, const struct vcpu_boot
     v->pcpu = vm->cfg.pcpu[id];
     v->xcr0 = 1;
     v->boot = *boot;
+    v->vm_info.ept = &vm->ept;
+    v->vm_info.tsc_offset = vm->tsc_offset;
+    _Static_assert(VM_MAX_IOPORTS <= VCPU_MAX_IO_PASSTHROUGH, "vcpu_vm_info holds every range");
+    v->vm_info.nr_io_passthrough =
+        vm->cfg.nr_ioports < VM_MAX_IOPORTS ? vm->cfg.nr_ioports : VM_MAX_IOPORTS;
+    for (unsigned i = 0; i < v->vm_info.nr_io_passthrough; i++) {
+        v->vm_info.io_passthrough[i].base = vm->cfg.ioports[i].base;
+        v->vm_info.io_passthrough[i].count = vm->cfg.ioports[i].count;
+    }
     v->msr_apic_base = 0xfee00000ULL | (1ULL << 11) | (id == 0 ? (1ULL << 8) : 0);
     v->msr_misc_enable = (1ULL << 0) | (1ULL << 11) | (1ULL << 12);
     v->msr_pat = 0x0007040600070406ULL;
@@ -489,9 +374,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     /* Started again while its last stop's scrub is under way (a restart
      * waits for it; a console `start` does not): finish it now. */
     vm_scrub_finish(vm);
-    if (!vmx_caps.available) {
-        fmt_snprintf(err, errlen, "cannot start %s: vmx unavailable (%s)", vm->cfg.name,
-                     vmx_caps.reason);
+    if (!hvm_available()) {
+        fmt_snprintf(err, errlen, "cannot start %s: %s unavailable (%s)", vm->cfg.name,
+                     vcpu_backend->name, hvm_unavailable_reason());
         return -1;
     }
     const struct guest_module *m = guest_module_find(vm->cfg.kernel);
@@ -581,71 +466,6 @@ fail:
     return -1;
 }
 
-static bool request_stop(struct vm *vm, enum vm_state final, const char *reason,
-                         enum vm_restart_kind restart)
-{
-    spin_lock(&vm->lock);
-    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED) {
-        spin_unlock(&vm->lock);
-        return false;
-    }
-    vm->state = final; /* the vCPUs see it at their next check */
-    vm->teardown = true;
-    vm->restart_kind = restart; /* only the request that wins sets it */
-    str_copy(vm->reason, reason, sizeof(vm->reason));
-    for (unsigned i = 0; i < vm->nr_vcpus; i++)
-        vm->vcpus[i]->stop_request = true;
-    spin_unlock(&vm->lock);
-    char line[200];
-    if (final == VM_CRASHED)
-        fmt_snprintf(line, sizeof(line), "error: vm %s: crashed: %s", vm->cfg.name, reason);
-    else
-        fmt_snprintf(line, sizeof(line), "vm %s: %s", vm->cfg.name, reason);
-    vm_output_event(line);
-    for (unsigned i = 0; i < vm->nr_vcpus; i++)
-        vm_sched_ops->kick(vm->vcpus[i]);
-    return true;
-}
-
-bool vm_request_reset(struct vm *vm, enum vm_restart_kind kind, const char *reason)
-{
-    return request_stop(vm, VM_SHUTOFF, reason, kind);
-}
-
-void vm_request_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
-{
-    char reason[128];
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    request_stop(vm, final, reason, VM_RESTART_NONE);
-}
-
-void vm_crash(struct vcpu *v, const char *fmt, ...)
-{
-    char reason[128];
-    va_list ap;
-    if (v->vm->state == VM_RUNNING && vcpu_backend->snapshot) {
-        vcpu_backend->snapshot(v, &v->vm->crash_regs);
-        v->vm->have_crash_regs = true;
-    }
-    va_start(ap, fmt);
-    fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    request_stop(v->vm, VM_CRASHED, reason, VM_RESTART_NONE);
-}
-
-void vm_stop(struct vm *vm, enum vm_state final, const char *fmt, ...)
-{
-    char reason[128];
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    request_stop(vm, final, reason, VM_RESTART_NONE);
-}
-
 void vm_finish_stop(struct vm *vm)
 {
     for (unsigned i = 0; i < VM_MAX_UARTS; i++)
@@ -663,13 +483,4 @@ void vm_finish_stop(struct vm *vm)
      * then freed or kept for a restart. */
     vm->scrub_done = 0;
     vm->scrubbing = vm->ram_hpa != 0;
-}
-
-void vm_vcpu_stopped(struct vcpu *v)
-{
-    struct vm *vm = v->vm;
-    v->state = VCPU_STOPPED;
-    /* The last one out hands the VM to the console CPU, which frees it. */
-    if (__atomic_sub_fetch(&vm->vcpus_running, 1, __ATOMIC_SEQ_CST) == 0)
-        __atomic_store_n(&vm->vcpus_out, true, __ATOMIC_RELEASE);
 }

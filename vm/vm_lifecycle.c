@@ -6,7 +6,7 @@
  * of it touches another VM or the machine. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 #include "vm/vm_output.h"
 #include "vcpu/vm_sched.h"
 #include "lib/format.h"

@@ -8,7 +8,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/tsc.h"
 #include "vm/outq.h"
-#include "vcpu/vm.h"
+#include "vm/vm.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"

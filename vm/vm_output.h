@@ -4,8 +4,8 @@
  * `stats`), never another VM's and never the console's time. The console
  * CPU drains the buffers a bounded amount per turn, oldest line first.
  * Nothing here waits for the UART or interrupts another CPU. */
-#ifndef GUEST_VM_OUTPUT_H
-#define GUEST_VM_OUTPUT_H
+#ifndef VM_VM_OUTPUT_H
+#define VM_VM_OUTPUT_H
 
 #include <stdbool.h>
 
