@@ -282,8 +282,9 @@ void guest_cpuid_fill_cache(struct vcpu *v)
         v->cpuid_cache[i][3] = r.edx;
     }
     v->cpuid_cache_ready = true;
-    /* A CPUID exit of a VM without a platform can be handled without
-     * looking for interrupts to deliver (vmx_take_exit in vmx/vmx_exit.h). */
+    /* A CPUID exit of a VM without a platform can be answered from the
+     * cache without looking for interrupts to deliver: a backend may do it
+     * in its run loop (hvm/vcpu.h; vmx_take_exit). */
     v->cpuid_fast = !v->vm->platform;
 }
 

@@ -301,8 +301,11 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
 enum exit_action vcpu_handle_exit(struct vcpu *v, struct exit_record *e, uint64_t exit_tsc,
                                   uint64_t *end_tsc)
 {
-    /* CPUID first: the exit guests take most, without the dispatch. */
-    enum exit_action a = e->kind == EXIT_CPUID ? handle_cpuid(v, e) : dispatch(v, e);
+    /* CPUID and hypercalls first: the exits guests take in tight loops,
+     * without the dispatch's compare tree. */
+    enum exit_action a = e->kind == EXIT_CPUID       ? handle_cpuid(v, e)
+                         : e->kind == EXIT_HYPERCALL ? handle_hypercall(v, e)
+                                                     : dispatch(v, e);
 
     unsigned slot = e->stat_slot < VCPU_EXIT_STATS ? e->stat_slot : VCPU_EXIT_STATS - 1;
     uint64_t t = rdtsc();

@@ -238,12 +238,16 @@ enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc
 {
     struct exit_record e;
 
-    /* CPUID: no table, no IDT-vectoring read (an instruction exit cannot
-     * interrupt event delivery). */
-    if (raw == EXIT_REASON_CPUID) {
-        e.kind = EXIT_CPUID;
-        e.raw_reason = e.stat_slot = EXIT_REASON_CPUID;
+    /* CPUID and VMCALL, the exits guests take in tight loops: no table and
+     * no IDT-vectoring read (an instruction exit cannot interrupt event
+     * delivery), only the fields their handlers read. */
+    if (raw == EXIT_REASON_CPUID || raw == EXIT_REASON_VMCALL) {
+        e.kind = raw == EXIT_REASON_CPUID ? EXIT_CPUID : EXIT_HYPERCALL;
+        e.raw_reason = raw;
+        e.stat_slot = (uint16_t)raw;
         e.insn_len = (uint8_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+        if (raw == EXIT_REASON_VMCALL)
+            e.hypercall.cpl = (uint8_t)vmx_guest_cpl(v);
     } else {
         e = (struct exit_record){0};
         translate(v, raw, &e);
@@ -251,6 +255,6 @@ enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc
     e.advance_rip = false;
     enum exit_action a = vcpu_handle_exit(v, &e, exit_tsc, end_tsc);
     if (e.advance_rip)
-        vmx_skip_instruction(v, e.insn_len);
+        vmx_advance_rip(e.insn_len);
     return a;
 }

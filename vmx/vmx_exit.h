@@ -55,6 +55,19 @@ static inline void vmx_skip_instruction_inline(void)
                    intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
+/* Advances GUEST_RIP by len (an instruction the neutral layer completed);
+ * it ends STI/MOV-SS blocking, as on hardware. */
+static inline void vmx_advance_rip(unsigned len)
+{
+    /* No failure check: GUEST_RIP is always writable with a VMCS loaded. */
+    __asm__ volatile("vmwrite %1, %0" ::"r"((uint64_t)GUEST_RIP), "r"(vmcs_read(GUEST_RIP) + len)
+                     : "cc", "memory");
+    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
 /* Inlined in the run loop: the exit guests take most in tight loops, CPUID
  * of a cached leaf in a VM without a platform, answered from the cache
  * the neutral layer filled (hvm/vcpu.h; the policy is vcpu/cpuid.c's)

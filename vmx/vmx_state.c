@@ -7,6 +7,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_caps.h"
+#include "vmx/vmx_exit.h"
 
 static void load_pdptrs(struct vcpu *v)
 {
@@ -175,13 +176,7 @@ void vmx_set_activity(struct vcpu *v, enum hvm_activity a)
 
 void vmx_skip_instruction(struct vcpu *v, unsigned len)
 {
-    /* No failure check: GUEST_RIP is always writable with a VMCS loaded. */
-    vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + len);
-    /* Completing an instruction ends STI/MOV-SS blocking, as on hardware. */
-    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-    if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
-        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
-                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+    vmx_advance_rip(len);
 }
 
 void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
