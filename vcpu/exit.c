@@ -228,6 +228,22 @@ static enum exit_action handle_window(struct vcpu *v, struct exit_record *e)
     return EXIT_ACT_CONTINUE;
 }
 
+/* A VMX or SVM instruction: nested virtualization is not offered. The
+ * log names the extension as the vendor does ("VMX instruction"). */
+static enum exit_action refuse_virt_insn(struct vcpu *v, struct exit_record *e)
+{
+    char ext[8];
+    unsigned i = 0;
+    for (; vcpu_backend->name[i] && i < sizeof(ext) - 1; i++) {
+        char c = vcpu_backend->name[i];
+        ext[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+    ext[i] = 0;
+    vm_log_violation(v->vm, "%s instruction (%s) at rip 0x%llx: #UD injected", ext,
+                     vcpu_backend->exit_reason_name(e->stat_slot), (unsigned long long)rip(v));
+    return inject_ud(v);
+}
+
 static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
 {
     switch (e->kind) {
@@ -267,9 +283,7 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
         vm_crash(v, "triple fault at rip 0x%llx", (unsigned long long)rip(v));
         return EXIT_ACT_STOP;
     case EXIT_VIRT_INSN:
-        vm_log_violation(v->vm, "virtualization instruction (%s) at rip 0x%llx: #UD injected",
-                         vcpu_backend->exit_reason_name(e->stat_slot), (unsigned long long)rip(v));
-        return inject_ud(v);
+        return refuse_virt_insn(v, e);
     case EXIT_UD_INSN:
         return inject_ud(v);
     case EXIT_RDPMC:
