@@ -10,6 +10,7 @@ UNIT_SRCS_log    := lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_ept    := ept/ept.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_decode := vcpu/decode.c
 UNIT_SRCS_insn_len := vcpu/insn_len.c
+UNIT_SRCS_inject := vcpu/inject.c
 UNIT_SRCS_gwalk  := ept/gwalk.c
 UNIT_SRCS_exc_merge := arch/x86_64/exc_merge.c
 UNIT_SRCS_mb2info := boot/mb2info.c lib/format.c lib/strutil.c
