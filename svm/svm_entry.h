@@ -1,0 +1,15 @@
+/* The world switch (svm/svm_entry.asm). */
+#ifndef SVM_SVM_ENTRY_H
+#define SVM_SVM_ENTRY_H
+
+#include <stdint.h>
+
+/* Runs the guest of the VMCB at vmcb_pa until the next #VMEXIT. gprs holds
+ * the guest's RCX, RDX, RBX, RBP, RSI, RDI, R8-R15 in x86 encoding order
+ * (slots 0 and 4, RAX and RSP, live in the VMCB). Returns the TSC read
+ * right after the exit; the exit code is in the VMCB. Call with interrupts
+ * as the host wants them after the exit: GIF is cleared around the switch
+ * and set again before the return. */
+uint64_t svm_enter(uint64_t *gprs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+
+#endif
