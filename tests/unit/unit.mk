@@ -62,3 +62,4 @@ UNIT_SRCS_spec_ctrl := arch/x86_64/spec_ctrl_plan.c lib/format.c lib/strutil.c
 UNIT_SRCS_svm_caps := svm/svm_caps.c lib/format.c lib/strutil.c
 UNIT_SRCS_svm_vmcb := svm/svm_vmcb.c svm/svm_check.c svm/svm_names.c
 UNIT_SRCS_svm_check := svm/svm_check.c svm/svm_vmcb.c
+UNIT_SRCS_svm_fetch := svm/svm_fetch.c svm/svm_vmcb.c ept/gwalk.c
