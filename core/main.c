@@ -31,6 +31,7 @@
 #include "lib/string.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
+#include "svm/svm_boot.h"
 #include "vmx/vmx_caps.h"
 
 extern char __image_start[], __image_end[];
@@ -259,6 +260,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
                           boot_info.modules[i].end);
     platform_init_interrupts();
     vmx_caps_probe();
+    svm_boot_init();
     sched_init();
     power_register_shutdown_hook(vmx_disable_all_cpus);
     ap_idle_hook = ap_scheduler;

@@ -38,6 +38,7 @@ KNOWN_DEBT = """
 core/banner.c -> vmx/vmx_caps.h
 core/main.c -> vmx/vmx.h
 core/main.c -> vmx/vmx_caps.h
+core/main.c -> svm/svm_boot.h
 core/sched.c -> vmx/vmx.h
 vmx/vmcs_init.c -> guest/vm.h
 vmx/vmx.h -> guest/vcpu.h

@@ -366,6 +366,15 @@ enum svm_exit_code {
 #define VMEXIT_INVALID ((uint64_t)-1) /* VMRUN's consistency checks failed */
 #define VMEXIT_BUSY    ((uint64_t)-2) /* SEV-ES: VMSA busy */
 
+/* EXITCODE as a sign-extended 32-bit value. Every code the APM defines fits
+ * in 32 bits (the negative ones sign-extended); QEMU 7.2 writes only the
+ * low half of -1 for VMEXIT_INVALID (0x00000000ffffffff), and KVM likewise
+ * reads the low half alone. */
+static inline uint64_t svm_exit_code(const struct vmcb *v)
+{
+    return (uint64_t)(int64_t)(int32_t)(uint32_t)v->control.exit_code;
+}
+
 /* The APM name of an exit code ("VMEXIT_CPUID", "VMEXIT_EXCP14", ...);
  * "VMEXIT_UNKNOWN" for a code the APM does not define. */
 const char *svm_exit_name(uint64_t code);

@@ -1,8 +1,10 @@
 """`scripts/run.sh --emu qemu-svm`: QEMU TCG with an AMD CPU (SVM, nested
 paging), q35, at least two CPUs and the emulated Intel IOMMU, as README
-"Running" documents it. The SVM backend is not plugged into the vCPU layer
-yet (docs/svm.md), so these tests show the machine the backend will run on:
-an AMD CPU, both CPUs online, the IOMMU up, the console and power-off.
+"Running" documents it, and the SVM backend on it. The backend is not
+plugged into the vCPU layer yet (docs/svm.md), so VMs do not run under SVM;
+what runs is the boot-time self-test (svm/svm_selftest.c): a tiny guest
+through the real world switch, VMCB, IOPM and nested page tables, each exit
+checked, and a VMRUN that must fail with the broken rule named.
 """
 
 import re
@@ -56,6 +58,35 @@ def test_run_sh_qemu_svm_boots_amd_smp_with_iommu():
     line(r"^cpu 1: online", out)
     line(r"^iommu: vt-d, 1 units?\b", out)
     assert out.rstrip().endswith("bulkhead: poweroff 7"), out
+
+
+SELFTEST_OK = (r"^svm: self-test passed: VMEXIT_CPUID, VMEXIT_VMMCALL, VMEXIT_IOIO, VMEXIT_NPF, "
+               r"VMEXIT_HLT; VMRUN with ASID 0: VMEXIT_INVALID \(15\.5\.1: ASID is zero\)$")
+
+
+def test_svm_detected_and_world_switch_self_test(boot):
+    m = boot("qemu-svm", cmdline=f'{BASE_CMDLINE} exec="poweroff 0"')
+    assert m.wait_exit() == 0, m.output
+    out = m.output.replace("\r", "")
+    assert "bulkhead: panic" not in out, out
+    # QEMU TCG: nested paging and nothing else (platform-notes.md).
+    line(r"^svm: npt \(revision 1, \d+ ASIDs\)$", out)
+    line(SELFTEST_OK, out)
+    assert "svm: self-test failed" not in out, out
+
+
+@pytest.mark.parametrize("cpu,reason", [
+    ("EPYC,-npt", "no nested paging"),
+    ("EPYC,-svm", "no SVM in CPUID"),
+])
+def test_svm_unavailable_reasons(boot, cpu, reason):
+    # A later -cpu replaces the runner's own.
+    m = boot("qemu-svm", cmdline=f'{BASE_CMDLINE} exec="poweroff 0"', extra=[f"-cpu {cpu}"])
+    assert m.wait_exit() == 0, m.output
+    out = m.output.replace("\r", "")
+    line(rf"^svm: unavailable \({re.escape(reason)}\)$", out)
+    assert "svm: self-test" not in out, out
+    assert "bulkhead: panic" not in out, out
 
 
 def test_run_sh_qemu_svm_more_cpus():

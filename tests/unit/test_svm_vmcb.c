@@ -264,6 +264,18 @@ static void test_exit_names(void **state)
     assert_string_equal(svm_exit_name(0x0a5), "VMEXIT_UNKNOWN");
     assert_string_equal(svm_exit_name(0x3ff), "VMEXIT_UNKNOWN");
     assert_string_equal(svm_exit_name(0x12345678), "VMEXIT_UNKNOWN");
+    /* EXITCODE read as a sign-extended 32-bit value: QEMU's 32-bit -1 is
+     * VMEXIT_INVALID as much as the hardware's 64-bit -1. */
+    static struct vmcb v;
+    v.control.exit_code = 0xffffffffULL;
+    assert_int_equal(svm_exit_code(&v), VMEXIT_INVALID);
+    v.control.exit_code = ~0ULL;
+    assert_int_equal(svm_exit_code(&v), VMEXIT_INVALID);
+    v.control.exit_code = 0xfffffffeULL;
+    assert_int_equal(svm_exit_code(&v), VMEXIT_BUSY);
+    v.control.exit_code = VMEXIT_NPF;
+    assert_int_equal(svm_exit_code(&v), VMEXIT_NPF);
+    assert_string_equal(svm_exit_name(svm_exit_code(&v)), "VMEXIT_NPF");
     /* Every code from 0 to 0xa4 has a name. */
     for (uint64_t code = 0; code <= VMEXIT_TLBSYNC; code++)
         assert_string_not_equal(svm_exit_name(code), "VMEXIT_UNKNOWN");
