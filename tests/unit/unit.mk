@@ -63,3 +63,4 @@ UNIT_SRCS_svm_caps := svm/svm_caps.c lib/format.c lib/strutil.c
 UNIT_SRCS_svm_vmcb := svm/svm_vmcb.c svm/svm_check.c svm/svm_names.c
 UNIT_SRCS_svm_check := svm/svm_check.c svm/svm_vmcb.c
 UNIT_SRCS_svm_fetch := svm/svm_fetch.c svm/svm_vmcb.c ept/gwalk.c
+UNIT_SRCS_svm_decode := svm/svm_decode.c
