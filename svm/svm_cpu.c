@@ -86,8 +86,8 @@ int svm_cpu_enable(void)
      * syscall MSRs, which VMLOAD of a guest replaces: the world switch
      * VMLOADs them back from here after every exit. */
     svm_vmsave(sc->host_vmcb_pa);
-    sc->next_asid = 1;
-    sc->asid_generation = 1;
+    /* next = 0: the first ASID handed out on this CPU flushes the TLB. */
+    sc->asids = (struct svm_asid_pool){.nr_asids = svm_caps.nr_asids};
     sc->on = true;
     spec_ctrl_init_cpu();
     pr_debug("cpu %u: svm: on (hsave 0x%llx)", pc->cpu_id, (unsigned long long)sc->hsave_pa);

@@ -6,12 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "svm/svm_vmcb.h"
+
 struct svm_cpu {
     bool on;
-    uint64_t hsave_pa;     /* VM_HSAVE_PA: the CPU keeps host state here on VMRUN */
-    uint64_t host_vmcb_pa; /* VMSAVE target for the host's FS/GS/TR/LDTR/syscall MSRs */
-    uint32_t next_asid;    /* ASID allocation on this CPU (svm_asid.c) */
-    uint32_t asid_generation;
+    uint64_t hsave_pa;          /* VM_HSAVE_PA: the CPU keeps host state here on VMRUN */
+    uint64_t host_vmcb_pa;      /* VMSAVE target for the host's FS/GS/TR/LDTR/syscall MSRs */
+    struct svm_asid_pool asids; /* the ASIDs this CPU hands out (svm_asid_assign) */
 };
 
 /* Turns SVM on for this CPU: clears VM_CR.SVMDIS when firmware left it

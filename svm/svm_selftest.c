@@ -14,10 +14,11 @@
 #include "svm/svm_check.h"
 #include "svm/svm_cpu.h"
 #include "svm/svm_entry.h"
-#include "svm/svm_vmcb.h"
+#include "svm/svm_vcpu.h"
 
 #define GUEST_CODE_GPA 0x1000ULL
 #define UNMAPPED_GPA   0x200000ULL
+#define GPR_RAX        0
 #define GPR_RBX        3
 
 /* 32-bit flat code, paging off; each instruction exits once. */
@@ -69,8 +70,8 @@ static const char *check_step(const struct vmcb *v, const uint64_t *gprs, uint64
     const struct vmcb_control_area *c = &v->control;
     switch (code) {
     case VMEXIT_VMMCALL:
-        if (v->save.rax != 0x5a5a)
-            return "guest RAX not saved in the VMCB";
+        if (gprs[GPR_RAX] != 0x5a5a)
+            return "guest RAX not brought back from the VMCB";
         if (gprs[GPR_RBX] != 0x1234)
             return "guest RBX not saved by the world switch";
         return NULL;
@@ -89,7 +90,8 @@ static const char *check_step(const struct vmcb *v, const uint64_t *gprs, uint64
 }
 
 struct st_mem {
-    uint64_t vmcb, iopm, msrpm, code;
+    struct svm_vcpu vcpu;
+    uint64_t code;
     struct ept npt;
     bool npt_ok;
 };
@@ -98,19 +100,14 @@ static void st_release(struct st_mem *m)
 {
     if (m->npt_ok)
         ept_destroy(&m->npt);
-    if (m->vmcb)
-        pmm_free(m->vmcb, 1);
-    if (m->iopm)
-        pmm_free(m->iopm, 3);
-    if (m->msrpm)
-        pmm_free(m->msrpm, 2);
+    svm_vcpu_free(&m->vcpu);
     if (m->code)
         pmm_free(m->code, 1);
 }
 
 static int run_guest(struct st_mem *m)
 {
-    struct vmcb *v = (struct vmcb *)m->vmcb;
+    struct vmcb *v = m->vcpu.vmcb;
     struct svm_cpu *sc = svm_this_cpu();
     uint64_t gprs[16] = {0};
     unsigned step = 0;
@@ -118,8 +115,7 @@ static int run_guest(struct st_mem *m)
     /* Physical interrupts, NMIs and SMIs may exit at any time: re-enter,
      * boundedly. */
     for (unsigned round = 0; round < 1000 && step < sizeof(steps) / sizeof(steps[0]); round++) {
-        svm_enter(gprs, m->vmcb, sc->host_vmcb_pa);
-        v->control.tlb_control = TLB_CONTROL_DO_NOTHING;
+        svm_vcpu_enter(&m->vcpu, gprs);
         uint64_t code = svm_exit_code(v);
         if (code == VMEXIT_INTR || code == VMEXIT_NMI || code == VMEXIT_SMI)
             continue;
@@ -158,7 +154,7 @@ static int run_guest(struct st_mem *m)
 
     /* A VMRUN the CPU must refuse, and the check must name why. */
     v->control.guest_asid = 0;
-    svm_enter(gprs, m->vmcb, sc->host_vmcb_pa);
+    svm_enter(gprs, m->vcpu.vmcb_pa, sc->host_vmcb_pa);
     const char *rule = svm_check_vmcb(v, &(struct svm_check_limits){
                                              .maxphyaddr = 52,
                                              .long_mode = true,
@@ -183,11 +179,8 @@ int svm_selftest(void)
     if (svm_cpu_enable())
         return -1;
     int r = -1;
-    m.vmcb = st_alloc(NULL);
     m.code = st_alloc(NULL);
-    m.iopm = pmm_alloc(3, 1, "svm self-test");
-    m.msrpm = pmm_alloc(2, 1, "svm self-test");
-    if (!m.vmcb || !m.code || !m.iopm || !m.msrpm) {
+    if (svm_vcpu_alloc(&m.vcpu, NULL, 0) || !m.code) {
         pr_err("svm: self-test: out of memory");
         goto out;
     }
@@ -203,17 +196,12 @@ int svm_selftest(void)
         pr_err("svm: self-test: mapping guest code: %s", ept_strerror(e));
         goto out;
     }
-    svm_iopm_build((uint8_t *)m.iopm, NULL, 0);
-    svm_msrpm_build((uint8_t *)m.msrpm);
     struct svm_vmcb_params p = {
         .mode = SVM_BOOT_PROTECTED_FLAT,
         .rip = GUEST_CODE_GPA,
-        .iopm_pa = m.iopm,
-        .msrpm_pa = m.msrpm,
         .ncr3 = ept_ncr3(&m.npt),
-        .asid = 1,
     };
-    svm_vmcb_init((struct vmcb *)m.vmcb, &p);
+    svm_vcpu_setup(&m.vcpu, &p);
     r = run_guest(&m);
 out:
     st_release(&m);
