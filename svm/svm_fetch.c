@@ -6,23 +6,24 @@
 
 #define EFER_LMA (1ULL << 10)
 
-/* Reads n bytes (n <= page remainder) at gpa through 8-byte aligned reads,
- * which never leave the page. */
-static int read_bytes(const struct gwalk_mem *mem, uint64_t gpa, uint8_t *buf, unsigned n)
+/* Reads up to n bytes (n <= page remainder) at gpa through 8-byte aligned
+ * reads, which never leave the page; returns how many it could read (the
+ * rest lies outside guest memory). */
+static unsigned read_bytes(const struct gwalk_mem *mem, uint64_t gpa, uint8_t *buf, unsigned n)
 {
-    while (n) {
+    unsigned done = 0;
+    while (done < n) {
         uint64_t aligned = gpa & ~7ULL;
         unsigned skip = (unsigned)(gpa - aligned);
         uint8_t chunk[8];
         if (mem->read(mem->ctx, aligned, chunk, 8))
-            return -1;
-        unsigned take = 8 - skip < n ? 8 - skip : n;
-        memcpy(buf, chunk + skip, take);
-        buf += take;
+            break;
+        unsigned take = 8 - skip < n - done ? 8 - skip : n - done;
+        memcpy(buf + done, chunk + skip, take);
         gpa += take;
-        n -= take;
+        done += take;
     }
-    return 0;
+    return done;
 }
 
 void svm_fetch_insn(const struct vmcb *v, const struct gwalk_mem *mem, unsigned maxphyaddr,
@@ -90,13 +91,14 @@ void svm_fetch_insn(const struct vmcb *v, const struct gwalk_mem *mem, unsigned 
         }
         unsigned in_page = (unsigned)(0x1000 - (cur & 0xfff));
         unsigned n = want - got < in_page ? want - got : in_page;
-        if (read_bytes(mem, r.gpa, buf + got, n)) {
+        unsigned read = read_bytes(mem, r.gpa, buf + got, n);
+        got += read;
+        if (read < n) {
             if (got)
-                break;
+                break; /* the bytes before the end of guest memory */
             out->status = SVM_FETCH_BAD_MEMORY;
             return;
         }
-        got += n;
     }
     out->len = got;
     out->status = SVM_FETCH_OK;
