@@ -1,7 +1,8 @@
 ; The SVM world switch (AMD64 APM vol. 2, 15.5 "VMRUN Instruction" and
 ; 15.5.2 "VMSAVE and VMLOAD").
 ;
-; uint64_t svm_enter(uint64_t *gprs, uint64_t vmcb_pa, uint64_t host_vmcb_pa)
+; uint64_t svm_enter(uint64_t *gprs, uint64_t vmcb_pa, uint64_t host_vmcb_pa,
+;                    int host_interrupts)
 ;
 ; gprs: the guest's general registers in x86 encoding order, as the VMX stub
 ; (rax rcx rdx rbx rsp rbp rsi rdi r8-r15). The rax and rsp slots are not
@@ -13,6 +14,14 @@
 ; back), VMLOAD guest, guest GPRs, VMRUN, VMSAVE guest, store guest GPRs,
 ; VMLOAD host, mitigations, STGI. Returns the TSC read right after the
 ; exit. Callee-saved registers are kept.
+;
+; Call with interrupts disabled. With V_INTR_MASKING the host's RFLAGS.IF
+; at VMRUN decides whether host interrupts reach the CPU (and so exit the
+; guest, VMEXIT_INTR) while the guest runs: host_interrupts nonzero sets
+; IF between CLGI and VMRUN (GIF=0 still holds them off until VMRUN), and
+; IF is cleared again before STGI, so the interrupt that made the guest
+; exit is taken when the caller enables interrupts. The run loop needs
+; that for its time slices; the boot self-test passes 0.
 ;
 ; Speculation mitigations as in vmx/vmx_entry.asm (docs/security.md; the
 ; flags come from arch/x86_64/spec_ctrl.c): L1D flush before the guest's
@@ -64,6 +73,10 @@ svm_enter:
     push rdi                    ; gprs
 
     clgi
+    test ecx, ecx
+    jz .host_if_done
+    sti                         ; pending host interrupts wait for GIF
+.host_if_done:
     mov rax, rsi
     vmload                      ; guest FS/GS/TR/LDTR/KernelGsBase/STAR...
 
@@ -135,6 +148,7 @@ svm_enter:
 %endrep
     add rsp, RSB_FILL * 8 + 24  ; the return addresses and the three arguments
 
+    cli                         ; the exit's interrupt waits for the caller
     stgi
     pop r15
     pop r14

@@ -115,7 +115,8 @@ static int run_guest(struct st_mem *m)
     /* Physical interrupts, NMIs and SMIs may exit at any time: re-enter,
      * boundedly. */
     for (unsigned round = 0; round < 1000 && step < sizeof(steps) / sizeof(steps[0]); round++) {
-        svm_vcpu_enter(&m->vcpu, gprs);
+        /* Interrupts stay off during boot: none may make the guest exit. */
+        svm_vcpu_enter(&m->vcpu, gprs, 0);
         uint64_t code = svm_exit_code(v);
         if (code == VMEXIT_INTR || code == VMEXIT_NMI || code == VMEXIT_SMI)
             continue;
@@ -154,7 +155,7 @@ static int run_guest(struct st_mem *m)
 
     /* A VMRUN the CPU must refuse, and the check must name why. */
     v->control.guest_asid = 0;
-    svm_enter(gprs, m->vcpu.vmcb_pa, sc->host_vmcb_pa);
+    svm_enter(gprs, m->vcpu.vmcb_pa, sc->host_vmcb_pa, 0);
     const char *rule = svm_check_vmcb(v, &(struct svm_check_limits){
                                              .maxphyaddr = 52,
                                              .long_mode = true,
@@ -176,8 +177,13 @@ int svm_selftest(void)
 {
     struct st_mem m;
     memset(&m, 0, sizeof(m));
-    if (svm_cpu_enable())
+    bool irqs = irq_enabled();
+    irq_disable(); /* svm_enter's contract; and nothing else runs on this CPU meanwhile */
+    if (svm_cpu_enable()) {
+        if (irqs)
+            irq_enable();
         return -1;
+    }
     int r = -1;
     m.code = st_alloc(NULL);
     if (svm_vcpu_alloc(&m.vcpu, NULL, 0) || !m.code) {
@@ -206,5 +212,7 @@ int svm_selftest(void)
 out:
     st_release(&m);
     svm_cpu_disable();
+    if (irqs)
+        irq_enable();
     return r;
 }

@@ -52,7 +52,7 @@ void svm_vcpu_setup(struct svm_vcpu *s, const struct svm_vmcb_params *p)
     s->asid = (struct svm_vcpu_asid){.cpu = -1};
 }
 
-uint64_t svm_vcpu_enter(struct svm_vcpu *s, uint64_t gprs[16])
+uint64_t svm_vcpu_enter(struct svm_vcpu *s, uint64_t gprs[16], int host_interrupts)
 {
     struct svm_cpu *sc = svm_this_cpu();
     struct vmcb *v = s->vmcb;
@@ -65,7 +65,7 @@ uint64_t svm_vcpu_enter(struct svm_vcpu *s, uint64_t gprs[16])
     s->flush_pending = false;
     v->save.rax = gprs[GPR_RAX];
     v->save.rsp = gprs[GPR_RSP];
-    uint64_t tsc = svm_enter(gprs, s->vmcb_pa, sc->host_vmcb_pa);
+    uint64_t tsc = svm_enter(gprs, s->vmcb_pa, sc->host_vmcb_pa, host_interrupts);
     gprs[GPR_RAX] = v->save.rax;
     gprs[GPR_RSP] = v->save.rsp;
     return tsc;

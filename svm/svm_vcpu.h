@@ -26,9 +26,10 @@ void svm_vcpu_setup(struct svm_vcpu *s, const struct svm_vmcb_params *p);
 /* Enters the guest once on this CPU (SVM enabled here): ASID from this
  * CPU's pool with the TLB_CONTROL it needs, RAX and RSP moved between
  * gprs[] (enum gpr order) and the VMCB around svm_enter. Returns the TSC
- * read after the exit; the exit is in the VMCB (svm_exit_code). A host
- * interrupt or NMI that caused the exit is taken by the host IDT when GIF
- * is set again, before this returns. */
-uint64_t svm_vcpu_enter(struct svm_vcpu *s, uint64_t gprs[16]);
+ * read after the exit; the exit is in the VMCB (svm_exit_code). Call with
+ * interrupts disabled; host_interrupts as for svm_enter: a host interrupt
+ * that made the guest exit is taken when the caller enables interrupts,
+ * an NMI when GIF is set again, before this returns. */
+uint64_t svm_vcpu_enter(struct svm_vcpu *s, uint64_t gprs[16], int host_interrupts);
 
 #endif
