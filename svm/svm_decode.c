@@ -56,6 +56,57 @@ bool svm_cr_decode(uint64_t code, uint64_t info1, bool decode_assists, struct sv
     return true;
 }
 
+bool svm_decode_cr_insn(const uint8_t *b, unsigned n, bool long_mode, struct svm_cr_insn *out)
+{
+    unsigned i = 0;
+    bool lock = false;
+    uint8_t rex = 0;
+    memset(out, 0, sizeof(*out));
+    if (n > 15)
+        n = 15;
+    /* Legacy prefixes (operand size, segments, REP) change nothing here. */
+    while (i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x2e ||
+                     b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x64 || b[i] == 0x65 ||
+                     b[i] == 0xf0)) {
+        lock |= b[i] == 0xf0;
+        i++;
+    }
+    if (long_mode && i < n && (b[i] & 0xf0) == 0x40)
+        rex = b[i++];
+    if (i + 2 > n || b[i] != 0x0f)
+        return false;
+    uint8_t op = b[i + 1];
+    if (op == 0x06) { /* CLTS */
+        out->type = SVM_CR_CLTS;
+        out->len = (uint8_t)(i + 2);
+        return !lock;
+    }
+    if (i + 3 > n)
+        return false;
+    uint8_t modrm = b[i + 2];
+    unsigned reg = (modrm >> 3) & 7, rm = modrm & 7;
+    if (op == 0x20 || op == 0x22) {
+        /* MOV CR always uses the register form (mod is ignored). */
+        out->type = op == 0x22 ? SVM_CR_MOV_TO : SVM_CR_MOV_FROM;
+        out->cr = (uint8_t)(reg | ((rex & 4) ? 8 : 0));
+        if (lock) {
+            if (out->cr != 0)
+                return false;
+            out->cr = 8; /* AMD's alternative encoding of CR8 */
+        }
+        out->gpr = (uint8_t)(rm | ((rex & 1) ? 8 : 0));
+        out->len = (uint8_t)(i + 3);
+        return true;
+    }
+    if (op == 0x01 && reg == 6 && (modrm >> 6) == 3 && !lock) { /* LMSW r16 */
+        out->type = SVM_CR_LMSW;
+        out->gpr = (uint8_t)(rm | ((rex & 1) ? 8 : 0));
+        out->len = (uint8_t)(i + 3);
+        return true;
+    }
+    return false;
+}
+
 uint8_t svm_insn_len(const struct vmcb *v, bool nrips)
 {
     if (!nrips)

@@ -52,6 +52,23 @@ struct svm_cr {
 /* False when code is not a CR access exit. */
 bool svm_cr_decode(uint64_t code, uint64_t exit_info_1, bool decode_assists, struct svm_cr *out);
 
+/* Without DecodeAssists a CR exit says which CR but not how: the
+ * instruction at CS:RIP (svm_fetch_insn) decoded. Covers what CR
+ * intercepts catch: MOV to/from CRn (0F 22 / 0F 20, REX.R for CR8-15,
+ * REX.B for R8-R15 in 64-bit mode, and AMD's LOCK MOV CR0 alias of CR8),
+ * CLTS (0F 06) and LMSW from a register (0F 01 /6, mod 3). */
+enum svm_cr_insn_type { SVM_CR_MOV_TO, SVM_CR_MOV_FROM, SVM_CR_CLTS, SVM_CR_LMSW };
+struct svm_cr_insn {
+    enum svm_cr_insn_type type;
+    uint8_t cr;
+    uint8_t gpr; /* MOV: the GPR operand; LMSW: the source register */
+    uint8_t len;
+};
+/* False for anything else, a truncated instruction, or LMSW from memory
+ * (the caller stops the VM or decodes it another way). long_mode: 64-bit
+ * code (REX prefixes exist). */
+bool svm_decode_cr_insn(const uint8_t *b, unsigned n, bool long_mode, struct svm_cr_insn *out);
+
 /* The exiting instruction's length from nRIP (NRIPS), 0 = unknown (no
  * NRIPS, or an exit that writes no nRIP): the neutral layer decodes. */
 uint8_t svm_insn_len(const struct vmcb *v, bool nrips);

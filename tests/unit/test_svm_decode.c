@@ -80,6 +80,68 @@ static void test_cr(void **state)
     assert_false(svm_cr_decode(VMEXIT_CPUID, 0, true, &c));
 }
 
+static void test_cr_insn(void **state)
+{
+    struct svm_cr_insn c;
+    /* mov cr0, eax */
+    const uint8_t mov_to_cr0[] = {0x0f, 0x22, 0xc0};
+    assert_true(svm_decode_cr_insn(mov_to_cr0, 3, false, &c));
+    assert_int_equal(c.type, SVM_CR_MOV_TO);
+    assert_int_equal(c.cr, 0);
+    assert_int_equal(c.gpr, 0);
+    assert_int_equal(c.len, 3);
+    /* mov ebx, cr4 */
+    const uint8_t mov_from_cr4[] = {0x0f, 0x20, 0xe3};
+    assert_true(svm_decode_cr_insn(mov_from_cr4, 3, false, &c));
+    assert_int_equal(c.type, SVM_CR_MOV_FROM);
+    assert_int_equal(c.cr, 4);
+    assert_int_equal(c.gpr, 3);
+    /* 64-bit: mov cr8, r9 (REX.R + REX.B) and mov r12, cr3 (REX.B). */
+    const uint8_t mov_cr8_r9[] = {0x45, 0x0f, 0x22, 0xc1};
+    assert_true(svm_decode_cr_insn(mov_cr8_r9, 4, true, &c));
+    assert_int_equal(c.cr, 8);
+    assert_int_equal(c.gpr, 9);
+    assert_int_equal(c.len, 4);
+    const uint8_t mov_r12_cr3[] = {0x41, 0x0f, 0x20, 0xdc};
+    assert_true(svm_decode_cr_insn(mov_r12_cr3, 4, true, &c));
+    assert_int_equal(c.type, SVM_CR_MOV_FROM);
+    assert_int_equal(c.cr, 3);
+    assert_int_equal(c.gpr, 12);
+    /* Outside 64-bit mode 0x45 is INC EBP, not a prefix. */
+    assert_false(svm_decode_cr_insn(mov_cr8_r9, 4, false, &c));
+    /* LOCK MOV CR0 is CR8 on AMD; LOCK with another CR is not. */
+    const uint8_t lock_cr0[] = {0xf0, 0x0f, 0x22, 0xc2};
+    assert_true(svm_decode_cr_insn(lock_cr0, 4, false, &c));
+    assert_int_equal(c.cr, 8);
+    assert_int_equal(c.gpr, 2);
+    const uint8_t lock_cr4[] = {0xf0, 0x0f, 0x22, 0xe2};
+    assert_false(svm_decode_cr_insn(lock_cr4, 4, false, &c));
+    /* Prefixes count in the length. */
+    const uint8_t prefixed[] = {0x66, 0x2e, 0x0f, 0x22, 0xd8};
+    assert_true(svm_decode_cr_insn(prefixed, 5, false, &c));
+    assert_int_equal(c.cr, 3);
+    assert_int_equal(c.len, 5);
+    /* clts; lmsw ax; lmsw [eax] (memory: not decoded). */
+    const uint8_t clts[] = {0x0f, 0x06};
+    assert_true(svm_decode_cr_insn(clts, 2, false, &c));
+    assert_int_equal(c.type, SVM_CR_CLTS);
+    assert_int_equal(c.len, 2);
+    const uint8_t lmsw_ax[] = {0x0f, 0x01, 0xf0};
+    assert_true(svm_decode_cr_insn(lmsw_ax, 3, false, &c));
+    assert_int_equal(c.type, SVM_CR_LMSW);
+    assert_int_equal(c.gpr, 0);
+    const uint8_t lmsw_mem[] = {0x0f, 0x01, 0x30};
+    assert_false(svm_decode_cr_insn(lmsw_mem, 3, false, &c));
+    /* Truncated, or not a CR instruction at all. */
+    assert_false(svm_decode_cr_insn(mov_to_cr0, 2, false, &c));
+    assert_false(svm_decode_cr_insn(clts, 1, false, &c));
+    const uint8_t cpuid[] = {0x0f, 0xa2, 0x90};
+    assert_false(svm_decode_cr_insn(cpuid, 3, false, &c));
+    const uint8_t only_prefixes[15] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+                                       0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66};
+    assert_false(svm_decode_cr_insn(only_prefixes, 15, false, &c));
+}
+
 static void test_insn_len(void **state)
 {
     static struct vmcb v;
@@ -197,13 +259,10 @@ static void test_windows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ioio),
-        cmocka_unit_test(test_npf),
-        cmocka_unit_test(test_cr),
-        cmocka_unit_test(test_insn_len),
-        cmocka_unit_test(test_eventinj),
-        cmocka_unit_test(test_exitintinfo),
-        cmocka_unit_test(test_segment_attributes),
+        cmocka_unit_test(test_ioio),        cmocka_unit_test(test_npf),
+        cmocka_unit_test(test_cr),          cmocka_unit_test(test_cr_insn),
+        cmocka_unit_test(test_insn_len),    cmocka_unit_test(test_eventinj),
+        cmocka_unit_test(test_exitintinfo), cmocka_unit_test(test_segment_attributes),
         cmocka_unit_test(test_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
