@@ -112,6 +112,11 @@ extern const struct vcpu_backend *vcpu_backend;
 
 /* Every backend the image holds, probed in vcpu/hvm.c in this order. */
 extern const struct vcpu_backend vmx_backend;
+
+/* svm/svm_boot.c, until the SVM backend is plugged in (docs/svm.md "What
+ * remains"): logs the SVM detection line on AMD CPUs and runs the world
+ * switch once on a tiny guest (a self-test); VMs do not run under SVM yet. */
+void svm_boot_init(void);
 /* svm: declare `extern const struct vcpu_backend svm_backend;` here and
  * add it to the candidates in vcpu/hvm.c (HVM_BACKEND_CANDIDATES). */
 

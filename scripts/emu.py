@@ -48,6 +48,7 @@ import time
 import tty
 from pathlib import Path
 
+import emu_svm
 from emu_iso import IsoError, iso_with_cmdline, machine_for_iso
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ OVMF_PAIRS = [
     ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
 ]
 
-EMULATORS = ("bochs", "qemu", "uefi", "uefi-direct", "kvm")
+EMULATORS = ("bochs", "qemu", "uefi", "uefi-direct", "kvm", emu_svm.EMU)
 
 
 class EmuError(Exception):
@@ -205,6 +206,9 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
     if emu == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host,+vmx", "-machine", "q35,kernel-irqchip=split",
                 "-device", "intel-iommu,intremap=on"]
+    elif emu == emu_svm.EMU:
+        cmd += emu_svm.machine_args()
+        cpus = emu_svm.cpus_for(cpus)
     else:
         cmd += ["-machine", "q35", "-device", "intel-iommu"]
     if emu == "uefi-direct":
@@ -268,7 +272,7 @@ def _kill_all():
 class Machine:
     """One emulated machine booting a Bulkhead ISO, with its serial console.
 
-    emu:      bochs | qemu | uefi | kvm | auto
+    emu:      bochs | qemu | qemu-svm | uefi | uefi-direct | kvm | auto
     iso:      the ISO to boot (a relative path is taken from the current
               directory; the emulator runs there too, so relative paths in
               `extra` work the same way)

@@ -18,6 +18,7 @@ static const char *reason = "not probed";
 void hvm_init(void)
 {
     const char *first_reason = NULL;
+    svm_boot_init();
     for (unsigned i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
         const char *why = "unknown";
         if (candidates[i]->probe(&why)) {

@@ -316,7 +316,10 @@ def test_poweroff_with_vms_on_the_second_cpu_is_clean(boot):
     m.expect(PROMPT)
     m.send("poweroff 0\r")
     assert m.wait_exit() == 0, m.output
-    assert not re.search(r"^warning: ", m.output, re.M), m.output
+    # The boot's `spec:` line is a fact about the emulated CPU, not the power-off.
+    warnings = [w for w in re.findall(r"^warning: .*", m.output, re.M)
+                if not w.startswith("warning: spec: ")]
+    assert not warnings, m.output
 
 
 # --------------------------------------------------------------------------
