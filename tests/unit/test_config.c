@@ -372,8 +372,13 @@ static void test_types_and_units(void **state)
         {"net.address = 10.0.0.256/24", "net.address: expected dhcp or an address"},
         {"net.address = 10.0.0.1/33", "net.address: expected dhcp or an address"},
         {"net.gateway = 10.0.0", "net.gateway: expected an address"},
-        {"net.port = 0", "net.port: expected a TCP port 1-65535"},
-        {"net.port = 65536", "net.port: expected a TCP port 1-65535"},
+        {"net.console_port = 0", "net.console_port: expected a TCP port 1-65535"},
+        {"net.console_port = 65536", "net.console_port: expected a TCP port 1-65535"},
+        {"net.device = 00:20.0", "net.device: expected auto or a PCI device"},
+        {"net.address = 10.0.0.0/24", "net.address: 10.0.0.0/24 is not a host address"},
+        {"net.address = 10.0.0.255/24", "net.address: 10.0.0.255/24 is not a host address"},
+        {"net.address = 127.0.0.1/8", "net.address: 127.0.0.1/8 is not a host address"},
+        {"net.password_hash = secret", "net.password_hash: expected a hash starting with"},
         {"net.enabled = on", "net.enabled: expected true or false"},
     };
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
