@@ -60,3 +60,5 @@ UNIT_SRCS_vtd_dmar   := drivers/vtd_dmar.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_owner  := drivers/vtd_owner.c mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_spec_ctrl := arch/x86_64/spec_ctrl_plan.c lib/format.c lib/strutil.c
 UNIT_SRCS_sha256 := lib/sha256.c lib/format.c lib/strutil.c
+UNIT_SRCS_telnet := net/telnet.c
+UNIT_SRCS_login_limit := net/login_limit.c
