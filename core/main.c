@@ -13,6 +13,7 @@
 #include "core/boot_vms.h"
 #include "core/command.h"
 #include "core/console.h"
+#include "core/netconsole.h"
 #include "drivers/fbcon.h"
 #include "core/power.h"
 #include "core/sched.h"
@@ -237,6 +238,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     percpu_init_cpu(bsp);
     uart_init(&com1);
     log_add_sink(console_sink);
+    log_add_sink(netconsole_sink);
     if (inb(0xe9) == 0xe9)
         log_add_sink(sink_e9);
 
@@ -271,13 +273,15 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     run_test_fault();
 
     console_init();
-    if (vmx_cpu_enable() == 0) {
+    bool vms_ran = vmx_cpu_enable() == 0;
+    if (vms_ran) {
         boot_vms_from_config(&cmdline);
         boot_vms_from_cmdline(&cmdline);
     } else if (cmdline_get(&cmdline, "vm") || guest_module_find("bulkhead.cfg")) {
         pr_warn("vms: none can run: vmx %s",
                 vmx_caps.available ? "failed to start" : vmx_caps.reason);
     }
+    netconsole_boot(!vms_ran); /* (with VMX, boot_vms.c reported the file's errors) */
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)
         console_run_script(script);
