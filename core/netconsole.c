@@ -41,6 +41,7 @@ struct session {
     struct net_conn *conn;
     uint32_t peer;
     unsigned tries;
+    bool skip_lf; /* the password ended with CR: an LF after it is part of that Enter */
     uint64_t last_input, delay_until, login_deadline; /* ms */
     struct telnet tn;
     struct lineedit le;
@@ -372,9 +373,12 @@ static void poll_password(struct session *s, uint64_t now)
     unsigned i = 0;
     for (; i < s->in_len && s->st == S_PASSWORD; i++) {
         char c = (char)s->in[i];
+        bool after_cr = s->skip_lf;
+        s->skip_lf = false;
+        if (c == '\n' && after_cr)
+            continue;
         if (c == '\r' || c == '\n') {
-            if (c == '\n' && i > 0 && s->in[i - 1] == '\r')
-                continue;
+            s->skip_lf = c == '\r';
             check_password(s);
         } else if (c == 0x7f || c == 0x08) {
             if (s->pw_len)
@@ -446,6 +450,10 @@ static void show_prompt(struct session *s)
 static void poll_prompt(struct session *s)
 {
     unsigned i = 0;
+    if (s->skip_lf && s->in_len) {
+        s->skip_lf = false;
+        i = s->in[0] == '\n';
+    }
     run_script(s);
     for (; i < s->in_len && s->st == S_PROMPT && !s->script_len; i++) {
         show_prompt(s);

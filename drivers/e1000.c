@@ -172,7 +172,14 @@ static bool read_mac(struct e1000 *nic)
     bool zero = true;
     for (int i = 0; i < 6; i++)
         zero &= nic->mac[i] == 0;
-    return !zero && !(nic->mac[0] & 1); /* a unicast address */
+    if (zero || (nic->mac[0] & 1)) /* not a unicast address */
+        return false;
+    /* Receive address 0 is the unicast filter: some NICs (Bochs') leave it
+     * empty after a reset, and then only broadcasts arrive. */
+    wr(nic, REG_RAL0, (uint32_t)nic->mac[0] | (uint32_t)nic->mac[1] << 8 |
+                          (uint32_t)nic->mac[2] << 16 | (uint32_t)nic->mac[3] << 24);
+    wr(nic, REG_RAH0, (uint32_t)nic->mac[4] | (uint32_t)nic->mac[5] << 8 | RAH_AV);
+    return true;
 }
 
 /* Rings and buffers in one allocation of the NIC's own pages; under VT-d a
@@ -256,7 +263,7 @@ static void setup_tx(struct e1000 *nic)
     wr(nic, REG_TDLEN, E1000_TX_DESCS * 16);
     wr(nic, REG_TDH, 0);
     wr(nic, REG_TDT, 0);
-    nic->tx_next = nic->tx_clean = 0;
+    nic->tx_next = 0;
     wr(nic, REG_TIPG, TIPG_COPPER);
     wr(nic, REG_TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
 }

@@ -40,7 +40,7 @@ struct e1000 {
     volatile struct e1000_rx_desc *rx;
     volatile struct e1000_tx_desc *tx;
     uint8_t *rx_buf, *tx_buf;
-    unsigned rx_next, tx_next, tx_clean;
+    unsigned rx_next, tx_next;
     struct vtd_domain *dma;
     int vector;  /* -1: polled only */
     uint32_t gsi;

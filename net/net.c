@@ -65,9 +65,10 @@ static void show_address(struct netif *n)
 {
     if (ip4_addr_isany_val(*netif_ip4_addr(n)))
         return;
-    pr_info("net: address %s/%u%s, gateway %s", ip4addr_ntoa(netif_ip4_addr(n)),
-            prefix_len(netif_ip4_netmask(n)),
-            dhcp ? " (dhcp)" : "", ip4addr_ntoa(netif_ip4_gw(n)));
+    char a[16], g[16];
+    pr_info("net: address %s/%u%s, gateway %s", ip4addr_ntoa_r(netif_ip4_addr(n), a, sizeof(a)),
+            prefix_len(netif_ip4_netmask(n)), dhcp ? " (dhcp)" : "",
+            ip4addr_ntoa_r(netif_ip4_gw(n), g, sizeof(g)));
 }
 
 static void status_changed(struct netif *n)
