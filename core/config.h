@@ -26,7 +26,10 @@ struct config_error {
     char msg[160];
 };
 
-#define CONFIG_NET_CONSOLE_PORT 2323
+#define CONFIG_NET_CONSOLE_PORT  2323
+#define CONFIG_NET_LOGIN_TIMEOUT 60  /* seconds to give the password */
+#define CONFIG_NET_IDLE_TIMEOUT  900 /* seconds without input before a session closes */
+#define CONFIG_NET_TIMEOUT_MAX   (7 * 86400)
 
 struct config_pci_dev {
     uint16_t seg;
@@ -43,7 +46,9 @@ struct config_net {
     unsigned prefix;
     unsigned console_port;
     char password_hash[PWHASH_MAX_LEN]; /* "" = unset */
+    unsigned login_timeout, idle_timeout; /* seconds */
     unsigned line_enabled, line_device, line_address, line_gateway, line_port, line_password;
+    unsigned line_timeouts;
 };
 
 struct config_global {

@@ -35,7 +35,7 @@ static int parse_addr(const char *s, size_t n, uint64_t *out)
 }
 
 /* A time with a unit: us, ms or s; the result in microseconds. */
-static int parse_time_us(const char *s, size_t n, uint64_t *out)
+int config_parse_time_us(const char *s, size_t n, uint64_t *out)
 {
     uint64_t mul, v;
     if (n > 2 && !memcmp(s + n - 2, "us", 2)) {
@@ -293,6 +293,8 @@ const struct key_def config_global_keys[] = {
     {"net.gateway", config_net_gateway},
     {"net.console_port", config_net_console_port},
     {"net.password_hash", config_net_password_hash},
+    {"net.login_timeout", config_net_login_timeout},
+    {"net.idle_timeout", config_net_idle_timeout},
 };
 const unsigned config_nr_global_keys = sizeof(config_global_keys) / sizeof(config_global_keys[0]);
 
@@ -465,7 +467,7 @@ static void v_cpu_policy(struct parser *p, const char *key, const char *v, size_
 static void v_slice(struct parser *p, const char *key, const char *v, size_t n)
 {
     uint64_t us;
-    if (parse_time_us(v, n, &us)) {
+    if (config_parse_time_us(v, n, &us)) {
         config_perr(p, "%s: expected a time with a unit like 10ms or 500us, got '%s'", key,
                     config_show(p, v, n));
         return;

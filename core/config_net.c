@@ -11,6 +11,8 @@ void config_net_defaults(struct config_net *net)
     net->device_auto = true;
     net->dhcp = true;
     net->console_port = CONFIG_NET_CONSOLE_PORT;
+    net->login_timeout = CONFIG_NET_LOGIN_TIMEOUT;
+    net->idle_timeout = CONFIG_NET_IDLE_TIMEOUT;
 }
 
 static struct config_net *net_of(struct parser *p)
@@ -121,6 +123,31 @@ void config_net_password_hash(struct parser *p, const char *key, const char *v, 
     net->line_password = p->line;
 }
 
+/* Whole seconds, 1 s to a week. */
+static void parse_timeout(struct parser *p, const char *key, const char *v, size_t n,
+                          unsigned *out)
+{
+    uint64_t us;
+    if (config_parse_time_us(v, n, &us) || us < 1000000 || us % 1000000 ||
+        us > (uint64_t)CONFIG_NET_TIMEOUT_MAX * 1000000) {
+        config_perr(p, "%s: expected whole seconds from 1s to %us, got '%s'", key,
+                    CONFIG_NET_TIMEOUT_MAX, config_show(p, v, n));
+        return;
+    }
+    *out = (unsigned)(us / 1000000);
+    net_of(p)->line_timeouts = p->line;
+}
+
+void config_net_login_timeout(struct parser *p, const char *key, const char *v, size_t n)
+{
+    parse_timeout(p, key, v, n, &net_of(p)->login_timeout);
+}
+
+void config_net_idle_timeout(struct parser *p, const char *key, const char *v, size_t n)
+{
+    parse_timeout(p, key, v, n, &net_of(p)->idle_timeout);
+}
+
 static void fmt_ip(uint32_t a, char *buf, size_t n)
 {
     fmt_snprintf(buf, n, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
@@ -133,6 +160,7 @@ void config_net_validate(struct config *cfg)
                      : net->line_address ? net->line_address
                      : net->line_gateway ? net->line_gateway
                      : net->line_port    ? net->line_port
+                     : net->line_timeouts ? net->line_timeouts
                                          : net->line_password;
     if (net->enabled < 0 && first)
         config_add_error(cfg, first, "",

@@ -74,6 +74,7 @@ static struct pwhash password;
 static struct login_limit limits;
 static bool started;
 static unsigned port;
+static uint64_t login_ms, idle_ms; /* net.login_timeout, net.idle_timeout */
 
 static uint64_t now_ms(void)
 {
@@ -283,7 +284,7 @@ static void *on_accept(struct net_conn *c, uint32_t peer)
     s->conn = c;
     s->peer = peer;
     s->last_input = now;
-    s->login_deadline = now + NETCONSOLE_LOGIN_MS;
+    s->login_deadline = now + login_ms;
     s->out_head = s->out_len = 0;
     s->out_dropped = s->out_dropped_told = 0;
     s->prompt_visible = false;
@@ -583,7 +584,7 @@ static void poll_session(struct session *s, uint64_t now)
     case S_CLOSING:
         break;
     }
-    if (s->st >= S_PROMPT && s->st != S_CLOSING && now - s->last_input > NETCONSOLE_IDLE_MS)
+    if (s->st >= S_PROMPT && s->st != S_CLOSING && now - s->last_input > idle_ms)
         close_session(s, "\nidle for too long: session closed");
     if (s->out_dropped != s->out_dropped_told && s->out_len < OUT_SIZE / 2) {
         unsigned long long d = s->out_dropped - s->out_dropped_told;
@@ -659,10 +660,13 @@ void netconsole_follow_log(void)
 
 /* ---- start ---- */
 
-int netconsole_listen(const struct pwhash *pw, unsigned console_port)
+int netconsole_listen(const struct pwhash *pw, unsigned console_port, unsigned login_timeout_s,
+                      unsigned idle_timeout_s)
 {
     char why[120];
     password = *pw;
+    login_ms = (uint64_t)login_timeout_s * 1000;
+    idle_ms = (uint64_t)idle_timeout_s * 1000;
     login_limit_init(&limits);
     port = console_port;
     if (net_listen((uint16_t)port, &server_ops, why, sizeof(why))) {

@@ -14,8 +14,6 @@ struct vm;
 
 #define NETCONSOLE_MAX_SESSIONS 4  /* logged in at once */
 #define NETCONSOLE_MAX_CONNS    8  /* sessions plus connections still at the password */
-#define NETCONSOLE_LOGIN_MS     60000
-#define NETCONSOLE_IDLE_MS      (15 * 60 * 1000)
 #define NETCONSOLE_TRIES        3 /* wrong passwords per connection */
 
 /* Reads the net.* keys of the bulkhead.cfg module and, when they enable
@@ -23,9 +21,12 @@ struct vm;
  * report_errors: log the configuration's net.* errors (when nothing else
  * reads the file: no VMX). netconsole_boot.c. */
 void netconsole_boot(bool report_errors);
-/* The console part, once the network runs: listens on console_port. */
+/* The console part, once the network runs: listens on console_port;
+ * closes connections without a password after login_timeout_s and
+ * sessions without input for idle_timeout_s. */
 struct pwhash;
-int netconsole_listen(const struct pwhash *pw, unsigned console_port);
+int netconsole_listen(const struct pwhash *pw, unsigned console_port, unsigned login_timeout_s,
+                      unsigned idle_timeout_s);
 /* The console CPU's loop (console_poll): network, sessions, output. */
 void netconsole_poll(void);
 /* Log sink: every logged-in session gets the console's output. */

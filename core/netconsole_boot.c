@@ -65,5 +65,5 @@ void netconsole_boot(bool report_errors)
         .gateway = net->gateway,
     };
     if (net_start(&nc, taken, nr_taken, 0) == 0)
-        netconsole_listen(&pw, net->console_port);
+        netconsole_listen(&pw, net->console_port, net->login_timeout, net->idle_timeout);
 }

@@ -379,6 +379,10 @@ static void test_types_and_units(void **state)
         {"net.address = 10.0.0.255/24", "net.address: 10.0.0.255/24 is not a host address"},
         {"net.address = 127.0.0.1/8", "net.address: 127.0.0.1/8 is not a host address"},
         {"net.password_hash = secret", "net.password_hash: expected a hash starting with"},
+        {"net.idle_timeout = 0s", "net.idle_timeout: expected whole seconds from 1s to 604800s"},
+        {"net.idle_timeout = 10", "net.idle_timeout: expected whole seconds"},
+        {"net.login_timeout = 1500ms", "net.login_timeout: expected whole seconds"},
+        {"net.login_timeout = 604801s", "net.login_timeout: expected whole seconds"},
         {"net.enabled = on", "net.enabled: expected true or false"},
     };
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {

@@ -68,7 +68,7 @@ static void test_net_keys(void **state)
     (void)state;
     parse("[global]\nnet.enabled = true\nnet.device = 00:03.0\nnet.address = 10.0.2.15/24\n"
           "net.gateway = 10.0.2.2\nnet.console_port = 2424\nnet.password_hash = " HASH
-          "\n[vm a]\nkernel = k\n");
+          "\nnet.login_timeout = 5s\nnet.idle_timeout = 2000ms\n[vm a]\nkernel = k\n");
     assert_int_equal(cfg.nr_errors, 0);
     const struct config_net *n = &cfg.global.net;
     assert_int_equal(n->enabled, 1);
@@ -80,12 +80,16 @@ static void test_net_keys(void **state)
     assert_int_equal(n->gateway, 0x0a000202);
     assert_int_equal(n->console_port, 2424);
     assert_string_equal(n->password_hash, HASH);
+    assert_int_equal(n->login_timeout, 5);
+    assert_int_equal(n->idle_timeout, 2);
     /* Defaults: off, auto, DHCP, 2323. */
     parse("[vm a]\nkernel = k\n");
     assert_int_equal(cfg.global.net.enabled, -1);
     assert_true(cfg.global.net.device_auto);
     assert_true(cfg.global.net.dhcp);
     assert_int_equal(cfg.global.net.console_port, 2323);
+    assert_int_equal(cfg.global.net.login_timeout, 60);
+    assert_int_equal(cfg.global.net.idle_timeout, 900);
     /* Switched off: the other keys may stay. */
     parse("[global]\nnet.enabled = false\nnet.address = dhcp\n");
     assert_int_equal(cfg.nr_errors, 0);
