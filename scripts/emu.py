@@ -717,6 +717,7 @@ def main(argv=None):
     ap.add_argument("--extra", action="append", default=[], metavar="ARG",
                     help="extra QEMU argument(s) / extra bochsrc line (repeatable)")
     ap.add_argument("--net-forward", action="append", default=[], metavar="HOSTPORT:GUESTPORT",
+                    type=emu_net.forward_arg,
                     help="an e1000 NIC on user networking, TCP HOSTPORT on 127.0.0.1 forwarded "
                          "to GUESTPORT (repeatable)")
     ap.add_argument("--keep-workdir", action="store_true",

@@ -32,6 +32,16 @@ def parse_forward(text):
     return int(m.group(1)), int(m.group(2))
 
 
+def forward_arg(text):
+    """argparse type for --net-forward: the text, once it parses."""
+    import argparse
+    try:
+        parse_forward(text)
+    except NetForwardError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--net-forward: ", "")) from None
+    return text
+
+
 def check_forwards(forwards, emu):
     hosts = [h for h, _ in forwards]
     if len(set(hosts)) != len(hosts):
