@@ -50,7 +50,6 @@ struct session {
     bool pw_long;
     uint8_t in[IN_SIZE];
     unsigned in_len;
-    unsigned long long in_dropped;
     /* Output: written by the sink from any CPU, drained by the console CPU. */
     spinlock_t lock;
     char out[OUT_SIZE];
@@ -298,25 +297,24 @@ static void *on_accept(struct net_conn *c, uint32_t peer)
     return s;
 }
 
-static void on_recv(void *sess, const uint8_t *data, size_t n)
+/* Received bytes, telnet stripped, into the session's input while it has
+ * room (the rest waits in TCP: the peer is slowed down, nothing is lost). */
+static size_t pull_input(struct session *s)
 {
-    struct session *s = sess;
-    uint8_t plain[512], reply[3 * sizeof(plain)];
-    while (n) {
-        size_t take = n < sizeof(plain) ? n : sizeof(plain), rlen;
-        size_t d = telnet_filter(&s->tn, data, take, plain, reply, &rlen);
+    uint8_t raw[512], plain[sizeof(raw)], reply[3 * sizeof(raw)];
+    size_t total = 0;
+    while (IN_SIZE - s->in_len >= sizeof(raw)) {
+        size_t n = net_conn_read(s->conn, raw, sizeof(raw)), rlen;
+        if (!n)
+            break;
+        total += n;
+        size_t d = telnet_filter(&s->tn, raw, n, plain, reply, &rlen);
         if (rlen)
             out_write(s, (const char *)reply, rlen, true);
-        size_t room = IN_SIZE - s->in_len;
-        if (d > room) { /* more than the console reads in a turn: a flood */
-            s->in_dropped += d - room;
-            d = room;
-        }
         memcpy(s->in + s->in_len, plain, d);
         s->in_len += (unsigned)d;
-        data += take;
-        n -= take;
     }
+    return total;
 }
 
 static void on_closed(void *sess)
@@ -324,7 +322,7 @@ static void on_closed(void *sess)
     free_session(sess);
 }
 
-static const struct net_server_ops server_ops = {on_accept, on_recv, on_closed};
+static const struct net_server_ops server_ops = {on_accept, on_closed};
 
 /* ---- login ---- */
 
@@ -429,8 +427,10 @@ static void run_script(struct session *s)
         const char *p = s->script + s->script_pos, *end = s->script + s->script_len;
         enum command_split_result r = command_split_next(&p, end, line, sizeof(line));
         s->script_pos = (unsigned)(p - s->script);
-        if (r == SPLIT_END)
+        if (r == SPLIT_END) {
+            s->script_pos = s->script_len; /* (only blanks or separators were left) */
             break;
+        }
         if (r == SPLIT_TOO_LONG)
             out_fmt(s, "error: command longer than %zu bytes skipped\n", sizeof(line) - 1);
         else
@@ -556,10 +556,8 @@ static void poll_follow(struct session *s)
         out_write(s, buf, n, false);
 }
 
-static void poll_session(struct session *s, uint64_t now)
+static void step_session(struct session *s, uint64_t now)
 {
-    if (s->in_len)
-        s->last_input = now;
     switch (s->st) {
     case S_PASSWORD:
     case S_LOGIN_DELAY:
@@ -584,6 +582,25 @@ static void poll_session(struct session *s, uint64_t now)
     case S_CLOSING:
         break;
     }
+}
+
+/* Input in rounds (a long paste or a flood is worked through in
+ * IN_SIZE pieces), then the session's timers. */
+static void poll_session(struct session *s, uint64_t now)
+{
+    for (unsigned round = 0; round < 16 && s->st != S_CLOSING; round++) {
+        size_t got = pull_input(s);
+        if (got)
+            s->last_input = now;
+        unsigned before = s->in_len;
+        step_session(s, now);
+        if (!got && s->in_len == before)
+            break;
+    }
+    /* The peer closed its side: once its input is worked through, ours too. */
+    if (net_conn_eof(s->conn) && !s->in_len && s->st != S_CLOSING && s->st != S_WAITING &&
+        !s->script_len)
+        close_session(s, NULL);
     if (s->st >= S_PROMPT && s->st != S_CLOSING && now - s->last_input > idle_ms)
         close_session(s, "\nidle for too long: session closed");
     if (s->out_dropped != s->out_dropped_told && s->out_len < OUT_SIZE / 2) {

@@ -15,7 +15,8 @@ struct net_conn {
     const struct net_server_ops *ops;
     void *session;
     uint32_t peer;
-    bool used, closing;
+    struct pbuf *pending; /* received, not yet read */
+    bool used, closing, fin;
 };
 
 static struct net_conn conns[MAX_CONNS];
@@ -37,6 +38,9 @@ static struct net_conn *conn_alloc(void)
 
 static void conn_free(struct net_conn *c)
 {
+    if (c->pending)
+        pbuf_free(c->pending);
+    c->pending = NULL;
     c->used = false;
     c->pcb = NULL;
     nr_open--;
@@ -73,23 +77,18 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
             pbuf_free(p);
         return ERR_OK;
     }
-    if (!p) { /* the peer closed its side: we close ours */
-        detach_pcb(pcb);
-        if (tcp_close(pcb) != ERR_OK) {
-            tcp_abort(pcb);
-            conn_lost(c);
-            return ERR_ABRT;
-        }
-        conn_lost(c);
+    if (!p) { /* the peer closed its side: what it sent is still read */
+        c->fin = true;
         return ERR_OK;
     }
-    u16_t total = p->tot_len;
-    if (!c->closing)
-        for (struct pbuf *q = p; q; q = q->next)
-            c->ops->recv(c->session, q->payload, q->len);
-    pbuf_free(p);
-    if (c->pcb) /* (a session closed during recv keeps its pcb until the poll) */
-        tcp_recved(pcb, total);
+    if (c->closing) {
+        tcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+    } else if (c->pending) {
+        pbuf_cat(c->pending, p); /* at most a TCP window: tcp_recved opens it */
+    } else {
+        c->pending = p;
+    }
     return ERR_OK;
 }
 
@@ -146,6 +145,23 @@ int net_listen(uint16_t port, const struct net_server_ops *ops, char *why, size_
     listen_ops = ops;
     tcp_accept(l, on_accept);
     return 0;
+}
+
+size_t net_conn_read(struct net_conn *c, void *buf, size_t n)
+{
+    if (!c->pending || !c->pcb)
+        return 0;
+    if (n > c->pending->tot_len)
+        n = c->pending->tot_len;
+    u16_t got = pbuf_copy_partial(c->pending, buf, (u16_t)n, 0);
+    c->pending = pbuf_free_header(c->pending, got);
+    tcp_recved(c->pcb, got);
+    return got;
+}
+
+bool net_conn_eof(const struct net_conn *c)
+{
+    return c->fin && !c->pending;
 }
 
 size_t net_conn_space(const struct net_conn *c)

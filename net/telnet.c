@@ -67,15 +67,18 @@ size_t telnet_filter(struct telnet *t, const uint8_t *in, size_t n, uint8_t *dat
                 t->state = T_OPT;
             } else if (c == TELNET_SB) {
                 t->state = T_SB;
+                t->sb_len = 0;
             } /* NOP, GA, AYT, break...: dropped */
             break;
         case T_OPT:
             r += answer(t, t->opt_cmd, c, reply + r);
             t->state = T_DATA;
             break;
-        case T_SB: /* subnegotiation: skipped whatever its length, up to IAC SE */
+        case T_SB: /* subnegotiation: skipped up to IAC SE, or TELNET_SB_MAX bytes */
             if (c == TELNET_IAC)
                 t->state = T_SB_IAC;
+            else if (++t->sb_len > TELNET_SB_MAX)
+                t->state = T_DATA;
             break;
         case T_SB_IAC:
             t->state = c == TELNET_SE ? T_DATA : T_SB;

@@ -18,6 +18,10 @@
 
 #define TELNET_OPT_ECHO 1
 #define TELNET_OPT_SGA  3
+/* A subnegotiation longer than this is garbage (real ones, window size or
+ * terminal type, are a few bytes): the filter goes back to data, so that a
+ * stray IAC SB cannot swallow all later input. */
+#define TELNET_SB_MAX 64
 
 /* What the server says at connect: it echoes (the client stops echoing
  * locally, so a password stays hidden) and suppresses go-ahead (the client
@@ -27,6 +31,7 @@
 struct telnet {
     unsigned state;
     uint8_t opt_cmd;
+    unsigned sb_len; /* bytes of the subnegotiation so far */
     uint8_t last; /* to fold CR NUL and CR LF */
     uint8_t answered[32]; /* options answered once (bit per option): no loops */
 };

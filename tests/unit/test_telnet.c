@@ -78,6 +78,21 @@ static void test_split_across_calls(void **state)
     assert_int_equal(r, 3);
 }
 
+/* A stray IAC SB never ends: input flows again after TELNET_SB_MAX bytes. */
+static void test_unterminated_subnegotiation(void **state)
+{
+    static uint8_t in[200];
+    telnet_init(&t);
+    in[0] = 255;
+    in[1] = 250;
+    memset(in + 2, 'q', sizeof(in) - 2);
+    feed(in, sizeof(in));
+    assert_int_equal(dlen, sizeof(in) - 2 - TELNET_SB_MAX - 1);
+    feed("ok", 2);
+    assert_int_equal(dlen, 2);
+    assert_memory_equal(data, "ok", 2);
+}
+
 /* Random bytes: the output is never longer than the input and the reply
  * never longer than 3 bytes per input byte (no overflow under ASan). */
 static void test_garbage(void **state)
@@ -102,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_negotiation_answered_once),
         cmocka_unit_test(test_subnegotiation_and_commands_skipped),
         cmocka_unit_test(test_split_across_calls),
+        cmocka_unit_test(test_unterminated_subnegotiation),
         cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
