@@ -38,14 +38,14 @@ struct config_pci_dev {
 
 /* The network console (docs/network.md). Lines are 0 where a key is absent. */
 struct config_net {
-    int enabled;                /* -1 unset, 0 false, 1 true */
-    bool device_auto;           /* net.device = auto (also when unset) */
+    int enabled;      /* -1 unset, 0 false, 1 true */
+    bool device_auto; /* net.device = auto (also when unset) */
     struct config_pci_dev device;
-    bool dhcp;                  /* net.address = dhcp (also when unset) */
-    uint32_t address, gateway;  /* host byte order; gateway 0 = none */
+    bool dhcp;                 /* net.address = dhcp (also when unset) */
+    uint32_t address, gateway; /* host byte order; gateway 0 = none */
     unsigned prefix;
     unsigned console_port;
-    char password_hash[PWHASH_MAX_LEN]; /* "" = unset */
+    char password_hash[PWHASH_MAX_LEN];   /* "" = unset */
     unsigned login_timeout, idle_timeout; /* seconds */
     unsigned line_enabled, line_device, line_address, line_gateway, line_port, line_password;
     unsigned line_timeouts;

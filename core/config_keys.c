@@ -285,7 +285,9 @@ static void g_cmdline(struct parser *p, const char *key, const char *v, size_t n
 }
 
 const struct key_def config_global_keys[] = {
-    {"loglevel", g_loglevel},       {"console", g_console},         {"baud", g_baud},
+    {"loglevel", g_loglevel},
+    {"console", g_console},
+    {"baud", g_baud},
     {"cmdline", g_cmdline},
     {"net.enabled", config_net_enabled},
     {"net.device", config_net_device},

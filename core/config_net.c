@@ -63,7 +63,8 @@ void config_net_address(struct parser *p, const char *key, const char *v, size_t
     }
     if (config_parse_ipv4(&s, end, &a) || s >= end || *s++ != '/' ||
         config_parse_dec(&s, end, 2, &prefix) || s != end || prefix < 1 || prefix > 30) {
-        config_perr(p, "%s: expected dhcp or an address like 192.168.1.10/24 (prefix 1-30), got "
+        config_perr(p,
+                    "%s: expected dhcp or an address like 192.168.1.10/24 (prefix 1-30), got "
                     "'%s'",
                     key, config_show(p, v, n));
         return;
@@ -124,8 +125,7 @@ void config_net_password_hash(struct parser *p, const char *key, const char *v, 
 }
 
 /* Whole seconds, 1 s to a week. */
-static void parse_timeout(struct parser *p, const char *key, const char *v, size_t n,
-                          unsigned *out)
+static void parse_timeout(struct parser *p, const char *key, const char *v, size_t n, unsigned *out)
 {
     uint64_t us;
     if (config_parse_time_us(v, n, &us) || us < 1000000 || us % 1000000 ||
@@ -156,12 +156,12 @@ static void fmt_ip(uint32_t a, char *buf, size_t n)
 void config_net_validate(struct config *cfg)
 {
     struct config_net *net = &cfg->global.net;
-    unsigned first = net->line_device ? net->line_device
-                     : net->line_address ? net->line_address
-                     : net->line_gateway ? net->line_gateway
-                     : net->line_port    ? net->line_port
+    unsigned first = net->line_device     ? net->line_device
+                     : net->line_address  ? net->line_address
+                     : net->line_gateway  ? net->line_gateway
+                     : net->line_port     ? net->line_port
                      : net->line_timeouts ? net->line_timeouts
-                                         : net->line_password;
+                                          : net->line_password;
     if (net->enabled < 0 && first)
         config_add_error(cfg, first, "",
                          "net.* keys given without net.enabled: write net.enabled = true (or "
@@ -190,8 +190,8 @@ void config_net_validate(struct config *cfg)
     for (unsigned i = 0; i < cfg->nr_vms && i < CONFIG_MAX_VMS; i++) {
         const struct vm_config *vm = &cfg->vms[i];
         for (unsigned k = 0; k < vm->nr_pci; k++) {
-            if (vm->pci[k].seg == d->seg && vm->pci[k].bus == d->bus &&
-                vm->pci[k].dev == d->dev && vm->pci[k].fn == d->fn) {
+            if (vm->pci[k].seg == d->seg && vm->pci[k].bus == d->bus && vm->pci[k].dev == d->dev &&
+                vm->pci[k].fn == d->fn) {
                 config_add_error(cfg, cfg->vm_lines[i].pci, vm->name,
                                  "pci: %02x:%02x.%x is the hypervisor's NIC (net.device): no VM "
                                  "may have it",

@@ -27,13 +27,13 @@
 
 enum state {
     S_FREE,
-    S_PASSWORD,      /* reading the password */
-    S_LOGIN_DELAY,   /* after a wrong one: input ignored until delay_until */
-    S_PROMPT,        /* logged in, at the prompt */
-    S_WAITING,       /* a command waits (sleep, wait) */
-    S_ATTACHED,      /* console NAME */
-    S_FOLLOW_LOG,    /* log -f */
-    S_CLOSING,       /* output flushes, then the connection closes */
+    S_PASSWORD,    /* reading the password */
+    S_LOGIN_DELAY, /* after a wrong one: input ignored until delay_until */
+    S_PROMPT,      /* logged in, at the prompt */
+    S_WAITING,     /* a command waits (sleep, wait) */
+    S_ATTACHED,    /* console NAME */
+    S_FOLLOW_LOG,  /* log -f */
+    S_CLOSING,     /* output flushes, then the connection closes */
 };
 
 struct session {
@@ -334,8 +334,8 @@ static void login_ok(struct session *s)
         close_session(s, NULL);
         return;
     }
-    pr_info("net: console session from %u.%u.%u.%u logged in", s->peer >> 24,
-            (s->peer >> 16) & 255, (s->peer >> 8) & 255, s->peer & 255);
+    pr_info("net: console session from %u.%u.%u.%u logged in", s->peer >> 24, (s->peer >> 16) & 255,
+            (s->peer >> 8) & 255, s->peer & 255);
     out_str(s, "\nlogged in; 'help' lists the commands, 'exit' ends the session\n");
     __atomic_store_n(&s->st, S_PROMPT, __ATOMIC_RELEASE);
 }

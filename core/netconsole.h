@@ -12,8 +12,8 @@
 
 struct vm;
 
-#define NETCONSOLE_MAX_SESSIONS 4  /* logged in at once */
-#define NETCONSOLE_MAX_CONNS    8  /* sessions plus connections still at the password */
+#define NETCONSOLE_MAX_SESSIONS 4 /* logged in at once */
+#define NETCONSOLE_MAX_CONNS    8 /* sessions plus connections still at the password */
 #define NETCONSOLE_TRIES        3 /* wrong passwords per connection */
 
 /* Reads the net.* keys of the bulkhead.cfg module and, when they enable

@@ -176,8 +176,9 @@ static bool read_mac(struct e1000 *nic)
         return false;
     /* Receive address 0 is the unicast filter: some NICs (Bochs') leave it
      * empty after a reset, and then only broadcasts arrive. */
-    wr(nic, REG_RAL0, (uint32_t)nic->mac[0] | (uint32_t)nic->mac[1] << 8 |
-                          (uint32_t)nic->mac[2] << 16 | (uint32_t)nic->mac[3] << 24);
+    wr(nic, REG_RAL0,
+       (uint32_t)nic->mac[0] | (uint32_t)nic->mac[1] << 8 | (uint32_t)nic->mac[2] << 16 |
+           (uint32_t)nic->mac[3] << 24);
     wr(nic, REG_RAH0, (uint32_t)nic->mac[4] | (uint32_t)nic->mac[5] << 8 | RAH_AV);
     return true;
 }

@@ -18,9 +18,9 @@
 struct pci_dev;
 struct vtd_domain;
 
-#define E1000_RX_DESCS 32
-#define E1000_TX_DESCS 32
-#define E1000_BUF_SIZE 2048
+#define E1000_RX_DESCS  32
+#define E1000_TX_DESCS  32
+#define E1000_BUF_SIZE  2048
 #define E1000_MTU_FRAME 1514 /* without the CRC */
 
 struct e1000_counters {
@@ -35,14 +35,14 @@ struct e1000 {
     uint16_t device_id;
     volatile uint8_t *regs;
     uint8_t mac[6];
-    uint64_t mem;       /* host-physical: rings, then buffers */
+    uint64_t mem; /* host-physical: rings, then buffers */
     uint64_t mem_pages;
     volatile struct e1000_rx_desc *rx;
     volatile struct e1000_tx_desc *tx;
     uint8_t *rx_buf, *tx_buf;
     unsigned rx_next, tx_next;
     struct vtd_domain *dma;
-    int vector;  /* -1: polled only */
+    int vector; /* -1: polled only */
     uint32_t gsi;
     bool link;
     struct e1000_counters c;

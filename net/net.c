@@ -18,7 +18,7 @@
 #include "net/tcp_server.h"
 #include "netif/ethernet.h"
 
-#define RX_BUDGET     64  /* frames per poll: the console's other work goes on */
+#define RX_BUDGET     64 /* frames per poll: the console's other work goes on */
 #define LINK_CHECK_MS 500
 
 static struct e1000 nic;
@@ -99,14 +99,13 @@ static bool taken_by_vm(const struct pci_dev *p, const struct net_pci_id *taken,
     return false;
 }
 
-static const struct pci_dev *find_nic(const struct net_config *cfg,
-                                      const struct net_pci_id *taken, unsigned nr_taken)
+static const struct pci_dev *find_nic(const struct net_config *cfg, const struct net_pci_id *taken,
+                                      unsigned nr_taken)
 {
     if (!cfg->device_auto) {
         const struct pci_dev *p = pci_find_bdf(cfg->seg, cfg->bus, cfg->dev, cfg->fn);
         if (!p) {
-            pr_err("net: net.device %02x:%02x.%x: no such PCI device", cfg->bus, cfg->dev,
-                   cfg->fn);
+            pr_err("net: net.device %02x:%02x.%x: no such PCI device", cfg->bus, cfg->dev, cfg->fn);
         } else if (!e1000_supported(p->vendor, p->device)) {
             pr_err("net: net.device %02x:%02x.%x is %04x:%04x, not a supported NIC (Intel "
                    "8254x)",
@@ -139,10 +138,9 @@ int net_start(const struct net_config *cfg, const struct net_pci_id *taken, unsi
         return -1;
     }
     bool irq = e1000_enable_irq(&nic, irq_cpu);
-    pr_info("net: %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", p->bus,
-            p->dev, p->fn, e1000_model(p->device), nic.mac[0], nic.mac[1], nic.mac[2],
-            nic.mac[3], nic.mac[4], nic.mac[5],
-            irq ? "receive interrupt and polling" : "receive polled");
+    pr_info("net: %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", p->bus, p->dev,
+            p->fn, e1000_model(p->device), nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3],
+            nic.mac[4], nic.mac[5], irq ? "receive interrupt and polling" : "receive polled");
     lwip_init();
     ip4_addr_t addr = {0}, mask = {0}, gw = {0};
     dhcp = cfg->dhcp;
@@ -205,9 +203,9 @@ void net_show(void (*out)(const char *fmt, ...))
         return;
     }
     const struct e1000_counters *c = &nic.c;
-    out("nic:      %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x\n",
-        PCI_BUS(nic.bdf), PCI_DEV(nic.bdf), PCI_FN(nic.bdf), e1000_model(nic.device_id),
-        nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
+    out("nic:      %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x\n", PCI_BUS(nic.bdf),
+        PCI_DEV(nic.bdf), PCI_FN(nic.bdf), e1000_model(nic.device_id), nic.mac[0], nic.mac[1],
+        nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
     out("link:     %s (%llu changes)\n", e1000_link_text(&nic),
         (unsigned long long)c->link_changes);
     out("address:  %s/%u%s\n", ip4addr_ntoa(netif_ip4_addr(&netif)),

@@ -11,8 +11,8 @@ struct net_config {
     bool device_auto; /* else seg:bus:dev.fn */
     uint16_t seg;
     uint8_t bus, dev, fn;
-    bool dhcp;           /* else address/prefix and gateway (0: none) */
-    uint32_t address;    /* host byte order */
+    bool dhcp;        /* else address/prefix and gateway (0: none) */
+    uint32_t address; /* host byte order */
     unsigned prefix;
     uint32_t gateway;
 };

@@ -36,8 +36,8 @@ static size_t answer(struct telnet *t, uint8_t cmd, uint8_t opt, uint8_t *r)
     return 3;
 }
 
-size_t telnet_filter(struct telnet *t, const uint8_t *in, size_t n, uint8_t *data,
-                     uint8_t *reply, size_t *reply_len)
+size_t telnet_filter(struct telnet *t, const uint8_t *in, size_t n, uint8_t *data, uint8_t *reply,
+                     size_t *reply_len)
 {
     size_t d = 0, r = 0;
     for (size_t i = 0; i < n; i++) {

@@ -31,8 +31,8 @@
 struct telnet {
     unsigned state;
     uint8_t opt_cmd;
-    unsigned sb_len; /* bytes of the subnegotiation so far */
-    uint8_t last; /* to fold CR NUL and CR LF */
+    unsigned sb_len;      /* bytes of the subnegotiation so far */
+    uint8_t last;         /* to fold CR NUL and CR LF */
     uint8_t answered[32]; /* options answered once (bit per option): no loops */
 };
 
@@ -40,7 +40,7 @@ void telnet_init(struct telnet *t);
 /* Filters in[0..n): plain data goes to data (at most n bytes), replies to
  * reply (at most 3 bytes per input byte: size it 3 * n). Returns the data
  * length; *reply_len receives the reply length. */
-size_t telnet_filter(struct telnet *t, const uint8_t *in, size_t n, uint8_t *data,
-                     uint8_t *reply, size_t *reply_len);
+size_t telnet_filter(struct telnet *t, const uint8_t *in, size_t n, uint8_t *data, uint8_t *reply,
+                     size_t *reply_len);
 
 #endif

@@ -157,8 +157,7 @@ static int hash_password(unsigned long iterations)
         return 2;
     }
     fclose(r);
-    if (!pwhash_format(pw, strlen(pw), salt, sizeof(salt), (uint32_t)iterations, out,
-                       sizeof(out)))
+    if (!pwhash_format(pw, strlen(pw), salt, sizeof(salt), (uint32_t)iterations, out, sizeof(out)))
         return 2;
     printf("%s\n", out);
     return 0;

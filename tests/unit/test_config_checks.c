@@ -99,19 +99,22 @@ static void test_net_checks(void **state)
 {
     (void)state;
     parse_validate("[global]\nnet.enabled = true\n");
-    expect_one(2, "", "net.enabled = true needs net.password_hash (make one with bulkhead-check "
-                      "--hash-password)");
+    expect_one(2, "",
+               "net.enabled = true needs net.password_hash (make one with bulkhead-check "
+               "--hash-password)");
     parse_validate("[global]\nnet.address = dhcp\n[vm a]\nkernel = k\n");
-    expect_one(2, "", "net.* keys given without net.enabled: write net.enabled = true (or false "
-                      "to keep the network console off)");
+    expect_one(2, "",
+               "net.* keys given without net.enabled: write net.enabled = true (or false "
+               "to keep the network console off)");
     assert_true(cfg.vm_valid[0]); /* a [global] error stops no VM */
-    parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH "\nnet.gateway = 10.0.2.2\n");
+    parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH
+                   "\nnet.gateway = 10.0.2.2\n");
     expect_one(4, "", "net.gateway: only with a static net.address (DHCP gives the gateway)");
     parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH
-          "\nnet.address = 10.0.2.15/24\nnet.gateway = 10.0.3.2\n");
+                   "\nnet.address = 10.0.2.15/24\nnet.gateway = 10.0.3.2\n");
     expect_one(5, "", "net.gateway: 10.0.3.2 is not another host of 10.0.2.15/24");
     parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH
-          "\nnet.address = 10.0.2.15/24\nnet.gateway = 10.0.2.15\n");
+                   "\nnet.address = 10.0.2.15/24\nnet.gateway = 10.0.2.15\n");
     expect_one(5, "", "net.gateway: 10.0.2.15 is not another host of 10.0.2.15/24");
     parse_validate("[global]\nnet.console_port = 0\n");
     expect_one(2, "", "net.console_port: expected a TCP port 1-65535, got '0'");
@@ -268,7 +271,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pci_is_not_implemented),
-        cmocka_unit_test(test_net_keys), cmocka_unit_test(test_net_checks),
+        cmocka_unit_test(test_net_keys),
+        cmocka_unit_test(test_net_checks),
         cmocka_unit_test(test_net_device_not_for_vms),
         cmocka_unit_test(test_did_you_mean),
         cmocka_unit_test(test_did_you_mean_sections),

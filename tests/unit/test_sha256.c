@@ -79,8 +79,8 @@ static void test_pbkdf2_vectors(void **state)
     /* Two output blocks, the second cut. */
     pbkdf2_sha256("passwordPASSWORDpassword", 24, "saltSALTsaltSALTsaltSALTsaltSALTsalt", 36, 4096,
                   d, 40);
-    check_digest(d, 40,
-                 "348c89dbcbd32b2f32d814b8116e84cf2b17347ebc1800181c4e2a1fb8dd53e1c635518c7dac47e9");
+    check_digest(
+        d, 40, "348c89dbcbd32b2f32d814b8116e84cf2b17347ebc1800181c4e2a1fb8dd53e1c635518c7dac47e9");
 }
 
 #define GOOD                                                                                       \

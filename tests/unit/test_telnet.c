@@ -34,8 +34,8 @@ static void test_negotiation_answered_once(void **state)
     telnet_init(&t);
     /* DO ECHO, DO SGA: we said WILL already: no reply. DO TTYPE (24): WONT.
      * WILL NAWS (31): DONT. WILL SGA: DO. */
-    static const uint8_t in[] = {255, 253, 1,   255, 253, 3,   255, 253, 24, 'a',
-                                 255, 251, 31,  255, 251, 3,   'b'};
+    static const uint8_t in[] = {255, 253, 1,   255, 253, 3,   255, 253, 24,
+                                 'a', 255, 251, 31,  255, 251, 3,   'b'};
     feed(in, sizeof(in));
     assert_int_equal(dlen, 2);
     assert_memory_equal(data, "ab", 2);
@@ -52,8 +52,8 @@ static void test_subnegotiation_and_commands_skipped(void **state)
 {
     telnet_init(&t);
     /* SB NAWS 0 80 0 24 SE, with an escaped 255 inside; NOP; AYT; IAC IAC. */
-    static const uint8_t in[] = {'x', 255, 250, 31, 0, 80, 255, 255, 0, 24, 255, 240,
-                                 255, 241, 255, 246, 'y', 255, 255, 'z'};
+    static const uint8_t in[] = {'x', 255, 250, 31,  0,   80,  255, 255, 0,   24,
+                                 255, 240, 255, 241, 255, 246, 'y', 255, 255, 'z'};
     feed(in, sizeof(in));
     static const uint8_t want[] = {'x', 'y', 255, 'z'};
     assert_int_equal(dlen, sizeof(want));

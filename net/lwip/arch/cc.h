@@ -6,18 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BYTE_ORDER       LITTLE_ENDIAN
+#define BYTE_ORDER         LITTLE_ENDIAN
 #define LWIP_NO_INTTYPES_H 1
-#define LWIP_NO_CTYPE_H  1
-#define LWIP_NO_UNISTD_H 1
-#define X8_F  "02x"
-#define U16_F "u"
-#define S16_F "d"
-#define X16_F "x"
-#define U32_F "u"
-#define S32_F "d"
-#define X32_F "x"
-#define SZT_F "zu"
+#define LWIP_NO_CTYPE_H    1
+#define LWIP_NO_UNISTD_H   1
+#define X8_F               "02x"
+#define U16_F              "u"
+#define S16_F              "d"
+#define X16_F              "x"
+#define U32_F              "u"
+#define S32_F              "d"
+#define X32_F              "x"
+#define SZT_F              "zu"
 
 #define SSIZE_MAX LONG_MAX
 typedef long ssize_t;
