@@ -243,8 +243,9 @@ static int cmd_console(int argc, char **argv)
         cprintf("error: %s is %s; start it first\n", vm->cfg.name, vm_state_name(vm->state));
         return -1;
     }
+    if (!console_attach(vm))
+        return -1;
     cprintf("console: attached to %s (Ctrl-] returns to the prompt)\n", vm->cfg.name);
-    console_attach(vm);
     return 0;
 }
 COMMAND("console", "<vm>", "attach to a VM's serial port; Ctrl-] detaches", cmd_console);

@@ -142,15 +142,13 @@ void console_wait(bool (*done)(void *), void (*on_timeout)(void *), void *ctx,
     mode = MODE_WAITING;
 }
 
-void console_attach(struct vm *vm)
+bool console_attach(struct vm *vm)
 {
-    if (netconsole_in_command()) {
-        netconsole_attach(vm);
-        return;
-    }
+    if (netconsole_in_command())
+        return netconsole_attach(vm);
     if (vm->attached || netconsole_attached()) { /* one attached console at a time */
-        cprintf("error: a network session is attached to a VM's console (one at a time)\n");
-        return;
+        cprintf("error: a VM console is attached elsewhere (one at a time)\n");
+        return false;
     }
     attached = vm;
     vm_output_set_attached(vm);
@@ -158,6 +156,12 @@ void console_attach(struct vm *vm)
     vm->uarts[0].raw = true;
     pending_rx = -1;
     mode = MODE_ATTACHED;
+    return true;
+}
+
+bool console_serial_attached(void)
+{
+    return attached != NULL;
 }
 
 void console_follow_log(void)

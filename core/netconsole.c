@@ -4,6 +4,7 @@
 #include "arch/x86_64/tsc.h"
 #include "core/command.h"
 #include "core/command_split.h"
+#include "core/console.h"
 #include "core/lineedit.h"
 #include "guest/vm.h"
 #include "guest/vm_output.h"
@@ -655,18 +656,18 @@ bool netconsole_attached(void)
     return false;
 }
 
-void netconsole_attach(struct vm *vm)
+bool netconsole_attach(struct vm *vm)
 {
-    if (vm->attached) {
-        out_fmt(current, "error: %s's console is attached elsewhere (one at a time)\n",
-                vm->cfg.name);
-        return;
+    if (vm->attached || console_serial_attached() || netconsole_attached()) {
+        out_fmt(current, "error: a VM console is attached elsewhere (one at a time)\n");
+        return false;
     }
     current->attached = vm;
     vm_output_set_attached(vm);
     vm->attached = true;
     vm->uarts[0].raw = true;
     current->st = S_ATTACHED;
+    return true;
 }
 
 void netconsole_follow_log(void)

@@ -37,7 +37,7 @@ void netconsole_sink(const char *s, size_t n);
 bool netconsole_in_command(void);
 void netconsole_wait(bool (*done)(void *ctx), void (*on_timeout)(void *ctx), void *ctx,
                      uint64_t deadline_tsc);
-void netconsole_attach(struct vm *vm);
+bool netconsole_attach(struct vm *vm);
 void netconsole_follow_log(void);
 /* True while a session is attached to a VM's console. */
 bool netconsole_attached(void);

@@ -258,6 +258,15 @@ def test_net_console_attach(net):
     c.read_until(rb"console: attached to echo \(Ctrl-\] returns to the prompt\)\r\n")
     c.send(b"hello-net\r")
     c.read_until(rb"hello-net")
+    # One attached console at a time, machine-wide: the serial one is refused,
+    # and so is another session.
+    out = serial_command(net.m, "console echo", net.wait)
+    assert "error: a VM console is attached elsewhere (one at a time)" in out, out
+    other = net.client()
+    other.login()
+    out = other.command("console echo")
+    assert "error: a VM console is attached elsewhere (one at a time)" in out, out
+    other.close()
     c.send(b"\x1d")
     c.read_until(rb"console: detached\r\n")
     c.read_until(re.escape(PROMPT))
