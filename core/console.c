@@ -159,6 +159,14 @@ bool console_attach(struct vm *vm)
     return true;
 }
 
+void *console_wait_scratch(void)
+{
+    static uint64_t scratch[CONSOLE_WAIT_SCRATCH / 8];
+    if (netconsole_in_command())
+        return netconsole_wait_scratch();
+    return scratch;
+}
+
 bool console_serial_attached(void)
 {
     return attached != NULL;

@@ -64,6 +64,7 @@ struct session {
     void (*wait_timeout)(void *);
     void *wait_ctx;
     uint64_t wait_deadline; /* TSC */
+    uint64_t wait_scratch[CONSOLE_WAIT_SCRATCH / 8];
     struct vm *attached;
     unsigned long long follow_pos;
 };
@@ -646,6 +647,11 @@ void netconsole_wait(bool (*done)(void *), void (*on_timeout)(void *), void *ctx
     current->wait_ctx = ctx;
     current->wait_deadline = deadline_tsc;
     current->st = S_WAITING;
+}
+
+void *netconsole_wait_scratch(void)
+{
+    return current->wait_scratch;
 }
 
 bool netconsole_attached(void)

@@ -38,6 +38,8 @@ bool netconsole_in_command(void);
 void netconsole_wait(bool (*done)(void *ctx), void (*on_timeout)(void *ctx), void *ctx,
                      uint64_t deadline_tsc);
 bool netconsole_attach(struct vm *vm);
+/* The running session's CONSOLE_WAIT_SCRATCH bytes (console.h). */
+void *netconsole_wait_scratch(void);
 void netconsole_follow_log(void);
 /* True while a session is attached to a VM's console. */
 bool netconsole_attached(void);

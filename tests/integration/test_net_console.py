@@ -245,10 +245,22 @@ def test_net_two_sessions(net):
     a.command("help mute")
     time.sleep(1)
     assert b"usage: mute" not in strip_telnet(b.raw)
-    # The console's own output (the log) reaches both.
-    a.command("loglevel info")
-    out = serial_command(net.m, "sleep 1", net.wait)
-    assert out == "" or "error" not in out
+    # A command that waits holds its own session only: the other session and
+    # the serial console go on, and Ctrl-C ends the wait.
+    a.send(b"sleep 600000\r")
+    a.read_until(rb"sleep 600000\r\n")
+    assert "bulkhead " in b.command("version")
+    net.alive()
+    if net.emu == "bochs":  # (a VM to wait for): both wait at once, each for its own
+        b.send(b"wait echo shutoff 600s\r")
+        b.read_until(rb"wait echo shutoff 600s\r\n")
+        out = serial_command(net.m, "wait echo running 5s", net.wait)
+        assert "error" not in out, out
+        b.send(b"\x03")
+        b.read_until(rb"\^C\r\n")
+    a.send(b"\x03")
+    a.read_until(rb"\^C\r\n")
+    assert "bulkhead " in a.command("version")
     a.close()
     assert "bulkhead " in b.command("version")
     b.close()
