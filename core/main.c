@@ -14,6 +14,7 @@
 #include "core/command.h"
 #include "core/console.h"
 #include "core/netconsole.h"
+#include "net/net.h"
 #include "drivers/fbcon.h"
 #include "core/power.h"
 #include "core/sched.h"
@@ -121,6 +122,12 @@ static void apply_options(void)
             vtd_use_queued_invalidation = false;
         else if (strcmp(v, "on"))
             pr_err("iommu.qi=%s: expected on or off", v);
+    }
+    if ((v = cmdline_get(&cmdline, "net.irq"))) {
+        if (!strcmp(v, "off"))
+            net_use_irq = false;
+        else if (strcmp(v, "on"))
+            pr_err("net.irq=%s: expected on or off", v);
     }
     if ((v = cmdline_get(&cmdline, "spec.force")) && spec_ctrl_parse_force(v, &spec_force))
         pr_err("spec.force=%s: expected a comma-separated list of verw, bhb_clear, l1d_flush", v);

@@ -21,6 +21,7 @@
 #define RX_BUDGET     64 /* frames per poll: the console's other work goes on */
 #define LINK_CHECK_MS 500
 
+bool net_use_irq = true;
 static struct e1000 nic;
 static struct netif netif;
 static bool running, dhcp;
@@ -137,7 +138,7 @@ int net_start(const struct net_config *cfg, const struct net_pci_id *taken, unsi
         pr_err("net: %02x:%02x.%x: %s", p->bus, p->dev, p->fn, why);
         return -1;
     }
-    bool irq = e1000_enable_irq(&nic, irq_cpu);
+    bool irq = net_use_irq && e1000_enable_irq(&nic, irq_cpu);
     pr_info("net: %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", p->bus, p->dev,
             p->fn, e1000_model(p->device), nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3],
             nic.mac[4], nic.mac[5], irq ? "receive interrupt and polling" : "receive polled");
@@ -217,7 +218,8 @@ void net_show(void (*out)(const char *fmt, ...))
         out("receive:  interrupt (GSI %u, %llu interrupts) and polling\n", nic.gsi,
             (unsigned long long)c->irqs);
     else
-        out("receive:  polling\n");
+        out("receive:  polling%s\n",
+            net_use_irq ? " (no usable interrupt line)" : " (net.irq=off)");
     out("rx:       %llu packets, %llu bytes, %llu errors, %llu dropped, %llu missed\n",
         (unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
         (unsigned long long)c->rx_errors, (unsigned long long)c->rx_dropped,

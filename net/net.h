@@ -23,6 +23,10 @@ struct net_pci_id {
     uint8_t bus, dev, fn;
 };
 
+/* false (command line `net.irq=off`): no receive interrupt, polling only.
+ * Set before net_start. */
+extern bool net_use_irq;
+
 /* Finds the NIC (net.device, or the first supported one that is not in
  * taken[]), brings it up, starts lwIP and DHCP or the static address.
  * Receive interrupts go to irq_cpu. 0, or -1 with the reason logged. */

@@ -133,12 +133,12 @@ def serial_command(m, line, timeout):
 
 
 class NetMachine:
-    def __init__(self, emu_name, iso):
+    def __init__(self, emu_name, iso, cmdline=BASE_CMDLINE):
         require(emu_name)
         self.emu = emu_name
         self.port = free_port()
         self.wait = WAIT[emu_name] * SCALE
-        self.m = emu.Machine(emu=emu_name, cpus=2, mem=256, iso=iso, cmdline=BASE_CMDLINE,
+        self.m = emu.Machine(emu=emu_name, cpus=2, mem=256, iso=iso, cmdline=cmdline,
                              timeout=timeout_for(emu_name) + 600 * SCALE,
                              net_forward=[f"{self.port}:2323"])
         try:
@@ -435,6 +435,24 @@ def test_net_idle_and_login_timeouts(tmp_path, net_iso):
         text = idle.read_all(20)
         assert b"idle for too long: session closed" in text and idle.closed, text
         assert time.monotonic() - t0 >= 3
+        nm.alive()
+    finally:
+        nm.close()
+
+
+def test_net_polling_only(net_iso):
+    """net.irq=off: no receive interrupt, the console CPU's loop polls the
+    NIC, and the console works the same."""
+    nm = NetMachine("qemu", net_iso, cmdline=BASE_CMDLINE + " net.irq=off")
+    try:
+        assert "receive polled" in nm.m.output
+        c = nm.client()
+        c.login()
+        out = c.command("net")
+        assert re.search(r"^receive: +polling \(net\.irq=off\)$", out, re.M), out
+        for _ in range(5):
+            assert "bulkhead " in c.command("version")
+        c.close()
         nm.alive()
     finally:
         nm.close()
