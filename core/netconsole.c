@@ -128,7 +128,7 @@ static void out_write(struct session *s, const char *p, size_t n, bool raw)
         out_put_locked(s, p, n, raw);
         spin_unlock(&s->lock);
     } else {
-        s->out_dropped += n;
+        __atomic_fetch_add(&s->out_dropped, n, __ATOMIC_RELAXED);
     }
     if (on)
         irq_enable();
@@ -173,7 +173,7 @@ void netconsole_sink(const char *p, size_t n)
         if (st != S_PROMPT && st != S_WAITING && st != S_ATTACHED)
             continue;
         if (!lock_out(s, false)) {
-            s->out_dropped += n;
+            __atomic_fetch_add(&s->out_dropped, n, __ATOMIC_RELAXED);
             continue;
         }
         if (st == S_PROMPT && __atomic_exchange_n(&s->prompt_visible, false, __ATOMIC_ACQ_REL))
@@ -226,27 +226,28 @@ static void flush(struct session *s)
 
 /* ---- sessions ---- */
 
+/* The VM console the session is attached to goes back to the console. */
+static void release_vm(struct session *s)
+{
+    if (!s->attached)
+        return;
+    s->attached->uarts[0].raw = false;
+    s->attached->attached = false;
+    s->attached = NULL;
+    vm_output_set_attached(NULL);
+}
+
 static void close_session(struct session *s, const char *why)
 {
     if (why)
         out_fmt(s, "%s\n", why);
-    if (s->attached) {
-        s->attached->attached = false;
-        s->attached->uarts[0].raw = false;
-        vm_output_set_attached(NULL);
-        s->attached = NULL;
-    }
+    release_vm(s);
     __atomic_store_n(&s->st, S_CLOSING, __ATOMIC_RELEASE);
 }
 
 static void free_session(struct session *s)
 {
-    if (s->attached) {
-        s->attached->attached = false;
-        s->attached->uarts[0].raw = false;
-        vm_output_set_attached(NULL);
-        s->attached = NULL;
-    }
+    release_vm(s);
     __atomic_store_n(&s->st, S_FREE, __ATOMIC_RELEASE);
     s->conn = NULL;
 }
@@ -286,7 +287,14 @@ static void *on_accept(struct net_conn *c, uint32_t peer)
     s->peer = peer;
     s->last_input = now;
     s->login_deadline = now + login_ms;
-    s->out_head = s->out_len = 0;
+    bool on = irq_enabled();
+    irq_disable();
+    if (lock_out(s, true)) { /* (a sink that saw the session before it ended may still write) */
+        s->out_head = s->out_len = 0;
+        spin_unlock(&s->lock);
+    }
+    if (on)
+        irq_enable();
     s->out_dropped = s->out_dropped_told = 0;
     s->prompt_visible = false;
     s->script_pos = s->script_len = 0;
@@ -514,12 +522,7 @@ static void poll_waiting(struct session *s)
 
 static void detach(struct session *s, const char *why)
 {
-    if (s->attached) {
-        s->attached->uarts[0].raw = false;
-        s->attached->attached = false;
-        s->attached = NULL;
-        vm_output_set_attached(NULL);
-    }
+    release_vm(s);
     s->st = S_PROMPT;
     out_fmt(s, "\n%s\n", why);
 }

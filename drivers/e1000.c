@@ -5,6 +5,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/tsc.h"
 #include "drivers/pci.h"
+#include "drivers/uart16550.h"
 #include "drivers/vtd.h"
 #include "lib/format.h"
 #include "lib/log.h"
@@ -333,8 +334,12 @@ static void e1000_irq(struct irq_frame *f, void *arg)
 bool e1000_enable_irq(struct e1000 *nic, unsigned cpu)
 {
     uint8_t line = pci_read8(nic->seg, nic->bdf, PCI_INTERRUPT);
+    const struct uart_config *uart = uart_get_config();
     int vec;
-    if (line == 0 || line >= 16 || (vec = irq_alloc_vector()) < 0)
+    /* Never an ISA line the hypervisor uses itself (timer, cascade, RTC,
+     * its console UART): a wrong BIOS value must not steal it. */
+    if (line == 0 || line == 2 || line == 8 || line >= 16 || (!uart->mmio && line == uart->irq) ||
+        (vec = irq_alloc_vector()) < 0)
         return false;
     irq_register((uint8_t)vec, e1000_irq, nic);
     if (ioapic_route_isa_irq(line, (uint8_t)vec, cpu))
