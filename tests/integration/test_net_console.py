@@ -10,6 +10,7 @@ connection through slirp comes from the same address, 10.0.2.2).
 """
 
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -355,6 +356,37 @@ def test_net_session_limit(net):
     again.login()
     for s in sessions[1:] + [again]:
         s.close()
+    net.alive()
+
+
+def test_net_nc_and_telnet(net):
+    """The clients people type: `nc` (no telnet negotiation; its input ends
+    with EOF) and `telnet` (character mode after our WILL ECHO/SGA, the
+    password not echoed, the line editor's Backspace)."""
+    import pexpect
+    for tool in ("nc", "telnet"):
+        if not shutil.which(tool):
+            pytest.fail(f"{tool} is not installed: run `make deps` (scripts/setup.sh)")
+    r = subprocess.run(["nc", "-N", "127.0.0.1", str(net.port)],
+                       input=PASSWORD + b"\r\nversion\r\nexit\r\n", stdout=subprocess.PIPE,
+                       timeout=net.wait * 2)
+    out = strip_telnet(r.stdout).decode(errors="replace")
+    assert "logged in" in out and "\nbulkhead 0.1" in out.replace("\r", "") and "bye" in out, out
+    t = pexpect.spawn("telnet", ["127.0.0.1", str(net.port)], timeout=net.wait, encoding="utf-8",
+                      codec_errors="replace")
+    try:
+        t.expect("password: ")
+        t.send(PASSWORD.decode() + "\r")
+        t.expect(r"logged in.*bulkhead> ")
+        assert PASSWORD.decode() not in t.before, t.before
+        t.send("helq\x7fp list\r")
+        t.expect(r"usage: list")
+        t.expect("bulkhead> ")
+        t.send("exit\r")
+        t.expect("bye")
+        t.expect(pexpect.EOF)
+    finally:
+        t.close(force=True)
     net.alive()
 
 
