@@ -316,6 +316,7 @@ def test_net_garbage_and_long_line(net):
 def test_net_many_connections(net):
     """50 connections at once: those beyond the table are told so and
     closed, nothing breaks, and a login afterwards works."""
+    mem_before = serial_command(net.m, "mem", net.wait)
     clients = []
     for _ in range(50):
         try:
@@ -336,6 +337,8 @@ def test_net_many_connections(net):
     out = c.command("net")
     assert re.search(r"^tcp: +\d+ connections open, (\d+) accepted", out, re.M), out
     c.close()
+    # Nothing was allocated for them: the memory map is the same.
+    assert serial_command(net.m, "mem", net.wait) == mem_before
     net.alive()
 
 
