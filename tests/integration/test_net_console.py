@@ -493,6 +493,28 @@ def test_net_polling_only(net_iso):
         nm.close()
 
 
+def test_net_off_when_disabled_or_without_a_nic(tmp_path, boot):
+    """net.enabled = false, or no supported NIC (QEMU's q35 default is an
+    e1000e, which this driver does not take): nothing of it runs, the
+    console works as before, `net` says off."""
+    cfg = tmp_path / "net-off.cfg"
+    cfg.write_text(NET_CFG.read_text().replace("net.enabled = true", "net.enabled = false"))
+    for iso, extra in ((build_config_iso(cfg), ["12399:2323"]), (build_config_iso(NET_CFG), [])):
+        m = boot("qemu", iso=iso, net_forward=extra)
+        m.expect(r"bulkhead> ", timeout=timeout_for("qemu"))
+        time.sleep(1)
+        booted = m.output
+        out = serial_command(m, "net", 30)
+        assert out.strip() == "net: off (net.enabled is not true, or no NIC)", out
+        assert "net: console listening" not in booted
+        if extra:  # disabled: no line about the network at all
+            assert not re.search(r"^net: ", booted, re.M), booted
+        else:
+            assert "net: no supported NIC (Intel 8254x) that no VM owns: the network console " \
+                   "is off" in booted, booted
+        m.close()
+
+
 # --------------------------------------------------------------------------
 # run.sh --net-forward (no emulator needed for its errors)
 
