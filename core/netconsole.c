@@ -248,6 +248,7 @@ static void close_session(struct session *s, const char *why)
 static void free_session(struct session *s)
 {
     release_vm(s);
+    memset(s->pw, 0, sizeof(s->pw)); /* a password typed half-way */
     __atomic_store_n(&s->st, S_FREE, __ATOMIC_RELEASE);
     s->conn = NULL;
 }
@@ -352,13 +353,21 @@ static void login_ok(struct session *s)
 
 static void check_password(struct session *s)
 {
-    bool ok = !s->pw_long && s->pw_len && pwhash_verify(&password, s->pw, s->pw_len);
+    /* A peer still serving a delay (its other connections failed) gets no
+     * comparison at all: one hash computation per peer and delay at most. */
+    uint64_t now = now_ms(), wait = login_limit_wait(&limits, s->peer, now);
+    bool ok = !wait && !s->pw_long && s->pw_len && pwhash_verify(&password, s->pw, s->pw_len);
     memset(s->pw, 0, sizeof(s->pw));
     if (ok) {
         login_ok(s);
         return;
     }
     s->tries++;
+    if (wait) {
+        s->delay_until = now + wait;
+        s->st = S_LOGIN_DELAY;
+        return;
+    }
     pr_warn("net: failed console login from %u.%u.%u.%u", s->peer >> 24, (s->peer >> 16) & 255,
             (s->peer >> 8) & 255, s->peer & 255);
     s->delay_until = now_ms() + login_limit_fail(&limits, s->peer, now_ms());
