@@ -65,6 +65,9 @@
 #define CHECKSUM_CHECK_UDP 1
 
 #define LWIP_RAND() net_random()
+/* Initial sequence numbers from the random source rather than lwIP's
+ * default counter, which an off-path attacker could predict. */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) ((u32_t)net_random())
 #ifndef __ASSEMBLER__
 unsigned net_random(void);
 #endif
