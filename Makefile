@@ -30,6 +30,8 @@ KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
+# net/ and lwIP (fetched at build time): their objects join KERNEL_OBJS.
+include net/net.mk
 
 # The framebuffer console's font, generated from a PSF font of Debian's kbd
 # package (no font data in the tree): drivers/fbcon_font.h.
@@ -104,6 +106,7 @@ test-iso:
 
 deps:
 	@scripts/setup.sh
+	@scripts/fetch-lwip.sh $(BUILD)
 
 test: deps
 	@scripts/test.sh

@@ -122,7 +122,7 @@ static int cmd_log(int argc, char **argv)
         return -1;
     }
     while ((n = log_ring_read(&pos, buf, sizeof(buf))) > 0)
-        log_sinks_write(buf, n);
+        command_write(buf, n);
     if (follow) {
         cprintf("-- following the log; Ctrl-C stops --\n");
         console_follow_log();

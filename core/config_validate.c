@@ -263,6 +263,7 @@ int config_validate(struct config *cfg, const struct config_machine *m)
             if (cfg->vm_valid[i] && check_pair(cfg, i, j))
                 break;
     }
+    config_net_validate(cfg);
     /* The autostart VMs together must fit; the first ones that fit win. */
     if (m && m->free_ram) {
         uint64_t total = 0;

@@ -13,6 +13,8 @@
 #include "core/boot_vms.h"
 #include "core/command.h"
 #include "core/console.h"
+#include "core/netconsole.h"
+#include "net/net.h"
 #include "drivers/fbcon.h"
 #include "core/power.h"
 #include "core/sched.h"
@@ -116,6 +118,12 @@ static void apply_options(void)
             vtd_use_queued_invalidation = false;
         else if (strcmp(v, "on"))
             pr_err("iommu.qi=%s: expected on or off", v);
+    }
+    if ((v = cmdline_get(&cmdline, "net.irq"))) {
+        if (!strcmp(v, "off"))
+            net_use_irq = false;
+        else if (strcmp(v, "on"))
+            pr_err("net.irq=%s: expected on or off", v);
     }
     if ((v = cmdline_get(&cmdline, "spec.force")) && spec_ctrl_parse_force(v, &spec_force))
         pr_err("spec.force=%s: expected a comma-separated list of verw, bhb_clear, l1d_flush", v);
@@ -233,6 +241,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     percpu_init_cpu(bsp);
     uart_init(&com1);
     log_add_sink(console_sink);
+    log_add_sink(netconsole_sink);
     if (inb(0xe9) == 0xe9)
         log_add_sink(sink_e9);
 
@@ -267,13 +276,15 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     run_test_fault();
 
     console_init();
-    if (hvm_cpu_enable() == 0) {
+    bool vms_ran = hvm_cpu_enable() == 0;
+    if (vms_ran) {
         boot_vms_from_config(&cmdline);
         boot_vms_from_cmdline(&cmdline);
     } else if (cmdline_get(&cmdline, "vm") || guest_module_find("bulkhead.cfg")) {
         pr_warn("vms: none can run: %s %s", vcpu_backend->name,
                 hvm_available() ? "failed to start" : hvm_unavailable_reason());
     }
+    netconsole_boot(!vms_ran); /* (with VMX, boot_vms.c reported the file's errors) */
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)
         console_run_script(script);

@@ -14,9 +14,9 @@
 # Inputs found by `make fuzz` go to $(BUILD)/fuzz/corpus/NAME (the committed
 # seeds stay untouched); crashes to $(BUILD)/fuzz/NAME-crash-*.
 
-CONFIG_SRCS := $(wildcard core/config*.c) lib/format.c lib/strutil.c
+CONFIG_SRCS := $(wildcard core/config*.c) lib/sha256.c lib/format.c lib/strutil.c
 CONFIG_HDRS := $(wildcard core/config*.h) vcpu/vm.h vdev/acpi_gen.h lib/format.h lib/string.h \
-	boot/layout.h
+	lib/sha256.h boot/layout.h
 
 TOOL_CC     := gcc
 TOOL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -DHOST_TEST

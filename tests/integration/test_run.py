@@ -29,7 +29,7 @@ pexpect = pytest.importorskip("pexpect", reason="python3-pexpect (scripts/setup.
 
 PROMPT = "bulkhead> "
 EMULATOR_NAMES = ("bochs-bin", "qemu-system-x86_64")
-SEED = ("bulkhead.elf", "k", "guests", "bulkhead-check")
+SEED = ("lwip-cache", "lwip", "bulkhead.elf", "k", "guests", "bulkhead-check")  # lwIP before its objects
 LINUX_BOOT_TIMEOUT = 900  # to the Linux shell in Bochs, 2 CPUs, maybe shared
 
 
