@@ -25,7 +25,7 @@ KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-pro
 	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(BUILD)/linker.ld
 
-KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx ept guest
+KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx ept guest vdev
 KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \

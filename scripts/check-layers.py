@@ -6,6 +6,7 @@ Layers (../shared/design.md, README "Source layout"), lowest first:
   1  arch/, drivers/, mm/, boot/   CPU, devices and memory of the machine
   2  vmx/, svm/, ept/, npt/   vendor backends and second-level page tables
   3  guest/                   VMs, vCPUs, exit policy, device models, loaders
+     vdev/                    device models moving out of guest/ (same layer for now)
   4  core/                    scheduler, console, configuration, boot sequence
      boot/efi/                the UEFI loader: a program of its own that reuses
                               the pure parsers (configuration, ELF) of any layer
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 RANK = {"lib": 0, "include": 0, "arch": 1, "drivers": 1, "mm": 1, "boot": 1,
-        "vmx": 2, "svm": 2, "ept": 2, "npt": 2, "guest": 3, "core": 4, "boot/efi": 4}
+        "vmx": 2, "svm": 2, "ept": 2, "npt": 2, "guest": 3, "vdev": 3, "core": 4, "boot/efi": 4}
 VENDOR = {"vmx", "svm"}
 VENDOR_CLIENTS = {"guest"}
 SCANNED = sorted(RANK)

@@ -59,3 +59,4 @@ UNIT_SRCS_vtd_fault  := drivers/vtd_fault.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_dmar   := drivers/vtd_dmar.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_owner  := drivers/vtd_owner.c mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_spec_ctrl := arch/x86_64/spec_ctrl_plan.c lib/format.c lib/strutil.c
+UNIT_SRCS_vpci_bridge := vdev/vpci_bridge.c vdev/vpci_bar.c vdev/vpci_cap.c vdev/vpci_msi.c lib/format.c lib/strutil.c
