@@ -194,6 +194,13 @@ static void end_vm(struct parser *p)
         at_key(p, VK_PLATFORM);
         config_perr(p, "platform: protocol = linux needs the PC platform");
     }
+    /* Passed-through devices live on the PC platform's PCI bus; their INTx
+     * goes through its IOAPIC. */
+    if (vm->nr_pci && (vm->platform == PLATFORM_NONE ||
+                       (vm->platform == PLATFORM_DEFAULT && vm->protocol != BOOT_LINUX))) {
+        at_key(p, VK_PCI);
+        config_perr(p, "pci: passed-through devices need `platform = pc`");
+    }
     char size[24];
     config_format_size(vm->mem_size, size, sizeof(size));
     if (p->key_line[VK_LOAD_ADDR] && vm->load_addr >= vm->mem_size) {

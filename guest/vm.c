@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
+#include "vdev/vpci_pt.h"
 #include "vmx/vmx_caps.h"
 
 struct vm *vms[MAX_VMS];
@@ -303,7 +304,8 @@ static void check_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms
 {
     struct iso_check *c = arg;
     c->leaves++;
-    if (hpa < c->vm->ram_hpa || hpa + size > c->vm->ram_hpa + c->vm->ram_alloc_size) {
+    if ((hpa < c->vm->ram_hpa || hpa + size > c->vm->ram_hpa + c->vm->ram_alloc_size) &&
+        !vpt_owns_hpa(c->vm, hpa, size)) { /* or a BAR of its own device */
         if (!c->bad)
             pr_err("vm %s: isolation: gpa 0x%llx maps host 0x%llx outside its own RAM",
                    c->vm->cfg.name, (unsigned long long)gpa, (unsigned long long)hpa);
@@ -397,6 +399,7 @@ nomem:
 /* Devices and second-level tables; the RAM block stays (see vm_free_ram). */
 static void release_devices(struct vm *vm)
 {
+    vpt_detach(vm); /* quiesced and out of its domain before the RAM is scrubbed */
     platform_destroy(vm);
     vm->ept_ready = false;
     ept_destroy(&vm->ept);
@@ -526,6 +529,8 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
                                  &boot, err, errlen)) {
         goto fail;
     }
+    if (vpt_attach(vm, err, errlen))
+        goto fail;
     long leaves = vm_check_isolation(vm);
     if (leaves < 0) {
         fmt_snprintf(err, errlen, "isolation check failed: EPT maps memory outside the VM");

@@ -144,11 +144,13 @@ struct vm_config {
     struct {
         uint16_t base, count;
     } ioports[VM_MAX_IOPORTS];
-    unsigned nr_pci; /* PCI devices to pass through */
+    unsigned nr_pci; /* PCI devices to pass through (vdev/vpci_pt.h) */
     struct {
         uint16_t seg;
         uint8_t bus, dev, fn;
     } pci[VM_MAX_PCI];
+    bool iommu_off_unsafe; /* `iommu = off-unsafe`: pass through without an IOMMU */
+    bool dma_fault_stop;   /* `on_dma_fault = stop` (else log) */
 };
 
 struct vm {
@@ -203,6 +205,7 @@ struct vm {
     uint64_t total_exits, guest_cycles, root_cycles;
     unsigned starts;
     struct vm_platform *platform; /* PC devices, when the VM has them */
+    struct vpt *pt;               /* passed-through PCI devices (vdev/vpci_pt.h) */
     uint64_t acpi_rsdp_gpa;
     uint8_t ioapic_id;
     /* Set by the device model (ACPI power button) when the VM has one. */

@@ -239,7 +239,7 @@ def test_checker_refuses_unimplemented_features(tmp_path):
         f"{cfg}:3: net.address: the network console is not implemented yet",
         f"{cfg}:4: net.gateway: the network console is not implemented yet",
         f"{cfg}:5: net.port: the network console is not implemented yet",
-        f"{cfg}:8: vm a: pci: device passthrough is not implemented yet",
+        f"{cfg}:8: vm a: pci: passed-through devices need `platform = pc`",
     ], r.stdout
 
 
@@ -360,7 +360,7 @@ def test_make_iso_fails_on_a_bad_config(tmp_path):
         assert iso.is_file()
         iso.unlink()
     r = make_iso(REPO / "configs" / "bad" / "pci.cfg", iso)
-    assert "configs/bad/pci.cfg:19: vm dev: pci: device passthrough is not implemented yet" \
+    assert "configs/bad/pci.cfg:19: vm dev: pci: passed-through devices need `platform = pc`" \
         in r.stdout, r.stdout
     assert "ALLOW_BAD_CONFIG=1" in r.stdout, r.stdout
 
@@ -493,7 +493,7 @@ def test_boot_empty_config(boot, tmp_path, text, said, errors):
 def test_boot_counts_vms_that_fail(boot, tmp_path):
     """What only the boot can find: an empty kernel module (an error naming
     it), and fixed RAM that is not there (the VM fails to start, and the
-    summary counts it). A `pci` key is refused, and the console shows no
+    summary counts it). A `pci` key without the PC platform is refused, and the console shows no
     device as a VM's. The console still answers."""
     cfg = tmp_path / "fail.cfg"
     cfg.write_text(
@@ -505,7 +505,7 @@ def test_boot_counts_vms_that_fail(boot, tmp_path):
         "[vm dev]\nkernel = spin.elf\nmemory = 4M\npci = [00:00.0]\n"   # 16-19
         "[vm spare]\nkernel = spin.elf\ncmdline = \"name=spare\"\nmemory = 4M\n")
     r = check(cfg)
-    assert r.stdout == f"{cfg}:19: vm dev: pci: device passthrough is not implemented yet\n"
+    assert r.stdout == f"{cfg}:19: vm dev: pci: passed-through devices need `platform = pc`\n"
     empty = tmp_path / "empty.elf"
     empty.write_bytes(b"")
     iso = mkiso(cfg, tmp_path / "fail.iso", [GUESTS / "hello.elf", GUESTS / "spin.elf", empty])
@@ -516,8 +516,8 @@ def test_boot_counts_vms_that_fail(boot, tmp_path):
     out = m.output
     assert re.search(r"^error: config: bulkhead\.cfg:7: vm hollow: kernel: module 'empty\.elf' "
                      r"is empty \(0 bytes\)$", out, re.M), out
-    assert re.search(r"^error: config: bulkhead\.cfg:19: vm dev: pci: device passthrough is "
-                     r"not implemented yet$", out, re.M), out
+    assert re.search(r"^error: config: bulkhead\.cfg:19: vm dev: pci: passed-through devices "
+                     r"need `platform = pc`$", out, re.M), out
     assert re.search(r"^error: vm far: not started: memory_base: 0x40000000-0x403fffff is not "
                      r"free: 0x40000000 is not usable RAM$", out, re.M), out
     # defined: good, far, spare; started: good; far failed; errors: hollow, dev.
