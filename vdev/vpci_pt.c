@@ -190,6 +190,7 @@ static bool hw_bar_map(void *ctx, const struct vpci_dev *d, unsigned bar, uint64
         if (i < n)
             at = off[i] + len[i];
     }
+    flush_ept(pt->vm); /* nothing cached from before may hide the new pages */
     return true;
 }
 
