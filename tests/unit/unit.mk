@@ -60,3 +60,4 @@ UNIT_SRCS_vtd_dmar   := drivers/vtd_dmar.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_owner  := drivers/vtd_owner.c mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_spec_ctrl := arch/x86_64/spec_ctrl_plan.c lib/format.c lib/strutil.c
 UNIT_SRCS_vpci_bridge := vdev/vpci_bridge.c vdev/vpci_bar.c vdev/vpci_cap.c vdev/vpci_msi.c lib/format.c lib/strutil.c
+UNIT_SRCS_vpci_host := drivers/pci_group.c drivers/pci_quiesce.c vdev/vpci_acpi.c guest/acpi_gen.c core/config.c core/config_keys.c core/config_validate.c lib/format.c lib/strutil.c
