@@ -377,11 +377,19 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
     if (ept_init(&vm->ept, &vm_ept_ops, vmx_caps.ept_2m, vmx_caps.ept_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
-    if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
-        ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
-                GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
-        ept_map(&vm->ept, GPA_BIOS_AREA_END, vm->ram_hpa + GPA_BIOS_AREA_END,
-                vm_mem_low(vm->cfg.mem_size) - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
+    uint64_t ib = vm_identity_base(&vm->cfg); /* its devices DMA to guest addresses */
+    if (ib) {
+        if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
+            ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
+                    GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
+            ept_map(&vm->ept, ib + GPA_BIOS_AREA_END, ib + GPA_BIOS_AREA_END,
+                    vm->cfg.mem_size - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
+            goto nomem;
+    } else if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
+               ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
+                       GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
+               ept_map(&vm->ept, GPA_BIOS_AREA_END, vm->ram_hpa + GPA_BIOS_AREA_END,
+                       vm_mem_low(vm->cfg.mem_size) - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
         goto nomem;
     /* RAM that would overlap the 32-bit MMIO hole continues at 4 GiB, as
      * on a PC: the tail of the same host block. */

@@ -153,6 +153,16 @@ struct vm_config {
     bool dma_fault_stop;   /* `on_dma_fault = stop` (else log) */
 };
 
+/* A VM whose RAM above 1 MiB sits at guest-physical == host-physical
+ * addresses, so that its passed-through devices can DMA without an IOMMU:
+ * `iommu = off-unsafe` with `pci` and a fixed `memory_base` (a Linux VM;
+ * docs/passthrough.md). Its first MiB is the start of its block as usual;
+ * guest-physical [1 MiB, memory_base + 1 MiB) is a hole. 0: not such a VM. */
+static inline uint64_t vm_identity_base(const struct vm_config *c)
+{
+    return c->iommu_off_unsafe && c->nr_pci && c->mem_base ? c->mem_base : 0;
+}
+
 struct vm {
     unsigned id;
     struct vm_config cfg;

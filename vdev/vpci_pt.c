@@ -202,7 +202,7 @@ static bool hw_bar_map(void *ctx, const struct vpci_dev *d, unsigned bar, uint64
 static bool hw_dma_ready(void *ctx, const struct vpci_dev *d)
 {
     struct vpt *pt = ctx;
-    return pt->dom != NULL || (pt->unsafe && pt->vm->ram_hpa == 0);
+    return pt->dom != NULL || (pt->unsafe && vm_identity_base(&pt->vm->cfg));
 }
 
 static void msi_irq(struct irq_frame *f, void *arg)
@@ -472,9 +472,12 @@ static int setup_iommu(struct vpt *pt, char *err, unsigned errlen)
         }
         pt->unsafe = true;
         pr_warn("vm %s: passthrough WITHOUT an IOMMU (iommu = off-unsafe): its devices can read "
-                "and write all memory, the hypervisor's and other VMs' included; bus mastering "
-                "stays refused as its RAM is not identity-mapped (DMA would miss it)",
-                vm->cfg.name);
+                "and write all memory, the hypervisor's and other VMs' included; %s",
+                vm->cfg.name,
+                vm_identity_base(&vm->cfg)
+                    ? "its RAM is identity-mapped, so their DMA reaches it"
+                    : "bus mastering stays refused as its RAM is not identity-mapped (DMA would "
+                      "miss it; a memory_base fixes that)");
         return 0;
     }
     fmt_snprintf(name, sizeof(name), "vm %s", vm->cfg.name);
@@ -485,10 +488,20 @@ static int setup_iommu(struct vpt *pt, char *err, unsigned errlen)
     }
     /* Exactly the VM's RAM, at its guest-physical addresses. */
     uint64_t low = vm_mem_low(vm->cfg.mem_size), high = vm_mem_high(vm->cfg.mem_size);
-    int r = vtd_domain_map(pt->dom, 0, vm->ram_hpa, low, VTD_PERM_R | VTD_PERM_W, why, sizeof(why));
-    if (!r && high)
-        r = vtd_domain_map(pt->dom, GPA_HIGH_RAM, vm->ram_hpa + GPA_MMIO_HOLE, high,
-                           VTD_PERM_R | VTD_PERM_W, why, sizeof(why));
+    uint64_t ib = vm_identity_base(&vm->cfg);
+    const unsigned rw = VTD_PERM_R | VTD_PERM_W;
+    int r;
+    if (ib) { /* the layout of an identity-mapped VM (vm_identity_base) */
+        r = vtd_domain_map(pt->dom, 0, vm->ram_hpa, GPA_LOW_RAM_END, rw, why, sizeof(why));
+        if (!r)
+            r = vtd_domain_map(pt->dom, ib + GPA_BIOS_AREA_END, ib + GPA_BIOS_AREA_END,
+                               vm->cfg.mem_size - GPA_BIOS_AREA_END, rw, why, sizeof(why));
+    } else {
+        r = vtd_domain_map(pt->dom, 0, vm->ram_hpa, low, rw, why, sizeof(why));
+        if (!r && high)
+            r = vtd_domain_map(pt->dom, GPA_HIGH_RAM, vm->ram_hpa + GPA_MMIO_HOLE, high, rw, why,
+                               sizeof(why));
+    }
     if (r) {
         fmt_snprintf(err, errlen, "pci: cannot map the VM's RAM for DMA (error %d%s%s)", r,
                      r == VTD_ERR_DENIED ? ": " : "", r == VTD_ERR_DENIED ? why : "");
