@@ -99,7 +99,9 @@ def build_guest():
         os.chmod(ir / path, 0o755)
     files = subprocess.run("find . -mindepth 1 | LC_ALL=C sort", shell=True, cwd=ir,
                            stdout=subprocess.PIPE, check=True).stdout
-    cpio = subprocess.run(["cpio", "--quiet", "-H", "newc", "-o", "-R", "0:0"], cwd=ir,
+    tool = (["cpio", "--quiet", "-H", "newc", "-o", "-R", "0:0"] if shutil.which("cpio") else
+            [str(BASE / "busybox" / "bin" / "busybox"), "cpio", "-H", "newc", "-o"])
+    cpio = subprocess.run(tool, cwd=ir,
                           input=files, stdout=subprocess.PIPE, check=True).stdout
     gz = subprocess.run(["gzip", "-9", "-n"], input=cpio, stdout=subprocess.PIPE,
                         check=True).stdout
