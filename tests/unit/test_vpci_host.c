@@ -370,6 +370,35 @@ static void test_config_pci_machine(void **state)
         0);
 }
 
+static void test_config_identity(void **state)
+{
+    /* iommu = off-unsafe + pci + memory_base: identity-mapped RAM, Linux only,
+     * below the 32-bit PCI hole. */
+    const char *ok = "[vm a]\nkernel = k\nprotocol = linux\nmemory = 256M\n"
+                     "memory_base = 0x20000000\npci = [00:02.0]\niommu = off-unsafe\n";
+    assert_int_equal(parse_check(ok, NULL), 0);
+    assert_int_equal(vm_identity_base(&cfg.vms[0]), 0x20000000);
+    parse_check("[vm a]\nkernel = k\nplatform = pc\nmemory = 256M\nmemory_base = 0x20000000\n"
+                "pci = [00:02.0]\niommu = off-unsafe\n",
+                NULL);
+    expect_err("memory_base: identity-mapped RAM (iommu = off-unsafe with pci) needs protocol = "
+               "linux");
+    parse_check("[vm a]\nkernel = k\nprotocol = linux\nmemory = 1G\nmemory_base = 0xa0000000\n"
+                "pci = [00:02.0]\niommu = off-unsafe\n",
+                NULL);
+    expect_err(
+        "memory_base: identity-mapped RAM (iommu = off-unsafe with pci) must end below 3 GiB");
+    /* Without memory_base, or without off-unsafe: no identity map. */
+    parse_check("[vm a]\nkernel = k\nprotocol = linux\nmemory = 256M\npci = [00:02.0]\n"
+                "iommu = off-unsafe\n",
+                NULL);
+    assert_int_equal(vm_identity_base(&cfg.vms[0]), 0);
+    parse_check("[vm a]\nkernel = k\nprotocol = linux\nmemory = 256M\n"
+                "memory_base = 0x20000000\npci = [00:02.0]\n",
+                NULL);
+    assert_int_equal(vm_identity_base(&cfg.vms[0]), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_dsdt_pci0),
         cmocka_unit_test(test_tables_with_pci),
         cmocka_unit_test(test_config_pci_machine),
+        cmocka_unit_test(test_config_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
