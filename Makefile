@@ -25,11 +25,13 @@ KERNEL_CFLAGS := -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-stack-pro
 	-I. -DBULKHEAD_VERSION='"$(VERSION)"' -DBULKHEAD_GIT='"$(GIT_DESC)"'
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T $(BUILD)/linker.ld
 
-KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx ept guest vdev
+KERNEL_DIRS := boot arch/x86_64 lib mm core drivers vmx svm ept hvm vcpu vdev loader vm
 KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_ASM  := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.asm))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/k/%.asm.o,$(KERNEL_ASM))
+# net/ and lwIP (fetched at build time): their objects join KERNEL_OBJS.
+include net/net.mk
 
 # The framebuffer console's font, generated from a PSF font of Debian's kbd
 # package (no font data in the tree): drivers/fbcon_font.h.
@@ -104,6 +106,7 @@ test-iso:
 
 deps:
 	@scripts/setup.sh
+	@scripts/fetch-lwip.sh $(BUILD)
 
 test: deps
 	@scripts/test.sh
@@ -133,7 +136,10 @@ check-indirect: $(BUILD)/bulkhead.elf
 	@scripts/check-indirect.sh --self-test
 	@scripts/check-indirect.sh $(BUILD)/bulkhead.elf
 
+# Include arrows point down the layers (README "Source layout"); the
+# self-test first proves the check catches a planted upward include.
 check-layers:
+	@$(PYTHON) scripts/check-layers.py --self-test
 	@$(PYTHON) scripts/check-layers.py
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')

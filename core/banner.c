@@ -10,7 +10,7 @@
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
-#include "vmx/vmx_caps.h"
+#include "vcpu/hvm.h"
 
 static struct banner_facts facts;
 
@@ -65,16 +65,12 @@ static void line(const char *fmt, ...)
 
 void banner_print(void)
 {
-    char cpu[160], vmx[160];
+    char cpu[160], hvm[180];
 
     cpu_description(cpu, sizeof(cpu));
-    if (vmx_caps.available) {
-        vmx_caps_describe(vmx, sizeof(vmx));
-    } else {
-        fmt_snprintf(vmx, sizeof(vmx), "unavailable (%s)", vmx_caps.reason);
-    }
+    hvm_describe(hvm, sizeof(hvm));
     line("bulkhead %s (%s)\n", BULKHEAD_VERSION, BULKHEAD_GIT);
-    line("cpu: %s, %u cpus, vmx: %s\n", cpu, nr_cpus, vmx);
+    line("cpu: %s, %u cpus, %s\n", cpu, nr_cpus, hvm);
     line("mem: %llu MiB usable in %u regions\n", (unsigned long long)(facts.usable_bytes >> 20),
          facts.usable_regions);
     if (acpi.present) {

@@ -1,7 +1,7 @@
 /* Console commands about the console itself: muting a VM's output. */
 #include "core/command.h"
-#include "guest/vm.h"
-#include "guest/vm_output.h"
+#include "vm/vm.h"
+#include "vm/vm_output.h"
 #include "lib/string.h"
 
 static void list_muted(void)

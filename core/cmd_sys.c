@@ -10,7 +10,7 @@
 #include "drivers/pci.h"
 #include "drivers/vtd.h"
 #include "drivers/vtd_dmar.h"
-#include "guest/vm.h"
+#include "vm/vm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -124,7 +124,7 @@ static int cmd_log(int argc, char **argv)
         return -1;
     }
     while ((n = log_ring_read(&pos, buf, sizeof(buf))) > 0)
-        log_sinks_write(buf, n);
+        command_write(buf, n);
     if (follow) {
         cprintf("-- following the log; Ctrl-C stops --\n");
         console_follow_log();

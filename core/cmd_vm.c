@@ -4,8 +4,9 @@
 #include "core/command.h"
 #include "core/console.h"
 #include "core/time_share.h"
-#include "guest/vm.h"
-#include "guest/vm_output.h"
+#include "hvm/backend.h"
+#include "vm/vm.h"
+#include "vm/vm_output.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -244,8 +245,9 @@ static int cmd_console(int argc, char **argv)
         cprintf("error: %s is %s; start it first\n", vm->cfg.name, vm_state_name(vm->state));
         return -1;
     }
+    if (!console_attach(vm))
+        return -1;
     cprintf("console: attached to %s (Ctrl-] returns to the prompt)\n", vm->cfg.name);
-    console_attach(vm);
     return 0;
 }
 COMMAND("console", "<vm>", "attach to a VM's serial port; Ctrl-] detaches", cmd_console);
@@ -320,27 +322,31 @@ static int cmd_stats(int argc, char **argv)
 }
 COMMAND("stats", "[vm]", "exit counts by reason, and time in guest and root per vCPU", cmd_stats);
 
-/* wait <vm> <state> [timeout] */
-static struct {
+/* wait <vm> <state> [timeout]: the request lives in the scratch area of the
+ * console that typed it (serial or a network session: they wait apart). */
+struct wait_req {
     struct vm *vm;
     int state; /* -1: any stopped state */
     char name[16];
-} waiting;
+};
+_Static_assert(sizeof(struct wait_req) <= CONSOLE_WAIT_SCRATCH, "wait request too large");
 
 static bool wait_done(void *ctx)
 {
-    struct vm *vm = waiting.vm;
+    const struct wait_req *w = ctx;
+    struct vm *vm = w->vm;
     if (vm_is_stopping(vm))
         return false;
-    if (waiting.state < 0)
+    if (w->state < 0)
         return vm->state == VM_SHUTOFF || vm->state == VM_CRASHED;
-    return (int)vm->state == waiting.state;
+    return (int)vm->state == w->state;
 }
 
 static void wait_timed_out(void *ctx)
 {
-    cprintf("error: wait: %s is not %s (still %s)\n", waiting.vm->cfg.name, waiting.name,
-            vm_state_name(waiting.vm->state));
+    const struct wait_req *w = ctx;
+    cprintf("error: wait: %s is not %s (still %s)\n", w->vm->cfg.name, w->name,
+            vm_state_name(w->vm->state));
 }
 
 static int parse_state(const char *s)
@@ -370,12 +376,13 @@ static int cmd_wait(int argc, char **argv)
     struct vm *vm = find_or_complain(argv[1]);
     if (!vm)
         return -1;
-    waiting.vm = vm;
-    waiting.state = state;
-    str_copy(waiting.name, argv[2], sizeof(waiting.name));
-    if (wait_done(NULL))
+    struct wait_req *w = console_wait_scratch();
+    w->vm = vm;
+    w->state = state;
+    str_copy(w->name, argv[2], sizeof(w->name));
+    if (wait_done(w))
         return 0;
-    console_wait(wait_done, wait_timed_out, NULL, rdtsc() + tsc_khz() * timeout);
+    console_wait(wait_done, wait_timed_out, w, rdtsc() + tsc_khz() * timeout);
     return 0;
 }
 COMMAND("wait", "<vm> <state> [timeout]", "wait until a VM reaches a state (for scripts)",

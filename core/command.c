@@ -9,6 +9,23 @@
 
 extern const struct command __console_cmds_start[], __console_cmds_end[];
 
+static void (*output_fn)(void *ctx, const char *s, size_t n);
+static void *output_ctx;
+
+void command_set_output(void (*fn)(void *ctx, const char *s, size_t n), void *ctx)
+{
+    output_fn = fn;
+    output_ctx = ctx;
+}
+
+void command_write(const char *s, size_t n)
+{
+    if (output_fn)
+        output_fn(output_ctx, s, n);
+    else
+        log_sinks_write(s, n);
+}
+
 void cprintf(const char *fmt, ...)
 {
     char buf[512];
@@ -16,7 +33,7 @@ void cprintf(const char *fmt, ...)
     va_start(ap, fmt);
     int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    log_sinks_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+    command_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 int command_tokenize(const char *line, char *buf, size_t buflen, char **argv, int max)

@@ -29,5 +29,9 @@ int command_run_line(const char *line);
 void command_run_script(const char *script);
 const struct command *command_find(const char *name);
 void cprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Command output: to the console's sinks, or, while set (a network
+ * session runs a command), to fn alone. NULL restores the sinks. */
+void command_set_output(void (*fn)(void *ctx, const char *s, size_t n), void *ctx);
+void command_write(const char *s, size_t n);
 
 #endif

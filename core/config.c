@@ -498,6 +498,7 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 
     memset(out, 0, sizeof(*out));
     out->global.loglevel = -1;
+    config_net_defaults(&out->global.net);
     memset(p, 0, sizeof(*p));
     p->cfg = out;
     p->sec = SEC_NONE;

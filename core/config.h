@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guest/vm.h"
+#include "lib/sha256.h"
+#include "vm/vm.h"
 
 #define CONFIG_MAX_VMS     16
 #define CONFIG_MAX_ERRORS  32
@@ -25,11 +26,37 @@ struct config_error {
     char msg[160];
 };
 
+#define CONFIG_NET_CONSOLE_PORT  2323
+#define CONFIG_NET_LOGIN_TIMEOUT 60  /* seconds to give the password */
+#define CONFIG_NET_IDLE_TIMEOUT  900 /* seconds without input before a session closes */
+#define CONFIG_NET_TIMEOUT_MAX   (7 * 86400)
+
+struct config_pci_dev {
+    uint16_t seg;
+    uint8_t bus, dev, fn;
+};
+
+/* The network console (docs/network.md). Lines are 0 where a key is absent. */
+struct config_net {
+    int enabled;      /* -1 unset, 0 false, 1 true */
+    bool device_auto; /* net.device = auto (also when unset) */
+    struct config_pci_dev device;
+    bool dhcp;                 /* net.address = dhcp (also when unset) */
+    uint32_t address, gateway; /* host byte order; gateway 0 = none */
+    unsigned prefix;
+    unsigned console_port;
+    char password_hash[PWHASH_MAX_LEN];   /* "" = unset */
+    unsigned login_timeout, idle_timeout; /* seconds */
+    unsigned line_enabled, line_device, line_address, line_gateway, line_port, line_password;
+    unsigned line_timeouts;
+};
+
 struct config_global {
     int loglevel;      /* LOG_ERR..LOG_TRACE, -1 = unset */
     char console[64];  /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
     unsigned baud;     /* 0 = unset */
     char cmdline[512]; /* the hypervisor's command line when bulkhead.efi gets none */
+    struct config_net net;
 };
 
 /* Lines of the keys validation refers to (the section line when absent). */
@@ -53,11 +80,6 @@ struct config {
  * *out entirely. Returns the number of errors stored; a VM with an error is
  * marked invalid, the others stay valid. */
 int config_parse(const char *text, size_t len, const char *filename, struct config *out);
-
-struct config_pci_dev {
-    uint16_t seg;
-    uint8_t bus, dev, fn;
-};
 
 /* I/O ports the hypervisor drives itself, named for messages. */
 struct config_port_range {
@@ -103,6 +125,13 @@ struct config_machine {
  * invalid, and returns the total number of errors. Earlier VMs win: of two that conflict, the later
  * one is marked invalid. */
 int config_validate(struct config *cfg, const struct config_machine *m);
+
+/* The net.* defaults (switched off, auto device, DHCP, port 2323). */
+void config_net_defaults(struct config_net *net);
+/* The net.* keys together (a password when enabled, a gateway only with a
+ * static address inside its subnet) and against the VMs: a VM whose `pci`
+ * names the hypervisor's NIC is refused. Called by config_validate. */
+void config_net_validate(struct config *cfg);
 
 /* "demo.cfg:12: vm web: memory: expected a size like 64M" (file-level errors
  * leave out "vm NAME: "; line 0 leaves out the line). */

@@ -5,7 +5,7 @@
 
 #include "lib/string.h"
 
-static int parse_num(const char *s, size_t n, uint64_t *out)
+int config_parse_num(const char *s, size_t n, uint64_t *out)
 {
     unsigned long long v;
     if (str_to_u64(s, n, &v, 0))
@@ -35,7 +35,7 @@ static int parse_addr(const char *s, size_t n, uint64_t *out)
 }
 
 /* A time with a unit: us, ms or s; the result in microseconds. */
-static int parse_time_us(const char *s, size_t n, uint64_t *out)
+int config_parse_time_us(const char *s, size_t n, uint64_t *out)
 {
     uint64_t mul, v;
     if (n > 2 && !memcmp(s + n - 2, "us", 2)) {
@@ -53,13 +53,13 @@ static int parse_time_us(const char *s, size_t n, uint64_t *out)
     for (size_t i = 0; i < n; i++)
         if (!config_is_digit(s[i]))
             return -1;
-    if (parse_num(s, n, &v) || v > UINT64_MAX / mul)
+    if (config_parse_num(s, n, &v) || v > UINT64_MAX / mul)
         return -1;
     *out = v * mul;
     return 0;
 }
 
-static int parse_bool(const char *s, size_t n, bool *out)
+int config_parse_bool(const char *s, size_t n, bool *out)
 {
     if (config_eq(s, n, "true"))
         *out = true;
@@ -71,7 +71,7 @@ static int parse_bool(const char *s, size_t n, bool *out)
 }
 
 /* One decimal number of at most `digits` digits. */
-static int parse_dec(const char **s, const char *end, unsigned digits, unsigned *out)
+int config_parse_dec(const char **s, const char *end, unsigned digits, unsigned *out)
 {
     unsigned v = 0, i = 0;
     while (*s < end && config_is_digit(**s) && i < digits) {
@@ -85,14 +85,14 @@ static int parse_dec(const char **s, const char *end, unsigned digits, unsigned 
     return 0;
 }
 
-static int parse_ipv4(const char **s, const char *end, uint32_t *out)
+int config_parse_ipv4(const char **s, const char *end, uint32_t *out)
 {
     uint32_t a = 0;
     for (int i = 0; i < 4; i++) {
         unsigned b;
         if (i && (*s >= end || *(*s)++ != '.'))
             return -1;
-        if (parse_dec(s, end, 3, &b) || b > 255)
+        if (config_parse_dec(s, end, 3, &b) || b > 255)
             return -1;
         a = a << 8 | b;
     }
@@ -122,7 +122,7 @@ static int hex_digits(const char **s, const char *end, unsigned max_digits, unsi
 }
 
 /* [SSSS:]BB:DD.F, hexadecimal. */
-static int parse_bdf(const char *s, size_t n, struct config_pci_dev *d)
+int config_parse_bdf(const char *s, size_t n, struct config_pci_dev *d)
 {
     const char *end = s + n;
     unsigned a, b, dev, fn, seg = 0;
@@ -246,11 +246,11 @@ static void g_console(struct parser *p, const char *key, const char *v, size_t n
     if (config_eq(v, n, "com1") || config_eq(v, n, "com2"))
         ok = true;
     else if (n > 2 && v[0] == '0' && v[1] == 'x')
-        ok = !parse_num(v, n, &a) && a && a <= 0xfff8;
+        ok = !config_parse_num(v, n, &a) && a && a <= 0xfff8;
     else if (n > 5 && !memcmp(v, "mmio,", 5))
-        ok = !parse_num(v + 5, n - 5, &a) && a;
+        ok = !config_parse_num(v + 5, n - 5, &a) && a;
     else if (n > 7 && !memcmp(v, "mmio32,", 7))
-        ok = !parse_num(v + 7, n - 7, &a) && a;
+        ok = !config_parse_num(v + 7, n - 7, &a) && a;
     if (!ok || n >= sizeof(p->cfg->global.console)) {
         config_perr(p, "%s: expected com1, com2, an I/O port like 0x3f8 or mmio,0xADDR, got '%s'",
                     key, config_show(p, v, n));
@@ -263,71 +263,12 @@ static void g_console(struct parser *p, const char *key, const char *v, size_t n
 static void g_baud(struct parser *p, const char *key, const char *v, size_t n)
 {
     uint64_t b;
-    if (parse_num(v, n, &b) || !b || b > 115200 || 115200 % b) {
+    if (config_parse_num(v, n, &b) || !b || b > 115200 || 115200 % b) {
         config_perr(p, "%s: expected a rate that divides 115200 (like 9600 or 115200), got '%s'",
                     key, config_show(p, v, n));
         return;
     }
     p->cfg->global.baud = (unsigned)b;
-}
-
-/* Keys of features that do not exist yet: the value is still read (so a
- * typo gets its usual message), then refused, so that no file claims what
- * the hypervisor does not do. */
-static void not_implemented(struct parser *p, const char *key, const char *what)
-{
-    config_perr(p, "%s: %s is not implemented yet", key, what);
-}
-
-#define NET_CONSOLE "the network console"
-
-static void g_net_address(struct parser *p, const char *key, const char *v, size_t n)
-{
-    const char *s = v, *end = v + n;
-    uint32_t a;
-    unsigned prefix;
-    if (config_eq(v, n, "dhcp")) {
-        not_implemented(p, key, NET_CONSOLE);
-        return;
-    }
-    if (parse_ipv4(&s, end, &a) || s >= end || *s++ != '/' || parse_dec(&s, end, 2, &prefix) ||
-        s != end || prefix > 32) {
-        config_perr(p, "%s: expected dhcp or an address like 192.168.1.10/24, got '%s'", key,
-                    config_show(p, v, n));
-        return;
-    }
-    not_implemented(p, key, NET_CONSOLE);
-}
-
-static void g_net_gateway(struct parser *p, const char *key, const char *v, size_t n)
-{
-    const char *s = v;
-    uint32_t a;
-    if (parse_ipv4(&s, v + n, &a) || s != v + n) {
-        config_perr(p, "%s: expected an address like 192.168.1.1, got '%s'", key,
-                    config_show(p, v, n));
-        return;
-    }
-    not_implemented(p, key, NET_CONSOLE);
-}
-
-static void g_net_port(struct parser *p, const char *key, const char *v, size_t n)
-{
-    uint64_t port;
-    if (parse_num(v, n, &port) || !port || port > 65535) {
-        config_perr(p, "%s: expected a TCP port 1-65535, got '%s'", key, config_show(p, v, n));
-        return;
-    }
-    not_implemented(p, key, NET_CONSOLE);
-}
-
-static void g_net_enabled(struct parser *p, const char *key, const char *v, size_t n)
-{
-    bool on;
-    if (parse_bool(v, n, &on))
-        config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
-    else
-        not_implemented(p, key, NET_CONSOLE);
 }
 
 static void g_cmdline(struct parser *p, const char *key, const char *v, size_t n)
@@ -336,9 +277,18 @@ static void g_cmdline(struct parser *p, const char *key, const char *v, size_t n
 }
 
 const struct key_def config_global_keys[] = {
-    {"loglevel", g_loglevel},       {"console", g_console},         {"baud", g_baud},
-    {"net.address", g_net_address}, {"net.gateway", g_net_gateway}, {"net.port", g_net_port},
-    {"net.enabled", g_net_enabled}, {"cmdline", g_cmdline},
+    {"loglevel", g_loglevel},
+    {"console", g_console},
+    {"baud", g_baud},
+    {"cmdline", g_cmdline},
+    {"net.enabled", config_net_enabled},
+    {"net.device", config_net_device},
+    {"net.address", config_net_address},
+    {"net.gateway", config_net_gateway},
+    {"net.console_port", config_net_console_port},
+    {"net.password_hash", config_net_password_hash},
+    {"net.login_timeout", config_net_login_timeout},
+    {"net.idle_timeout", config_net_idle_timeout},
 };
 const unsigned config_nr_global_keys = sizeof(config_global_keys) / sizeof(config_global_keys[0]);
 
@@ -440,7 +390,7 @@ static void v_memory_base(struct parser *p, const char *key, const char *v, size
 static void v_vcpus(struct parser *p, const char *key, const char *v, size_t n)
 {
     uint64_t nr;
-    if (parse_num(v, n, &nr) || nr < 1 || nr > MAX_VCPUS) {
+    if (config_parse_num(v, n, &nr) || nr < 1 || nr > MAX_VCPUS) {
         config_perr(p, "%s: expected a number from 1 to %u, got '%s'", key, MAX_VCPUS,
                     config_show(p, v, n));
         return;
@@ -456,7 +406,7 @@ static int cpu_item(struct parser *p, const char *key, const char *s, size_t n)
     const char *t = s;
     size_t tn = a;
     config_trim(&t, &tn);
-    if (parse_num(t, tn, &lo)) {
+    if (config_parse_num(t, tn, &lo)) {
         config_perr(p, "%s: expected CPU numbers like [0, 1] or 1-3, got '%s'", key,
                     config_show(p, s, n));
         return -1;
@@ -466,7 +416,7 @@ static int cpu_item(struct parser *p, const char *key, const char *s, size_t n)
         t = dash + 1;
         tn = n - a - 1;
         config_trim(&t, &tn);
-        if (parse_num(t, tn, &hi) || hi < lo) {
+        if (config_parse_num(t, tn, &hi) || hi < lo) {
             config_perr(p, "%s: expected a CPU range like 1-3, got '%s'", key,
                         config_show(p, s, n));
             return -1;
@@ -511,7 +461,7 @@ static void v_cpu_policy(struct parser *p, const char *key, const char *v, size_
 static void v_slice(struct parser *p, const char *key, const char *v, size_t n)
 {
     uint64_t us;
-    if (parse_time_us(v, n, &us)) {
+    if (config_parse_time_us(v, n, &us)) {
         config_perr(p, "%s: expected a time with a unit like 10ms or 500us, got '%s'", key,
                     config_show(p, v, n));
         return;
@@ -526,7 +476,7 @@ static void v_slice(struct parser *p, const char *key, const char *v, size_t n)
 static void v_priority(struct parser *p, const char *key, const char *v, size_t n)
 {
     uint64_t prio;
-    if (parse_num(v, n, &prio) || prio > 99) {
+    if (config_parse_num(v, n, &prio) || prio > 99) {
         config_perr(p, "%s: expected a number from 0 to 99, got '%s'", key, config_show(p, v, n));
         return;
     }
@@ -535,7 +485,7 @@ static void v_priority(struct parser *p, const char *key, const char *v, size_t 
 
 static void v_autostart(struct parser *p, const char *key, const char *v, size_t n)
 {
-    if (parse_bool(v, n, &p->vm->autostart))
+    if (config_parse_bool(v, n, &p->vm->autostart))
         config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
 }
 
@@ -564,8 +514,8 @@ static int uart_item(struct parser *p, const char *key, const char *s, size_t n)
     const char *colon = memchr(s, ':', n);
     uint64_t port, irq;
     struct vm_config *vm = p->vm;
-    if (!colon || parse_num(s, (size_t)(colon - s), &port) ||
-        parse_num(colon + 1, n - (size_t)(colon - s) - 1, &irq)) {
+    if (!colon || config_parse_num(s, (size_t)(colon - s), &port) ||
+        config_parse_num(colon + 1, n - (size_t)(colon - s) - 1, &irq)) {
         config_perr(p, "%s: expected PORT:IRQ like 0x3f8:4, got '%s'", key, config_show(p, s, n));
         return -1;
     }
@@ -615,13 +565,13 @@ static int ioport_item(struct parser *p, const char *key, const char *s, size_t 
     uint64_t lo, hi;
     struct vm_config *vm = p->vm;
     if (dash) {
-        if (parse_num(s, (size_t)(dash - s), &lo) ||
-            parse_num(dash + 1, n - (size_t)(dash - s) - 1, &hi)) {
+        if (config_parse_num(s, (size_t)(dash - s), &lo) ||
+            config_parse_num(dash + 1, n - (size_t)(dash - s) - 1, &hi)) {
             config_perr(p, "%s: expected a range like 0x2f8-0x2ff, got '%s'", key,
                         config_show(p, s, n));
             return -1;
         }
-    } else if (parse_num(s, n, &lo)) {
+    } else if (config_parse_num(s, n, &lo)) {
         config_perr(p, "%s: expected a range like 0x2f8-0x2ff, got '%s'", key,
                     config_show(p, s, n));
         return -1;
@@ -668,7 +618,7 @@ static int pci_item(struct parser *p, const char *key, const char *s, size_t n)
 {
     struct config_pci_dev d;
     struct vm_config *vm = p->vm;
-    if (parse_bdf(s, n, &d)) {
+    if (config_parse_bdf(s, n, &d)) {
         config_perr(p, "%s: expected a device like 00:1f.2 or 0000:00:1f.2, got '%s'", key,
                     config_show(p, s, n));
         return -1;

@@ -54,6 +54,26 @@ struct key_def {
     void (*fn)(struct parser *p, const char *key, const char *v, size_t n);
 };
 
+/* Value parsers shared by config_keys.c and config_net.c: 0, or -1 on
+ * anything but a whole valid value. */
+int config_parse_num(const char *s, size_t n, uint64_t *out);
+int config_parse_bool(const char *s, size_t n, bool *out);
+int config_parse_dec(const char **s, const char *end, unsigned digits, unsigned *out);
+int config_parse_ipv4(const char **s, const char *end, uint32_t *out);
+int config_parse_bdf(const char *s, size_t n, struct config_pci_dev *d);
+/* A time with a unit (us, ms, s), in microseconds. */
+int config_parse_time_us(const char *s, size_t n, uint64_t *out);
+
+/* [global] net.* keys (config_net.c). */
+void config_net_enabled(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_device(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_address(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_gateway(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_console_port(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_password_hash(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_login_timeout(struct parser *p, const char *key, const char *v, size_t n);
+void config_net_idle_timeout(struct parser *p, const char *key, const char *v, size_t n);
+
 /* Key tables (config_keys.c). */
 extern const struct key_def config_global_keys[];
 extern const unsigned config_nr_global_keys;

@@ -5,7 +5,7 @@
 #include "core/config.h"
 
 #include "boot/layout.h"
-#include "guest/acpi_gen.h"
+#include "vdev/acpi_gen.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -349,6 +349,7 @@ int config_validate(struct config *cfg, const struct config_machine *m)
     for (unsigned j = 0; j < n; j++)
         if (cfg->vm_valid[j])
             check_pci(cfg, j, m);
+    config_net_validate(cfg);
     /* The autostart VMs together must fit; the first ones that fit win. */
     if (m && m->free_ram) {
         uint64_t total = 0;

@@ -7,9 +7,10 @@
 #include "core/command.h"
 #include "core/command_split.h"
 #include "core/lineedit.h"
+#include "core/netconsole.h"
 #include "drivers/uart16550.h"
-#include "guest/vm.h"
-#include "guest/vm_output.h"
+#include "vm/vm.h"
+#include "vm/vm_output.h"
 #include "lib/log.h"
 #include "lib/string.h"
 
@@ -130,6 +131,10 @@ static bool next_script_command(char *line, size_t len)
 void console_wait(bool (*done)(void *), void (*on_timeout)(void *), void *ctx,
                   uint64_t deadline_tsc)
 {
+    if (netconsole_in_command()) { /* a network session's command */
+        netconsole_wait(done, on_timeout, ctx, deadline_tsc);
+        return;
+    }
     wait_done = done;
     wait_timeout = on_timeout;
     wait_ctx = ctx;
@@ -137,18 +142,42 @@ void console_wait(bool (*done)(void *), void (*on_timeout)(void *), void *ctx,
     mode = MODE_WAITING;
 }
 
-void console_attach(struct vm *vm)
+bool console_attach(struct vm *vm)
 {
+    if (netconsole_in_command())
+        return netconsole_attach(vm);
+    if (vm->attached || netconsole_attached()) { /* one attached console at a time */
+        cprintf("error: a VM console is attached elsewhere (one at a time)\n");
+        return false;
+    }
     attached = vm;
     vm_output_set_attached(vm);
     vm->attached = true;
     vm->uarts[0].raw = true;
     pending_rx = -1;
     mode = MODE_ATTACHED;
+    return true;
+}
+
+void *console_wait_scratch(void)
+{
+    static uint64_t scratch[CONSOLE_WAIT_SCRATCH / 8];
+    if (netconsole_in_command())
+        return netconsole_wait_scratch();
+    return scratch;
+}
+
+bool console_serial_attached(void)
+{
+    return attached != NULL;
 }
 
 void console_follow_log(void)
 {
+    if (netconsole_in_command()) {
+        netconsole_follow_log();
+        return;
+    }
     follow_pos = log_ring_head();
     mode = MODE_FOLLOW_LOG;
 }
@@ -308,6 +337,7 @@ static void report_lost_input(void)
 
 void console_poll(void)
 {
+    netconsole_poll();
     report_lost_input();
     vm_output_drain(DRAIN_PER_TURN);
     bool more_output = vm_output_pending();

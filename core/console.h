@@ -23,7 +23,17 @@ void console_poll(void);
  * deadline (TSC) passes; on_timeout prints the failure. Ctrl-C aborts. */
 void console_wait(bool (*done)(void *ctx), void (*on_timeout)(void *ctx), void *ctx,
                   uint64_t deadline_tsc);
-void console_attach(struct vm *vm);
+/* CONSOLE_WAIT_SCRATCH bytes of the console running the command (serial or
+ * a network session), for a waiting command's state: each console waits on
+ * its own. */
+#define CONSOLE_WAIT_SCRATCH 64
+void *console_wait_scratch(void);
+/* Attaches the console that runs the command (serial or a network
+ * session); false (with an error printed) when a VM console is attached
+ * already: one at a time, machine-wide. */
+bool console_attach(struct vm *vm);
+/* True while the serial console is attached to a VM. */
+bool console_serial_attached(void);
 void console_follow_log(void);
 
 #endif

@@ -13,16 +13,19 @@
 #include "core/boot_vms.h"
 #include "core/command.h"
 #include "core/console.h"
+#include "core/netconsole.h"
+#include "net/net.h"
 #include "drivers/fbcon.h"
 #include "core/power.h"
 #include "core/sched.h"
 #include "core/vmspec.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/spec_ctrl.h"
-#include "guest/modules.h"
-#include "guest/vm.h"
-#include "guest/vm_output.h"
-#include "vmx/vmx.h"
+#include "loader/modules.h"
+#include "hvm/backend.h"
+#include "vcpu/hvm.h"
+#include "vm/vm.h"
+#include "vm/vm_output.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
@@ -31,7 +34,6 @@
 #include "lib/string.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
-#include "vmx/vmx_caps.h"
 
 extern char __image_start[], __image_end[];
 
@@ -109,17 +111,19 @@ static void apply_options(void)
         else
             pr_err("panic=%s: expected halt, reboot or poweroff", v);
     }
-    if ((v = cmdline_get(&cmdline, "vmx.preemption_timer"))) {
-        if (!strcmp(v, "off"))
-            vmx_use_preemption_timer = false;
-        else if (strcmp(v, "on"))
-            pr_err("vmx.preemption_timer=%s: expected on or off", v);
-    }
+    if ((v = cmdline_get(&cmdline, "vmx.preemption_timer")))
+        hvm_set_option("vmx.preemption_timer", v);
     if ((v = cmdline_get(&cmdline, "iommu.qi"))) {
         if (!strcmp(v, "off"))
             vtd_use_queued_invalidation = false;
         else if (strcmp(v, "on"))
             pr_err("iommu.qi=%s: expected on or off", v);
+    }
+    if ((v = cmdline_get(&cmdline, "net.irq"))) {
+        if (!strcmp(v, "off"))
+            net_use_irq = false;
+        else if (strcmp(v, "on"))
+            pr_err("net.irq=%s: expected on or off", v);
     }
     if ((v = cmdline_get(&cmdline, "spec.force")) && spec_ctrl_parse_force(v, &spec_force))
         pr_err("spec.force=%s: expected a comma-separated list of verw, bhb_clear, l1d_flush", v);
@@ -237,6 +241,7 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     percpu_init_cpu(bsp);
     uart_init(&com1);
     log_add_sink(console_sink);
+    log_add_sink(netconsole_sink);
     if (inb(0xe9) == 0xe9)
         log_add_sink(sink_e9);
 
@@ -258,9 +263,9 @@ void kernel_main(uint32_t magic, uint32_t mbi)
         guest_modules_add(boot_info.modules[i].name, boot_info.modules[i].start,
                           boot_info.modules[i].end);
     platform_init_interrupts();
-    vmx_caps_probe();
+    hvm_init();
     sched_init();
-    power_register_shutdown_hook(vmx_disable_all_cpus);
+    power_register_shutdown_hook(hvm_disable_all_cpus);
     ap_idle_hook = ap_scheduler;
     platform_start_aps();
     pci_init();
@@ -271,13 +276,15 @@ void kernel_main(uint32_t magic, uint32_t mbi)
     run_test_fault();
 
     console_init();
-    if (vmx_cpu_enable() == 0) {
+    bool vms_ran = hvm_cpu_enable() == 0;
+    if (vms_ran) {
         boot_vms_from_config(&cmdline);
         boot_vms_from_cmdline(&cmdline);
     } else if (cmdline_get(&cmdline, "vm") || guest_module_find("bulkhead.cfg")) {
-        pr_warn("vms: none can run: vmx %s",
-                vmx_caps.available ? "failed to start" : vmx_caps.reason);
+        pr_warn("vms: none can run: %s %s", vcpu_backend->name,
+                hvm_available() ? "failed to start" : hvm_unavailable_reason());
     }
+    netconsole_boot(!vms_ran); /* (with VMX, boot_vms.c reported the file's errors) */
     const char *script = cmdline_get(&cmdline, "exec");
     if (script)
         console_run_script(script);

@@ -7,13 +7,14 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
-#include "guest/virq.h"
-#include "guest/vcpu_switch.h"
-#include "guest/vm.h"
-#include "guest/vm_sched.h"
+#include "vdev/virq.h"
+#include "vcpu/vcpu_switch.h"
+#include "vm/vm.h"
+#include "vcpu/vm_sched.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
-#include "vmx/vmx.h"
+#include "hvm/backend.h"
+#include "vcpu/hvm.h"
 
 struct run_queue {
     spinlock_t lock;
@@ -219,7 +220,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
 {
     unsigned cpu = this_cpu_id();
     struct run_queue *q = &queues[cpu];
-    bool vmx_ok = vmx_cpu_enable() == 0;
+    bool vmx_ok = hvm_cpu_enable() == 0;
 
     vcpu_switch_cpu_init();
     q->loop_start = rdtsc();

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest/vcpu.h"
+#include "hvm/vcpu.h"
 
 #define SCHED_MAX_PER_CPU      16
 #define SCHED_DEFAULT_SLICE_US 10000

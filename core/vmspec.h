@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "guest/vm.h"
+#include "vm/vm.h"
 
 /* Parses one option value; returns 0 or -1 with a reason naming the key. */
 int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen);

@@ -1,12 +1,52 @@
-/* EPT table builder and walker; see ept.h for the contract. Levels are
- * numbered as in the SDM walk: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
+/* Second-level table builder and walker (EPT or NPT format); see ept.h for
+ * the contract. Levels are numbered as in the SDM walk: 4 = PML4, 3 = PDPT,
+ * 2 = PD, 1 = PT. Every entry bit goes through e->fmt. */
 #include "ept/ept.h"
 
 #include "lib/log.h"
 #include "lib/string.h"
 
-#define ENTRIES        512u
-#define LEAF_KEEP_BITS (EPTE_MT_MASK | EPTE_IPAT | EPTE_ACCESSED | EPTE_DIRTY)
+#define ENTRIES 512u
+
+const struct ept_format ept_format_ept = {
+    .name = "ept",
+    .present = EPT_RWX,
+    .r = EPT_R,
+    .w = EPT_W,
+    .x = EPT_X,
+    .ipat = EPTE_IPAT,
+    .table = EPT_RWX,
+    .accessed = EPTE_ACCESSED,
+    .dirty = EPTE_DIRTY,
+    .mt_bits = {[EPT_MT_UC] = (uint64_t)EPT_MT_UC << EPTE_MT_SHIFT,
+                [EPT_MT_WC] = (uint64_t)EPT_MT_WC << EPTE_MT_SHIFT,
+                [EPT_MT_WT] = (uint64_t)EPT_MT_WT << EPTE_MT_SHIFT,
+                [EPT_MT_WP] = (uint64_t)EPT_MT_WP << EPTE_MT_SHIFT,
+                [EPT_MT_WB] = (uint64_t)EPT_MT_WB << EPTE_MT_SHIFT},
+    .mt_mask = EPTE_MT_MASK,
+    .mt_valid = (1u << EPT_MT_UC) | (1u << EPT_MT_WC) | (1u << EPT_MT_WT) | (1u << EPT_MT_WP) |
+                (1u << EPT_MT_WB),
+};
+
+/* The host PAT at its reset value: index 0 WB, 1 WT, 3 UC. Nested and
+ * guest memory types combine (APM 15.25.8); WB here leaves the guest's
+ * own choice in force. */
+const struct ept_format ept_format_npt = {
+    .name = "npt",
+    .present = NPTE_P,
+    .r = NPTE_P,
+    .w = NPTE_RW,
+    .nx = NPTE_NX,
+    .table = NPTE_P | NPTE_RW | NPTE_US,
+    .leaf = NPTE_US,
+    .accessed = NPTE_A,
+    .dirty = NPTE_D,
+    .mt_bits = {[EPT_MT_UC] = NPTE_PCD | NPTE_PWT, [EPT_MT_WT] = NPTE_PWT, [EPT_MT_WB] = 0},
+    .mt_mask = NPTE_PCD | NPTE_PWT | NPTE_PAT_4K,
+    .mt_valid = (1u << EPT_MT_UC) | (1u << EPT_MT_WT) | (1u << EPT_MT_WB),
+    .pat_4k = NPTE_PAT_4K,
+    .pat_large = NPTE_PAT_LG,
+};
 
 static inline unsigned level_shift(unsigned level)
 {
@@ -23,9 +63,9 @@ static inline unsigned level_index(uint64_t gpa, unsigned level)
     return (unsigned)(gpa >> level_shift(level)) & (ENTRIES - 1);
 }
 
-static inline bool present(uint64_t v)
+static inline bool present(const struct ept *e, uint64_t v)
 {
-    return (v & EPT_RWX) != 0;
+    return (v & e->fmt->present) != 0;
 }
 
 static inline bool is_leaf(uint64_t v, unsigned level)
@@ -38,9 +78,59 @@ static inline uint64_t leaf_hpa(uint64_t v, unsigned level)
     return v & EPTE_ADDR_MASK & ~(level_size(level) - 1);
 }
 
-static inline unsigned leaf_perms(uint64_t v)
+static inline unsigned leaf_perms(const struct ept *e, uint64_t v)
 {
-    return (unsigned)(v & EPT_RWX) | ((v & EPTE_IPAT) ? EPT_IPAT : 0);
+    const struct ept_format *f = e->fmt;
+    unsigned p = 0;
+    if (v & f->r)
+        p |= EPT_R;
+    if (v & f->w)
+        p |= EPT_W;
+    if (f->x ? (v & f->x) != 0 : (v & f->nx) == 0)
+        p |= EPT_X;
+    if (f->ipat && (v & f->ipat))
+        p |= EPT_IPAT;
+    return p;
+}
+
+/* The memory-type bits of a leaf as a 4 KiB leaf would hold them. */
+static inline uint64_t mt_field(const struct ept *e, uint64_t v, unsigned level)
+{
+    const struct ept_format *f = e->fmt;
+    if (level > 1 && f->pat_large)
+        v = (v & ~f->pat_4k) | ((v & f->pat_large) ? f->pat_4k : 0);
+    return v & f->mt_mask;
+}
+
+static unsigned leaf_mtype(const struct ept *e, uint64_t v, unsigned level)
+{
+    uint64_t bits = mt_field(e, v, level);
+    for (unsigned mt = 0; mt < 8; mt++)
+        if ((e->fmt->mt_valid & (1u << mt)) && e->fmt->mt_bits[mt] == bits)
+            return mt;
+    return EPT_MT_UC; /* not one we write; the strictest reading */
+}
+
+/* All the bits of a leaf but its address and the large-page bit. mt: the
+ * memory-type field as a 4 KiB leaf holds it (mt_bits[], or mt_field() of
+ * an existing leaf, so splits and protects keep it exactly). */
+static uint64_t leaf_bits(const struct ept *e, unsigned perms, uint64_t mt, unsigned level)
+{
+    const struct ept_format *f = e->fmt;
+    uint64_t v = f->leaf | mt;
+    if (perms & EPT_R)
+        v |= f->r;
+    if (perms & EPT_W)
+        v |= f->w;
+    if (perms & EPT_X)
+        v |= f->x;
+    else
+        v |= f->nx;
+    if (perms & EPT_IPAT)
+        v |= f->ipat;
+    if (level > 1 && f->pat_large && (v & f->pat_4k))
+        v = (v & ~f->pat_4k) | f->pat_large;
+    return v;
 }
 
 /* The guest may walk these tables on another CPU: publish whole entries. */
@@ -115,7 +205,7 @@ static int lookup(const struct ept *e, uint64_t gpa, struct walk *w)
         w->ptep = &t[level_index(gpa, level)];
         w->entry = get_entry(w->ptep);
         w->level = level;
-        if (!present(w->entry) || level == 1)
+        if (!present(e, w->entry) || level == 1)
             return 0;
         if (w->entry & EPTE_LARGE)
             return level == 4 ? EPT_ERR_CORRUPT : 0;
@@ -139,6 +229,11 @@ static int check_perms(const struct ept *e, unsigned perms)
     unsigned rwx = perms & EPT_RWX;
     if ((perms & ~(EPT_RWX | EPT_IPAT)) || !rwx)
         return EPT_ERR_INVAL;
+    if ((perms & EPT_IPAT) && !e->fmt->ipat)
+        return EPT_ERR_INVAL;
+    /* NPT: a present entry is readable, so there is no mapping without R. */
+    if (!e->fmt->x && !(rwx & EPT_R))
+        return EPT_ERR_PERM;
     /* Write-only and write+execute are EPT misconfigurations. */
     if ((rwx & EPT_W) && !(rwx & EPT_R))
         return EPT_ERR_PERM;
@@ -147,26 +242,26 @@ static int check_perms(const struct ept *e, unsigned perms)
     return 0;
 }
 
-static bool valid_mtype(unsigned mt)
+static bool valid_mtype(const struct ept *e, unsigned mt)
 {
-    return mt == EPT_MT_UC || mt == EPT_MT_WC || mt == EPT_MT_WT || mt == EPT_MT_WP ||
-           mt == EPT_MT_WB;
-}
-
-static uint64_t leaf_bits(unsigned perms, unsigned mt)
-{
-    return (perms & EPT_RWX) | ((uint64_t)mt << EPTE_MT_SHIFT) |
-           ((perms & EPT_IPAT) ? EPTE_IPAT : 0);
+    return mt < 8 && (e->fmt->mt_valid & (1u << mt));
 }
 
 int ept_init(struct ept *e, const struct ept_ops *ops, bool allow_2m, bool allow_1g)
 {
+    return ept_init_format(e, ops, &ept_format_ept, allow_2m, allow_1g);
+}
+
+int ept_init_format(struct ept *e, const struct ept_ops *ops, const struct ept_format *fmt,
+                    bool allow_2m, bool allow_1g)
+{
     if (!e)
         return EPT_ERR_INVAL;
     memset(e, 0, sizeof(*e));
-    if (!ops || !ops->alloc_page || !ops->free_page || !ops->phys_to_virt)
+    if (!ops || !ops->alloc_page || !ops->free_page || !ops->phys_to_virt || !fmt)
         return EPT_ERR_INVAL;
     e->ops = ops;
+    e->fmt = fmt;
     e->allow_2m = allow_2m;
     e->allow_1g = allow_1g;
     e->gpa_limit = 1ULL << 48;
@@ -193,6 +288,11 @@ uint64_t ept_eptp(const struct ept *e, bool enable_ad)
     return e->pml4_phys | EPTP_MT_WB | EPTP_WALK_LEN_4 | (enable_ad ? EPTP_AD_ENABLE : 0);
 }
 
+uint64_t ept_ncr3(const struct ept *e)
+{
+    return e->pml4_phys;
+}
+
 /* Removes every leaf in [start, end) below the table at `level` whose first
  * entry maps `base`, and unlinks tables left empty. Leaves must lie wholly
  * inside the range (callers split the ends first). */
@@ -208,7 +308,7 @@ static int clear_range(struct ept *e, uint64_t tphys, unsigned level, uint64_t b
         if (eb >= end)
             break;
         uint64_t v = get_entry(&t[i]);
-        if (!present(v))
+        if (!present(e, v))
             continue;
         if (is_leaf(v, level)) {
             if (level == 4 || eb < start || eb + sz > end)
@@ -232,7 +332,8 @@ static int clear_range(struct ept *e, uint64_t tphys, unsigned level, uint64_t b
 }
 
 /* Maps one naturally aligned chunk as a leaf at `level`. */
-static int map_chunk(struct ept *e, uint64_t gpa, uint64_t hpa, unsigned level, uint64_t bits)
+static int map_chunk(struct ept *e, uint64_t gpa, uint64_t hpa, unsigned level, unsigned perms,
+                     unsigned mt)
 {
     uint64_t tphys = e->pml4_phys;
     for (unsigned l = 4; l > level; l--) {
@@ -241,12 +342,12 @@ static int map_chunk(struct ept *e, uint64_t gpa, uint64_t hpa, unsigned level, 
             return EPT_ERR_CORRUPT;
         uint64_t *p = &t[level_index(gpa, l)];
         uint64_t v = get_entry(p);
-        if (!present(v)) {
+        if (!present(e, v)) {
             uint64_t nt = alloc_table(e);
             if (!nt)
                 return EPT_ERR_NOMEM;
             /* Non-leaf entries grant everything; leaves decide. */
-            v = nt | EPT_RWX;
+            v = nt | e->fmt->table;
             set_entry(p, v);
         } else if (is_leaf(v, l)) {
             return EPT_ERR_EXIST;
@@ -257,9 +358,10 @@ static int map_chunk(struct ept *e, uint64_t gpa, uint64_t hpa, unsigned level, 
     if (!t)
         return EPT_ERR_CORRUPT;
     uint64_t *p = &t[level_index(gpa, level)];
-    if (present(get_entry(p)))
+    if (present(e, get_entry(p)))
         return EPT_ERR_EXIST;
-    set_entry(p, hpa | bits | (level > 1 ? EPTE_LARGE : 0));
+    set_entry(p,
+              hpa | leaf_bits(e, perms, e->fmt->mt_bits[mt], level) | (level > 1 ? EPTE_LARGE : 0));
     return 0;
 }
 
@@ -284,7 +386,7 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned p
         return EPT_ERR_RANGE;
     if ((r = check_perms(e, perms)))
         return r;
-    if (!valid_mtype(mt))
+    if (!valid_mtype(e, mt))
         return EPT_ERR_INVAL;
 
     uint64_t end = gpa + size;
@@ -293,15 +395,14 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned p
         struct walk w;
         if ((r = lookup(e, a, &w)))
             return r;
-        if (present(w.entry))
+        if (present(e, w.entry))
             return EPT_ERR_EXIST;
         a = (a & ~(level_size(w.level) - 1)) + level_size(w.level);
     }
 
-    uint64_t bits = leaf_bits(perms, mt);
     for (uint64_t off = 0; off < size;) {
         unsigned level = chunk_level(e, gpa + off, hpa + off, size - off);
-        r = map_chunk(e, gpa + off, hpa + off, level, bits);
+        r = map_chunk(e, gpa + off, hpa + off, level, perms, mt);
         if (r) {
             /* The range was empty before, so clearing all of it (and the
              * tables made for it) restores the old state exactly. */
@@ -327,10 +428,11 @@ static int split_leaf(struct ept *e, uint64_t *p, unsigned level)
     uint64_t *ct = table_of(e, child);
     uint64_t base = leaf_hpa(v, level);
     uint64_t csz = level_size(level - 1);
-    uint64_t bits = (v & (EPT_RWX | LEAF_KEEP_BITS)) | (level - 1 > 1 ? EPTE_LARGE : 0);
+    uint64_t bits = leaf_bits(e, leaf_perms(e, v), mt_field(e, v, level), level - 1) |
+                    (v & (e->fmt->accessed | e->fmt->dirty)) | (level - 1 > 1 ? EPTE_LARGE : 0);
     for (unsigned i = 0; i < ENTRIES; i++)
         ct[i] = (base + (uint64_t)i * csz) | bits;
-    set_entry(p, child | EPT_RWX);
+    set_entry(p, child | e->fmt->table);
     return 0;
 }
 
@@ -345,7 +447,7 @@ static int split_at(struct ept *e, uint64_t addr)
         int r = lookup(e, addr, &w);
         if (r)
             return r;
-        if (!present(w.entry) || w.level == 1 || !(addr & (level_size(w.level) - 1)))
+        if (!present(e, w.entry) || w.level == 1 || !(addr & (level_size(w.level) - 1)))
             return 0;
         if ((r = split_leaf(e, w.ptep, w.level)))
             return r;
@@ -363,7 +465,7 @@ int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size)
 }
 
 static int protect_range(struct ept *e, uint64_t tphys, unsigned level, uint64_t base,
-                         uint64_t start, uint64_t end, uint64_t perm_bits)
+                         uint64_t start, uint64_t end, unsigned perms)
 {
     uint64_t *t = table_of(e, tphys);
     uint64_t sz = level_size(level);
@@ -374,17 +476,20 @@ static int protect_range(struct ept *e, uint64_t tphys, unsigned level, uint64_t
         if (eb >= end)
             break;
         uint64_t v = get_entry(&t[i]);
-        if (!present(v))
+        if (!present(e, v))
             return EPT_ERR_CORRUPT; /* checked mapped beforehand */
         if (is_leaf(v, level)) {
             if (level == 4 || eb < start || eb + sz > end)
                 return EPT_ERR_CORRUPT;
-            set_entry(&t[i], (v & ~(uint64_t)(EPT_RWX | EPTE_IPAT)) | perm_bits);
+            /* Same address, memory type and A/D bits; new permissions. */
+            uint64_t ad = v & (e->fmt->accessed | e->fmt->dirty);
+            set_entry(&t[i], leaf_hpa(v, level) | ad | (level > 1 ? EPTE_LARGE : 0) |
+                                 leaf_bits(e, perms, mt_field(e, v, level), level));
             continue;
         }
         uint64_t cs = start > eb ? start : eb;
         uint64_t ce = end < eb + sz ? end : eb + sz;
-        int r = protect_range(e, v & EPTE_ADDR_MASK, level - 1, eb, cs, ce, perm_bits);
+        int r = protect_range(e, v & EPTE_ADDR_MASK, level - 1, eb, cs, ce, perms);
         if (r)
             return r;
     }
@@ -403,13 +508,13 @@ int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned perms)
         struct walk w;
         if ((r = lookup(e, a, &w)))
             return r;
-        if (!present(w.entry))
+        if (!present(e, w.entry))
             return EPT_ERR_NOENT;
         a = (a & ~(level_size(w.level) - 1)) + level_size(w.level);
     }
     if ((r = split_at(e, gpa)) || (r = split_at(e, end)))
         return r;
-    return protect_range(e, e->pml4_phys, 4, 0, gpa, end, leaf_bits(perms, 0));
+    return protect_range(e, e->pml4_phys, 4, 0, gpa, end, perms);
 }
 
 void ept_reclaim(struct ept *e)
@@ -429,7 +534,7 @@ static void free_tables(struct ept *e, uint64_t tphys, unsigned level)
     if (t && level > 1) {
         for (unsigned i = 0; i < ENTRIES; i++) {
             uint64_t v = t[i];
-            if (present(v) && !is_leaf(v, level))
+            if (present(e, v) && !is_leaf(v, level))
                 free_tables(e, v & EPTE_ADDR_MASK, level - 1);
         }
     }
@@ -453,13 +558,13 @@ int ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, unsigned *pe
     /* Indexing ignores bits above 47: reject them or they would alias. */
     if (!e || !e->pml4_phys || gpa >= e->gpa_limit)
         return EPT_ERR_FAULT;
-    if (lookup(e, gpa, &w) || !present(w.entry))
+    if (lookup(e, gpa, &w) || !present(e, w.entry))
         return EPT_ERR_FAULT;
     uint64_t sz = level_size(w.level);
     if (hpa)
         *hpa = leaf_hpa(w.entry, w.level) | (gpa & (sz - 1));
     if (perms)
-        *perms = leaf_perms(w.entry);
+        *perms = leaf_perms(e, w.entry);
     if (page_size)
         *page_size = sz;
     return 0;
@@ -474,13 +579,13 @@ static void walk_leaves(const struct ept *e, uint64_t tphys, unsigned level, uin
     for (unsigned i = 0; i < ENTRIES; i++) {
         uint64_t v = get_entry(&t[i]);
         uint64_t eb = base + (uint64_t)i * level_size(level);
-        if (!present(v))
+        if (!present(e, v))
             continue;
         if (level == 4 && (v & EPTE_LARGE))
             continue; /* reserved; never written by us */
         if (is_leaf(v, level))
-            fn(eb, leaf_hpa(v, level), level_size(level), leaf_perms(v),
-               (unsigned)((v & EPTE_MT_MASK) >> EPTE_MT_SHIFT), arg);
+            fn(eb, leaf_hpa(v, level), level_size(level), leaf_perms(e, v), leaf_mtype(e, v, level),
+               arg);
         else
             walk_leaves(e, v & EPTE_ADDR_MASK, level - 1, eb, fn, arg);
     }

@@ -1,6 +1,10 @@
-/* Four-level extended page tables (Intel SDM Vol. 3C, "The Extended Page
- * Table Mechanism"): build, map, unmap, protect, walk, and the bounds-checked
- * guest-memory accessors every hypervisor access to guest RAM goes through.
+/* Four-level second-level page tables: Intel's extended page tables (SDM
+ * Vol. 3C, "The Extended Page Table Mechanism") or AMD's nested page tables
+ * (APM vol. 2, 15.25 "Nested Paging", the x86 long-mode format): build, map,
+ * unmap, protect, walk, and the bounds-checked guest-memory accessors every
+ * hypervisor access to guest RAM goes through. One builder serves both: the
+ * entry format is a parameter (struct ept_format); callers speak EPT_R/W/X
+ * permissions and EPT_MT_* memory types in either format.
  *
  * Table memory is reached only through struct ept_ops, so the same code runs
  * in the kernel (identity map) and in host unit tests (a fake page pool).
@@ -42,6 +46,43 @@
 #define EPTP_WALK_LEN_4 (3ULL << 3)
 #define EPTP_AD_ENABLE  (1ULL << 6)
 
+/* NPT entry bits (the x86 long-mode page-table format). Under nested paging
+ * every guest access is a user access, so US is set in every entry. */
+#define NPTE_P      (1ULL << 0)
+#define NPTE_RW     (1ULL << 1)
+#define NPTE_US     (1ULL << 2)
+#define NPTE_PWT    (1ULL << 3)
+#define NPTE_PCD    (1ULL << 4)
+#define NPTE_A      (1ULL << 5)
+#define NPTE_D      (1ULL << 6)
+#define NPTE_PS     (1ULL << 7)
+#define NPTE_PAT_4K (1ULL << 7)  /* PAT index bit 2 in a 4 KiB leaf */
+#define NPTE_PAT_LG (1ULL << 12) /* ... and in a 2 MiB / 1 GiB leaf */
+#define NPTE_NX     (1ULL << 63)
+
+/* How one format spells an entry. The address field (bits 51:12) and the
+ * large-page bit (7) are common to both. */
+struct ept_format {
+    const char *name;
+    uint64_t present; /* an entry is present when any of these bits is set */
+    uint64_t r, w, x; /* bits granting read, write, execute (0: not expressible) */
+    uint64_t nx;      /* bit denying execute (NPT); 0 for EPT */
+    uint64_t ipat;    /* "ignore guest PAT" (EPT); 0: EPT_IPAT refused */
+    uint64_t table;   /* bits of a non-leaf entry: everything granted, leaves decide */
+    uint64_t leaf;    /* bits set in every leaf (NPT: US) */
+    uint64_t accessed, dirty;
+    /* Memory type: bits of a 4 KiB leaf per EPT_MT_* value; types not in
+     * mt_valid are refused (EPT_ERR_INVAL). pat_4k/pat_large: where PAT
+     * index bit 2 sits (NPT), moved between levels on a split. */
+    uint64_t mt_bits[8];
+    uint64_t mt_mask;
+    unsigned mt_valid; /* bit n: EPT_MT value n allowed */
+    uint64_t pat_4k, pat_large;
+};
+
+extern const struct ept_format ept_format_ept; /* Intel EPT */
+extern const struct ept_format ept_format_npt; /* AMD nested paging */
+
 /* Memory types allowed in a leaf (2, 3 and 7 are reserved: misconfiguration). */
 enum ept_mtype { EPT_MT_UC = 0, EPT_MT_WC = 1, EPT_MT_WT = 4, EPT_MT_WP = 5, EPT_MT_WB = 6 };
 
@@ -72,6 +113,7 @@ struct ept_ops {
 struct ept {
     uint64_t pml4_phys;
     const struct ept_ops *ops;
+    const struct ept_format *fmt;
     bool allow_2m, allow_1g;
     bool allow_xonly;        /* IA32_VMX_EPT_VPID_CAP[0]: execute-only pages */
     bool ad_enabled;         /* informational: set by the caller when the EPTP enables A/D */
@@ -83,13 +125,21 @@ struct ept {
 };
 
 int ept_init(struct ept *e, const struct ept_ops *ops, bool allow_2m, bool allow_1g);
+/* As ept_init, in the given format (ept_format_ept or ept_format_npt).
+ * NPT: every mapping must include EPT_R (a present entry is readable),
+ * EPT_IPAT is refused, and the memory types are those the reset value of
+ * the host PAT offers (WB, WT, UC): the tables select them with PWT/PCD. */
+int ept_init_format(struct ept *e, const struct ept_ops *ops, const struct ept_format *fmt,
+                    bool allow_2m, bool allow_1g);
 /* Narrows the address widths (defaults 48 guest, 52 host bits). */
 int ept_set_limits(struct ept *e, unsigned gpa_bits, unsigned hpa_bits);
 /* EPTP for the VMCS: WB paging structures, walk length 4, optional A/D. */
 uint64_t ept_eptp(const struct ept *e, bool enable_ad);
+/* nCR3 for the VMCB (NPT format): the PML4, write-back (PWT = PCD = 0). */
+uint64_t ept_ncr3(const struct ept *e);
 
 /* gpa, hpa and size 4 KiB aligned, size > 0. perms: EPT_R/W/X (+EPT_IPAT);
- * W without R is refused, X alone only when allow_xonly. The whole range must
+ * W without R is refused, X alone only when allow_xonly (never for NPT). The whole range must
  * be unmapped (EPT_ERR_EXIST otherwise); on any failure nothing changes. */
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms,
             enum ept_mtype mt);

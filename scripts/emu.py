@@ -48,6 +48,8 @@ import time
 import tty
 from pathlib import Path
 
+import emu_svm
+import emu_net
 from emu_iso import IsoError, iso_with_cmdline, machine_for_iso
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +80,7 @@ OVMF_PAIRS = [
     ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"),
 ]
 
-EMULATORS = ("bochs", "qemu", "uefi", "uefi-direct", "kvm")
+EMULATORS = ("bochs", "qemu", "uefi", "uefi-direct", "kvm", emu_svm.EMU)
 
 
 class EmuError(Exception):
@@ -205,6 +207,9 @@ def qemu_command(emu, iso, cpus, mem, serial_dev, workdir, extra=()):
     if emu == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host,+vmx", "-machine", "q35,kernel-irqchip=split",
                 "-device", "intel-iommu,intremap=on"]
+    elif emu == emu_svm.EMU:
+        cmd += emu_svm.machine_args()
+        cpus = emu_svm.cpus_for(cpus)
     else:
         cmd += ["-machine", "q35", "-device", "intel-iommu"]
     if emu == "uefi-direct":
@@ -268,7 +273,7 @@ def _kill_all():
 class Machine:
     """One emulated machine booting a Bulkhead ISO, with its serial console.
 
-    emu:      bochs | qemu | uefi | kvm | auto
+    emu:      bochs | qemu | qemu-svm | uefi | uefi-direct | kvm | auto
     iso:      the ISO to boot (a relative path is taken from the current
               directory; the emulator runs there too, so relative paths in
               `extra` work the same way)
@@ -281,13 +286,15 @@ class Machine:
     """
 
     def __init__(self, emu="bochs", cpus=1, mem=256, iso=None, cmdline=None, timeout=120,
-                 echo=None, log=None, extra=(), keep_workdir=None):
+                 echo=None, log=None, extra=(), keep_workdir=None, net_forward=()):
         self.emu = resolve_emu(emu)
         self.cpus = int(cpus)
         self.mem = int(mem)
         self.timeout = timeout
         self.echo = echo
         self.extra = list(extra)
+        self.net_forward = [emu_net.parse_forward(f) for f in net_forward]  # (scripts/emu_net.py)
+        emu_net.check_forwards(self.net_forward, self.emu)
         self.keep_workdir = (os.environ.get("BULKHEAD_KEEP_WORKDIR") == "1"
                              if keep_workdir is None else keep_workdir)
         if not have_emulator(self.emu):
@@ -332,6 +339,9 @@ class Machine:
         if self.emu == "uefi-direct" and cmdline is not None:
             self.iso = esp_with_cmdline(self.iso, cmdline, self.workdir)
 
+        if self.net_forward:
+            self.extra += (emu_net.bochs_lines(self.net_forward, self.workdir) if self.emu == "bochs"
+                           else [" ".join(emu_net.qemu_args(self.net_forward))])
         if self.emu == "bochs":
             rc = os.path.join(self.workdir, "bochs.rc")
             with open(rc, "w") as f:
@@ -710,6 +720,10 @@ def main(argv=None):
                     help="also write the console output to FILE")
     ap.add_argument("--extra", action="append", default=[], metavar="ARG",
                     help="extra QEMU argument(s) / extra bochsrc line (repeatable)")
+    ap.add_argument("--net-forward", action="append", default=[], metavar="HOSTPORT:GUESTPORT",
+                    type=emu_net.forward_arg,
+                    help="an e1000 NIC on user networking, TCP HOSTPORT on 127.0.0.1 forwarded "
+                         "to GUESTPORT (repeatable)")
     ap.add_argument("--keep-workdir", action="store_true",
                     help="keep the emulator's temporary directory (bochsrc, logs)")
     ap.add_argument("--print-command", action="store_true",
@@ -738,8 +752,9 @@ def main(argv=None):
                                                args.mem)
         m = Machine(emu=args.emu, cpus=args.cpus, mem=args.mem, iso=args.iso,
                     cmdline=args.cmdline, timeout=timeout, echo=sys.stdout.buffer,
-                    log=args.log, extra=args.extra, keep_workdir=args.keep_workdir)
-    except EmuError as e:
+                    log=args.log, extra=args.extra, keep_workdir=args.keep_workdir,
+                    net_forward=args.net_forward)
+    except (EmuError, emu_net.NetForwardError) as e:
         print(f"run.sh: {e}", file=sys.stderr)
         return 2
     if args.print_command or args.keep_workdir or args.interactive:

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh --emu bochs|qemu|uefi|kvm|auto [--cpus N|auto] [--mem MiB|auto]
+# run.sh --emu bochs|qemu|qemu-svm|uefi|uefi-direct|kvm|auto [--cpus N|auto] [--mem MiB|auto]
 #        [--iso PATH] [--cmdline STR] [--timeout SEC] [--until REGEX]
 #        [--interactive] [--log FILE] [--extra ARG]...
 # Boots Bulkhead headless and copies its serial console to stdout. Paths

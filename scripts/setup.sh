@@ -12,6 +12,7 @@ PACKAGES=(
     qemu-system-x86 ovmf
     gnu-efi libcmocka-dev
     python3-pytest python3-pytest-xdist python3-pexpect
+    netcat-openbsd telnet
     acpica-tools clang-format git
     clang libclang-rt-14-dev
 )

@@ -9,6 +9,10 @@
  *       COM1 unless --console says otherwise: no VM may have its ports
  *       passed through. A file that defines no VM gets a warning on stderr
  *       ("FILE: warning: defines no VMs") and is still valid.
+ *   bulkhead-check --hash-password [--iterations N]
+ *       reads a password (the first line of stdin; asked twice without echo
+ *       on a terminal) and prints a salted hash for `net.password_hash`
+ *       (PBKDF2-HMAC-SHA256, 16 random bytes of salt from /dev/urandom).
  *   bulkhead-check --list-modules FILE
  *       prints the modules the VMs name (kernel, initrd), one per line, once
  *       each. Errors in the file do not stop the listing.
@@ -18,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "lib/string.h"
@@ -28,6 +34,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b,...] "
                     "[--console com1|com2|0xPORT|mmio] FILE\n"
+                    "       bulkhead-check --hash-password [--iterations N]\n"
                     "       bulkhead-check --list-modules FILE\n");
     exit(2);
 }
@@ -101,8 +108,77 @@ static int list_modules(const struct config *cfg)
     return 0;
 }
 
+/* One line of stdin without its newline; on a terminal, prompted without echo. */
+static int read_password(const char *prompt, char *buf, size_t size)
+{
+    struct termios old, quiet;
+    bool tty = isatty(0) && !tcgetattr(0, &old);
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(0, TCSAFLUSH, &quiet);
+    }
+    char *r = fgets(buf, (int)size, stdin);
+    if (tty) {
+        tcsetattr(0, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (!r)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int hash_password(unsigned long iterations)
+{
+    char pw[256], again[256], out[PWHASH_MAX_LEN];
+    uint8_t salt[16];
+    if (iterations < PWHASH_MIN_ITERATIONS || iterations > PWHASH_MAX_ITERATIONS) {
+        fprintf(stderr, "bulkhead-check: --iterations: expected %u-%u\n", PWHASH_MIN_ITERATIONS,
+                PWHASH_MAX_ITERATIONS);
+        return 2;
+    }
+    if (read_password("password: ", pw, sizeof(pw))) {
+        fprintf(stderr, "bulkhead-check: --hash-password: no password on stdin\n");
+        return 2;
+    }
+    if (isatty(0) && (read_password("again: ", again, sizeof(again)) || strcmp(pw, again))) {
+        fprintf(stderr, "bulkhead-check: --hash-password: the passwords differ\n");
+        return 2;
+    }
+    if (!pw[0]) {
+        fprintf(stderr, "bulkhead-check: --hash-password: the password is empty\n");
+        return 2;
+    }
+    FILE *r = fopen("/dev/urandom", "rb");
+    if (!r || fread(salt, 1, sizeof(salt), r) != sizeof(salt)) {
+        fprintf(stderr, "bulkhead-check: /dev/urandom: %s\n", strerror(errno));
+        return 2;
+    }
+    fclose(r);
+    if (!pwhash_format(pw, strlen(pw), salt, sizeof(salt), (uint32_t)iterations, out, sizeof(out)))
+        return 2;
+    printf("%s\n", out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "--hash-password")) {
+        unsigned long iterations = PWHASH_DEFAULT_ITER;
+        if (argc == 4 && !strcmp(argv[2], "--iterations")) {
+            char *end;
+            iterations = strtoul(argv[3], &end, 10);
+            if (*end || !argv[3][0])
+                iterations = 0;
+        } else if (argc != 2) {
+            usage();
+            return 2;
+        }
+        return hash_password(iterations);
+    }
+
     static struct config cfg;
     struct config_machine m = {0};
     char *modules[MAX_MODULES];

@@ -10,13 +10,13 @@
 # Every tests/fuzz/fuzz_NAME.c is a target: its corpus is
 # tests/fuzz/corpus/NAME/, its optional dictionary tests/fuzz/NAME.dict, and
 # the project sources it links are named on a line of its own in the file:
-#   /* fuzz-srcs: vmx/decode.c */
+#   /* fuzz-srcs: vcpu/decode.c */
 # Inputs found by `make fuzz` go to $(BUILD)/fuzz/corpus/NAME (the committed
 # seeds stay untouched); crashes to $(BUILD)/fuzz/NAME-crash-*.
 
-CONFIG_SRCS := $(wildcard core/config*.c) lib/format.c lib/strutil.c
-CONFIG_HDRS := $(wildcard core/config*.h) guest/vm.h guest/acpi_gen.h lib/format.h lib/string.h \
-	boot/layout.h
+CONFIG_SRCS := $(wildcard core/config*.c) lib/sha256.c lib/format.c lib/strutil.c
+CONFIG_HDRS := $(wildcard core/config*.h) vcpu/vm.h vdev/acpi_gen.h lib/format.h lib/string.h \
+	lib/sha256.h boot/layout.h
 
 TOOL_CC     := gcc
 TOOL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -DHOST_TEST
@@ -40,7 +40,7 @@ fuzz_dict     = $(if $(wildcard tests/fuzz/$(1).dict),-dict=tests/fuzz/$(1).dict
 FUZZ_ARGS    := -max_len=4096 -timeout=10
 
 # Headers are a blunt dependency: any project header change rebuilds.
-FUZZ_HDRS := $(wildcard tests/fuzz/*.h) $(foreach d,core guest vdev vmx ept lib include/bulkhead drivers arch/x86_64,$(wildcard $(d)/*.h))
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h) $(foreach d,core vcpu vdev loader vm net hvm vmx svm ept lib include/bulkhead drivers arch/x86_64,$(wildcard $(d)/*.h))
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_srcs,$$*) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_DIR)

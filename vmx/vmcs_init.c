@@ -3,7 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/percpu.h"
-#include "guest/vm.h"
+#include "ept/ept.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "vmx/vmcs.h"
@@ -160,13 +160,13 @@ static void setup_msr_bitmap(struct vmx_vcpu *x)
 
 /* Every port exits except the VM's `ioports`, which reach the hardware.
  * The configuration validator has refused any the hypervisor owns. */
-static void setup_io_bitmap(struct vmx_vcpu *x, const struct vm_config *cfg)
+static void setup_io_bitmap(struct vmx_vcpu *x, const struct vcpu_vm_info *info)
 {
     uint8_t *bm = (uint8_t *)x->io_bitmap_phys; /* A (0-0x7fff) then B: one bit per port */
     memset(bm, 0xff, 8192);
-    for (unsigned i = 0; i < cfg->nr_ioports && i < VM_MAX_IOPORTS; i++) {
-        uint32_t end = (uint32_t)cfg->ioports[i].base + cfg->ioports[i].count;
-        for (uint32_t port = cfg->ioports[i].base; port < end && port <= 0xffff; port++)
+    for (unsigned i = 0; i < info->nr_io_passthrough && i < VCPU_MAX_IO_PASSTHROUGH; i++) {
+        uint32_t end = (uint32_t)info->io_passthrough[i].base + info->io_passthrough[i].count;
+        for (uint32_t port = info->io_passthrough[i].base; port < end && port <= 0xffff; port++)
             bm[port / 8] &= (uint8_t) ~(1U << (port % 8));
     }
 }
@@ -244,13 +244,13 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     vmcs_write(CR4_GUEST_HOST_MASK, CR4_VMXE | CR4_SMXE | CR4_PAE);
     setup_msr_bitmap(x);
     vmcs_write(MSR_BITMAP, x->msr_bitmap_phys);
-    setup_io_bitmap(x, &v->vm->cfg);
+    setup_io_bitmap(x, &v->vm_info);
     vmcs_write(IO_BITMAP_A, x->io_bitmap_phys);
     vmcs_write(IO_BITMAP_B, x->io_bitmap_phys + 4096);
-    vmcs_write(EPT_POINTER, ept_eptp(&v->vm->ept, false));
+    vmcs_write(EPT_POINTER, ept_eptp(v->vm_info.ept, false));
     if (x->proc2 & SECONDARY_EXEC_ENABLE_VPID)
         vmcs_write(VIRTUAL_PROCESSOR_ID, v->vpid);
-    vmcs_write(TSC_OFFSET, v->vm->tsc_offset);
+    vmcs_write(TSC_OFFSET, v->vm_info.tsc_offset);
 
     setup_host_state();
     setup_guest_state(v);

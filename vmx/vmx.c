@@ -80,7 +80,6 @@ void vmx_cpu_disable(void)
     vc->on = false;
 }
 
-struct vmx_cpu *vmx_this_cpu(void);
 struct vmx_cpu *vmx_this_cpu(void)
 {
     return &vmx_cpus[this_cpu()->cpu_id];
@@ -111,4 +110,38 @@ void vmx_disable_all_cpus(void)
     for (unsigned long i = 0; i < 100000000UL && parked_cpus < others; i++)
         cpu_relax();
     vmx_cpu_disable();
+}
+
+bool vmx_probe(const char **reason)
+{
+    vmx_caps_probe();
+    *reason = vmx_caps.available ? NULL : vmx_caps.reason;
+    return vmx_caps.available;
+}
+
+void vmx_describe(char *buf, unsigned len)
+{
+    vmx_caps_describe(buf, len);
+}
+
+void vmx_npt_page_sizes(bool *pg_2m, bool *pg_1g)
+{
+    *pg_2m = vmx_caps.ept_2m;
+    *pg_1g = vmx_caps.ept_1g;
+}
+
+int vmx_set_option(const char *key, const char *value)
+{
+    if (strcmp(key, "preemption_timer"))
+        return 0;
+    if (!strcmp(value, "off")) {
+        vmx_use_preemption_timer = false;
+        return 1;
+    }
+    if (!strcmp(value, "on")) {
+        vmx_use_preemption_timer = true;
+        return 1;
+    }
+    pr_err("vmx.preemption_timer=%s: expected on or off", value);
+    return -1;
 }

@@ -1,12 +1,14 @@
-/* The VMX backend of the vCPU interface (guest/vcpu.h). */
+/* The VMX backend of the vCPU contract (hvm/backend.h): VMXON, VMCS
+ * set-up, the entry stub, exits translated into exit records, guest state
+ * read and written for the vendor-neutral layer (vcpu/). */
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest/vcpu.h"
-#include "vmx/vmx_exit.h"
+#include "hvm/backend.h"
+#include "hvm/vcpu.h"
 
 struct vmx_vcpu {
     uint64_t vmcs_phys;
@@ -22,7 +24,6 @@ struct vmx_vcpu {
     uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
     uint64_t efer;
     bool slicing; /* preemption timer armed */
-    struct vmx_exit_state es;
 };
 
 /* Per physical CPU. */
@@ -42,6 +43,7 @@ void vmx_disable_all_cpus(void);
 
 /* Internals shared by the vmx/ files. */
 int vmx_vcpu_setup_vmcs(struct vcpu *v);
+struct vmx_cpu *vmx_this_cpu(void);
 void vmx_report_entry_failure(struct vcpu *v, int fail_kind);
 const char *vmx_instruction_error_name(unsigned err);
 /* Names the first broken rule of a documented subset of the SDM's
@@ -50,13 +52,28 @@ const char *vmx_check_guest_state(char *buf, unsigned len);
 const char *vmx_exit_reason_name(unsigned reason);
 void vmx_dump_guest(struct vcpu *v);
 /* Loads CR0/CR4 as the guest asked, applying the VMX fixed bits and
- * keeping the guest's view in the read shadows. */
+ * keeping the guest's view in the read shadows (vmx_state.c); CR4 returns
+ * false for bits this CPU cannot set. */
 void vmx_set_guest_cr0(struct vcpu *v, uint64_t val);
-void vmx_set_guest_cr4(struct vcpu *v, uint64_t val);
-void vmx_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+bool vmx_set_guest_cr4(struct vcpu *v, uint64_t val);
 unsigned vmx_guest_cpl(struct vcpu *v);
-/* Advances GUEST_RIP past the exiting instruction. */
-void vmx_skip_instruction(struct vcpu *v);
+/* The guest-state ops of vmx_backend (vmx_state.c). */
+uint64_t vmx_get_reg(struct vcpu *v, enum hvm_reg r);
+bool vmx_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val);
+void vmx_get_segment(struct vcpu *v, enum hvm_seg s, struct hvm_segment *out);
+bool vmx_get_pdptes(struct vcpu *v, uint64_t out[4]);
+void vmx_set_activity(struct vcpu *v, enum hvm_activity a);
+void vmx_skip_instruction(struct vcpu *v, unsigned len);
+void vmx_snapshot(struct vcpu *v, struct vcpu_snapshot *out);
+/* Event fields and windows (vmx_run.c). */
+uint32_t vmx_event_blocking(struct vcpu *v);
+void vmx_inject_event(struct vcpu *v, const struct vcpu_event *e);
+void vmx_set_windows(struct vcpu *v, bool nmi, bool irq);
+/* Machine level (vmx.c). */
+bool vmx_probe(const char **reason);
+void vmx_describe(char *buf, unsigned len);
+void vmx_npt_page_sizes(bool *pg_2m, bool *pg_1g);
+int vmx_set_option(const char *key, const char *value);
 
 /* False: slices end by host LAPIC timers instead (`vmx.preemption_timer=off`). */
 extern bool vmx_use_preemption_timer;

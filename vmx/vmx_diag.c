@@ -1,7 +1,6 @@
 /* Diagnostics: VM-instruction errors by name, a software check of a
  * documented subset of the SDM's guest-state rules (26.3.1), a dump. */
 #include "arch/x86_64/cpu.h"
-#include "guest/vm.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "vmx/vmcs.h"
@@ -135,23 +134,23 @@ void vmx_report_entry_failure(struct vcpu *v, int fail_kind)
 {
     char rule[128];
     if (fail_kind == 1) {
-        vm_crash(v, "VM entry failed: VMfailInvalid (no current VMCS)");
+        vcpu_crash(v, "VM entry failed: VMfailInvalid (no current VMCS)");
         return;
     }
     if (fail_kind == 2) {
         unsigned err = (unsigned)vmcs_read(VM_INSTRUCTION_ERROR);
-        vm_crash(v, "VM entry failed: VM-instruction error %u (%s)", err,
-                 vmx_instruction_error_name(err));
+        vcpu_crash(v, "VM entry failed: VM-instruction error %u (%s)", err,
+                   vmx_instruction_error_name(err));
         vmx_dump_guest(v);
         return;
     }
     unsigned reason = (unsigned)vmcs_read(VM_EXIT_REASON) & 0xffff;
     const char *broken = vmx_check_guest_state(rule, sizeof(rule));
-    vm_crash(v, "VM entry failed: exit reason %u (%s), qualification %llu; %s", reason,
-             reason == 33   ? "invalid guest state"
-             : reason == 34 ? "MSR loading"
-                            : "machine check",
-             (unsigned long long)vmcs_read(EXIT_QUALIFICATION),
-             broken ? broken : "no rule of the checked subset is broken");
+    vcpu_crash(v, "VM entry failed: exit reason %u (%s), qualification %llu; %s", reason,
+               reason == 33   ? "invalid guest state"
+               : reason == 34 ? "MSR loading"
+                              : "machine check",
+               (unsigned long long)vmcs_read(EXIT_QUALIFICATION),
+               broken ? broken : "no rule of the checked subset is broken");
     vmx_dump_guest(v);
 }

@@ -1,285 +1,63 @@
-/* The exit dispatch table and the handlers that need no decoding. */
+/* VM exits translated into exit records (hvm/exit.h): the basic reason
+ * picks the record's kind from a table, the exit qualification and the
+ * other exit fields fill its details. The handling is the vendor-neutral
+ * layer's (vcpu_handle_exit). */
 #include "vmx/vmx_exit.h"
 
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/exc_merge.h"
-#include "guest/cpuid.h"
-#include "guest/hypercall.h"
-#include "guest/virq.h"
-#include "guest/vm.h"
 #include "lib/log.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 
-struct vmx_exit_state *vmx_exit_state(struct vcpu *v)
-{
-    return &((struct vmx_vcpu *)v->arch)->es;
-}
+struct vmx_exit_entry {
+    uint8_t kind;     /* enum exit_kind */
+    bool instruction; /* caused by executing an instruction: it completes */
+    const char *name;
+};
 
-enum vmx_exit_action vmx_stop_action(struct vcpu *v)
-{
-    return VMX_EXIT_STOP;
-}
+#define K(r, k, insn) [EXIT_REASON_##r] = {k, insn, #r}
 
-static enum vmx_exit_action inject_ud(struct vcpu *v)
-{
-    vmx_queue_exception(v, 6, false, 0);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action inject_gp(struct vcpu *v)
-{
-    vmx_queue_exception(v, 13, true, 0);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_exception_nmi(struct vcpu *v, struct vmx_exit *e)
-{
-    uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
-    uint8_t vector = info & INTR_INFO_VECTOR_MASK;
-
-    if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
-        /* A host NMI arrived while the guest ran: hand it to our handler. */
-        __asm__ volatile("int $2");
-        return VMX_EXIT_CONTINUE;
-    }
-    if (vector == 1) {
-        /* #DB: DR6 is not in the VMCS; the qualification holds its bits. */
-        uint64_t dr6 = (e->qualification & 0x600f) | 0xffff0ff0ULL;
-        __asm__ volatile("mov %0, %%db6" ::"r"(dr6));
-    }
-    struct vmx_exit_state *es = &((struct vmx_vcpu *)v->arch)->es;
-    /* Raised while delivering another exception: the SDM's double-fault
-     * rules decide, not "first one again, then this one". */
-    if ((es->reinject_info & INTR_INFO_VALID) &&
-        (es->reinject_info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
-        uint8_t first = es->reinject_info & INTR_INFO_VECTOR_MASK;
-        es->reinject_info = 0;
-        if (x86_merge_exceptions(first, vector) == EXC_MERGE_TRIPLE_FAULT) {
-            vm_crash(v, "triple fault (exception %u while delivering #DF)", vector);
-            return VMX_EXIT_STOP;
-        }
-        if (x86_merge_exceptions(first, vector) == EXC_MERGE_DOUBLE_FAULT) {
-            vmx_queue_exception(v, 8, true, 0);
-            return VMX_EXIT_CONTINUE;
-        }
-    }
-    if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
-        /* ICEBP (INT1): a trap past the instruction, with no gate DPL
-         * check. Re-injected as the same type with its length, so the
-         * guest's handler sees RIP after it (a hardware-exception type
-         * would re-execute it forever). */
-        es->reinject_info = INTR_INFO_VALID | INTR_TYPE_PRIV_SW_EXCEPTION | vector;
-        es->reinject_error = 0;
-        es->reinject_len = (uint32_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-        return VMX_EXIT_CONTINUE;
-    }
-    /* #DB and #AC are intercepted only so a guest cannot wedge the CPU;
-     * the guest gets them back. */
-    uint32_t ec = (uint32_t)vmcs_read(VM_EXIT_INTR_ERROR_CODE);
-    vmx_queue_exception(v, vector, info & INTR_INFO_DELIVER_CODE, ec);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_external_interrupt(struct vcpu *v, struct vmx_exit *e)
-{
-    /* Interrupts are left pending (no ack on exit): enabling interrupts in
-     * the run loop delivers it to the host IDT. */
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_triple_fault(struct vcpu *v, struct vmx_exit *e)
-{
-    vm_crash(v, "triple fault at rip 0x%llx", (unsigned long long)vmcs_read(GUEST_RIP));
-    return VMX_EXIT_STOP;
-}
-
-static enum vmx_exit_action handle_init(struct vcpu *v, struct vmx_exit *e)
-{
-    /* INIT to a single-vCPU VM has nowhere to go: treat as a reset request
-     * the lifecycle code handles (for now: stop). Multi-vCPU start comes
-     * with the vLAPIC. */
-    vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_WAIT_SIPI);
-    return VMX_EXIT_HALT;
-}
-
-static enum vmx_exit_action handle_sipi(struct vcpu *v, struct vmx_exit *e)
-{
-    uint64_t vector = e->qualification & 0xff;
-    v->boot.mode = ENTRY_REAL_MODE;
-    v->boot.rip = vector << 12;
-    vmcs_write(GUEST_CS_SELECTOR, vector << 8);
-    vmcs_write(GUEST_CS_BASE, vector << 12);
-    vmcs_write(GUEST_RIP, 0);
-    vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_window(struct vcpu *v, struct vmx_exit *e)
-{
-    struct vmx_vcpu *x = v->arch;
-    /* The pending event is injected at entry; the window bit is re-armed
-     * there if still needed. */
-    x->proc &= ~(e->reason == EXIT_REASON_NMI_WINDOW ? CPU_BASED_NMI_WINDOW_EXITING
-                                                     : CPU_BASED_INTR_WINDOW_EXITING);
-    vmcs_write(CPU_BASED_VM_EXEC_CONTROL, x->proc);
-    return VMX_EXIT_CONTINUE;
-}
-
-static inline enum vmx_exit_action handle_cpuid(struct vcpu *v, struct vmx_exit *e)
-{
-    struct cpuid_regs r;
-    uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
-    if (leaf == 1)
-        v->cr4_osxsave = vmcs_read(GUEST_CR4) & CR4_OSXSAVE;
-    guest_cpuid(v, leaf, (uint32_t)v->gprs[GPR_RCX], &r);
-    v->gprs[GPR_RAX] = r.eax;
-    v->gprs[GPR_RBX] = r.ebx;
-    v->gprs[GPR_RCX] = r.ecx;
-    v->gprs[GPR_RDX] = r.edx;
-    vmx_skip_instruction_inline();
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_hlt(struct vcpu *v, struct vmx_exit *e)
-{
-    vmx_skip_instruction(v);
-    /* With an interrupt already deliverable the guest need not sleep. */
-    if (v->nmi_pending)
-        return VMX_EXIT_CONTINUE;
-    if (v->vm->platform && (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) && vcpu_pending_interrupt(v) >= 0)
-        return VMX_EXIT_CONTINUE;
-    return VMX_EXIT_HALT;
-}
-
-static enum vmx_exit_action handle_vmcall(struct vcpu *v, struct vmx_exit *e)
-{
-    if (vmx_guest_cpl(v) != 0) {
-        vm_log_violation(v->vm, "vmcall from CPL %u refused (#UD)", vmx_guest_cpl(v));
-        return inject_ud(v);
-    }
-    vmx_skip_instruction_inline();
-    switch (hypercall_dispatch(v)) {
-    case HC_ACT_YIELD:
-        return VMX_EXIT_YIELD;
-    case HC_ACT_STOP:
-        return VMX_EXIT_STOP;
-    default:
-        return VMX_EXIT_CONTINUE;
-    }
-}
-
-static enum vmx_exit_action handle_vmx_instruction(struct vcpu *v, struct vmx_exit *e)
-{
-    vm_log_violation(v->vm, "VMX instruction (%s) at rip 0x%llx: #UD injected",
-                     vmx_exit_reason_name(e->reason), (unsigned long long)vmcs_read(GUEST_RIP));
-    return inject_ud(v);
-}
-
-static enum vmx_exit_action handle_ud(struct vcpu *v, struct vmx_exit *e)
-{
-    return inject_ud(v);
-}
-
-static enum vmx_exit_action handle_rdpmc(struct vcpu *v, struct vmx_exit *e)
-{
-    return inject_gp(v); /* no PMU is shown to guests */
-}
-
-static enum vmx_exit_action handle_invd_wbinvd(struct vcpu *v, struct vmx_exit *e)
-{
-    /* Caches are coherent with EPT memory; a guest flush must not stall
-     * the whole machine (and INVD would discard our dirty lines). */
-    vmx_skip_instruction(v);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_pause(struct vcpu *v, struct vmx_exit *e)
-{
-    vmx_skip_instruction(v);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_preemption_timer(struct vcpu *v, struct vmx_exit *e)
-{
-    return VMX_EXIT_PREEMPT;
-}
-
-static enum vmx_exit_action handle_xsetbv(struct vcpu *v, struct vmx_exit *e)
-{
-    uint32_t index = (uint32_t)v->gprs[GPR_RCX];
-    uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
-    uint64_t allowed = guest_xcr0_allowed();
-
-    /* XCR0 rules: x87 always on; AVX needs SSE; AVX-512 parts all or none. */
-    /* OSXSAVE is not intercepted: the live CR4 has the guest's value. */
-    bool bad = index != 0 || vmx_guest_cpl(v) != 0 || !(vmcs_read(GUEST_CR4) & CR4_OSXSAVE) ||
-               (val & ~allowed) || !(val & 1) || ((val & 4) && !(val & 2)) ||
-               ((val & 0xe0) && (val & 0xe0) != 0xe0) || ((val & 0xe0) && !(val & 4));
-    if (bad)
-        return inject_gp(v);
-    v->xcr0 = val;
-    xsetbv(0, val);
-    vmx_skip_instruction(v);
-    return VMX_EXIT_CONTINUE;
-}
-
-static enum vmx_exit_action handle_task_switch(struct vcpu *v, struct vmx_exit *e)
-{
-    vm_crash(v, "hardware task switch is not supported (rip 0x%llx)",
-             (unsigned long long)vmcs_read(GUEST_RIP));
-    return VMX_EXIT_STOP;
-}
-
-static enum vmx_exit_action handle_mce(struct vcpu *v, struct vmx_exit *e)
-{
-    vm_crash(v, "machine check during VM entry");
-    return VMX_EXIT_STOP;
-}
-
-#define H(r, fn, q) [EXIT_REASON_##r] = {fn, q, #r}
-
-static const struct vmx_exit_entry dispatch_table[VMX_NR_EXIT_REASONS] = {
-    H(EXCEPTION_NMI, handle_exception_nmi, true),
-    H(EXTERNAL_INTERRUPT, handle_external_interrupt, false),
-    H(TRIPLE_FAULT, handle_triple_fault, false),
-    H(INIT_SIGNAL, handle_init, false),
-    H(SIPI_SIGNAL, handle_sipi, true),
-    H(INTERRUPT_WINDOW, handle_window, false),
-    H(NMI_WINDOW, handle_window, false),
-    H(TASK_SWITCH, handle_task_switch, true),
-    H(CPUID, handle_cpuid, false),
-    H(GETSEC, handle_ud, false),
-    H(HLT, handle_hlt, false),
-    H(INVD, handle_invd_wbinvd, false),
-    H(RDPMC, handle_rdpmc, false),
-    H(VMCALL, handle_vmcall, false),
-    H(VMCLEAR, handle_vmx_instruction, false),
-    H(VMLAUNCH, handle_vmx_instruction, false),
-    H(VMPTRLD, handle_vmx_instruction, false),
-    H(VMPTRST, handle_vmx_instruction, false),
-    H(VMREAD, handle_vmx_instruction, false),
-    H(VMRESUME, handle_vmx_instruction, false),
-    H(VMWRITE, handle_vmx_instruction, false),
-    H(VMOFF, handle_vmx_instruction, false),
-    H(VMON, handle_vmx_instruction, false),
-    H(CR_ACCESS, vmx_exit_cr_access, true),
-    H(IO_INSTRUCTION, vmx_exit_io, true),
-    H(MSR_READ, vmx_exit_rdmsr, false),
-    H(MSR_WRITE, vmx_exit_wrmsr, false),
-    H(MWAIT_INSTRUCTION, handle_ud, false),
-    H(MONITOR_INSTRUCTION, handle_ud, false),
-    H(PAUSE_INSTRUCTION, handle_pause, false),
-    H(MCE_DURING_VMENTRY, handle_mce, false),
-    H(EPT_VIOLATION, vmx_exit_ept_violation, true),
-    H(EPT_MISCONFIG, vmx_exit_ept_misconfig, false),
-    H(INVEPT, handle_vmx_instruction, false),
-    H(PREEMPTION_TIMER, handle_preemption_timer, false),
-    H(INVVPID, handle_vmx_instruction, false),
-    H(WBINVD, handle_invd_wbinvd, false),
-    H(XSETBV, handle_xsetbv, false),
-    H(VMFUNC, handle_ud, false),
-    H(ENCLS, handle_ud, false),
+static const struct vmx_exit_entry exit_table[VMX_NR_EXIT_REASONS] = {
+    K(EXCEPTION_NMI, EXIT_EXCEPTION, false),
+    K(EXTERNAL_INTERRUPT, EXIT_EXT_INTR, false),
+    K(TRIPLE_FAULT, EXIT_TRIPLE_FAULT, false),
+    K(INIT_SIGNAL, EXIT_INIT, false),
+    K(SIPI_SIGNAL, EXIT_SIPI, false),
+    K(INTERRUPT_WINDOW, EXIT_INTR_WINDOW, false),
+    K(NMI_WINDOW, EXIT_NMI_WINDOW, false),
+    K(TASK_SWITCH, EXIT_TASK_SWITCH, false),
+    K(CPUID, EXIT_CPUID, true),
+    K(GETSEC, EXIT_UD_INSN, false),
+    K(HLT, EXIT_HLT, true),
+    K(INVD, EXIT_CACHE_FLUSH, true),
+    K(RDPMC, EXIT_RDPMC, false),
+    K(VMCALL, EXIT_HYPERCALL, true),
+    K(VMCLEAR, EXIT_VIRT_INSN, false),
+    K(VMLAUNCH, EXIT_VIRT_INSN, false),
+    K(VMPTRLD, EXIT_VIRT_INSN, false),
+    K(VMPTRST, EXIT_VIRT_INSN, false),
+    K(VMREAD, EXIT_VIRT_INSN, false),
+    K(VMRESUME, EXIT_VIRT_INSN, false),
+    K(VMWRITE, EXIT_VIRT_INSN, false),
+    K(VMOFF, EXIT_VIRT_INSN, false),
+    K(VMON, EXIT_VIRT_INSN, false),
+    K(CR_ACCESS, EXIT_CR_ACCESS, true),
+    K(IO_INSTRUCTION, EXIT_IO, true),
+    K(MSR_READ, EXIT_MSR_READ, true),
+    K(MSR_WRITE, EXIT_MSR_WRITE, true),
+    K(MWAIT_INSTRUCTION, EXIT_UD_INSN, false),
+    K(MONITOR_INSTRUCTION, EXIT_UD_INSN, false),
+    K(PAUSE_INSTRUCTION, EXIT_PAUSE, true),
+    K(MCE_DURING_VMENTRY, EXIT_MCE, false),
+    K(EPT_VIOLATION, EXIT_NPF, false),
+    K(EPT_MISCONFIG, EXIT_NPF, false),
+    K(INVEPT, EXIT_VIRT_INSN, false),
+    K(PREEMPTION_TIMER, EXIT_PREEMPT, false),
+    K(INVVPID, EXIT_VIRT_INSN, false),
+    K(WBINVD, EXIT_CACHE_FLUSH, true),
+    K(XSETBV, EXIT_XSETBV, true),
+    K(VMFUNC, EXIT_UD_INSN, false),
+    K(ENCLS, EXIT_UD_INSN, false),
 };
 
 static const char *const reason_names[VMX_NR_EXIT_REASONS] = {
@@ -313,67 +91,170 @@ const char *vmx_exit_reason_name(unsigned reason)
 {
     if (reason >= VMX_NR_EXIT_REASONS)
         return "UNKNOWN";
-    if (dispatch_table[reason].name)
-        return dispatch_table[reason].name;
+    if (exit_table[reason].name)
+        return exit_table[reason].name;
     return reason_names[reason] ? reason_names[reason] : "UNKNOWN";
 }
 
-/* Every exit but CPUID: the table dispatch. */
-static __attribute__((noinline)) enum vmx_exit_action dispatch(struct vcpu *v, uint32_t raw)
+/* An event being delivered when the exit hit (IDT-vectoring information)
+ * must not be lost: the neutral layer delivers it again first. */
+static void save_vectoring(struct vcpu *v)
 {
-    struct vmx_vcpu *x = v->arch;
-    struct vmx_exit e;
-
-    e.reason = raw & 0xffff;
-    if (raw & VMX_EXIT_REASON_FAILED_ENTRY) {
-        vmx_report_entry_failure(v, 3);
-        return VMX_EXIT_STOP;
-    }
-    /* An event being delivered when the exit hit must not be lost. Exits
-     * caused by executing an instruction cannot happen during delivery, so
-     * the common fast exits skip the read. */
-    bool instruction_exit = e.reason == EXIT_REASON_VMCALL ||
-                            e.reason == EXIT_REASON_IO_INSTRUCTION ||
-                            e.reason == EXIT_REASON_MSR_READ || e.reason == EXIT_REASON_MSR_WRITE ||
-                            e.reason == EXIT_REASON_HLT;
-    uint32_t idt = instruction_exit ? 0 : (uint32_t)vmcs_read(IDT_VECTORING_INFO_FIELD);
-    if (idt & INTR_INFO_VALID) {
-        x->es.reinject_info = idt;
-        x->es.reinject_error = (uint32_t)vmcs_read(IDT_VECTORING_ERROR_CODE);
-        x->es.reinject_len = (uint32_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-    }
-
-    const struct vmx_exit_entry *ent =
-        e.reason < VMX_NR_EXIT_REASONS ? &dispatch_table[e.reason] : NULL;
-    if (ent && ent->handler) {
-        e.qualification = ent->need_qualification ? vmcs_read(EXIT_QUALIFICATION) : 0;
-        return ent->handler(v, &e);
-    }
-    vm_crash(v, "unhandled VM exit %u (%s) at rip 0x%llx", e.reason, vmx_exit_reason_name(e.reason),
-             (unsigned long long)vmcs_read(GUEST_RIP));
-    return VMX_EXIT_STOP;
+    uint32_t idt = (uint32_t)vmcs_read(IDT_VECTORING_INFO_FIELD);
+    if (!(idt & INTR_INFO_VALID))
+        return;
+    v->reinject = (struct vcpu_event){
+        .valid = true,
+        .type = (uint8_t)((idt & INTR_TYPE_MASK) >> 8),
+        .vector = (uint8_t)(idt & INTR_INFO_VECTOR_MASK),
+        .has_error = idt & INTR_INFO_DELIVER_CODE,
+        .error = (uint32_t)vmcs_read(IDT_VECTORING_ERROR_CODE),
+        .insn_len = (uint8_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN),
+    };
 }
 
-enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
-                                     uint64_t *end_tsc)
+static void translate_exception(struct exit_record *e)
 {
-    struct vmx_vcpu *x = v->arch;
-    unsigned reason = raw & 0xffff;
+    uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+    uint8_t vector = info & INTR_INFO_VECTOR_MASK;
 
-    /* CPUID: no table, no IDT-vectoring read (an instruction exit cannot
-     * interrupt event delivery). */
-    enum vmx_exit_action a = raw == EXIT_REASON_CPUID ? handle_cpuid(v, NULL) : dispatch(v, raw);
-
-    unsigned slot = reason < VCPU_EXIT_STATS ? reason : VCPU_EXIT_STATS - 1;
-    uint64_t t = vmx_count_exit(v, slot, exit_tsc, end_tsc);
-
-    /* Re-enter at once when nothing can need the slow path: the exit is an
-     * emulated instruction that leaves no event to deliver, and the VM has
-     * no platform (so no interrupt or device deadline can be pending). */
-    if (a == VMX_EXIT_CONTINUE && (raw == EXIT_REASON_CPUID || raw == EXIT_REASON_VMCALL) &&
-        !v->vm->platform && !(x->es.reinject_info | v->exception_pending | v->nmi_pending)) {
-        v->root_cycles += t - exit_tsc;
-        return VMX_EXIT_FAST;
+    if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+        /* A host NMI arrived while the guest ran: hand it to our handler. */
+        __asm__ volatile("int $2");
+        e->kind = EXIT_NMI;
+        return;
     }
+    if (vector == 1) {
+        /* #DB: DR6 is not in the VMCS; the qualification holds its bits. */
+        uint64_t dr6 = (vmcs_read(EXIT_QUALIFICATION) & 0x600f) | 0xffff0ff0ULL;
+        __asm__ volatile("mov %0, %%db6" ::"r"(dr6));
+    }
+    e->exception.vector = vector;
+    e->exception.type = (info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION
+                            ? EVENT_PRIV_SW_EXCEPTION
+                            : EVENT_HW_EXCEPTION;
+    e->exception.has_error = info & INTR_INFO_DELIVER_CODE;
+    e->exception.error = (uint32_t)vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+    if (e->exception.type == EVENT_PRIV_SW_EXCEPTION)
+        e->insn_len = (uint8_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+}
+
+static void translate_io(struct exit_record *e, uint64_t q)
+{
+    e->io.size = (uint8_t)((q & 7) + 1);
+    e->io.in = q & 8;
+    e->io.string = q & 16;
+    e->io.rep = q & 32;
+    e->io.port = (uint16_t)(q >> 16);
+    if (e->io.string) {
+        uint32_t info = (uint32_t)vmcs_read(VMX_INSTRUCTION_INFO);
+        unsigned as = 2U << ((info >> 7) & 7); /* 0: 16-bit, 1: 32, 2: 64 */
+        e->io.addr_size = (uint8_t)(as > 8 ? 8 : as);
+        e->io.linear_valid = true;
+        e->io.linear = vmcs_read(GUEST_LINEAR_ADDRESS);
+    }
+}
+
+static void translate_cr(struct exit_record *e, uint64_t q)
+{
+    static const uint8_t types[4] = {CR_MOV_TO, CR_MOV_FROM, CR_CLTS, CR_LMSW};
+    e->cr.cr = q & 0xf;
+    e->cr.type = types[(q >> 4) & 3];
+    e->cr.gpr = (q >> 8) & 0xf;
+    e->cr.decoded = true;
+    e->cr.lmsw_src = (uint16_t)((q >> 16) & 0xffff);
+}
+
+static void translate_ept_violation(struct exit_record *e, uint64_t q)
+{
+    e->npf.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+    e->npf.read = q & 1;
+    e->npf.write = q & 2;
+    e->npf.fetch = q & 4;
+    e->npf.not_permitted = q & 0x38;
+    e->npf.gla_valid = q & (1U << 7);
+    e->npf.gla = e->npf.gla_valid ? vmcs_read(GUEST_LINEAR_ADDRESS) : 0;
+    /* NMI blocking was lifted by an IRET that faulted: put it back. */
+    if ((q & (1ULL << 12)) && !(vmcs_read(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID))
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                   vmcs_read(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
+}
+
+/* Fills the record of every exit but the CPUID fast path. */
+static __attribute__((noinline)) void translate(struct vcpu *v, uint32_t raw, struct exit_record *e)
+{
+    unsigned reason = raw & 0xffff;
+    const struct vmx_exit_entry *ent = reason < VMX_NR_EXIT_REASONS ? &exit_table[reason] : NULL;
+
+    e->raw_reason = reason;
+    e->stat_slot = (uint16_t)reason;
+    if (raw & VMX_EXIT_REASON_FAILED_ENTRY) {
+        vmx_report_entry_failure(v, 3);
+        e->kind = EXIT_ENTRY_FAILED;
+        return;
+    }
+    e->kind = ent ? ent->kind : EXIT_UNKNOWN;
+    /* Exits caused by executing an instruction cannot happen during event
+     * delivery: they skip the IDT-vectoring read. */
+    if (!ent || !ent->instruction)
+        save_vectoring(v);
+    else
+        e->insn_len = (uint8_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+
+    switch (e->kind) {
+    case EXIT_IO:
+        translate_io(e, vmcs_read(EXIT_QUALIFICATION));
+        break;
+    case EXIT_MSR_READ:
+    case EXIT_MSR_WRITE:
+        e->msr.index = (uint32_t)v->gprs[GPR_RCX];
+        break;
+    case EXIT_HYPERCALL:
+        e->hypercall.cpl = (uint8_t)vmx_guest_cpl(v);
+        break;
+    case EXIT_CR_ACCESS:
+        translate_cr(e, vmcs_read(EXIT_QUALIFICATION));
+        break;
+    case EXIT_EXCEPTION:
+        translate_exception(e);
+        break;
+    case EXIT_SIPI:
+        e->sipi.vector = (uint8_t)(vmcs_read(EXIT_QUALIFICATION) & 0xff);
+        break;
+    case EXIT_NPF:
+        if (reason == EXIT_REASON_EPT_MISCONFIG) {
+            e->npf.misconfig = true;
+            e->npf.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+        } else {
+            translate_ept_violation(e, vmcs_read(EXIT_QUALIFICATION));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc, uint64_t *end_tsc)
+{
+    struct exit_record e;
+
+    /* CPUID and VMCALL, the exits guests take in tight loops: no table and
+     * no IDT-vectoring read (an instruction exit cannot interrupt event
+     * delivery), only the fields their handlers read. */
+    if (raw == EXIT_REASON_CPUID || raw == EXIT_REASON_VMCALL) {
+        e.kind = raw == EXIT_REASON_CPUID ? EXIT_CPUID : EXIT_HYPERCALL;
+        e.raw_reason = raw;
+        e.stat_slot = (uint16_t)raw;
+        e.insn_len = (uint8_t)vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+        if (raw == EXIT_REASON_VMCALL)
+            e.hypercall.cpl = (uint8_t)vmx_guest_cpl(v);
+    } else {
+        e = (struct exit_record){0};
+        translate(v, raw, &e);
+    }
+    e.advance_rip = false;
+    enum exit_action a = vcpu_handle_exit(v, &e, exit_tsc, end_tsc);
+    if (e.advance_rip)
+        vmx_advance_rip(e.insn_len);
     return a;
 }

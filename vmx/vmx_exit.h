@@ -1,6 +1,7 @@
-/* VM-exit dispatch: a table indexed by basic exit reason (as ACRN's
- * dispatch_table), each entry naming its handler and whether it needs the
- * exit qualification read. */
+/* VM exits: each basic exit reason translated into a normalized exit
+ * record (hvm/exit.h) by a table indexed by reason (as ACRN's
+ * dispatch_table), handled by the vendor-neutral layer. The run loop's
+ * inlined fast path answers a cached CPUID itself. */
 #ifndef VMX_VMX_EXIT_H
 #define VMX_VMX_EXIT_H
 
@@ -8,55 +9,18 @@
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
-#include "guest/cpuid.h"
-#include "guest/vcpu.h"
+#include "hvm/exit.h"
+#include "hvm/vcpu.h"
 #include "vmx/vmcs.h"
 
-enum vmx_exit_action {
-    VMX_EXIT_CONTINUE, /* re-enter the guest */
-    VMX_EXIT_PREEMPT,  /* back to the scheduler, still runnable */
-    VMX_EXIT_HALT,     /* blocked until an event */
-    VMX_EXIT_YIELD,
-    VMX_EXIT_STOP, /* the VM is stopping */
-    VMX_EXIT_FAST, /* re-enter without the entry checks: nothing to deliver */
-};
-
-struct vmx_exit {
-    uint32_t reason; /* basic reason, bits 15:0 */
-    uint64_t qualification;
-};
-
-/* Per-vCPU exit bookkeeping that must survive to the next entry. */
-struct vmx_exit_state {
-    uint32_t reinject_info;
-    uint32_t reinject_error;
-    uint32_t reinject_len;
-};
-
-typedef enum vmx_exit_action (*vmx_exit_handler)(struct vcpu *v, struct vmx_exit *e);
-
-struct vmx_exit_entry {
-    vmx_exit_handler handler;
-    bool need_qualification;
-    const char *name;
-};
-
-/* Handles the exit (raw: VM_EXIT_REASON) taken at exit_tsc; *end_tsc gets
- * the TSC read when the handler was done (the exit counters' reading,
- * reused by the run loop). VMX_EXIT_FAST (see vmx_take_exit) also means the
- * root time up to *end_tsc has been added to v->root_cycles. */
-enum vmx_exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
-                                     uint64_t *end_tsc);
-struct vmx_exit_state *vmx_exit_state(struct vcpu *v);
-
-/* Handlers living in vmx_exit_io.c and vmx_exit_cr.c. */
-enum vmx_exit_action vmx_exit_io(struct vcpu *v, struct vmx_exit *e);
-enum vmx_exit_action vmx_exit_rdmsr(struct vcpu *v, struct vmx_exit *e);
-enum vmx_exit_action vmx_exit_wrmsr(struct vcpu *v, struct vmx_exit *e);
-enum vmx_exit_action vmx_exit_ept_violation(struct vcpu *v, struct vmx_exit *e);
-enum vmx_exit_action vmx_exit_ept_misconfig(struct vcpu *v, struct vmx_exit *e);
-enum vmx_exit_action vmx_exit_cr_access(struct vcpu *v, struct vmx_exit *e);
-enum vmx_exit_action vmx_stop_action(struct vcpu *v);
+/* Translates and handles the exit (raw: VM_EXIT_REASON) taken at
+ * exit_tsc; *end_tsc gets the TSC read when the handler was done (the exit
+ * counters' reading, reused by the run loop). EXIT_ACT_FAST (see
+ * vmx_take_exit) also means the root time up to *end_tsc has been added
+ * to v->root_cycles. */
+enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
+                                 uint64_t *end_tsc);
+const char *vmx_exit_reason_name(unsigned reason);
 
 int vmx_enter_core(void);
 
@@ -91,35 +55,36 @@ static inline void vmx_skip_instruction_inline(void)
                    intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
-/* Counts an exit of `slot` that began at exit_tsc and ends now; the
- * reading goes to *end_tsc for the run loop. */
-static inline uint64_t vmx_count_exit(struct vcpu *v, unsigned slot, uint64_t exit_tsc,
-                                      uint64_t *end_tsc)
+/* Advances GUEST_RIP by len (an instruction the neutral layer completed);
+ * it ends STI/MOV-SS blocking, as on hardware. */
+static inline void vmx_advance_rip(unsigned len)
 {
-    uint64_t t = rdtsc();
-    *end_tsc = t;
-    v->exits[slot].count++;
-    v->exits[slot].cycles += t - exit_tsc;
-    v->total_exits++;
-    return t;
+    /* No failure check: GUEST_RIP is always writable with a VMCS loaded. */
+    __asm__ volatile("vmwrite %1, %0" ::"r"((uint64_t)GUEST_RIP), "r"(vmcs_read(GUEST_RIP) + len)
+                     : "cc", "memory");
+    uint32_t intr = (uint32_t)vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+    if (__builtin_expect(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS), 0))
+        vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
 /* Inlined in the run loop: the exit guests take most in tight loops, CPUID
- * of a cached leaf in a VM without a platform, handled without a call;
- * every other exit goes to vmx_handle_exit. Such a CPUID leaves nothing to
- * deliver (an instruction exit cannot interrupt event delivery, the
- * handler queues nothing, and vmx_run takes no fast re-entry while an
- * earlier event is still queued), hence VMX_EXIT_FAST. v->cpuid_fast is set with
- * the cache, at the vCPU's first CPUID exit (which takes the slow path). */
-static inline enum vmx_exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc,
-                                                 uint64_t *end_tsc)
+ * of a cached leaf in a VM without a platform, answered from the cache
+ * the neutral layer filled (hvm/vcpu.h; the policy is vcpu/cpuid.c's)
+ * without a call; every other exit goes to vmx_handle_exit. Such a CPUID
+ * leaves nothing to deliver (an instruction exit cannot interrupt event
+ * delivery, the handler queues nothing, and vmx_run takes no fast
+ * re-entry while an earlier event is still queued), hence EXIT_ACT_FAST.
+ * v->cpuid_fast is set with the cache, at the vCPU's first CPUID exit
+ * (which takes the slow path). */
+static inline enum exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
 {
     uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
     uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
     unsigned slot;
     /* Leaf 1 is left out: its OSXSAVE bit needs a read of GUEST_CR4. */
     if (raw != EXIT_REASON_CPUID || !v->cpuid_fast ||
-        (slot = guest_cpuid_cache_slot(leaf, GUEST_CPUID_UNCACHED | (1U << 1))) == VCPU_CPUID_CACHE)
+        (slot = vcpu_cpuid_cache_slot(leaf, VCPU_CPUID_UNCACHED | (1U << 1))) == VCPU_CPUID_CACHE)
         return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
     const uint32_t *c = v->cpuid_cache[slot];
     v->gprs[GPR_RAX] = c[0];
@@ -127,8 +92,13 @@ static inline enum vmx_exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_t
     v->gprs[GPR_RCX] = c[2];
     v->gprs[GPR_RDX] = c[3];
     vmx_skip_instruction_inline();
-    v->root_cycles += vmx_count_exit(v, EXIT_REASON_CPUID, exit_tsc, end_tsc) - exit_tsc;
-    return VMX_EXIT_FAST;
+    uint64_t t = rdtsc();
+    *end_tsc = t;
+    v->exits[EXIT_REASON_CPUID].count++;
+    v->exits[EXIT_REASON_CPUID].cycles += t - exit_tsc;
+    v->total_exits++;
+    v->root_cycles += t - exit_tsc;
+    return EXIT_ACT_FAST;
 }
 
 #endif

@@ -17,7 +17,7 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -z noexecstack -shared -Bsymbolic -T $(EF
 # The loader's own files, the multiboot2 builder, and the pure parsers it
 # shares with the hypervisor (configuration, ELF checks, formatting).
 EFI_SRCS    := $(wildcard boot/efi/*.c) core/config.c core/config_keys.c core/config_validate.c \
-	guest/elf.c lib/format.c lib/string.c lib/strutil.c
+	core/config_net.c lib/sha256.c loader/elf.c lib/format.c lib/string.c lib/strutil.c
 EFI_OBJS    := $(patsubst %.c,$(EFI_OUT)/%.o,$(EFI_SRCS)) $(EFI_OUT)/boot/efi/handoff.asm.o
 
 $(EFI_OUT)/%.o: %.c

@@ -8,7 +8,7 @@
 #include "boot/efi/efi_loader.h"
 #include "boot/efi/mb2build.h"
 #include "core/config.h"
-#include "guest/loader.h"
+#include "loader/loader.h"
 #include "lib/format.h"
 #include "lib/string.h"
 

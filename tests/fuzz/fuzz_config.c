@@ -1,7 +1,9 @@
 /* libFuzzer target: the configuration parser and validator on arbitrary
  * bytes, against a fixed fake machine. Besides the sanitizers it checks the
  * invariants callers rely on: bounded counts and terminated strings. */
-/* fuzz-srcs: core/config.c core/config_keys.c core/config_validate.c lib/format.c lib/strutil.c */
+/* clang-format off */
+/* fuzz-srcs: core/config.c core/config_keys.c core/config_validate.c core/config_net.c lib/sha256.c lib/format.c lib/strutil.c */
+/* clang-format on */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

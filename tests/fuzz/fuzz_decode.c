@@ -1,4 +1,4 @@
-/* libFuzzer target: the MMIO instruction decoder (vmx/decode.c), which
+/* libFuzzer target: the MMIO instruction decoder (vcpu/decode.c), which
  * reads instruction bytes a guest chose, and the operand helpers the
  * emulation runs on its result. Input: a mode byte, up to 15 instruction
  * bytes, then register values, a memory value and RFLAGS.
@@ -10,13 +10,13 @@
  *     say "truncated" (the decoder never looks past the instruction);
  *   - the result writers change only the registers the instruction names.
  */
-/* fuzz-srcs: vmx/decode.c */
+/* fuzz-srcs: vcpu/decode.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/fuzz/fuzz_input.h"
-#include "vmx/decode.h"
+#include "vcpu/decode.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \

@@ -1,4 +1,4 @@
-/* libFuzzer target: the hypercall argument checks (guest/hypercall_args.c)
+/* libFuzzer target: the hypercall argument checks (vcpu/hypercall_args.c)
  * against a fake guest memory: 32 pages at a base the input chooses (near
  * 0, anywhere, or at the top of the 64-bit space), each present or absent.
  * Checks, for every console-write call the input makes:
@@ -8,12 +8,12 @@
  *     at most HC_CONSOLE_CHUNK, and the call returns the length;
  *   - memory is only ever read inside [gpa, gpa + len);
  *   - a 32-bit guest's arguments have their upper halves cleared. */
-/* fuzz-srcs: guest/hypercall_args.c */
+/* fuzz-srcs: vcpu/hypercall_args.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest/hypercall_args.h"
+#include "vcpu/hypercall_args.h"
 #include "include/bulkhead/hypercall.h"
 #include "tests/fuzz/fuzz_input.h"
 

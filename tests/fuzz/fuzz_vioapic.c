@@ -1,14 +1,14 @@
-/* libFuzzer target: the IOAPIC model (guest/vioapic.c) driven by a random
+/* libFuzzer target: the IOAPIC model (vdev/vioapic.c) driven by a random
  * sequence of MMIO reads and writes of any offset and width, pin level
  * changes and EOIs (of any vector, or of the last one delivered, as the
  * guest's vLAPIC would send after the interrupt ran). Checks: a delivery carries the vector
  * of an unmasked entry; Remote IRR is only ever set on a
  * level-triggered entry. */
-/* fuzz-srcs: guest/vioapic.c */
+/* fuzz-srcs: vdev/vioapic.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vioapic.h"
+#include "vdev/vioapic.h"
 #include "tests/fuzz/fuzz_input.h"
 
 static struct vioapic io;

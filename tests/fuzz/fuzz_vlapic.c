@@ -1,4 +1,4 @@
-/* libFuzzer target: the local APIC model (guest/vlapic.c) driven by a
+/* libFuzzer target: the local APIC model (vdev/vlapic.c) driven by a
  * random sequence of xAPIC MMIO and x2APIC MSR accesses (every offset and
  * width), IA32_APIC_BASE, TSC-deadline and CR8 writes, incoming
  * interrupts, NMI/INIT/SIPI, LINT pulses, acknowledges, clock steps and
@@ -6,11 +6,11 @@
  * IRR never holds vectors 0-15, CR8 reads 0-15, IPIs the guest sends have
  * a 3-bit delivery mode and 2-bit shorthand, and after a tick at `now`
  * the next deadline lies after `now`. */
-/* fuzz-srcs: guest/vlapic.c lib/log.c lib/format.c lib/strutil.c */
+/* fuzz-srcs: vdev/vlapic.c lib/log.c lib/format.c lib/strutil.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vlapic.h"
+#include "vdev/vlapic.h"
 #include "tests/fuzz/fuzz_input.h"
 
 static void send_ipi(void *ctx, uint32_t dest, bool logical, unsigned shorthand, unsigned mode,

@@ -1,13 +1,13 @@
-/* libFuzzer target: PCI configuration mechanism #1 (guest/vpci.c) driven
+/* libFuzzer target: PCI configuration mechanism #1 (vdev/vpci.c) driven
  * by a random sequence of accesses of every width to 0xCF8-0xCFF and the
  * ports around them. Checks: the address latch never holds reserved bits;
  * the bus is empty, so every data read is all ones of its width; the 0xCF9
  * byte (reset control) and ports outside the range are never claimed. */
-/* fuzz-srcs: guest/vpci.c */
+/* fuzz-srcs: vdev/vpci.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vpci.h"
+#include "vdev/vpci.h"
 #include "tests/fuzz/fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

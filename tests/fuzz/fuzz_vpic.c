@@ -1,12 +1,12 @@
-/* libFuzzer target: the 8259A pair (guest/vpic.c) driven by a random
+/* libFuzzer target: the 8259A pair (vdev/vpic.c) driven by a random
  * sequence of port reads and writes (ICW/OCW sequences, ELCR), IRQ line
  * changes and interrupt acknowledges. Checks: an acknowledged vector is
  * vector_base + 0..7 of the chip that gave it. */
-/* fuzz-srcs: guest/vpic.c */
+/* fuzz-srcs: vdev/vpic.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vpic.h"
+#include "vdev/vpic.h"
 #include "tests/fuzz/fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,13 +1,13 @@
-/* libFuzzer target: the 8254 model (guest/vpit.c) driven by a random
+/* libFuzzer target: the 8254 model (vdev/vpit.c) driven by a random
  * sequence of port accesses (control words in every mode, BCD, latches,
  * read-back), port 0x61, clock steps and ticks, at a random TSC rate.
  * Checks: after a tick at `now` the next deadline lies after `now` (a
  * deadline in the past would make the run loop exit at once, forever). */
-/* fuzz-srcs: guest/vpit.c */
+/* fuzz-srcs: vdev/vpit.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vpit.h"
+#include "vdev/vpit.h"
 #include "tests/fuzz/fuzz_input.h"
 
 static void irq_line(void *ctx, unsigned irq, bool high)

@@ -1,14 +1,14 @@
 /* libFuzzer target: the ACPI PM1 event/control blocks, the PM timer and
- * the reset ports (guest/vpm.c) driven by a random sequence of port
+ * the reset ports (vdev/vpm.c) driven by a random sequence of port
  * accesses of any width and offset, power-button presses, clock steps and
  * ticks. Checks: a read returns no bits beyond its width; after a tick at
  * `now` the next deadline lies after `now`; the SCI is IRQ 9. */
-/* fuzz-srcs: guest/vpm.c lib/log.c lib/format.c lib/strutil.c */
+/* fuzz-srcs: vdev/vpm.c lib/log.c lib/format.c lib/strutil.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/acpi_gen.h"
-#include "guest/vpm.h"
+#include "vdev/acpi_gen.h"
+#include "vdev/vpm.h"
 #include "tests/fuzz/fuzz_input.h"
 
 static unsigned resets, power_offs;

@@ -1,13 +1,13 @@
-/* libFuzzer target: the MC146818 model (guest/vrtc.c) driven by a random
+/* libFuzzer target: the MC146818 model (vdev/vrtc.c) driven by a random
  * sequence of index/data port accesses (every CMOS index, registers A-D,
  * SET, binary/BCD, 12/24 h, alarms, periodic rates), clock steps and
  * ticks, from a random start time. Checks: after a tick at `now` the next
  * deadline lies after `now`; the IRQ line is only ever IRQ 8. */
-/* fuzz-srcs: guest/vrtc.c */
+/* fuzz-srcs: vdev/vrtc.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vrtc.h"
+#include "vdev/vrtc.h"
 #include "tests/fuzz/fuzz_input.h"
 
 static void irq_line(void *ctx, unsigned irq, bool high)

@@ -1,13 +1,13 @@
-/* libFuzzer target: the 16550 model (guest/vuart.c) driven by a random
+/* libFuzzer target: the 16550 model (vdev/vuart.c) driven by a random
  * sequence of register reads and writes, received bytes, flushes and
  * console attach/detach. Checks: a line handed to the console is 1 to
  * VUART_LINE_MAX bytes with no control byte other than tab (they would
  * reach the host terminal), the receive FIFO never holds more than 16. */
-/* fuzz-srcs: guest/vuart.c */
+/* fuzz-srcs: vdev/vuart.c */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "guest/vuart.h"
+#include "vdev/vuart.h"
 #include "tests/fuzz/fuzz_input.h"
 
 static void output(void *ctx, const char *line, unsigned len)

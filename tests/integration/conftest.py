@@ -36,7 +36,8 @@ SCALE = float(os.environ.get("BULKHEAD_TIMEOUT_SCALE", "1"))
 # Wall-clock budgets per boot: Bochs boots in seconds when idle, much
 # slower when the 2 cores are shared; QEMU TCG boots in about a second,
 # OVMF adds about 4 s.
-TIMEOUTS = {"bochs": 180, "qemu": 60, "uefi": 120, "uefi-direct": 120, "kvm": 60}
+TIMEOUTS = {"bochs": 180, "qemu": 60, "uefi": 120, "uefi-direct": 120, "kvm": 60,
+            "qemu-svm": 60}
 
 BASE_CMDLINE = "console=com1 loglevel=info panic=poweroff"
 
@@ -44,6 +45,7 @@ BASE_CMDLINE = "console=com1 loglevel=info panic=poweroff"
 def pytest_configure(config):
     for name in ("bochs", "qemu", "uefi", "uefi-direct", "kvm"):
         config.addinivalue_line("markers", f"{name}: boots under {name}")
+    config.addinivalue_line("markers", "qemu_svm: boots under qemu-svm (QEMU TCG, AMD SVM)")
 
 
 def timeout_for(emu_name):

@@ -226,20 +226,60 @@ def test_checker_warns_about_no_vms(tmp_path):
     assert "warning" not in r.stderr, r.stderr
 
 
-def test_checker_refuses_unimplemented_features(tmp_path):
-    """Keys of features that do not exist yet are errors that say so."""
+def test_checker_pci_needs_platform(tmp_path):
+    """Switched-off net.* keys are fine; `pci` needs the PC platform."""
     cfg = tmp_path / "f.cfg"
     cfg.write_text("[global]\nnet.enabled = false\nnet.address = dhcp\n"
-                   "net.gateway = 10.0.2.2\nnet.port = 2323\n"
                    "[vm a]\nkernel = hello.elf\npci = [00:02.0]\n")
     r = check(cfg)
     assert r.returncode == 1, r.stdout
     assert r.stdout.splitlines() == [
-        f"{cfg}:2: net.enabled: the network console is not implemented yet",
-        f"{cfg}:3: net.address: the network console is not implemented yet",
-        f"{cfg}:4: net.gateway: the network console is not implemented yet",
-        f"{cfg}:5: net.port: the network console is not implemented yet",
-        f"{cfg}:8: vm a: pci: passed-through devices need `platform = pc`",
+        f"{cfg}:6: vm a: pci: passed-through devices need `platform = pc`",
+    ], r.stdout
+
+
+def test_checker_net_keys(tmp_path):
+    """The network console's keys (docs/network.md) are checked with the
+    rest, and bulkhead-check --hash-password makes the hash they need."""
+    r = subprocess.run([str(CHECK), "--hash-password", "--iterations", "1000"],
+                       input="s3cret\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+    pw = r.stdout.strip()
+    algo, iterations, salt, digest = pw.split("$")
+    assert (algo, iterations, len(salt)) == ("pbkdf2-sha256", "1000", 32), pw
+    assert digest == hashlib.pbkdf2_hmac("sha256", b"s3cret", bytes.fromhex(salt), 1000).hex()
+    again = subprocess.run([str(CHECK), "--hash-password"], input="s3cret\n",
+                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    assert again.split("$")[2] != salt, "the salt must differ each time"
+    r = subprocess.run([str(CHECK), "--hash-password", "--iterations", "10"], input="x\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 2 and "--iterations: expected 1000-1000000" in r.stderr, r.stderr
+    r = subprocess.run([str(CHECK), "--hash-password"], input="\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 2 and "the password is empty" in r.stderr, r.stderr
+
+    cfg = tmp_path / "n.cfg"
+    cfg.write_text("[global]\nnet.enabled = true\nnet.device = 00:03.0\n"
+                   f"net.address = 192.168.1.10/24\nnet.gateway = 192.168.1.1\n"
+                   f"net.console_port = 2424\nnet.password_hash = {pw}\n"
+                   "[vm a]\nkernel = hello.elf\n")
+    r = check(cfg)
+    assert r.returncode == 0 and r.stdout == "", r.stdout
+    cfg.write_text("[global]\nnet.enabled = true\nnet.address = 192.168.1.0/24\n"
+                   "net.gateway = 10.0.0.1\nnet.console_port = 0\nnet.device = 0:1\n"
+                   "net.password_hash = hunter2\n[vm a]\nkernel = hello.elf\n")
+    r = check(cfg)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.splitlines() == [
+        f"{cfg}:3: net.address: 192.168.1.0/24 is not a host address (network, broadcast, "
+        "loopback or multicast)",
+        f"{cfg}:5: net.console_port: expected a TCP port 1-65535, got '0'",
+        f"{cfg}:6: net.device: expected auto or a PCI device like 00:03.0, got '0:1'",
+        f"{cfg}:7: net.password_hash: expected a hash starting with 'pbkdf2-sha256$' "
+        "(bulkhead-check --hash-password makes one)",
+        f"{cfg}:2: net.enabled = true needs net.password_hash (make one with bulkhead-check "
+        "--hash-password)",
+        f"{cfg}:4: net.gateway: only with a static net.address (DHCP gives the gateway)",
     ], r.stdout
 
 

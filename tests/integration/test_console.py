@@ -26,7 +26,7 @@ DEMO = REPO / "configs" / "demo.cfg"
 PROMPT = "bulkhead> "
 COMMANDS = ["help", "list", "info", "start", "shutdown", "destroy", "suspend", "resume",
             "reset", "console", "stats", "cpus", "mem", "pci", "iommu", "log", "version",
-            "reboot", "poweroff", "sleep", "wait", "loglevel", "mute", "unmute"]
+            "reboot", "poweroff", "sleep", "wait", "loglevel", "mute", "unmute", "net"]
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ pexpect = pytest.importorskip("pexpect", reason="python3-pexpect (scripts/setup.
 
 PROMPT = "bulkhead> "
 EMULATOR_NAMES = ("bochs-bin", "qemu-system-x86_64")
-SEED = ("bulkhead.elf", "k", "guests", "bulkhead-check")
+SEED = ("lwip-cache", "lwip", "bulkhead.elf", "k", "guests", "bulkhead-check")  # lwIP before its objects
 LINUX_BOOT_TIMEOUT = 900  # to the Linux shell in Bochs, 2 CPUs, maybe shared
 
 
@@ -316,7 +316,10 @@ def test_poweroff_with_vms_on_the_second_cpu_is_clean(boot):
     m.expect(PROMPT)
     m.send("poweroff 0\r")
     assert m.wait_exit() == 0, m.output
-    assert not re.search(r"^warning: ", m.output, re.M), m.output
+    # The boot's `spec:` line is a fact about the emulated CPU, not the power-off.
+    warnings = [w for w in re.findall(r"^warning: .*", m.output, re.M)
+                if not w.startswith("warning: spec: ")]
+    assert not warnings, m.output
 
 
 # --------------------------------------------------------------------------

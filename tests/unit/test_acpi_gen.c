@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "drivers/acpi.h"
-#include "guest/acpi_gen.h"
+#include "vdev/acpi_gen.h"
 #include "lib/log.h"
 
 #define BIOS_BASE 0xE0000u

@@ -63,23 +63,100 @@ static void test_pci_keys(void **state)
     expect_one(3, "a", "on_dma_fault: expected log or stop, got 'ignore'");
 }
 
-static void test_net_is_not_implemented(void **state)
+#define HASH                                                                                       \
+    "pbkdf2-sha256$1000$0001020304050607$"                                                         \
+    "a4b73ecf7748f653cd88240e714eab0699f18624780ce481c2376d64872d936e"
+
+static void parse_validate(const char *text)
+{
+    parse(text);
+    config_validate(&cfg, NULL);
+}
+
+static void test_net_keys(void **state)
 {
     (void)state;
-    static const char *const lines[] = {"net.enabled = true",     "net.enabled = false",
-                                        "net.address = dhcp",     "net.address = 10.0.0.2/24",
-                                        "net.gateway = 10.0.0.1", "net.port = 2323"};
-    char text[128], want[96];
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        snprintf(text, sizeof(text), "[global]\n%s\n[vm a]\nkernel = k\n", lines[i]);
-        parse(text);
-        snprintf(want, sizeof(want), "%.*s: the network console is not implemented yet",
-                 (int)strcspn(lines[i], " "), lines[i]);
-        expect_one(2, "", want);
-        assert_true(cfg.vm_valid[0]); /* a [global] error stops no VM */
-    }
-    parse("[global]\nnet.port = 0\n");
-    expect_one(2, "", "net.port: expected a TCP port 1-65535, got '0'");
+    parse("[global]\nnet.enabled = true\nnet.device = 00:03.0\nnet.address = 10.0.2.15/24\n"
+          "net.gateway = 10.0.2.2\nnet.console_port = 2424\nnet.password_hash = " HASH
+          "\nnet.login_timeout = 5s\nnet.idle_timeout = 2000ms\n[vm a]\nkernel = k\n");
+    assert_int_equal(cfg.nr_errors, 0);
+    const struct config_net *n = &cfg.global.net;
+    assert_int_equal(n->enabled, 1);
+    assert_false(n->device_auto);
+    assert_int_equal(n->device.dev, 3);
+    assert_false(n->dhcp);
+    assert_int_equal(n->address, 0x0a00020f);
+    assert_int_equal(n->prefix, 24);
+    assert_int_equal(n->gateway, 0x0a000202);
+    assert_int_equal(n->console_port, 2424);
+    assert_string_equal(n->password_hash, HASH);
+    assert_int_equal(n->login_timeout, 5);
+    assert_int_equal(n->idle_timeout, 2);
+    /* Defaults: off, auto, DHCP, 2323. */
+    parse("[vm a]\nkernel = k\n");
+    assert_int_equal(cfg.global.net.enabled, -1);
+    assert_true(cfg.global.net.device_auto);
+    assert_true(cfg.global.net.dhcp);
+    assert_int_equal(cfg.global.net.console_port, 2323);
+    assert_int_equal(cfg.global.net.login_timeout, 60);
+    assert_int_equal(cfg.global.net.idle_timeout, 900);
+    /* Switched off: the other keys may stay. */
+    parse("[global]\nnet.enabled = false\nnet.address = dhcp\n");
+    assert_int_equal(cfg.nr_errors, 0);
+}
+
+static void test_net_checks(void **state)
+{
+    (void)state;
+    parse_validate("[global]\nnet.enabled = true\n");
+    expect_one(2, "",
+               "net.enabled = true needs net.password_hash (make one with bulkhead-check "
+               "--hash-password)");
+    parse_validate("[global]\nnet.address = dhcp\n[vm a]\nkernel = k\n");
+    expect_one(2, "",
+               "net.* keys given without net.enabled: write net.enabled = true (or false "
+               "to keep the network console off)");
+    assert_true(cfg.vm_valid[0]); /* a [global] error stops no VM */
+    parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH
+                   "\nnet.gateway = 10.0.2.2\n");
+    expect_one(4, "", "net.gateway: only with a static net.address (DHCP gives the gateway)");
+    parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH
+                   "\nnet.address = 10.0.2.15/24\nnet.gateway = 10.0.3.2\n");
+    expect_one(5, "", "net.gateway: 10.0.3.2 is not another host of 10.0.2.15/24");
+    parse_validate("[global]\nnet.enabled = true\nnet.password_hash = " HASH
+                   "\nnet.address = 10.0.2.15/24\nnet.gateway = 10.0.2.15\n");
+    expect_one(5, "", "net.gateway: 10.0.2.15 is not another host of 10.0.2.15/24");
+    parse_validate("[global]\nnet.console_port = 0\n");
+    expect_one(2, "", "net.console_port: expected a TCP port 1-65535, got '0'");
+    parse_validate("[global]\nnet.password_hash = pbkdf2-sha256$10$0001020304050607$00\n");
+    expect_one(2, "", "net.password_hash: iterations: expected a number from 1000 to 1000000");
+}
+
+/* A VM may never have the hypervisor's NIC. The VM's list is filled in here
+ * directly, so that only the NIC rule (not the passthrough ones) applies. */
+static void test_net_device_not_for_vms(void **state)
+{
+    (void)state;
+    parse("[global]\nnet.enabled = true\nnet.device = 00:03.0\nnet.password_hash = " HASH
+          "\n[vm a]\nkernel = k\n[vm b]\nkernel = k\n");
+    assert_int_equal(cfg.nr_errors, 0);
+    cfg.vms[1].nr_pci = 2;
+    cfg.vms[1].pci[0].bus = 0;
+    cfg.vms[1].pci[0].dev = 4;
+    cfg.vms[1].pci[1].bus = 0;
+    cfg.vms[1].pci[1].dev = 3;
+    cfg.vm_lines[1].pci = 9;
+    config_validate(&cfg, NULL);
+    expect_one(9, "b", "pci: 00:03.0 is the hypervisor's NIC (net.device): no VM may have it");
+    assert_true(cfg.vm_valid[0]);
+    assert_false(cfg.vm_valid[1]);
+    /* Another device is fine. */
+    parse("[global]\nnet.enabled = true\nnet.device = 00:03.0\nnet.password_hash = " HASH
+          "\n[vm a]\nkernel = k\n");
+    cfg.vms[0].nr_pci = 1;
+    cfg.vms[0].pci[0].dev = 5;
+    config_validate(&cfg, NULL);
+    assert_int_equal(cfg.nr_errors, 0);
 }
 
 static void test_did_you_mean(void **state)
@@ -203,7 +280,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pci_keys),
-        cmocka_unit_test(test_net_is_not_implemented),
+        cmocka_unit_test(test_net_keys),
+        cmocka_unit_test(test_net_checks),
+        cmocka_unit_test(test_net_device_not_for_vms),
         cmocka_unit_test(test_did_you_mean),
         cmocka_unit_test(test_did_you_mean_sections),
         cmocka_unit_test(test_memory_on_the_hypervisor),

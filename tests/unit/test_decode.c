@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmx/decode.h"
+#include "vcpu/decode.h"
 
 #define NOREG -1
 #define NOIMM 0x5a5a5a5a5a5a5a5aULL /* "no immediate expected" */

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "guest/loader.h"
+#include "loader/loader.h"
 
 #define RAM          (16ULL << 20)
 #define PT_LOAD      1

@@ -1,4 +1,6 @@
-/* EPT builder/walker tests against a host-backed fake physical memory. */
+/* EPT/NPT builder and walker tests against a host-backed fake physical
+ * memory. The format-independent cases run once per format (test_npt_*
+ * wrappers); the entry-bit cases check each format's own encoding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,6 +71,7 @@ struct fixture {
     struct pool pool;
     struct ept_ops ops;
     struct ept ept;
+    const struct ept_format *fmt;
 };
 
 static int setup(void **state)
@@ -78,7 +81,15 @@ static int setup(void **state)
     f->pool.data = calloc(1, DATA_SIZE);
     f->pool.fail_after = -1;
     f->ops = (struct ept_ops){pool_alloc, pool_free, pool_virt, &f->pool};
+    f->fmt = &ept_format_ept;
     *state = f;
+    return 0;
+}
+
+static int setup_npt(void **state)
+{
+    setup(state);
+    ((struct fixture *)*state)->fmt = &ept_format_npt;
     return 0;
 }
 
@@ -151,7 +162,7 @@ static uint64_t raw_entry(struct fixture *f, uint64_t gpa, unsigned level)
 
 static void init(struct fixture *f, bool m2, bool g1)
 {
-    assert_int_equal(ept_init(&f->ept, &f->ops, m2, g1), 0);
+    assert_int_equal(ept_init_format(&f->ept, &f->ops, f->fmt, m2, g1), 0);
 }
 
 static void finish(struct fixture *f)
@@ -604,6 +615,145 @@ static void test_random_against_model(void **state)
     finish(f);
 }
 
+/* The format-independent cases, run on NPT tables. */
+#define NPT_CASE(name)                                                                             \
+    static void test_npt_##name(void **state)                                                      \
+    {                                                                                              \
+        assert_ptr_equal(((struct fixture *)*state)->fmt, &ept_format_npt);                        \
+        test_##name(state);                                                                        \
+    }
+NPT_CASE(1g_leaf_when_allowed)
+NPT_CASE(2m_leaves_without_1g)
+NPT_CASE(4k_only_and_alignment_choice)
+NPT_CASE(unmap_straddling_and_table_freeing)
+NPT_CASE(overlap_refused_without_side_effects)
+NPT_CASE(nomem_rollback)
+NPT_CASE(random_against_model)
+
+#define NPT_TABLE (NPTE_P | NPTE_RW | NPTE_US)
+
+static void test_npt_entry_bits(void **state)
+{
+    struct fixture *f = *state;
+    init(f, true, true);
+    assert_int_equal(ept_ncr3(&f->ept), f->ept.pml4_phys);
+    assert_int_equal(ept_map(&f->ept, 0x1000, 0x41000, 0x1000, EPT_RWX, EPT_MT_WB), 0);
+    assert_int_equal(ept_map(&f->ept, 0x2000, 0x42000, 0x1000, EPT_R, EPT_MT_WB), 0);
+    assert_int_equal(ept_map(&f->ept, 0x3000, 0x43000, 0x1000, EPT_R | EPT_X, EPT_MT_UC), 0);
+    assert_int_equal(ept_map(&f->ept, 0x4000, 0x44000, 0x1000, EPT_R | EPT_W, EPT_MT_WT), 0);
+    assert_int_equal(ept_map(&f->ept, EPT_2M, 0x800000, EPT_2M, EPT_R | EPT_W, EPT_MT_UC), 0);
+    assert_int_equal(ept_map(&f->ept, EPT_1G, EPT_1G, EPT_1G, EPT_RWX, EPT_MT_WB), 0);
+
+    /* Tables grant everything (present, writable, user); leaves decide. */
+    assert_int_equal(raw_entry(f, 0x1000, 4) & ~EPTE_ADDR_MASK, NPT_TABLE);
+    assert_int_equal(raw_entry(f, 0x1000, 3) & ~EPTE_ADDR_MASK, NPT_TABLE);
+    assert_int_equal(raw_entry(f, 0x1000, 2) & ~EPTE_ADDR_MASK, NPT_TABLE);
+    assert_int_equal(raw_entry(f, 0x1000, 1), 0x41000 | NPTE_P | NPTE_RW | NPTE_US);
+    assert_int_equal(raw_entry(f, 0x2000, 1), 0x42000 | NPTE_P | NPTE_US | NPTE_NX);
+    assert_int_equal(raw_entry(f, 0x3000, 1), 0x43000 | NPTE_P | NPTE_US | NPTE_PCD | NPTE_PWT);
+    assert_int_equal(raw_entry(f, 0x4000, 1),
+                     0x44000 | NPTE_P | NPTE_RW | NPTE_US | NPTE_PWT | NPTE_NX);
+    assert_int_equal(raw_entry(f, EPT_2M, 2), 0x800000 | NPTE_P | NPTE_RW | NPTE_US | NPTE_PS |
+                                                  NPTE_PCD | NPTE_PWT | NPTE_NX);
+    assert_int_equal(raw_entry(f, EPT_1G, 3), EPT_1G | NPTE_P | NPTE_RW | NPTE_US | NPTE_PS);
+
+    expect_tr(&f->ept, 0x1234, 0x41234, EPT_RWX, EPT_PAGE_SIZE);
+    expect_tr(&f->ept, 0x2000, 0x42000, EPT_R, EPT_PAGE_SIZE);
+    expect_tr(&f->ept, 0x3000, 0x43000, EPT_R | EPT_X, EPT_PAGE_SIZE);
+    expect_tr(&f->ept, EPT_2M + 0x1000, 0x801000, EPT_R | EPT_W, EPT_2M);
+    struct leaves *ls = leaves_of(&f->ept);
+    assert_int_equal(ls->n, 6);
+    assert_int_equal(ls->l[0].mt, EPT_MT_WB);
+    assert_int_equal(ls->l[2].mt, EPT_MT_UC);
+    assert_int_equal(ls->l[3].mt, EPT_MT_WT);
+    assert_int_equal(ls->l[4].mt, EPT_MT_UC);
+    finish(f);
+}
+
+static void test_npt_refusals(void **state)
+{
+    struct fixture *f = *state;
+    init(f, true, true);
+    struct ept *e = &f->ept;
+    unsigned before = f->pool.allocs;
+    /* No readable-less mapping: a present NPT entry is readable. */
+    e->allow_xonly = true;
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_X, EPT_MT_WB), EPT_ERR_PERM);
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_W, EPT_MT_WB), EPT_ERR_PERM);
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_W | EPT_X, EPT_MT_WB), EPT_ERR_PERM);
+    /* No "ignore PAT" bit, and only the types the reset host PAT offers. */
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_R | EPT_IPAT, EPT_MT_WB), EPT_ERR_INVAL);
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_R, EPT_MT_WC), EPT_ERR_INVAL);
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_R, EPT_MT_WP), EPT_ERR_INVAL);
+    assert_int_equal(f->pool.allocs, before);
+    assert_int_equal(ept_map(e, 0, 0, 0x1000, EPT_R, EPT_MT_WB), 0);
+    assert_int_equal(ept_protect(e, 0, 0x1000, EPT_X), EPT_ERR_PERM);
+    assert_int_equal(ept_protect(e, 0, 0x1000, EPT_R | EPT_IPAT), EPT_ERR_INVAL);
+    expect_tr(e, 0, 0, EPT_R, EPT_PAGE_SIZE);
+    /* The EPT format still takes what NPT refuses. */
+    finish(f);
+    f->fmt = &ept_format_ept;
+    init(f, true, true);
+    assert_int_equal(ept_map(&f->ept, 0, 0, 0x1000, EPT_R | EPT_IPAT, EPT_MT_WC), 0);
+    finish(f);
+}
+
+/* A split keeps translation, permissions, memory type and A/D bits, with
+ * the PAT bit moved from bit 12 (large) to bit 7 (4 KiB) where it is set. */
+static void test_npt_split_keeps_bits(void **state)
+{
+    struct fixture *f = *state;
+    init(f, true, true);
+    assert_int_equal(ept_map(&f->ept, EPT_2M, 0x800000, EPT_2M, EPT_R | EPT_W, EPT_MT_UC), 0);
+    uint64_t *pd = pool_virt(&f->pool, raw_entry(f, EPT_2M, 3) & EPTE_ADDR_MASK);
+    pd[1] |= NPTE_A | NPTE_D | NPTE_PAT_LG; /* as the CPU (A/D) or a PAT index 7 would */
+    assert_int_equal(ept_unmap(&f->ept, EPT_2M + 0x5000, 0x1000), 0);
+    uint64_t want =
+        NPTE_P | NPTE_RW | NPTE_US | NPTE_PCD | NPTE_PWT | NPTE_PAT_4K | NPTE_A | NPTE_D | NPTE_NX;
+    assert_int_equal(raw_entry(f, EPT_2M + 0x4000, 1), 0x804000 | want);
+    assert_int_equal(raw_entry(f, EPT_2M + 0x6000, 1), 0x806000 | want);
+    assert_int_equal(raw_entry(f, EPT_2M + 0x5000, 1), 0);
+    assert_int_equal(raw_entry(f, EPT_2M, 2) & ~EPTE_ADDR_MASK, NPT_TABLE);
+
+    /* protect: NX goes with X granted; type, A/D and address stay. */
+    assert_int_equal(ept_protect(&f->ept, EPT_2M + 0x4000, 0x1000, EPT_R | EPT_X), 0);
+    assert_int_equal(raw_entry(f, EPT_2M + 0x4000, 1), 0x804000 | NPTE_P | NPTE_US | NPTE_PCD |
+                                                           NPTE_PWT | NPTE_PAT_4K | NPTE_A |
+                                                           NPTE_D);
+    expect_tr(&f->ept, EPT_2M + 0x4000, 0x804000, EPT_R | EPT_X, EPT_PAGE_SIZE);
+    expect_tr(&f->ept, EPT_2M + 0x6000, 0x806000, EPT_R | EPT_W, EPT_PAGE_SIZE);
+
+    /* A 1 GiB leaf protected in part splits into 2 MiB leaves. */
+    assert_int_equal(ept_map(&f->ept, EPT_1G, 0, EPT_1G, EPT_RWX, EPT_MT_WB), 0);
+    assert_int_equal(ept_protect(&f->ept, EPT_1G + EPT_2M, EPT_2M, EPT_R), 0);
+    assert_int_equal(raw_entry(f, EPT_1G + EPT_2M, 2),
+                     EPT_2M | NPTE_P | NPTE_US | NPTE_PS | NPTE_NX);
+    assert_int_equal(raw_entry(f, EPT_1G, 2), NPTE_P | NPTE_RW | NPTE_US | NPTE_PS);
+    finish(f);
+}
+
+static void test_npt_guest_access(void **state)
+{
+    struct fixture *f = *state;
+    init(f, true, true);
+    struct ept *e = &f->ept;
+    assert_int_equal(ept_map(e, 0x10000, DATA_BASE, 0x2000, EPT_R | EPT_W, EPT_MT_WB), 0);
+    assert_int_equal(ept_map(e, 0x12000, DATA_BASE + 0x2000, 0x1000, EPT_R, EPT_MT_WB), 0);
+    uint8_t buf[16] = "nested paging!";
+    assert_int_equal(ept_write_guest(e, 0x10ff8, buf, 16), 0); /* crosses two leaves */
+    uint8_t back[16];
+    assert_int_equal(ept_read_guest(e, 0x10ff8, back, 16), 0);
+    assert_memory_equal(buf, back, 16);
+    assert_memory_equal(f->pool.data + 0xff8, buf, 16);
+    /* Into the read-only page: the write fails and changes nothing. */
+    assert_int_equal(ept_write_guest(e, 0x11ff8, buf, 16), -1);
+    for (unsigned i = 0; i < 16; i++)
+        assert_int_equal(f->pool.data[0x1ff8 + i], 0);
+    assert_int_equal(ept_read_guest(e, 0x11ff8, back, 16), 0);
+    assert_int_equal(ept_read_guest(e, 0x12ff8, back, 16), -1); /* runs off the end */
+    finish(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +770,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nomem_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_against_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_1g_leaf_when_allowed, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_2m_leaves_without_1g, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_4k_only_and_alignment_choice, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_unmap_straddling_and_table_freeing, setup_npt,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_npt_overlap_refused_without_side_effects, setup_npt,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_npt_nomem_rollback, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_random_against_model, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_entry_bits, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_refusals, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_split_keeps_bits, setup_npt, teardown),
+        cmocka_unit_test_setup_teardown(test_npt_guest_access, setup_npt, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "guest/linux_boot.h"
-#include "guest/vm.h"
+#include "loader/linux_boot.h"
+#include "vcpu/vm.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -291,7 +291,7 @@ static void assert_entry(const struct e820_entry *e, uint64_t addr, uint64_t end
     assert_int_equal(e->type, type);
 }
 
-/* The EPT layout (guest/vm.h: RAM split at the MMIO hole, the rest at
+/* The EPT layout (vcpu/vm.h: RAM split at the MMIO hole, the rest at
  * 4 GiB) and the e820 map Linux is given must describe the same RAM. */
 static void test_ept_split_matches_e820(void **state)
 {

@@ -1,4 +1,4 @@
-/* The per-VM console output queue (guest/outq.c): records in a byte ring,
+/* The per-VM console output queue (vm/outq.c): records in a byte ring,
  * whole or not at all, oldest first, wrap-around, the refusal count, and
  * appending to the newest record. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "guest/outq.h"
+#include "vm/outq.h"
 
 static char storage[256];
 

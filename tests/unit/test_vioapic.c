@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vioapic.h"
+#include "vdev/vioapic.h"
 
 struct delivery {
     uint32_t dest;

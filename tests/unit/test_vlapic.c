@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vlapic.h"
+#include "vdev/vlapic.h"
 
 /* MMIO offsets. */
 enum {

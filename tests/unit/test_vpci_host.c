@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "drivers/pci_group.h"
 #include "drivers/pci_quiesce.h"
-#include "guest/acpi_gen.h"
+#include "vdev/acpi_gen.h"
 #include "vdev/vpci_acpi.h"
 
 /* --- a fake configuration space: 16 functions by index ---------------- */

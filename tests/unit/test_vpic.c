@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vpic.h"
+#include "vdev/vpic.h"
 
 static void out(struct vpic *p, uint16_t port, uint8_t v)
 {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vpit.h"
+#include "vdev/vpit.h"
 
 #define T0 5000000ull /* TSC at init */
 

@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "guest/acpi_gen.h"
-#include "guest/vpm.h"
+#include "vdev/acpi_gen.h"
+#include "vdev/vpm.h"
 
 #define KHZ 2400000ull
 #define HZ  (KHZ * 1000)

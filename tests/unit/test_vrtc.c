@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vrtc.h"
+#include "vdev/vrtc.h"
 
 #define HZ 1000000000ull
 #define T0 777ull

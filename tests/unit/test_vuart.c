@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vuart.h"
+#include "vdev/vuart.h"
 
 enum {
     RBR = 0,

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "guest/vuart.h"
+#include "vdev/vuart.h"
 
 #define WRITERS 2
 /* Small: a ticket lock whose holder is descheduled stalls every waiter,

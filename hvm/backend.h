@@ -1,0 +1,123 @@
+/* What a vendor backend (vmx/ now, svm/ next) implements for the
+ * vendor-neutral layer, as Jailhouse splits vmx.c and svm.c. The neutral
+ * layer (vcpu/) calls a backend only through vcpu_backend; core/ reaches
+ * it only through hvm_*() (vcpu/hvm.c). Every op is an indirect call
+ * (a retpoline): the hot paths (CPUID, VMCALL) stay inside the backend's
+ * run loop, and the neutral layer caches what it can. */
+#ifndef HVM_BACKEND_H
+#define HVM_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvm/exit.h"
+#include "hvm/vcpu.h"
+
+/* Guest registers a backend keeps in its own state (VMCS, VMCB). */
+enum hvm_reg {
+    HVM_REG_RIP,
+    HVM_REG_RSP,
+    HVM_REG_RFLAGS,
+    HVM_REG_CR0, /* as the guest sees it (bits it owns live, the rest shadowed) */
+    HVM_REG_CR3,
+    HVM_REG_CR4, /* as the guest sees it */
+    HVM_REG_EFER,
+    HVM_REG_PAT,
+};
+
+enum hvm_seg { HVM_SEG_ES, HVM_SEG_CS, HVM_SEG_SS, HVM_SEG_DS, HVM_SEG_FS, HVM_SEG_GS };
+
+/* A segment register. attr uses the VMX access-rights layout (type 3:0,
+ * S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15, unusable 16); an SVM
+ * backend expands its packed attributes into it. */
+struct hvm_segment {
+    uint64_t base;
+    uint32_t limit;
+    uint32_t attr;
+    uint16_t selector;
+};
+
+/* backend->event_blocking: what keeps an event out right now. */
+#define HVM_BLOCK_SHADOW (1U << 0) /* STI or MOV-SS blocking */
+#define HVM_BLOCK_NMI    (1U << 1) /* an NMI handler is running */
+#define HVM_BLOCK_IF     (1U << 2) /* RFLAGS.IF = 0 */
+
+enum hvm_activity {
+    HVM_ACTIVE,
+    HVM_WAIT_SIPI, /* after INIT */
+};
+
+struct vcpu_backend {
+    const char *name; /* "vmx", "svm": the banner and messages */
+
+    /* --- Machine level (core/ through vcpu/hvm.c) --- */
+    /* Detects the extension; false with *reason when it cannot be used. */
+    bool (*probe)(const char **reason);
+    /* The banner's text after "<name>: " (features in use). */
+    void (*describe)(char *buf, unsigned len);
+    /* Enters root mode on the calling CPU: 0 or -1 (reason logged). */
+    int (*cpu_enable)(void);
+    /* Leaves root mode on every CPU (power-off and reboot). */
+    void (*disable_all_cpus)(void);
+    /* Large pages the second-level tables may use. */
+    void (*npt_page_sizes)(bool *pg_2m, bool *pg_1g);
+    /* A "<name>.key=value" boot option (key without the prefix): 1 taken,
+     * 0 not an option of this backend, -1 a bad value (logged). */
+    int (*set_option)(const char *key, const char *value);
+
+    /* --- One vCPU --- */
+    int (*init)(struct vcpu *v);
+    void (*destroy)(struct vcpu *v);
+    /* Called when this vCPU leaves its CPU for good (VMCLEAR, TLB flush). */
+    void (*unload)(struct vcpu *v);
+    /* Rebuilds the guest state from v->boot (after a SIPI). */
+    int (*reset)(struct vcpu *v);
+    /* Runs the guest until the scheduler must decide something; slice_tsc
+     * 0 means no time slice (a vCPU alone on its CPU). */
+    enum vcpu_run_result (*run)(struct vcpu *v, uint64_t slice_tsc);
+
+    /* --- Guest state, only on the vCPU's CPU with its state loaded --- */
+    uint64_t (*get_reg)(struct vcpu *v, enum hvm_reg r);
+    /* False when the value cannot be loaded (reserved bits for this CPU,
+     * an EFER.LME change with paging on): the caller injects #GP. CR0/CR4
+     * writes apply the vendor's fixed bits and long-mode transitions. */
+    bool (*set_reg)(struct vcpu *v, enum hvm_reg r, uint64_t val);
+    void (*get_segment)(struct vcpu *v, enum hvm_seg s, struct hvm_segment *out);
+    unsigned (*cpl)(struct vcpu *v);
+    bool (*long_mode)(struct vcpu *v); /* EFER.LMA */
+    /* PAE paging: the PDPTE registers, when the CPU keeps them (VMX);
+     * false means the walker reads them from CR3. */
+    bool (*get_pdptes)(struct vcpu *v, uint64_t out[4]);
+    void (*set_activity)(struct vcpu *v, enum hvm_activity a);
+    /* Advances RIP by len (an instruction completed by the neutral layer
+     * outside the record's advance_rip) and ends STI/MOV-SS blocking. */
+    void (*skip_instruction)(struct vcpu *v, unsigned len);
+    /* The guest's TSC becomes host TSC + offset (IA32_TSC writes). */
+    void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
+
+    /* --- Events: the neutral layer decides, the backend writes --- */
+    uint32_t (*event_blocking)(struct vcpu *v); /* HVM_BLOCK_* */
+    /* Delivers e at the next entry (an interrupt also wakes a HLT). */
+    void (*inject_event)(struct vcpu *v, const struct vcpu_event *e);
+    /* Exit as soon as the guest can take an NMI / an interrupt. */
+    void (*set_windows)(struct vcpu *v, bool nmi, bool irq);
+
+    /* --- Reports --- */
+    const char *(*exit_reason_name)(unsigned stat_slot);
+    void (*snapshot)(struct vcpu *v, struct vcpu_snapshot *out);
+};
+
+/* The backend in use (vcpu/hvm.c chooses it at hvm_init). */
+extern const struct vcpu_backend *vcpu_backend;
+
+/* Every backend the image holds, probed in vcpu/hvm.c in this order. */
+extern const struct vcpu_backend vmx_backend;
+
+/* svm/svm_boot.c, until the SVM backend is plugged in (docs/svm.md "What
+ * remains"): logs the SVM detection line on AMD CPUs and runs the world
+ * switch once on a tiny guest (a self-test); VMs do not run under SVM yet. */
+void svm_boot_init(void);
+/* svm: declare `extern const struct vcpu_backend svm_backend;` here and
+ * add it to the candidates in vcpu/hvm.c (HVM_BACKEND_CANDIDATES). */
+
+#endif

@@ -1,0 +1,187 @@
+/* The vendor-neutral virtual CPU: registers, state, pending events,
+ * counters, and what a backend needs to know of its VM. Shared by the
+ * neutral layer (vcpu/) and the vendor backends (vmx/, svm/); the ops a
+ * backend implements are in hvm/backend.h, the exit record in hvm/exit.h. */
+#ifndef HVM_VCPU_H
+#define HVM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/spinlock.h"
+
+struct vm;
+struct ept;
+
+/* General registers in x86 encoding order, so instruction decoders can
+ * index them directly. RSP lives in the VMCS and is synced on demand. */
+enum gpr {
+    GPR_RAX,
+    GPR_RCX,
+    GPR_RDX,
+    GPR_RBX,
+    GPR_RSP,
+    GPR_RBP,
+    GPR_RSI,
+    GPR_RDI,
+    GPR_R8,
+    GPR_R9,
+    GPR_R10,
+    GPR_R11,
+    GPR_R12,
+    GPR_R13,
+    GPR_R14,
+    GPR_R15,
+    NR_GPRS
+};
+
+enum vcpu_entry_mode {
+    ENTRY_REAL_MODE,      /* 16-bit, needs unrestricted guest */
+    ENTRY_PROTECTED_FLAT, /* 32-bit flat, paging off (multiboot, Linux 32-bit) */
+    ENTRY_LONG_MODE,      /* 64-bit, identity-mapped by tables the loader built */
+};
+
+struct vcpu_boot_state {
+    enum vcpu_entry_mode mode;
+    uint64_t rip;
+    uint64_t rsp;
+    uint64_t gprs[NR_GPRS]; /* initial values (e.g. EAX/EBX for multiboot) */
+    uint64_t cr3;           /* long mode: guest-physical PML4 */
+    uint64_t gdt_base;      /* long mode: a GDT the loader placed in guest RAM */
+    uint16_t gdt_limit;
+    uint16_t cs_sel, ds_sel; /* flat selectors; 0 = 0x08 and 0x10 */
+};
+
+enum vcpu_run_state {
+    VCPU_RUNNABLE,
+    VCPU_BLOCKED, /* HLT: waits for an event */
+    VCPU_PAUSED,
+    VCPU_STOPPED,
+};
+
+/* Why run() returned to the scheduler. */
+enum vcpu_run_result {
+    RUN_PREEMPTED, /* slice over, or the scheduler asked */
+    RUN_HALTED,    /* guest executed HLT with nothing pending */
+    RUN_YIELDED,   /* hypercall yield */
+    RUN_STOPPED,   /* the VM is stopping (crash, stop-self, console) */
+};
+
+/* Registers captured when a VM crashes, for `info`. */
+struct vcpu_snapshot {
+    uint64_t gprs[NR_GPRS];
+    uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
+    uint16_t cs;
+};
+
+struct exit_stat {
+    uint64_t count;
+    uint64_t cycles;
+};
+
+#define VCPU_EXIT_STATS 72
+/* CPUID leaves cached per vCPU: basic 0-0x16, 0x80000000-8, 0x40000000-0x10. */
+#define VCPU_CPUID_CACHE 49
+
+/* An event to deliver at an entry (enum vcpu_event_type in hvm/exit.h). */
+struct vcpu_event {
+    bool valid;
+    uint8_t type;
+    uint8_t vector;
+    bool has_error;
+    uint32_t error;
+    uint8_t insn_len; /* software interrupts and exceptions, ICEBP */
+};
+
+#define VCPU_MAX_IO_PASSTHROUGH 8
+
+/* What a backend needs of the VM (it never sees struct vm): filled by the
+ * VM layer when it creates the vCPU. */
+struct vcpu_vm_info {
+    struct ept *ept;     /* second-level tables */
+    uint64_t tsc_offset; /* guest TSC = host TSC + offset, at start */
+    unsigned nr_io_passthrough;
+    struct {
+        uint16_t base, count;
+    } io_passthrough[VCPU_MAX_IO_PASSTHROUGH]; /* ports that reach the hardware */
+};
+
+struct vcpu {
+    struct vm *vm;
+    unsigned id;   /* index in the VM */
+    unsigned pcpu; /* physical CPU it runs on */
+    uint16_t vpid;
+    volatile enum vcpu_run_state state;
+    volatile bool stop_request; /* set by other CPUs; checked before each entry */
+    volatile bool pause_request;
+    volatile bool kick; /* leave the guest at the next chance */
+    uint64_t gprs[NR_GPRS];
+    struct vcpu_boot_state boot;
+    void *arch; /* backend state (struct vmx_vcpu) */
+    struct vcpu_vm_info vm_info;
+
+    /* State outside the VMCS, switched when vCPUs share a CPU. */
+    uint64_t xcr0;
+    void *xsave_area;
+    uint64_t cr2, dr[4], dr6;
+    uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
+    uint64_t spec_ctrl;
+    uint8_t cr8; /* the TPR class when no vLAPIC holds it (vcpu_tpr.c) */
+
+    bool cr4_osxsave;  /* mirrored into CPUID.1:ECX.OSXSAVE */
+    bool waiting_sipi; /* an AP before its SIPI */
+
+    /* Emulated MSR state. */
+    uint64_t msr_pat, msr_mtrr_def_type, msr_apic_base, msr_misc_enable;
+    uint64_t msr_mtrr_fixed[11], msr_mtrr_var[16];
+
+    /* Pending events, delivered at the next entry in priority order. */
+    bool nmi_pending;
+    bool exception_pending;
+    uint8_t exception_vector;
+    bool exception_has_error;
+    uint32_t exception_error;
+    uint8_t irq_pending_vector; /* 0: none (external interrupts from vdevices) */
+    /* An event the exit interrupted (IDT-vectoring / EXITINTINFO), stored
+     * by the backend before vcpu_handle_exit: delivered again first. */
+    struct vcpu_event reinject;
+    bool nmi_window, irq_window; /* windows requested from the backend */
+
+    struct sched_entity *sched; /* scheduler bookkeeping */
+    struct exit_stat exits[VCPU_EXIT_STATS];
+    uint64_t total_exits;
+    uint64_t guest_cycles, root_cycles;
+    uint64_t entry_tsc;
+
+    /* CPUID results computed at the first CPUID exit by the neutral layer
+     * (vcpu/cpuid.c, its policy); backends may answer from the cache in
+     * their run loop (vmx_take_exit) when cpuid_fast is set. */
+    bool cpuid_cache_ready;
+    bool cpuid_fast; /* cache ready, and the VM has no platform */
+    uint32_t cpuid_cache[VCPU_CPUID_CACHE][4];
+};
+
+/* The CPUID cache layout. Most leaves depend only on the host, the VM's
+ * configuration and the vCPU's ID: they are computed once per vCPU into
+ * v->cpuid_cache. Cached: basic leaves 0-0x16 except the subleaf-dependent
+ * 4, 7, 0xB and 0xD (which also follows XCR0), 0x80000000-0x80000008 and
+ * 0x40000000-0x40000010. */
+#define VCPU_CPUID_UNCACHED  ((1U << 4) | (1U << 7) | (1U << 0xb) | (1U << 0xd))
+#define VCPU_CPUID_CACHE_EXT 0x17
+#define VCPU_CPUID_CACHE_HV  (VCPU_CPUID_CACHE_EXT + 9)
+
+/* The slot of a cached leaf, or VCPU_CPUID_CACHE for a leaf to compute:
+ * any above, or a basic leaf whose bit is set in `uncached` (at least
+ * VCPU_CPUID_UNCACHED). */
+static inline unsigned vcpu_cpuid_cache_slot(uint32_t leaf, uint32_t uncached)
+{
+    if (leaf < VCPU_CPUID_CACHE_EXT)
+        return (uncached >> leaf) & 1 ? VCPU_CPUID_CACHE : leaf;
+    if (leaf - 0x80000000U < 9)
+        return VCPU_CPUID_CACHE_EXT + (leaf - 0x80000000U);
+    if (leaf - 0x40000000U < VCPU_CPUID_CACHE - VCPU_CPUID_CACHE_HV)
+        return VCPU_CPUID_CACHE_HV + (leaf - 0x40000000U);
+    return VCPU_CPUID_CACHE;
+}
+
+#endif

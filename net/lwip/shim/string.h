@@ -1,0 +1,2 @@
+/* lwIP includes <string.h>: the hypervisor's own string functions. */
+#include "lib/string.h"

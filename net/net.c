@@ -1,0 +1,232 @@
+#include "net/net.h"
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/tsc.h"
+#include "drivers/e1000.h"
+#include "drivers/pci.h"
+#include "lib/format.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/stats.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "net/tcp_server.h"
+#include "netif/ethernet.h"
+
+#define RX_BUDGET     64 /* frames per poll: the console's other work goes on */
+#define LINK_CHECK_MS 500
+
+bool net_use_irq = true;
+static struct e1000 nic;
+static struct netif netif;
+static bool running, dhcp;
+static uint32_t last_link_check;
+static unsigned long long tx_dropped;
+
+static err_t linkoutput(struct netif *n, struct pbuf *p)
+{
+    void *buf = e1000_tx_buffer(&nic);
+    if (!buf || p->tot_len > E1000_MTU_FRAME) {
+        tx_dropped++;
+        return ERR_MEM;
+    }
+    u16_t len = pbuf_copy_partial(p, buf, p->tot_len, 0);
+    e1000_tx_send(&nic, len < 60 ? 60 : len); /* the minimum frame; the pad is zero or stale
+                                                  bytes of our own buffer */
+    return ERR_OK;
+}
+
+static void deliver(void *ctx, const void *frame, unsigned len)
+{
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+    if (!p) {
+        nic.c.rx_dropped++;
+        return;
+    }
+    pbuf_take(p, frame, (u16_t)len);
+    if (netif.input(p, &netif) != ERR_OK)
+        pbuf_free(p);
+}
+
+static unsigned prefix_len(const ip4_addr_t *mask)
+{
+    uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
+    unsigned n = 0;
+    while (n < 32 && (m & (0x80000000u >> n)))
+        n++;
+    return n;
+}
+
+static void show_address(struct netif *n)
+{
+    if (ip4_addr_isany_val(*netif_ip4_addr(n)))
+        return;
+    char a[16], g[16];
+    pr_info("net: address %s/%u%s, gateway %s", ip4addr_ntoa_r(netif_ip4_addr(n), a, sizeof(a)),
+            prefix_len(netif_ip4_netmask(n)), dhcp ? " (dhcp)" : "",
+            ip4addr_ntoa_r(netif_ip4_gw(n), g, sizeof(g)));
+}
+
+static void status_changed(struct netif *n)
+{
+    show_address(n);
+}
+
+static err_t netif_setup(struct netif *n)
+{
+    n->name[0] = 'e';
+    n->name[1] = 'n';
+    n->output = etharp_output;
+    n->linkoutput = linkoutput;
+    n->mtu = 1500;
+    n->hwaddr_len = ETH_HWADDR_LEN;
+    memcpy(n->hwaddr, nic.mac, ETH_HWADDR_LEN);
+    n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    netif_set_hostname(n, "bulkhead");
+    return ERR_OK;
+}
+
+static bool taken_by_vm(const struct pci_dev *p, const struct net_pci_id *taken, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (taken[i].seg == p->seg && taken[i].bus == p->bus && taken[i].dev == p->dev &&
+            taken[i].fn == p->fn)
+            return true;
+    return false;
+}
+
+static const struct pci_dev *find_nic(const struct net_config *cfg, const struct net_pci_id *taken,
+                                      unsigned nr_taken)
+{
+    if (!cfg->device_auto) {
+        const struct pci_dev *p = pci_find_bdf(cfg->seg, cfg->bus, cfg->dev, cfg->fn);
+        if (!p) {
+            pr_err("net: net.device %02x:%02x.%x: no such PCI device", cfg->bus, cfg->dev, cfg->fn);
+        } else if (!e1000_supported(p->vendor, p->device)) {
+            pr_err("net: net.device %02x:%02x.%x is %04x:%04x, not a supported NIC (Intel "
+                   "8254x)",
+                   cfg->bus, cfg->dev, cfg->fn, p->vendor, p->device);
+        } else if (taken_by_vm(p, taken, nr_taken)) {
+            pr_err("net: net.device %02x:%02x.%x belongs to a VM", cfg->bus, cfg->dev, cfg->fn);
+        } else {
+            return p;
+        }
+        return NULL;
+    }
+    for (unsigned i = 0; i < pci_count(); i++) {
+        const struct pci_dev *p = pci_get(i);
+        if (e1000_supported(p->vendor, p->device) && !taken_by_vm(p, taken, nr_taken))
+            return p;
+    }
+    pr_warn("net: no supported NIC (Intel 8254x) that no VM owns: the network console is off");
+    return NULL;
+}
+
+int net_start(const struct net_config *cfg, const struct net_pci_id *taken, unsigned nr_taken,
+              unsigned irq_cpu)
+{
+    char why[120];
+    const struct pci_dev *p = find_nic(cfg, taken, nr_taken);
+    if (!p)
+        return -1;
+    if (e1000_init(&nic, p, why, sizeof(why))) {
+        pr_err("net: %02x:%02x.%x: %s", p->bus, p->dev, p->fn, why);
+        return -1;
+    }
+    bool irq = net_use_irq && e1000_enable_irq(&nic, irq_cpu);
+    pr_info("net: %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", p->bus, p->dev,
+            p->fn, e1000_model(p->device), nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3],
+            nic.mac[4], nic.mac[5], irq ? "receive interrupt and polling" : "receive polled");
+    lwip_init();
+    ip4_addr_t addr = {0}, mask = {0}, gw = {0};
+    dhcp = cfg->dhcp;
+    if (!dhcp) {
+        ip4_addr_set_u32(&addr, lwip_htonl(cfg->address));
+        ip4_addr_set_u32(&mask, lwip_htonl(~0u << (32 - cfg->prefix)));
+        ip4_addr_set_u32(&gw, lwip_htonl(cfg->gateway));
+    }
+    if (!netif_add(&netif, &addr, &mask, &gw, NULL, netif_setup, ethernet_input)) {
+        pr_err("net: lwIP refused the interface");
+        return -1;
+    }
+    netif_set_default(&netif);
+    netif_set_status_callback(&netif, status_changed);
+    netif_set_up(&netif);
+    if (nic.link)
+        netif_set_link_up(&netif);
+    if (dhcp && dhcp_start(&netif) != ERR_OK) {
+        pr_err("net: DHCP did not start");
+        return -1;
+    }
+    running = true;
+    return 0;
+}
+
+bool net_running(void)
+{
+    return running;
+}
+
+uint32_t net_address(void)
+{
+    return running ? lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&netif))) : 0;
+}
+
+void net_poll(void)
+{
+    if (!running)
+        return;
+    e1000_rx(&nic, deliver, NULL, RX_BUDGET);
+    uint32_t now = sys_now();
+    if (now - last_link_check >= LINK_CHECK_MS) {
+        last_link_check = now;
+        if (e1000_link_poll(&nic)) {
+            pr_info("net: link %s", e1000_link_text(&nic));
+            if (nic.link)
+                netif_set_link_up(&netif);
+            else
+                netif_set_link_down(&netif);
+        }
+    }
+    sys_check_timeouts();
+    net_tcp_server_poll();
+}
+
+void net_show(void (*out)(const char *fmt, ...))
+{
+    if (!running) {
+        out("net: off (net.enabled is not true, or no NIC)\n");
+        return;
+    }
+    const struct e1000_counters *c = &nic.c;
+    out("nic:      %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x\n", PCI_BUS(nic.bdf),
+        PCI_DEV(nic.bdf), PCI_FN(nic.bdf), e1000_model(nic.device_id), nic.mac[0], nic.mac[1],
+        nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
+    out("link:     %s (%llu changes)\n", e1000_link_text(&nic),
+        (unsigned long long)c->link_changes);
+    out("address:  %s/%u%s\n", ip4addr_ntoa(netif_ip4_addr(&netif)),
+        prefix_len(netif_ip4_netmask(&netif)),
+        dhcp ? (dhcp_supplied_address(&netif) ? " (dhcp)" : " (dhcp: waiting for a lease)")
+             : " (static)");
+    out("gateway:  %s\n", ip4addr_ntoa(netif_ip4_gw(&netif)));
+    if (nic.vector >= 0)
+        out("receive:  interrupt (GSI %u, %llu interrupts) and polling\n", nic.gsi,
+            (unsigned long long)c->irqs);
+    else
+        out("receive:  polling%s\n",
+            net_use_irq ? " (no usable interrupt line)" : " (net.irq=off)");
+    out("rx:       %llu packets, %llu bytes, %llu errors, %llu dropped, %llu missed\n",
+        (unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
+        (unsigned long long)c->rx_errors, (unsigned long long)c->rx_dropped,
+        (unsigned long long)c->missed);
+    out("tx:       %llu packets, %llu bytes, %llu ring full, %llu dropped\n",
+        (unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
+        (unsigned long long)c->tx_busy, tx_dropped);
+    out("tcp:      %u connections open, %llu accepted since boot\n", net_conn_count(),
+        net_conn_accepted());
+}

@@ -1,0 +1,77 @@
+"""Networking for the emulated machine: `--net-forward HOSTPORT:GUESTPORT`.
+
+Both emulators get the same 82540EM (e1000) NIC on user-mode networking
+(slirp: network 10.0.2.0/24, gateway 10.0.2.2, DHCP gives 10.0.2.15) with
+TCP host forwarding on 127.0.0.1 only, so a test on the host reaches a
+server inside the hypervisor through loopback (platform-notes.md):
+
+* QEMU: `-nic user,model=e1000,hostfwd=tcp:127.0.0.1:HP-:GP,...`
+  (QEMU refuses to start when a host port is busy).
+* Bochs: `e1000: enabled=1, mac=..., ethmod=slirp, script=slirp.conf`, the
+  file holding `hostfwd = tcp:127.0.0.1:HP-:GP` lines (at most 5). Bochs
+  only logs a busy port and runs on: bochs_forward_error() finds that.
+"""
+
+import os
+import re
+
+BOCHS_MAX_FORWARDS = 5
+MAC = "52:54:00:12:34:56"
+GUEST = "10.0.2.15"  # what both slirps hand out by DHCP
+
+
+class NetForwardError(ValueError):
+    pass
+
+
+def parse_forward(text):
+    """'HOSTPORT:GUESTPORT' -> (hostport, guestport); ValueError otherwise."""
+    m = re.fullmatch(r"(\d{1,5}):(\d{1,5})", text.strip())
+    if not m or not all(0 < int(p) < 65536 for p in m.groups()):
+        raise NetForwardError(f"--net-forward: expected HOSTPORT:GUESTPORT (1-65535), got '{text}'")
+    return int(m.group(1)), int(m.group(2))
+
+
+def forward_arg(text):
+    """argparse type for --net-forward: the text, once it parses."""
+    import argparse
+    try:
+        parse_forward(text)
+    except NetForwardError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--net-forward: ", "")) from None
+    return text
+
+
+def check_forwards(forwards, emu):
+    hosts = [h for h, _ in forwards]
+    if len(set(hosts)) != len(hosts):
+        raise NetForwardError("--net-forward: a host port is given twice")
+    if emu == "bochs" and len(forwards) > BOCHS_MAX_FORWARDS:
+        raise NetForwardError(f"--net-forward: Bochs' slirp takes at most {BOCHS_MAX_FORWARDS} "
+                              "forwarding rules")
+
+
+def qemu_args(forwards):
+    rules = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
+    return ["-nic", f"user,model=e1000,mac={MAC}{rules}"]
+
+
+def bochs_lines(forwards, workdir):
+    conf = os.path.join(workdir, "slirp.conf")
+    with open(conf, "w") as f:
+        f.write("# slirp config\n")
+        for h, g in forwards:
+            f.write(f"hostfwd = tcp:127.0.0.1:{h}-{GUEST}:{g}\n")
+    return [f"e1000: enabled=1, mac={MAC}, ethmod=slirp, script={conf}"]
+
+
+def bochs_forward_error(workdir):
+    """The Bochs log's complaint about a forwarding rule, or None."""
+    try:
+        with open(os.path.join(workdir, "bochs.log"), errors="replace") as f:
+            for line in f:
+                if "could not set up host forwarding rule" in line:
+                    return line.strip()
+    except OSError:
+        pass
+    return None

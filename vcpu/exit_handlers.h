@@ -1,0 +1,35 @@
+/* The exit handlers of the vendor-neutral layer, shared by vcpu/exit*.c
+ * and vcpu/mmio.c. Each takes the normalized record (hvm/exit.h), never a
+ * vendor's exit information; state a backend keeps is reached through
+ * vcpu_backend (hvm/backend.h). */
+#ifndef VCPU_EXIT_HANDLERS_H
+#define VCPU_EXIT_HANDLERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvm/backend.h"
+#include "hvm/exit.h"
+#include "hvm/vcpu.h"
+
+enum exit_action vcpu_exit_io(struct vcpu *v, struct exit_record *e);
+enum exit_action vcpu_exit_rdmsr(struct vcpu *v, struct exit_record *e);
+enum exit_action vcpu_exit_wrmsr(struct vcpu *v, struct exit_record *e);
+enum exit_action vcpu_exit_npf(struct vcpu *v, struct exit_record *e);
+enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e);
+
+/* Marks the exiting instruction completed: the backend advances RIP past
+ * it (by e->insn_len, decoded here first when the backend did not know
+ * it). False when the length cannot be had: the VM has been stopped. */
+bool vcpu_complete(struct vcpu *v, struct exit_record *e);
+
+/* A GPR as an instruction operand: RSP lives in the backend's state. */
+uint64_t vcpu_read_gpr(struct vcpu *v, unsigned r);
+void vcpu_write_gpr(struct vcpu *v, unsigned r, uint64_t val);
+
+/* The length of the instruction at RIP whose exit is e (when the backend
+ * gave 0), fetched through the guest's page tables and decoded
+ * (vcpu/insn_len.c); 0 when it cannot be had. */
+unsigned vcpu_decode_insn_len(struct vcpu *v, const struct exit_record *e);
+
+#endif

@@ -1,0 +1,58 @@
+/* The PC platform of one VM: vLAPIC per vCPU, vIOAPIC, vPIC, vPIT, RTC,
+ * ACPI PM (timer, S5, power button), reset ports, an empty PCI bus. Only
+ * VMs that ask for it get one (Linux guests); minimal VMs see absent
+ * hardware. Every model is guarded by one per-VM lock. */
+#ifndef VDEV_PLATFORM_H
+#define VDEV_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvm/vcpu.h"
+#include "vdev/vioapic.h"
+#include "vdev/vlapic.h"
+#include "vdev/vpic.h"
+#include "vdev/vpit.h"
+#include "vdev/vpm.h"
+#include "vdev/vplatform.h"
+#include "vdev/vrtc.h"
+#include "lib/spinlock.h"
+
+#define PLATFORM_PIC_VECTOR 0x100 /* vcpu_pending_interrupt: "ask the vPIC" */
+
+struct vm;
+
+struct lapic_ctx {
+    struct vm *vm;
+    unsigned vcpu;
+};
+
+struct vm_platform {
+    spinlock_t lock;
+    struct vm *vm;
+    struct vdev_clock clock;
+    struct vpic pic;
+    struct vioapic ioapic;
+    struct vpit pit;
+    struct vrtc rtc;
+    struct vpm pm;
+    struct vlapic lapic[8];
+    struct vlapic_ops lapic_ops[8];
+    struct lapic_ctx lapic_ctx[8];
+    struct vioapic_ops ioapic_ops;
+    uint32_t pci_addr; /* the 0xCF8 latch */
+};
+
+/* At VM start (after memory): creates the devices and claims their ports
+ * and MMIO windows. Returns 0 or -1 with a reason. */
+int platform_create(struct vm *vm, char *err, unsigned errlen);
+void platform_destroy(struct vm *vm);
+/* MSRs the platform owns (APIC base, x2APIC, TSC deadline); false = not
+ * ours. *gp = true when the guest must get #GP. */
+bool platform_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);
+bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
+/* INIT/SIPI delivered to this vCPU by another's vLAPIC: 1 = INIT (go to
+ * wait-for-SIPI), 2 = SIPI (vector in *sipi), 0 = nothing. */
+int platform_take_init_sipi(struct vcpu *v, uint8_t *sipi);
+
+#endif

@@ -1,0 +1,170 @@
+/* Interrupt routing inside one VM (see guest/virq.h): device lines to the
+ * vPIC and vIOAPIC, vIOAPIC and IPIs to vLAPICs, and what the backend
+ * injects at entry. Runs under the platform lock. */
+#include "vdev/virq.h"
+
+#include "vdev/acpi_gen.h"
+#include "vdev/platform.h"
+#include "vcpu/vm.h"
+#include "vcpu/vm_sched.h"
+#include "vdev/vpci_pt.h"
+
+static void deliver_to(struct vm_platform *p, unsigned i, unsigned mode, uint8_t vector, bool level)
+{
+    struct vlapic *a = &p->lapic[i];
+    switch (mode) {
+    case 0: /* fixed */
+    case 1: /* lowest priority: the caller picked one */
+        vlapic_deliver(a, vector, level);
+        break;
+    case 4: /* NMI */
+        vlapic_deliver_nmi(a);
+        break;
+    case 5: /* INIT */
+        vlapic_init_signal(a);
+        break;
+    case 6: /* SIPI */
+        vlapic_sipi(a, vector);
+        break;
+    default:
+        break; /* SMI and ExtINT through the IOAPIC are not modelled */
+    }
+}
+
+void virq_ioapic_deliver(void *ctx, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
+                         bool level)
+{
+    struct vm *vm = ctx;
+    struct vm_platform *p = vm->platform;
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        uint32_t d = dest;
+        /* An 8-bit broadcast reaches x2APIC-mode vLAPICs too. */
+        if (!logical && dest == 0xff && vlapic_x2apic_mode(&p->lapic[i]))
+            d = 0xffffffffU;
+        if (vlapic_match_dest(&p->lapic[i], d, logical)) {
+            deliver_to(p, i, mode, vector, level);
+            if (mode == 1)
+                break;
+        }
+    }
+}
+
+void virq_send_ipi(void *ctx, uint32_t dest, bool logical, unsigned shorthand, unsigned mode,
+                   uint8_t vector, bool level)
+{
+    struct lapic_ctx *lc = ctx;
+    struct vm *vm = lc->vm;
+    struct vm_platform *p = vm->platform;
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        if (i == lc->vcpu)
+            continue; /* the sender handled its own part */
+        bool hit = shorthand == 2 || shorthand == 3 ||
+                   (shorthand == 0 && vlapic_match_dest(&p->lapic[i], dest, logical));
+        if (!hit)
+            continue;
+        deliver_to(p, i, mode, vector, level);
+        if (mode == 1)
+            break;
+    }
+}
+
+void virq_eoi_level(void *ctx, uint8_t vector)
+{
+    struct lapic_ctx *lc = ctx;
+    vpt_eoi(lc->vm, vector); /* passed-through INTx lines first go low */
+    vioapic_eoi(&lc->vm->platform->ioapic, vector);
+}
+
+void virq_notify(void *ctx)
+{
+    struct lapic_ctx *lc = ctx;
+    struct vm *vm = lc->vm;
+    if (lc->vcpu < vm->nr_vcpus && vm->vcpus[lc->vcpu])
+        vcpu_interrupt_notify(vm->vcpus[lc->vcpu]);
+}
+
+/* Called with the platform lock held by the device model that drives it. */
+void vm_irq_set_level(struct vm *vm, unsigned gsi, bool high)
+{
+    struct vm_platform *p = vm->platform;
+    if (!p || gsi >= VIRQ_NR_GSIS)
+        return;
+    if (gsi < 16) {
+        vpic_set_irq(&p->pic, gsi, high);
+        if (vpic_output(&p->pic) && vm->nr_vcpus && vm->vcpus[0] &&
+            vlapic_lint0_extint(&p->lapic[0]))
+            vcpu_interrupt_notify(vm->vcpus[0]);
+    }
+    /* IRQ 0 arrives at pin 2 (the MADT override); the SCI is active low. */
+    unsigned pin = gsi == 0 ? 2 : gsi;
+    bool level = gsi == ACPI_GEN_SCI_IRQ ? !high : high;
+    vioapic_set_level(&p->ioapic, pin, level);
+}
+
+void vm_irq_pulse(struct vm *vm, unsigned gsi)
+{
+    vm_irq_set_level(vm, gsi, true);
+    vm_irq_set_level(vm, gsi, false);
+}
+
+int vcpu_pending_interrupt(struct vcpu *v)
+{
+    struct vm_platform *p = v->vm->platform;
+    if (!p)
+        return -1;
+    spin_lock(&p->lock);
+    struct vlapic *a = &p->lapic[v->id];
+    if (vlapic_take_nmi(a))
+        v->nmi_pending = true;
+    int vec = vlapic_pending_vector(a);
+    if (vec < 0 && v->id == 0 && vlapic_lint0_extint(a) && vpic_output(&p->pic))
+        vec = PLATFORM_PIC_VECTOR;
+    spin_unlock(&p->lock);
+    return vec;
+}
+
+int vcpu_ack_interrupt(struct vcpu *v, int pending)
+{
+    struct vm_platform *p = v->vm->platform;
+    int vec = pending;
+    spin_lock(&p->lock);
+    if (pending == PLATFORM_PIC_VECTOR)
+        vec = vpic_ack(&p->pic);
+    else
+        vlapic_ack(&p->lapic[v->id], (uint8_t)pending);
+    spin_unlock(&p->lock);
+    return vec;
+}
+
+void vcpu_interrupt_notify(struct vcpu *v)
+{
+    if (vm_sched_ops && vm_sched_ops->wake)
+        vm_sched_ops->wake(v);
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+uint64_t vm_timers_tick(struct vm *vm, uint64_t now)
+{
+    struct vm_platform *p = vm->platform;
+    uint64_t next = VTIME_NEVER;
+    if (!p)
+        return next;
+    spin_lock(&p->lock);
+    vpt_poll(vm); /* interrupts of passed-through devices */
+    vpit_tick(&p->pit, now);
+    vrtc_tick(&p->rtc, now);
+    vpm_tick(&p->pm, now);
+    next = earliest(next, vpit_next_deadline(&p->pit));
+    next = earliest(next, vrtc_next_deadline(&p->rtc));
+    next = earliest(next, vpm_next_deadline(&p->pm));
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        vlapic_tick(&p->lapic[i], now);
+        next = earliest(next, vlapic_next_deadline(&p->lapic[i]));
+    }
+    spin_unlock(&p->lock);
+    return next;
+}
