@@ -240,7 +240,7 @@ struct vm {
     unsigned starts;
     struct vm_platform *platform;               /* PC devices, when the VM has them */
     const struct vm_platform_ops *platform_ops; /* set with platform */
-    struct vpt *pt; /* passed-through PCI devices (vdev/vpci_pt.h) */
+    struct vpt *pt;                             /* passed-through PCI devices (vdev/vpci_pt.h) */
     uint64_t acpi_rsdp_gpa;
     uint8_t ioapic_id;
     /* Set by the device model (ACPI power button) when the VM has one. */
