@@ -5,6 +5,8 @@
 #include "core/config.h"
 #include "core/vmspec.h"
 #include "drivers/acpi.h"
+#include "drivers/pci_group.h"
+#include "drivers/vtd.h"
 #include "drivers/uart16550.h"
 #include "loader/modules.h"
 #include "vm/vm.h"
@@ -23,6 +25,24 @@ static struct config_port_range host_ports[5];
 
 /* The host's own ACPI I/O ports (the hypervisor uses them for power-off,
  * reset and time): no VM may have them passed through. */
+/* The machine's PCI functions and isolation groups, for checking `pci`. */
+static void pci_facts(struct config_machine *m)
+{
+    static struct pci_group groups[PCI_MAX_DEVICES];
+    static struct config_pci_fact facts[PCI_MAX_DEVICES];
+    unsigned n = pci_groups_host(groups, PCI_MAX_DEVICES);
+    for (unsigned i = 0; i < n; i++) {
+        const struct pci_dev *d = pci_get(i);
+        facts[i] = (struct config_pci_fact){
+            d->seg, PCI_BDF(d->bus, d->dev, d->fn), groups[i].leader,
+            groups[i].why[0] ? groups[i].why : NULL, d->header_type != PCI_HEADER_NORMAL};
+    }
+    m->pci_known = true;
+    m->nr_pci = n;
+    m->pci = facts;
+    m->iommu = vtd_active() ? 1 : -1;
+}
+
 static unsigned find_host_ports(void)
 {
     unsigned n = 0;
@@ -118,6 +138,7 @@ void boot_vms_from_config(const struct cmdline *cl)
     mach.console_port = uc->mmio ? CONFIG_CONSOLE_MMIO : (unsigned)uc->base;
     mach.nr_host_ports = find_host_ports();
     mach.host_ports = host_ports;
+    pci_facts(&mach);
     config_validate(&config, &mach);
 
     for (unsigned i = 0; i < config.nr_errors; i++) {

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
+#include "vdev/vpci_pt.h"
 
 /* Each CPU's load is measured from the previous `cpus` on (the first time:
  * from when the CPU started scheduling). */
@@ -86,15 +87,16 @@ static int cmd_pci(int argc, char **argv)
 {
     for (unsigned i = 0; i < pci_count(); i++) {
         const struct pci_dev *d = pci_get(i);
-        /* Every device stays with the hypervisor: passthrough is not
-         * implemented, and the configuration refuses `pci`. */
-        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s hypervisor\n", d->seg, d->bus, d->dev, d->fn,
-                d->vendor, d->device, pci_class_name(d->class_code, d->subclass));
+        /* A running VM's own devices (passthrough), else the hypervisor's. */
+        const char *vm = vpt_owner(d->seg, PCI_BDF(d->bus, d->dev, d->fn));
+        cprintf("  %04x:%02x:%02x.%u %04x:%04x %-24s %s%s\n", d->seg, d->bus, d->dev, d->fn,
+                d->vendor, d->device, pci_class_name(d->class_code, d->subclass),
+                vm ? "vm " : "hypervisor", vm ? vm : "");
     }
     cprintf("%u devices\n", pci_count());
     return 0;
 }
-COMMAND("pci", "", "PCI devices (all stay with the hypervisor: no passthrough yet)", cmd_pci);
+COMMAND("pci", "", "PCI devices and who owns each (the hypervisor or a VM)", cmd_pci);
 
 static int cmd_iommu(int argc, char **argv)
 {

@@ -125,7 +125,8 @@ static int cmd_info(int argc, char **argv)
     for (unsigned i = 0; i < c->nr_ioports && i < VM_MAX_IOPORTS; i++, sep = ",")
         cprintf("%s ioports 0x%x-0x%x", sep, c->ioports[i].base,
                 c->ioports[i].base + c->ioports[i].count - 1u);
-    /* No PCI devices: passthrough is not implemented, so no VM has one. */
+    for (unsigned i = 0; i < c->nr_pci && i < VM_MAX_PCI; i++, sep = ",")
+        cprintf("%s pci %02x:%02x.%x", sep, c->pci[i].bus, c->pci[i].dev, c->pci[i].fn);
     cprintf("%s\n", *sep ? "" : " none");
     cprintf("uptime:     %llu ms, started %u times\n", (unsigned long long)uptime_ms(vm),
             vm->starts);

@@ -194,6 +194,25 @@ static void end_vm(struct parser *p)
         at_key(p, VK_PLATFORM);
         config_perr(p, "platform: protocol = linux needs the PC platform");
     }
+    /* Passed-through devices live on the PC platform's PCI bus; their INTx
+     * goes through its IOAPIC. */
+    if (vm->nr_pci && (vm->platform == PLATFORM_NONE ||
+                       (vm->platform == PLATFORM_DEFAULT && vm->protocol != BOOT_LINUX))) {
+        at_key(p, VK_PCI);
+        config_perr(p, "pci: passed-through devices need `platform = pc`");
+    }
+    /* Identity-mapped RAM (vm_identity_base): the Linux loader places the
+     * kernel there, and it must stay below the 32-bit PCI hole. */
+    if (vm_identity_base(vm) && vm->protocol != BOOT_LINUX) {
+        at_key(p, VK_MEMORY_BASE);
+        config_perr(p, "memory_base: identity-mapped RAM (iommu = off-unsafe with pci) needs "
+                       "protocol = linux");
+    } else if (vm_identity_base(vm) &&
+               (vm->mem_base >= GPA_MMIO_HOLE || vm->mem_size > GPA_MMIO_HOLE - vm->mem_base)) {
+        at_key(p, VK_MEMORY_BASE);
+        config_perr(p, "memory_base: identity-mapped RAM (iommu = off-unsafe with pci) must end "
+                       "below 3 GiB");
+    }
     char size[24];
     config_format_size(vm->mem_size, size, sizeof(size));
     if (p->key_line[VK_LOAD_ADDR] && vm->load_addr >= vm->mem_size) {

@@ -91,6 +91,15 @@ struct config_port_range {
 #define CONFIG_CONSOLE_MMIO    0x10000 /* console_port of an MMIO console: no ports */
 
 /* Facts about the machine, from the kernel or the checker's options. */
+/* A PCI function of the machine, for checking `pci` (drivers/pci_group.h
+ * computes the groups). */
+struct config_pci_fact {
+    uint16_t seg, sid; /* sid: bus 15:8, device 7:3, function 2:0 */
+    uint16_t group;    /* functions with the same group cannot be isolated from each other */
+    const char *why;   /* why they share it; NULL for a function alone in its group */
+    bool bridge;       /* a bridge: never given to a VM */
+};
+
 struct config_machine {
     unsigned nr_cpus;  /* 0 = unknown: not checked */
     uint64_t free_ram; /* bytes for guests; 0 = unknown: not checked */
@@ -103,6 +112,10 @@ struct config_machine {
     unsigned console_port;
     unsigned nr_host_ports; /* more ports the hypervisor drives here (ACPI) */
     const struct config_port_range *host_ports;
+    bool pci_known; /* the machine's PCI functions are listed below */
+    unsigned nr_pci;
+    const struct config_pci_fact *pci;
+    int iommu; /* 1: an IOMMU translates DMA; -1: none; 0: unknown */
 };
 
 /* Checks ioports against the ports the hypervisor owns or emulates for

@@ -271,14 +271,6 @@ static void g_baud(struct parser *p, const char *key, const char *v, size_t n)
     p->cfg->global.baud = (unsigned)b;
 }
 
-/* Keys of features that do not exist yet: the value is still read (so a
- * typo gets its usual message), then refused, so that no file claims what
- * the hypervisor does not do. */
-static void not_implemented(struct parser *p, const char *key, const char *what)
-{
-    config_perr(p, "%s: %s is not implemented yet", key, what);
-}
-
 static void g_cmdline(struct parser *p, const char *key, const char *v, size_t n)
 {
     parse_quoted(p, key, v, n, p->cfg->global.cmdline, sizeof(p->cfg->global.cmdline));
@@ -653,10 +645,28 @@ static int pci_item(struct parser *p, const char *key, const char *s, size_t n)
 static void v_pci(struct parser *p, const char *key, const char *v, size_t n)
 {
     p->vm->nr_pci = 0;
-    if (!for_each_item(p, key, v, n, pci_item))
-        not_implemented(p, key, "device passthrough");
-    /* The VM never has a device: nothing may show one as its. */
-    p->vm->nr_pci = 0;
+    if (for_each_item(p, key, v, n, pci_item))
+        p->vm->nr_pci = 0; /* the VM never owns part of a broken list */
+}
+
+static void v_iommu(struct parser *p, const char *key, const char *v, size_t n)
+{
+    if (config_eq(v, n, "on"))
+        p->vm->iommu_off_unsafe = false;
+    else if (config_eq(v, n, "off-unsafe"))
+        p->vm->iommu_off_unsafe = true;
+    else
+        config_perr(p, "%s: expected on or off-unsafe, got '%s'", key, config_show(p, v, n));
+}
+
+static void v_on_dma_fault(struct parser *p, const char *key, const char *v, size_t n)
+{
+    if (config_eq(v, n, "log"))
+        p->vm->dma_fault_stop = false;
+    else if (config_eq(v, n, "stop"))
+        p->vm->dma_fault_stop = true;
+    else
+        config_perr(p, "%s: expected log or stop, got '%s'", key, config_show(p, v, n));
 }
 
 const struct key_def config_vm_keys[VK_COUNT] = {
@@ -679,4 +689,6 @@ const struct key_def config_vm_keys[VK_COUNT] = {
     [VK_IOPORTS] = {"ioports", v_ioports},
     [VK_PCI] = {"pci", v_pci},
     [VK_PLATFORM] = {"platform", v_platform},
+    [VK_IOMMU] = {"iommu", v_iommu},
+    [VK_ON_DMA_FAULT] = {"on_dma_fault", v_on_dma_fault},
 };

@@ -28,6 +28,8 @@ enum vm_key {
     VK_IOPORTS,
     VK_PCI,
     VK_PLATFORM,
+    VK_IOMMU,
+    VK_ON_DMA_FAULT,
     VK_COUNT
 };
 

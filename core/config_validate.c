@@ -244,6 +244,89 @@ static bool check_pair(struct config *cfg, unsigned i, unsigned j)
     return false;
 }
 
+static const struct config_pci_fact *pci_fact(const struct config_machine *m, uint16_t seg,
+                                              uint16_t sid)
+{
+    for (unsigned k = 0; k < m->nr_pci; k++)
+        if (m->pci[k].seg == seg && m->pci[k].sid == sid)
+            return &m->pci[k];
+    return NULL;
+}
+
+static uint16_t cfg_sid(const struct vm_config *vm, unsigned x)
+{
+    return (uint16_t)(vm->pci[x].bus << 8 | vm->pci[x].dev << 3 | vm->pci[x].fn);
+}
+
+/* Which valid VM before `before` has seg:sid, or -1. */
+static int pci_owner(const struct config *cfg, unsigned before, uint16_t seg, uint16_t sid)
+{
+    for (unsigned i = 0; i < before; i++)
+        for (unsigned x = 0; cfg->vm_valid[i] && x < cfg->vms[i].nr_pci && x < VM_MAX_PCI; x++)
+            if (cfg->vms[i].pci[x].seg == seg && cfg_sid(&cfg->vms[i], x) == sid)
+                return (int)i;
+    return -1;
+}
+
+/* `pci`: one VM per device; with machine facts also: the device exists, is
+ * no bridge, an IOMMU exists or the VM accepts `iommu = off-unsafe`, and
+ * devices that cannot be isolated from each other go to one VM. */
+static void check_pci(struct config *cfg, unsigned j, const struct config_machine *m)
+{
+    const struct vm_config *vm = &cfg->vms[j];
+    unsigned line = cfg->vm_lines[j].pci;
+    char msg[160];
+    for (unsigned x = 0; x < vm->nr_pci && x < VM_MAX_PCI && cfg->vm_valid[j]; x++) {
+        uint16_t seg = vm->pci[x].seg, sid = cfg_sid(vm, x);
+        char me[16];
+        fmt_snprintf(me, sizeof(me), "%02x:%02x.%x", sid >> 8, (sid >> 3) & 0x1f, sid & 7);
+        int o = pci_owner(cfg, j, seg, sid);
+        if (o >= 0) {
+            fmt_snprintf(msg, sizeof(msg), "pci: %s is already given to vm %s (line %u)", me,
+                         cfg->vms[o].name, cfg->vm_lines[o].pci);
+            verr(cfg, j, line, msg);
+            return;
+        }
+        if (!m || !m->pci_known)
+            continue;
+        const struct config_pci_fact *f = pci_fact(m, seg, sid);
+        if (!f || f->bridge) {
+            fmt_snprintf(msg, sizeof(msg), "pci: %s %s", me,
+                         f ? "is a bridge: only devices can be given to a VM"
+                           : "does not exist on this machine (the `pci` console command lists "
+                             "the devices)");
+            verr(cfg, j, line, msg);
+            return;
+        }
+        if (m->iommu < 0 && !vm->iommu_off_unsafe) {
+            fmt_snprintf(msg, sizeof(msg),
+                         "pci: this machine has no IOMMU, so %s could DMA anywhere: refused "
+                         "unless the VM says `iommu = off-unsafe`",
+                         me);
+            verr(cfg, j, line, msg);
+            return;
+        }
+        /* Its group: every other member goes to this VM or to none. */
+        for (unsigned k = 0; k < m->nr_pci; k++) {
+            const struct config_pci_fact *g = &m->pci[k];
+            if (g == f || g->group != f->group || g->seg != seg)
+                continue;
+            int other = pci_owner(cfg, j, g->seg, g->sid);
+            if (other < 0)
+                continue;
+            fmt_snprintf(msg, sizeof(msg),
+                         "pci: %s and %02x:%02x.%x (vm %s) cannot be isolated from each other "
+                         "(%s): give them to the same VM",
+                         me, g->sid >> 8, (g->sid >> 3) & 0x1f, g->sid & 7, cfg->vms[other].name,
+                         f->why   ? f->why
+                         : g->why ? g->why
+                                  : "one isolation group");
+            verr(cfg, j, line, msg);
+            return;
+        }
+    }
+}
+
 int config_validate(struct config *cfg, const struct config_machine *m)
 {
     unsigned n = cfg->nr_vms < CONFIG_MAX_VMS ? cfg->nr_vms : CONFIG_MAX_VMS;
@@ -263,6 +346,9 @@ int config_validate(struct config *cfg, const struct config_machine *m)
             if (cfg->vm_valid[i] && check_pair(cfg, i, j))
                 break;
     }
+    for (unsigned j = 0; j < n; j++)
+        if (cfg->vm_valid[j])
+            check_pci(cfg, j, m);
     config_net_validate(cfg);
     /* The autostart VMs together must fit; the first ones that fit win. */
     if (m && m->free_ram) {

@@ -254,6 +254,8 @@ int vtd_unit_for(uint16_t seg, uint16_t bdf)
 
 /* ---- faults ---- */
 
+void (*vtd_fault_hook)(uint16_t seg, uint16_t sid, bool read, uint64_t addr, uint8_t reason);
+
 static void record_fault(struct vtd_unit *u, uint64_t lo, uint64_t hi)
 {
     struct vtd_fault f;
@@ -261,6 +263,8 @@ static void record_fault(struct vtd_unit *u, uint64_t lo, uint64_t hi)
     uint64_t suppressed = 0, khz = tsc_khz();
     vtd_fault_decode(lo, hi, &f);
     u->nr_faults++;
+    if (vtd_fault_hook)
+        vtd_fault_hook(u->segment, f.sid, f.read, f.addr, f.reason);
     struct vtd_fault_stat *s = vtd_fault_stat_get(fault_stats, VTD_FAULT_SLOTS, u->segment, f.sid);
     bool log = vtd_fault_account(s, &f, rdtsc(), (khz ? khz : 1000000) * 1000, &suppressed);
     if (!log)

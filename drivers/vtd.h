@@ -58,6 +58,10 @@ int vtd_irte_alloc(uint16_t seg, uint16_t sid, uint8_t vector, uint32_t dest, ui
                    uint32_t *msi_data);
 void vtd_irte_free(int handle);
 
+/* Called (interrupt context) for every fault recorded, before the log's
+ * rate limit: passthrough uses it for `on_dma_fault = stop`. */
+extern void (*vtd_fault_hook)(uint16_t seg, uint16_t sid, bool read, uint64_t addr, uint8_t reason);
+
 /* Faults counted for seg:sid so far (and the last one's address and reason
  * when asked). */
 uint64_t vtd_fault_count(uint16_t seg, uint16_t sid, uint64_t *last_addr, uint8_t *last_reason);

@@ -34,6 +34,19 @@ int guest_load_linux(struct vm *vm, struct vcpu_boot_state *out, char *err, unsi
         fmt_snprintf(err, errlen, "kernel '%s': %s", vm->cfg.kernel, why);
         return -1;
     }
+    /* An identity-mapped VM's RAM above 1 MiB starts at its memory_base. */
+    uint64_t ib = vm_identity_base(&vm->cfg);
+    if (ib) {
+        lay.kernel_gpa += ib;
+        lay.kernel_end += ib;
+        if (rd_size)
+            lay.initrd_gpa += ib;
+        if (rd_size && lay.initrd_gpa + rd_size - 1 > li.initrd_addr_max) {
+            fmt_snprintf(err, errlen, "initrd: above initrd_addr_max 0x%x at memory_base 0x%llx",
+                         li.initrd_addr_max, (unsigned long long)ib);
+            return -1;
+        }
+    }
     if (vm_write_guest(vm, lay.kernel_gpa, img + li.payload_offset, li.payload_size) ||
         (rd_size && vm_write_guest(vm, lay.initrd_gpa, (const void *)rd->start, rd_size)) ||
         vm_write_guest(vm, lay.cmdline_gpa, vm->cfg.cmdline, clen) ||
@@ -44,6 +57,9 @@ int guest_load_linux(struct vm *vm, struct vcpu_boot_state *out, char *err, unsi
     }
     unsigned n = linux_build_e820(vm->cfg.mem_size, GPA_BIOS_AREA,
                                   GPA_BIOS_AREA_END - GPA_BIOS_AREA, e820, 16);
+    for (unsigned i = 0; ib && i < n; i++)
+        if (e820[i].addr >= GPA_BIOS_AREA_END)
+            e820[i].addr += ib;
     struct linux_boot_params_in in = {
         lay.cmdline_gpa, clen, lay.initrd_gpa, rd_size, vm->acpi_rsdp_gpa, e820, n};
     if (linux_build_boot_params(img, img_size, &li, &in, zero_page, why, sizeof(why)) ||

@@ -40,7 +40,7 @@ fuzz_dict     = $(if $(wildcard tests/fuzz/$(1).dict),-dict=tests/fuzz/$(1).dict
 FUZZ_ARGS    := -max_len=4096 -timeout=10
 
 # Headers are a blunt dependency: any project header change rebuilds.
-FUZZ_HDRS := $(wildcard tests/fuzz/*.h) $(foreach d,core guest vmx ept lib include/bulkhead drivers arch/x86_64,$(wildcard $(d)/*.h))
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h) $(foreach d,core vcpu vdev loader vm net hvm vmx svm ept lib include/bulkhead drivers arch/x86_64,$(wildcard $(d)/*.h))
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_srcs,$$*) $(FUZZ_HDRS)
 	@mkdir -p $(FUZZ_DIR)

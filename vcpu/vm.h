@@ -166,12 +166,24 @@ struct vm_config {
     struct {
         uint16_t base, count;
     } ioports[VM_MAX_IOPORTS];
-    unsigned nr_pci; /* PCI devices to pass through */
+    unsigned nr_pci; /* PCI devices to pass through (vdev/vpci_pt.h) */
     struct {
         uint16_t seg;
         uint8_t bus, dev, fn;
     } pci[VM_MAX_PCI];
+    bool iommu_off_unsafe; /* `iommu = off-unsafe`: pass through without an IOMMU */
+    bool dma_fault_stop;   /* `on_dma_fault = stop` (else log) */
 };
+
+/* A VM whose RAM above 1 MiB sits at guest-physical == host-physical
+ * addresses, so that its passed-through devices can DMA without an IOMMU:
+ * `iommu = off-unsafe` with `pci` and a fixed `memory_base` (a Linux VM;
+ * docs/passthrough.md). Its first MiB is the start of its block as usual;
+ * guest-physical [1 MiB, memory_base + 1 MiB) is a hole. 0: not such a VM. */
+static inline uint64_t vm_identity_base(const struct vm_config *c)
+{
+    return c->iommu_off_unsafe && c->nr_pci && c->mem_base ? c->mem_base : 0;
+}
 
 struct vm {
     unsigned id;
@@ -228,6 +240,7 @@ struct vm {
     unsigned starts;
     struct vm_platform *platform;               /* PC devices, when the VM has them */
     const struct vm_platform_ops *platform_ops; /* set with platform */
+    struct vpt *pt;                             /* passed-through PCI devices (vdev/vpci_pt.h) */
     uint64_t acpi_rsdp_gpa;
     uint8_t ioapic_id;
     /* Set by the device model (ACPI power button) when the VM has one. */
@@ -266,9 +279,12 @@ int vm_write_guest(struct vm *vm, uint64_t gpa, const void *buf, uint64_t len);
  * it still holds old_val (for the accessed/dirty bits of guest page
  * tables): 0 done, 1 it changed, -1 not writable guest RAM. */
 int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val, uint64_t new_val);
-/* Asserts that every EPT leaf points into this VM's own RAM block; returns
- * the number of leaves checked or -1 (and logs) on a violation. */
-long vm_check_isolation(struct vm *vm);
+/* Asserts that every EPT leaf points into this VM's own RAM block, or into
+ * host memory also_own (may be NULL) says is the VM's (the BARs of its
+ * passed-through devices: the VM layer knows them, this layer does not);
+ * returns the number of leaves checked or -1 (and logs) on a violation. */
+long vm_check_isolation(struct vm *vm,
+                        bool (*also_own)(const struct vm *vm, uint64_t hpa, uint64_t size));
 
 /* A rate-limited log line for absent-hardware accesses. */
 void vm_log_violation(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -140,6 +140,7 @@ int vm_cmpxchg_guest(struct vm *vm, uint64_t gpa, unsigned len, uint64_t old_val
 
 struct iso_check {
     struct vm *vm;
+    bool (*also_own)(const struct vm *vm, uint64_t hpa, uint64_t size);
     long leaves;
     bool bad;
 };
@@ -149,7 +150,8 @@ static void check_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms
 {
     struct iso_check *c = arg;
     c->leaves++;
-    if (hpa < c->vm->ram_hpa || hpa + size > c->vm->ram_hpa + c->vm->ram_alloc_size) {
+    if ((hpa < c->vm->ram_hpa || hpa + size > c->vm->ram_hpa + c->vm->ram_alloc_size) &&
+        !(c->also_own && c->also_own(c->vm, hpa, size))) {
         if (!c->bad)
             pr_err("vm %s: isolation: gpa 0x%llx maps host 0x%llx outside its own RAM",
                    c->vm->cfg.name, (unsigned long long)gpa, (unsigned long long)hpa);
@@ -157,9 +159,10 @@ static void check_leaf(uint64_t gpa, uint64_t hpa, uint64_t size, unsigned perms
     }
 }
 
-long vm_check_isolation(struct vm *vm)
+long vm_check_isolation(struct vm *vm,
+                        bool (*also_own)(const struct vm *vm, uint64_t hpa, uint64_t size))
 {
-    struct iso_check c = {vm, 0, false};
+    struct iso_check c = {vm, also_own, 0, false};
     ept_for_each_leaf(&vm->ept, check_leaf, &c);
     return c.bad ? -1 : c.leaves;
 }

@@ -6,6 +6,7 @@
 
 #include "lib/format.h"
 #include "lib/string.h"
+#include "vdev/vpci_acpi.h"
 
 #define HDR_LEN   36u
 #define RSDP_LEN  36u
@@ -241,8 +242,8 @@ static void build_fadt(uint8_t *t, const struct acpi_gen_params *p, const uint8_
     put16(t + 96, 101);  /* P_LVL2_LAT > 100: no C2 */
     put16(t + 98, 1001); /* P_LVL3_LAT > 1000: no C3 */
     t[108] = 0x32;       /* CENTURY: CMOS register of the RTC century */
-    put16(t + 109,
-          (uint16_t)(BOOT_LEGACY_DEVICES | BOOT_NO_VGA | BOOT_NO_MSI | (p->i8042 ? BOOT_8042 : 0)));
+    put16(t + 109, (uint16_t)(BOOT_LEGACY_DEVICES | BOOT_NO_VGA | (p->pci ? 0 : BOOT_NO_MSI) |
+                              (p->i8042 ? BOOT_8042 : 0)));
     /* PWR_BUTTON (bit 4) clear: the fixed-feature power button is present. */
     put32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_FIX_RTC | FADT_TMR_VAL_EXT |
                        FADT_RESET_REG_SUP);
@@ -309,11 +310,17 @@ size_t acpi_gen_build(const struct acpi_gen_params *p, uint8_t *buf, size_t buf_
     if (!p || !buf || !out || acpi_gen_validate(p, why, sizeof(why)))
         return 0;
     uint64_t base = p->base_gpa;
-    uint8_t aml[16];
+    uint8_t aml[1024];
     size_t aml_len = dsdt_body(aml, p->s5_typ);
+    if (p->pci) { /* the passthrough bus (vdev/vpci_acpi.h) */
+        size_t n = vpci_acpi_dsdt(aml + aml_len, sizeof(aml) - aml_len, p->pci);
+        if (!n)
+            return 0;
+        aml_len += n;
+    }
     uint32_t madt_len =
         44 + p->nr_vcpus * MADT_LAPIC_LEN + MADT_IOAPIC_LEN + 2 * MADT_ISO_LEN + MADT_LAPIC_NMI_LEN;
-    uint32_t xsdt_len = HDR_LEN + XSDT_ENTS * 8;
+    uint32_t xsdt_len = HDR_LEN + (XSDT_ENTS + (p->pci ? 1 : 0)) * 8;
     uint32_t dsdt_len = HDR_LEN + (uint32_t)aml_len;
 
     size_t o_rsdp = align_off(base, 0, 16);
@@ -322,7 +329,8 @@ size_t acpi_gen_build(const struct acpi_gen_params *p, uint8_t *buf, size_t buf_
     size_t o_fadt = align_off(base, o_xsdt + xsdt_len, 8);
     size_t o_madt = align_off(base, o_fadt + FADT_LEN, 8);
     size_t o_dsdt = align_off(base, o_madt + madt_len, 8);
-    size_t total = o_dsdt + dsdt_len;
+    size_t o_mcfg = align_off(base, o_dsdt + dsdt_len, 8);
+    size_t total = p->pci ? o_mcfg + VPCI_ACPI_MCFG_LEN : o_dsdt + dsdt_len;
     if (total > buf_len)
         return 0;
     memset(buf, 0, total);
@@ -349,6 +357,13 @@ size_t acpi_gen_build(const struct acpi_gen_params *p, uint8_t *buf, size_t buf_
     header(x, "XSDT", xsdt_len, 1, oem, "BLKHXSDT");
     put64(x + HDR_LEN, base + o_fadt);
     put64(x + HDR_LEN + 8, base + o_madt);
+    if (p->pci) {
+        put64(x + HDR_LEN + 16, base + o_mcfg);
+        uint8_t *m = buf + o_mcfg;
+        header(m, "MCFG", VPCI_ACPI_MCFG_LEN, 1, oem, "BLKHMCFG");
+        vpci_acpi_mcfg_body(m + HDR_LEN, p->pci);
+        finish(m, VPCI_ACPI_MCFG_LEN);
+    }
     finish(x, xsdt_len);
 
     build_fadt(buf + o_fadt, p, oem, base + o_facs, base + o_dsdt);

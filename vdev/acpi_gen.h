@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct vpci_acpi;
+
 /* The virtual platform the tables describe. */
 #define ACPI_GEN_LAPIC_ADDR  0xFEE00000u
 #define ACPI_GEN_IOAPIC_ADDR 0xFEC00000u
@@ -54,6 +56,7 @@ struct acpi_gen_params {
     uint8_t s5_typ;                      /* SLP_TYP for \_S5, 0..7 */
     char oem_id[7];                      /* up to 6 characters, space-padded; "" means "BLKHD" */
     bool i8042;                          /* an 8042 keyboard controller is emulated */
+    const struct vpci_acpi *pci;         /* a PCI bus (DSDT \_SB.PCI0, MCFG, MSI); NULL: none */
 };
 
 struct acpi_gen_layout {

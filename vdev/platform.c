@@ -7,6 +7,8 @@
 #include "vdev/virq.h"
 #include "vdev/vpci.h"
 #include "vcpu/vm.h"
+#include "vdev/vpci_acpi.h"
+#include "vdev/vpci_pt.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -52,8 +54,9 @@ static bool pc_ports(struct vcpu *v, uint16_t port, unsigned size, bool in, uint
     if (port >= ACPI_GEN_PM1A_EVT && port < ACPI_GEN_PM_TMR + ACPI_GEN_PM_TMR_LEN) {
         ok = vpm_io(&p->pm, port, size, in, val);
     } else if (port >= 0xcf8 && port <= 0xcff) {
-        /* An empty bus: the VM owns no PCI device yet (passthrough later). */
-        if (!vpci_io(&p->pci_addr, port, size, in, val))
+        /* Its passed-through devices, or an empty bus. */
+        if (p->vm->pt ? !vpt_config_io(p->vm, port, size, in, val)
+                      : !vpci_io(&p->pci_addr, port, size, in, val))
             ok = vpm_io(&p->pm, port, size, in, val); /* 0xCF9: reset control */
     } else if (port == 0x80 || port == 0xed) {
         if (in)
@@ -215,6 +218,10 @@ static int install_acpi(struct vm *vm, char *err, unsigned errlen)
     struct acpi_gen_params ap;
     struct acpi_gen_layout lay;
     acpi_gen_default_params(&ap, vm->cfg.nr_vcpus, GPA_BIOS_AREA);
+    struct vpci_acpi pci = {vm->cfg.nr_pci, VPT_MMIO_BASE,      VPT_MMIO_SIZE, VPT_IO_BASE,
+                            VPT_IO_SIZE,    VPT_GUEST_GSI_BASE, VPT_ECAM_BASE};
+    if (vm->cfg.nr_pci)
+        ap.pci = &pci; /* passed-through devices (vdev/vpci_pt.h) */
     memset(buf, 0, sizeof(buf));
     if (!acpi_gen_build(&ap, buf, sizeof(buf), &lay)) {
         fmt_snprintf(err, errlen, "cannot build the ACPI tables");

@@ -7,6 +7,7 @@
 #include "vdev/platform.h"
 #include "vcpu/vm.h"
 #include "vcpu/vm_sched.h"
+#include "vdev/vpci_pt.h"
 
 static void deliver_to(struct vm_platform *p, unsigned i, unsigned mode, uint8_t vector, bool level)
 {
@@ -70,6 +71,7 @@ void virq_send_ipi(void *ctx, uint32_t dest, bool logical, unsigned shorthand, u
 void virq_eoi_level(void *ctx, uint8_t vector)
 {
     struct lapic_ctx *lc = ctx;
+    vpt_eoi(lc->vm, vector); /* passed-through INTx lines first go low */
     vioapic_eoi(&lc->vm->platform->ioapic, vector);
 }
 
@@ -152,6 +154,7 @@ uint64_t vm_timers_tick(struct vm *vm, uint64_t now)
     if (!p)
         return next;
     spin_lock(&p->lock);
+    vpt_poll(vm); /* interrupts of passed-through devices */
     vpit_tick(&p->pit, now);
     vrtc_tick(&p->rtc, now);
     vpm_tick(&p->pm, now);

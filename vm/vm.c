@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
+#include "vdev/vpci_pt.h"
 
 struct vm *vms[MAX_VMS];
 unsigned nr_vms;
@@ -251,11 +252,19 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
     if (ept_init(&vm->ept, &vm_ept_ops, pg_2m, pg_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
-    if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
-        ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
-                GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
-        ept_map(&vm->ept, GPA_BIOS_AREA_END, vm->ram_hpa + GPA_BIOS_AREA_END,
-                vm_mem_low(vm->cfg.mem_size) - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
+    uint64_t ib = vm_identity_base(&vm->cfg); /* its devices DMA to guest addresses */
+    if (ib) {
+        if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
+            ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
+                    GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
+            ept_map(&vm->ept, ib + GPA_BIOS_AREA_END, ib + GPA_BIOS_AREA_END,
+                    vm->cfg.mem_size - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
+            goto nomem;
+    } else if (ept_map(&vm->ept, 0, vm->ram_hpa, GPA_LOW_RAM_END, rwx, EPT_MT_WB) ||
+               ept_map(&vm->ept, GPA_ROM_AREA, vm->ram_hpa + GPA_ROM_AREA,
+                       GPA_BIOS_AREA_END - GPA_ROM_AREA, EPT_R | EPT_X, EPT_MT_WB) ||
+               ept_map(&vm->ept, GPA_BIOS_AREA_END, vm->ram_hpa + GPA_BIOS_AREA_END,
+                       vm_mem_low(vm->cfg.mem_size) - GPA_BIOS_AREA_END, rwx, EPT_MT_WB))
         goto nomem;
     /* RAM that would overlap the 32-bit MMIO hole continues at 4 GiB, as
      * on a PC: the tail of the same host block. */
@@ -273,6 +282,7 @@ nomem:
 /* Devices and second-level tables; the RAM block stays (see vm_free_ram). */
 static void release_devices(struct vm *vm)
 {
+    vpt_detach(vm); /* quiesced and out of its domain before the RAM is scrubbed */
     platform_destroy(vm);
     vm->ept_ready = false;
     ept_destroy(&vm->ept);
@@ -411,7 +421,9 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
                                  &boot, err, errlen)) {
         goto fail;
     }
-    long leaves = vm_check_isolation(vm);
+    if (vpt_attach(vm, err, errlen))
+        goto fail;
+    long leaves = vm_check_isolation(vm, vpt_owns_hpa); /* its own BARs are its */
     if (leaves < 0) {
         fmt_snprintf(err, errlen, "isolation check failed: EPT maps memory outside the VM");
         goto fail;

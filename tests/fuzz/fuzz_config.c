@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_string(vm->cmdline, sizeof(vm->cmdline));
         if (!vm->name[0] || vm->nr_vcpus < 1 || vm->nr_vcpus > MAX_VCPUS ||
             vm->nr_uarts > VM_MAX_UARTS || vm->nr_ioports > VM_MAX_IOPORTS ||
-            vm->nr_pci != 0) /* pci is refused until passthrough exists */
+            vm->nr_pci > VM_MAX_PCI)
             abort();
         /* A VM that is still valid has passed every check. */
         if (cfg.vm_valid[i]) {

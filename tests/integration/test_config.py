@@ -226,15 +226,15 @@ def test_checker_warns_about_no_vms(tmp_path):
     assert "warning" not in r.stderr, r.stderr
 
 
-def test_checker_refuses_unimplemented_features(tmp_path):
-    """Keys of features that do not exist yet are errors that say so."""
+def test_checker_pci_needs_platform(tmp_path):
+    """Switched-off net.* keys are fine; `pci` needs the PC platform."""
     cfg = tmp_path / "f.cfg"
     cfg.write_text("[global]\nnet.enabled = false\nnet.address = dhcp\n"
                    "[vm a]\nkernel = hello.elf\npci = [00:02.0]\n")
     r = check(cfg)
     assert r.returncode == 1, r.stdout
     assert r.stdout.splitlines() == [
-        f"{cfg}:6: vm a: pci: device passthrough is not implemented yet",
+        f"{cfg}:6: vm a: pci: passed-through devices need `platform = pc`",
     ], r.stdout
 
 
@@ -400,7 +400,7 @@ def test_make_iso_fails_on_a_bad_config(tmp_path):
         assert iso.is_file()
         iso.unlink()
     r = make_iso(REPO / "configs" / "bad" / "pci.cfg", iso)
-    assert "configs/bad/pci.cfg:19: vm dev: pci: device passthrough is not implemented yet" \
+    assert "configs/bad/pci.cfg:19: vm dev: pci: passed-through devices need `platform = pc`" \
         in r.stdout, r.stdout
     assert "ALLOW_BAD_CONFIG=1" in r.stdout, r.stdout
 
@@ -533,7 +533,7 @@ def test_boot_empty_config(boot, tmp_path, text, said, errors):
 def test_boot_counts_vms_that_fail(boot, tmp_path):
     """What only the boot can find: an empty kernel module (an error naming
     it), and fixed RAM that is not there (the VM fails to start, and the
-    summary counts it). A `pci` key is refused, and the console shows no
+    summary counts it). A `pci` key without the PC platform is refused, and the console shows no
     device as a VM's. The console still answers."""
     cfg = tmp_path / "fail.cfg"
     cfg.write_text(
@@ -545,7 +545,7 @@ def test_boot_counts_vms_that_fail(boot, tmp_path):
         "[vm dev]\nkernel = spin.elf\nmemory = 4M\npci = [00:00.0]\n"   # 16-19
         "[vm spare]\nkernel = spin.elf\ncmdline = \"name=spare\"\nmemory = 4M\n")
     r = check(cfg)
-    assert r.stdout == f"{cfg}:19: vm dev: pci: device passthrough is not implemented yet\n"
+    assert r.stdout == f"{cfg}:19: vm dev: pci: passed-through devices need `platform = pc`\n"
     empty = tmp_path / "empty.elf"
     empty.write_bytes(b"")
     iso = mkiso(cfg, tmp_path / "fail.iso", [GUESTS / "hello.elf", GUESTS / "spin.elf", empty])
@@ -556,8 +556,8 @@ def test_boot_counts_vms_that_fail(boot, tmp_path):
     out = m.output
     assert re.search(r"^error: config: bulkhead\.cfg:7: vm hollow: kernel: module 'empty\.elf' "
                      r"is empty \(0 bytes\)$", out, re.M), out
-    assert re.search(r"^error: config: bulkhead\.cfg:19: vm dev: pci: device passthrough is "
-                     r"not implemented yet$", out, re.M), out
+    assert re.search(r"^error: config: bulkhead\.cfg:19: vm dev: pci: passed-through devices "
+                     r"need `platform = pc`$", out, re.M), out
     assert re.search(r"^error: vm far: not started: memory_base: 0x40000000-0x403fffff is not "
                      r"free: 0x40000000 is not usable RAM$", out, re.M), out
     # defined: good, far, spare; started: good; far failed; errors: hollow, dev.

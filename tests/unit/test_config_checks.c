@@ -32,25 +32,35 @@ static void expect_one(unsigned line, const char *vm, const char *msg)
     }
 }
 
-static void test_pci_is_not_implemented(void **state)
+static void test_pci_keys(void **state)
 {
     (void)state;
-    parse("[vm a]\nkernel = k\npci = [00:1f.2, 0001:02:03.4]\n");
-    expect_one(3, "a", "pci: device passthrough is not implemented yet");
-    assert_false(cfg.vm_valid[0]);
-    /* The VM never holds a device, so nothing can report one as its. */
-    assert_int_equal(cfg.vms[0].nr_pci, 0);
-    /* An empty list names no device: still the key of a missing feature. */
-    parse("[vm a]\nkernel = k\npci = []\n");
-    expect_one(3, "a", "pci: device passthrough is not implemented yet");
+    parse("[vm a]\nkernel = k\nplatform = pc\npci = [00:1f.2, 0001:02:03.4]\n");
+    assert_int_equal(cfg.nr_errors, 0);
+    assert_true(cfg.vm_valid[0]);
+    assert_int_equal(cfg.vms[0].nr_pci, 2);
+    assert_int_equal(cfg.vms[0].pci[1].seg, 1);
+    assert_int_equal(cfg.vms[0].pci[1].fn, 4);
+    assert_false(cfg.vms[0].iommu_off_unsafe);
+    assert_false(cfg.vms[0].dma_fault_stop);
+    /* Devices need the PC platform's bus (Linux VMs have it by default). */
+    parse("[vm a]\nkernel = k\npci = [00:1f.2]\n");
+    expect_one(3, "a", "pci: passed-through devices need `platform = pc`");
+    parse("[vm a]\nkernel = k\nprotocol = linux\npci = [00:1f.2]\n");
+    assert_int_equal(cfg.nr_errors, 0);
     /* A malformed value keeps its own message (one error, not two). */
-    parse("[vm a]\nkernel = k\npci = [00:20.0]\n");
-    expect_one(3, "a", "pci: expected a device like 00:1f.2 or 0000:00:1f.2, got '00:20.0'");
+    parse("[vm a]\nkernel = k\nplatform = pc\npci = [00:20.0]\n");
+    expect_one(4, "a", "pci: expected a device like 00:1f.2 or 0000:00:1f.2, got '00:20.0'");
     assert_int_equal(cfg.vms[0].nr_pci, 0);
-    /* Other VMs are not affected. */
-    parse("[vm a]\nkernel = k\npci = [00:02.0]\n[vm b]\nkernel = k\n");
-    assert_false(cfg.vm_valid[0]);
-    assert_true(cfg.vm_valid[1]);
+    /* iommu and on_dma_fault. */
+    parse("[vm a]\nkernel = k\niommu = off-unsafe\non_dma_fault = stop\n");
+    assert_int_equal(cfg.nr_errors, 0);
+    assert_true(cfg.vms[0].iommu_off_unsafe);
+    assert_true(cfg.vms[0].dma_fault_stop);
+    parse("[vm a]\nkernel = k\niommu = off\n");
+    expect_one(3, "a", "iommu: expected on or off-unsafe, got 'off'");
+    parse("[vm a]\nkernel = k\non_dma_fault = ignore\n");
+    expect_one(3, "a", "on_dma_fault: expected log or stop, got 'ignore'");
 }
 
 #define HASH                                                                                       \
@@ -122,9 +132,8 @@ static void test_net_checks(void **state)
     expect_one(2, "", "net.password_hash: iterations: expected a number from 1000 to 1000000");
 }
 
-/* A VM may never have the hypervisor's NIC. The parser refuses `pci` today
- * (passthrough does not exist yet), so the VM's list is filled in here as
- * the parser will once it does. */
+/* A VM may never have the hypervisor's NIC. The VM's list is filled in here
+ * directly, so that only the NIC rule (not the passthrough ones) applies. */
 static void test_net_device_not_for_vms(void **state)
 {
     (void)state;
@@ -270,7 +279,7 @@ static void test_empty_modules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pci_is_not_implemented),
+        cmocka_unit_test(test_pci_keys),
         cmocka_unit_test(test_net_keys),
         cmocka_unit_test(test_net_checks),
         cmocka_unit_test(test_net_device_not_for_vms),
