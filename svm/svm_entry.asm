@@ -58,6 +58,8 @@ section .text
 
 extern spec_entry_flags          ; bit 6: no VERW, bit 7: L1D flush
 extern spec_bhb_clear
+extern clear_bhb_loop          ; arch/x86_64/spec_asm.asm
+extern verw_selector
 
 global svm_enter
 
@@ -134,7 +136,7 @@ svm_enter:
 
     cmp byte [rel spec_bhb_clear], 0
     je .bhb_done
-    call svm_clear_bhb_loop
+    call clear_bhb_loop
 .bhb_done:
 
     ; Overwrite the return stack buffer before the first RET, so entries
@@ -165,39 +167,3 @@ svm_enter:
     wrmsr
     movzx eax, byte [rel spec_entry_flags]
     jmp .l1d_flushed
-
-; The branch-history clearing sequence, as clear_bhb_loop in
-; vmx/vmx_entry.asm (5 x 5 taken branches from 64-byte aligned blocks).
-; Only spec.force=bhb_clear turns it on for an AMD CPU. Clobbers RCX and
-; the flags; keeps RAX.
-svm_clear_bhb_loop:
-    push rbp
-    mov rbp, rsp
-    push rax
-    mov ecx, 5
-    call .outer
-    jmp .done
-    align 64, db 0xcc
-.outer:
-    call .inner
-    ret
-    align 64, db 0xcc
-.inner:
-    mov eax, 5
-.branch:
-    jmp .next
-    nop
-.next:
-    sub eax, 1
-    jnz .branch
-    sub ecx, 1
-    jnz .outer
-    ret
-.done:
-    lfence
-    pop rax
-    pop rbp
-    ret
-
-section .rodata
-verw_selector: dw 0x10          ; KERNEL_DS (arch/x86_64/gdt.h)

@@ -39,6 +39,8 @@ section .text
 
 extern spec_entry_flags          ; uint8_t flags, arch/x86_64/spec_ctrl.c
 extern spec_bhb_clear
+extern clear_bhb_loop          ; arch/x86_64/spec_asm.asm
+extern verw_selector
 
 global vmx_enter
 global vmx_enter_core
@@ -180,39 +182,3 @@ vmx_exit_entry:
     pop rbp
     xor ecx, ecx
     ret
-
-; The branch-history clearing sequence (Intel's "BHI_DIS_S software
-; alternative", as Linux's clear_bhb_loop): 5 x 5 taken branches from
-; 64-byte aligned blocks, enough to displace the branch history a guest
-; can control. Clobbers RCX and the flags; keeps RAX (the exit's TSC).
-clear_bhb_loop:
-    push rbp
-    mov rbp, rsp
-    push rax
-    mov ecx, 5
-    call .outer
-    jmp .done
-    align 64, db 0xcc
-.outer:
-    call .inner
-    ret
-    align 64, db 0xcc
-.inner:
-    mov eax, 5
-.branch:
-    jmp .next
-    nop
-.next:
-    sub eax, 1
-    jnz .branch
-    sub ecx, 1
-    jnz .outer
-    ret
-.done:
-    lfence
-    pop rax
-    pop rbp
-    ret
-
-section .rodata
-verw_selector: dw 0x10          ; KERNEL_DS (arch/x86_64/gdt.h)
