@@ -106,26 +106,7 @@ void svm_cpu_disable(void)
     sc->on = false;
 }
 
-static volatile unsigned parked_cpus;
-
-static void disable_and_park(void *arg)
-{
-    svm_cpu_disable();
-    __atomic_add_fetch(&parked_cpus, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        irq_disable();
-        halt();
-    }
-}
-
 void svm_disable_all_cpus(void)
 {
-    unsigned others = 0;
-    for (unsigned c = 0; c < MAX_CPUS; c++)
-        if (cpus[c] && cpus[c]->online && c != this_cpu_id())
-            others++;
-    ipi_call_all_others(disable_and_park, NULL, false);
-    for (unsigned long i = 0; i < 100000000UL && parked_cpus < others; i++)
-        cpu_relax();
-    svm_cpu_disable();
+    ipi_park_all_others(svm_cpu_disable);
 }

@@ -85,31 +85,9 @@ struct vmx_cpu *vmx_this_cpu(void)
     return &vmx_cpus[this_cpu()->cpu_id];
 }
 
-static volatile unsigned parked_cpus;
-
-/* On the way down, other CPUs leave VMX and stop for good: returning to
- * their scheduler would run VMX instructions outside VMX operation. */
-static void disable_and_park(void *arg)
-{
-    vmx_cpu_disable();
-    __atomic_add_fetch(&parked_cpus, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        irq_disable();
-        halt();
-    }
-}
-
 void vmx_disable_all_cpus(void)
 {
-    unsigned others = 0;
-    for (unsigned c = 0; c < MAX_CPUS; c++)
-        if (cpus[c] && cpus[c]->online && c != this_cpu_id())
-            others++;
-    ipi_call_all_others(disable_and_park, NULL, false);
-    /* Bounded: a CPU that does not answer must not stop the power-off. */
-    for (unsigned long i = 0; i < 100000000UL && parked_cpus < others; i++)
-        cpu_relax();
-    vmx_cpu_disable();
+    ipi_park_all_others(vmx_cpu_disable);
 }
 
 bool vmx_probe(const char **reason)

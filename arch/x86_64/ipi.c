@@ -235,3 +235,27 @@ void ipi_init(void)
     nmi_hook = nmi_handler;
     panic_stop_others_hook = panic_stop_others;
 }
+
+static volatile unsigned parked_cpus;
+
+static void leave_and_park(void *arg)
+{
+    ((void (*)(void))arg)();
+    __atomic_add_fetch(&parked_cpus, 1, __ATOMIC_SEQ_CST);
+    for (;;) {
+        irq_disable();
+        halt();
+    }
+}
+
+void ipi_park_all_others(void (*leave)(void))
+{
+    unsigned others = 0;
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        if (cpus[c] && cpus[c]->online && c != this_cpu_id())
+            others++;
+    ipi_call_all_others(leave_and_park, (void *)leave, false);
+    for (unsigned long i = 0; i < 100000000UL && parked_cpus < others; i++)
+        cpu_relax();
+    leave();
+}

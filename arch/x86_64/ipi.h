@@ -21,6 +21,12 @@ int ipi_call(unsigned cpu, void (*fn)(void *), void *arg, bool wait);
 void ipi_poll(void);
 /* ipi_call on every other online CPU; -1 if any of them failed. */
 int ipi_call_all_others(void (*fn)(void *), void *arg, bool wait);
+/* The way down (power-off, reboot): every other online CPU runs `leave`
+ * (e.g. leaving VMX or SVM operation) and halts for good, since returning
+ * to its scheduler would run guests again; then the calling CPU runs
+ * `leave` too. The wait is bounded: a CPU that does not answer must not
+ * stop the power-off. */
+void ipi_park_all_others(void (*leave)(void));
 /* Kicks `cpu` out of hlt (or a guest) to look at its run queue. */
 void ipi_resched(unsigned cpu);
 /* Called on VEC_IPI_RESCHED; set by the scheduler. */
