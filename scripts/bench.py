@@ -5,7 +5,10 @@ are instruction counts that repeat exactly from run to run.
 
   1. cpuid-bench under Bulkhead: TSC ticks per CPUID exit and per VMCALL
      (`bench.py cpuid` alone, or `bench.py cpuid:100000` for a quicker run).
-  2. Debian's Linux to its ready marker, bare in Bochs and under Bulkhead:
+  2. platform-bench in a VM with the whole platform: CPUID, VMCALL, a
+     PM-timer read and one TSC-deadline timer cycle, the last also on the
+     bare machine (`bench.py platform` or `platform:N`).
+  3. Debian's Linux to its ready marker, bare in Bochs and under Bulkhead:
      wall seconds, the guest's uptime at the marker (time since its kernel
      started) in seconds and TSC ticks, and Bulkhead's exit counts by reason
      during that boot.
@@ -41,6 +44,39 @@ def cpuid_bench(iters=1000000):
     say(f"bench: cpuid-exit: {c.group(1)} TSC ticks per CPUID exit round trip "
         f"(Bochs: emulated instructions; {c.group(2)} iterations)")
     say(f"bench: vmcall-exit: {v.group(1)} TSC ticks per VMCALL round trip")
+
+
+def platform_iso():
+    """platform-bench.elf booted by GRUB on the bare (emulated) machine."""
+    iso = BUILD / "bench-bare-platform.iso"
+    with tempfile.TemporaryDirectory() as d:
+        boot = Path(d) / "boot"
+        (boot / "grub").mkdir(parents=True)
+        shutil.copy(BUILD / "guests" / "platform-bench.elf", boot / "platform-bench.elf")
+        (boot / "grub" / "grub.cfg").write_text(
+            "serial --unit=0 --speed=115200\nterminal_input serial\nterminal_output serial\n"
+            "set timeout=0\nmenuentry bench {\n"
+            "  multiboot2 /boot/platform-bench.elf iters=10000\n  boot\n}\n")
+        subprocess.run(["grub-mkrescue", "-o", str(iso), d], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return iso
+
+
+def platform_bench(iters=100000):
+    """Exit costs in a VM with the whole platform (platform-bench guest), and
+    one TSC-deadline timer cycle on the bare machine for comparison."""
+    cmd = (f"console=com1 loglevel=warn vm=p,platform-bench.elf,mem=4M,cpu=0,platform=pc,"
+           f"cmdline=iters={iters}")
+    pat = r"platform-bench: {} (\d+) cycles/exit"
+    with emu.Machine(emu="bochs", cpus=1, iso=BUILD / "test.iso", cmdline=cmd, timeout=900) as m:
+        got = {w: m.expect(pat.format(w), 600).group(1)
+               for w in ("cpuid", "vmcall", "pmtimer", "tscdeadline")}
+    with emu.Machine(emu="bochs", cpus=1, iso=platform_iso(), timeout=600) as m:
+        bare = m.expect(pat.format("tscdeadline-bare"), 500).group(1)
+    say(f"bench: cpuid-exit-platform: {got['cpuid']}")
+    say(f"bench: vmcall-exit-platform: {got['vmcall']}")
+    say(f"bench: pmtimer-read-platform: {got['pmtimer']}")
+    say(f"bench: tscdeadline-cycle-platform: {got['tscdeadline']} (bare: {bare})")
 
 
 def uptime_after_ready(m, attach):
@@ -113,12 +149,13 @@ def linux_bulkhead():
 
 
 def main():
-    which = sys.argv[1:] or ["cpuid", "linux-bare", "linux-bulkhead"]
+    which = sys.argv[1:] or ["cpuid", "platform", "linux-bare", "linux-bulkhead"]
     for name in which:
         # `cpuid:N`: N iterations instead of a million (quicker; the figure
         # is the same to a tick or so, as Bochs' TSC counts instructions).
         name, _, n = name.partition(":")
-        fn = {"cpuid": cpuid_bench, "linux-bare": linux_bare, "linux-bulkhead": linux_bulkhead}[name]
+        fn = {"cpuid": cpuid_bench, "platform": platform_bench, "linux-bare": linux_bare,
+              "linux-bulkhead": linux_bulkhead}[name]
         fn(int(n)) if n else fn()
 
 

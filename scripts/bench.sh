@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench.sh [cpuid|linux-bare|linux-bulkhead ...] (make bench): builds what the
+# bench.sh [cpuid|platform|rt|linux-bare|linux-bulkhead ...] (make bench): builds what the
 # benchmarks boot and prints their figures (see scripts/bench.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
