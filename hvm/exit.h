@@ -126,7 +126,11 @@ enum exit_action {
     EXIT_ACT_HALT,     /* blocked until an event */
     EXIT_ACT_YIELD,
     EXIT_ACT_STOP, /* the VM is stopping */
-    EXIT_ACT_FAST, /* re-enter without the entry checks: nothing to deliver */
+    /* Re-enter without the entry checks: nothing to deliver. A backend that
+     * honours it must still end such re-entries at the next device
+     * deadline (vcpu_device_deadline) and when v->intr_news is set; one
+     * that does not treats it as EXIT_ACT_CONTINUE. */
+    EXIT_ACT_FAST,
 };
 
 /* --- Provided by the vendor-neutral layer (vcpu/) to the backends. --- */
@@ -138,6 +142,12 @@ enum exit_action {
  * v->reinject. */
 enum exit_action vcpu_handle_exit(struct vcpu *v, struct exit_record *e, uint64_t exit_tsc,
                                   uint64_t *end_tsc);
+/* A hypercall from CPL 0 that only returns a value (HC_VERSION,
+ * HC_GET_TSC_KHZ, HC_SHUTDOWN_REQUESTED): answered into RAX, true; any
+ * other call is left alone (false) for vcpu_handle_exit. A backend's run
+ * loop may use it for the exits guests take in tight loops; the
+ * instruction, the exit counters and EXIT_ACT_FAST's rules are then its. */
+bool vcpu_pure_hypercall(struct vcpu *v, bool long_mode);
 /* Before an entry: INIT/SIPI from the vLAPIC. True when the vCPU must
  * wait (for a SIPI); a SIPI resets the vCPU through backend->reset. */
 bool vcpu_wait_for_sipi(struct vcpu *v);

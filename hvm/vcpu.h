@@ -112,9 +112,21 @@ struct vcpu {
     unsigned pcpu; /* physical CPU it runs on */
     uint16_t vpid;
     volatile enum vcpu_run_state state;
-    volatile bool stop_request; /* set by other CPUs; checked before each entry */
-    volatile bool pause_request;
-    volatile bool kick; /* leave the guest at the next chance */
+    /* The four requests a run loop checks before each entry, in one word
+     * so that a fast re-entry reads them with one load (vcpu_requests). */
+    union {
+        struct {
+            volatile bool stop_request; /* set by other CPUs; checked before each entry */
+            volatile bool pause_request;
+            volatile bool kick; /* leave the guest at the next chance */
+            /* Set by vcpu_interrupt_notify: an interrupt may have become
+             * pending since the run loop last looked, so its fast re-entry
+             * must not skip the full path (cleared by the run loop before
+             * it looks). */
+            volatile bool intr_news;
+        };
+        volatile uint32_t requests;
+    };
     uint64_t gprs[NR_GPRS];
     struct vcpu_boot_state boot;
     void *arch; /* backend state (struct vmx_vcpu) */
@@ -157,7 +169,7 @@ struct vcpu {
      * (vcpu/cpuid.c, its policy); backends may answer from the cache in
      * their run loop (vmx_take_exit) when cpuid_fast is set. */
     bool cpuid_cache_ready;
-    bool cpuid_fast; /* cache ready, and the VM has no platform */
+    bool cpuid_fast; /* cache ready */
     uint32_t cpuid_cache[VCPU_CPUID_CACHE][4];
 };
 

@@ -282,10 +282,11 @@ void guest_cpuid_fill_cache(struct vcpu *v)
         v->cpuid_cache[i][3] = r.edx;
     }
     v->cpuid_cache_ready = true;
-    /* A CPUID exit of a VM without a platform can be answered from the
-     * cache without looking for interrupts to deliver: a backend may do it
-     * in its run loop (hvm/vcpu.h; vmx_take_exit). */
-    v->cpuid_fast = !v->vm->platform;
+    /* A CPUID exit can be answered from the cache without looking for
+     * interrupts to deliver: a backend may do it in its run loop
+     * (hvm/vcpu.h; vmx_take_exit), which stops such fast re-entries at the
+     * next device deadline and at any interrupt news (v->intr_news). */
+    v->cpuid_fast = true;
 }
 
 void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *out)

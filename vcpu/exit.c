@@ -329,10 +329,12 @@ enum exit_action vcpu_handle_exit(struct vcpu *v, struct exit_record *e, uint64_
     v->total_exits++;
 
     /* Re-enter at once when nothing can need the slow path: the exit is an
-     * emulated instruction that leaves no event to deliver, and the VM has
-     * no platform (so no interrupt or device deadline can be pending). */
+     * emulated instruction that leaves no event to deliver and changes no
+     * interrupt state of its own. What devices and other vCPUs do meanwhile
+     * is the run loop's to watch: it ends fast re-entries at the next
+     * device deadline and when v->intr_news is set (hvm/exit.h). */
     if (a == EXIT_ACT_CONTINUE && (e->kind == EXIT_CPUID || e->kind == EXIT_HYPERCALL) &&
-        !v->vm->platform && !(v->reinject.valid | v->exception_pending | v->nmi_pending)) {
+        !(v->reinject.valid | v->exception_pending | v->nmi_pending)) {
         v->root_cycles += t - exit_tsc;
         return EXIT_ACT_FAST;
     }

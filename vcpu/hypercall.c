@@ -35,6 +35,40 @@ static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
     return hc_console_write(&mem, gpa, len, put_console, v->vm);
 }
 
+/* The calls that only return a value: no guest memory, no action. */
+static bool pure_call(const struct vcpu *v, uint64_t nr, int64_t *ret)
+{
+    switch (nr) {
+    case HC_VERSION:
+        *ret = HC_VERSION_VALUE;
+        return true;
+    case HC_GET_TSC_KHZ:
+        *ret = (int64_t)tsc_khz();
+        return true;
+    case HC_SHUTDOWN_REQUESTED:
+        *ret = v->vm->shutdown_requested;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void set_result(struct vcpu *v, int64_t ret, bool long_mode)
+{
+    v->gprs[GPR_RAX] = (uint64_t)ret;
+    if (!long_mode)
+        v->gprs[GPR_RAX] &= 0xffffffffULL;
+}
+
+bool vcpu_pure_hypercall(struct vcpu *v, bool long_mode)
+{
+    int64_t ret;
+    if (!pure_call(v, arg(v, GPR_RAX, long_mode), &ret))
+        return false;
+    set_result(v, ret, long_mode);
+    return true;
+}
+
 enum hc_action hypercall_dispatch(struct vcpu *v)
 {
     /* Asked once: every backend call is an indirect (retpoline) call. */
@@ -43,10 +77,11 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
     int64_t ret = 0;
     enum hc_action act = HC_ACT_CONTINUE;
 
+    if (pure_call(v, nr, &ret)) {
+        set_result(v, ret, long_mode);
+        return act;
+    }
     switch (nr) {
-    case HC_VERSION:
-        ret = HC_VERSION_VALUE;
-        break;
     case HC_CONSOLE_WRITE:
         ret = console_write(v, arg(v, GPR_RBX, long_mode), arg(v, GPR_RCX, long_mode));
         if (ret == HC_EFAULT)
@@ -64,18 +99,10 @@ enum hc_action hypercall_dispatch(struct vcpu *v)
         vm_request_stop(v->vm, VM_SHUTOFF, "stopped itself (code %d)", v->vm->exit_code);
         act = HC_ACT_STOP;
         break;
-    case HC_GET_TSC_KHZ:
-        ret = (int64_t)tsc_khz();
-        break;
-    case HC_SHUTDOWN_REQUESTED:
-        ret = v->vm->shutdown_requested;
-        break;
     default:
         ret = HC_ENOSYS;
         break;
     }
-    v->gprs[GPR_RAX] = (uint64_t)ret;
-    if (!long_mode)
-        v->gprs[GPR_RAX] &= 0xffffffffULL;
+    set_result(v, ret, long_mode);
     return act;
 }

@@ -138,6 +138,7 @@ int vcpu_ack_interrupt(struct vcpu *v, int pending)
 
 void vcpu_interrupt_notify(struct vcpu *v)
 {
+    v->intr_news = true; /* ends the run loop's fast re-entries */
     if (vm_sched_ops && vm_sched_ops->wake)
         vm_sched_ops->wake(v);
 }

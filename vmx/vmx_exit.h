@@ -12,6 +12,7 @@
 #include "hvm/exit.h"
 #include "hvm/vcpu.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmx.h"
 
 /* Translates and handles the exit (raw: VM_EXIT_REASON) taken at
  * exit_tsc; *end_tsc gets the TSC read when the handler was done (the exit
@@ -68,13 +69,15 @@ static inline void vmx_advance_rip(unsigned len)
                    intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
 }
 
-/* Inlined in the run loop: the exit guests take most in tight loops, CPUID
- * of a cached leaf in a VM without a platform, answered from the cache
- * the neutral layer filled (hvm/vcpu.h; the policy is vcpu/cpuid.c's)
- * without a call; every other exit goes to vmx_handle_exit. Such a CPUID
- * leaves nothing to deliver (an instruction exit cannot interrupt event
- * delivery, the handler queues nothing, and vmx_run takes no fast
- * re-entry while an earlier event is still queued), hence EXIT_ACT_FAST.
+/* Inlined in the run loop: the exits guests take most in tight loops, CPUID
+ * of a cached leaf, answered from the cache the neutral layer filled
+ * (hvm/vcpu.h; the policy is vcpu/cpuid.c's) without a call, and a
+ * value-only hypercall (vcpu_pure_hypercall); every other exit goes to
+ * vmx_handle_exit. These leave nothing to deliver (an instruction exit
+ * cannot interrupt event delivery, the handler queues nothing, and vmx_run
+ * takes no fast re-entry while an earlier event is still queued), hence
+ * EXIT_ACT_FAST; vmx_run stops such re-entries at the next device deadline
+ * and on interrupt news.
  * v->cpuid_fast is set with the cache, at the vCPU's first CPUID exit
  * (which takes the slow path). */
 static inline enum exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
@@ -82,20 +85,27 @@ static inline enum exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc, 
     uint32_t raw = (uint32_t)vmcs_read(VM_EXIT_REASON);
     uint32_t leaf = (uint32_t)v->gprs[GPR_RAX];
     unsigned slot;
-    /* Leaf 1 is left out: its OSXSAVE bit needs a read of GUEST_CR4. */
-    if (raw != EXIT_REASON_CPUID || !v->cpuid_fast ||
-        (slot = vcpu_cpuid_cache_slot(leaf, VCPU_CPUID_UNCACHED | (1U << 1))) == VCPU_CPUID_CACHE)
+    if (raw == EXIT_REASON_CPUID) {
+        /* Leaf 1 is left out: its OSXSAVE bit needs a read of GUEST_CR4. */
+        if (!v->cpuid_fast || (slot = vcpu_cpuid_cache_slot(
+                                   leaf, VCPU_CPUID_UNCACHED | (1U << 1))) == VCPU_CPUID_CACHE)
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+        const uint32_t *c = v->cpuid_cache[slot];
+        v->gprs[GPR_RAX] = c[0];
+        v->gprs[GPR_RBX] = c[1];
+        v->gprs[GPR_RCX] = c[2];
+        v->gprs[GPR_RDX] = c[3];
+    } else if (raw != EXIT_REASON_VMCALL || ((vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3) ||
+               !vcpu_pure_hypercall(v, ((struct vmx_vcpu *)v->arch)->efer & EFER_LMA)) {
+        /* Not a value-only hypercall from CPL 0 (the policy is vcpu/'s):
+         * CPL 3 and every other call take the full path. */
         return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
-    const uint32_t *c = v->cpuid_cache[slot];
-    v->gprs[GPR_RAX] = c[0];
-    v->gprs[GPR_RBX] = c[1];
-    v->gprs[GPR_RCX] = c[2];
-    v->gprs[GPR_RDX] = c[3];
+    }
     vmx_skip_instruction_inline();
     uint64_t t = rdtsc();
     *end_tsc = t;
-    v->exits[EXIT_REASON_CPUID].count++;
-    v->exits[EXIT_REASON_CPUID].cycles += t - exit_tsc;
+    v->exits[raw].count++;
+    v->exits[raw].cycles += t - exit_tsc;
     v->total_exits++;
     v->root_cycles += t - exit_tsc;
     return EXIT_ACT_FAST;

@@ -204,6 +204,12 @@ static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
     }
 }
 
+/* The end of the next chunk of fast re-entries (chunk 0: no chunks). */
+static inline uint64_t fast_chunk_end(uint64_t now, uint64_t limit, uint64_t chunk)
+{
+    return chunk && limit - now > chunk ? now + chunk : limit;
+}
+
 static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
 {
     struct vmx_vcpu *x = v->arch;
@@ -242,14 +248,20 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         if (run_max && (!until || until > run_max))
             until = run_max;
         set_slice(x, until);
+        /* Cleared before looking: news from now on ends the fast re-entries. */
+        v->intr_news = false;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         vcpu_inject_pending(v);
-        /* Fast re-entries go on until the end of the slice, or until
-         * 1/64 of the slice has passed: the preemption timer counts guest
-         * time only, so root time spent in fast exits makes the slice
-         * overrun by at most that much before the timer is set again. */
-        uint64_t fast_until = UINT64_MAX;
-        if (slice_end)
-            fast_until = slice_end - now > (slice_tsc >> 6) ? now + (slice_tsc >> 6) : slice_end;
+        /* Fast re-entries go on until the end of the slice or the next
+         * device deadline (whose interrupt is the full path's), in chunks of
+         * 1/64 of the slice: the preemption timer counts guest time only,
+         * so after each chunk of fast exits it is set again to what is
+         * left, and host interrupts get a moment in. */
+        uint64_t limit = slice_end ? slice_end : UINT64_MAX;
+        if (next < limit)
+            limit = next;
+        uint64_t chunk = slice_end ? slice_tsc >> 6 : 0;
+        uint64_t fast_until = fast_chunk_end(now, limit, chunk);
         /* inject_pending delivers one event per entry: with another still
          * queued, the next exit must come back here to deliver it. */
         if (v->exception_pending | v->nmi_pending)
@@ -279,11 +291,30 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
              * the slice need a look. Interrupts stay off; a host interrupt
              * arriving now makes the next entry exit at once, and that exit
              * takes the full path. */
-            if ((v->stop_request | v->pause_request | v->kick) || now >= fast_until) {
-                v->entry_tsc = now;
-                a = EXIT_ACT_CONTINUE;
-                break;
+            if (__builtin_expect(!(v->requests || now >= fast_until), 1))
+                continue;
+            if (!v->requests && now < limit) {
+                /* A chunk is over: let pending host interrupts in, then
+                 * give the preemption timer the rest (the root time since
+                 * `now` is root time). */
+                irq_enable();
+                __asm__ volatile("nop"); /* STI's shadow: one instruction with IF=1 */
+                irq_disable();
+                uint64_t t = rdtsc();
+                v->root_cycles += t - now;
+                now = t;
+                if (!v->requests && now < limit) {
+                    uint64_t rest = limit == UINT64_MAX ? 0 : limit - now;
+                    if (run_max && (!rest || rest > run_max))
+                        rest = run_max;
+                    set_slice(x, rest);
+                    fast_until = fast_chunk_end(now, limit, chunk);
+                    continue;
+                }
             }
+            v->entry_tsc = now;
+            a = EXIT_ACT_CONTINUE;
+            break;
         }
         irq_enable();
         switch (a) {

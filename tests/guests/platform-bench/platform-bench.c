@@ -92,8 +92,8 @@ static bool lapic_setup(void)
     uint32_t a, b, c, d;
     cpuid(1, 0, &a, &b, &c, &d);
     if (!(d & (1u << 9)) || !(c & (1u << 21)) || !(c & (1u << 24))) {
-        printf("platform-bench: no APIC, x2APIC or TSC deadline (cpuid.1 ecx 0x%x edx 0x%x)\n",
-               c, d);
+        printf("platform-bench: no APIC, x2APIC or TSC deadline (cpuid.1 ecx 0x%x edx 0x%x)\n", c,
+               d);
         return false;
     }
     uint64_t base = rdmsr(MSR_APIC_BASE);
@@ -153,8 +153,8 @@ static uint64_t bench_tscdeadline(uint32_t n)
 
 static void report(const char *what, uint64_t ticks, uint32_t n)
 {
-    printf("platform-bench: %s %llu cycles/exit over %u iterations\n", what,
-           udiv64(ticks, n, NULL), n);
+    printf("platform-bench: %s %llu cycles/exit over %u iterations\n", what, udiv64(ticks, n, NULL),
+           n);
 }
 
 static void sort_samples(uint32_t *s, uint32_t n)
