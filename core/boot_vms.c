@@ -1,5 +1,6 @@
 #include "core/boot_vms.h"
 
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "core/cmdline.h"
 #include "core/config.h"
@@ -41,6 +42,7 @@ static void pci_facts(struct config_machine *m)
     m->nr_pci = n;
     m->pci = facts;
     m->iommu = vtd_active() ? 1 : -1;
+    m->x2apic = lapic_is_x2apic() ? 1 : -1;
 }
 
 static unsigned find_host_ports(void)

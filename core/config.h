@@ -115,7 +115,8 @@ struct config_machine {
     bool pci_known; /* the machine's PCI functions are listed below */
     unsigned nr_pci;
     const struct config_pci_fact *pci;
-    int iommu; /* 1: an IOMMU translates DMA; -1: none; 0: unknown */
+    int iommu;  /* 1: an IOMMU translates DMA; -1: none; 0: unknown */
+    int x2apic; /* 1: the local APICs run in x2APIC mode; -1: not; 0: unknown */
 };
 
 /* Checks ioports against the ports the hypervisor owns or emulates for

@@ -489,6 +489,12 @@ static void v_autostart(struct parser *p, const char *key, const char *v, size_t
         config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
 }
 
+static void v_realtime(struct parser *p, const char *key, const char *v, size_t n)
+{
+    if (config_parse_bool(v, n, &p->vm->realtime))
+        config_perr(p, "%s: expected true or false, got '%s'", key, config_show(p, v, n));
+}
+
 static void v_platform(struct parser *p, const char *key, const char *v, size_t n)
 {
     if (config_eq(v, n, "pc"))
@@ -691,4 +697,5 @@ const struct key_def config_vm_keys[VK_COUNT] = {
     [VK_PLATFORM] = {"platform", v_platform},
     [VK_IOMMU] = {"iommu", v_iommu},
     [VK_ON_DMA_FAULT] = {"on_dma_fault", v_on_dma_fault},
+    [VK_REALTIME] = {"realtime", v_realtime},
 };

@@ -327,6 +327,31 @@ static void check_pci(struct config *cfg, unsigned j, const struct config_machin
     }
 }
 
+/* `realtime = true`: what docs/realtime.md promises must be possible. */
+static void check_realtime(struct config *cfg, unsigned i, const struct config_machine *m)
+{
+    const struct vm_config *vm = &cfg->vms[i];
+    unsigned line = cfg->vm_lines[i].cpus ? cfg->vm_lines[i].cpus : cfg->vm_line[i];
+    if (!vm->realtime)
+        return;
+    if (!vm->dedicated) {
+        verr(cfg, i, line, "realtime: needs cpu_policy = dedicated (the vCPU owns its CPU)");
+        return;
+    }
+    for (unsigned c = 0; c < vm->nr_vcpus && c < MAX_VCPUS; c++) {
+        if (vm->pcpu[c] == 0) {
+            verr(cfg, i, line,
+                 "realtime: CPU 0 runs the console and the hypervisor's housekeeping; "
+                 "give the VM another CPU");
+            return;
+        }
+    }
+    if (m && m->x2apic < 0)
+        verr(cfg, i, line,
+             "realtime: this machine's local APICs are not in x2APIC mode (a real-time VM "
+             "owns its local APIC through the x2APIC MSRs)");
+}
+
 int config_validate(struct config *cfg, const struct config_machine *m)
 {
     unsigned n = cfg->nr_vms < CONFIG_MAX_VMS ? cfg->nr_vms : CONFIG_MAX_VMS;
@@ -334,6 +359,7 @@ int config_validate(struct config *cfg, const struct config_machine *m)
     for (unsigned i = 0; i < n; i++) {
         check_ports(cfg, i, m);
         check_reserved(cfg, i);
+        check_realtime(cfg, i, m);
     }
     if (m) {
         for (unsigned i = 0; i < n; i++)

@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ipi.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
@@ -63,10 +64,26 @@ static int sched_add(struct vcpu *v)
     return 0;
 }
 
+/* A real-time vCPU takes its CPU's interrupts itself: only an NMI makes it
+ * exit (docs/realtime.md). The second NMI covers one that arrives between
+ * the run loop's last look at its requests and the entry. */
+static void kick_realtime(struct vcpu *v)
+{
+    if (v->pcpu == this_cpu_id() || v->pcpu >= MAX_CPUS || !cpus[v->pcpu])
+        return;
+    lapic_send_nmi(cpus[v->pcpu]->apic_id);
+    uint64_t t0 = rdtsc(), wait = tsc_khz() / 10; /* 100 us */
+    while (rdtsc() - t0 < wait)
+        cpu_relax();
+    lapic_send_nmi(cpus[v->pcpu]->apic_id);
+}
+
 static void sched_kick(struct vcpu *v)
 {
     v->kick = true;
-    if (v->pcpu != this_cpu_id())
+    if (v->vm_info.realtime)
+        kick_realtime(v);
+    else if (v->pcpu != this_cpu_id())
         ipi_resched(v->pcpu);
 }
 
@@ -87,6 +104,10 @@ void sched_init(void)
  * at once). No kick: that would end v's own turn early and starve it. */
 void sched_wake(struct vcpu *v)
 {
+    /* A real-time vCPU never blocks (HLT does not exit) and takes no
+     * emulated interrupts: a reschedule IPI would land in its IDT. */
+    if (v->vm_info.realtime)
+        return;
     if (v->state == VCPU_BLOCKED || (v->state == VCPU_PAUSED && !v->pause_request))
         v->state = VCPU_RUNNABLE;
     /* End the running vCPU's turn when it had the CPU to itself (it runs

@@ -89,6 +89,14 @@ int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen)
                 fmt_snprintf(err, errlen, "vm=%s: platform must be pc or none", cfg->name);
                 return -1;
             }
+        } else if (klen == 8 && !strncmp(s, "realtime", 8)) {
+            /* A dedicated CPU other than 0 (docs/realtime.md). */
+            if (vlen != 1 || (eq[1] != '0' && eq[1] != '1')) {
+                fmt_snprintf(err, errlen, "vm=%s: realtime must be 0 or 1", cfg->name);
+                return -1;
+            }
+            cfg->realtime = eq[1] == '1';
+            cfg->dedicated = cfg->realtime;
         } else if (klen == 8 && !strncmp(s, "on_crash", 8)) {
             if (vlen == 7 && !strncmp(eq + 1, "restart", 7)) {
                 cfg->on_crash = RESTART_ON_CRASH;
@@ -103,6 +111,13 @@ int vmspec_parse(const char *s, struct vm_config *cfg, char *err, size_t errlen)
             return -1;
         }
         s += n;
+    }
+    if (cfg->realtime && cfg->pcpu[0] == 0) {
+        fmt_snprintf(err, errlen,
+                     "vm=%s: realtime: CPU 0 runs the console and the hypervisor's "
+                     "housekeeping; give the VM another CPU (cpu=N)",
+                     cfg->name);
+        return -1;
     }
     return 0;
 }

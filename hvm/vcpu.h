@@ -100,6 +100,9 @@ struct vcpu_event {
 struct vcpu_vm_info {
     struct ept *ept;     /* second-level tables */
     uint64_t tsc_offset; /* guest TSC = host TSC + offset, at start */
+    /* A real-time partition's vCPU (docs/realtime.md): it owns its CPU and
+     * local APIC; no external-interrupt, HLT or PAUSE exits, no slices. */
+    bool realtime;
     unsigned nr_io_passthrough;
     struct {
         uint16_t base, count;

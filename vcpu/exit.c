@@ -256,6 +256,8 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
     case EXIT_MSR_READ:
         return vcpu_exit_rdmsr(v, e);
     case EXIT_MSR_WRITE:
+        if (v->vm_info.realtime && e->msr.index == 0x830)
+            return vcpu_rt_icr_write(v, e); /* its own local APIC's ICR */
         return vcpu_exit_wrmsr(v, e);
     case EXIT_HLT:
         return handle_hlt(v, e);

@@ -15,6 +15,11 @@
 enum exit_action vcpu_exit_io(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_rdmsr(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_wrmsr(struct vcpu *v, struct exit_record *e);
+/* A real-time vCPU's x2APIC ICR write (rt_icr.c): sent to the hardware
+ * when it stays inside the VM, refused and logged otherwise. */
+struct vm;
+bool vcpu_rt_icr_allowed(const struct vm *vm, uint64_t icr);
+enum exit_action vcpu_rt_icr_write(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_npf(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e);
 

@@ -173,6 +173,7 @@ struct vm_config {
     } pci[VM_MAX_PCI];
     bool iommu_off_unsafe; /* `iommu = off-unsafe`: pass through without an IOMMU */
     bool dma_fault_stop;   /* `on_dma_fault = stop` (else log) */
+    bool realtime;         /* `realtime = true`: docs/realtime.md */
 };
 
 /* A VM whose RAM above 1 MiB sits at guest-physical == host-physical

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "loader/loader.h"
 #include "loader/modules.h"
 #include "vdev/platform.h"
@@ -346,6 +347,7 @@ static struct vcpu *make_vcpu(struct vm *vm, unsigned id, const struct vcpu_boot
     v->boot = *boot;
     v->vm_info.ept = &vm->ept;
     v->vm_info.tsc_offset = vm->tsc_offset;
+    v->vm_info.realtime = vm->cfg.realtime;
     _Static_assert(VM_MAX_IOPORTS <= VCPU_MAX_IO_PASSTHROUGH, "vcpu_vm_info holds every range");
     v->vm_info.nr_io_passthrough =
         vm->cfg.nr_ioports < VM_MAX_IOPORTS ? vm->cfg.nr_ioports : VM_MAX_IOPORTS;
@@ -407,7 +409,14 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     vm->scrubbing = false;
     if (build_memory(vm, err, errlen))
         goto fail;
-    vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
+    /* A real-time VM writes the physical TSC deadline: its TSC is the host's. */
+    vm->tsc_offset = vm->cfg.realtime ? 0 : (uint64_t) - (int64_t)rdtsc();
+    if (vm->cfg.realtime && !lapic_is_x2apic()) {
+        fmt_snprintf(err, errlen,
+                     "realtime: the local APICs are not in x2APIC mode (a real-time VM owns "
+                     "its local APIC through the x2APIC MSRs)");
+        goto fail;
+    }
     if (vm->cfg.protocol != BOOT_LINUX && vm->cfg.platform == PLATFORM_PC &&
         platform_create(vm, err, errlen))
         goto fail;

@@ -138,7 +138,17 @@ static int adjust(const char *what, const struct vmx_ctl_cap *cap, uint32_t want
 
 /* Intercepts everything except the MSRs that the VMCS or the vCPU switch
  * code already keeps per guest. */
-static void setup_msr_bitmap(struct vmx_vcpu *x)
+static void pass_msr(uint8_t *bm, uint32_t msr, bool read, bool write)
+{
+    unsigned base = msr >= 0xc0000000 ? 1024 : 0;
+    unsigned bit = msr & 0x1fff;
+    if (read)
+        bm[base + bit / 8] &= (uint8_t) ~(1U << (bit % 8));
+    if (write)
+        bm[2048 + base + bit / 8] &= (uint8_t) ~(1U << (bit % 8));
+}
+
+static void setup_msr_bitmap(struct vmx_vcpu *x, bool realtime)
 {
     uint8_t *bm = (uint8_t *)x->msr_bitmap_phys;
     static const uint32_t passthrough[] = {
@@ -156,6 +166,14 @@ static void setup_msr_bitmap(struct vmx_vcpu *x)
     }
     /* Reads of the TSC pass (offset applied by hardware); writes exit. */
     bm[0x10 / 8] &= (uint8_t) ~(1U << (0x10 % 8));
+    if (!realtime)
+        return;
+    /* A real-time vCPU owns its local APIC: the x2APIC registers and the
+     * TSC deadline reach the hardware, except ICR writes (checked so that
+     * its IPIs stay inside its VM: vcpu/rt_icr.c). */
+    for (uint32_t msr = 0x800; msr <= 0x8ff; msr++)
+        pass_msr(bm, msr, true, msr != 0x830);
+    pass_msr(bm, 0x6e0, true, true);
 }
 
 /* Every port exits except the VM's `ioports`, which reach the hardware.
@@ -176,24 +194,30 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     struct vmx_vcpu *x = v->arch;
     const struct vmx_caps *c = &vmx_caps;
 
-    if (adjust("pin-based", &c->pinbased,
-               PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS,
-               PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, &x->pin))
+    /* A real-time vCPU (docs/realtime.md) owns its CPU's interrupts: they
+     * reach its IDT without an exit; NMIs still exit (they take the CPU
+     * back). Nor do HLT and CR8 exit: CR8 is the physical TPR. */
+    bool rt = v->vm_info.realtime;
+    uint32_t ext = rt ? 0 : PIN_BASED_EXT_INTR_MASK;
+    if (adjust("pin-based", &c->pinbased, ext | PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS,
+               ext | PIN_BASED_NMI_EXITING, &x->pin))
         return -1;
-    uint32_t proc = CPU_BASED_HLT_EXITING | CPU_BASED_USE_TSC_OFFSETTING |
-                    CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
+    uint32_t hlt = rt ? 0 : CPU_BASED_HLT_EXITING;
+    uint32_t proc = hlt | CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_USE_IO_BITMAPS |
+                    CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
                     CPU_BASED_MONITOR_EXITING | CPU_BASED_RDPMC_EXITING |
                     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
     /* CR8 never reaches the physical TPR: the TPR shadow keeps it in the
      * virtual-APIC page without exits; a vLAPIC (which must see every TPR
      * change) or a CPU without the shadow gets CR8-load/store exiting. */
     uint32_t cr8_ctl = CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING;
-    x->cr8_exiting = vcpu_tpr_in_vlapic(v) || !(c->procbased.may_be_1 & CPU_BASED_TPR_SHADOW);
-    proc |= x->cr8_exiting ? cr8_ctl : CPU_BASED_TPR_SHADOW;
+    x->cr8_exiting =
+        !rt && (vcpu_tpr_in_vlapic(v) || !(c->procbased.may_be_1 & CPU_BASED_TPR_SHADOW));
+    uint32_t tpr_ctl = rt ? 0 : x->cr8_exiting ? cr8_ctl : CPU_BASED_TPR_SHADOW;
+    proc |= tpr_ctl;
     if (adjust("processor-based", &c->procbased, proc,
-               CPU_BASED_HLT_EXITING | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
-                   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
-                   (x->cr8_exiting ? cr8_ctl : CPU_BASED_TPR_SHADOW),
+               hlt | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
+                   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS | tpr_ctl,
                &x->proc))
         return -1;
     uint32_t proc2 = SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
@@ -242,7 +266,7 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
      * nor CR4.VMXE/SMXE; those exits are handled in vmx_exit_cr.c. */
     vmcs_write(CR0_GUEST_HOST_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);
     vmcs_write(CR4_GUEST_HOST_MASK, CR4_VMXE | CR4_SMXE | CR4_PAE);
-    setup_msr_bitmap(x);
+    setup_msr_bitmap(x, rt);
     vmcs_write(MSR_BITMAP, x->msr_bitmap_phys);
     setup_io_bitmap(x, &v->vm_info);
     vmcs_write(IO_BITMAP_A, x->io_bitmap_phys);

@@ -2,6 +2,7 @@
  * write events, destroy. What to inject and when is the vendor-neutral
  * layer's (vcpu/inject.c); this file writes the VMCS fields. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/spec_ctrl.h"
 #include "arch/x86_64/timer.h"
@@ -210,7 +211,7 @@ static inline uint64_t fast_chunk_end(uint64_t now, uint64_t limit, uint64_t chu
     return chunk && limit - now > chunk ? now + chunk : limit;
 }
 
-static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
+static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
 {
     struct vmx_vcpu *x = v->arch;
 
@@ -237,7 +238,8 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         }
         /* The next of: the end of the slice, a device deadline. */
         uint64_t until = slice_end ? slice_end - now : 0;
-        uint64_t next = vcpu_device_deadline(v, now);
+        /* A real-time vCPU gets no device ticks: nothing may end its run. */
+        uint64_t next = v->vm_info.realtime ? UINT64_MAX : vcpu_device_deadline(v, now);
         if (next != UINT64_MAX) {
             uint64_t d = next > now ? next - now : 1;
             if (!until || d < until)
@@ -335,6 +337,16 @@ static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
         if (slice_end && now >= slice_end)
             return RUN_PREEMPTED;
     }
+}
+
+static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
+{
+    enum vcpu_run_result r = vmx_run_loop(v, slice_tsc);
+    /* A real-time vCPU drove this CPU's local APIC itself: take it back
+     * before anything else of the host's runs here. */
+    if (r == RUN_STOPPED && v->vm_info.realtime)
+        lapic_reclaim_from_guest();
+    return r;
 }
 
 static bool vmx_long_mode(struct vcpu *v)

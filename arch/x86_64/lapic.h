@@ -55,6 +55,10 @@ void lapic_eoi(void);
 /* 0 on success, -1 if the ICR stayed busy (xAPIC) or the ID is unreachable. */
 int lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 int lapic_send_nmi(uint32_t apic_id);
+/* After a real-time guest owned this CPU's LAPIC (lapic_reclaim.c): its
+ * TSC deadline and timer off, in-service vectors ended, the host set-up
+ * (lapic_init_cpu) again. */
+void lapic_reclaim_from_guest(void);
 int lapic_send_init(uint32_t apic_id);
 int lapic_send_sipi(uint32_t apic_id, uint8_t page);
 int lapic_broadcast_nmi_others(void);
