@@ -8,6 +8,8 @@ are instruction counts that repeat exactly from run to run.
   2. platform-bench in a VM with the whole platform: CPUID, VMCALL, a
      PM-timer read and one TSC-deadline timer cycle, the last also on the
      bare machine (`bench.py platform` or `platform:N`).
+     `bench.py rt`: the timer-interrupt latency of a real-time partition and
+     of the same guest without `realtime`, while a spin VM loads CPU 0.
   3. Debian's Linux to its ready marker, bare in Bochs and under Bulkhead:
      wall seconds, the guest's uptime at the marker (time since its kernel
      started) in seconds and TSC ticks, and Bulkhead's exit counts by reason
@@ -77,6 +79,21 @@ def platform_bench(iters=100000):
     say(f"bench: vmcall-exit-platform: {got['vmcall']}")
     say(f"bench: pmtimer-read-platform: {got['pmtimer']}")
     say(f"bench: tscdeadline-cycle-platform: {got['tscdeadline']} (bare: {bare})")
+
+
+def rt_latency():
+    """Timer-interrupt latency (TSC at the handler minus the deadline) of the
+    platform-bench rt guest on CPU 1, with and without `realtime`, while a
+    spin VM loads CPU 0."""
+    got = {}
+    for rt in (1, 0):
+        cmd = (f"console=com1 loglevel=warn vm=rt,platform-bench.elf,mem=4M,cpu=1,platform=pc,"
+               f"realtime={rt},cmdline=mode=rt vm=load,spin.elf,mem=4M,cpu=0")
+        with emu.Machine(emu="bochs", cpus=2, iso=BUILD / "test.iso", cmdline=cmd,
+                         timeout=900) as m:
+            r = m.expect(r"rt-bench: latency min (\d+) median (\d+) max (\d+)", 800)
+        got[rt] = f"min {r.group(1)} median {r.group(2)} max {r.group(3)}"
+    say(f"bench: rt-latency: {got[1]} (no realtime: {got[0]})")
 
 
 def uptime_after_ready(m, attach):
@@ -149,12 +166,13 @@ def linux_bulkhead():
 
 
 def main():
-    which = sys.argv[1:] or ["cpuid", "platform", "linux-bare", "linux-bulkhead"]
+    which = sys.argv[1:] or ["cpuid", "platform", "rt", "linux-bare", "linux-bulkhead"]
     for name in which:
         # `cpuid:N`: N iterations instead of a million (quicker; the figure
         # is the same to a tick or so, as Bochs' TSC counts instructions).
         name, _, n = name.partition(":")
-        fn = {"cpuid": cpuid_bench, "platform": platform_bench, "linux-bare": linux_bare,
+        fn = {"cpuid": cpuid_bench, "platform": platform_bench, "rt": rt_latency,
+              "linux-bare": linux_bare,
               "linux-bulkhead": linux_bulkhead}[name]
         fn(int(n)) if n else fn()
 

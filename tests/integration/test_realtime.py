@@ -1,0 +1,70 @@
+"""Real-time partitions (docs/realtime.md): a realtime VM owns its CPU and
+local APIC, takes no VM exit once started, and can still be destroyed."""
+
+import re
+import time
+
+import pytest
+
+from conftest import BASE_CMDLINE
+
+pytestmark = pytest.mark.bochs
+
+RT = "vm=rt,platform-bench.elf,mem=4M,cpu=1,platform=pc,realtime=1,cmdline=mode=rt"
+LOAD = "vm=load,spin.elf,mem=4M,cpu=0"
+
+
+def wait_for(m, regex, timeout, start=0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = re.search(regex, m.output[start:], re.M)
+        if found:
+            return found
+        if not m.running:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-4000:]}")
+
+
+def rt_exits(m):
+    start = len(m.output)
+    m.send("stats rt\r")
+    return int(wait_for(m, r"^\s*vcpu0 on cpu 1: (\d+) exits", 60, start).group(1))
+
+
+def test_realtime_partition_takes_no_exits(boot):
+    m = boot("bochs", cpus=2, cmdline=f"{BASE_CMDLINE} {RT} {LOAD}")
+    wait_for(m, r"^\[rt\] rt-bench: measuring", 150)
+    time.sleep(1)  # the start-up line's own exits are over
+    before = rt_exits(m)
+    time.sleep(3)
+    after = rt_exits(m)
+    out = m.output
+    # Both looks fell inside the silent 10 s period.
+    assert not re.search(r"^\[rt\] rt-bench: latency", out, re.M), out[-3000:]
+    assert after == before, f"{after - before} exits while measuring"
+    r = wait_for(m, r"^\[rt\] rt-bench: latency min (\d+) median (\d+) max (\d+) "
+                    r"over (\d+) interrupts", 200)
+    assert int(r.group(4)) == 10000
+    assert "panic" not in m.output
+
+
+def test_realtime_partition_can_be_destroyed(boot):
+    m = boot("bochs", cpus=2, cmdline=f"{BASE_CMDLINE} {RT}")
+    wait_for(m, r"^\[rt\] rt-bench: measuring", 150)
+    time.sleep(1)
+    start = len(m.output)
+    m.send("destroy rt\r")
+    wait_for(m, r"^vm rt: memory scrubbed and released", 60, start)
+    # The CPU is the host's again: the VM starts anew on it.
+    start = len(m.output)
+    m.send("start rt\r")
+    wait_for(m, r"^\[rt\] rt-bench: measuring", 120, start)
+    assert "panic" not in m.output
+
+
+def test_realtime_refused_on_cpu0(boot):
+    bad = RT.replace("cpu=1", "cpu=0")
+    m = boot("bochs", cpus=2, cmdline=f"{BASE_CMDLINE} {bad}")
+    wait_for(m, r"realtime: CPU 0 runs the console", 150)
+    assert "rt-bench: measuring" not in m.output
