@@ -148,6 +148,10 @@ enum exit_action vcpu_handle_exit(struct vcpu *v, struct exit_record *e, uint64_
  * loop may use it for the exits guests take in tight loops; the
  * instruction, the exit counters and EXIT_ACT_FAST's rules are then its. */
 bool vcpu_pure_hypercall(struct vcpu *v, bool long_mode);
+/* A non-string IN that the VM's devices answer with no side effect and no
+ * lock (the PM timer): the result is in RAX, true; false for the full
+ * path. For the backend's run loop, under the same rules. */
+bool vcpu_fast_port_in(struct vcpu *v, uint16_t port, unsigned size);
 /* Before an entry: INIT/SIPI from the vLAPIC. True when the vCPU must
  * wait (for a SIPI); a SIPI resets the vCPU through backend->reset. */
 bool vcpu_wait_for_sipi(struct vcpu *v);

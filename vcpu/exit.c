@@ -314,6 +314,23 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
     return EXIT_ACT_STOP;
 }
 
+bool vcpu_fast_port_in(struct vcpu *v, uint16_t port, unsigned size)
+{
+    const struct vm *vm = v->vm;
+    uint32_t val;
+    if (!vm->platform || !vm->platform_ops->port_in_fast ||
+        !vm->platform_ops->port_in_fast(v, port, size, &val))
+        return false;
+    /* 32-bit results zero-extend into RAX; 8/16-bit keep the rest. */
+    if (size == 4) {
+        v->gprs[GPR_RAX] = val;
+    } else {
+        uint64_t mask = (1ULL << (size * 8)) - 1;
+        v->gprs[GPR_RAX] = (v->gprs[GPR_RAX] & ~mask) | (val & mask);
+    }
+    return true;
+}
+
 enum exit_action vcpu_handle_exit(struct vcpu *v, struct exit_record *e, uint64_t exit_tsc,
                                   uint64_t *end_tsc)
 {

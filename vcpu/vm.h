@@ -134,6 +134,9 @@ struct vm_platform_ops {
     uint64_t (*get_cr8)(struct vcpu *v);
     void (*set_cr8)(struct vcpu *v, uint64_t cr8);
     void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
+    /* A port read with no side effect that needs no lock (the PM timer):
+     * *val and true, or false for the full path. May be NULL. */
+    bool (*port_in_fast)(struct vcpu *v, uint16_t port, unsigned size, uint32_t *val);
 };
 
 #define VM_MAX_UARTS   2

@@ -197,6 +197,17 @@ static void platform_set_tsc_offset(struct vcpu *v, uint64_t offset)
     spin_unlock(&p->lock);
 }
 
+/* The PM timer is a function of the TSC alone (its epoch and frequency
+ * change only while the VM is stopped): read without the lock, by the
+ * backend's fast path (vcpu_fast_port_in). */
+static bool platform_port_in_fast(struct vcpu *v, uint16_t port, unsigned size, uint32_t *val)
+{
+    if (port != ACPI_GEN_PM_TMR || size != 4)
+        return false;
+    *val = vpm_timer(&v->vm->platform->pm, rdtsc());
+    return true;
+}
+
 /* What the vCPU layer calls (vcpu/vm.h), with vm->platform set. */
 static const struct vm_platform_ops pc_platform_ops = {
     .pending_interrupt = vcpu_pending_interrupt,
@@ -208,6 +219,7 @@ static const struct vm_platform_ops pc_platform_ops = {
     .get_cr8 = platform_get_cr8,
     .set_cr8 = platform_set_cr8,
     .set_tsc_offset = platform_set_tsc_offset,
+    .port_in_fast = platform_port_in_fast,
 };
 
 /* The ACPI tables live in the VM's read-only BIOS area, written through

@@ -44,6 +44,13 @@ bool vm_is_stopping(const struct vm *vm)
 
 int vm_pause(struct vm *vm, char *err, unsigned errlen)
 {
+    /* Its guest owns the CPU's local APIC: a paused vCPU would leave the
+     * guest's timer firing into the host (docs/realtime.md). */
+    if (vm->cfg.realtime) {
+        fmt_snprintf(err, errlen, "%s is a real-time VM and cannot be paused (use destroy)",
+                     vm->cfg.name);
+        return -1;
+    }
     spin_lock(&vm->lock);
     if (vm->state != VM_RUNNING) {
         spin_unlock(&vm->lock);

@@ -95,6 +95,11 @@ static inline enum exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc, 
         v->gprs[GPR_RBX] = c[1];
         v->gprs[GPR_RCX] = c[2];
         v->gprs[GPR_RDX] = c[3];
+    } else if (raw == EXIT_REASON_IO_INSTRUCTION) {
+        /* A plain IN (no string, no REP) the devices answer lock-free. */
+        uint64_t q = vmcs_read(EXIT_QUALIFICATION);
+        if ((q & 0x38) != 8 || !vcpu_fast_port_in(v, (uint16_t)(q >> 16), (unsigned)(q & 7) + 1))
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
     } else if (raw != EXIT_REASON_VMCALL || ((vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3) ||
                !vcpu_pure_hypercall(v, ((struct vmx_vcpu *)v->arch)->efer & EFER_LMA)) {
         /* Not a value-only hypercall from CPL 0 (the policy is vcpu/'s):
