@@ -32,6 +32,47 @@ static void expect_one(unsigned line, const char *vm, const char *msg)
     }
 }
 
+static bool has_error(const char *fragment)
+{
+    for (unsigned i = 0; i < cfg.nr_errors; i++)
+        if (strstr(cfg.errors[i].msg, fragment))
+            return true;
+    return false;
+}
+
+/* realtime = true (docs/realtime.md): a dedicated CPU other than 0, and
+ * x2APIC-mode local APICs. */
+static void test_realtime(void **state)
+{
+    (void)state;
+    parse("[vm a]\nkernel = k\ncpus = [1]\ncpu_policy = dedicated\nrealtime = true\n");
+    config_validate(&cfg, NULL);
+    assert_int_equal(cfg.nr_errors, 0);
+    assert_true(cfg.vms[0].realtime);
+    parse("[vm a]\nkernel = k\ncpus = [1]\ncpu_policy = dedicated\n");
+    assert_false(cfg.vms[0].realtime);
+    parse("[vm a]\nkernel = k\ncpus = [1]\nrealtime = true\n");
+    config_validate(&cfg, NULL);
+    expect_one(3, "a", "realtime: needs cpu_policy = dedicated (the vCPU owns its CPU)");
+    parse("[vm a]\nkernel = k\ncpus = [0]\ncpu_policy = dedicated\nrealtime = true\n");
+    config_validate(&cfg, NULL);
+    assert_true(has_error("realtime: CPU 0 runs the console"));
+    assert_false(cfg.vm_valid[0]);
+    parse("[vm a]\nkernel = k\nrealtime = maybe\n");
+    expect_one(3, "a", "realtime: expected true or false, got 'maybe'");
+    /* A machine whose LAPICs are in xAPIC mode cannot give one away. */
+    struct config_machine m;
+    memset(&m, 0, sizeof(m));
+    m.x2apic = -1;
+    parse("[vm a]\nkernel = k\ncpus = [1]\ncpu_policy = dedicated\nrealtime = true\n");
+    config_validate(&cfg, &m);
+    assert_true(has_error("realtime: this machine's local APICs are not in x2APIC mode"));
+    m.x2apic = 1;
+    parse("[vm a]\nkernel = k\ncpus = [1]\ncpu_policy = dedicated\nrealtime = true\n");
+    config_validate(&cfg, &m);
+    assert_int_equal(cfg.nr_errors, 0);
+}
+
 static void test_pci_keys(void **state)
 {
     (void)state;
@@ -287,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_did_you_mean_sections),
         cmocka_unit_test(test_memory_on_the_hypervisor),
         cmocka_unit_test(test_empty_modules),
+        cmocka_unit_test(test_realtime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,19 @@ static void expect_pcpu(unsigned n)
         assert_int_equal(cfg.pcpu[i], n);
 }
 
+static void test_realtime(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("rt,rt.elf,mem=4M,cpu=1,realtime=1"), 0);
+    assert_true(cfg.realtime);
+    assert_true(cfg.dedicated);
+    assert_int_equal(parse("rt,rt.elf,mem=4M,cpu=1,realtime=0"), 0);
+    assert_false(cfg.realtime);
+    expect_error("rt,rt.elf,mem=4M,cpu=0,realtime=1", "realtime: CPU 0 runs the console");
+    expect_error("rt,rt.elf,mem=4M,realtime=1", "realtime: CPU 0 runs the console");
+    expect_error("rt,rt.elf,mem=4M,cpu=1,realtime=yes", "realtime must be 0 or 1");
+}
+
 static void test_full(void **state)
 {
     assert_int_equal(parse("hello,hello.elf,mem=16M,cpu=1"), 0);
@@ -241,6 +254,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_realtime),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_any_key_order),
         cmocka_unit_test(test_mem_sizes),

@@ -31,6 +31,7 @@ UNIT_SRCS_vuart_race := vdev/vuart.c
 UNIT_SRCS_strutil := lib/strutil.c
 UNIT_SRCS_sched_policy := core/sched_policy.c
 UNIT_SRCS_time_share := core/time_share.c
+UNIT_SRCS_rt_icr := vcpu/rt_icr.c
 
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
