@@ -288,7 +288,7 @@ static void print_stats(struct vm *vm)
         const struct vcpu *v = vm->vcpus[i];
         if (v)
             cprintf("  vcpu%u on cpu %u: %llu exits, guest %llu ms, root %llu ms\n", i, v->pcpu,
-                    (unsigned long long)v->total_exits,
+                    (unsigned long long)vcpu_total_exits(v),
                     (unsigned long long)(v->guest_cycles / (tsc_khz() ?: 1)),
                     (unsigned long long)(v->root_cycles / (tsc_khz() ?: 1)));
     }

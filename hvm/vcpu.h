@@ -164,7 +164,6 @@ struct vcpu {
 
     struct sched_entity *sched; /* scheduler bookkeeping */
     struct exit_stat exits[VCPU_EXIT_STATS];
-    uint64_t total_exits;
     uint64_t guest_cycles, root_cycles;
     uint64_t entry_tsc;
 
@@ -175,6 +174,16 @@ struct vcpu {
     bool cpuid_fast; /* cache ready */
     uint32_t cpuid_cache[VCPU_CPUID_CACHE][4];
 };
+
+/* Every exit the vCPU took (the sum of its counters: one increment fewer
+ * on each round trip). */
+static inline uint64_t vcpu_total_exits(const struct vcpu *v)
+{
+    uint64_t n = 0;
+    for (unsigned r = 0; r < VCPU_EXIT_STATS; r++)
+        n += v->exits[r].count;
+    return n;
+}
 
 /* The CPUID cache layout. Most leaves depend only on the host, the VM's
  * configuration and the vCPU's ID: they are computed once per vCPU into

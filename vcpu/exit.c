@@ -345,7 +345,6 @@ enum exit_action vcpu_handle_exit(struct vcpu *v, struct exit_record *e, uint64_
     *end_tsc = t;
     v->exits[slot].count++;
     v->exits[slot].cycles += t - exit_tsc;
-    v->total_exits++;
 
     /* Re-enter at once when nothing can need the slow path: the exit is an
      * emulated instruction that leaves no event to deliver and changes no

@@ -111,7 +111,6 @@ static inline enum exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc, 
     *end_tsc = t;
     v->exits[raw].count++;
     v->exits[raw].cycles += t - exit_tsc;
-    v->total_exits++;
     v->root_cycles += t - exit_tsc;
     return EXIT_ACT_FAST;
 }

@@ -269,12 +269,13 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
         if (v->exception_pending | v->nmi_pending)
             fast_until = 0;
         enum exit_action a;
+        int launched = x->launched;
         v->root_cycles += now - v->entry_tsc; /* since the last exit */
         for (;;) {
             /* `now` is a TSC reading taken just before: close enough, and
              * it saves a RDTSC per round trip. */
             uint64_t t1; /* read by the stub right after the exit */
-            int fail = vmx_enter_inline(v->gprs, x->launched, &x->host_rsp, &t1);
+            int fail = vmx_enter_inline(v->gprs, launched, &x->host_rsp, &t1);
             v->guest_cycles += t1 - now;
             if (fail) {
                 v->entry_tsc = t1;
@@ -282,7 +283,10 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
                 vmx_report_entry_failure(v, fail);
                 return RUN_STOPPED;
             }
-            x->launched = true;
+            if (!launched) {
+                launched = 1;
+                x->launched = true;
+            }
             a = vmx_take_exit(v, t1, &now);
             if (a != EXIT_ACT_FAST) {
                 v->entry_tsc = t1;
