@@ -345,11 +345,15 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
 
 static enum vcpu_run_result vmx_run(struct vcpu *v, uint64_t slice_tsc)
 {
+    if (v->vm_info.realtime && !((struct vmx_vcpu *)v->arch)->launched)
+        lapic_hand_to_guest();
     enum vcpu_run_result r = vmx_run_loop(v, slice_tsc);
     /* A real-time vCPU drove this CPU's local APIC itself: take it back
      * before anything else of the host's runs here. */
-    if (r == RUN_STOPPED && v->vm_info.realtime)
+    if (r == RUN_STOPPED && v->vm_info.realtime) {
         lapic_reclaim_from_guest();
+        timer_resume_cpu();
+    }
     return r;
 }
 

@@ -59,6 +59,9 @@ int lapic_send_nmi(uint32_t apic_id);
  * TSC deadline and timer off, in-service vectors ended, the host set-up
  * (lapic_init_cpu) again. */
 void lapic_reclaim_from_guest(void);
+/* Before a real-time guest takes this CPU's local APIC: the host's timer
+ * off (its queue is reprogrammed by timer_resume_cpu afterwards). */
+void lapic_hand_to_guest(void);
 int lapic_send_init(uint32_t apic_id);
 int lapic_send_sipi(uint32_t apic_id, uint8_t page);
 int lapic_broadcast_nmi_others(void);

@@ -15,11 +15,21 @@ static bool in_service(void)
     return false;
 }
 
+static void timer_off(void)
+{
+    lapic_write(LAPIC_LVT_TMR, LAPIC_LVT_MASKED);
+    wrmsr(MSR_IA32_TSC_DEADLINE, 0);
+    lapic_write(LAPIC_TMR_ICR, 0);
+}
+
+void lapic_hand_to_guest(void)
+{
+    timer_off(); /* no host timer may fire into the guest's IDT */
+}
+
 void lapic_reclaim_from_guest(void)
 {
-    wrmsr(MSR_IA32_TSC_DEADLINE, 0);
-    lapic_write(LAPIC_LVT_TMR, LAPIC_LVT_MASKED);
-    lapic_write(LAPIC_TMR_ICR, 0);
+    timer_off();
     /* At most one EOI per in-service vector. */
     for (unsigned i = 0; i < 256 && in_service(); i++)
         lapic_eoi();

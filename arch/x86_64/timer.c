@@ -122,6 +122,19 @@ void timer_init_cpu(void)
     irq_restore(flags);
 }
 
+void timer_resume_cpu(void)
+{
+    struct timer_cpu *tc = this_cpu()->timer;
+    unsigned long flags = irq_save();
+    if (tc) {
+        lapic_timer_setup(VEC_TIMER, use_deadline);
+        spin_lock(&tc->lock);
+        program(tc);
+        spin_unlock(&tc->lock);
+    }
+    irq_restore(flags);
+}
+
 /* Takes t off whatever queue it is on; interrupts are off. */
 static bool detach(struct timer *t)
 {

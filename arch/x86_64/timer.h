@@ -21,6 +21,9 @@ static inline void timer_setup(struct timer *t, timer_fn fn, void *arg)
 /* On every CPU after its LAPIC is up; the first call (BSP, after TSC
  * calibration) picks the mode and measures the LAPIC timer. */
 void timer_init_cpu(void);
+/* After a real-time guest owned this CPU's local APIC (docs/realtime.md):
+ * the LAPIC timer set up again and the earliest pending timer programmed. */
+void timer_resume_cpu(void);
 /* Arms t on the calling CPU (re-arms it if already pending anywhere). */
 void timer_add(struct timer *t, uint64_t deadline_tsc);
 /* True if t was pending. Its callback may still be running on its CPU. */
