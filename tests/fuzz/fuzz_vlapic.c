@@ -6,7 +6,8 @@
  * IRR never holds vectors 0-15, CR8 reads 0-15, IPIs the guest sends have
  * a 3-bit delivery mode and 2-bit shorthand, and after a tick at `now`
  * the next deadline lies after `now`. */
-// clang-format off (one line: tools/tools.mk reads it)
+/* One line (tools/tools.mk reads it): */
+// clang-format off
 /* fuzz-srcs: vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c lib/log.c lib/format.c lib/strutil.c */
 // clang-format on
 #include <stdint.h>
