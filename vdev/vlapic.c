@@ -142,6 +142,8 @@ void vlapic_deliver_nmi(struct vlapic *a)
     if (!vlapic_hw_enabled(a))
         return;
     a->nmi_pending = true;
+    if (a->wait_sipi)
+        return; /* held until the SIPI: it must not wake the vCPU */
     vlapic_notify(a);
 }
 
@@ -176,6 +178,7 @@ void vlapic_init(struct vlapic *a, uint32_t apic_id, bool bsp, const struct vlap
     a->bsp = bsp;
     a->apic_base = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_EN | (bsp ? VLAPIC_BASE_BSP : 0);
     vlapic_reset(a);
+    a->wait_sipi = !bsp; /* APs come out of power-up waiting for a SIPI */
 }
 
 uint64_t vlapic_get_apic_base(const struct vlapic *a)

@@ -3,40 +3,53 @@
  * pins. Delivery to other vCPUs is the integrator's (ops->send_ipi). */
 #include "vdev/vlapic_priv.h"
 
+/* INIT (SDM Vol. 3A 9.4, 10.4.7.3): the APIC returns to its reset state
+ * (ID and IA32_APIC_BASE kept) and the processor waits for a SIPI, also
+ * when it was running. A pending NMI or SIPI is lost with the rest. */
 void vlapic_init_signal(struct vlapic *a)
 {
     vlapic_reset(a);
-    a->init_pending = true;
     a->wait_sipi = true;
-    a->sipi_pending = false;
+    a->sipi_latched = false;
+    a->nmi_pending = false;
+    a->inits++;
     vlapic_notify(a);
 }
 
+/* SIPI: latched only while waiting for one, and only the first: further
+ * SIPIs are ignored until the vCPU has started. */
 void vlapic_sipi(struct vlapic *a, uint8_t vector)
 {
-    if (!a->wait_sipi)
-        return; /* SIPIs outside wait-for-SIPI are ignored */
-    a->wait_sipi = false;
-    a->sipi_pending = true;
+    if (!a->wait_sipi || a->sipi_latched)
+        return;
+    a->sipi_latched = true;
     a->sipi_vector = vector;
     vlapic_notify(a);
 }
 
-bool vlapic_take_init(struct vlapic *a)
+bool vlapic_waiting_sipi(const struct vlapic *a)
 {
-    bool p = a->init_pending;
-    a->init_pending = false;
-    return p;
+    return a->wait_sipi;
 }
 
-bool vlapic_take_sipi(struct vlapic *a, uint8_t *vector)
+enum vlapic_startup vlapic_take_startup(struct vlapic *a, uint8_t *vector)
 {
-    if (!a->sipi_pending)
-        return false;
-    a->sipi_pending = false;
+    if (!a->wait_sipi)
+        return VLAPIC_STARTUP_RUN;
+    if (!a->sipi_latched)
+        return VLAPIC_STARTUP_WAIT;
+    a->wait_sipi = false;
+    a->sipi_latched = false;
     if (vector)
         *vector = a->sipi_vector;
-    return true;
+    return VLAPIC_STARTUP_SIPI;
+}
+
+bool vlapic_wakeup_pending(const struct vlapic *a)
+{
+    if (a->wait_sipi)
+        return a->sipi_latched; /* NMIs and interrupts stay blocked */
+    return a->nmi_pending || vlapic_pending_vector(a) >= 0;
 }
 
 void vlapic_lint_pulse(struct vlapic *a, unsigned pin)
@@ -95,7 +108,21 @@ bool vlapic_match_dest(const struct vlapic *a, uint32_t dest, bool logical)
 
 /* --- IPIs -------------------------------------------------------------- */
 
-static void deliver_local(struct vlapic *a, unsigned mode, uint8_t vector, bool level)
+bool vlapic_ipi_selects(const struct vlapic *target, uint32_t dest, bool logical,
+                        unsigned shorthand)
+{
+    switch (shorthand) {
+    case VLAPIC_SH_ALL:
+    case VLAPIC_SH_ALL_BUT:
+        return vlapic_hw_enabled(target);
+    case VLAPIC_SH_NONE:
+        return vlapic_match_dest(target, dest, logical);
+    default:
+        return false; /* self: the sender's own business */
+    }
+}
+
+void vlapic_ipi_receive(struct vlapic *a, unsigned mode, uint8_t vector, bool level)
 {
     switch (mode) {
     case VLAPIC_DM_FIXED:
@@ -151,7 +178,7 @@ void vlapic_send_icr(struct vlapic *a, uint32_t lo, uint32_t dest)
             /* An exact physical ID selects nobody else. */
             if (!logical && dest == (vlapic_x2apic_mode(a) ? a->id : (a->id & 0xFF)))
                 others = false;
-            deliver_local(a, mode, vector, level);
+            vlapic_ipi_receive(a, mode, vector, level);
         }
         break;
     }

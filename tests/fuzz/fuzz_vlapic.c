@@ -99,8 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 vlapic_sipi(&a, fuzz_u8(&in));
                 break;
             case 3:
-                (void)vlapic_take_init(&a);
-                (void)vlapic_take_sipi(&a, &vec);
+                if (vlapic_take_startup(&a, &vec) == VLAPIC_STARTUP_SIPI)
+                    FUZZ_CHECK(!vlapic_waiting_sipi(&a));
                 break;
             case 4:
                 (void)vlapic_take_nmi(&a);
