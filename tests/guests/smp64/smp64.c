@@ -270,13 +270,13 @@ void guest_main(uint32_t magic, uint32_t mbi)
     if (want_x2) {
         /* Every CPU switches itself: the APs when they next start. */
         g_x2apic = true;
-        enable_apic();
         g_ready = 0;
-        for (unsigned i = 1; i < g_n; i++)
+        for (unsigned i = 1; i < g_n; i++) /* through the xAPIC ICR, still */
             if (!smp_restart_ap_back_to_back(i))
                 fail("restart for x2apic", i, 0, 1);
         if (!wait_for(&g_ready, g_n - 1, 5000))
             fail("x2apic ready", 0, g_ready, g_n - 1);
+        enable_apic();
         printf("smp64: x2apic mode, ICR through MSR 0x830\n");
     }
     __asm__ volatile("sti" : : : "memory");
