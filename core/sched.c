@@ -84,10 +84,8 @@ void sched_init(void)
 
 /* An interrupt for v: unblock it, and make its CPU look (an IPI wakes an
  * idle CPU, or makes the running guest exit so the interrupt is injected
- * at once). No kick of v: that would end v's own turn early and starve it.
- * A sibling of v (same VM) running on v's CPU gives way: it sent v an IPI
- * and typically waits for the answer (a TLB shootdown), which v can only
- * give once it runs. */
+ * at once). No kick of v: that would end v's own turn early and starve it;
+ * whether the vCPU running there gives way is sched_wake_ends_turn's. */
 void sched_wake(struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED || (v->state == VCPU_PAUSED && !v->pause_request))
@@ -98,7 +96,8 @@ void sched_wake(struct vcpu *v)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     struct vcpu *cur = q->running;
     if (cur && cur != v &&
-        (q->running_alone || cur->vm == v->vm || v->vm->cfg.priority > cur->vm->cfg.priority))
+        sched_wake_ends_turn(q->running_alone, cur->vm == v->vm, cur->vm->cfg.priority,
+                             v->vm->cfg.priority))
         cur->kick = true;
     if (v->pcpu != this_cpu_id())
         ipi_resched(v->pcpu);
