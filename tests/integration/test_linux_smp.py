@@ -55,8 +55,8 @@ autostart = true
     print(f"linux-smp: {vcpus} vcpus on cpus {cpus}: ready after {took:.0f} s")
     out = m.output
     assert re.search(rf"smp: Brought up 1 node, {vcpus} CPUs", out), out[-6000:]
-    for bad in re.findall(rf"^\[linux\] .*(?:{BAD_DMESG}).*$", out, re.M):
-        pytest.fail(f"bad kernel message: {bad}")
+    for bad in re.finditer(rf"^\[linux\] .*(?:{BAD_DMESG}).*$", out, re.M):
+        pytest.fail(f"bad kernel message: {bad.group(0)}")
     time.sleep(3)
     attach(m)
     return m
@@ -106,7 +106,10 @@ def power_off(m):
 
 
 def test_linux_two_vcpus(boot, tmp_path):
-    m = linux_smp_boot(boot, tmp_path, 2, "[0, 1]")
+    # The BSP on CPU 1, the AP on CPU 0 (the console's CPU). With the BSP on
+    # CPU 0 its tick comes late and Linux marks the TSC unstable (README,
+    # known issues).
+    m = linux_smp_boot(boot, tmp_path, 2, "[1, 0]")
     assert nproc(m) == 2
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 2)}")
     dmesg_clean(m)
@@ -117,7 +120,7 @@ def test_linux_two_vcpus(boot, tmp_path):
 def test_linux_four_vcpus_and_hotplug(boot, tmp_path):
     # Four vCPUs on two CPUs, two each: IPIs both across CPUs and between
     # vCPUs sharing one.
-    m = linux_smp_boot(boot, tmp_path, 4, "[0, 1, 0, 1]")
+    m = linux_smp_boot(boot, tmp_path, 4, "[1, 0, 1, 0]")
     assert nproc(m) == 4
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 4)}")
     # CPU 3 offline (Linux parks it halted), then online (INIT-SIPI-SIPI to
