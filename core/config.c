@@ -193,11 +193,16 @@ static void end_vm(struct parser *p)
     if (vm->protocol == BOOT_LINUX && vm->platform == PLATFORM_NONE) {
         at_key(p, VK_PLATFORM);
         config_perr(p, "platform: protocol = linux needs the PC platform");
+    } else if (vm->platform == PLATFORM_NONE && vm->nr_vcpus > 1) {
+        /* Without a local APIC nothing can send the APs INIT-SIPI. */
+        at_key(p, VK_PLATFORM);
+        config_perr(p, "platform: none leaves %u of the %u vCPUs unstartable (no local APIC for "
+                       "INIT-SIPI); use platform = pc or vcpus = 1",
+                    vm->nr_vcpus - 1, vm->nr_vcpus);
     }
     /* Passed-through devices live on the PC platform's PCI bus; their INTx
      * goes through its IOAPIC. */
-    if (vm->nr_pci && (vm->platform == PLATFORM_NONE ||
-                       (vm->platform == PLATFORM_DEFAULT && vm->protocol != BOOT_LINUX))) {
+    if (vm->nr_pci && !vm_has_platform(vm)) {
         at_key(p, VK_PCI);
         config_perr(p, "pci: passed-through devices need `platform = pc`");
     }

@@ -160,6 +160,21 @@ static void test_platform(void **state)
     assert_int_equal(cfg.vms[0].platform, PLATFORM_PC);
     assert_int_equal(cfg.vms[1].platform, PLATFORM_NONE);
     assert_int_equal(cfg.vms[2].platform, PLATFORM_DEFAULT);
+    /* Every protocol gets the PC unless it opts out. */
+    assert_true(vm_has_platform(&cfg.vms[0]));
+    assert_false(vm_has_platform(&cfg.vms[1]));
+    assert_true(vm_has_platform(&cfg.vms[2]));
+    assert_int_equal(parse("[vm r]\nkernel = r.bin\nprotocol = raw\nload_addr = 0x100000\n"
+                           "entry = 0x100000\n"),
+                     0);
+    assert_true(vm_has_platform(&cfg.vms[0]));
+    /* A bare partition has no local APIC to start its APs with. */
+    parse("[vm a]\nkernel = k.elf\nvcpus = 2\nplatform = none\n");
+    expect_one(4, "a",
+               "platform: none leaves 1 of the 2 vCPUs unstartable (no local APIC for "
+               "INIT-SIPI); use platform = pc or vcpus = 1");
+    parse("[vm a]\nkernel = k.elf\nplatform = \"\"\n");
+    expect_one(3, "a", "platform: expected pc or none, got '\"\"'");
     parse("[vm a]\nkernel = k.elf\nplatform = isa\n");
     expect_one(3, "a", "platform: expected pc or none, got 'isa'");
     parse("[vm l]\nkernel = bzImage\nprotocol = linux\nmemory = 128M\nplatform = none\n");
