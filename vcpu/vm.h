@@ -137,6 +137,8 @@ struct vm_platform_ops {
 };
 
 #define VM_MAX_UARTS   2
+#define VM_MAX_MODULES 8  /* `modules = [...]` of a multiboot VM */
+#define VM_MODULE_STR  64 /* each module's string, with its NUL */
 #define VM_MAX_IOPORTS 8
 #define VM_MAX_PCI     8
 
@@ -145,6 +147,13 @@ struct vm_config {
     char kernel[64]; /* module names */
     char initrd[64];
     char cmdline[VM_CMDLINE_MAX];
+    /* Multiboot modules after the initrd: a boot module's name and the
+     * string the guest sees with it (the name unless one is given). */
+    unsigned nr_modules;
+    struct {
+        char name[64];
+        char string[VM_MODULE_STR];
+    } modules[VM_MAX_MODULES];
     enum boot_protocol protocol;
     enum vm_platform_kind platform;
     uint64_t load_addr, entry; /* raw images */

@@ -273,6 +273,16 @@ static void test_empty_modules(void **state)
     parse("[vm a]\nkernel = nothere.elf\n");
     config_validate(&cfg, &m);
     expect_one(2, "a", "kernel: module 'nothere.elf' is not present");
+    /* Every entry of `modules` must be there too, each named. */
+    parse("[vm a]\nkernel = hello.elf\nmodules = [initrd.img \"x\", gone.bin, hello.elf]\n");
+    config_validate(&cfg, &m);
+    expect_one(3, "a", "modules: module 'gone.bin' is not present");
+    assert_false(cfg.vm_valid[0]);
+    parse("[vm a]\nkernel = hello.elf\nmodules = [hello.elf, void.img]\n");
+    config_validate(&cfg, &m);
+    expect_one(3, "a", "modules: module 'void.img' is empty (0 bytes)");
+    parse("[vm a]\nkernel = hello.elf\nmodules = [initrd.img, hello.elf \"k\"]\n");
+    assert_int_equal(config_validate(&cfg, &m), 0);
     /* Sizes unknown (bulkhead-check --modules): only presence is checked. */
     m.module_sizes = NULL;
     parse("[vm b]\nkernel = empty.elf\n");
