@@ -1,0 +1,203 @@
+"""Every boot protocol gets the whole PC platform; multiboot modules; the
+boot information placed clear of the kernel (issue 13, docs/configuration.md).
+
+One Bochs boot runs the platform test guest (tests/guests/platform) as:
+  pc     multiboot2, default platform: finds its local APIC, takes periodic
+         LAPIC timer interrupts, sees the ACPI RSDP;
+  bare   the same with `platform = none`: no APIC in CPUID, the window reads
+         all-ones, no ACPI;
+  mods2  multiboot2 with an initrd and three `modules` (one named twice,
+         one string with a comma);
+  mods1  the v1-only build with the same modules (MB1 mods_addr/mods_count),
+         and the platform too;
+  low    the build linked at 0x8000, where the boot information used to be.
+Each module line (string, size, FNV-1a of its bytes) is compared with the
+files packed into the ISO; the guest itself checks that every module is
+page-aligned, clear of the kernel and the boot information, and reserved in
+its memory map (a "platform: FAIL" line otherwise).
+"""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from test_config import CHECK, GUESTS, mkiso, wait_for
+
+MODULES = {"rd.img": 5000, "one.bin": 4096, "two.bin": 12345}
+
+CONFIG = """\
+[global]
+loglevel = info
+
+[vm pc]
+kernel = platform.elf
+cmdline = "apic"
+memory = 4M
+cpus = [1]
+autostart = true
+
+[vm bare]
+kernel = platform.elf
+cmdline = "apic"
+memory = 4M
+platform = none
+autostart = true
+
+[vm mods2]
+kernel = platform.elf
+initrd = rd.img
+modules = [one.bin "first, with a comma", two.bin, rd.img "again"]
+memory = 4M
+autostart = true
+
+[vm mods1]
+kernel = platform-mb1.elf
+cmdline = "apic"
+initrd = rd.img
+modules = [one.bin "first, with a comma", two.bin, rd.img "again"]
+memory = 4M
+cpus = [1]
+autostart = true
+
+[vm low]
+kernel = platform-low.elf
+cmdline = "apic"
+modules = [two.bin]
+memory = 4M
+autostart = true
+"""
+
+
+def fnv1a(data):
+    h = 0x811c9dc5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xffffffff
+    return h
+
+
+def lines(regex, text):
+    return re.findall(regex, text, re.M)
+
+
+def module_lines(name, files, order):
+    """The lines VM `name` must print for modules `order` [(file, string)]."""
+    want = [f"[{name}] platform: {len(order)} modules"]
+    for i, (f, s) in enumerate(order):
+        data = files[f]
+        want.append(f"[{name}] platform: module {i} '{s}' size {len(data)} "
+                    f"fnv1a 0x{fnv1a(data):08x}")
+    return want
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, request):
+    """Boots the configuration once; returns (output, module file bytes)."""
+    tmp = tmp_path_factory.mktemp("platform")
+    files = {}
+    for n, size in MODULES.items():
+        files[n] = os.urandom(size)
+        (tmp / n).write_bytes(files[n])
+    cfg = tmp / "platform.cfg"
+    cfg.write_text(CONFIG)
+    r = subprocess.run([str(CHECK), "--modules",
+                        ",".join(["platform.elf", "platform-mb1.elf", "platform-low.elf"] +
+                                 list(MODULES)), str(cfg)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    iso = mkiso(cfg, tmp / "platform.iso",
+                [GUESTS / g for g in ("platform.elf", "platform-mb1.elf", "platform-low.elf")] +
+                [tmp / n for n in MODULES])
+    boot = request.getfixturevalue("boot")
+    m = boot("bochs", cpus=2, iso=iso)
+    wait_for(m, r"^config: 5 VMs defined, 5 autostarted, 0 failed to start, 0 errors$", 150)
+    for name in ("pc", "bare", "mods2", "mods1", "low"):
+        wait_for(m, rf"^vm {name}: (stopped itself \(code \d+\)|.*crashed.*)$", 200)
+    out = m.output
+    assert "bulkhead: panic" not in out, out
+    for name in ("pc", "bare", "mods2", "mods1", "low"):
+        assert lines(rf"^vm {name}: stopped itself \(code 0\)$", out), (name, out)
+        assert lines(rf"^\[{name}\] platform: done, 0 failures$", out), (name, out)
+    assert not lines(r"platform: FAIL", out), out
+    return out, files
+
+
+@pytest.mark.bochs
+def test_multiboot_vm_gets_the_platform(run):
+    """A multiboot VM without a `platform` key has the whole PC: a local
+    APIC (CPUID.1:EDX.APIC, x2APIC, TSC deadline), its version register,
+    a periodic timer that interrupts it, and ACPI tables."""
+    out, _ = run
+    for name in ("pc", "mods1", "low"):
+        assert lines(rf"^\[{name}\] platform: cpuid apic=1 x2apic=1 tsc-deadline=1$", out), out
+        assert lines(rf"^\[{name}\] platform: acpi rsdp at 0x[0-9a-f]+$", out), out
+        v = lines(rf"^\[{name}\] platform: local APIC id 0 version 0x([0-9a-f]+) max lvt (\d+)$",
+                  out)
+        assert v and int(v[0][0], 16) >= 0x10 and int(v[0][1]) >= 4, (name, out)
+        assert lines(rf"^\[{name}\] platform: lapic timer: 5 periodic interrupts at vector "
+                     r"0x40$", out), out
+
+
+@pytest.mark.bochs
+def test_platform_none_is_a_bare_partition(run):
+    """`platform = none`: CPUID hides the APIC, its window reads all-ones
+    (absent MMIO), no ACPI tables."""
+    out, _ = run
+    assert lines(r"^\[bare\] platform: cpuid apic=0 x2apic=0 tsc-deadline=0$", out), out
+    assert lines(r"^\[bare\] platform: no acpi rsdp$", out), out
+    assert lines(r"^\[bare\] platform: no local APIC; version register reads 0xffffffff$",
+                 out), out
+    assert not lines(r"^\[bare\] platform: (local APIC|lapic timer)", out), out
+
+
+@pytest.mark.bochs
+@pytest.mark.parametrize("name,proto", [("mods2", "multiboot2"), ("mods1", "multiboot1")])
+def test_multiboot_modules(run, name, proto):
+    """initrd first, then `modules` in order, each with its string (the
+    module's name when none is given): same size and bytes as the files."""
+    out, files = run
+    assert lines(rf"^\[{name}\] platform: {proto}, loaded at 0x100000, ", out), out
+    order = [("rd.img", "rd.img"), ("one.bin", "first, with a comma"), ("two.bin", "two.bin"),
+             ("rd.img", "again")]
+    for want in module_lines(name, files, order):
+        assert want in out.splitlines(), (want, out)
+    # A VM without modules gets none.
+    assert "[pc] platform: 0 modules" in out.splitlines(), out
+
+
+@pytest.mark.bochs
+def test_kernel_linked_at_0x8000_boots(run):
+    """A kernel at 0x8000 (where the boot information always sat) boots:
+    the information goes elsewhere, clear of its segments."""
+    out, files = run
+    at = lines(r"^\[low\] platform: multiboot2, loaded at 0x8000, boot information at "
+               r"0x([0-9a-f]+), cmdline 'apic'$", out)
+    assert at and int(at[0], 16) != 0x8000, out
+    for want in module_lines("low", files, [("two.bin", "two.bin")]):
+        assert want in out.splitlines(), (want, out)
+    assert not lines(r"overlaps the boot information", out), out
+
+
+def test_checker_modules(tmp_path):
+    """The checker names each missing or empty module of `modules`, and
+    refuses bad lists and `platform = none` with several vCPUs."""
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text("[vm a]\nkernel = platform.elf\ninitrd = rd.img\n"
+                   "modules = [one.bin \"x\", gone.bin, two.bin]\n"
+                   "[vm b]\nkernel = platform.elf\nmodules = [one.bin \"open]\n"
+                   "[vm c]\nkernel = platform.elf\nvcpus = 2\nplatform = none\n")
+    r = subprocess.run([str(CHECK), "--modules", "platform.elf,rd.img,one.bin", str(cfg)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1, r.stdout
+    assert r.stdout.splitlines() == [
+        f"{cfg}:7: vm b: modules: unterminated string (missing closing '\"')",
+        f"{cfg}:11: vm c: platform: none leaves 1 of the 2 vCPUs unstartable (no local APIC "
+        "for INIT-SIPI); use platform = pc or vcpus = 1",
+        f"{cfg}:4: vm a: modules: module 'gone.bin' is not present",
+        f"{cfg}:4: vm a: modules: module 'two.bin' is not present",
+    ], r.stdout
+    r = subprocess.run([str(CHECK), "--list-modules", str(cfg)], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.stdout.split() == ["platform.elf", "rd.img", "one.bin", "gone.bin", "two.bin"], \
+        r.stdout
