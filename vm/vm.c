@@ -140,8 +140,8 @@ static bool absent_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
 {
     if (!write)
         *val = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-    vm_log_violation(v->vm, "%s window access at 0x%llx: no device model yet", (const char *)ctx,
-                     (unsigned long long)gpa);
+    vm_log_violation(v->vm, "%s window access at 0x%llx: absent (platform = none)",
+                     (const char *)ctx, (unsigned long long)gpa);
     return true;
 }
 

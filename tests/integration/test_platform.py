@@ -91,10 +91,8 @@ def module_lines(name, files, order):
     return want
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, request):
-    """Boots the configuration once; returns (output, module file bytes)."""
-    tmp = tmp_path_factory.mktemp("platform")
+def run(boot, tmp):
+    """Boots the configuration; returns (output, module file bytes)."""
     files = {}
     for n, size in MODULES.items():
         files[n] = os.urandom(size)
@@ -109,7 +107,6 @@ def run(tmp_path_factory, request):
     iso = mkiso(cfg, tmp / "platform.iso",
                 [GUESTS / g for g in ("platform.elf", "platform-mb1.elf", "platform-low.elf")] +
                 [tmp / n for n in MODULES])
-    boot = request.getfixturevalue("boot")
     m = boot("bochs", cpus=2, iso=iso)
     wait_for(m, r"^config: 5 VMs defined, 5 autostarted, 0 failed to start, 0 errors$", 150)
     for name in ("pc", "bare", "mods2", "mods1", "low"):
@@ -124,11 +121,20 @@ def run(tmp_path_factory, request):
 
 
 @pytest.mark.bochs
-def test_multiboot_vm_gets_the_platform(run):
+def test_platform_modules_placement(boot, tmp_path):
+    """One boot (the five VMs above) for all of these checks."""
+    out, files = run(boot, tmp_path)
+    multiboot_vm_gets_the_platform(out)
+    platform_none_is_a_bare_partition(out)
+    multiboot_modules(out, files, "mods2", "multiboot2")
+    multiboot_modules(out, files, "mods1", "multiboot1")
+    kernel_linked_at_0x8000_boots(out, files)
+
+
+def multiboot_vm_gets_the_platform(out):
     """A multiboot VM without a `platform` key has the whole PC: a local
     APIC (CPUID.1:EDX.APIC, x2APIC, TSC deadline), its version register,
     a periodic timer that interrupts it, and ACPI tables."""
-    out, _ = run
     for name in ("pc", "mods1", "low"):
         assert lines(rf"^\[{name}\] platform: cpuid apic=1 x2apic=1 tsc-deadline=1$", out), out
         assert lines(rf"^\[{name}\] platform: acpi rsdp at 0x[0-9a-f]+$", out), out
@@ -139,24 +145,21 @@ def test_multiboot_vm_gets_the_platform(run):
                      r"0x40$", out), out
 
 
-@pytest.mark.bochs
-def test_platform_none_is_a_bare_partition(run):
+def platform_none_is_a_bare_partition(out):
     """`platform = none`: CPUID hides the APIC, its window reads all-ones
     (absent MMIO), no ACPI tables."""
-    out, _ = run
     assert lines(r"^\[bare\] platform: cpuid apic=0 x2apic=0 tsc-deadline=0$", out), out
     assert lines(r"^\[bare\] platform: no acpi rsdp$", out), out
     assert lines(r"^\[bare\] platform: no local APIC; version register reads 0xffffffff$",
                  out), out
     assert not lines(r"^\[bare\] platform: (local APIC|lapic timer)", out), out
+    assert lines(r"^warning: vm bare: lapic window access at 0xfee00030: absent "
+                 r"\(platform = none\)$", out), out
 
 
-@pytest.mark.bochs
-@pytest.mark.parametrize("name,proto", [("mods2", "multiboot2"), ("mods1", "multiboot1")])
-def test_multiboot_modules(run, name, proto):
+def multiboot_modules(out, files, name, proto):
     """initrd first, then `modules` in order, each with its string (the
     module's name when none is given): same size and bytes as the files."""
-    out, files = run
     assert lines(rf"^\[{name}\] platform: {proto}, loaded at 0x100000, ", out), out
     order = [("rd.img", "rd.img"), ("one.bin", "first, with a comma"), ("two.bin", "two.bin"),
              ("rd.img", "again")]
@@ -166,11 +169,9 @@ def test_multiboot_modules(run, name, proto):
     assert "[pc] platform: 0 modules" in out.splitlines(), out
 
 
-@pytest.mark.bochs
-def test_kernel_linked_at_0x8000_boots(run):
+def kernel_linked_at_0x8000_boots(out, files):
     """A kernel at 0x8000 (where the boot information always sat) boots:
     the information goes elsewhere, clear of its segments."""
-    out, files = run
     at = lines(r"^\[low\] platform: multiboot2, loaded at 0x8000, boot information at "
                r"0x([0-9a-f]+), cmdline 'apic'$", out)
     assert at and int(at[0], 16) != 0x8000, out
