@@ -263,6 +263,9 @@ void guest_main(uint32_t magic, uint32_t mbi)
     if (overlaps(mbi, mbi + g_info_size, (uint32_t)(uintptr_t)__image_start,
                  (uint32_t)(uintptr_t)__image_end))
         FAIL("the boot information overlaps the kernel\n");
+    if (map_type(mbi, mbi + g_info_size) != 2)
+        FAIL("the boot information at 0x%x is not reserved in the memory map (type %u)\n", mbi,
+             map_type(mbi, mbi + g_info_size));
     show_modules(mbi);
     bool want_apic = false;
     for (const char *p = g_cmdline; *p; p++)
