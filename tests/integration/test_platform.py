@@ -10,7 +10,9 @@ One Bochs boot runs the platform test guest (tests/guests/platform) as:
          one string with a comma);
   mods1  the v1-only build with the same modules (MB1 mods_addr/mods_count),
          and the platform too;
-  low    the build linked at 0x8000, where the boot information used to be.
+  low    the build linked at 0x8000, where the boot information used to be;
+  full   a made-up ELF whose segments cover all of its 2 MiB of RAM: it
+         must fail to start with a reason, and harm nothing else.
 Each module line (string, size, FNV-1a of its bytes) is compared with the
 files packed into the ISO; the guest itself checks that every module is
 page-aligned, clear of the kernel and the boot information, and reserved in
@@ -19,6 +21,7 @@ its memory map (a "platform: FAIL" line otherwise).
 
 import os
 import re
+import struct
 import subprocess
 
 import pytest
@@ -67,7 +70,24 @@ cmdline = "apic"
 modules = [two.bin]
 memory = 4M
 autostart = true
+
+[vm full]
+kernel = full.elf
+memory = 2M
+autostart = true
 """
+
+
+def full_ram_elf():
+    """A 32-bit ELF with PT_LOAD segments over 0-0x9ffff and 1-2 MiB: no
+    room anywhere for the boot information of a 2 MiB VM."""
+    code = b"\xf4\xeb\xfd"  # hlt; jmp back
+    ehdr = struct.pack("<4s5B7xHHIIIIIHHHHHH", b"\x7fELF", 1, 1, 1, 0, 0, 2, 3, 1, 0x100000,
+                       52, 0, 0, 52, 32, 2, 40, 0, 0)
+    low = struct.pack("<8I", 1, 0x1000, 0, 0, 0, 0xa0000, 6, 0x1000)
+    high = struct.pack("<8I", 1, 0x1000, 0x100000, 0x100000, len(code), 0x100000, 5, 0x1000)
+    image = ehdr + low + high
+    return image + b"\0" * (0x1000 - len(image)) + code
 
 
 def fnv1a(data):
@@ -97,18 +117,19 @@ def run(boot, tmp):
     for n, size in MODULES.items():
         files[n] = os.urandom(size)
         (tmp / n).write_bytes(files[n])
+    (tmp / "full.elf").write_bytes(full_ram_elf())
     cfg = tmp / "platform.cfg"
     cfg.write_text(CONFIG)
     r = subprocess.run([str(CHECK), "--modules",
-                        ",".join(["platform.elf", "platform-mb1.elf", "platform-low.elf"] +
-                                 list(MODULES)), str(cfg)],
+                        ",".join(["platform.elf", "platform-mb1.elf", "platform-low.elf",
+                                  "full.elf"] + list(MODULES)), str(cfg)],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     iso = mkiso(cfg, tmp / "platform.iso",
                 [GUESTS / g for g in ("platform.elf", "platform-mb1.elf", "platform-low.elf")] +
-                [tmp / n for n in MODULES])
+                [tmp / n for n in MODULES] + [tmp / "full.elf"])
     m = boot("bochs", cpus=2, iso=iso)
-    wait_for(m, r"^config: 5 VMs defined, 5 autostarted, 0 failed to start, 0 errors$", 150)
+    wait_for(m, r"^config: 6 VMs defined, 5 autostarted, 1 failed to start, 0 errors$", 150)
     for name in ("pc", "bare", "mods2", "mods1", "low"):
         wait_for(m, rf"^vm {name}: (stopped itself \(code \d+\)|.*crashed.*)$", 200)
     out = m.output
@@ -129,6 +150,10 @@ def test_platform_modules_placement(boot, tmp_path):
     multiboot_modules(out, files, "mods2", "multiboot2")
     multiboot_modules(out, files, "mods1", "multiboot1")
     kernel_linked_at_0x8000_boots(out, files)
+    # No room for the boot information: a clear reason, the others unharmed.
+    assert lines(r"^error: vm full: not started: kernel 'full\.elf': no room for the boot "
+                 r"information \(12 KiB\) in guest RAM below 4 GiB outside the kernel's "
+                 r"segments$", out), out
 
 
 def multiboot_vm_gets_the_platform(out):
