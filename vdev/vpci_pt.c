@@ -585,9 +585,11 @@ int vpt_attach(struct vm *vm, char *err, unsigned errlen)
     memset(pt, 0, sizeof(*pt));
     pt->vm = vm;
     vm->pt = pt;
-    pt->ops =
-        (struct vpci_ops){pt,         hw_cfg_read,  hw_cfg_write, hw_bar_read,    hw_bar_write,
-                          hw_bar_map, hw_dma_ready, hw_msi_route, hw_msi_release, hw_refused};
+    pt->ops = (struct vpci_ops){pt, hw_cfg_read, hw_cfg_write, hw_bar_read, hw_bar_write,
+                                hw_bar_map, hw_dma_ready, hw_msi_route, hw_msi_release, hw_refused,
+                                /* io_pass: no backend op yet flips I/O bitmap bits of a
+                                 * running VM, so I/O BARs stay trapped (port_window). */
+                                NULL};
     vtd_fault_hook = dma_fault_hook;
     for (unsigned i = 0; i < vm->cfg.nr_pci; i++) {
         struct vpt_dev *d = &pt->dev[i];
