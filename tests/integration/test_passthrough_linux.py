@@ -278,10 +278,20 @@ def test_passthrough_e1000_linux_iommu(boot, tmp_path):
     assert re.search(r"vm linux: pci 00:03\.0 \(8086:100e\) at guest 00:01\.0", m.output), \
         m.output[-4000:]
     check_nic_works(m, port)
-    # Its INTx pin, if the driver uses it, goes through a remapping entry.
-    intx = re.search(r"vm linux: pci 00:03\.0 INTA: host GSI (\d+)(.*) -> guest GSI", m.output)
-    if intx:
-        assert "remapping entry" in intx.group(2), intx.group(0)
+    # The 82540EM has no MSI: Linux's driver runs on its INTx, whose host
+    # I/O APIC pin goes through an interrupt remapping entry.
+    intx = re.search(r"vm linux: pci 00:03\.0 INTA: host GSI (\d+) \(remapping entry (\d+)\) "
+                     r"-> guest GSI", m.output)
+    assert intx, m.output[-6000:]
+    # The console shows the VM's domain and the remapped pin.
+    start = len(m.output)
+    m.send("iommu\r")
+    wait_for(m, r"^  fault counts", 60, start)
+    report = m.output[start:]
+    assert re.search(r"^    domain \d+ vm linux: owner linux, \d+ KiB mapped, 1 device: "
+                     r"0000:00:03\.0", report, re.M), report
+    assert re.search(rf"^    i/o apic pin gsi {intx.group(1)}: remapping entry {intx.group(2)}, "
+                     r"vector 0x[0-9a-f]+, source-id ff:00\.0$", report, re.M), report
     # A DMA outside the VM's memory: blocked, and logged with the device.
     reply = talk(port, b"dma-outside\n", b"transmit ring")
     assert b"nic: transmit ring at 0x7f000000" in reply, (reply, m.output[-4000:])
