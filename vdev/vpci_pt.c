@@ -155,6 +155,14 @@ static void hw_bar_write(void *ctx, const struct vpci_dev *d, unsigned bar, uint
  * freed before the EPT goes (no ept_reclaim here). */
 static void flush_ept(struct vm *vm)
 {
+    /* INVEPT exists only with VMX (#UD on an AMD CPU). Under SVM a stale
+     * nested translation lasts until the vCPU's next ASID; it too reaches
+     * only this VM's own device. (A backend operation to flush the second-
+     * level TLB would serve both.) */
+    struct cpuid_regs r;
+    cpuid_count(1, 0, &r);
+    if (!(r.ecx & (1u << 5)))
+        return;
     if (invept(INVEPT_SINGLE_CONTEXT, ept_eptp(&vm->ept, false)))
         invept(INVEPT_ALL_CONTEXT, 0);
 }
