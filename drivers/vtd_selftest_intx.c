@@ -94,8 +94,13 @@ bool vtd_selftest_intx(uint16_t seg, uint16_t bdf, volatile uint8_t *bar,
         goto out;
     }
     unsigned index = (unsigned)h & 0xffff;
-    out("  INTx on I/O APIC pin %u through remapping entry %u (vector 0x%x): delivered\n", gsi,
-        index, vec);
+    uint16_t sseg = 0, sid = 0;
+    int id = ioapic_gsi_id(gsi);
+    if (id >= 0)
+        vtd_dmar_ioapic_source(&vtd_dmar_info, (uint8_t)id, vtd_bridge_buses, NULL, &sseg, &sid);
+    out("  INTx on I/O APIC pin %u through remapping entry %u (vector 0x%x, source-id "
+        "%02x:%02x.%u): delivered\n",
+        gsi, index, vec, sid >> 8, (sid >> 3) & 0x1f, sid & 7);
 
     /* The pin still points at that entry, but the entry is gone. */
     vtd_ioapic_unroute(gsi, h);

@@ -83,7 +83,7 @@ def test_iommu_selftest_edu(boot):
     # at a remapping entry; with the entry gone the interrupt is blocked, with
     # a new one it arrives again. Both runs find the same pin (a PCI GSI).
     pins = lines(r"^  INTx on I/O APIC pin (\d+) through remapping entry (\d+) \(vector "
-                 r"0x[0-9a-f]+\): delivered$", out)
+                 r"0x[0-9a-f]+, source-id ff:00\.0\): delivered$", out)
     assert len(pins) == 2 and pins[0][0] == pins[1][0] and int(pins[0][0]) >= 16, out
     for _, entry in pins:
         assert f"  INTx through empty entry {entry}: blocked\n" in out, out
