@@ -557,19 +557,20 @@ static void setup_intx(struct vpt *pt, struct vpt_dev *d, struct vpci_dev *vd)
      * CPU. Compatibility format only where nothing remaps them. */
     int h = vtd_ioapic_route(d->host_gsi, (uint8_t)v, host_apic_id(vm), true, d->host_active_low,
                              false);
-    if (h >= 0)
-        d->intx_irte = h;
-    if ((h < 0 && h != VTD_ERR_NODEV) ||
-        (h < 0 &&
-         ioapic_route_gsi(d->host_gsi, (uint8_t)v, vm->cfg.pcpu[0], true, d->host_active_low))) {
-        if (h < 0 && h != VTD_ERR_NODEV)
-            pr_err("vm %s: pci %02x:%02x.%x: no remapping entry for host GSI %u: %s", vm->cfg.name,
-                   d->hw->bus, d->hw->dev, d->hw->fn, d->host_gsi, vtd_strerror(h));
+    bool routed = h >= 0;
+    if (h == VTD_ERR_NODEV)
+        routed =
+            !ioapic_route_gsi(d->host_gsi, (uint8_t)v, vm->cfg.pcpu[0], true, d->host_active_low);
+    else if (h < 0)
+        pr_err("vm %s: pci %02x:%02x.%x: no remapping entry for host GSI %u: %s", vm->cfg.name,
+               d->hw->bus, d->hw->dev, d->hw->fn, d->host_gsi, vtd_strerror(h));
+    if (!routed) {
         irq_register((uint8_t)v, NULL, NULL);
         d->intx_vec = 0;
         return;
     }
     char how[40] = "";
+    d->intx_irte = h >= 0 ? h : -1;
     if (h >= 0)
         fmt_snprintf(how, sizeof(how), " (remapping entry %u)", (unsigned)h & 0xffff);
     pr_info("vm %s: pci %02x:%02x.%x INT%c: host GSI %u%s -> guest GSI %u", vm->cfg.name,
