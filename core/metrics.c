@@ -14,23 +14,6 @@
 #include "net/http_server.h"
 #include "net/net.h"
 
-void metrics_label_escape(const char *s, char *out, size_t size)
-{
-    size_t o = 0;
-    for (; *s && o + 1 < size; s++) {
-        char e = *s == '\\' ? '\\' : *s == '"' ? '"' : *s == '\n' ? 'n' : 0;
-        if (e) {
-            if (o + 2 >= size)
-                break;
-            out[o++] = '\\';
-            out[o++] = e;
-        } else {
-            out[o++] = *s;
-        }
-    }
-    out[o] = '\0';
-}
-
 static void help(struct http_response *r, const char *name, const char *type, const char *text)
 {
     http_resp_printf(r, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);

@@ -72,8 +72,8 @@ static int parse_request_line(const char *s, size_t n, struct http_request *req)
     size_t i = 0;
     while (i < n && is_tchar((unsigned char)s[i]))
         i++;
-    if (!i || i >= n || s[i] != ' ')
-        return 400;
+    if (!i || i >= 16 || i >= n || s[i] != ' ')
+        return 400; /* (the same 16 as for a head still arriving) */
     req->method = HTTP_OTHER;
     for (unsigned k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
         if (strlen(methods[k].name) == i && !memcmp(s, methods[k].name, i))
@@ -159,7 +159,11 @@ int http_parse_head(const char *buf, size_t n, uint64_t body_max, struct http_re
         return st;
     bool have_host = false, have_length = false;
     unsigned fields = 0;
-    while (next_line(&p, e, &line, &len) && len) {
+    for (;;) {
+        if (!next_line(&p, e, &line, &len))
+            return 400; /* a bare CR */
+        if (!len)
+            break;
         if (++fields > HTTP_MAX_HEADERS)
             return 431;
         size_t c = 0;
