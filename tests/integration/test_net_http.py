@@ -1,5 +1,5 @@
 """The HTTP API, /metrics and the status page (docs/api.md), from Python on
-the host through the emulator's user networking. Under qemu-svm the VMs of
+the host through the emulator's user networking. In Bochs the VMs of
 configs/http-test.cfg (echo, echo2) run, so the API's lifecycle actions act
 on real VMs; the page is driven in Debian's chromium (selenium)."""
 
@@ -16,7 +16,7 @@ ARTIFACTS = REPO / "build" / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def web():
-    hm = HttpMachine("qemu-svm")
+    hm = HttpMachine("bochs")
     yield hm
     hm.close()
 

@@ -2,7 +2,7 @@
 garbage bytes, malformed requests and JSON, 50 connections at once,
 half-open connections, wrong tokens. After each, the hypervisor, its
 serial console and its VMs keep running, the API still answers, and
-nothing ran without the token. QEMU with SVM, so the VMs run."""
+nothing ran without the token. In Bochs, so the VMs run."""
 
 import os
 import socket
@@ -16,7 +16,7 @@ from http_machine import TOKEN, HttpMachine, read_response
 
 @pytest.fixture(scope="module")
 def web():
-    hm = HttpMachine("qemu-svm")
+    hm = HttpMachine("bochs")
     hm.wait_state("echo", "running")
     hm.wait_state("echo2", "running")
     yield hm
