@@ -78,6 +78,19 @@ static unsigned cpu_percent(const struct vm *vm)
     return share_percent(busy, up * (n ? n : 1));
 }
 
+/* The state as one word for programs (state_text is for people). */
+static const char *state_token(const struct vm *vm)
+{
+    static const char *const names[] = {[VM_DEFINED] = "defined",
+                                        [VM_RUNNING] = "running",
+                                        [VM_PAUSED] = "paused",
+                                        [VM_SHUTOFF] = "shutoff",
+                                        [VM_CRASHED] = "crashed"};
+    if (vm_is_stopping(vm))
+        return "stopping";
+    return (unsigned)vm->state < sizeof(names) / sizeof(names[0]) ? names[vm->state] : "unknown";
+}
+
 static void vm_json(struct json *j, const struct vm *vm)
 {
     char st[160];
@@ -89,7 +102,7 @@ static void vm_json(struct json *j, const struct vm *vm)
     json_obj_begin(j);
     json_kv_str(j, "name", vm->cfg.name);
     json_kv_u64(j, "id", vm->id);
-    json_kv_str(j, "state", vm_is_stopping(vm) ? "stopping" : vm_state_name(vm->state));
+    json_kv_str(j, "state", state_token(vm));
     json_kv_str(j, "state_text", vm_state_text(vm, st, sizeof(st)));
     json_kv_str(j, "reason", vm->reason);
     json_kv_u64(j, "vcpus", vm->cfg.nr_vcpus);
@@ -114,7 +127,8 @@ static void get_vms(struct http_response *r)
     begin_json(r, &j);
     json_arr_begin(&j);
     for (unsigned i = 0; i < nr_vms; i++)
-        vm_json(&j, vms[i]);
+        if (vms[i]) /* (a slot freed by undefine) */
+            vm_json(&j, vms[i]);
     json_arr_end(&j);
     end_json(r, &j);
 }
