@@ -91,3 +91,19 @@ int vm_is_active(const struct vm *vm)
     return vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm_is_stopping(vm) ||
            (vm->state == VM_SHUTOFF && vm->restart_at);
 }
+
+bool vm_parse_ms(const char *s, size_t n, uint64_t *ms)
+{
+    unsigned long long v;
+    uint64_t scale = 1;
+    if (n > 2 && !memcmp(s + n - 2, "ms", 2)) {
+        n -= 2;
+    } else if (n > 1 && s[n - 1] == 's') {
+        n -= 1;
+        scale = 1000;
+    }
+    if (!n || str_to_u64(s, n, &v, 0) || v > 86400000ULL || v * scale > 86400000ULL)
+        return false;
+    *ms = v * scale;
+    return true;
+}

@@ -5,6 +5,7 @@
 #ifndef CORE_API_ACTIONS_H
 #define CORE_API_ACTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ void vm_no_such(const char *name, char *err, size_t len);
 const char *vm_state_text(const struct vm *vm, char *buf, size_t len);
 /* Since the VM's start while running or paused, else 0. */
 uint64_t vm_uptime_ms(const struct vm *vm);
+/* A timeout as the console takes it: "30s", "500ms" or milliseconds
+ * ("1500"), at most a day. */
+bool vm_parse_ms(const char *s, size_t n, uint64_t *ms);
 /* Running, paused, stopping or waiting for a restart: what `list` shows. */
 int vm_is_active(const struct vm *vm);
 

@@ -141,10 +141,22 @@ static void get_vm(struct http_response *r, struct vm *vm)
     end_json(r, &j);
 }
 
-static void post_action(struct http_response *r, struct vm *vm, enum vm_action a)
+/* The query of an action: shutdown takes "timeout=30s" (as the console's
+ * `shutdown NAME 30s`), nothing else takes one. */
+static bool action_query(enum vm_action a, const char *q, size_t n, uint64_t *timeout_ms)
+{
+    *timeout_ms = VM_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (!q)
+        return true;
+    return a == VM_ACTION_SHUTDOWN && n > 8 && !memcmp(q, "timeout=", 8) &&
+           vm_parse_ms(q + 8, n - 8, timeout_ms);
+}
+
+static void post_action(struct http_response *r, struct vm *vm, enum vm_action a,
+                        uint64_t timeout_ms)
 {
     char err[160];
-    if (vm_action_run(vm, a, VM_DEFAULT_SHUTDOWN_TIMEOUT_MS, err, sizeof(err))) {
+    if (vm_action_run(vm, a, timeout_ms, err, sizeof(err))) {
         error(r, 409, err); /* the VM exists: its state does not allow it */
         return;
     }
@@ -244,7 +256,7 @@ static bool path_is(const char *p, size_t n, const char *want)
 }
 
 static void route_api(const struct http_request *req, const char *p, const char *end,
-                      struct http_response *r)
+                      const char *query, size_t query_len, struct http_response *r)
 {
     bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     size_t n = (size_t)(end - p);
@@ -285,6 +297,7 @@ static void route_api(const struct http_request *req, const char *p, const char 
             return;
         }
         s++;
+        uint64_t timeout_ms;
         int a =
             segment(&s, end, act, sizeof(act)) && s == end ? vm_action_parse(act, strlen(act)) : -1;
         if (a < 0) {
@@ -294,8 +307,13 @@ static void route_api(const struct http_request *req, const char *p, const char 
         } else if (!vm) {
             vm_no_such(name, err, sizeof(err));
             error(r, 404, err);
+        } else if (!action_query((enum vm_action)a, query, query_len, &timeout_ms)) {
+            error(r, 400,
+                  a == VM_ACTION_SHUTDOWN
+                      ? "usage: shutdown?timeout=T, T like 30s or 500ms (at most a day)"
+                      : "this action takes no query");
         } else {
-            post_action(r, vm, (enum vm_action)a);
+            post_action(r, vm, (enum vm_action)a, timeout_ms);
         }
         return;
     }
@@ -307,12 +325,13 @@ static void handle(const struct http_request *req, const char *body, size_t body
 {
     const char *p = req->target, *end = req->target + req->target_len;
     const char *q = memchr(p, '?', req->target_len);
+    size_t qn = q ? (size_t)(req->target + req->target_len - q - 1) : 0;
     if (q)
-        end = q; /* no route takes a query */
+        end = q; /* only the shutdown action reads its query */
     size_t n = (size_t)(end - p);
     bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     if (n >= 5 && !memcmp(p, "/api/", 5)) {
-        route_api(req, p, end, r);
+        route_api(req, p, end, q ? q + 1 : NULL, qn, r);
     } else if (path_is(p, n, "/") || path_is(p, n, "/index.html")) {
         if (!get)
             return not_allowed(r, "GET, HEAD");

@@ -161,28 +161,11 @@ static int cmd_reset(int argc, char **argv)
 }
 COMMAND("reset", "<vm>", "stop a VM, scrub it and start it again from its image", cmd_reset);
 
-static bool parse_ms(const char *s, uint64_t *ms)
-{
-    unsigned long long v;
-    size_t n = strlen(s);
-    uint64_t scale = 1;
-    if (n > 2 && !strcmp(s + n - 2, "ms")) {
-        n -= 2;
-    } else if (n > 1 && s[n - 1] == 's') {
-        n -= 1;
-        scale = 1000;
-    }
-    if (str_to_u64(s, n, &v, 0) || v > 86400000ULL)
-        return false;
-    *ms = v * scale;
-    return true;
-}
-
 static int cmd_shutdown(int argc, char **argv)
 {
     char err[160];
     uint64_t timeout = VM_DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    if (argc < 2 || argc > 3 || (argc == 3 && !parse_ms(argv[2], &timeout))) {
+    if (argc < 2 || argc > 3 || (argc == 3 && !vm_parse_ms(argv[2], strlen(argv[2]), &timeout))) {
         cprintf("error: usage: shutdown <vm> [timeout, e.g. 30s or 500ms]\n");
         return -1;
     }
@@ -335,7 +318,7 @@ static int cmd_wait(int argc, char **argv)
     uint64_t timeout = DEFAULT_WAIT_TIMEOUT_MS;
     int state;
     if (argc < 3 || argc > 4 || (state = parse_state(argv[2])) == -2 ||
-        (argc == 4 && !parse_ms(argv[3], &timeout))) {
+        (argc == 4 && !vm_parse_ms(argv[3], strlen(argv[3]), &timeout))) {
         cprintf("error: usage: wait <vm> running|paused|shutoff|crashed|stopped|defined "
                 "[timeout, e.g. 30s]\n");
         return -1;

@@ -90,7 +90,13 @@ def test_net_http_lifecycle(web):
     assert r.status == 200, r
     web.wait_state("echo2", "running")
     assert web.vm("echo2")["starts"] >= 3
-    r = web.request("POST", "/api/vms/echo2/shutdown")
+    for bad in ("timeout=", "timeout=abc", "timeout=99999999s", "x=1"):
+        r = web.request("POST", f"/api/vms/echo2/shutdown?{bad}")
+        assert r.status == 400 and "usage: shutdown" in r.json()["error"], (bad, r)
+    r = web.request("POST", "/api/vms/echo2/reset?timeout=1s")
+    assert r.status == 400 and r.json()["error"] == "this action takes no query", r
+    # The echo guest ignores the request: forced off after the timeout.
+    r = web.request("POST", "/api/vms/echo2/shutdown?timeout=500ms")
     assert r.status == 202, r
     web.wait_state("echo2", "shutoff", timeout=60)
     r = web.request("POST", "/api/vms/echo2/start")

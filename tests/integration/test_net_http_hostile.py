@@ -162,7 +162,8 @@ def test_net_http_half_open_connections(web):
 
 
 def test_net_http_wrong_tokens_run_nothing(web):
-    for token in ("", "x", TOKEN.upper(), TOKEN + " ", "Bearer " + TOKEN, "a" * 5000):
+    # (Spaces around a field's value are not part of it, RFC 9110 5.5.)
+    for token in ("", "x", TOKEN.upper(), TOKEN + "!", "Bearer " + TOKEN, "a" * 5000):
         for action in ("destroy", "suspend", "reset", "shutdown"):
             r = web.request("POST", f"/api/vms/echo/{action}", token=token)
             assert r.status in (401, 431), (token[:20], action, r)
