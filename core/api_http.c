@@ -194,12 +194,14 @@ static void get_cpus(struct http_response *r)
     end_json(r, &j);
 }
 
-static void get_log(struct http_response *r)
+/* The newest `want` bytes of the log as {"lines": [...]}; false when the
+ * escaped text does not fit the answer. */
+static bool log_tail(struct http_response *r, size_t want)
 {
     static char tail[LOG_TAIL_MAX];
     unsigned long long head = log_ring_head();
-    unsigned long long pos = head > LOG_TAIL_MAX ? head - LOG_TAIL_MAX : 0;
-    size_t n = log_ring_read(&pos, tail, sizeof(tail));
+    unsigned long long pos = head > want ? head - want : 0;
+    size_t n = log_ring_read(&pos, tail, want);
     size_t i = 0;
     if (pos - n > 0 && n) /* started mid-line: skip to the next line */
         while (i < n && tail[i++] != '\n')
@@ -218,7 +220,19 @@ static void get_log(struct http_response *r)
     }
     json_arr_end(&j);
     json_obj_end(&j);
+    if (!json_ok(&j))
+        return false;
     end_json(r, &j);
+    return true;
+}
+
+static void get_log(struct http_response *r)
+{
+    /* Escaping may grow the text up to six times: fewer lines then. */
+    for (size_t want = LOG_TAIL_MAX; want >= 1024; want /= 2)
+        if (log_tail(r, want))
+            return;
+    error(r, 500, "the log's newest lines do not fit an answer");
 }
 
 /* ---- routing ---- */
