@@ -232,3 +232,24 @@ def test_net_http_status_page(web):
 def test_net_http_console_still_works(web):
     web.alive()
     time.sleep(0.1)
+
+
+def test_net_http_under_qemu():
+    """The same service under QEMU (no VMX: no VM runs, the API and the
+    metrics still answer; the e1000 and lwIP are QEMU's there)."""
+    from prometheus_client.parser import text_string_to_metric_families
+    hm = HttpMachine("qemu")
+    try:
+        r = hm.request("GET", "/api/vms")
+        assert r.status == 200 and isinstance(r.json(), list), r
+        assert hm.request("GET", "/api/vms", token="nope").status == 401
+        assert hm.request("POST", "/api/vms/echo/start", token=None).status == 401
+        r = hm.request("GET", "/metrics", token=None)
+        assert r.status == 200, r
+        fams = {f.name: f for f in text_string_to_metric_families(r.body.decode())}
+        assert "bulkhead_nic_rx_packets" in fams and "bulkhead_cpu_busy_seconds" in fams, fams
+        r = hm.request("GET", "/", token=None)
+        assert r.status == 200 and b"<title>Bulkhead</title>" in r.body, r
+        hm.alive()
+    finally:
+        hm.close()
