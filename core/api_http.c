@@ -372,7 +372,8 @@ int api_http_start(const struct config_net *net)
     token.salt_len = net->api_token_salt_len;
     memcpy(token.salt, net->api_token_salt, sizeof(token.salt));
     memcpy(token.hash, net->api_token_hash, sizeof(token.hash));
-    if (http_server_start((uint16_t)net->http_port, net->http_timeout, handle, why, sizeof(why))) {
+    if (http_server_start((uint16_t)net->http_port, net->http_timeout, handle, NULL, why,
+                          sizeof(why))) {
         pr_err("net: http: %s", why);
         return -1;
     }

@@ -15,15 +15,18 @@
 
 enum conn_state {
     C_FREE,
-    C_READ, /* waiting for (the rest of) a request */
-    C_SEND, /* an answer goes out; input waits in lwIP meanwhile */
+    C_READ,   /* waiting for (the rest of) a request */
+    C_SEND,   /* an answer goes out; input waits in lwIP meanwhile */
+    C_STREAM, /* a large body goes to the stream ops as it arrives */
 };
 
 struct http_conn {
     enum conn_state st;
     struct net_conn *nc;
-    bool close_after; /* close once the answer is out */
-    uint64_t last_ms; /* the last progress either way */
+    bool close_after;     /* close once the answer is out */
+    bool head_only;       /* HEAD: the answer's body is not sent */
+    uint64_t stream_left; /* C_STREAM: body bytes still to come */
+    uint64_t last_ms;     /* the last progress either way */
     size_t in_len;
     char in[IN_MAX];
     char head[384];
@@ -35,6 +38,8 @@ struct http_conn {
 
 static struct http_conn conns[HTTP_MAX_CONNS];
 static http_handler_fn handler;
+static const struct http_stream_ops *stream_ops;
+static struct http_conn *streaming; /* the one connection in C_STREAM */
 static uint64_t idle_ms;
 static bool running;
 static struct http_server_stats stats;
@@ -127,6 +132,80 @@ static void handle(struct http_conn *c, const struct http_request *req)
     queue_answer(c, &r, req->method == HTTP_HEAD);
 }
 
+/* The answer of a request whose body streamed (or was refused midway). */
+static void stream_answer(struct http_conn *c, struct http_response *r)
+{
+    if (r->overflow || !r->status)
+        *r = (struct http_response){.status = 500, .body = c->out};
+    if (c->stream_left)
+        c->close_after = true; /* the rest of the body is not read */
+    if (streaming == c)
+        streaming = NULL;
+    queue_answer(c, r, false);
+}
+
+static void feed_stream(struct http_conn *c, const char *p, size_t n)
+{
+    struct http_response r = {.status = 200, .body = c->out};
+    c->stream_left -= n;
+    if (stream_ops->data(p, n, &r)) {
+        stream_answer(c, &r);
+    } else if (!c->stream_left) {
+        stream_ops->end(&r);
+        stream_answer(c, &r);
+    }
+}
+
+static void start_stream(struct http_conn *c, const struct http_request *req, uint64_t now)
+{
+    struct http_response r = {.status = 200, .body = c->out};
+    c->close_after = !req->keep_alive;
+    if (streaming) {
+        r.status = 409;
+        http_resp_printf(&r, "{\"error\":\"another upload is in progress: try again later\"}\n");
+        c->stream_left = req->content_length;
+        stream_answer(c, &r);
+        c->close_after = true;
+        return;
+    }
+    c->stream_left = req->content_length;
+    if (stream_ops->begin(req, &r)) {
+        stream_answer(c, &r);
+        return;
+    }
+    streaming = c;
+    c->st = C_STREAM;
+    c->last_ms = now;
+    size_t have = c->in_len - req->head_len;
+    if (have > c->stream_left)
+        have = (size_t)c->stream_left;
+    size_t body_at = req->head_len, rest = c->in_len - body_at - have;
+    c->in_len = 0;
+    if (have)
+        feed_stream(c, c->in + body_at, have);
+    if (rest && c->st == C_SEND && !c->close_after) { /* a pipelined request after the body */
+        memmove(c->in, c->in + body_at + have, rest);
+        c->in_len = rest;
+    }
+}
+
+static void step_stream(struct http_conn *c, uint64_t now)
+{
+    size_t want = c->stream_left < IN_MAX ? (size_t)c->stream_left : IN_MAX;
+    size_t got = net_conn_read(c->nc, c->in, want);
+    if (got) {
+        c->last_ms = now;
+        feed_stream(c, c->in, got);
+    } else if (net_conn_eof(c->nc) || now - c->last_ms > idle_ms) {
+        if (!net_conn_eof(c->nc))
+            stats.timeouts++;
+        stream_ops->abort();
+        streaming = NULL;
+        net_conn_close(c->nc);
+        c->st = C_FREE;
+    }
+}
+
 /* Pulls input and answers a complete request, if there is one. */
 static void step_read(struct http_conn *c, uint64_t now)
 {
@@ -144,8 +223,15 @@ static void step_read(struct http_conn *c, uint64_t now)
         return;
     }
     struct http_request req;
-    int st = http_parse_head(c->in, c->in_len, HTTP_BODY_MAX, &req);
-    if (st == 200 && c->in_len >= req.head_len + req.content_length) {
+    int st = http_parse_head(c->in, c->in_len, stream_ops ? HTTP_STREAM_MAX : HTTP_BODY_MAX, &req);
+    if (st == 200 && req.content_length > HTTP_BODY_MAX) {
+        if (!stream_ops->wants(&req)) {
+            stats.errors++;
+            answer_error(c, 413, parse_error_text(413));
+        } else {
+            start_stream(c, &req, now);
+        }
+    } else if (st == 200 && c->in_len >= req.head_len + req.content_length) {
         handle(c, &req);
         c->in_len -= req.head_len + (size_t)req.content_length; /* pipelined rest stays */
         memmove(c->in, c->in + req.head_len + req.content_length, c->in_len);
@@ -219,15 +305,21 @@ static void *on_accept(struct net_conn *nc, uint32_t peer)
 static void on_closed(void *session)
 {
     struct http_conn *c = session;
+    if (c == streaming) {
+        stream_ops->abort();
+        streaming = NULL;
+    }
     c->st = C_FREE;
     c->nc = NULL;
 }
 
 static const struct net_server_ops ops = {.accept = on_accept, .closed = on_closed};
 
-int http_server_start(uint16_t port, unsigned idle_s, http_handler_fn fn, char *why, size_t whylen)
+int http_server_start(uint16_t port, unsigned idle_s, http_handler_fn fn,
+                      const struct http_stream_ops *stream, char *why, size_t whylen)
 {
     handler = fn;
+    stream_ops = stream;
     idle_ms = (uint64_t)idle_s * 1000;
     if (net_listen(port, &ops, why, whylen))
         return -1;
@@ -250,6 +342,8 @@ void http_server_poll(void)
         struct http_conn *c = &conns[i];
         if (c->st == C_READ)
             step_read(c, now);
+        if (c->st == C_STREAM)
+            step_stream(c, now);
         if (c->st == C_SEND) {
             step_send(c, now);
             busy = true;

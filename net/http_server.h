@@ -34,10 +34,27 @@ struct http_response {
 typedef void (*http_handler_fn)(const struct http_request *req, const char *body, size_t body_len,
                                 struct http_response *resp);
 
+/* Bodies larger than HTTP_BODY_MAX (uploads, up to HTTP_STREAM_MAX) go to
+ * these in pieces as they arrive, one such request at a time on the whole
+ * server. wants() picks the requests (from the head alone); begin() may
+ * refuse with an answer in resp (return nonzero: the body is not read and
+ * the connection closes after the answer); data() gets each piece and may
+ * stop the upload the same way; end() fills the answer once every byte
+ * came; abort() is called instead when the client goes away or idles. */
+#define HTTP_STREAM_MAX (4ULL << 30)
+struct http_stream_ops {
+    bool (*wants)(const struct http_request *req);
+    int (*begin)(const struct http_request *req, struct http_response *resp);
+    int (*data)(const void *p, size_t n, struct http_response *resp);
+    void (*end)(struct http_response *resp);
+    void (*abort)(void);
+};
+
 /* Listens on port; a connection without a request for idle_s seconds is
- * closed (408 when a request had begun). 0, or -1 with the reason. */
-int http_server_start(uint16_t port, unsigned idle_s, http_handler_fn handler, char *why,
-                      size_t whylen);
+ * closed (408 when a request had begun). stream may be NULL (every body
+ * over HTTP_BODY_MAX gets 413). 0, or -1 with the reason. */
+int http_server_start(uint16_t port, unsigned idle_s, http_handler_fn handler,
+                      const struct http_stream_ops *stream, char *why, size_t whylen);
 bool http_server_running(void);
 /* The console CPU's loop: reads requests, answers, sends, closes. */
 void http_server_poll(void);
