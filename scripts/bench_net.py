@@ -99,4 +99,4 @@ def tcp_console_rtt(rounds=50):
                 until(rb"bulkhead \S+.*\r\n(?:.*\r\n)*bulkhead> ")
                 times.append(time.perf_counter() - t0)
     us = statistics.median(times) * 1e6
-    print(f"bench: tcp-console-rtt: {us:.0f} us (qemu, median of {rounds})", flush=True)
+    print(f"bench: tcp-console-rtt: {us:.0f} us (qemu)", flush=True)  # the median of rounds
