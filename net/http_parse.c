@@ -195,6 +195,8 @@ int http_parse_head(const char *buf, size_t n, uint64_t body_max, struct http_re
             return 501;
         } else if (eq_nocase(line, c, "connection")) {
             parse_connection(v, vn, req);
+        } else if (eq_nocase(line, c, "expect")) {
+            req->expect_continue = eq_nocase(v, vn, "100-continue");
         } else if (eq_nocase(line, c, "authorization")) {
             if (req->authorization)
                 return 400;

@@ -29,6 +29,7 @@ struct http_request {
     unsigned minor;  /* HTTP/1.minor */
     bool keep_alive; /* the connection stays open after the answer */
     uint64_t content_length;
+    bool expect_continue;      /* Expect: 100-continue (the client waits for it) */
     const char *authorization; /* the field's value, NULL when absent */
     size_t authorization_len;
     size_t head_len; /* bytes up to and with the blank line */

@@ -24,7 +24,7 @@ struct http_conn {
     enum conn_state st;
     struct net_conn *nc;
     bool close_after;     /* close once the answer is out */
-    bool head_only;       /* HEAD: the answer's body is not sent */
+    bool continued;       /* "100 Continue" sent for the request being read */
     uint64_t stream_left; /* C_STREAM: body bytes still to come */
     uint64_t last_ms;     /* the last progress either way */
     size_t in_len;
@@ -176,6 +176,10 @@ static void start_stream(struct http_conn *c, const struct http_request *req, ui
     streaming = c;
     c->st = C_STREAM;
     c->last_ms = now;
+    if (req->expect_continue) {
+        static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        net_conn_write(c->nc, go_on, sizeof(go_on) - 1);
+    }
     size_t have = c->in_len - req->head_len;
     if (have > c->stream_left)
         have = (size_t)c->stream_left;
@@ -232,9 +236,14 @@ static void step_read(struct http_conn *c, uint64_t now)
             start_stream(c, &req, now);
         }
     } else if (st == 200 && c->in_len >= req.head_len + req.content_length) {
+        c->continued = false;
         handle(c, &req);
         c->in_len -= req.head_len + (size_t)req.content_length; /* pipelined rest stays */
         memmove(c->in, c->in + req.head_len + req.content_length, c->in_len);
+    } else if (st == 200 && req.expect_continue && !c->continued) {
+        /* The client waits before sending the body (curl does for uploads). */
+        static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        c->continued = net_conn_write(c->nc, go_on, sizeof(go_on) - 1) == sizeof(go_on) - 1;
     } else if (st != 200 && st != 0) {
         stats.errors++;
         answer_error(c, st, parse_error_text(st));

@@ -136,6 +136,18 @@ def test_net_http_keep_alive_and_pipelining(web):
             got += 1
     r = web.request("HEAD", "/api/vms")
     assert r.status == 200 and r.body == b"" and int(r.headers["content-length"]) > 0
+    # Expect: 100-continue (curl's uploads): the go-ahead first, then the answer.
+    with web.connect() as s:
+        s.sendall((f"POST /api/vms/nosuchvm/start HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                   f"{TOKEN}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n").encode())
+        s.settimeout(web.wait)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += s.recv(100)
+        assert got.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), got
+        s.sendall(b"hello")
+        r, _ = read_response(_Replay(s, got[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]), web.wait)
+        assert r.status == 404, r
 
 
 class _Replay:

@@ -62,6 +62,19 @@ static void test_connection_and_versions(void **state)
     assert_int_equal(parse("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
 }
 
+static void test_expect_continue(void **state)
+{
+    assert_int_equal(parse("PUT /a HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\n"
+                           "Content-Length: 9000\r\n\r\n"),
+                     413); /* the limit applies before anything is sent */
+    assert_int_equal(parse("PUT /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                           "Content-Length: 5\r\n\r\n"),
+                     200);
+    assert_true(req.expect_continue);
+    assert_int_equal(parse("PUT /a HTTP/1.1\r\nHost: x\r\nExpect: other\r\n\r\n"), 200);
+    assert_false(req.expect_continue);
+}
+
 static void test_methods(void **state)
 {
     assert_int_equal(parse("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
@@ -173,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_incomplete_then_complete),
         cmocka_unit_test(test_connection_and_versions),
         cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_expect_continue),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_garbage_answered_early),
         cmocka_unit_test(test_limits),
