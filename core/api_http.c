@@ -346,9 +346,10 @@ static void handle(const struct http_request *req, const char *body, size_t body
     bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     if (n >= 5 && !memcmp(p, "/api/", 5)) {
         route_api(req, p, end, q ? q + 1 : NULL, qn, r);
+    } else if (!get &&
+               (path_is(p, n, "/") || path_is(p, n, "/index.html") || path_is(p, n, "/metrics"))) {
+        not_allowed(r, "GET, HEAD");
     } else if (path_is(p, n, "/") || path_is(p, n, "/index.html")) {
-        if (!get)
-            return not_allowed(r, "GET, HEAD");
         r->content_type = "text/html; charset=utf-8";
         r->static_body = api_page_html;
         r->static_len = api_page_html_len;
@@ -356,8 +357,6 @@ static void handle(const struct http_request *req, const char *body, size_t body
                      "Content-Security-Policy: default-src 'self'; script-src 'unsafe-inline'; "
                      "style-src 'unsafe-inline'\r\n");
     } else if (path_is(p, n, "/metrics")) {
-        if (!get)
-            return not_allowed(r, "GET, HEAD");
         r->content_type = "text/plain; version=0.0.4; charset=utf-8";
         metrics_write(r);
     } else {

@@ -63,6 +63,9 @@ def test_net_http_errors_use_the_console_words(web):
     assert r.status == 404, r
     r = web.request("GET", "/nothing", token=None)
     assert r.status == 404, r
+    for path in ("/", "/metrics"):
+        r = web.request("POST", path, token=None)
+        assert r.status == 405 and r.headers["allow"] == "GET, HEAD", r
     # A wrong state: 409 with the words the console prints after "error: ".
     r = web.request("POST", "/api/vms/echo/resume")
     assert r.status == 409, r
