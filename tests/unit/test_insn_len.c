@@ -119,7 +119,7 @@ static const struct scase string_cases[] = {
     {"outsb ss:", 32, "366e", true, 4, 2},
     {"outsb ds:", 32, "3e6e", true, 4, 3},
     {"outsb fs: 64-bit", 64, "646e", true, 8, 4},
-    {"outsd gs: rep 66 67 64-bit, last override wins", 64, "6466f3676567", true, 4, 5},
+    {"outsd gs: rep 66 67 64-bit, last override wins", 64, "6466f367656f", true, 4, 5},
     {"rex.w outsd 64-bit", 64, "486f", true, 8, -1},
     {"rex is not a prefix in 32-bit (dec eax)", 32, "486f", false, 0, -1},
     {"in al,dx is not string I/O", 32, "ec", false, 0, -1},
