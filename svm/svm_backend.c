@@ -70,6 +70,8 @@ static int svm_init(struct vcpu *v)
         pmm_free(page, 1);
         return -1;
     }
+    /* The vCPU switch loads XCR0 (so CR4.OSXSAVE is on) whenever XSAVE exists. */
+    s->host_osxsave = cpuid(1).ecx & (1U << 26);
     v->arch = s;
     spec_ctrl_probe();
     return 0;
@@ -374,6 +376,11 @@ static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
         uint64_t t1 = svm_vcpu_enter(&s->sv, v->gprs, 1);
         v->guest_cycles += t1 - now;
         v->entry_tsc = t1;
+        /* QEMU TCG lets XSETBV through without VMEXIT_XSETBV. */
+        if (s->host_osxsave && !vcpu_xcr0_seen(v, xgetbv(0))) {
+            irq_enable();
+            return RUN_STOPPED;
+        }
         enum exit_action a = svm_handle_exit(v, t1, &now);
         irq_enable();
         switch (a) {

@@ -14,7 +14,8 @@
 struct svm_vcpu_state {
     struct svm_vcpu sv;
     bool set_up;
-    bool nmi_masked; /* an injected NMI's handler runs until its IRET */
+    bool nmi_masked;   /* an injected NMI's handler runs until its IRET */
+    bool host_osxsave; /* XGETBV works: the guest's XCR0 is checked after each exit */
 };
 
 enum exit_action svm_handle_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc);
