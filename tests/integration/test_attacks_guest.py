@@ -152,6 +152,14 @@ def test_attack_icebp(boot, backend):
     specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
              vm("x", "hostile.elf", 0, cmdline="attack=icebp")]
     m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    if backend == "svm":
+        # QEMU TCG (built without WANT_ICEBP) raises #UD for ICEBP, host
+        # or guest alike: what is left to show is that the #UD intercept
+        # hands the guest its #UD at the instruction and nothing else breaks.
+        wait_for(m, r"^\[x\] guest: unexpected exception 6 #UD at eip 0x[0-9a-f]+ cs 0x8 ", 150)
+        neighbour_progresses(m, "sp")
+        no_breach(m.output)
+        return
     wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
     out = m.output
     no_breach(out)
@@ -172,7 +180,11 @@ def test_attack_tsc_write(boot, backend):
     wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
     out = m.output
     no_breach(out)
-    assert lines(r"^\[x\] hostile: tsc-write moved the TSC by 0x1000000[0-9a-f]{4}$", out), out
+    # 2^40 plus the cycles between the write and the read back: a few
+    # thousand in Bochs (its TSC counts instructions), some 100 000 of the
+    # host's wall-clock TSC under QEMU TCG.
+    slack = "[0-9a-f]{4}" if backend == "vmx" else "[0-9a-f]{5}"
+    assert lines(rf"^\[x\] hostile: tsc-write moved the TSC by 0x100000{slack}$", out), out
     fired = lines(r"^\[x\] hostile: tsc-write deadline timer fired after (\d+) million cycles$",
                   out)
     assert fired and 10 <= int(fired[0]) <= 200, out
@@ -190,7 +202,11 @@ def test_attack_idt_mmio(boot, backend):
     wait_for(m, r"^error: vm x: crashed: ", 150)
     out = m.output
     no_breach(out)
-    assert lines(r"^error: vm x: crashed: event delivery \(vector 17\) touched MMIO 0xfee00088$",
+    # QEMU TCG does not raise #AC (it ignores EFLAGS.AC): the store goes
+    # through and the guest's next event, its INT 0x80, reads the gate from
+    # MMIO instead. The hypervisor must see event delivery all the same.
+    vector, gate = ("17", "0xfee00088") if backend == "vmx" else ("128", "0xfee00400")
+    assert lines(rf"^error: vm x: crashed: event delivery \(vector {vector}\) touched MMIO {gate}$",
                  out), out
     # Nothing was emulated into the IDT's page.
     assert not lines(r"^warning: vm x: lapic window access", out), out

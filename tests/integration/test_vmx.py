@@ -125,7 +125,13 @@ def test_hostile_guests_are_contained(boot, backend):
     survived("vmx")
     said("vmx", r"vmxon -> #UD")
     said("vmx", r"vmx instruction -> #UD")
-    assert lines(rf"^warning: vm {x['vmx']}: VMX instruction", out), out
+    if backend == "vmx":
+        # VMX exits on each; the hypervisor says so and injects #UD.
+        assert lines(rf"^warning: vm {x['vmx']}: VMX instruction", out), out
+    else:
+        # On AMD the CPU itself raises #UD (no exit): the #UD intercept
+        # hands it back, nothing to report.
+        assert not lines(rf"^warning: vm {x['vmx']}: ", out), out
     survived("hc-cpl3")
     said("hc-cpl3", r"vmcall from cpl3 -> #UD")
     assert lines(rf"^warning: vm {x['hc-cpl3']}: vmcall from CPL 3 refused", out), out
