@@ -243,6 +243,10 @@ def test_cpuid_bench_reports_figures(boot, backend):
     out = m.output
     assert lines(r"^\[b\] cpuid-bench: cpuid \d+ cycles/exit over 2000 iterations$", out), out
     assert lines(r"^\[b\] cpuid-bench: vmcall \d+ cycles/exit over 2000 iterations$", out), out
+    assert lines(r"^\[b\] cpuid-bench: bare \d+ cycles/iteration over 2000 iterations$", out), out
+    # VMMCALL, AMD's own hypercall instruction, only on AMD.
+    vmmcall = lines(r"^\[b\] cpuid-bench: vmmcall \d+ cycles/exit over 2000 iterations$", out)
+    assert bool(vmmcall) == (backend == "svm"), out
 
 
 @pytest.mark.bochs
