@@ -1,0 +1,56 @@
+"""The conformance guest (tests/guests/conform): the virtual CPU against
+what the Intel SDM defines, one `conform: PASS name` or `conform: FAIL
+name: ...` line per check (docs/test-guests.md lists them). The test fails
+on any FAIL line, on a check missing from the expected list, on a
+hypervisor panic, or when the VM does not stop itself with code 0 (a
+failed VM entry ends it early)."""
+
+import re
+
+import pytest
+
+from test_attacks_isolation import wait_for
+
+pytestmark = pytest.mark.bochs
+
+CONFORM_CFG = """\
+# test_conformance: the conformance guest with the whole PC platform (its
+# local APIC checks need one).
+[vm conform]
+kernel = conform.elf
+memory = 8M
+cpus = [0]
+platform = pc
+autostart = true
+"""
+
+# Every check the guest runs under Bochs' corei7_skylake_x (PCID present).
+EXPECTED = """
+misc_enable_keeps_writable_bits misc_enable_reserved_bit_gp cpuid_apic_follows_apic_base
+tsc_adjust_in_cpuid tsc_adjust_write_moves_tsc tsc_adjust_moves_deadline_timer
+tsc_write_moves_tsc_adjust
+dr6_fixed_bits db_single_step_merges_dr6 db_trap_pushes_rf_clear injected_gp_pushes_rf
+native_ud_pushes_rf mov_dr_with_gd_db db_delivery_clears_gd gd_db_sets_dr6_bd
+cr0_reserved_high_gp cr0_nw_without_cd_gp cr4_vmxe_gp cr4_la57_change_in_long_mode_gp
+cr4_unavailable_bits_gp efer_reserved_bits_gp efer_lme_change_with_paging_gp
+efer_rewrite_same_value cr4_pcide_with_cr3_low_bits_gp cr0_pg_without_pe_gp
+cr4_pae_clear_in_long_mode_gp cr0_pg_clear_in_64bit_mode_gp cr0_pg_clear_with_pcide_gp
+""".split()
+
+
+def test_conformance(boot, tmp_path):
+    from test_config import build_config_iso
+    cfg = tmp_path / "conform.cfg"
+    cfg.write_text(CONFORM_CFG)
+    m = boot("bochs", cpus=1, iso=build_config_iso(cfg))
+    wait_for(m, r"^vm conform: stopped", 150)
+    out = m.output
+    assert "bulkhead: panic" not in out, out
+    failed = re.findall(r"^\[conform\] conform: FAIL .*$", out, re.M)
+    assert not failed, "\n".join(failed) + "\n" + out[-3000:]
+    passed = re.findall(r"^\[conform\] conform: PASS (\S+)$", out, re.M)
+    assert sorted(passed) == sorted(EXPECTED), (
+        f"missing: {sorted(set(EXPECTED) - set(passed))}, "
+        f"unexpected: {sorted(set(passed) - set(EXPECTED))}\n{out[-3000:]}")
+    assert re.search(rf"^\[conform\] conform: done {len(EXPECTED)} passed, 0 failed$", out, re.M), out
+    assert re.search(r"^vm conform: stopped itself \(code 0\)$", out, re.M), out
