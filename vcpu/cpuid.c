@@ -4,6 +4,7 @@
  * reported (leaves 0x15/0x16 and 0x40000010). */
 #include "vcpu/cpuid.h"
 
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
 #include "vcpu/vm.h"
 #include "include/bulkhead/hypercall.h"
@@ -29,7 +30,8 @@
      BIT(27))
 /* Leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS INVPCID AVX512F/DQ
  * RDSEED ADX SMAP IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL.
- * Hidden: TSC_ADJUST SGX HLE RTM PQM MPX PQE Intel PT. */
+ * Hidden: SGX HLE RTM PQM MPX PQE Intel PT. TSC_ADJUST (bit 1) is shown
+ * whatever the host has: vcpu/msr.c emulates it. */
 #define LEAF7_EBX_ALLOWED                                                                          \
     (BIT(0) | BIT(3) | BIT(5) | BIT(7) | BIT(8) | BIT(9) | BIT(10) | BIT(16) | BIT(17) | BIT(18) | \
      BIT(19) | BIT(20) | BIT(21) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |     \
@@ -191,9 +193,15 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
             out->edx |= BIT(28);
         if (v->cr4_osxsave)
             out->ecx |= BIT(27);
-        /* With a virtual platform: an APIC, x2APIC and the TSC deadline. */
+        /* With a virtual platform: an APIC (while IA32_APIC_BASE.EN is
+         * set; vcpu/msr.c keeps the cached bit current), x2APIC and the
+         * TSC deadline. */
         if (v->vm->platform) {
-            out->edx |= BIT(9);
+            uint64_t base = 0;
+            bool gp;
+            if (!v->vm->platform_ops->rdmsr(v, MSR_IA32_APIC_BASE, &base, &gp) ||
+                (base & (1ULL << 11)))
+                out->edx |= BIT(9);
             out->ecx |= BIT(21) | BIT(24);
         }
         break;
@@ -207,7 +215,7 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
     case 7:
         if (sub == 0) {
             out->eax = 0;
-            out->ebx = h.ebx & LEAF7_EBX_ALLOWED;
+            out->ebx = (h.ebx & LEAF7_EBX_ALLOWED) | BIT(1);
             out->ecx = h.ecx & LEAF7_ECX_ALLOWED;
         }
         break;

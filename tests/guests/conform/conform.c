@@ -49,8 +49,8 @@ static void on_trap(struct trap_frame64 *f)
         trap_resume_rip = 0;
         return;
     }
-    printf("conform: unexpected exception %u %s at rip 0x%llx error 0x%llx\n",
-           (unsigned)f->vector, vector_name((unsigned)f->vector), (unsigned long long)f->rip,
+    printf("conform: unexpected exception %u %s at rip 0x%llx error 0x%llx\n", (unsigned)f->vector,
+           vector_name((unsigned)f->vector), (unsigned long long)f->rip,
            (unsigned long long)f->error);
     printf("conform: done %u passed, %u failed\n", g_passed, g_failed + 1);
     guest_exit(3);
