@@ -54,3 +54,23 @@ def test_conformance(boot, tmp_path):
         f"unexpected: {sorted(set(passed) - set(EXPECTED))}\n{out[-3000:]}")
     assert re.search(rf"^\[conform\] conform: done {len(EXPECTED)} passed, 0 failed$", out, re.M), out
     assert re.search(r"^vm conform: stopped itself \(code 0\)$", out, re.M), out
+
+
+def test_attack_pkru_leak(boot):
+    # Issue 10 item 8: PKRU is switched between VMs. Two hostile64 VMs on
+    # one CPU of a Bochs Ice Lake (which has PKU; the default Skylake-X has
+    # none), each with its own PKRU value: each must start at 0 and read
+    # back its own value after every yield, never the neighbour's.
+    from test_attacks_isolation import BASE_CMDLINE, no_breach, vm
+    specs = [vm("pa", "hostile64.elf", 0, cmdline="attack=pkru-leak value=0x55555550"),
+             vm("pb", "hostile64.elf", 0, cmdline="attack=pkru-leak value=0x3ffffff0")]
+    m = boot("bochs", cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs),
+             extra=["cpu: model=corei7_icelake_u"])
+    for name in ("pa", "pb"):
+        wait_for(m, rf"^vm {name}: (stopped|crashed)", 150)
+    out = m.output
+    for name, value in (("pa", "0x55555550"), ("pb", "0x3ffffff0")):
+        assert re.search(rf"^\[{name}\] hostile: pkru-leak {value} kept over \d+ yields$", out,
+                         re.M), out
+        assert re.search(rf"^vm {name}: stopped itself \(code 0\)$", out, re.M), out
+    no_breach(out)
