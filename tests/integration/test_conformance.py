@@ -56,16 +56,34 @@ def test_conformance(boot, tmp_path):
     assert re.search(r"^vm conform: stopped itself \(code 0\)$", out, re.M), out
 
 
-def test_attack_pkru_leak(boot):
+PKRU_CFG = """\
+# test_attack_pkru_leak: two VMs with their own PKRU values share CPU 0.
+[vm pa]
+kernel = hostile64.elf
+cmdline = "attack=pkru-leak value=0x55555550"
+memory = 4M
+cpus = [0]
+autostart = true
+
+[vm pb]
+kernel = hostile64.elf
+cmdline = "attack=pkru-leak value=0x3ffffff0"
+memory = 4M
+cpus = [0]
+autostart = true
+"""
+
+
+def test_attack_pkru_leak(boot, tmp_path):
     # Issue 10 item 8: PKRU is switched between VMs. Two hostile64 VMs on
     # one CPU of a Bochs Ice Lake (which has PKU; the default Skylake-X has
     # none), each with its own PKRU value: each must start at 0 and read
     # back its own value after every yield, never the neighbour's.
-    from test_attacks_isolation import BASE_CMDLINE, no_breach, vm
-    specs = [vm("pa", "hostile64.elf", 0, cmdline="attack=pkru-leak value=0x55555550"),
-             vm("pb", "hostile64.elf", 0, cmdline="attack=pkru-leak value=0x3ffffff0")]
-    m = boot("bochs", cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs),
-             extra=["cpu: model=corei7_icelake_u"])
+    from test_attacks_isolation import no_breach
+    from test_config import build_config_iso
+    cfg = tmp_path / "pkru.cfg"
+    cfg.write_text(PKRU_CFG)
+    m = boot("bochs", cpus=1, iso=build_config_iso(cfg), extra=["cpu: model=corei7_icelake_u"])
     for name in ("pa", "pb"):
         wait_for(m, rf"^vm {name}: (stopped|crashed)", 150)
     out = m.output
