@@ -35,6 +35,7 @@ cr0_reserved_high_gp cr0_nw_without_cd_gp cr4_vmxe_gp cr4_la57_change_in_long_mo
 cr4_unavailable_bits_gp efer_reserved_bits_gp efer_lme_change_with_paging_gp
 efer_rewrite_same_value cr4_pcide_with_cr3_low_bits_gp cr0_pg_without_pe_gp
 cr4_pae_clear_in_long_mode_gp cr0_pg_clear_in_64bit_mode_gp cr0_pg_clear_with_pcide_gp
+apic_base_over_ram_gp apic_base_over_ioapic_gp apic_base_moves_window
 """.split()
 
 

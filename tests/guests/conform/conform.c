@@ -66,7 +66,8 @@ void guest_main(uint32_t magic, uint32_t mbi)
     printf("conform: start\n");
     check_msr();
     check_debug();
-    check_cr(); /* last: a wrong CR rule can end the VM */
+    check_cr();          /* a wrong CR rule can end the VM */
+    check_apic_window(); /* so can a window left behind */
     printf("conform: done %u passed, %u failed\n", g_passed, g_failed);
     guest_exit(g_failed ? 1 : 0);
 }

@@ -135,6 +135,42 @@ static void check_tsc_adjust(void)
         pass("tsc_write_moves_tsc_adjust");
 }
 
+static uint32_t mmio_read32(uint64_t addr)
+{
+    return *(volatile uint32_t *)(uintptr_t)addr;
+}
+
+/* Moving IA32_APIC_BASE moves the xAPIC window (SDM vol. 3 10.4.5): the
+ * version register answers at the new page and no longer at the old one
+ * (absent hardware there: all ones); a page holding RAM or another device
+ * is refused with #GP. Last: a hypervisor that leaves the window behind
+ * ends the VM at the first read of the new page. */
+void check_apic_window(void)
+{
+    const uint64_t moved = 0xfed00000u;
+    uint64_t base = rdmsr64(MSR_APIC_BASE), flags = base & 0xfff;
+    expect_vector("apic_base_over_ram_gp", try_wrmsr(MSR_APIC_BASE, flags | 0x200000), VEC_GP);
+    expect_vector("apic_base_over_ioapic_gp", try_wrmsr(MSR_APIC_BASE, flags | 0xfec00000u),
+                  VEC_GP);
+    int vec = try_wrmsr(MSR_APIC_BASE, flags | moved);
+    if (vec >= 0) {
+        fail("apic_base_moves_window", "moving the base to 0x%llx gave exception %d",
+             (unsigned long long)moved, vec);
+        return;
+    }
+    uint32_t ver_new = mmio_read32(moved + 0x30), ver_old = mmio_read32(LAPIC_BASE + 0x30);
+    vec = try_wrmsr(MSR_APIC_BASE, base);
+    uint32_t ver_back = mmio_read32(LAPIC_BASE + 0x30);
+    if (vec >= 0 || (ver_new & 0xff) < 0x10 || (ver_new & 0xff) > 0x15 || ver_old != 0xffffffffu ||
+        ver_back != ver_new)
+        fail("apic_base_moves_window",
+             "version 0x%x at the new base, 0x%x at the old one, 0x%x after moving back "
+             "(exception %d)",
+             ver_new, ver_old, ver_back, vec);
+    else
+        pass("apic_base_moves_window");
+}
+
 void check_msr(void)
 {
     check_misc_enable();
