@@ -5,7 +5,7 @@
 # lib/ (GUEST_SHARED), built a second time as 64-bit code.
 
 GUEST_DIR   := tests/guests
-GUEST_NAMES := hello cpuid-bench spin hostile echo pcitest
+GUEST_NAMES := hello cpuid-bench spin hostile echo pcitest conform32
 GUEST_OUT   := $(BUILD)/guests
 GUEST_LDS   := $(GUEST_DIR)/lib/guest.ld
 

@@ -14,13 +14,19 @@ from test_attacks_isolation import wait_for
 pytestmark = pytest.mark.bochs
 
 CONFORM_CFG = """\
-# test_conformance: the conformance guest with the whole PC platform (its
-# local APIC checks need one).
+# test_conformance: the 64-bit conformance guest with the whole PC
+# platform (its local APIC checks need one), and the 32-bit one beside it.
 [vm conform]
 kernel = conform.elf
 memory = 8M
 cpus = [0]
 platform = pc
+autostart = true
+
+[vm conform32]
+kernel = conform32.elf
+memory = 4M
+cpus = [0]
 autostart = true
 """
 
@@ -38,23 +44,37 @@ cr4_pae_clear_in_long_mode_gp cr0_pg_clear_in_64bit_mode_gp cr0_pg_clear_with_pc
 apic_base_over_ram_gp apic_base_over_ioapic_gp apic_base_moves_window
 """.split()
 
+# The 32-bit guest (tests/guests/conform32): where protected mode differs.
+EXPECTED32 = """
+injected_gp_pushes_rf_32 cr4_pcide_outside_long_mode_gp cr0_pg_without_pe_gp_32
+efer_lme_with_paging_off efer_lme_clear_with_paging_off cr0_paging32_on
+efer_lme_change_with_paging32_gp cr0_paging32_off cr0_pg_with_lme_without_pae_gp
+""".split()
+
+
+def check_guest(out, vm, expected):
+    failed = re.findall(rf"^\[{vm}\] conform: FAIL .*$", out, re.M)
+    assert not failed, "\n".join(failed) + "\n" + out[-3000:]
+    passed = re.findall(rf"^\[{vm}\] conform: PASS (\S+)$", out, re.M)
+    assert sorted(passed) == sorted(expected), (
+        f"{vm}: missing: {sorted(set(expected) - set(passed))}, "
+        f"unexpected: {sorted(set(passed) - set(expected))}\n{out[-3000:]}")
+    assert re.search(rf"^\[{vm}\] conform: done {len(expected)} passed, 0 failed$", out,
+                     re.M), out
+    assert re.search(rf"^vm {vm}: stopped itself \(code 0\)$", out, re.M), out
+
 
 def test_conformance(boot, tmp_path):
     from test_config import build_config_iso
     cfg = tmp_path / "conform.cfg"
     cfg.write_text(CONFORM_CFG)
     m = boot("bochs", cpus=1, iso=build_config_iso(cfg))
-    wait_for(m, r"^vm conform: (stopped|crashed)", 150)
+    for vm in ("conform", "conform32"):
+        wait_for(m, rf"^vm {vm}: (stopped|crashed)", 150)
     out = m.output
     assert "bulkhead: panic" not in out, out
-    failed = re.findall(r"^\[conform\] conform: FAIL .*$", out, re.M)
-    assert not failed, "\n".join(failed) + "\n" + out[-3000:]
-    passed = re.findall(r"^\[conform\] conform: PASS (\S+)$", out, re.M)
-    assert sorted(passed) == sorted(EXPECTED), (
-        f"missing: {sorted(set(EXPECTED) - set(passed))}, "
-        f"unexpected: {sorted(set(passed) - set(EXPECTED))}\n{out[-3000:]}")
-    assert re.search(rf"^\[conform\] conform: done {len(EXPECTED)} passed, 0 failed$", out, re.M), out
-    assert re.search(r"^vm conform: stopped itself \(code 0\)$", out, re.M), out
+    check_guest(out, "conform", EXPECTED)
+    check_guest(out, "conform32", EXPECTED32)
 
 
 PKRU_CFG = """\
