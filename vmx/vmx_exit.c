@@ -125,14 +125,17 @@ static void translate_exception(struct exit_record *e)
         e->kind = EXIT_NMI;
         return;
     }
-    if (vector == 1 && (info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
+    if (vector == 1) {
         /* #DB: the CPU left DR6 as it was and put the new conditions in
-         * the qualification: merge them (DR6 is live, not in the VMCS),
-         * and clear DR7.GD as entering the guest's handler does. */
-        uint64_t dr6;
-        __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
-        dr6 = x86_dr6_merge(dr6, vmcs_read(EXIT_QUALIFICATION));
-        __asm__ volatile("mov %0, %%db6" ::"r"(dr6));
+         * the qualification (none for ICEBP): merge them (DR6 is live, not
+         * in the VMCS), and clear DR7.GD as entering the guest's handler
+         * does. */
+        if ((info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
+            uint64_t dr6;
+            __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+            dr6 = x86_dr6_merge(dr6, vmcs_read(EXIT_QUALIFICATION));
+            __asm__ volatile("mov %0, %%db6" ::"r"(dr6));
+        }
         vmcs_write(GUEST_DR7, vmcs_read(GUEST_DR7) & ~DR7_GD);
     }
     e->exception.vector = vector;

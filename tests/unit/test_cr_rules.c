@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "arch/x86_64/debug_regs.h"
 #include "vcpu/cr_rules.h"
 
 #define BIT(n) (1ULL << (n))
@@ -196,6 +197,20 @@ static void test_rf_classes(void **state)
         assert_false(exception_pushes_rf(others[i]));
 }
 
+/* A #DB the hypervisor intercepted reaches DR6 as on hardware: the new
+ * conditions are ORed in, bits already set stay, the fixed bits read 1. */
+static void test_dr6_merge(void **state)
+{
+    uint64_t bd = 1ULL << 13, bs = 1ULL << 14, b1 = 1ULL << 1;
+    assert_int_equal(x86_dr6_merge(0, bs), DR6_FIXED1 | bs);
+    assert_int_equal(x86_dr6_merge(DR6_FIXED1 | bd, bs), DR6_FIXED1 | bd | bs);
+    assert_int_equal(x86_dr6_merge(DR6_FIXED1 | b1, 1), DR6_FIXED1 | b1 | 1);
+    /* Only B0-B3, BD, BS, BT come from the qualification; bit 12 and the
+     * upper half are never set. */
+    assert_int_equal(x86_dr6_merge(DR6_FIXED1, ~0ULL), DR6_FIXED1 | DR6_HITS);
+    assert_int_equal(x86_dr6_merge(~0ULL, 0), 0xffffefffULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_cr4_rules),
         cmocka_unit_test(test_efer_rules),
         cmocka_unit_test(test_rf_classes),
+        cmocka_unit_test(test_dr6_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
