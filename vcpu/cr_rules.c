@@ -121,6 +121,25 @@ uint64_t efer_after_write(const struct cr_state *s, uint64_t val)
     return (val & ~EFER_LMA) | (s->efer & EFER_LMA);
 }
 
+bool cr_write_loads_pdptes(const struct cr_state *s, unsigned cr, uint64_t val)
+{
+    uint64_t cr0 = cr == 0 ? val : s->cr0, cr4 = cr == 4 ? val : s->cr4;
+    bool pae_paging = (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(s->efer & EFER_LME);
+    bool was = (s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE);
+    return pae_paging && !was;
+}
+
+bool pae_pdptes_ok(const uint64_t pdpte[4], unsigned maxphyaddr)
+{
+    uint64_t rsvd = 0x1e6ULL; /* bits 2:1 and 8:5 */
+    if (maxphyaddr < 64)
+        rsvd |= ~0ULL << maxphyaddr;
+    for (unsigned i = 0; i < 4; i++)
+        if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
+            return false;
+    return true;
+}
+
 bool exception_pushes_rf(uint8_t vector)
 {
     switch (vector) {

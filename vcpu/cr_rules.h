@@ -36,6 +36,13 @@ bool efer_write_ok(const struct cr_state *s, uint64_t val, uint64_t allowed);
  * CPU's, a write does not change it. */
 uint64_t efer_after_write(const struct cr_state *s, uint64_t val);
 
+/* Whether the write turns PAE paging on outside IA-32e mode, which loads
+ * the four PDPTEs from CR3 (SDM vol. 3 4.4.1). */
+bool cr_write_loads_pdptes(const struct cr_state *s, unsigned cr, uint64_t val);
+/* A present PDPTE with a reserved bit (2:1, 8:5, MAXPHYADDR and up) makes
+ * that MOV a #GP; a VM entry with it would fail. */
+bool pae_pdptes_ok(const uint64_t pdpte[4], unsigned maxphyaddr);
+
 /* A fault-class exception: its delivery pushes RFLAGS.RF = 1 (SDM vol. 3
  * 6.15 / 17.3.1.1), so the restarted instruction does not hit its own
  * instruction breakpoint again. Not #DB (whose instruction-breakpoint

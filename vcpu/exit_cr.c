@@ -35,11 +35,25 @@ void vcpu_cr_features(struct vcpu *v, struct cr_features *f)
     f->ext1_edx = r.edx;
 }
 
+/* PAE paging turning on loads the PDPTEs: a reserved bit in a present one,
+ * or a PDPT outside the guest's memory, is a #GP (not a failed entry). */
+static bool pdptes_valid(struct vcpu *v, const struct cr_state *s, unsigned cr, uint64_t val)
+{
+    uint64_t pdpte[4];
+    struct cpuid_regs r;
+    if (!cr_write_loads_pdptes(s, cr, val))
+        return true;
+    if (vcpu_read_guest(v, s->cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
+        return false;
+    guest_cpuid(v, 0x80000008, 0, &r);
+    return pae_pdptes_ok(pdpte, (r.eax & 0xff) ? (r.eax & 0xff) : 36);
+}
+
 static bool cr0_valid(struct vcpu *v, uint64_t val)
 {
     struct cr_state s;
     vcpu_cr_state(v, &s);
-    return cr0_write_ok(&s, val);
+    return cr0_write_ok(&s, val) && pdptes_valid(v, &s, 0, val);
 }
 
 static bool cr4_valid(struct vcpu *v, uint64_t val)
@@ -48,7 +62,7 @@ static bool cr4_valid(struct vcpu *v, uint64_t val)
     struct cr_features f;
     vcpu_cr_state(v, &s);
     vcpu_cr_features(v, &f);
-    return cr4_write_ok(&s, val, cr4_allowed_bits(&f));
+    return cr4_write_ok(&s, val, cr4_allowed_bits(&f)) && pdptes_valid(v, &s, 4, val);
 }
 
 enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e)

@@ -48,7 +48,8 @@ apic_base_over_ram_gp apic_base_over_ioapic_gp apic_base_moves_window
 EXPECTED32 = """
 injected_gp_pushes_rf_32 cr4_pcide_outside_long_mode_gp cr0_pg_without_pe_gp_32
 efer_lme_with_paging_off efer_lme_clear_with_paging_off cr0_paging32_on
-efer_lme_change_with_paging32_gp cr0_paging32_off cr0_pg_with_lme_without_pae_gp
+efer_lme_change_with_paging32_gp cr0_paging32_off cr0_pae_paging_on cr0_pae_paging_off
+cr0_pae_paging_bad_pdpte_gp cr0_pg_with_lme_without_pae_gp
 """.split()
 
 

@@ -197,6 +197,38 @@ static void test_rf_classes(void **state)
         assert_false(exception_pushes_rf(others[i]));
 }
 
+static void test_pdptes(void **state)
+{
+    /* PAE paging on outside IA-32e mode loads them: CR0.PG with PAE, or
+     * PAE with paging on; not with LME (IA-32e mode), not when already on. */
+    struct cr_state pae = prot32;
+    pae.cr4 = CR4_PAE;
+    assert_true(cr_write_loads_pdptes(&pae, 0, pae.cr0 | CR0_PG));
+    assert_false(cr_write_loads_pdptes(&prot32, 0, prot32.cr0 | CR0_PG)); /* 32-bit paging */
+    struct cr_state paged32 = prot32;
+    paged32.cr0 |= CR0_PG;
+    assert_true(cr_write_loads_pdptes(&paged32, 4, CR4_PAE));
+    struct cr_state lme = pae;
+    lme.efer = EFER_LME;
+    assert_false(cr_write_loads_pdptes(&lme, 0, lme.cr0 | CR0_PG));
+    struct cr_state on = pae;
+    on.cr0 |= CR0_PG;
+    assert_false(cr_write_loads_pdptes(&on, 0, on.cr0 | CR0_CD));
+    assert_false(cr_write_loads_pdptes(&long64, 0, long64.cr0));
+
+    uint64_t good[4] = {0x1001, 0x2001, 0, 0x3000 | 0x18}; /* PWT/PCD allowed */
+    assert_true(pae_pdptes_ok(good, 36));
+    uint64_t rw[4] = {0x1003, 0, 0, 0}; /* bit 1 reserved */
+    assert_false(pae_pdptes_ok(rw, 36));
+    uint64_t ps[4] = {0, 0x1081, 0, 0}; /* bit 7 reserved */
+    assert_false(pae_pdptes_ok(ps, 36));
+    uint64_t high[4] = {0, 0, 0x1000000001ULL, 0}; /* bit 36 above MAXPHYADDR 36 */
+    assert_false(pae_pdptes_ok(high, 36));
+    assert_true(pae_pdptes_ok(high, 39));
+    uint64_t absent[4] = {0xfffffffffffffffeULL, 0, 0, 0}; /* not present: not checked */
+    assert_true(pae_pdptes_ok(absent, 36));
+}
+
 /* A #DB the hypervisor intercepted reaches DR6 as on hardware: the new
  * conditions are ORed in, bits already set stay, the fixed bits read 1. */
 static void test_dr6_merge(void **state)
@@ -220,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_efer_rules),
         cmocka_unit_test(test_rf_classes),
         cmocka_unit_test(test_dr6_merge),
+        cmocka_unit_test(test_pdptes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

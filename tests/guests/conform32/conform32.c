@@ -1,8 +1,8 @@
 /* conform32: the SDM's control-register rules where 32-bit protected mode
  * differs from 64-bit mode (the 64-bit guest is tests/guests/conform):
  * PCIDE outside IA-32e mode, EFER.LME with 32-bit paging on, paging on
- * with LME but without PAE, paging off (allowed here), and RF on an
- * injected fault's pushed EFLAGS. Same output as conform: one `conform:
+ * with LME but without PAE, paging off (allowed here), PAE paging and its
+ * PDPTE checks, and RF on an injected fault's pushed EFLAGS. Same output as conform: one `conform:
  * PASS name` or `conform: FAIL name: ...` per check, then `conform: done
  * N passed, M failed`; stops itself with code 0 when nothing failed. */
 #include "tests/guests/lib/guest.h"
@@ -21,6 +21,9 @@ static volatile int g_vector = -1;
 static volatile uint32_t g_eflags;
 /* 4 MiB pages identity-mapping 4 GiB (CR4.PSE). */
 static uint32_t g_pd[1024] __attribute__((aligned(4096)));
+/* PAE: one PDPT, its first directory of 2 MiB pages (the first GiB). */
+static uint64_t g_pdpt[4] __attribute__((aligned(32)));
+static uint64_t g_pae_pd[512] __attribute__((aligned(4096)));
 
 static void on_trap(struct trap_frame *f)
 {
@@ -129,6 +132,21 @@ void guest_main(uint32_t magic, uint32_t mbi)
     expect("cr0_paging32_on", try_cr0(cr0 | CR0_PG), -1);
     expect("efer_lme_change_with_paging32_gp", try_wrmsr(EFER, efer | EFER_LME), VEC_GP);
     expect("cr0_paging32_off", try_cr0(cr0), -1);
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+
+    /* PAE paging loads the PDPTEs: fine when they are, #GP when a present
+     * one has a reserved bit (last: a failed VM entry when let through). */
+    for (uint32_t i = 0; i < 512; i++)
+        g_pae_pd[i] = ((uint64_t)i << 21) | 0x83;
+    g_pdpt[0] = (uint32_t)g_pae_pd | 1;
+    __asm__ volatile("mov %0, %%cr3" : : "r"(g_pdpt) : "memory");
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_PAE) : "memory");
+    expect("cr0_pae_paging_on", try_cr0(cr0 | CR0_PG), -1);
+    expect("cr0_pae_paging_off", try_cr0(cr0), -1);
+    g_pdpt[0] |= 2; /* bit 1: reserved in a PDPTE */
+    expect("cr0_pae_paging_bad_pdpte_gp", try_cr0(cr0 | CR0_PG), VEC_GP);
+    if (read_cr0() & CR0_PG)
+        try_cr0(cr0);
     __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 
     /* Last (a failed VM entry when let through): paging on with LME but
