@@ -230,3 +230,27 @@ void net_show(void (*out)(const char *fmt, ...))
     out("tcp:      %u connections open, %llu accepted since boot\n", net_conn_count(),
         net_conn_accepted());
 }
+
+bool net_nic_stats(struct net_nic_stats *out)
+{
+    if (!running)
+        return false;
+    const struct e1000_counters *c = &nic.c;
+    *out = (struct net_nic_stats){
+        .rx_packets = c->rx_packets,
+        .rx_bytes = c->rx_bytes,
+        .rx_errors = c->rx_errors,
+        .rx_dropped = c->rx_dropped,
+        .rx_missed = c->missed,
+        .tx_packets = c->tx_packets,
+        .tx_bytes = c->tx_bytes,
+        .tx_ring_full = c->tx_busy,
+        .tx_dropped = tx_dropped,
+        .irqs = c->irqs,
+        .link_changes = c->link_changes,
+        .link_up = nic.link,
+    };
+    fmt_snprintf(out->name, sizeof(out->name), "%02x:%02x.%x", PCI_BUS(nic.bdf), PCI_DEV(nic.bdf),
+                 PCI_FN(nic.bdf));
+    return true;
+}
