@@ -232,7 +232,7 @@ const char *fz_op_hypercall(void)
         /* Garbage from guest memory would garble the output: either the
          * probe line, or a buffer the hypervisor must refuse. */
         static const uint64_t bad[] = {0xfee00000, 0xffffffff, 0xa0000, 0x100000000ull, ~0ull};
-        if (fz_below(4) == 0) {
+        if (fz_below(16) == 0) {
             r.rbx = (uint64_t)(uintptr_t)probe;
             r.rcx = sizeof(probe) - 1;
         } else {
