@@ -97,7 +97,7 @@ def test_exit_fuzz_short(boot):
     # The console still answers.
     start = len(m.output)
     m.send("list\r")
-    assert wait_for(m, r"^\s*fill\s", 30, start), m.output[-2000:]
+    assert wait_for(m, r"^\s*\d+\s+fill\s+running$", 30, start), m.output[-2000:]
 
 
 @pytest.mark.soak
