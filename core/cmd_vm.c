@@ -66,6 +66,8 @@ static int cmd_list(int argc, char **argv)
     cprintf("-----------------------------------------------\n");
     for (unsigned i = 0; i < nr_vms; i++) {
         struct vm *vm = vms[i];
+        if (!vm) /* (undefined) */
+            continue;
         bool active = vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm_is_stopping(vm) ||
                       (vm->state == VM_SHUTOFF && vm->restart_at);
         if (!all && !active)
@@ -317,7 +319,8 @@ static int cmd_stats(int argc, char **argv)
         return 0;
     }
     for (unsigned i = 0; i < nr_vms; i++)
-        print_stats(vms[i]);
+        if (vms[i])
+            print_stats(vms[i]);
     return 0;
 }
 COMMAND("stats", "[vm]", "exit counts by reason, and time in guest and root per vCPU", cmd_stats);

@@ -70,6 +70,8 @@ struct module_info {
  * there are in all. */
 unsigned module_store_list(struct module_info *out, unsigned max);
 
+/* The limit, from the configuration at boot. */
+void module_store_set_limit(uint64_t bytes);
 /* Bytes uploaded now, and the limit. */
 uint64_t module_store_used(void);
 uint64_t module_store_limit(void);

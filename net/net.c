@@ -230,3 +230,12 @@ void net_show(void (*out)(const char *fmt, ...))
     out("tcp:      %u connections open, %llu accepted since boot\n", net_conn_count(),
         net_conn_accepted());
 }
+
+bool net_device(struct net_pci_id *out)
+{
+    if (!running)
+        return false;
+    *out = (struct net_pci_id){nic.seg, (uint8_t)(nic.bdf >> 8), (uint8_t)((nic.bdf >> 3) & 0x1f),
+                               (uint8_t)(nic.bdf & 7)};
+    return true;
+}
