@@ -73,8 +73,14 @@ void boot_vms_machine(struct config_machine *mach)
     static bool ports_known;
     memset(mach, 0, sizeof(*mach));
     mach->nr_cpus = nr_cpus;
-    uint64_t free = pmm_free_pages() * 4096;
-    mach->free_ram = free > HYPERVISOR_RESERVE ? free - HYPERVISOR_RESERVE : 1;
+    /* The RAM for guests at the first call (boot): a VM defined later is
+     * checked against the machine, not against what running VMs left. */
+    static uint64_t boot_free;
+    if (!boot_free) {
+        uint64_t free = pmm_free_pages() * 4096;
+        boot_free = free > HYPERVISOR_RESERVE ? free - HYPERVISOR_RESERVE : 1;
+    }
+    mach->free_ram = boot_free;
     unsigned nm = guest_module_count();
     if (nm > 32)
         nm = 32;
