@@ -1,4 +1,4 @@
-/* The hypervisor's own network stack: one NIC (drivers/e1000) under lwIP
+/* The hypervisor's own network stack: one NIC (net/nic.h: e1000 or virtio-net) under lwIP
  * (NO_SYS, raw API), driven from the console CPU's loop. Nothing here runs
  * unless net_start succeeded. docs/network.md. */
 #ifndef NET_NET_H
