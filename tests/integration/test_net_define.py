@@ -77,7 +77,7 @@ def test_net_define_over_tcp(bochs_net):
     assert "undefine: vm echo2 removed" in out, out  # (after the log line "vm echo2: undefined")
     out = c.command("list --all")
     assert "echo2" not in out, out
-    assert "error: no VM named 'echo2'" in c.command("undefine echo2")
+    assert "error: undefine: no VM named 'echo2'" in c.command("undefine echo2")
     # The same name can be defined again, in the freed slot.
     out = tcp_define(c, section("echo2"), net.wait)
     assert "define: vm echo2 defined" in out, out
