@@ -219,12 +219,15 @@ def test_net_hostile_half_open(hnet):
                 s = socket.create_connection(("127.0.0.1", hnet.port), timeout=hnet.wait)
             except OSError:
                 continue
-            if i % 3 == 1:
-                s.sendall(PASSWORD[:5])  # half a password, no Enter
-            elif i % 3 == 2:
-                s.sendall(b"bulk")
-                s.shutdown(socket.SHUT_WR)  # half-closed: we still read
             socks.append(s)
+            try:
+                if i % 3 == 1:
+                    s.sendall(PASSWORD[:5])  # half a password, no Enter
+                elif i % 3 == 2:
+                    s.sendall(b"bulk")
+                    s.shutdown(socket.SHUT_WR)  # half-closed: we still read
+            except OSError:
+                pass  # (one beyond the connection table, closed by the hypervisor)
         # A logged-in session that stops in the middle of a command.
         c = Client(hnet.port, hnet.wait)
         try:
