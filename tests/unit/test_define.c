@@ -138,6 +138,34 @@ static void test_against_defined_vms(void **state)
     assert_int_equal(check("[vm c]\nkernel = hello.elf\n", 3), 0);
 }
 
+static void test_pci_against_defined_vms_and_the_nic(void **state)
+{
+    (void)state;
+    add_existing(0, "[vm a]\nkernel = hello.elf\nplatform = pc\npci = [00:04.0]\n");
+    assert_int_equal(check("[vm c]\nkernel = hello.elf\nplatform = pc\npci = [00:04.0]\n", 1), 1);
+    expect_err("define:4: vm c: pci: 00:04.0 is already given to vm a");
+    /* The hypervisor's NIC (net.device, or the one `auto` chose) is no VM's. */
+    struct config_global g;
+    memset(&g, 0, sizeof(g));
+    g.loglevel = -1;
+    config_net_defaults(&g.net);
+    g.net.enabled = 1;
+    g.net.device_auto = false;
+    g.net.device = (struct config_pci_dev){0, 0, 3, 0};
+    strcpy(g.net.password_hash, "x");
+    struct config_machine m = machine();
+    struct define_context ctx = {existing, 1, &g, &m, 8192};
+    const char *t = "[vm c]\nkernel = hello.elf\nplatform = pc\npci = [00:03.0]\n";
+    assert_int_equal(
+        define_check_section(t, strlen(t), NULL, &ctx, &scratch, &out, err, sizeof(err)), 1);
+    expect_err("define:4: vm c: pci: 00:03.0 is the hypervisor's NIC (net.device): no VM may "
+               "have it");
+    /* Another device is fine. */
+    const char *ok = "[vm c]\nkernel = hello.elf\nplatform = pc\npci = [00:05.0]\n";
+    assert_int_equal(
+        define_check_section(ok, strlen(ok), NULL, &ctx, &scratch, &out, err, sizeof(err)), 0);
+}
+
 static void test_expect_name_and_limits(void **state)
 {
     (void)state;
@@ -284,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_checker_messages_and_lines),
         cmocka_unit_test(test_one_vm_section_only),
         cmocka_unit_test(test_against_defined_vms),
+        cmocka_unit_test(test_pci_against_defined_vms_and_the_nic),
         cmocka_unit_test(test_expect_name_and_limits),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_upload_limit_key),
