@@ -25,7 +25,9 @@
  * expect_name: when not NULL the section must name this VM (the API's URL).
  * The VM is left defined (stopped) unless the section says
  * `autostart = true`, in which case it is started too.
- * Returns 0, or -1 with err holding one message per line ('\n' between). */
+ * Returns 0, or -1 with err holding one message per line ('\n' between).
+ * (When only the autostart fails, the VM stays defined and err says so:
+ * "vm NAME: defined, but not started: ...".) */
 int vm_define_from_text(const char *text, size_t len, const char *expect_name, char *err,
                         size_t errlen);
 
