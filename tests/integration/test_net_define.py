@@ -60,6 +60,7 @@ def test_net_define_over_tcp(bochs_net):
     net = bochs_net
     c = net.client()
     c.login()
+    mem_before = c.command("mem")
     out = tcp_define(c, section("echo2"), net.wait)
     assert "define: vm echo2 defined (until the next reboot)" in out, out
     out = c.command("list --all")
@@ -82,6 +83,8 @@ def test_net_define_over_tcp(bochs_net):
     out = tcp_define(c, section("echo2"), net.wait)
     assert "define: vm echo2 defined" in out, out
     assert "undefine: vm echo2 removed" in c.command("undefine echo2")
+    # Defined, run, stopped and undefined twice: every page is back.
+    assert c.command("mem") == mem_before
     c.close()
     net.alive()
 
