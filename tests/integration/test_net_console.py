@@ -138,7 +138,7 @@ def serial_command(m, line, timeout):
 
 
 class NetMachine:
-    def __init__(self, emu_name, iso, cmdline=BASE_CMDLINE, nic="e1000"):
+    def __init__(self, emu_name, iso, cmdline=BASE_CMDLINE, nic="e1000", extra=()):
         require(emu_name)
         self.emu = emu_name
         self.nic = nic
@@ -146,7 +146,7 @@ class NetMachine:
         self.wait = WAIT[emu_name] * SCALE
         self.m = emu.Machine(emu=emu_name, cpus=2, mem=256, iso=iso, cmdline=cmdline,
                              timeout=timeout_for(emu_name) + 600 * SCALE,
-                             net_forward=[f"{self.port}:2323"], net_nic=nic)
+                             net_forward=[f"{self.port}:2323"], net_nic=nic, extra=extra)
         try:
             self.m.expect(r"net: console listening on TCP port 2323", timeout=timeout_for(emu_name))
             self.m.expect(r"net: address 10\.0\.2\.15/24 \(dhcp\)", timeout=self.wait * 2)
@@ -526,6 +526,26 @@ def test_net_polling_only(net_iso, nic):
         nm.close()
 
 
+def test_net_auto_skips_a_vms_nic(tmp_path):
+    """net.device = auto takes the first supported NIC no VM names, whichever
+    driver it needs: an e1000 at 00:02.0 given to a VM is skipped for the
+    virtio-net NIC after it."""
+    require("qemu")
+    cfg = tmp_path / "net-auto.cfg"
+    cfg.write_text(NET_CFG.read_text() + "\n[vm owner]\nkernel = echo.elf\nplatform = pc\n"
+                   "pci = [00:02.0]\nmemory = 4M\ncpus = [1]\n")
+    nm = NetMachine("qemu", build_config_iso(cfg), nic="virtio", extra=["-device e1000,addr=02.0"])
+    try:
+        c = nm.client()
+        c.login()
+        out = c.command("net")
+        assert re.search(r"^nic: +00:03\.0 virtio-net", out, re.M), out
+        c.close()
+        nm.alive()
+    finally:
+        nm.close()
+
+
 def test_net_off_when_disabled_or_without_a_nic(tmp_path, boot):
     """net.enabled = false, or no supported NIC (QEMU's q35 default is an
     e1000e, which this driver does not take): nothing of it runs, the
@@ -543,8 +563,8 @@ def test_net_off_when_disabled_or_without_a_nic(tmp_path, boot):
         if extra:  # disabled: no line about the network at all
             assert not re.search(r"^net: ", booted, re.M), booted
         else:
-            assert "net: no supported NIC (Intel 8254x) that no VM owns: the network console " \
-                   "is off" in booted, booted
+            assert "net: no supported NIC (Intel 8254x or virtio-net) that no VM owns: the " \
+                   "network console is off" in booted, booted
         m.close()
 
 
