@@ -47,7 +47,7 @@ $(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak format format-check clean guests check-indirect
+.PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak test-slow format format-check clean guests check-indirect
 all: $(BUILD)/bulkhead.elf
 
 $(BUILD)/k/%.o: %.c Makefile
@@ -130,6 +130,12 @@ SOAK_SECONDS ?= 600
 soak: deps all test-iso
 	BULKHEAD_STRESS_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -q -s -p no:xdist \
 		tests/integration/test_attacks_guest.py -k test_lifecycle_stress
+
+# Slow Linux SMP cases (4 vCPUs, CPU hotplug; tests/integration/test_linux_smp.py):
+# many minutes in Bochs, so not in `make test` (which runs the 2-vCPU case).
+test-slow: deps all test-iso linux-guest
+	BULKHEAD_SLOW=1 $(PYTHON) -m pytest -q -s -p no:xdist --durations=5 \
+		tests/integration/test_linux_smp.py
 
 # No indirect JMP or CALL outside the retpoline thunks (part of `make test`).
 check-indirect: $(BUILD)/bulkhead.elf

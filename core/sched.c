@@ -84,7 +84,8 @@ void sched_init(void)
 
 /* An interrupt for v: unblock it, and make its CPU look (an IPI wakes an
  * idle CPU, or makes the running guest exit so the interrupt is injected
- * at once). No kick: that would end v's own turn early and starve it. */
+ * at once). No kick of v: that would end v's own turn early and starve it;
+ * whether the vCPU running there gives way is sched_wake_ends_turn's. */
 void sched_wake(struct vcpu *v)
 {
     if (v->state == VCPU_BLOCKED || (v->state == VCPU_PAUSED && !v->pause_request))
@@ -94,7 +95,9 @@ void sched_wake(struct vcpu *v)
     struct run_queue *q = &queues[v->pcpu];
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     struct vcpu *cur = q->running;
-    if (cur && cur != v && (q->running_alone || v->vm->cfg.priority > cur->vm->cfg.priority))
+    if (cur && cur != v &&
+        sched_wake_ends_turn(q->running_alone, cur->vm == v->vm, cur->vm->cfg.priority,
+                             v->vm->cfg.priority))
         cur->kick = true;
     if (v->pcpu != this_cpu_id())
         ipi_resched(v->pcpu);
@@ -125,7 +128,8 @@ static void check_blocked(struct run_queue *q, struct vcpu *v, uint64_t *next)
     uint64_t d = vm_timers_tick(v->vm, rdtsc());
     if (d < *next)
         *next = d;
-    if (vcpu_pending_interrupt(v) >= 0 || v->nmi_pending)
+    /* In wait-for-SIPI only a SIPI wakes it (vdev/virq.h). */
+    if (vcpu_wakeup_pending(v) || (v->nmi_pending && !v->waiting_sipi))
         v->state = VCPU_RUNNABLE;
 }
 

@@ -26,3 +26,9 @@ uint64_t sched_turn_length(uint64_t slice, uint64_t now, uint64_t blocked_deadli
     uint64_t d = blocked_deadline > now ? blocked_deadline - now : 1;
     return (!slice || d < slice) ? d : slice;
 }
+
+bool sched_wake_ends_turn(bool cur_alone, bool same_vm, unsigned cur_priority,
+                          unsigned woken_priority)
+{
+    return cur_alone || same_vm || woken_priority > cur_priority;
+}

@@ -28,4 +28,12 @@ int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *curs
  * interrupt on time. */
 uint64_t sched_turn_length(uint64_t slice, uint64_t now, uint64_t blocked_deadline);
 
+/* A vCPU woke for an interrupt on the CPU where `cur` runs: does cur's turn
+ * end now? When cur had the CPU to itself (running without a slice, the
+ * woken one would wait forever), when the woken one outranks it, or when
+ * both belong to one VM: cur just sent the IPI and typically spins for the
+ * answer (a TLB shootdown), which only the woken vCPU can give. */
+bool sched_wake_ends_turn(bool cur_alone, bool same_vm, unsigned cur_priority,
+                          unsigned woken_priority);
+
 #endif

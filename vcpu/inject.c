@@ -1,4 +1,4 @@
-/* Before each entry: INIT/SIPI, device timers, and the choice of the one
+/* Before each entry: device timers, and the choice of the one
  * event to deliver. The priority is the neutral layer's (an event the exit
  * interrupted, then an exception, an NMI, an interrupt); the backend only
  * writes its event fields and window controls. */
@@ -6,29 +6,6 @@
 #include "lib/string.h"
 #include "vcpu/exit_handlers.h"
 #include "vcpu/vm.h"
-
-bool vcpu_wait_for_sipi(struct vcpu *v)
-{
-    uint8_t vec;
-    if (!v->vm->platform)
-        return false;
-    int r = v->vm->platform_ops->take_init_sipi(v, &vec);
-    if (r == 1) {
-        v->waiting_sipi = true;
-        return true;
-    }
-    if (r == 2 && v->waiting_sipi) {
-        /* SIPI starts it in real mode at vector * 4 KiB, as on hardware. */
-        v->waiting_sipi = false;
-        memset(&v->boot, 0, sizeof(v->boot));
-        v->boot.mode = ENTRY_REAL_MODE;
-        v->boot.rip = (uint64_t)vec << 12;
-        if (vcpu_backend->reset(v))
-            vm_crash(v, "cannot reset the vCPU for its SIPI");
-        return false;
-    }
-    return v->waiting_sipi;
-}
 
 uint64_t vcpu_device_deadline(struct vcpu *v, uint64_t now_tsc)
 {

@@ -117,6 +117,12 @@ enum restart_policy {
 /* What exit handling needs from a VM's device models (vdev/platform.c
  * sets it with vm->platform): function pointers, so that this layer never
  * includes a device model. */
+enum vcpu_startup {
+    VCPU_STARTUP_RUN,  /* not waiting for a SIPI */
+    VCPU_STARTUP_WAIT, /* in wait-for-SIPI: must not run */
+    VCPU_STARTUP_SIPI, /* start in real mode at vector << 12 */
+};
+
 struct vm_platform_ops {
     /* The vector to inject now, or -1; and its acknowledgement (IRR ->
      * ISR, or the vPIC's INTA), which returns the vector to inject. */
@@ -124,8 +130,9 @@ struct vm_platform_ops {
     int (*ack_interrupt)(struct vcpu *v, int pending);
     /* Runs expired device timers; the next deadline (host TSC) or UINT64_MAX. */
     uint64_t (*timers_tick)(struct vm *vm, uint64_t now_tsc);
-    /* INIT/SIPI from another vCPU's vLAPIC: 1 INIT, 2 SIPI (*vector), 0 none. */
-    int (*take_init_sipi)(struct vcpu *v, uint8_t *vector);
+    /* The vCPU's start-up state (INIT/SIPI, vdev/vlapic.h): VCPU_STARTUP_*;
+     * taking a latched SIPI (*vector) ends the wait for it. */
+    int (*take_startup)(struct vcpu *v, uint8_t *vector);
     /* MSRs the platform owns (APIC base, x2APIC, TSC deadline): false = not
      * its; *gp when the guest gets #GP. */
     bool (*rdmsr)(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);

@@ -156,17 +156,18 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
     return mine;
 }
 
-int platform_take_init_sipi(struct vcpu *v, uint8_t *sipi)
+_Static_assert(VLAPIC_STARTUP_RUN == (int)VCPU_STARTUP_RUN &&
+                   VLAPIC_STARTUP_WAIT == (int)VCPU_STARTUP_WAIT &&
+                   VLAPIC_STARTUP_SIPI == (int)VCPU_STARTUP_SIPI,
+               "one start-up state encoding");
+
+int platform_take_startup(struct vcpu *v, uint8_t *sipi)
 {
     struct vm_platform *p = v->vm->platform;
-    int r = 0;
     if (!p)
-        return 0;
+        return VCPU_STARTUP_RUN;
     spin_lock(&p->lock);
-    if (vlapic_take_init(&p->lapic[v->id]))
-        r = 1;
-    else if (vlapic_take_sipi(&p->lapic[v->id], sipi))
-        r = 2;
+    int r = (int)vlapic_take_startup(&p->lapic[v->id], sipi);
     spin_unlock(&p->lock);
     return r;
 }
@@ -202,7 +203,7 @@ static const struct vm_platform_ops pc_platform_ops = {
     .pending_interrupt = vcpu_pending_interrupt,
     .ack_interrupt = vcpu_ack_interrupt,
     .timers_tick = vm_timers_tick,
-    .take_init_sipi = platform_take_init_sipi,
+    .take_startup = platform_take_startup,
     .rdmsr = platform_rdmsr,
     .wrmsr = platform_wrmsr,
     .get_cr8 = platform_get_cr8,

@@ -51,8 +51,8 @@ void platform_destroy(struct vm *vm);
  * ours. *gp = true when the guest must get #GP. */
 bool platform_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val, bool *gp);
 bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
-/* INIT/SIPI delivered to this vCPU by another's vLAPIC: 1 = INIT (go to
- * wait-for-SIPI), 2 = SIPI (vector in *sipi), 0 = nothing. */
-int platform_take_init_sipi(struct vcpu *v, uint8_t *sipi);
+/* The vCPU's start-up state (enum vcpu_startup, vcpu/vm.h): waiting for a
+ * SIPI, or starting at the SIPI's vector (*sipi), which ends the wait. */
+int platform_take_startup(struct vcpu *v, uint8_t *sipi);
 
 #endif

@@ -9,28 +9,6 @@
 #include "vcpu/vm_sched.h"
 #include "vdev/vpci_pt.h"
 
-static void deliver_to(struct vm_platform *p, unsigned i, unsigned mode, uint8_t vector, bool level)
-{
-    struct vlapic *a = &p->lapic[i];
-    switch (mode) {
-    case 0: /* fixed */
-    case 1: /* lowest priority: the caller picked one */
-        vlapic_deliver(a, vector, level);
-        break;
-    case 4: /* NMI */
-        vlapic_deliver_nmi(a);
-        break;
-    case 5: /* INIT */
-        vlapic_init_signal(a);
-        break;
-    case 6: /* SIPI */
-        vlapic_sipi(a, vector);
-        break;
-    default:
-        break; /* SMI and ExtINT through the IOAPIC are not modelled */
-    }
-}
-
 void virq_ioapic_deliver(void *ctx, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
                          bool level)
 {
@@ -42,7 +20,7 @@ void virq_ioapic_deliver(void *ctx, uint32_t dest, bool logical, unsigned mode, 
         if (!logical && dest == 0xff && vlapic_x2apic_mode(&p->lapic[i]))
             d = 0xffffffffU;
         if (vlapic_match_dest(&p->lapic[i], d, logical)) {
-            deliver_to(p, i, mode, vector, level);
+            vlapic_ipi_receive(&p->lapic[i], mode, vector, level);
             if (mode == 1)
                 break;
         }
@@ -58,11 +36,9 @@ void virq_send_ipi(void *ctx, uint32_t dest, bool logical, unsigned shorthand, u
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         if (i == lc->vcpu)
             continue; /* the sender handled its own part */
-        bool hit = shorthand == 2 || shorthand == 3 ||
-                   (shorthand == 0 && vlapic_match_dest(&p->lapic[i], dest, logical));
-        if (!hit)
+        if (!vlapic_ipi_selects(&p->lapic[i], dest, logical, shorthand))
             continue;
-        deliver_to(p, i, mode, vector, level);
+        vlapic_ipi_receive(&p->lapic[i], mode, vector, level);
         if (mode == 1)
             break;
     }
@@ -114,6 +90,10 @@ int vcpu_pending_interrupt(struct vcpu *v)
         return -1;
     spin_lock(&p->lock);
     struct vlapic *a = &p->lapic[v->id];
+    if (vlapic_waiting_sipi(a)) {
+        spin_unlock(&p->lock);
+        return -1; /* NMIs stay held, interrupts blocked, until the SIPI */
+    }
     if (vlapic_take_nmi(a))
         v->nmi_pending = true;
     int vec = vlapic_pending_vector(a);
@@ -121,6 +101,19 @@ int vcpu_pending_interrupt(struct vcpu *v)
         vec = PLATFORM_PIC_VECTOR;
     spin_unlock(&p->lock);
     return vec;
+}
+
+bool vcpu_wakeup_pending(struct vcpu *v)
+{
+    struct vm_platform *p = v->vm->platform;
+    if (!p)
+        return false;
+    spin_lock(&p->lock);
+    struct vlapic *a = &p->lapic[v->id];
+    bool wake = vlapic_wakeup_pending(a) || (!vlapic_waiting_sipi(a) && v->id == 0 &&
+                                             vlapic_lint0_extint(a) && vpic_output(&p->pic));
+    spin_unlock(&p->lock);
+    return wake;
 }
 
 int vcpu_ack_interrupt(struct vcpu *v, int pending)

@@ -32,6 +32,9 @@ void vm_irq_pulse(struct vm *vm, unsigned gsi);
  * ExtINT from the vPIC counts when the vLAPIC's LINT0 is in ExtINT mode (or
  * the vLAPIC is globally disabled). */
 int vcpu_pending_interrupt(struct vcpu *v);
+/* A halted vCPU has something to wake for (an interrupt or NMI it can
+ * take, or, in wait-for-SIPI, a latched SIPI). Takes nothing. */
+bool vcpu_wakeup_pending(struct vcpu *v);
 /* Injecting `pending` now: IRR -> ISR (or the vPIC acknowledge, which
  * yields the vector). Returns the vector to inject. */
 int vcpu_ack_interrupt(struct vcpu *v, int pending);

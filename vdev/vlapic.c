@@ -1,6 +1,6 @@
 /* Virtual local APIC: register semantics per SDM Vol. 3A ch. 10 (xAPIC
  * and x2APIC), checked against what Linux's apic.c relies on. */
-#include "vdev/vlapic.h"
+#include "vdev/vlapic_priv.h"
 
 #include "lib/log.h"
 #include "lib/string.h"
@@ -30,40 +30,6 @@ enum {
     REG_SELF_IPI = 0x3F,
 };
 
-#define LVT_VECTOR     0xFFu
-#define LVT_DM         (7u << 8)
-#define LVT_STATUS     (1u << 12) /* delivery status: read-only, always idle here */
-#define LVT_POLARITY   (1u << 13)
-#define LVT_REMOTE     (1u << 14) /* read-only */
-#define LVT_LEVEL      (1u << 15)
-#define LVT_MASKED     (1u << 16)
-#define LVT_TIMER_PER  (1u << 17)
-#define LVT_TIMER_TSC  (1u << 18)
-#define LVT_TIMER_MODE (LVT_TIMER_PER | LVT_TIMER_TSC)
-
-#define SVR_ENABLE   (1u << 8)
-#define SVR_WRITABLE 0x3FFu /* vector, enable, focus checking (Linux sets bit 9) */
-
-#define ICR_VECTOR   0xFFu
-#define ICR_LOGICAL  (1u << 11)
-#define ICR_BUSY     (1u << 12)
-#define ICR_ASSERT   (1u << 14)
-#define ICR_LEVEL    (1u << 15)
-#define ICR_SH_SHIFT 18
-#define ICR_WRITABLE ((0xFFFu & ~ICR_BUSY) | ICR_ASSERT | ICR_LEVEL | (3u << ICR_SH_SHIFT))
-/* x2APIC: must-be-zero bits of the low dword; BUSY is ignored as Intel does. */
-#define X2_ICR_RSVD ((1u << 13) | (3u << 16) | 0xFFF00000u)
-
-#define ESR_SEND_ILLEGAL (1u << 5)
-#define ESR_RECV_ILLEGAL (1u << 6)
-
-#define DCR_WRITABLE 0xBu
-#define DFR_RESERVED 0x0FFFFFFFu /* bits 0-27 read as ones */
-
-#define TIMER_MODE_ONESHOT  0u
-#define TIMER_MODE_PERIODIC 1u
-#define TIMER_MODE_TSC      2u
-
 static const uint32_t lvt_writable[VLAPIC_NR_LVT] = {
     [VLAPIC_LVT_TIMER] = LVT_VECTOR | LVT_MASKED | LVT_TIMER_MODE, /* bit 18 checked below */
     [VLAPIC_LVT_THERMAL] = LVT_VECTOR | LVT_DM | LVT_MASKED,
@@ -72,39 +38,6 @@ static const uint32_t lvt_writable[VLAPIC_NR_LVT] = {
     [VLAPIC_LVT_LINT1] = LVT_VECTOR | LVT_DM | LVT_POLARITY | LVT_LEVEL | LVT_MASKED,
     [VLAPIC_LVT_ERROR] = LVT_VECTOR | LVT_MASKED,
 };
-
-static void raise_error(struct vlapic *a, uint32_t bits);
-
-/* --- small helpers -------------------------------------------------------- */
-
-static uint64_t now_tsc(const struct vlapic *a)
-{
-    return a->ops.now ? a->ops.now(a->ops.ctx) : 0;
-}
-
-static bool test_vec(const uint32_t *bm, unsigned v)
-{
-    return (bm[(v >> 5) & 7] >> (v & 31)) & 1u;
-}
-
-static void set_vec(uint32_t *bm, unsigned v)
-{
-    bm[(v >> 5) & 7] |= 1u << (v & 31);
-}
-
-static void clear_vec(uint32_t *bm, unsigned v)
-{
-    bm[(v >> 5) & 7] &= ~(1u << (v & 31));
-}
-
-/* Highest set vector, or -1. */
-static int highest_vec(const uint32_t *bm)
-{
-    for (int w = 7; w >= 0; w--)
-        if (bm[w])
-            return w * 32 + 31 - __builtin_clz(bm[w]);
-    return -1;
-}
 
 bool vlapic_hw_enabled(const struct vlapic *a)
 {
@@ -115,35 +48,6 @@ bool vlapic_x2apic_mode(const struct vlapic *a)
 {
     return (a->apic_base & (VLAPIC_BASE_EN | VLAPIC_BASE_EXTD)) ==
            (VLAPIC_BASE_EN | VLAPIC_BASE_EXTD);
-}
-
-static bool sw_enabled(const struct vlapic *a)
-{
-    return (a->svr & SVR_ENABLE) != 0;
-}
-
-static unsigned timer_mode(const struct vlapic *a)
-{
-    unsigned m = (a->lvt[VLAPIC_LVT_TIMER] >> 17) & 3;
-    /* 11b is reserved: it counts as one-shot (as KVM does). */
-    return m == 3 ? TIMER_MODE_ONESHOT : m;
-}
-
-static uint64_t timer_divisor(uint32_t dcr)
-{
-    unsigned v = (dcr & 3) | ((dcr >> 1) & 4); /* bits 0, 1, 3 */
-    return 1ull << ((v + 1) & 7);              /* 000 = 2 ... 110 = 128, 111 = 1 */
-}
-
-static uint32_t x2apic_ldr(uint32_t id)
-{
-    return ((id >> 4) << 16) | (1u << (id & 0xF));
-}
-
-/* now + delta without wrapping into the past. */
-static uint64_t add_sat(uint64_t now, uint64_t delta)
-{
-    return delta >= VTIME_NEVER - now ? VTIME_NEVER - 1 : now + delta;
 }
 
 /* --- priorities ------------------------------------------------------------ */
@@ -189,7 +93,7 @@ bool vlapic_take_nmi(struct vlapic *a)
     return p;
 }
 
-static void notify(struct vlapic *a)
+void vlapic_notify(struct vlapic *a)
 {
     if (a->ops.notify)
         a->ops.notify(a->ops.ctx);
@@ -197,12 +101,12 @@ static void notify(struct vlapic *a)
 
 /* Fixed-mode acceptance. A software-disabled APIC drops fixed interrupts;
  * vectors 0-15 are illegal and only flag the ESR. */
-static void accept(struct vlapic *a, uint8_t vector, bool level)
+void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
 {
     if (!vlapic_hw_enabled(a) || !sw_enabled(a))
         return;
     if (vector < 16) {
-        raise_error(a, ESR_RECV_ILLEGAL);
+        vlapic_raise_error(a, ESR_RECV_ILLEGAL);
         return;
     }
     set_vec(a->irr, vector);
@@ -210,12 +114,12 @@ static void accept(struct vlapic *a, uint8_t vector, bool level)
         set_vec(a->tmr, vector);
     else
         clear_vec(a->tmr, vector);
-    notify(a);
+    vlapic_notify(a);
 }
 
 /* Records an error and raises the error LVT; an illegal error vector only
  * adds the receive bit (no recursion). */
-static void raise_error(struct vlapic *a, uint32_t bits)
+void vlapic_raise_error(struct vlapic *a, uint32_t bits)
 {
     a->esr_pending |= bits;
     uint32_t lvt = a->lvt[VLAPIC_LVT_ERROR];
@@ -225,12 +129,12 @@ static void raise_error(struct vlapic *a, uint32_t bits)
     if (v < 16)
         a->esr_pending |= ESR_RECV_ILLEGAL;
     else
-        accept(a, v, false);
+        vlapic_accept(a, v, false);
 }
 
 void vlapic_deliver(struct vlapic *a, uint8_t vector, bool level_trig)
 {
-    accept(a, vector, level_trig);
+    vlapic_accept(a, vector, level_trig);
 }
 
 void vlapic_deliver_nmi(struct vlapic *a)
@@ -238,148 +142,9 @@ void vlapic_deliver_nmi(struct vlapic *a)
     if (!vlapic_hw_enabled(a))
         return;
     a->nmi_pending = true;
-    notify(a);
-}
-
-/* --- timer ----------------------------------------------------------------- */
-
-/* Periodic timers are bounded to 100 us so a guest cannot make its vCPU's
- * CPU exit continuously; reads of the count stay within the initial count. */
-static uint64_t period_eff(const struct vlapic *a)
-{
-    uint64_t min = a->ops.tsc_khz / 10;
-    if (min < 1)
-        min = 1;
-    return a->timer_period < min ? min : a->timer_period;
-}
-
-static uint32_t timer_current(const struct vlapic *a, uint64_t now)
-{
-    if (timer_mode(a) == TIMER_MODE_TSC || a->timer_deadline == VTIME_NEVER || !a->timer_period)
-        return 0;
-    uint64_t left;
-    if (now < a->timer_deadline) {
-        left = a->timer_deadline - now;
-    } else if (timer_mode(a) == TIMER_MODE_PERIODIC) {
-        uint64_t p = period_eff(a);
-        left = p - (now - a->timer_deadline) % p; /* not ticked yet: reloaded meanwhile */
-    } else {
-        return 0;
-    }
-    uint64_t div = timer_divisor(a->dcr);
-    uint64_t count = left / div + (left % div != 0); /* counts down every div ticks */
-    return count > a->timer_initial ? a->timer_initial : (uint32_t)count;
-}
-
-static void timer_stop(struct vlapic *a)
-{
-    a->timer_deadline = VTIME_NEVER;
-}
-
-static void timer_write_initial(struct vlapic *a, uint32_t count)
-{
-    if (timer_mode(a) == TIMER_MODE_TSC)
-        return; /* ignored in TSC-deadline mode */
-    a->timer_initial = count;
-    a->timer_period = (uint64_t)count * timer_divisor(a->dcr);
-    if (!count) {
-        timer_stop(a);
-        return;
-    }
-    a->timer_deadline = add_sat(now_tsc(a), a->timer_period);
-}
-
-static void timer_write_dcr(struct vlapic *a, uint32_t dcr)
-{
-    uint64_t now = now_tsc(a);
-    uint32_t cur = timer_current(a, now);
-    bool running = timer_mode(a) != TIMER_MODE_TSC && a->timer_deadline != VTIME_NEVER;
-    a->dcr = dcr & DCR_WRITABLE;
-    uint64_t div = timer_divisor(a->dcr);
-    a->timer_period = (uint64_t)a->timer_initial * div;
-    /* The count keeps going from where it is, at the new rate. */
-    if (running)
-        a->timer_deadline = add_sat(now, (uint64_t)cur * div);
-}
-
-static void timer_write_lvt(struct vlapic *a, uint32_t val)
-{
-    unsigned old = timer_mode(a);
-    a->lvt[VLAPIC_LVT_TIMER] = val;
-    unsigned new = timer_mode(a);
-    /* Switching between TSC-deadline and the counting modes disarms both. */
-    if ((old == TIMER_MODE_TSC) != (new == TIMER_MODE_TSC)) {
-        a->timer_initial = 0;
-        a->timer_period = 0;
-        a->tsc_deadline = 0;
-        timer_stop(a);
-    }
-}
-
-uint64_t vlapic_get_tsc_deadline(const struct vlapic *a)
-{
-    if (!vlapic_hw_enabled(a) || timer_mode(a) != TIMER_MODE_TSC)
-        return 0;
-    return a->tsc_deadline;
-}
-
-void vlapic_set_tsc_deadline(struct vlapic *a, uint64_t guest_tsc)
-{
-    if (!vlapic_hw_enabled(a) || timer_mode(a) != TIMER_MODE_TSC)
-        return;
-    a->tsc_deadline = guest_tsc;
-    if (!guest_tsc) {
-        timer_stop(a);
-        return;
-    }
-    uint64_t now = now_tsc(a);
-    uint64_t guest_now = now + a->tsc_offset;
-    /* A deadline already past fires at the next tick. */
-    a->timer_deadline = guest_tsc <= guest_now ? now : add_sat(now, guest_tsc - guest_now);
-}
-
-void vlapic_set_tsc_offset(struct vlapic *a, uint64_t tsc_offset)
-{
-    uint64_t dl = vlapic_get_tsc_deadline(a);
-    a->tsc_offset = tsc_offset;
-    if (dl && a->timer_deadline != VTIME_NEVER)
-        vlapic_set_tsc_deadline(a, dl); /* same guest deadline, new host time */
-}
-
-uint64_t vlapic_next_deadline(const struct vlapic *a)
-{
-    if (!vlapic_hw_enabled(a))
-        return VTIME_NEVER;
-    return a->timer_deadline;
-}
-
-void vlapic_tick(struct vlapic *a, uint64_t now)
-{
-    if (!vlapic_hw_enabled(a) || a->timer_deadline == VTIME_NEVER || now < a->timer_deadline)
-        return;
-    switch (timer_mode(a)) {
-    case TIMER_MODE_PERIODIC: {
-        /* Missed periods coalesce into one interrupt. */
-        uint64_t p = period_eff(a);
-        uint64_t missed = (now - a->timer_deadline) / p + 1;
-        if (missed > (VTIME_NEVER - 1 - a->timer_deadline) / p)
-            a->timer_deadline = add_sat(now, p);
-        else
-            a->timer_deadline += missed * p;
-        break;
-    }
-    case TIMER_MODE_TSC:
-        a->tsc_deadline = 0;
-        timer_stop(a);
-        break;
-    default:
-        timer_stop(a);
-        break;
-    }
-    /* A masked timer still counts; it just does not interrupt. */
-    uint32_t lvt = a->lvt[VLAPIC_LVT_TIMER];
-    if (!(lvt & LVT_MASKED))
-        accept(a, lvt & LVT_VECTOR, false);
+    if (a->wait_sipi)
+        return; /* held until the SIPI: it must not wake the vCPU */
+    vlapic_notify(a);
 }
 
 /* --- reset, mode ------------------------------------------------------------ */
@@ -401,7 +166,7 @@ void vlapic_reset(struct vlapic *a)
     a->dcr = 0;
     a->timer_period = 0;
     a->tsc_deadline = 0;
-    timer_stop(a);
+    vlapic_timer_stop(a);
 }
 
 void vlapic_init(struct vlapic *a, uint32_t apic_id, bool bsp, const struct vlapic_ops *ops)
@@ -413,6 +178,7 @@ void vlapic_init(struct vlapic *a, uint32_t apic_id, bool bsp, const struct vlap
     a->bsp = bsp;
     a->apic_base = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_EN | (bsp ? VLAPIC_BASE_BSP : 0);
     vlapic_reset(a);
+    a->wait_sipi = !bsp; /* APs come out of power-up waiting for a SIPI */
 }
 
 uint64_t vlapic_get_apic_base(const struct vlapic *a)
@@ -454,164 +220,6 @@ uint64_t vlapic_get_cr8(const struct vlapic *a)
 void vlapic_set_cr8(struct vlapic *a, uint64_t cr8)
 {
     a->tpr = (uint32_t)(cr8 & 0xF) << 4;
-}
-
-/* --- INIT, SIPI, LINT --------------------------------------------------- */
-
-void vlapic_init_signal(struct vlapic *a)
-{
-    vlapic_reset(a);
-    a->init_pending = true;
-    a->wait_sipi = true;
-    a->sipi_pending = false;
-    notify(a);
-}
-
-void vlapic_sipi(struct vlapic *a, uint8_t vector)
-{
-    if (!a->wait_sipi)
-        return; /* SIPIs outside wait-for-SIPI are ignored */
-    a->wait_sipi = false;
-    a->sipi_pending = true;
-    a->sipi_vector = vector;
-    notify(a);
-}
-
-bool vlapic_take_init(struct vlapic *a)
-{
-    bool p = a->init_pending;
-    a->init_pending = false;
-    return p;
-}
-
-bool vlapic_take_sipi(struct vlapic *a, uint8_t *vector)
-{
-    if (!a->sipi_pending)
-        return false;
-    a->sipi_pending = false;
-    if (vector)
-        *vector = a->sipi_vector;
-    return true;
-}
-
-void vlapic_lint_pulse(struct vlapic *a, unsigned pin)
-{
-    if (pin > 1 || !vlapic_hw_enabled(a))
-        return;
-    uint32_t lvt = a->lvt[pin ? VLAPIC_LVT_LINT1 : VLAPIC_LVT_LINT0];
-    if (lvt & LVT_MASKED)
-        return;
-    switch ((lvt >> 8) & 7) {
-    case VLAPIC_DM_FIXED:
-        accept(a, lvt & LVT_VECTOR, (lvt & LVT_LEVEL) != 0);
-        break;
-    case VLAPIC_DM_NMI:
-        vlapic_deliver_nmi(a);
-        break;
-    default:
-        break; /* ExtINT: the vPIC; SMI/INIT: not modelled */
-    }
-}
-
-bool vlapic_lint0_extint(const struct vlapic *a)
-{
-    if (!vlapic_hw_enabled(a) || !sw_enabled(a))
-        return true;
-    uint32_t lvt = a->lvt[VLAPIC_LVT_LINT0];
-    return !(lvt & LVT_MASKED) && ((lvt >> 8) & 7) == VLAPIC_DM_EXTINT;
-}
-
-bool vlapic_match_dest(const struct vlapic *a, uint32_t dest, bool logical)
-{
-    if (!vlapic_hw_enabled(a))
-        return false;
-    if (vlapic_x2apic_mode(a)) {
-        if (dest == 0xFFFFFFFFu)
-            return true;
-        if (!logical)
-            return dest == a->id;
-        return (a->ldr >> 16) == (dest >> 16) && (a->ldr & dest & 0xFFFF) != 0;
-    }
-    uint8_t d = dest & 0xFF;
-    if (d == 0xFF)
-        return true;
-    if (!logical)
-        return d == (a->id & 0xFF);
-    uint8_t lid = a->ldr >> 24;
-    switch (a->dfr >> 28) {
-    case 0xF: /* flat */
-        return (lid & d) != 0;
-    case 0x0: /* cluster */
-        return (lid >> 4) == (d >> 4) && (lid & d & 0xF) != 0;
-    default:
-        return false;
-    }
-}
-
-/* --- IPIs -------------------------------------------------------------- */
-
-static void deliver_local(struct vlapic *a, unsigned mode, uint8_t vector, bool level)
-{
-    switch (mode) {
-    case VLAPIC_DM_FIXED:
-    case VLAPIC_DM_LOWEST:
-        accept(a, vector, level);
-        break;
-    case VLAPIC_DM_NMI:
-        vlapic_deliver_nmi(a);
-        break;
-    case VLAPIC_DM_INIT:
-        vlapic_init_signal(a);
-        break;
-    case VLAPIC_DM_STARTUP:
-        vlapic_sipi(a, vector);
-        break;
-    default:
-        break; /* SMI: not modelled */
-    }
-}
-
-static void send_icr(struct vlapic *a, uint32_t lo, uint32_t dest)
-{
-    uint8_t vector = lo & ICR_VECTOR;
-    unsigned mode = (lo >> 8) & 7;
-    bool logical = lo & ICR_LOGICAL, level = lo & ICR_LEVEL;
-    unsigned sh = (lo >> ICR_SH_SHIFT) & 3;
-
-    if (mode == 3 || mode == VLAPIC_DM_EXTINT)
-        return; /* reserved delivery modes */
-    if (mode == VLAPIC_DM_INIT && level && !(lo & ICR_ASSERT))
-        return; /* INIT level de-assert: no-op since the Pentium 4 */
-    if ((mode == VLAPIC_DM_FIXED || mode == VLAPIC_DM_LOWEST) && vector < 16) {
-        raise_error(a, ESR_SEND_ILLEGAL);
-        return;
-    }
-    bool others = true;
-    switch (sh) {
-    case VLAPIC_SH_SELF:
-        if (mode == VLAPIC_DM_FIXED)
-            accept(a, vector, level);
-        return; /* only fixed is valid with the self shorthand */
-    case VLAPIC_SH_ALL:
-        if (mode == VLAPIC_DM_FIXED)
-            accept(a, vector, level);
-        break;
-    case VLAPIC_SH_ALL_BUT:
-        break;
-    default:
-        if (vlapic_match_dest(a, dest, logical)) {
-            /* Lowest priority: the sender is as good a target as any. */
-            if (mode == VLAPIC_DM_LOWEST)
-                others = false;
-            /* An exact physical ID selects nobody else. */
-            if (!logical && dest == (vlapic_x2apic_mode(a) ? a->id : (a->id & 0xFF)))
-                others = false;
-            deliver_local(a, mode, vector, level);
-        }
-        break;
-    }
-    if (others && a->ops.send_ipi)
-        a->ops.send_ipi(a->ops.ctx, dest, logical, sh, mode, vector, level);
 }
 
 /* --- EOI --------------------------------------------------------------- */
@@ -660,7 +268,7 @@ static bool reg_value(struct vlapic *a, unsigned reg, bool x2, uint64_t *v)
     case REG_TIMER_INIT:
         return *v = a->timer_initial, true;
     case REG_TIMER_CUR:
-        return *v = timer_current(a, now_tsc(a)), true;
+        return *v = vlapic_timer_current(a, now_tsc(a)), true;
     case REG_DCR:
         return *v = a->dcr, true;
     /* xAPIC only; EOI and remote read read 0 there, self-IPI is write-only. */
@@ -740,10 +348,10 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint64_t val)
                 return false;
             a->icr_lo = v32 & ICR_WRITABLE;
             a->icr_hi = (uint32_t)(val >> 32);
-            send_icr(a, a->icr_lo, a->icr_hi);
+            vlapic_send_icr(a, a->icr_lo, a->icr_hi);
         } else {
             a->icr_lo = v32 & ICR_WRITABLE; /* the low dword sends */
-            send_icr(a, a->icr_lo, a->icr_hi >> 24);
+            vlapic_send_icr(a, a->icr_lo, a->icr_hi >> 24);
         }
         return true;
     case REG_ICR_HI:
@@ -764,26 +372,26 @@ static bool reg_write(struct vlapic *a, unsigned reg, uint64_t val)
         if (!sw_enabled(a))
             nv |= LVT_MASKED;
         if (i == VLAPIC_LVT_TIMER)
-            timer_write_lvt(a, nv);
+            vlapic_timer_write_lvt(a, nv);
         else
             a->lvt[i] = nv;
         return true;
     }
     case REG_TIMER_INIT:
-        timer_write_initial(a, v32);
+        vlapic_timer_write_initial(a, v32);
         return true;
     case REG_DCR:
         if (!rsvd_ok(x2, val, DCR_WRITABLE))
             return false;
-        timer_write_dcr(a, v32);
+        vlapic_timer_write_dcr(a, v32);
         return true;
     case REG_SELF_IPI:
         if (!x2 || (val & ~0xFFull))
             return false;
         if (v32 < 16)
-            raise_error(a, ESR_SEND_ILLEGAL);
+            vlapic_raise_error(a, ESR_SEND_ILLEGAL);
         else
-            accept(a, (uint8_t)v32, false);
+            vlapic_accept(a, (uint8_t)v32, false);
         return true;
     default:
         /* ID, version, APR, PPR, ISR/TMR/IRR, current count: read-only;

@@ -100,15 +100,18 @@ struct vlapic {
 
     /* Events for the integrator. */
     bool nmi_pending;
-    bool init_pending;
+    /* Start-up state (vlapic_take_startup): wait_sipi from an INIT (or
+     * power-up, for an AP) until the vCPU takes the SIPI latched meanwhile. */
     bool wait_sipi;
-    bool sipi_pending;
+    bool sipi_latched;
     uint8_t sipi_vector;
+    uint64_t inits; /* INITs received, for statistics and tests */
 
     uint64_t ignored_accesses; /* odd-width writes, writes to read-only registers */
 };
 
-/* Power-up state: xAPIC mode enabled at 0xFEE00000. */
+/* Power-up state: xAPIC mode enabled at 0xFEE00000; an AP (!bsp) waits
+ * for its SIPI. */
 void vlapic_init(struct vlapic *a, uint32_t apic_id, bool bsp, const struct vlapic_ops *ops);
 /* INIT: registers to their reset values; ID, IA32_APIC_BASE and the mode
  * are kept (an INIT leaves x2APIC mode and the disabled state alone). */
@@ -145,19 +148,39 @@ void vlapic_set_cr8(struct vlapic *a, uint64_t cr8);
 /* Interrupt acceptance (IOAPIC, IPIs, LINT pins, timer). */
 void vlapic_deliver(struct vlapic *a, uint8_t vector, bool level_trig);
 void vlapic_deliver_nmi(struct vlapic *a);
-/* INIT: resets the APIC (vlapic_reset) and records the INIT for the
- * integrator (vlapic_take_init); the vCPU then waits for a SIPI. */
+/* INIT-SIPI (SDM Vol. 3A 9.4 and 10.4.7.3). An AP powers up waiting for a
+ * SIPI; an INIT, also to a running vCPU, resets the APIC, drops a pending
+ * NMI and puts it back in that state. While waiting, the first SIPI is
+ * latched with its vector and later ones are ignored; NMIs are held
+ * pending and fixed interrupts dropped (the reset APIC is software
+ * disabled). INIT and SIPI back to back, before the vCPU looked, start it
+ * just the same: the vCPU acts on the state, not on each signal. */
 void vlapic_init_signal(struct vlapic *a);
-/* SIPI: recorded only while waiting for one (vlapic_take_sipi). */
 void vlapic_sipi(struct vlapic *a, uint8_t vector);
-bool vlapic_take_init(struct vlapic *a);
-bool vlapic_take_sipi(struct vlapic *a, uint8_t *vector);
+bool vlapic_waiting_sipi(const struct vlapic *a);
+enum vlapic_startup {
+    VLAPIC_STARTUP_RUN,  /* not waiting: the vCPU runs its code */
+    VLAPIC_STARTUP_WAIT, /* waiting for a SIPI: the vCPU must not run */
+    VLAPIC_STARTUP_SIPI, /* SIPI taken: start in real mode at *vector << 12 */
+};
+/* What the vCPU does before its next entry; taking the SIPI ends the wait. */
+enum vlapic_startup vlapic_take_startup(struct vlapic *a, uint8_t *vector);
+/* A halted or waiting vCPU must wake: a latched SIPI while waiting for
+ * one; otherwise an NMI or an interrupt above the PPR. */
+bool vlapic_wakeup_pending(const struct vlapic *a);
 /* A LINT pin fired (pin 0 or 1): fixed or NMI per its LVT entry. ExtINT
  * is the vPIC's business (vlapic_lint0_extint); masked pins do nothing. */
 void vlapic_lint_pulse(struct vlapic *a, unsigned pin);
 /* The vPIC drives INTR: LINT0 unmasked in ExtINT mode, or the APIC
  * globally or software disabled. */
 bool vlapic_lint0_extint(const struct vlapic *a);
+/* The integrator's half of an IPI another vLAPIC sent (ops->send_ipi):
+ * whether `target` is selected (a shorthand to all, or the destination;
+ * a globally disabled APIC takes nothing), and the delivery to it by mode
+ * (fixed and lowest priority, NMI, INIT, SIPI; SMI is not modelled). */
+bool vlapic_ipi_selects(const struct vlapic *target, uint32_t dest, bool logical,
+                        unsigned shorthand);
+void vlapic_ipi_receive(struct vlapic *target, unsigned mode, uint8_t vector, bool level);
 /* Physical: ID match or broadcast (0xFF xAPIC, 0xFFFFFFFF x2APIC).
  * Logical: flat/cluster per DFR in xAPIC, cluster in x2APIC. A globally
  * disabled APIC matches nothing. An 8-bit IOAPIC broadcast (0xFF) meant

@@ -42,11 +42,13 @@ static void setup_guest_state(struct vcpu *v)
     x->efer = 0;
     switch (b->mode) {
     case ENTRY_REAL_MODE:
-        set_segment(GUEST_CS_SELECTOR, (uint16_t)((b->rip >> 4) & 0xf000), b->rip & 0xf0000, 0xffff,
+        /* CS:IP = (rip >> 4):(rip & 0xf): a SIPI's vector VV gives
+         * CS VV00h (base VV000h), IP 0, as the SDM says (9.4.4). */
+        set_segment(GUEST_CS_SELECTOR, (uint16_t)(b->rip >> 4), b->rip & 0xffff0, 0xffff,
                     AR_CODE16);
         for (unsigned i = 0; i < 5; i++)
             set_segment(data_segs[i], 0, 0, 0xffff, AR_DATA16);
-        vmcs_write(GUEST_RIP, b->rip & 0xffff);
+        vmcs_write(GUEST_RIP, b->rip & 0xf);
         break;
     case ENTRY_PROTECTED_FLAT:
         cr0 |= CR0_PE;

@@ -41,7 +41,7 @@ endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULES,$(g))))
 
 # ---- 64-bit guests ----
-GUEST64_NAMES := hostile64
+GUEST64_NAMES := hostile64 smp64
 GUEST64_LDS   := $(GUEST_DIR)/lib64/guest64.ld
 GUEST_SHARED  := serial util mb2 vectors
 

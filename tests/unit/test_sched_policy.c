@@ -107,6 +107,18 @@ static void test_past_deadline_gives_the_shortest_turn(void **state)
     assert_int_equal(sched_turn_length(500, 1000, 1000), 1);
 }
 
+static void test_wake_ends_turn(void **state)
+{
+    /* Alone on its CPU (no slice): any wake-up ends the turn. */
+    assert_true(sched_wake_ends_turn(true, false, 5, 0));
+    /* Sharing: only a higher priority, or a sibling of the same VM. */
+    assert_false(sched_wake_ends_turn(false, false, 1, 1));
+    assert_false(sched_wake_ends_turn(false, false, 2, 1));
+    assert_true(sched_wake_ends_turn(false, false, 1, 2));
+    assert_true(sched_wake_ends_turn(false, true, 1, 1));
+    assert_true(sched_wake_ends_turn(false, true, 3, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_a_yield_alone_runs_again),
         cmocka_unit_test(test_turn_alone_without_deadline_is_unbounded),
         cmocka_unit_test(test_blocked_deadline_cuts_the_turn),
+        cmocka_unit_test(test_wake_ends_turn),
         cmocka_unit_test(test_past_deadline_gives_the_shortest_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

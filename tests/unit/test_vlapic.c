@@ -500,21 +500,21 @@ static void test_nmi_init_sipi_received(void **state)
     vlapic_deliver_nmi(&a);
     assert_true(vlapic_take_nmi(&a));
     assert_false(vlapic_take_nmi(&a));
-    uint8_t v;
-    vlapic_sipi(&a, 0x10); /* not waiting: ignored */
-    assert_false(vlapic_take_sipi(&a, &v));
+    uint8_t v = 0;
+    vlapic_sipi(&a, 0x10); /* the BSP is not waiting: ignored */
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_RUN);
     vlapic_deliver(&a, 0x50, false);
     vlapic_init_signal(&a);
-    assert_true(vlapic_take_init(&a));
-    assert_false(vlapic_take_init(&a));
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_WAIT);
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_WAIT);
     assert_int_equal(rd(SVR), 0xFF); /* reset */
     assert_int_equal(rd(IRR + 0x50), 0);
     assert_int_equal(rd(ID), 3u << 24);
     vlapic_sipi(&a, 0x9A);
     vlapic_sipi(&a, 0x9B); /* only the first counts */
-    assert_true(vlapic_take_sipi(&a, &v));
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_SIPI);
     assert_int_equal(v, 0x9A);
-    assert_false(vlapic_take_sipi(&a, &v));
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_RUN);
     /* LINT1 as NMI. */
     enable();
     wr(LINT1, 0x400);

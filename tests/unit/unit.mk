@@ -47,7 +47,8 @@ unit: $(UNIT_BINS)
 UNIT_SRCS_lineedit := core/lineedit.c
 UNIT_SRCS_vpic := vdev/vpic.c
 UNIT_SRCS_vpit := vdev/vpit.c
-UNIT_SRCS_vlapic := vdev/vlapic.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_vlapic := vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_vlapic_sipi := vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := vdev/vioapic.c
 UNIT_SRCS_vrtc := vdev/vrtc.c
 UNIT_SRCS_vpm  := vdev/vpm.c lib/log.c lib/format.c lib/strutil.c

@@ -125,6 +125,13 @@ bool pt_set_flags(uint64_t va, uint64_t len, uint64_t set, uint64_t clear);
  * each runs fn(cpu) on its own 16 KiB stack, then halts). Returns how many
  * APs came up; needs a VM with a local APIC (the `platform` key). */
 unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu));
+/* The same with INIT, SIPI, SIPI back to back and no delay between them
+ * (waits up to a second for each AP). */
+unsigned smp_start_aps_back_to_back(unsigned n, void (*fn)(unsigned cpu));
+/* INIT-SIPI-SIPI back to back to AP i, running or not (after one of the
+ * above): it starts over on its stack and runs fn(i) again. xAPIC mode
+ * only (the ICR through MMIO). */
+bool smp_restart_ap_back_to_back(unsigned i);
 /* This CPU's index (0 = BSP), from the local APIC ID. */
 unsigned smp_cpu_id(void);
 

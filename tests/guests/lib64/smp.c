@@ -1,5 +1,6 @@
-/* Application processors: INIT, then SIPI (repeated until the AP reports)
- * through the local APIC's ICR, one AP at a time, each on its own stack.
+/* Application processors: INIT, then SIPI (repeated until the AP reports),
+ * or INIT-SIPI-SIPI with no delay at all, through the local APIC's ICR,
+ * one AP at a time, each on its own stack.
  * The VM needs a virtual local APIC (`platform = pc` or a Linux VM). */
 #include "tests/guests/lib64/lib64.h"
 
@@ -59,7 +60,42 @@ void lib64_ap_main(void)
     halt_forever();
 }
 
-unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu))
+static bool ap_online(unsigned i)
+{
+    return __atomic_load_n(&g_ap_online, __ATOMIC_ACQUIRE) == i;
+}
+
+/* The MP protocol with its delays: INIT, 10 ms, then SIPI until it answers. */
+static bool start_with_delays(unsigned i)
+{
+    send_ipi(i, ICR_INIT);
+    delay_ms(10);
+    for (unsigned tries = 0; tries < 20; tries++) {
+        send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
+        for (unsigned w = 0; w < 50; w++) {
+            delay_ms(1);
+            if (ap_online(i))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* INIT, SIPI, SIPI back to back, then up to a second for the AP. */
+static bool start_back_to_back(unsigned i)
+{
+    send_ipi(i, ICR_INIT);
+    send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
+    send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
+    for (unsigned w = 0; w < 1000; w++) {
+        if (ap_online(i))
+            return true;
+        delay_ms(1);
+    }
+    return false;
+}
+
+static unsigned start_aps(unsigned n, void (*fn)(unsigned cpu), bool (*start)(unsigned))
 {
     unsigned started = 0;
     size_t len = (size_t)(lib64_tramp_end - lib64_tramp_start);
@@ -72,16 +108,7 @@ unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu))
         g_ap_index = i;
         g_ap_online = 0;
         lib64_ap_stack = (uint64_t)(uintptr_t)(g_stacks[i] + sizeof(g_stacks[i]));
-        send_ipi(i, ICR_INIT);
-        delay_ms(10);
-        bool up = false;
-        for (unsigned tries = 0; tries < 20 && !up; tries++) {
-            send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
-            for (unsigned w = 0; w < 50 && !up; w++) {
-                delay_ms(1);
-                up = __atomic_load_n(&g_ap_online, __ATOMIC_ACQUIRE) == i;
-            }
-        }
+        bool up = start(i);
         if (!up) {
             printf("lib64: cpu %u did not start\n", i);
             break;
@@ -89,4 +116,24 @@ unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu))
         started++;
     }
     return started;
+}
+
+unsigned smp_start_aps(unsigned n, void (*fn)(unsigned cpu))
+{
+    return start_aps(n, fn, start_with_delays);
+}
+
+unsigned smp_start_aps_back_to_back(unsigned n, void (*fn)(unsigned cpu))
+{
+    return start_aps(n, fn, start_back_to_back);
+}
+
+bool smp_restart_ap_back_to_back(unsigned i)
+{
+    if (i == 0 || i >= LIB64_MAX_CPUS || !g_ap_fn)
+        return false;
+    g_ap_index = i;
+    g_ap_online = 0;
+    lib64_ap_stack = (uint64_t)(uintptr_t)(g_stacks[i] + sizeof(g_stacks[i]));
+    return start_back_to_back(i);
 }
