@@ -47,6 +47,17 @@ $(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
 	@echo "  CC      $<"
 	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
+# The HTTP status page (core/www/index.html) as a C array: core/api_page.h.
+KERNEL_OBJS += $(BUILD)/k/gen/api_page.o
+$(BUILD)/gen/api_page.c: core/www/index.html scripts/embed_file.py
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $@"
+	@$(PYTHON) scripts/embed_file.py core/www/index.html $@ api_page_html
+$(BUILD)/k/gen/api_page.o: $(BUILD)/gen/api_page.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
 .PHONY: check-layers all iso test-iso linux-guest linux-test-iso deps unit integration test run bench soak test-slow format format-check clean guests check-indirect
 all: $(BUILD)/bulkhead.elf
 

@@ -1,6 +1,7 @@
 /* Console commands for VMs, named as in virsh. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "core/api_actions.h"
 #include "core/command.h"
 #include "core/console.h"
 #include "core/time_share.h"
@@ -10,14 +11,16 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000ULL
-#define DEFAULT_WAIT_TIMEOUT_MS     60000ULL
+#define DEFAULT_WAIT_TIMEOUT_MS 60000ULL
 
 static struct vm *find_or_complain(const char *name)
 {
     struct vm *vm = vm_find(name);
-    if (!vm)
-        cprintf("error: no VM named '%s' (see 'list --all')\n", name);
+    char err[96];
+    if (!vm) {
+        vm_no_such(name, err, sizeof(err));
+        cprintf("error: %s (see 'list --all')\n", err);
+    }
     return vm;
 }
 
@@ -28,30 +31,6 @@ static struct vm *vm_arg(int argc, char **argv, const char *usage)
         return NULL;
     }
     return find_or_complain(argv[1]);
-}
-
-static const char *state_text(const struct vm *vm, char *buf, size_t len)
-{
-    if (vm_is_stopping(vm))
-        fmt_snprintf(buf, len, "stopping");
-    else if (vm->state == VM_CRASHED)
-        fmt_snprintf(buf, len, "crashed (%s)", vm->reason);
-    else if (vm->state == VM_SHUTOFF && vm->restart_at) {
-        /* A guest reset waiting out its back-off. */
-        uint64_t now = rdtsc(), khz = tsc_khz() ? tsc_khz() : 1;
-        fmt_snprintf(buf, len, "shut off (restart in %llu ms, reset %u in a row)",
-                     (unsigned long long)(vm->restart_at > now ? (vm->restart_at - now) / khz : 0),
-                     vm->quick_crashes);
-    } else
-        fmt_snprintf(buf, len, "%s", vm_state_name(vm->state));
-    return buf;
-}
-
-static uint64_t uptime_ms(const struct vm *vm)
-{
-    if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
-        return 0;
-    return (rdtsc() - vm->start_tsc) / (tsc_khz() ? tsc_khz() : 1);
 }
 
 static int cmd_list(int argc, char **argv)
@@ -68,11 +47,9 @@ static int cmd_list(int argc, char **argv)
         struct vm *vm = vms[i];
         if (!vm) /* (undefined) */
             continue;
-        bool active = vm->state == VM_RUNNING || vm->state == VM_PAUSED || vm_is_stopping(vm) ||
-                      (vm->state == VM_SHUTOFF && vm->restart_at);
-        if (!all && !active)
+        if (!all && !vm_is_active(vm))
             continue;
-        cprintf(" %-3u %-16s %s\n", vm->id, vm->cfg.name, state_text(vm, st, sizeof(st)));
+        cprintf(" %-3u %-16s %s\n", vm->id, vm->cfg.name, vm_state_text(vm, st, sizeof(st)));
     }
     return 0;
 }
@@ -107,7 +84,7 @@ static int cmd_info(int argc, char **argv)
         total += ex[r].count;
 
     cprintf("name:       %s (id %u)\n", c->name, vm->id);
-    cprintf("state:      %s\n", state_text(vm, st, sizeof(st)));
+    cprintf("state:      %s\n", vm_state_text(vm, st, sizeof(st)));
     if (vm->state == VM_SHUTOFF && vm->reason[0])
         cprintf("last stop:  %s\n", vm->reason);
     cprintf("vcpus:      %u", c->nr_vcpus);
@@ -130,7 +107,7 @@ static int cmd_info(int argc, char **argv)
     for (unsigned i = 0; i < c->nr_pci && i < VM_MAX_PCI; i++, sep = ",")
         cprintf("%s pci %02x:%02x.%x", sep, c->pci[i].bus, c->pci[i].dev, c->pci[i].fn);
     cprintf("%s\n", *sep ? "" : " none");
-    cprintf("uptime:     %llu ms, started %u times\n", (unsigned long long)uptime_ms(vm),
+    cprintf("uptime:     %llu ms, started %u times\n", (unsigned long long)vm_uptime_ms(vm),
             vm->starts);
     cprintf("exits:      %llu\n", (unsigned long long)total);
     cprintf("on crash:   %s", c->on_crash == RESTART_ON_CRASH ? "restart" : "stop");
@@ -143,88 +120,61 @@ static int cmd_info(int argc, char **argv)
 }
 COMMAND("info", "<vm>", "state, vCPUs, memory, devices, uptime and exits of a VM", cmd_info);
 
-static int simple_op(int argc, char **argv, int (*op)(struct vm *, char *, unsigned))
+static int simple_op(int argc, char **argv, enum vm_action a)
 {
     char err[160];
     struct vm *vm = vm_arg(argc, argv, "<vm>");
     if (!vm)
         return -1;
-    if (op(vm, err, sizeof(err))) {
+    if (vm_action_run(vm, a, VM_DEFAULT_SHUTDOWN_TIMEOUT_MS, err, sizeof(err))) {
         cprintf("error: %s\n", err);
         return -1;
     }
     return 0;
 }
 
-static int start_op(struct vm *vm, char *err, unsigned len)
-{
-    if (vm_is_stopping(vm)) {
-        fmt_snprintf(err, len, "%s is still stopping", vm->cfg.name);
-        return -1;
-    }
-    vm->quick_crashes = 0;
-    return vm_start(vm, err, len);
-}
-
 static int cmd_start(int argc, char **argv)
 {
-    return simple_op(argc, argv, start_op);
+    return simple_op(argc, argv, VM_ACTION_START);
 }
 COMMAND("start", "<vm>", "start a defined, shut off or crashed VM", cmd_start);
 
 static int cmd_destroy(int argc, char **argv)
 {
-    return simple_op(argc, argv, vm_destroy);
+    return simple_op(argc, argv, VM_ACTION_DESTROY);
 }
 COMMAND("destroy", "<vm>", "force a VM off at once (memory is scrubbed)", cmd_destroy);
 
 static int cmd_suspend(int argc, char **argv)
 {
-    return simple_op(argc, argv, vm_pause);
+    return simple_op(argc, argv, VM_ACTION_SUSPEND);
 }
 COMMAND("suspend", "<vm>", "pause a VM: its vCPUs stop being scheduled", cmd_suspend);
 
 static int cmd_resume(int argc, char **argv)
 {
-    return simple_op(argc, argv, vm_resume);
+    return simple_op(argc, argv, VM_ACTION_RESUME);
 }
 COMMAND("resume", "<vm>", "resume a paused VM where it was", cmd_resume);
 
 static int cmd_reset(int argc, char **argv)
 {
-    return simple_op(argc, argv, vm_reset);
+    return simple_op(argc, argv, VM_ACTION_RESET);
 }
 COMMAND("reset", "<vm>", "stop a VM, scrub it and start it again from its image", cmd_reset);
-
-static bool parse_ms(const char *s, uint64_t *ms)
-{
-    unsigned long long v;
-    size_t n = strlen(s);
-    uint64_t scale = 1;
-    if (n > 2 && !strcmp(s + n - 2, "ms")) {
-        n -= 2;
-    } else if (n > 1 && s[n - 1] == 's') {
-        n -= 1;
-        scale = 1000;
-    }
-    if (str_to_u64(s, n, &v, 0) || v > 86400000ULL)
-        return false;
-    *ms = v * scale;
-    return true;
-}
 
 static int cmd_shutdown(int argc, char **argv)
 {
     char err[160];
-    uint64_t timeout = DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    if (argc < 2 || argc > 3 || (argc == 3 && !parse_ms(argv[2], &timeout))) {
+    uint64_t timeout = VM_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    if (argc < 2 || argc > 3 || (argc == 3 && !vm_parse_ms(argv[2], strlen(argv[2]), &timeout))) {
         cprintf("error: usage: shutdown <vm> [timeout, e.g. 30s or 500ms]\n");
         return -1;
     }
     struct vm *vm = find_or_complain(argv[1]);
     if (!vm)
         return -1;
-    if (vm_shutdown(vm, timeout, err, sizeof(err))) {
+    if (vm_action_run(vm, VM_ACTION_SHUTDOWN, timeout, err, sizeof(err))) {
         cprintf("error: %s\n", err);
         return -1;
     }
@@ -371,7 +321,7 @@ static int cmd_wait(int argc, char **argv)
     uint64_t timeout = DEFAULT_WAIT_TIMEOUT_MS;
     int state;
     if (argc < 3 || argc > 4 || (state = parse_state(argv[2])) == -2 ||
-        (argc == 4 && !parse_ms(argv[3], &timeout))) {
+        (argc == 4 && !vm_parse_ms(argv[3], strlen(argv[3]), &timeout))) {
         cprintf("error: usage: wait <vm> running|paused|shutoff|crashed|stopped|defined "
                 "[timeout, e.g. 30s]\n");
         return -1;

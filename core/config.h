@@ -30,6 +30,10 @@ struct config_error {
 #define CONFIG_NET_LOGIN_TIMEOUT 60  /* seconds to give the password */
 #define CONFIG_NET_IDLE_TIMEOUT  900 /* seconds without input before a session closes */
 #define CONFIG_NET_TIMEOUT_MAX   (7 * 86400)
+#define CONFIG_NET_HTTP_PORT     8080
+#define CONFIG_NET_HTTP_TIMEOUT  30 /* seconds an HTTP connection may sit without a request */
+#define CONFIG_API_TOKEN_PREFIX  "sha256$"
+#define CONFIG_API_TOKEN_SALT    16 /* bytes of salt bulkhead-check --hash-token makes */
 
 struct config_pci_dev {
     uint16_t seg;
@@ -49,6 +53,13 @@ struct config_net {
     unsigned login_timeout, idle_timeout; /* seconds */
     unsigned line_enabled, line_device, line_address, line_gateway, line_port, line_password;
     unsigned line_timeouts;
+    /* The HTTP API (docs/api.md): net.api_token = sha256$SALT$HASH, where
+     * HASH = SHA-256(SALT || token); have_api_token false = unset. */
+    unsigned http_port, http_timeout;
+    bool have_api_token;
+    uint8_t api_token_salt[32], api_token_hash[32];
+    unsigned api_token_salt_len;
+    unsigned line_http_port, line_api_token;
 };
 
 struct config_global {

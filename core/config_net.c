@@ -13,6 +13,8 @@ void config_net_defaults(struct config_net *net)
     net->console_port = CONFIG_NET_CONSOLE_PORT;
     net->login_timeout = CONFIG_NET_LOGIN_TIMEOUT;
     net->idle_timeout = CONFIG_NET_IDLE_TIMEOUT;
+    net->http_port = CONFIG_NET_HTTP_PORT;
+    net->http_timeout = CONFIG_NET_HTTP_TIMEOUT;
 }
 
 static struct config_net *net_of(struct parser *p)
@@ -148,6 +150,77 @@ void config_net_idle_timeout(struct parser *p, const char *key, const char *v, s
     parse_timeout(p, key, v, n, &net_of(p)->idle_timeout);
 }
 
+void config_net_http_port(struct parser *p, const char *key, const char *v, size_t n)
+{
+    uint64_t port;
+    if (config_parse_num(v, n, &port) || !port || port > 65535) {
+        config_perr(p, "%s: expected a TCP port 1-65535, got '%s'", key, config_show(p, v, n));
+        return;
+    }
+    net_of(p)->http_port = (unsigned)port;
+    net_of(p)->line_http_port = p->line;
+}
+
+void config_net_http_timeout(struct parser *p, const char *key, const char *v, size_t n)
+{
+    parse_timeout(p, key, v, n, &net_of(p)->http_timeout);
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 2*len hex digits into out; 0 or -1. */
+static int parse_hex(const char *s, size_t digits, uint8_t *out, size_t len)
+{
+    if (digits != 2 * len)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* sha256$SALT_HEX$HASH_HEX (bulkhead-check --hash-token): the token is 32
+ * random bytes, so one salted SHA-256 is enough; no stretching needed. */
+void config_net_api_token(struct parser *p, const char *key, const char *v, size_t n)
+{
+    struct config_net *net = net_of(p);
+    const size_t plen = sizeof(CONFIG_API_TOKEN_PREFIX) - 1;
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+    }
+    const char *salt = v + plen, *end = v + n;
+    const char *dollar = n > plen ? memchr(salt, '$', (size_t)(end - salt)) : NULL;
+    size_t salt_digits = dollar ? (size_t)(dollar - salt) : 0;
+    if (n <= plen || memcmp(v, CONFIG_API_TOKEN_PREFIX, plen) || !dollar || salt_digits % 2 ||
+        salt_digits < 16 || salt_digits > 2 * sizeof(net->api_token_salt) ||
+        parse_hex(salt, salt_digits, net->api_token_salt, salt_digits / 2) ||
+        parse_hex(dollar + 1, (size_t)(end - dollar - 1), net->api_token_hash,
+                  sizeof(net->api_token_hash))) {
+        net->have_api_token = false;
+        config_perr(p,
+                    "%s: expected sha256$SALT$HASH (8-32 bytes of salt and a 32-byte hash in "
+                    "hex; make one with bulkhead-check --hash-token)",
+                    key);
+        return;
+    }
+    net->api_token_salt_len = (unsigned)(salt_digits / 2);
+    net->have_api_token = true;
+    net->line_api_token = p->line;
+}
+
 static void fmt_ip(uint32_t a, char *buf, size_t n)
 {
     fmt_snprintf(buf, n, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
@@ -156,12 +229,14 @@ static void fmt_ip(uint32_t a, char *buf, size_t n)
 void config_net_validate(struct config *cfg)
 {
     struct config_net *net = &cfg->global.net;
-    unsigned first = net->line_device     ? net->line_device
-                     : net->line_address  ? net->line_address
-                     : net->line_gateway  ? net->line_gateway
-                     : net->line_port     ? net->line_port
-                     : net->line_timeouts ? net->line_timeouts
-                                          : net->line_password;
+    unsigned first = net->line_device      ? net->line_device
+                     : net->line_address   ? net->line_address
+                     : net->line_gateway   ? net->line_gateway
+                     : net->line_port      ? net->line_port
+                     : net->line_timeouts  ? net->line_timeouts
+                     : net->line_http_port ? net->line_http_port
+                     : net->line_api_token ? net->line_api_token
+                                           : net->line_password;
     if (net->enabled < 0 && first)
         config_add_error(cfg, first, "",
                          "net.* keys given without net.enabled: write net.enabled = true (or "
@@ -183,6 +258,10 @@ void config_net_validate(struct config *cfg)
                              "net.gateway: %s is not another host of %s/%u", g, a, net->prefix);
         }
     }
+    if (net->http_port == net->console_port)
+        config_add_error(cfg, net->line_http_port ? net->line_http_port : net->line_port, "",
+                         "net.http_port: %u is net.console_port too: give them different ports",
+                         net->http_port);
     /* The hypervisor's NIC is never a VM's. */
     if (net->enabled != 1 || net->device_auto)
         return;

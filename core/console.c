@@ -4,6 +4,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
+#include "core/api_http.h"
 #include "core/command.h"
 #include "core/cmd_define.h"
 #include "core/command_split.h"
@@ -353,6 +354,7 @@ static void report_lost_input(void)
 void console_poll(void)
 {
     netconsole_poll();
+    api_http_poll();
     report_lost_input();
     vm_output_drain(DRAIN_PER_TURN);
     bool more_output = vm_output_pending();

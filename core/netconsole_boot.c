@@ -1,6 +1,7 @@
 /* Starting the network console from the configuration module. The file is
  * parsed here too (not only by boot_vms.c) because the console must come up
  * on machines where no VM can run (no VMX: QEMU TCG). */
+#include "core/api_http.h"
 #include "core/config.h"
 #include "core/netconsole.h"
 #include "loader/modules.h"
@@ -64,6 +65,8 @@ void netconsole_boot(bool report_errors)
         .prefix = net->prefix,
         .gateway = net->gateway,
     };
-    if (net_start(&nc, taken, nr_taken, 0) == 0)
+    if (net_start(&nc, taken, nr_taken, 0) == 0) {
         netconsole_listen(&pw, net->console_port, net->login_timeout, net->idle_timeout);
+        api_http_start(net);
+    }
 }

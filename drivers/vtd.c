@@ -594,6 +594,23 @@ bool vtd_active(void)
 
 #define HANDLE(unit, index) ((int)(((unit) << 16) | (index)))
 
+int vtd_unit_irte_install(unsigned ui, struct vtd_entry128 e)
+{
+    struct vtd_unit *u = &vtd_units[ui];
+    spin_lock(&u->lock);
+    int idx = vtd_irt_alloc(&u->irt);
+    int r = idx < 0 ? VTD_ERR_NOMEM : VTD_OK;
+    if (!r) {
+        vtd_irt_write(&u->irt, (unsigned)idx, e);
+        mem_flush(NULL, &u->irt.entries[idx], sizeof(e));
+        r = inv_iec_global(u);
+        if (r)
+            vtd_irt_free(&u->irt, (unsigned)idx);
+    }
+    spin_unlock(&u->lock);
+    return r ? r : HANDLE(ui, idx);
+}
+
 int vtd_irte_alloc(uint16_t seg, uint16_t sid, uint8_t vector, uint32_t dest, uint32_t *msi_addr,
                    uint32_t *msi_data)
 {
@@ -607,21 +624,10 @@ int vtd_irte_alloc(uint16_t seg, uint16_t sid, uint8_t vector, uint32_t dest, ui
     struct vtd_entry128 e;
     if (!vtd_irte_remapped(&s, &e))
         return VTD_ERR_INVAL;
-    spin_lock(&u->lock);
-    int idx = vtd_irt_alloc(&u->irt);
-    int r = idx < 0 ? VTD_ERR_NOMEM : VTD_OK;
-    if (!r) {
-        vtd_irt_write(&u->irt, (unsigned)idx, e);
-        mem_flush(NULL, &u->irt.entries[idx], sizeof(e));
-        r = inv_iec_global(u);
-        if (r)
-            vtd_irt_free(&u->irt, (unsigned)idx);
-    }
-    spin_unlock(&u->lock);
-    if (r)
-        return r;
-    vtd_msi_remappable((unsigned)idx, msi_addr, msi_data);
-    return HANDLE(ui, idx);
+    int h = vtd_unit_irte_install((unsigned)ui, e);
+    if (h >= 0)
+        vtd_msi_remappable((unsigned)h & 0xffff, msi_addr, msi_data);
+    return h;
 }
 
 void vtd_irte_free(int handle)
@@ -660,10 +666,12 @@ static void show_unit(unsigned i, struct vtd_unit *u, void (*out)(const char *fm
         (u->cap & VTD_CAP_CM) ? "on" : "off", (u->cap & VTD_CAP_RWBF) ? "needed" : "not needed",
         u->coherent ? "yes" : "no", (u->cap & VTD_CAP_PI) ? "present (not used)" : "absent",
         (u->ecap & VTD_ECAP_SMTS) ? "present (legacy mode used)" : "absent");
-    if (u->ir)
+    if (u->ir) {
         out("    interrupt remapping table: %u of %u entries in use; compatibility-format "
-            "interrupts still allowed (I/O APIC pins not remapped yet)\n",
+            "interrupts still allowed (the hypervisor's own I/O APIC pins use them)\n",
             vtd_irt_count(&u->irt), VTD_IRT_ENTRIES);
+        vtd_ioapic_show(i, out);
+    }
     out("    faults: %llu%s\n", P(u->nr_faults), u->nr_overflows ? " (records overflowed)" : "");
 }
 

@@ -58,6 +58,17 @@ int vtd_irte_alloc(uint16_t seg, uint16_t sid, uint8_t vector, uint32_t dest, ui
                    uint32_t *msi_data);
 void vtd_irte_free(int handle);
 
+/* Routes I/O APIC pin gsi through interrupt remapping: an IRTE that only
+ * that I/O APIC (its source-id from the DMAR's I/O APIC scope) may use,
+ * raising vector on APIC ID dest, and the pin's redirection entry in
+ * remappable format (left masked when asked). Returns a handle for
+ * vtd_ioapic_unroute, or VTD_ERR_NODEV when no unit remaps that I/O APIC's
+ * interrupts (the caller routes the pin in compatibility format then). */
+int vtd_ioapic_route(uint32_t gsi, uint8_t vector, uint32_t dest, bool level, bool active_low,
+                     bool masked);
+/* Masks the pin and frees its entry. */
+void vtd_ioapic_unroute(uint32_t gsi, int handle);
+
 /* Called (interrupt context) for every fault recorded, before the log's
  * rate limit: passthrough uses it for `on_dma_fault = stop`. */
 extern void (*vtd_fault_hook)(uint16_t seg, uint16_t sid, bool read, uint64_t addr, uint8_t reason);

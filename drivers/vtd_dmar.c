@@ -165,7 +165,7 @@ int vtd_dmar_parse(const uint8_t *t, uint32_t len, struct vtd_dmar *out, char *e
 static bool resolve_path(const struct vtd_scope *s, uint16_t seg, vtd_bridge_fn bridge, void *ctx,
                          uint16_t *bdf)
 {
-    if ((s->type != VTD_SCOPE_ENDPOINT && s->type != VTD_SCOPE_BRIDGE) || !s->path_len)
+    if (!s->path_len)
         return false;
     uint8_t bus = s->start_bus;
     for (unsigned i = 0; i + 1 < s->path_len; i++) {
@@ -184,7 +184,8 @@ bool vtd_scope_resolve(const struct vtd_scope *s, uint16_t seg, vtd_bridge_fn br
                        uint16_t *first_bdf, uint16_t *last_bdf)
 {
     uint16_t bdf;
-    if (!resolve_path(s, seg, bridge, ctx, &bdf))
+    if ((s->type != VTD_SCOPE_ENDPOINT && s->type != VTD_SCOPE_BRIDGE) ||
+        !resolve_path(s, seg, bridge, ctx, &bdf))
         return false;
     *first_bdf = *last_bdf = bdf;
     if (s->type == VTD_SCOPE_BRIDGE) {
@@ -208,6 +209,23 @@ bool vtd_scope_matches(const struct vtd_scope *s, uint16_t seg, uint16_t bdf, vt
     /* A bridge scope covers the bridge function itself as well. */
     return (bdf >= first && bdf <= last) ||
            (s->type == VTD_SCOPE_BRIDGE && resolve_path(s, seg, bridge, ctx, &self) && self == bdf);
+}
+
+int vtd_dmar_ioapic_source(const struct vtd_dmar *d, uint8_t ioapic_id, vtd_bridge_fn bridge,
+                           void *ctx, uint16_t *seg, uint16_t *sid)
+{
+    for (unsigned i = 0; i < d->nr_drhd; i++) {
+        const struct vtd_dmar_drhd *u = &d->drhd[i];
+        for (unsigned k = 0; k < u->nr_scopes; k++) {
+            const struct vtd_scope *s = &d->scopes[u->first_scope + k];
+            if (s->type == VTD_SCOPE_IOAPIC && s->enum_id == ioapic_id &&
+                resolve_path(s, u->segment, bridge, ctx, sid)) {
+                *seg = u->segment;
+                return (int)i;
+            }
+        }
+    }
+    return -1;
 }
 
 int vtd_dmar_unit_for(const struct vtd_dmar *d, uint16_t seg, uint16_t bdf, vtd_bridge_fn bridge,

@@ -83,6 +83,13 @@ bool vtd_scope_matches(const struct vtd_scope *s, uint16_t seg, uint16_t bdf, vt
 int vtd_dmar_unit_for(const struct vtd_dmar *d, uint16_t seg, uint16_t bdf, vtd_bridge_fn bridge,
                       void *ctx);
 
+/* The source-id (requester ID) of the I/O APIC with this APIC ID, from the
+ * I/O APIC scope of the DRHD that names it (its path crossing bridges as a
+ * PCI scope's does). Returns that DRHD's index, or -1 when no unit names
+ * the I/O APIC (its interrupts cannot be remapped then). */
+int vtd_dmar_ioapic_source(const struct vtd_dmar *d, uint8_t ioapic_id, vtd_bridge_fn bridge,
+                           void *ctx, uint16_t *seg, uint16_t *sid);
+
 /* Parses "BB:DD.F" or "SSSS:BB:DD.F" (hexadecimal, as lspci prints them);
  * false on anything else. */
 bool vtd_parse_bdf(const char *s, uint16_t *seg, uint16_t *bdf);

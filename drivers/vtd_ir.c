@@ -46,6 +46,22 @@ void vtd_msi_remappable(unsigned index, uint32_t *addr_lo, uint32_t *data)
     *data = 0;
 }
 
+uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, bool active_low,
+                                   bool masked)
+{
+    /* Delivery and destination mode bits (10:8) stay 0: the IRTE decides. */
+    return (uint64_t)vector | ((uint64_t)((index >> 15) & 1u) << 11) |
+           (active_low ? VTD_RTE_ACTIVE_LOW : 0) | (level ? VTD_RTE_LEVEL : 0) |
+           (masked ? VTD_RTE_MASKED : 0) | VTD_RTE_IR_FORMAT | ((uint64_t)(index & 0x7fffu) << 49);
+}
+
+bool vtd_irte_ioapic(uint8_t vector, uint32_t dest, bool x2apic, uint16_t ioapic_sid, bool level,
+                     struct vtd_entry128 *out)
+{
+    struct vtd_irte_spec s = {vector, dest, x2apic, ioapic_sid, VTD_SVT_SID, 0, level};
+    return vtd_irte_remapped(&s, out);
+}
+
 int vtd_irt_alloc(struct vtd_irt *t)
 {
     for (unsigned i = 0; i < VTD_IRT_ENTRIES; i++)

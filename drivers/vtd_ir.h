@@ -56,6 +56,22 @@ bool vtd_irte_posted(uint8_t vector, uint64_t pd_phys, uint16_t sid, bool urgent
  * format, SHV=0 so the data register is ignored). */
 void vtd_msi_remappable(unsigned index, uint32_t *addr_lo, uint32_t *data);
 
+/* The I/O APIC redirection entry, remappable format (5.1.5.1), that makes a
+ * pin raise IRTE `index`: interrupt format bit 48, index[14:0] in 63:49 and
+ * index[15] in bit 11. vector must equal the IRTE's (the I/O APIC matches
+ * the EOI broadcast against it); polarity, trigger and mask as usual. */
+#define VTD_RTE_ACTIVE_LOW (1ULL << 13)
+#define VTD_RTE_LEVEL      (1ULL << 15)
+#define VTD_RTE_MASKED     (1ULL << 16)
+#define VTD_RTE_IR_FORMAT  (1ULL << 48)
+uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, bool active_low,
+                                   bool masked);
+
+/* The IRTE for an I/O APIC pin: only the I/O APIC's own source-id (from
+ * the DMAR's I/O APIC scope) may use it, all 16 bits compared. */
+bool vtd_irte_ioapic(uint8_t vector, uint32_t dest, bool x2apic, uint16_t ioapic_sid, bool level,
+                     struct vtd_entry128 *out);
+
 /* The interrupt remapping table of one unit. */
 struct vtd_irt {
     struct vtd_entry128 *entries; /* VTD_IRT_ENTRIES */

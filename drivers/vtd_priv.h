@@ -75,9 +75,21 @@ int vtd_unit_set_context(struct vtd_unit *u, uint16_t bdf, const struct vtd_doma
 int vtd_unit_clear_context(struct vtd_unit *u, uint16_t bdf);
 int vtd_unit_flush_iotlb(struct vtd_unit *u, uint16_t did);
 int vtd_unit_flush_iec(struct vtd_unit *u);
+/* Claims an entry in unit ui's remapping table, writes e there and
+ * invalidates the entry cache: a handle for vtd_irte_free (the table index
+ * in its low 16 bits), or a negative VTD_ERR_*. */
+int vtd_unit_irte_install(unsigned ui, struct vtd_entry128 e);
 /* vtd_dmar scope resolution through PCI configuration space. */
 bool vtd_bridge_buses(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
                       uint8_t *secondary, uint8_t *subordinate);
+
+/* vtd_ioapic.c: the remapped pins, for the console report. */
+void vtd_ioapic_show(unsigned unit, void (*out)(const char *fmt, ...));
+
+/* vtd_selftest_intx.c: the edu device's INTx through a remapped I/O APIC
+ * pin (MSI must be off). false with the reason in what. */
+bool vtd_selftest_intx(uint16_t seg, uint16_t bdf, volatile uint8_t *bar,
+                       void (*out)(const char *fmt, ...), char *what, size_t whatlen);
 
 /* vtd_domain.c */
 void vtd_rmrr_setup(void);

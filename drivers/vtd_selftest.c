@@ -8,7 +8,8 @@
  * real page of RAM (blocked, the page unchanged, the fault reported with the
  * device and address); an MSI through an entry made for it (delivered);
  * MSIs through an entry made for another device and through an empty entry
- * (not delivered). Unmapping blocks DMA at once (the IOTLB is invalidated).
+ * (not delivered); its INTx through a remapped I/O APIC pin (delivered, and
+ * blocked once the entry is gone). Unmapping blocks DMA at once (the IOTLB is invalidated).
  * Hypervisor memory offered to the domain is refused. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
@@ -329,6 +330,13 @@ static bool step_interrupts(struct st *t)
     return true;
 }
 
+/* The legacy interrupt through a remapped I/O APIC pin (vtd_selftest_intx.c). */
+static bool step_intx(struct st *t)
+{
+    msi_program(t, 0, 0, false);
+    return vtd_selftest_intx(t->seg, t->bdf, t->bar, t->out, t->what, sizeof(t->what));
+}
+
 static bool setup(struct st *t, const struct pci_dev *p)
 {
     char why[96];
@@ -424,7 +432,8 @@ int vtd_selftest(uint16_t seg, uint16_t bdf, void (*out)(const char *fmt, ...))
         if (r)
             fmt_snprintf(t.what, sizeof(t.what), "attach failed: %s", vtd_strerror(r));
         else
-            ok = step_dma_in(&t) && step_dma_out(&t) && step_unmap(&t) && step_interrupts(&t);
+            ok = step_dma_in(&t) && step_dma_out(&t) && step_unmap(&t) && step_interrupts(&t) &&
+                 step_intx(&t);
     }
     teardown(&t);
     if (ok)

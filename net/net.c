@@ -239,3 +239,28 @@ bool net_device(struct net_pci_id *out)
     *out = (struct net_pci_id){nic_seg(), PCI_BUS(bdf), PCI_DEV(bdf), PCI_FN(bdf)};
     return true;
 }
+
+bool net_nic_stats(struct net_nic_stats *out)
+{
+    if (!running)
+        return false;
+    const struct nic_counters *c = nic_counters();
+    *out = (struct net_nic_stats){
+        .rx_packets = c->rx_packets,
+        .rx_bytes = c->rx_bytes,
+        .rx_errors = c->rx_errors,
+        .rx_dropped = c->rx_dropped,
+        .rx_missed = c->missed,
+        .tx_packets = c->tx_packets,
+        .tx_bytes = c->tx_bytes,
+        .tx_ring_full = c->tx_busy,
+        .tx_dropped = tx_dropped,
+        .irqs = c->irqs,
+        .link_changes = c->link_changes,
+        .link_up = nic_link_up(),
+    };
+    uint16_t bdf = nic_bdf();
+    fmt_snprintf(out->name, sizeof(out->name), "%02x:%02x.%x", PCI_BUS(bdf), PCI_DEV(bdf),
+                 PCI_FN(bdf));
+    return true;
+}

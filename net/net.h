@@ -39,6 +39,15 @@ bool net_device(struct net_pci_id *out);
 void net_poll(void);
 /* Our IPv4 address (host order), 0 while there is none. */
 uint32_t net_address(void);
+/* The NIC's counters (for /metrics); false while the network is not running. */
+struct net_nic_stats {
+    char name[16]; /* its PCI address, "00:03.0" */
+    uint64_t rx_packets, rx_bytes, rx_errors, rx_dropped, rx_missed;
+    uint64_t tx_packets, tx_bytes, tx_ring_full, tx_dropped;
+    uint64_t irqs, link_changes;
+    bool link_up;
+};
+bool net_nic_stats(struct net_nic_stats *out);
 /* The console's `net`: NIC, link, address, counters. */
 void net_show(void (*out)(const char *fmt, ...));
 

@@ -20,7 +20,6 @@ struct net_conn {
 };
 
 static struct net_conn conns[MAX_CONNS];
-static const struct net_server_ops *listen_ops;
 static unsigned nr_open;
 static unsigned long long nr_accepted;
 
@@ -94,7 +93,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-    if (err != ERR_OK || !pcb)
+    const struct net_server_ops *ops = arg; /* each listener has its own */
+    if (err != ERR_OK || !pcb || !ops)
         return ERR_VAL;
     struct net_conn *c = conn_alloc();
     if (!c) {
@@ -103,7 +103,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
     }
     nr_accepted++;
     c->pcb = pcb;
-    c->ops = listen_ops;
+    c->ops = ops;
     c->peer = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
     tcp_arg(pcb, c);
     tcp_recv(pcb, on_recv);
@@ -142,7 +142,7 @@ int net_listen(uint16_t port, const struct net_server_ops *ops, char *why, size_
         fmt_snprintf(why, whylen, "cannot listen on TCP port %u", port);
         return -1;
     }
-    listen_ops = ops;
+    tcp_arg(l, (void *)ops);
     tcp_accept(l, on_accept);
     return 0;
 }

@@ -9,6 +9,7 @@ are instruction counts that repeat exactly from run to run.
      wall seconds, the guest's uptime at the marker (time since its kernel
      started) in seconds and TSC ticks, and Bulkhead's exit counts by reason
      during that boot.
+  3. http-api-rps and tcp-console-rtt under QEMU (scripts/bench_net.py).
 """
 
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import emu  # noqa: E402
+import bench_net  # noqa: E402  (http-api-rps, tcp-console-rtt: QEMU)
 
 BUILD = ROOT / "build"
 READY = r"BULKHEAD-LINUX-READY"
@@ -113,12 +115,15 @@ def linux_bulkhead():
 
 
 def main():
-    which = sys.argv[1:] or ["cpuid", "linux-bare", "linux-bulkhead"]
+    which = sys.argv[1:] or ["cpuid", "linux-bare", "linux-bulkhead", "http-api-rps",
+                             "tcp-console-rtt"]
     for name in which:
         # `cpuid:N`: N iterations instead of a million (quicker; the figure
         # is the same to a tick or so, as Bochs' TSC counts instructions).
         name, _, n = name.partition(":")
-        fn = {"cpuid": cpuid_bench, "linux-bare": linux_bare, "linux-bulkhead": linux_bulkhead}[name]
+        fn = {"cpuid": cpuid_bench, "linux-bare": linux_bare, "linux-bulkhead": linux_bulkhead,
+              "http-api-rps": bench_net.http_api_rps,
+              "tcp-console-rtt": bench_net.tcp_console_rtt}[name]
         fn(int(n)) if n else fn()
 
 

@@ -15,6 +15,7 @@ PACKAGES=(
     netcat-openbsd telnet
     acpica-tools clang-format git
     clang libclang-rt-14-dev
+    python3-prometheus-client chromium chromium-driver python3-selenium
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

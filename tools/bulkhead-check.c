@@ -13,6 +13,11 @@
  *       reads a password (the first line of stdin; asked twice without echo
  *       on a terminal) and prints a salted hash for `net.password_hash`
  *       (PBKDF2-HMAC-SHA256, 16 random bytes of salt from /dev/urandom).
+ *   bulkhead-check --hash-token
+ *       makes the HTTP API's token: reads one from the first line of stdin
+ *       when stdin is not a terminal, else makes 32 random bytes (printed
+ *       in hex on stderr as "token: ..."), and prints the salted hash for
+ *       `net.api_token` (sha256$SALT$HASH, HASH = SHA-256(SALT || token)).
  *   bulkhead-check --list-modules FILE
  *       prints the modules the VMs name (kernel, initrd, modules), one per line, once
  *       each. Errors in the file do not stop the listing.
@@ -25,6 +30,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/api_auth.h"
 #include "core/config.h"
 #include "lib/string.h"
 
@@ -35,6 +41,7 @@ static void usage(void)
     fprintf(stderr, "usage: bulkhead-check [--cpus N] [--mem SIZE] [--modules a,b,...] "
                     "[--console com1|com2|0xPORT|mmio] FILE\n"
                     "       bulkhead-check --hash-password [--iterations N]\n"
+                    "       bulkhead-check --hash-token\n"
                     "       bulkhead-check --list-modules FILE\n");
     exit(2);
 }
@@ -166,8 +173,62 @@ static int hash_password(unsigned long iterations)
     return 0;
 }
 
+static int random_bytes(uint8_t *out, size_t n)
+{
+    FILE *r = fopen("/dev/urandom", "rb");
+    if (!r || fread(out, 1, n, r) != n) {
+        fprintf(stderr, "bulkhead-check: /dev/urandom: %s\n", strerror(errno));
+        return -1;
+    }
+    fclose(r);
+    return 0;
+}
+
+static void print_hex(FILE *f, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", b[i]);
+}
+
+static int hash_token(void)
+{
+    char tok[API_TOKEN_MAX + 2];
+    uint8_t salt[CONFIG_API_TOKEN_SALT], h[SHA256_DIGEST], raw[32];
+    if (!isatty(0)) {
+        if (!fgets(tok, sizeof(tok), stdin)) {
+            fprintf(stderr, "bulkhead-check: --hash-token: no token on stdin\n");
+            return 2;
+        }
+        tok[strcspn(tok, "\r\n")] = '\0';
+        if (!tok[0] || strlen(tok) > API_TOKEN_MAX || strchr(tok, ' ')) {
+            fprintf(stderr,
+                    "bulkhead-check: --hash-token: expected 1 to %u characters without "
+                    "spaces\n",
+                    API_TOKEN_MAX);
+            return 2;
+        }
+    } else {
+        if (random_bytes(raw, sizeof(raw)))
+            return 2;
+        for (unsigned i = 0; i < sizeof(raw); i++)
+            snprintf(tok + 2 * i, 3, "%02x", raw[i]);
+        fprintf(stderr, "token: %s\n", tok);
+    }
+    if (random_bytes(salt, sizeof(salt)))
+        return 2;
+    api_token_hash(salt, sizeof(salt), tok, strlen(tok), h);
+    printf("%s", CONFIG_API_TOKEN_PREFIX);
+    print_hex(stdout, salt, sizeof(salt));
+    printf("$");
+    print_hex(stdout, h, sizeof(h));
+    printf("\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--hash-token"))
+        return hash_token();
     if (argc >= 2 && !strcmp(argv[1], "--hash-password")) {
         unsigned long iterations = PWHASH_DEFAULT_ITER;
         if (argc == 4 && !strcmp(argv[2], "--iterations")) {

@@ -21,10 +21,10 @@ CONFIG_HDRS := $(wildcard core/config*.h) vcpu/vm.h vdev/acpi_gen.h lib/format.h
 TOOL_CC     := gcc
 TOOL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -DHOST_TEST
 
-$(BUILD)/bulkhead-check: tools/bulkhead-check.c $(CONFIG_SRCS) $(CONFIG_HDRS)
+$(BUILD)/bulkhead-check: tools/bulkhead-check.c $(CONFIG_SRCS) $(CONFIG_HDRS) core/api_auth.c core/api_auth.h
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(TOOL_CC) $(TOOL_CFLAGS) -o $@ tools/bulkhead-check.c $(CONFIG_SRCS)
+	@$(TOOL_CC) $(TOOL_CFLAGS) -o $@ tools/bulkhead-check.c $(CONFIG_SRCS) core/api_auth.c
 
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -I. -DHOST_TEST \

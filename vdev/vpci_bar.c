@@ -34,20 +34,16 @@ uint32_t vpci_bar_read(const struct vpci_dev *d, unsigned i)
            ((r->flags & PCI_BAR_PREFETCH) ? 8u : 0u);
 }
 
-static bool in_window(const struct vpci_window *w, uint64_t a, uint64_t size)
-{
-    return size && a >= w->base && a - w->base <= w->size && size <= w->size - (a - w->base);
-}
-
 /* Brings BAR i's mapping in line with the guest's address and decoding. */
 static void remap(struct vpci_bus *b, struct vpci_dev *d, unsigned i)
 {
     struct vpci_bar *r = &d->bar[i];
     bool io = r->flags & PCI_BAR_IO;
     bool decode = d->command & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
-    bool fits = in_window(io ? &b->io : &b->mmio, r->guest, r->size);
+    bool fits = vpci_in_window(io ? &b->io : &b->mmio, r->guest, r->size);
     bool want = decode && fits;
     if (r->mapped && (!want || r->mapped_at != r->guest)) {
+        vpci_io_unmapping(b, d, i);
         b->ops->bar_map(b->ops->ctx, d, i, r->mapped_at, false);
         r->mapped = false;
     }
@@ -55,6 +51,7 @@ static void remap(struct vpci_bus *b, struct vpci_dev *d, unsigned i)
         if (b->ops->bar_map(b->ops->ctx, d, i, r->guest, true)) {
             r->mapped = true;
             r->mapped_at = r->guest;
+            vpci_io_mapped(b, d, i);
         } else {
             vpci_refuse(b, d, "BAR mapping refused by the hypervisor (overlap)");
         }
@@ -113,6 +110,7 @@ void vpci_bars_unmap(struct vpci_bus *b, struct vpci_dev *d)
 {
     for (unsigned i = 0; i < 6; i++) {
         struct vpci_bar *r = &d->bar[i];
+        vpci_io_unmapping(b, d, i);
         if (r->mapped)
             b->ops->bar_map(b->ops->ctx, d, i, r->mapped_at, false);
         r->mapped = false;

@@ -71,22 +71,59 @@ static bool alloc_in(struct vpci_window *w, uint64_t *cursor, uint64_t size, uin
     return true;
 }
 
+static uint64_t io_extent(const struct vpci_bar *bar)
+{
+    return bar->size < 4 ? 4 : bar->size;
+}
+
+/* Whether [a, a+size) collides with an I/O BAR placed already. */
+static bool io_taken(const struct vpci_bus *b, bool placed[][6], uint64_t a, uint64_t size)
+{
+    for (unsigned n = 0; n < b->nr; n++)
+        for (unsigned i = 0; i < 6; i++) {
+            const struct vpci_bar *o = &b->dev[n].bar[i];
+            if (placed[n][i] && a < o->guest + io_extent(o) && o->guest < a + size)
+                return true;
+        }
+    return false;
+}
+
 bool vpci_assign_bars(struct vpci_bus *b)
 {
-    uint64_t mcur = b->mmio.base, icur = b->io.base;
+    uint64_t mcur = b->mmio.base;
+    bool placed[VPCI_MAX_DEVS][6] = {{false}};
+    /* I/O BARs at their host ports where the window has them. */
+    for (unsigned n = 0; n < b->nr; n++)
+        for (unsigned i = 0; i < 6; i++) {
+            struct vpci_bar *bar = &b->dev[n].bar[i];
+            uint64_t sz = io_extent(bar);
+            if (!(bar->flags & PCI_BAR_IO) || !bar->size || (bar->host & (sz - 1)) ||
+                !vpci_in_window(&b->io, bar->host, sz) || io_taken(b, placed, bar->host, sz))
+                continue;
+            bar->guest = bar->host;
+            placed[n][i] = true;
+        }
     /* Largest first, so natural alignment wastes nothing. */
     for (uint64_t sz = 1ULL << 63; sz; sz >>= 1) {
         for (unsigned n = 0; n < b->nr; n++) {
             for (unsigned i = 0; i < 6; i++) {
                 struct vpci_bar *bar = &b->dev[n].bar[i];
-                if (bar->size != sz)
+                if (bar->size != sz || placed[n][i])
                     continue;
-                bool io = bar->flags & PCI_BAR_IO;
-                uint64_t minsz = io ? 4 : 4096; /* MMIO: whole pages in the EPT */
                 uint64_t a;
-                if (!alloc_in(io ? &b->io : &b->mmio, io ? &icur : &mcur, sz < minsz ? minsz : sz,
-                              &a))
-                    return false;
+                if (!(bar->flags & PCI_BAR_IO)) {
+                    /* MMIO: whole pages in the EPT */
+                    if (!alloc_in(&b->mmio, &mcur, sz < 4096 ? 4096 : sz, &a))
+                        return false;
+                } else {
+                    uint64_t ext = io_extent(bar);
+                    a = (b->io.base + ext - 1) & ~(ext - 1);
+                    while (vpci_in_window(&b->io, a, ext) && io_taken(b, placed, a, ext))
+                        a += ext;
+                    if (!vpci_in_window(&b->io, a, ext))
+                        return false;
+                    placed[n][i] = true;
+                }
                 bar->guest = a;
             }
         }

@@ -77,6 +77,10 @@ struct vpci_ops {
     void (*msi_release)(void *ctx, const struct vpci_dev *d, unsigned slot);
     /* A guest write that was refused, in words (for the log). */
     void (*refused)(void *ctx, const struct vpci_dev *d, const char *what);
+    /* Opens (open=true) ports [base, base+count) in the VM's I/O bitmap, so
+     * they reach the hardware without a trap, or closes them again. NULL:
+     * I/O BARs are always trapped and forwarded port by port. */
+    void (*io_pass)(void *ctx, uint16_t base, uint16_t count, bool open);
 };
 
 struct vpci_bar {
@@ -87,6 +91,7 @@ struct vpci_bar {
     uint8_t flags;    /* PCI_BAR_IO, PCI_BAR_MEM64, PCI_BAR_PREFETCH, PCI_BAR_UPPER */
     bool mapped;      /* ops->bar_map(map=true) done at mapped_at */
     uint64_t mapped_at;
+    bool io_open; /* I/O BAR: its ports opened by ops->io_pass at mapped_at */
 };
 
 struct vpci_msi {
@@ -159,8 +164,10 @@ void vpci_bus_init(struct vpci_bus *b, const struct vpci_ops *ops, struct vpci_w
 struct vpci_dev *vpci_add_device(struct vpci_bus *b, const struct pci_dev *hw, char *err,
                                  size_t errlen);
 /* What firmware does: gives every BAR a naturally aligned guest address
- * inside the windows (largest first). Decoding stays off until the guest
- * turns it on. Returns false when the windows are too small. */
+ * inside the windows (largest first). An I/O BAR whose host ports lie in
+ * the I/O window keeps them (port numbers are not translated: only there
+ * can it reach the hardware without a trap). Decoding stays off until the
+ * guest turns it on. Returns false when the windows are too small. */
 bool vpci_assign_bars(struct vpci_bus *b);
 
 /* Configuration access by guest BDF (bus 15:8, device 7:3, function 2:0)
@@ -185,6 +192,17 @@ void vpci_bar_access(struct vpci_bus *b, struct vpci_dev *d, unsigned bar, uint6
 /* The device (and BAR) whose guest address range holds gpa, or NULL. */
 struct vpci_dev *vpci_find_bar(struct vpci_bus *b, uint64_t gpa, bool io, unsigned *bar,
                                uint64_t *off);
+
+/* vpci_io.c. Whether I/O BAR r, decoded at guest port gpa, may reach the
+ * hardware directly: only at its host ports (no translation of port
+ * numbers), the whole BAR, never the configuration mechanism's ports
+ * 0xCF8-0xCFF. The ports to open in *base, *count. */
+bool vpci_io_direct_ok(const struct vpci_bar *r, uint64_t gpa, uint16_t *base, uint16_t *count);
+/* Called by the BAR state machine right after BAR i was mapped at
+ * mapped_at (opens its ports when vpci_io_direct_ok) and right before it
+ * is unmapped (closes them). */
+void vpci_io_mapped(struct vpci_bus *b, struct vpci_dev *d, unsigned i);
+void vpci_io_unmapping(struct vpci_bus *b, struct vpci_dev *d, unsigned i);
 
 /* Stops everything the guest started: unmaps BARs and releases routed
  * vectors (the VM stops; the hardware is quiesced separately). */

@@ -7,6 +7,12 @@
 
 #include "vdev/vpci_bridge.h"
 
+/* Whether [a, a+size) lies inside window w (and size is not 0). */
+static inline bool vpci_in_window(const struct vpci_window *w, uint64_t a, uint64_t size)
+{
+    return size && a >= w->base && a - w->base <= w->size && size <= w->size - (a - w->base);
+}
+
 /* Byte-enable mask (bit i = byte i) to a bit mask. */
 static inline uint32_t vpci_byte_mask(unsigned be)
 {

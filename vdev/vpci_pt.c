@@ -40,7 +40,8 @@ struct vpt_dev {
     uint16_t sid;
     uint32_t host_gsi;
     bool host_active_low;
-    int intx_vec; /* host vector of its INTx, 0 = none */
+    int intx_vec;  /* host vector of its INTx, 0 = none */
+    int intx_irte; /* remapping entry of its host I/O APIC pin, -1 = none */
     unsigned guest_gsi;
     volatile bool intx_pending;
     bool intx_asserted;
@@ -154,6 +155,14 @@ static void hw_bar_write(void *ctx, const struct vpci_dev *d, unsigned bar, uint
  * freed before the EPT goes (no ept_reclaim here). */
 static void flush_ept(struct vm *vm)
 {
+    /* INVEPT exists only with VMX (#UD on an AMD CPU). Under SVM a stale
+     * nested translation lasts until the vCPU's next ASID; it too reaches
+     * only this VM's own device. (A backend operation to flush the second-
+     * level TLB would serve both.) */
+    struct cpuid_regs r;
+    cpuid_count(1, 0, &r);
+    if (!(r.ecx & (1u << 5)))
+        return;
     if (invept(INVEPT_SINGLE_CONTEXT, ept_eptp(&vm->ept, false)))
         invept(INVEPT_ALL_CONTEXT, 0);
 }
@@ -346,8 +355,7 @@ static void intx_irq(struct irq_frame *f, void *arg)
 
 static void intx_unmask(struct vpt_dev *d)
 {
-    ioapic_route_gsi(d->host_gsi, (uint8_t)d->intx_vec, d->pt->vm->cfg.pcpu[0], true,
-                     d->host_active_low);
+    ioapic_unmask_gsi(d->host_gsi);
 }
 
 void vpt_poll(struct vm *vm)
@@ -526,6 +534,7 @@ static void setup_intx(struct vpt *pt, struct vpt_dev *d, struct vpci_dev *vd)
 {
     struct vm *vm = pt->vm;
     uint8_t pin = vd->cfg[0x3d], line = d->hw->irq_line;
+    d->intx_irte = -1;
     d->guest_gsi = VPT_GUEST_GSI_BASE + vd->slot - 1u;
     vd->irq_line = (uint8_t)d->guest_gsi; /* what firmware would write */
     if (pin < 1 || pin > 4 || line == 0 || line == 0xff)
@@ -543,13 +552,29 @@ static void setup_intx(struct vpt *pt, struct vpt_dev *d, struct vpci_dev *vd)
     spin_lock(&vm->platform->lock);
     vm_irq_set_level(vm, d->guest_gsi, true); /* idle: high */
     spin_unlock(&vm->platform->lock);
-    if (ioapic_route_gsi(d->host_gsi, (uint8_t)v, vm->cfg.pcpu[0], true, d->host_active_low)) {
+    /* Through an interrupt remapping entry where a unit remaps this I/O
+     * APIC's interrupts: the pin can then raise only this vector on this
+     * CPU. Compatibility format only where nothing remaps them. */
+    int h = vtd_ioapic_route(d->host_gsi, (uint8_t)v, host_apic_id(vm), true, d->host_active_low,
+                             false);
+    bool routed = h >= 0;
+    if (h == VTD_ERR_NODEV)
+        routed =
+            !ioapic_route_gsi(d->host_gsi, (uint8_t)v, vm->cfg.pcpu[0], true, d->host_active_low);
+    else if (h < 0)
+        pr_err("vm %s: pci %02x:%02x.%x: no remapping entry for host GSI %u: %s", vm->cfg.name,
+               d->hw->bus, d->hw->dev, d->hw->fn, d->host_gsi, vtd_strerror(h));
+    if (!routed) {
         irq_register((uint8_t)v, NULL, NULL);
         d->intx_vec = 0;
         return;
     }
-    pr_info("vm %s: pci %02x:%02x.%x INT%c: host GSI %u -> guest GSI %u", vm->cfg.name, d->hw->bus,
-            d->hw->dev, d->hw->fn, 'A' + pin - 1, d->host_gsi, d->guest_gsi);
+    char how[40] = "";
+    d->intx_irte = h >= 0 ? h : -1;
+    if (h >= 0)
+        fmt_snprintf(how, sizeof(how), " (remapping entry %u)", (unsigned)h & 0xffff);
+    pr_info("vm %s: pci %02x:%02x.%x INT%c: host GSI %u%s -> guest GSI %u", vm->cfg.name,
+            d->hw->bus, d->hw->dev, d->hw->fn, 'A' + pin - 1, d->host_gsi, how, d->guest_gsi);
 }
 
 int vpt_attach(struct vm *vm, char *err, unsigned errlen)
@@ -569,9 +594,11 @@ int vpt_attach(struct vm *vm, char *err, unsigned errlen)
     memset(pt, 0, sizeof(*pt));
     pt->vm = vm;
     vm->pt = pt;
-    pt->ops =
-        (struct vpci_ops){pt,         hw_cfg_read,  hw_cfg_write, hw_bar_read,    hw_bar_write,
-                          hw_bar_map, hw_dma_ready, hw_msi_route, hw_msi_release, hw_refused};
+    pt->ops = (struct vpci_ops){pt, hw_cfg_read, hw_cfg_write, hw_bar_read, hw_bar_write,
+                                hw_bar_map, hw_dma_ready, hw_msi_route, hw_msi_release, hw_refused,
+                                /* io_pass: no backend op yet flips I/O bitmap bits of a
+                                 * running VM, so I/O BARs stay trapped (port_window). */
+                                NULL};
     vtd_fault_hook = dma_fault_hook;
     for (unsigned i = 0; i < vm->cfg.nr_pci; i++) {
         struct vpt_dev *d = &pt->dev[i];
@@ -643,6 +670,9 @@ void vpt_detach(struct vm *vm)
         char b[16];
         if (d->intx_vec) {
             ioapic_mask_gsi(d->host_gsi);
+            if (d->intx_irte >= 0)
+                vtd_ioapic_unroute(d->host_gsi, d->intx_irte);
+            d->intx_irte = -1;
             irq_register((uint8_t)d->intx_vec, NULL, NULL);
             d->intx_vec = 0;
         }

@@ -195,3 +195,55 @@ int ioapic_mask_gsi(uint32_t gsi)
     irq_restore(flags);
     return 0;
 }
+
+int ioapic_unmask_gsi(uint32_t gsi)
+{
+    unsigned pin;
+    struct ioapic *io = find_gsi(gsi, &pin);
+    if (!io)
+        return -1;
+    unsigned long flags = irq_save();
+    spin_lock(&ioapic_lock);
+    io_write(io, IOAPIC_REDTBL + 2 * pin, io_read(io, IOAPIC_REDTBL + 2 * pin) & ~RTE_MASKED);
+    spin_unlock(&ioapic_lock);
+    irq_restore(flags);
+    return 0;
+}
+
+int ioapic_gsi_id(uint32_t gsi)
+{
+    unsigned pin;
+    struct ioapic *io = find_gsi(gsi, &pin);
+    return io ? io->id : -1;
+}
+
+int ioapic_read_rte(uint32_t gsi, uint64_t *rte)
+{
+    unsigned pin;
+    struct ioapic *io = find_gsi(gsi, &pin);
+    if (!io)
+        return -1;
+    unsigned long flags = irq_save();
+    spin_lock(&ioapic_lock);
+    *rte = io_read(io, IOAPIC_REDTBL + 2 * pin) | (uint64_t)io_read(io, IOAPIC_REDTBL + 2 * pin + 1)
+                                                      << 32;
+    spin_unlock(&ioapic_lock);
+    irq_restore(flags);
+    return 0;
+}
+
+int ioapic_write_rte(uint32_t gsi, uint64_t rte)
+{
+    unsigned pin;
+    struct ioapic *io = find_gsi(gsi, &pin);
+    if (!io)
+        return -1;
+    unsigned long flags = irq_save();
+    spin_lock(&ioapic_lock);
+    io_write(io, IOAPIC_REDTBL + 2 * pin, RTE_MASKED);
+    io_write(io, IOAPIC_REDTBL + 2 * pin + 1, (uint32_t)(rte >> 32));
+    io_write(io, IOAPIC_REDTBL + 2 * pin, (uint32_t)rte);
+    spin_unlock(&ioapic_lock);
+    irq_restore(flags);
+    return 0;
+}

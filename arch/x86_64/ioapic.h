@@ -21,5 +21,14 @@ int ioapic_route_isa_irq(unsigned isa_irq, uint8_t vector, unsigned dest_cpu);
 /* The GSI an ISA IRQ arrives on, after overrides. */
 uint32_t ioapic_isa_to_gsi(unsigned isa_irq);
 int ioapic_mask_gsi(uint32_t gsi);
+int ioapic_unmask_gsi(uint32_t gsi);
+
+/* For interrupt remapping (drivers/vtd_ioapic.c): the MADT ID of the I/O
+ * APIC that holds gsi (-1 for none), and raw access to the pin's 64-bit
+ * redirection entry (written masked first, low half last). -1 for an
+ * unknown GSI. */
+int ioapic_gsi_id(uint32_t gsi);
+int ioapic_read_rte(uint32_t gsi, uint64_t *rte);
+int ioapic_write_rte(uint32_t gsi, uint64_t rte);
 
 #endif

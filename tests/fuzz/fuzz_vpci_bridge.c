@@ -6,11 +6,12 @@
  * and whether routing succeeds. Checks: no BAR is ever mapped outside the
  * bus windows, mapped twice or unmapped when it was not mapped; the
  * hardware never masters the bus while the domain is absent; routes and
- * releases pair up per vector; MSI is enabled in the hardware only with a
- * route; the model only touches the device's own configuration space and
- * BAR bytes; the IDs read are the hardware's. */
+ * releases pair up per vector; I/O ports are opened only at a BAR's host
+ * ports inside the window, never twice, and all closed at the end; MSI is enabled in the hardware
+ * only with a route; the model only touches the device's own configuration space and BAR bytes; the
+ * IDs read are the hardware's. */
 /* clang-format off */
-/* fuzz-srcs: vdev/vpci_bridge.c vdev/vpci_bar.c vdev/vpci_cap.c vdev/vpci_msi.c lib/format.c lib/strutil.c */
+/* fuzz-srcs: vdev/vpci_bridge.c vdev/vpci_bar.c vdev/vpci_cap.c vdev/vpci_msi.c vdev/vpci_io.c lib/format.c lib/strutil.c */
 /* clang-format on */
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,8 +128,36 @@ static void release(void *ctx, const struct vpci_dev *d, unsigned slot)
     routed[n][slot] = false;
 }
 
-static const struct vpci_ops ops = {NULL,    cfg_read,  cfg_write, bar_read, bar_write,
-                                    bar_map, dma_ready, route,     release,  NULL};
+static struct {
+    uint16_t base, count;
+} io_open[16];
+static unsigned nr_io_open;
+
+static void io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
+{
+    unsigned k = 0;
+    while (k < nr_io_open && (io_open[k].base != base || io_open[k].count != count))
+        k++;
+    if (!open) {
+        FUZZ_CHECK(k < nr_io_open);
+        io_open[k] = io_open[--nr_io_open];
+        return;
+    }
+    FUZZ_CHECK(k == nr_io_open && nr_io_open < 16 && count);
+    FUZZ_CHECK(base >= IO_BASE && base - IO_BASE < IO_SIZE && count <= IO_SIZE - (base - IO_BASE));
+    bool host = false;
+    for (unsigned n = 0; n < bus.nr; n++)
+        for (unsigned b = 0; b < 6; b++) {
+            const struct vpci_bar *r = &bus.dev[n].bar[b];
+            host |= (r->flags & PCI_BAR_IO) && r->host == base && r->hw_size == count;
+        }
+    FUZZ_CHECK(host);
+    io_open[nr_io_open].base = base;
+    io_open[nr_io_open++].count = count;
+}
+
+static const struct vpci_ops ops = {NULL,      cfg_read, cfg_write, bar_read, bar_write, bar_map,
+                                    dma_ready, route,    release,   NULL,     io_pass};
 
 /* BAR sizes from one byte each: absent, I/O, 32- or 64-bit memory. */
 static void make_bars(struct fuzz_input *in)
@@ -144,6 +173,12 @@ static void make_bars(struct fuzz_input *in)
         if (kind == 1) {
             hw.bar_flags[i] = PCI_BAR_IO;
             hw.bar_size[i] = 4ULL << (shift & 7);
+            /* Host ports inside the window (kept there, ports direct) or
+             * outside it; sometimes misaligned, as a hostile device may say. */
+            if (shift & 8)
+                hw.bar[i] = (uint32_t)(IO_BASE + (uint64_t)i * 0x400 + ((b >> 6) & 1) * 2);
+            else
+                hw.bar[i] = 0x1000u + i * 0x100u;
         } else {
             hw.bar_size[i] = 16ULL << shift; /* 16 B .. 512 KiB */
             if (hw.bar_size[i] > BAR_BYTES)
@@ -192,6 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&hw, 0, sizeof(hw));
     memset(mapped, 0, sizeof(mapped));
     memset(routed, 0, sizeof(routed));
+    nr_io_open = 0;
     memset(barmem, 0, sizeof(barmem));
     for (unsigned i = 0; i < VPCI_CFG_SIZE; i++)
         cfg[i] = fuzz_u8(&in);
@@ -263,6 +299,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     vpci_bus_release(&bus);
+    FUZZ_CHECK(nr_io_open == 0);
     for (unsigned n = 0; n < VPCI_MAX_DEVS; n++) {
         for (unsigned b = 0; b < 6; b++)
             FUZZ_CHECK(!mapped[n][b]);

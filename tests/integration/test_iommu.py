@@ -34,7 +34,8 @@ def results(out, bdf):
 def test_iommu_selftest_edu(boot):
     """DMA into the domain lands, DMA outside it and DMA without a domain are
     blocked and logged with the device and address, MSIs pass only through
-    the entry made for the device; the test cleans up after itself (a second
+    the entry made for the device, its INTx only through the remapping entry
+    of its I/O APIC pin; the test cleans up after itself (a second
     run passes too) and bad arguments get one clear fail line each."""
     script = ("iommu selftest 00:03.0; iommu selftest 00:1f.0; iommu selftest 00:05.0; "
               "iommu selftest 00:05.0; iommu selftest zz; iommu; poweroff 0")
@@ -78,6 +79,15 @@ def test_iommu_selftest_edu(boot):
                      r"delivered$", out)) == 2, out
     assert len(lines(r"^  MSI through entry \d+ \(source-id 00:00\.0 only\): blocked", out)) == 2
     assert len(lines(r"^  MSI through empty entry 255: blocked$", out)) == 2, out
+    # INTx through a remapped I/O APIC pin: the pin's redirection entry points
+    # at a remapping entry; with the entry gone the interrupt is blocked, with
+    # a new one it arrives again. Both runs find the same pin (a PCI GSI).
+    pins = lines(r"^  INTx on I/O APIC pin (\d+) through remapping entry (\d+) \(vector "
+                 r"0x[0-9a-f]+, source-id ff:00\.0\): delivered$", out)
+    assert len(pins) == 2 and pins[0][0] == pins[1][0] and int(pins[0][0]) >= 16, out
+    for _, entry in pins:
+        assert f"  INTx through empty entry {entry}: blocked\n" in out, out
+    assert len(lines(r"^  INTx through new entry \d+: delivered again$", out)) == 2, out
 
     # Afterwards: the test domain is gone (the device has no DMA access
     # again), the faults are counted per device.

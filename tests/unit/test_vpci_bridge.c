@@ -38,6 +38,14 @@ struct route_call {
     bool release;
 };
 static struct route_call routes[64];
+
+struct io_call {
+    uint16_t base, count;
+    bool open;
+};
+static struct io_call ios[32];
+static unsigned nr_ios;
+static bool io_pass_on = true; /* false: ops->io_pass behaves as absent */
 static unsigned nr_routes;
 static unsigned nr_refused;
 static char last_refusal[128];
@@ -129,9 +137,20 @@ static void f_refused(void *ctx, const struct vpci_dev *d, const char *what)
     strncpy(last_refusal, what, sizeof(last_refusal) - 1);
 }
 
+static void f_io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
+{
+    assert_true(io_pass_on);
+    assert_true(nr_ios < 32);
+    ios[nr_ios++] = (struct io_call){base, count, open};
+}
+
 static const struct vpci_ops ops = {
-    NULL,      f_cfg_read,  f_cfg_write, f_bar_read, f_bar_write,
-    f_bar_map, f_dma_ready, f_route,     f_release,  f_refused,
+    NULL,        f_cfg_read, f_cfg_write, f_bar_read, f_bar_write, f_bar_map,
+    f_dma_ready, f_route,    f_release,   f_refused,  f_io_pass,
+};
+static const struct vpci_ops ops_no_io = {
+    NULL,        f_cfg_read, f_cfg_write, f_bar_read, f_bar_write, f_bar_map,
+    f_dma_ready, f_route,    f_release,   f_refused,  NULL,
 };
 
 static struct vpci_bus bus;
@@ -217,7 +236,8 @@ static int setup(void **state)
 {
     make_hw();
     hw_cfg_writes = 0;
-    nr_maps = nr_routes = nr_refused = 0;
+    nr_maps = nr_routes = nr_refused = nr_ios = 0;
+    io_pass_on = true;
     last_refusal[0] = 0;
     dma_ok = route_ok = map_ok = true;
     vpci_bus_init(&bus, &ops, (struct vpci_window){MMIO_WIN, 0x10000000},
@@ -351,7 +371,8 @@ static void test_bar_assign_and_map(void **state)
     assert_int_equal(rd(0x18, 4), (uint32_t)MMIO_WIN | 0xc);
     assert_int_equal(rd(0x1c, 4), 0);
     assert_int_equal(rd(0x10, 4), (uint32_t)(MMIO_WIN + 0x100000));
-    assert_int_equal(rd(0x20, 4), IO_WIN | 1);
+    /* The I/O BAR keeps its host ports (0xe000 lies in the window). */
+    assert_int_equal(rd(0x20, 4), 0xe000 | 1);
     assert_int_equal(nr_maps, 0);
     assert_int_equal(rd(0x04, 2), 0); /* decoding off until the guest turns it on */
     wr(0x04, 2, PCI_COMMAND_MEMORY);
@@ -365,7 +386,7 @@ static void test_bar_assign_and_map(void **state)
     wr(0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
     assert_int_equal(nr_maps, 3);
     assert_int_equal(maps[2].bar, 4);
-    assert_int_equal(maps[2].gpa, IO_WIN);
+    assert_int_equal(maps[2].gpa, 0xe000);
     /* Move BAR0 with decoding on: unmapped at the old address, mapped at the new. */
     wr(0x10, 4, (uint32_t)(MMIO_WIN + 0x200000));
     assert_int_equal(nr_maps, 5);
@@ -394,6 +415,132 @@ static void test_bar_assign_and_map(void **state)
         mapped += maps[i].map ? 1 : 0;
     assert_int_equal(mapped, nr_maps - mapped);
     assert_null(vpci_find_bar(&bus, MMIO_WIN, false, &bar, &off));
+}
+
+/* I/O BARs: opened in the VM's I/O bitmap while decoded at the host ports,
+ * closed when the guest moves the BAR or turns decoding off. */
+static void test_io_bar_direct(void **state)
+{
+    assert_true(vpci_assign_bars(&bus));
+    assert_int_equal(dev->bar[4].guest, 0xe000);
+    wr(0x04, 2, PCI_COMMAND_IO);
+    assert_int_equal(nr_ios, 1);
+    assert_int_equal(ios[0].base, 0xe000);
+    assert_int_equal(ios[0].count, 32);
+    assert_true(ios[0].open);
+    assert_true(dev->bar[4].io_open);
+    /* Moved elsewhere in the window: closed, then mapped but trapped (the
+     * port numbers would differ from the hardware's). */
+    wr(0x20, 4, 0xc100);
+    assert_int_equal(nr_ios, 2);
+    assert_false(ios[1].open);
+    assert_int_equal(ios[1].base, 0xe000);
+    assert_true(dev->bar[4].mapped);
+    assert_int_equal(dev->bar[4].mapped_at, 0xc100);
+    assert_false(dev->bar[4].io_open);
+    unsigned bar;
+    uint64_t off;
+    assert_ptr_equal(vpci_find_bar(&bus, 0xc104, true, &bar, &off), dev);
+    /* Back at the host ports: open again. */
+    wr(0x20, 4, 0xe000);
+    assert_int_equal(nr_ios, 3);
+    assert_true(ios[2].open);
+    /* Memory decoding changes nothing for it; I/O decoding off closes. */
+    wr(0x04, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    assert_int_equal(nr_ios, 3);
+    wr(0x04, 2, PCI_COMMAND_MEMORY);
+    assert_int_equal(nr_ios, 4);
+    assert_false(ios[3].open);
+    assert_false(dev->bar[4].io_open);
+    /* Open again, then the VM stops: closed on release. */
+    wr(0x04, 2, PCI_COMMAND_IO);
+    assert_int_equal(nr_ios, 5);
+    vpci_bus_release(&bus);
+    assert_int_equal(nr_ios, 6);
+    assert_false(ios[5].open);
+    assert_int_equal(ios[5].base, 0xe000);
+    /* Opens and closes pair up. */
+    int open = 0;
+    for (unsigned i = 0; i < nr_ios; i++)
+        open += ios[i].open ? 1 : -1;
+    assert_int_equal(open, 0);
+}
+
+/* Host ports outside the VM's window: placed in the window, always trapped. */
+static void test_io_bar_outside_window_trapped(void **state)
+{
+    hw.bar[4] = 0x1000;
+    char err[128];
+    vpci_bus_init(&bus, &ops, (struct vpci_window){MMIO_WIN, 0x10000000},
+                  (struct vpci_window){IO_WIN, 0x4000});
+    dev = vpci_add_device(&bus, &hw, err, sizeof(err));
+    assert_non_null(dev);
+    assert_true(vpci_assign_bars(&bus));
+    assert_int_equal(dev->bar[4].guest, IO_WIN);
+    wr(0x04, 2, PCI_COMMAND_IO);
+    assert_true(dev->bar[4].mapped);
+    assert_int_equal(nr_ios, 0);
+    /* The guest cannot make it direct by moving it to the host ports: they
+     * lie outside its window (refused, not mapped). */
+    wr(0x20, 4, 0x1000);
+    assert_int_equal(nr_ios, 0);
+    assert_false(dev->bar[4].mapped);
+}
+
+/* Without ops->io_pass every I/O BAR stays trapped. */
+static void test_io_bar_without_io_pass(void **state)
+{
+    io_pass_on = false;
+    char err[128];
+    vpci_bus_init(&bus, &ops_no_io, (struct vpci_window){MMIO_WIN, 0x10000000},
+                  (struct vpci_window){IO_WIN, 0x4000});
+    dev = vpci_add_device(&bus, &hw, err, sizeof(err));
+    assert_true(vpci_assign_bars(&bus));
+    wr(0x04, 2, PCI_COMMAND_IO);
+    assert_true(dev->bar[4].mapped);
+    assert_false(dev->bar[4].io_open);
+    wr(0x04, 2, 0);
+    assert_false(dev->bar[4].mapped);
+}
+
+static void test_io_direct_rules(void **state)
+{
+    struct vpci_bar r = {.size = 32, .hw_size = 32, .host = 0xe000, .flags = PCI_BAR_IO};
+    uint16_t base = 0, count = 0;
+    assert_true(vpci_io_direct_ok(&r, 0xe000, &base, &count));
+    assert_int_equal(base, 0xe000);
+    assert_int_equal(count, 32);
+    assert_false(vpci_io_direct_ok(&r, 0xe020, &base, &count)); /* not the host ports */
+    r.host = 0xcf0;
+    r.size = r.hw_size = 16;
+    assert_false(vpci_io_direct_ok(&r, 0xcf0, &base, &count)); /* covers 0xcf8-0xcff */
+    r.host = 0xfff0;
+    r.size = r.hw_size = 32;
+    assert_false(vpci_io_direct_ok(&r, 0xfff0, &base, &count)); /* past port 0xffff */
+    r.host = 0xe000;
+    r.size = 64; /* the guest would see more than the hardware has */
+    assert_false(vpci_io_direct_ok(&r, 0xe000, &base, &count));
+    struct vpci_bar m = {.size = 4096, .hw_size = 4096, .host = 0xe000};
+    assert_false(vpci_io_direct_ok(&m, 0xe000, &base, &count)); /* MMIO */
+}
+
+/* Two devices whose host ports collide in the window cannot both keep them. */
+static void test_io_bar_assignment_collisions(void **state)
+{
+    char err[128];
+    struct pci_dev hw2 = hw;
+    hw2.dev = 0x1a;
+    vpci_bus_init(&bus, &ops, (struct vpci_window){MMIO_WIN, 0x10000000},
+                  (struct vpci_window){IO_WIN, 0x4000});
+    struct vpci_dev *a = vpci_add_device(&bus, &hw, err, sizeof(err));
+    struct vpci_dev *b = vpci_add_device(&bus, &hw2, err, sizeof(err));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(vpci_assign_bars(&bus));
+    assert_int_equal(a->bar[4].guest, 0xe000);
+    assert_int_not_equal(b->bar[4].guest, 0xe000);
+    assert_true(b->bar[4].guest >= IO_WIN && b->bar[4].guest + 32 <= IO_WIN + 0x4000);
+    assert_int_equal(b->bar[4].guest % 32, 0);
 }
 
 static void test_bar_map_refused_by_caller(void **state)
@@ -711,6 +858,11 @@ int main(void)
         cmocka_unit_test_setup(test_bar_sizing, setup),
         cmocka_unit_test_setup(test_bar_assign_and_map, setup),
         cmocka_unit_test_setup(test_bar_map_refused_by_caller, setup),
+        cmocka_unit_test_setup(test_io_bar_direct, setup),
+        cmocka_unit_test_setup(test_io_bar_outside_window_trapped, setup),
+        cmocka_unit_test_setup(test_io_bar_without_io_pass, setup),
+        cmocka_unit_test_setup(test_io_direct_rules, setup),
+        cmocka_unit_test_setup(test_io_bar_assignment_collisions, setup),
         cmocka_unit_test_setup(test_master_needs_domain, setup),
         cmocka_unit_test_setup(test_capabilities_filtered, setup),
         cmocka_unit_test_setup(test_pm_and_pcie_shadow, setup),

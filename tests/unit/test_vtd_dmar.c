@@ -138,6 +138,44 @@ static void test_qemu_table(void **state)
     assert_int_equal(vtd_dmar_unit_for(&d, 1, BDF(0, 5, 0), NULL, NULL), -1);
     /* The I/O APIC scope is not a PCI device. */
     assert_int_equal(vtd_dmar_unit_for(&d, 0, BDF(0xff, 0, 0), NULL, NULL), -1);
+    /* It gives the I/O APIC's source-id: ff:00.0 (QEMU's pseudo device). */
+    uint16_t seg = 9, sid = 0;
+    assert_int_equal(io->enum_id, 0);
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 0, NULL, NULL, &seg, &sid), 0);
+    assert_int_equal(seg, 0);
+    assert_int_equal(sid, BDF(0xff, 0, 0));
+    /* No scope for I/O APIC 1: its pins cannot be remapped. */
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 1, NULL, NULL, &seg, &sid), -1);
+}
+
+static void test_ioapic_scopes(void **state)
+{
+    static const uint8_t direct[] = {0x1e, 1}, behind[] = {0x1c, 0, 3, 1}, nowhere[] = {7, 0, 0, 0};
+    begin(39, 1);
+    uint8_t *u0 = drhd(0xfed90000, 0, 0);
+    scope(u0, VTD_SCOPE_ENDPOINT, 2, 0, direct, 1); /* an endpoint, not I/O APIC 2 */
+    uint8_t *u1 = drhd(0xfed91000, 1, 1);
+    scope(u1, VTD_SCOPE_IOAPIC, 2, 0xf0, direct, 1);
+    scope(u1, VTD_SCOPE_IOAPIC, 3, 0, behind, 2);  /* below the bridge at 00:1c.0 */
+    scope(u1, VTD_SCOPE_IOAPIC, 4, 0, nowhere, 2); /* path through no bridge */
+    assert_int_equal(parse(), 0);
+    uint16_t seg, sid;
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 2, fake_bridge, NULL, &seg, &sid), 1);
+    assert_int_equal(seg, 1);
+    assert_int_equal(sid, BDF(0xf0, 0x1e, 1));
+    /* fake_bridge only answers on segment 0. */
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 3, fake_bridge, NULL, &seg, &sid), -1);
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 4, fake_bridge, NULL, &seg, &sid), -1);
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 3, NULL, NULL, &seg, &sid), -1);
+    /* On segment 0 the same path resolves through the bridge to bus 2. */
+    begin(39, 1);
+    u0 = drhd(0xfed90000, 0, 0);
+    scope(u0, VTD_SCOPE_IOAPIC, 3, 0, behind, 2);
+    assert_int_equal(parse(), 0);
+    assert_int_equal(vtd_dmar_ioapic_source(&d, 3, fake_bridge, NULL, &seg, &sid), 0);
+    assert_int_equal(sid, BDF(2, 3, 1));
+    /* An I/O APIC scope never makes its unit translate a PCI device. */
+    assert_int_equal(vtd_dmar_unit_for(&d, 0, BDF(2, 3, 1), fake_bridge, NULL), -1);
 }
 
 static void test_include_all_and_scoped_units(void **state)
@@ -360,15 +398,11 @@ int main(void)
 {
     log_set_level(LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_qemu_table),
-        cmocka_unit_test(test_include_all_and_scoped_units),
-        cmocka_unit_test(test_scopes_through_bridges),
-        cmocka_unit_test(test_rmrr),
-        cmocka_unit_test(test_hostile_structures),
-        cmocka_unit_test(test_hostile_scopes),
-        cmocka_unit_test(test_hostile_header),
-        cmocka_unit_test(test_parse_bdf),
-        cmocka_unit_test(test_mutated_tables_never_overrun),
+        cmocka_unit_test(test_qemu_table),     cmocka_unit_test(test_include_all_and_scoped_units),
+        cmocka_unit_test(test_ioapic_scopes),  cmocka_unit_test(test_scopes_through_bridges),
+        cmocka_unit_test(test_rmrr),           cmocka_unit_test(test_hostile_structures),
+        cmocka_unit_test(test_hostile_scopes), cmocka_unit_test(test_hostile_header),
+        cmocka_unit_test(test_parse_bdf),      cmocka_unit_test(test_mutated_tables_never_overrun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,6 +89,47 @@ static void test_msi_remappable(void **state)
     assert_int_equal(addr, 0xfee00000u | (0x7fffu << 5) | (1u << 4));
 }
 
+static void test_ioapic_irte(void **state)
+{
+    struct vtd_entry128 e;
+    /* QEMU's I/O APIC source-id ff:00.0, level-triggered pin, xAPIC. */
+    assert_true(vtd_irte_ioapic(0x45, 2, false, 0xff00, true, &e));
+    assert_int_equal(e.lo, 1ULL | (1ULL << 4) | (0x45ULL << 16) | (2ULL << 40));
+    /* All 16 bits of the source-id compared (SQ 0, SVT 01). */
+    assert_int_equal(e.hi, 0xff00ULL | (1ULL << 18));
+    /* x2APIC: the full 32-bit destination; edge-triggered pin. */
+    assert_true(vtd_irte_ioapic(0x46, 0x1000, true, 0xf0f8, false, &e));
+    assert_int_equal(e.lo, 1ULL | (0x46ULL << 16) | (0x1000ULL << 32));
+    assert_int_equal(e.hi, 0xf0f8ULL | (1ULL << 18));
+    /* Same refusals as any entry: 300 needs x2APIC, vector 8 is an exception. */
+    e = (struct vtd_entry128){7, 7};
+    assert_false(vtd_irte_ioapic(0x46, 300, false, 0xff00, true, &e));
+    assert_false(vtd_irte_ioapic(8, 0, true, 0xff00, true, &e));
+    assert_int_equal(e.lo, 7);
+    assert_int_equal(e.hi, 7);
+}
+
+static void test_ioapic_rte_remappable(void **state)
+{
+    /* Vector 7:0, index[14:0] 63:49, format bit 48; destination fields 0. */
+    assert_int_equal(vtd_ioapic_rte_remappable(5, 0x45, false, false, false),
+                     0x45ULL | (1ULL << 48) | (5ULL << 49));
+    /* Level 15, active low 13, masked 16. */
+    assert_int_equal(vtd_ioapic_rte_remappable(5, 0x45, true, true, true),
+                     0x45ULL | (1ULL << 13) | (1ULL << 15) | (1ULL << 16) | (1ULL << 48) |
+                         (5ULL << 49));
+    /* index[15] goes in bit 11; the top index bits fill 63:49. */
+    assert_int_equal(vtd_ioapic_rte_remappable(0xffff, 0x30, false, false, false),
+                     0x30ULL | (1ULL << 11) | (1ULL << 48) | (0x7fffULL << 49));
+    assert_int_equal(vtd_ioapic_rte_remappable(0x8000, 0x30, false, false, false),
+                     0x30ULL | (1ULL << 11) | (1ULL << 48));
+    /* The same index as the remappable MSI a device would send. */
+    uint32_t addr, data;
+    vtd_msi_remappable(0x1234, &addr, &data);
+    uint64_t rte = vtd_ioapic_rte_remappable(0x1234, 0x30, false, false, false);
+    assert_int_equal((addr >> 5) & 0x7fff, rte >> 49);
+}
+
 static void test_irt_allocator(void **state)
 {
     struct vtd_entry128 *mem = calloc(VTD_IRT_ENTRIES, sizeof(*mem));
@@ -148,10 +189,15 @@ static void test_posted_descriptor(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_irte_xapic),        cmocka_unit_test(test_irte_x2apic_and_level),
-        cmocka_unit_test(test_irte_refusals),     cmocka_unit_test(test_irte_posted),
-        cmocka_unit_test(test_msi_remappable),    cmocka_unit_test(test_irt_allocator),
+        cmocka_unit_test(test_irte_xapic),
+        cmocka_unit_test(test_irte_x2apic_and_level),
+        cmocka_unit_test(test_irte_refusals),
+        cmocka_unit_test(test_irte_posted),
+        cmocka_unit_test(test_msi_remappable),
+        cmocka_unit_test(test_irt_allocator),
         cmocka_unit_test(test_posted_descriptor),
+        cmocka_unit_test(test_ioapic_irte),
+        cmocka_unit_test(test_ioapic_rte_remappable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

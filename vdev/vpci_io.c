@@ -1,0 +1,45 @@
+/* I/O BARs of passed-through devices: their ports go straight to the
+ * hardware (opened in the VM's I/O bitmap) while the guest decodes the BAR
+ * at the device's host ports, and trap (forwarded port by port, checked
+ * against the BAR) anywhere else. Port numbers cannot be translated the
+ * way the EPT translates MMIO addresses, hence the "host ports only"
+ * rule; vpci_assign_bars puts the BAR there first. */
+#include "vdev/vpci_priv.h"
+
+#define CONFIG_PORTS_FIRST 0xcf8u
+#define CONFIG_PORTS_LAST  0xcffu
+
+bool vpci_io_direct_ok(const struct vpci_bar *r, uint64_t gpa, uint16_t *base, uint16_t *count)
+{
+    if (!(r->flags & PCI_BAR_IO) || !r->hw_size || r->size != r->hw_size || gpa != r->host ||
+        r->hw_size > 0x10000 || gpa > 0x10000 - r->hw_size)
+        return false;
+    uint64_t last = gpa + r->hw_size - 1;
+    if (gpa <= CONFIG_PORTS_LAST && last >= CONFIG_PORTS_FIRST)
+        return false;
+    *base = (uint16_t)gpa;
+    *count = (uint16_t)r->hw_size;
+    return true;
+}
+
+void vpci_io_mapped(struct vpci_bus *b, struct vpci_dev *d, unsigned i)
+{
+    struct vpci_bar *r = &d->bar[i];
+    uint16_t base, count;
+    if (!b->ops->io_pass || !r->mapped || r->io_open ||
+        !vpci_io_direct_ok(r, r->mapped_at, &base, &count))
+        return;
+    b->ops->io_pass(b->ops->ctx, base, count, true);
+    r->io_open = true;
+}
+
+void vpci_io_unmapping(struct vpci_bus *b, struct vpci_dev *d, unsigned i)
+{
+    struct vpci_bar *r = &d->bar[i];
+    uint16_t base, count;
+    if (!r->io_open)
+        return;
+    r->io_open = false;
+    if (b->ops->io_pass && vpci_io_direct_ok(r, r->mapped_at, &base, &count))
+        b->ops->io_pass(b->ops->ctx, base, count, false);
+}
