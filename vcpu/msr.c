@@ -15,6 +15,11 @@
 #define MSR_IA32_MCG_CAP      0x179
 #define MSR_IA32_MCG_STATUS   0x17a
 #define MSR_IA32_DEBUGCTL     0x1d9
+/* AMD's SYSCFG and NB_CFG: Linux reads SYSCFG (MTRR set-up) and sets
+ * NB_CFG.EnableCf8ExtCfg on AMD CPUs without a safe access: read as 0,
+ * writes dropped (nothing of the host's northbridge is the guest's). */
+#define MSR_AMD64_SYSCFG      0xc0010010
+#define MSR_AMD64_NB_CFG      0xc001001f
 #define MSR_MTRR_PHYS_BASE0   0x200
 #define MSR_MTRR_FIX64K       0x250
 #define MSR_MTRR_FIX16K_80000 0x258
@@ -88,6 +93,8 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_IA32_MCG_CAP: /* no machine-check banks */
     case MSR_IA32_MCG_STATUS:
     case MSR_IA32_DEBUGCTL:
+    case MSR_AMD64_SYSCFG:
+    case MSR_AMD64_NB_CFG:
         *val = 0;
         return true;
     case MSR_IA32_FEATURE_CONTROL:
@@ -158,6 +165,9 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
         return false;
     case MSR_IA32_DEBUGCTL:
         return true; /* LBR/BTF are not offered; the write has no effect */
+    case MSR_AMD64_SYSCFG:
+    case MSR_AMD64_NB_CFG:
+        return true;
     case MSR_IA32_MCG_STATUS:
         return val == 0;
     case MSR_IA32_APIC_BASE:

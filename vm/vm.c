@@ -276,7 +276,8 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
         memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
     bool pg_2m, pg_1g;
     hvm_npt_page_sizes(&pg_2m, &pg_1g);
-    if (ept_init(&vm->ept, &vm_ept_ops, pg_2m, pg_1g))
+    const struct ept_format *fmt = hvm_npt_format();
+    if (ept_init_format(&vm->ept, &vm_ept_ops, fmt ? fmt : &ept_format_ept, pg_2m, pg_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
     uint64_t ib = vm_identity_base(&vm->cfg); /* its devices DMA to guest addresses */

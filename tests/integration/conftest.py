@@ -41,6 +41,10 @@ TIMEOUTS = {"bochs": 180, "qemu": 60, "uefi": 120, "uefi-direct": 120, "kvm": 60
 
 BASE_CMDLINE = "console=com1 loglevel=info panic=poweroff"
 
+# The vendor backend a parametrized test runs under, and the emulator that
+# offers it: VMX in Bochs, SVM in QEMU TCG with an AMD CPU.
+BACKEND_EMU = {"vmx": "bochs", "svm": "qemu-svm"}
+
 
 def pytest_configure(config):
     for name in ("bochs", "qemu", "uefi", "uefi-direct", "kvm"):
@@ -80,6 +84,15 @@ def pytest_collection_modifyitems(config, items):
             if not mark.kwargs.get("strict", False):
                 item.add_marker(pytest.mark.xfail(*mark.args, **{**mark.kwargs, "strict": True}),
                                 append=False)
+
+
+@pytest.fixture(params=[pytest.param("vmx", marks=pytest.mark.bochs, id="vmx"),
+                        pytest.param("svm", marks=pytest.mark.qemu_svm, id="svm")])
+def backend(request):
+    """"vmx" or "svm": a test that takes it runs once under each backend
+    (ids test_NAME[vmx], test_NAME[svm]); boot(BACKEND_EMU[backend], ...)
+    starts the emulator that offers it."""
+    return request.param
 
 
 @pytest.fixture
