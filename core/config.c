@@ -180,6 +180,10 @@ static void end_vm(struct parser *p)
             at_key(p, VK_INITRD);
             config_perr(p, "initrd: not used with protocol = raw");
         }
+        if (p->key_line[VK_MODULES]) {
+            at_key(p, VK_MODULES);
+            config_perr(p, "modules: not used with protocol = raw");
+        }
     } else {
         if (p->key_line[VK_LOAD_ADDR]) {
             at_key(p, VK_LOAD_ADDR);
@@ -190,14 +194,24 @@ static void end_vm(struct parser *p)
             config_perr(p, "entry: only used with protocol = raw");
         }
     }
+    if (vm->protocol == BOOT_LINUX && p->key_line[VK_MODULES]) {
+        at_key(p, VK_MODULES);
+        config_perr(p, "modules: multiboot only; a Linux VM takes one initrd");
+    }
     if (vm->protocol == BOOT_LINUX && vm->platform == PLATFORM_NONE) {
         at_key(p, VK_PLATFORM);
         config_perr(p, "platform: protocol = linux needs the PC platform");
+    } else if (vm->platform == PLATFORM_NONE && vm->nr_vcpus > 1) {
+        /* Without a local APIC nothing can send the APs INIT-SIPI. */
+        at_key(p, VK_PLATFORM);
+        config_perr(p,
+                    "platform: none leaves %u of the %u vCPUs unstartable (no local APIC for "
+                    "INIT-SIPI); use platform = pc or vcpus = 1",
+                    vm->nr_vcpus - 1, vm->nr_vcpus);
     }
     /* Passed-through devices live on the PC platform's PCI bus; their INTx
      * goes through its IOAPIC. */
-    if (vm->nr_pci && (vm->platform == PLATFORM_NONE ||
-                       (vm->platform == PLATFORM_DEFAULT && vm->protocol != BOOT_LINUX))) {
+    if (vm->nr_pci && !vm_has_platform(vm)) {
         at_key(p, VK_PCI);
         config_perr(p, "pci: passed-through devices need `platform = pc`");
     }
@@ -288,6 +302,7 @@ static void end_vm(struct parser *p)
         l->cpus = p->key_line[VK_CPUS] ? p->key_line[VK_CPUS] : s;
         l->ioports = p->key_line[VK_IOPORTS] ? p->key_line[VK_IOPORTS] : s;
         l->pci = p->key_line[VK_PCI] ? p->key_line[VK_PCI] : s;
+        l->modules = p->key_line[VK_MODULES] ? p->key_line[VK_MODULES] : s;
     }
     p->line = saved;
 }

@@ -73,7 +73,7 @@ struct config_global {
 
 /* Lines of the keys validation refers to (the section line when absent). */
 struct config_vm_lines {
-    unsigned kernel, initrd, memory, memory_base, cpus, ioports, pci;
+    unsigned kernel, initrd, memory, memory_base, cpus, ioports, pci, modules;
 };
 
 struct config {

@@ -325,6 +325,86 @@ static void v_initrd(struct parser *p, const char *key, const char *v, size_t n)
     set_module(p, key, v, n, p->vm->initrd, sizeof(p->vm->initrd));
 }
 
+/* One `modules` entry: a module name, optionally followed by its string in
+ * double quotes (`app.bin "mode=fast, depth=3"`). */
+static int module_item(struct parser *p, const char *key, const char *s, size_t n)
+{
+    struct vm_config *vm = p->vm;
+    size_t nl = 0;
+    while (nl < n && !config_is_space(s[nl]) && s[nl] != '"')
+        nl++;
+    if (vm->nr_modules >= VM_MAX_MODULES) {
+        config_perr(p, "%s: at most %u modules", key, VM_MAX_MODULES);
+        return -1;
+    }
+    char *name = vm->modules[vm->nr_modules].name, *str = vm->modules[vm->nr_modules].string;
+    if (!config_valid_name(s, nl, sizeof(vm->modules[0].name))) {
+        config_perr(p,
+                    "%s: expected a module name (letters, digits, '.', '-', '_', at most %zu) "
+                    "with an optional \"string\", got '%s'",
+                    key, sizeof(vm->modules[0].name) - 1, config_show(p, s, n));
+        return -1;
+    }
+    memcpy(name, s, nl);
+    name[nl] = '\0';
+    const char *rest = s + nl;
+    size_t rn = n - nl;
+    config_trim(&rest, &rn);
+    if (!rn) {
+        memcpy(str, name, nl + 1 < VM_MODULE_STR ? nl + 1 : VM_MODULE_STR);
+        str[VM_MODULE_STR - 1] = '\0';
+    } else {
+        unsigned errors = p->cfg->nr_errors;
+        parse_quoted(p, key, rest, rn, str, VM_MODULE_STR);
+        if (p->cfg->nr_errors != errors)
+            return -1;
+    }
+    vm->nr_modules++;
+    return 0;
+}
+
+/* Like for_each_item, but a comma inside a quoted string does not split. */
+static void v_modules(struct parser *p, const char *key, const char *v, size_t n)
+{
+    p->vm->nr_modules = 0;
+    if (n < 2 || v[0] != '[' || v[n - 1] != ']') {
+        config_perr(p, "%s: expected a list like [app.bin, data.bin \"size=4\"], got '%s'", key,
+                    config_show(p, v, n));
+        return;
+    }
+    v++;
+    n -= 2;
+    config_trim(&v, &n);
+    while (n) {
+        size_t i = 0;
+        bool quoted = false;
+        for (; i < n && (quoted || v[i] != ','); i++) {
+            if (v[i] == '\\' && quoted && i + 1 < n)
+                i++;
+            else if (v[i] == '"')
+                quoted = !quoted;
+        }
+        const char *item = v;
+        size_t ilen = i;
+        config_trim(&item, &ilen);
+        if (!ilen) {
+            config_perr(p, "%s: empty item in the list", key);
+            return;
+        }
+        if (module_item(p, key, item, ilen))
+            return;
+        if (i == n)
+            return;
+        v += i + 1;
+        n -= i + 1;
+        config_trim(&v, &n);
+        if (!n) {
+            config_perr(p, "%s: empty item in the list", key);
+            return;
+        }
+    }
+}
+
 static void v_cmdline(struct parser *p, const char *key, const char *v, size_t n)
 {
     parse_quoted(p, key, v, n, p->vm->cmdline, sizeof(p->vm->cmdline));
@@ -695,4 +775,5 @@ const struct key_def config_vm_keys[VK_COUNT] = {
     [VK_PLATFORM] = {"platform", v_platform},
     [VK_IOMMU] = {"iommu", v_iommu},
     [VK_ON_DMA_FAULT] = {"on_dma_fault", v_on_dma_fault},
+    [VK_MODULES] = {"modules", v_modules},
 };

@@ -30,6 +30,7 @@ enum vm_key {
     VK_PLATFORM,
     VK_IOMMU,
     VK_ON_DMA_FAULT,
+    VK_MODULES,
     VK_COUNT
 };
 

@@ -59,6 +59,8 @@ static void check_machine(struct config *cfg, unsigned i, const struct config_ma
             check_module(cfg, i, m, "kernel", vm->kernel, l->kernel);
         if (vm->initrd[0])
             check_module(cfg, i, m, "initrd", vm->initrd, l->initrd);
+        for (unsigned k = 0; k < vm->nr_modules && k < VM_MAX_MODULES; k++)
+            check_module(cfg, i, m, "modules", vm->modules[k].name, l->modules);
     }
     if (m->nr_cpus) {
         for (unsigned c = 0; c < vm->nr_vcpus && c < MAX_VCPUS; c++) {

@@ -36,7 +36,7 @@ def say(msg):
 
 
 def cpuid_bench(iters=1000000):
-    cmd = f"console=com1 loglevel=warn vm=b,cpuid-bench.elf,mem=4M,cpu=0,cmdline=iters={iters}"
+    cmd = f"console=com1 loglevel=warn vm=b,cpuid-bench.elf,mem=4M,cpu=0,platform=none,cmdline=iters={iters}"
     with emu.Machine(emu="bochs", cpus=1, iso=BUILD / "test.iso", cmdline=cmd, timeout=900) as m:
         c = m.expect(r"cpuid-bench: cpuid (\d+) cycles/exit over (\d+) iterations", 800)
         v = m.expect(r"cpuid-bench: vmcall (\d+) cycles/exit over (\d+) iterations", 300)

@@ -19,7 +19,7 @@
  *       in hex on stderr as "token: ..."), and prints the salted hash for
  *       `net.api_token` (sha256$SALT$HASH, HASH = SHA-256(SALT || token)).
  *   bulkhead-check --list-modules FILE
- *       prints the modules the VMs name (kernel, initrd), one per line, once
+ *       prints the modules the VMs name (kernel, initrd, modules), one per line, once
  *       each. Errors in the file do not stop the listing.
  *
  * Exit status 2: bad usage or an unreadable file. */
@@ -98,11 +98,14 @@ static uint64_t parse_mem(const char *v)
 
 static int list_modules(const struct config *cfg)
 {
-    const char *seen[CONFIG_MAX_VMS * 2];
+    const char *seen[CONFIG_MAX_VMS * (2 + VM_MAX_MODULES)];
     unsigned n = 0;
     for (unsigned i = 0; i < cfg->nr_vms; i++) {
-        const char *names[2] = {cfg->vms[i].kernel, cfg->vms[i].initrd};
-        for (unsigned k = 0; k < 2; k++) {
+        const struct vm_config *vm = &cfg->vms[i];
+        const char *names[2 + VM_MAX_MODULES] = {vm->kernel, vm->initrd};
+        for (unsigned k = 0; k < vm->nr_modules && k < VM_MAX_MODULES; k++)
+            names[2 + k] = vm->modules[k].name;
+        for (unsigned k = 0; k < 2 + vm->nr_modules && k < 2 + VM_MAX_MODULES; k++) {
             bool dup = !names[k][0];
             for (unsigned j = 0; j < n && !dup; j++)
                 dup = !strcmp(seen[j], names[k]);

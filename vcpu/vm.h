@@ -94,10 +94,10 @@ enum boot_protocol {
     BOOT_RAW,       /* flat binary at load_addr, entered at entry */
 };
 
-/* The emulated PC (guest/platform.h): vLAPICs, vIOAPIC, vPIC, vPIT, RTC,
- * PM timer, ACPI tables. Linux VMs always have it; others on request. */
+/* The emulated PC (vdev/platform.h): vLAPICs, vIOAPIC, vPIC, vPIT, RTC,
+ * PM timer, ACPI tables. Every VM has it unless `platform = none`. */
 enum vm_platform_kind {
-    PLATFORM_DEFAULT, /* pc for protocol = linux, none otherwise */
+    PLATFORM_DEFAULT, /* not given: pc, whatever the protocol */
     PLATFORM_PC,
     PLATFORM_NONE,
 };
@@ -144,6 +144,8 @@ struct vm_platform_ops {
 };
 
 #define VM_MAX_UARTS   2
+#define VM_MAX_MODULES 8  /* `modules = [...]` of a multiboot VM */
+#define VM_MODULE_STR  64 /* each module's string, with its NUL */
 #define VM_MAX_IOPORTS 8
 #define VM_MAX_PCI     8
 
@@ -152,6 +154,13 @@ struct vm_config {
     char kernel[64]; /* module names */
     char initrd[64];
     char cmdline[VM_CMDLINE_MAX];
+    /* Multiboot modules after the initrd: a boot module's name and the
+     * string the guest sees with it (the name unless one is given). */
+    unsigned nr_modules;
+    struct {
+        char name[64];
+        char string[VM_MODULE_STR];
+    } modules[VM_MAX_MODULES];
     enum boot_protocol protocol;
     enum vm_platform_kind platform;
     uint64_t load_addr, entry; /* raw images */
@@ -187,6 +196,12 @@ struct vm_config {
  * `iommu = off-unsafe` with `pci` and a fixed `memory_base` (a Linux VM;
  * docs/passthrough.md). Its first MiB is the start of its block as usual;
  * guest-physical [1 MiB, memory_base + 1 MiB) is a hole. 0: not such a VM. */
+/* Whether the VM gets the emulated PC: all but `platform = none`. */
+static inline bool vm_has_platform(const struct vm_config *c)
+{
+    return c->platform != PLATFORM_NONE;
+}
+
 static inline uint64_t vm_identity_base(const struct vm_config *c)
 {
     return c->iommu_off_unsafe && c->nr_pci && c->mem_base ? c->mem_base : 0;

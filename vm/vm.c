@@ -167,8 +167,8 @@ static bool absent_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write,
 {
     if (!write)
         *val = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-    vm_log_violation(v->vm, "%s window access at 0x%llx: no device model yet", (const char *)ctx,
-                     (unsigned long long)gpa);
+    vm_log_violation(v->vm, "%s window access at 0x%llx: absent (platform = none)",
+                     (const char *)ctx, (unsigned long long)gpa);
     return true;
 }
 
@@ -435,11 +435,12 @@ int vm_start(struct vm *vm, char *err, unsigned errlen)
     if (build_memory(vm, err, errlen))
         goto fail;
     vm->tsc_offset = (uint64_t) - (int64_t)rdtsc();
-    if (vm->cfg.protocol != BOOT_LINUX && vm->cfg.platform == PLATFORM_PC &&
-        platform_create(vm, err, errlen))
+    /* Every VM gets the whole PC unless it asked to be a bare partition
+     * (`platform = none`; never for Linux, the checker refuses that). */
+    if (vm_has_platform(&vm->cfg) && platform_create(vm, err, errlen))
         goto fail;
     if (vm->cfg.protocol == BOOT_LINUX) {
-        if (platform_create(vm, err, errlen) || guest_load_linux(vm, &boot, err, errlen))
+        if (guest_load_linux(vm, &boot, err, errlen))
             goto fail;
     } else if (vm->cfg.protocol == BOOT_RAW) {
         if (guest_load_raw(vm, (const void *)m->start, m->end - m->start, &boot, err, errlen))

@@ -5,7 +5,7 @@
 # lib/ (GUEST_SHARED), built a second time as 64-bit code.
 
 GUEST_DIR   := tests/guests
-GUEST_NAMES := hello cpuid-bench spin hostile echo pcitest
+GUEST_NAMES := hello cpuid-bench spin hostile echo pcitest platform
 GUEST_OUT   := $(BUILD)/guests
 GUEST_LDS   := $(GUEST_DIR)/lib/guest.ld
 
@@ -39,6 +39,25 @@ $(GUEST_OUT)/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) $(GUEST_LDS)
 	@scripts/check-image.sh $$@ >/dev/null
 endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULES,$(g))))
+
+# The platform guest twice more: linked at 0x8000 (where the boot information
+# used to be), and as a multiboot v1-only kernel (lib/entry.S without its
+# multiboot2 header; platform/mb1.S brings the v1 one).
+$(GUEST_OUT)/platform-low.elf: $(call guest_objs,platform) $(GUEST_LIB_OBJS) $(GUEST_DIR)/platform/low.ld
+	$(LD) $(filter-out -T $(GUEST_LDS),$(GUEST_LDFLAGS)) -T $(GUEST_DIR)/platform/low.ld \
+		-o $@ $(call guest_objs,platform) $(GUEST_LIB_OBJS)
+	@scripts/check-image.sh $@ >/dev/null
+
+$(GUEST_OUT)/obj/platform-mb1/entry.S.o: $(GUEST_OUT)/obj/lib/entry.S.o
+	@mkdir -p $(dir $@)
+	objcopy -R .multiboot $< $@
+
+$(GUEST_OUT)/platform-mb1.elf: $(call guest_objs,platform) $(GUEST_OUT)/obj/platform-mb1/entry.S.o \
+		$(filter-out %/entry.S.o,$(GUEST_LIB_OBJS)) $(GUEST_LDS)
+	$(LD) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+	@od -An -tx4 -N8192 $@ | grep -qw 1badb002 || { echo "$@: no multiboot v1 header"; exit 1; }
+
+GUEST_ELFS += $(GUEST_OUT)/platform-low.elf $(GUEST_OUT)/platform-mb1.elf
 
 # ---- 64-bit guests ----
 GUEST64_NAMES := hostile64 smp64

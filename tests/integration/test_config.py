@@ -230,11 +230,11 @@ def test_checker_pci_needs_platform(tmp_path):
     """Switched-off net.* keys are fine; `pci` needs the PC platform."""
     cfg = tmp_path / "f.cfg"
     cfg.write_text("[global]\nnet.enabled = false\nnet.address = dhcp\n"
-                   "[vm a]\nkernel = hello.elf\npci = [00:02.0]\n")
+                   "[vm a]\nkernel = hello.elf\nplatform = none\npci = [00:02.0]\n")
     r = check(cfg)
     assert r.returncode == 1, r.stdout
     assert r.stdout.splitlines() == [
-        f"{cfg}:6: vm a: pci: passed-through devices need `platform = pc`",
+        f"{cfg}:7: vm a: pci: passed-through devices need `platform = pc`",
     ], r.stdout
 
 
@@ -400,7 +400,7 @@ def test_make_iso_fails_on_a_bad_config(tmp_path):
         assert iso.is_file()
         iso.unlink()
     r = make_iso(REPO / "configs" / "bad" / "pci.cfg", iso)
-    assert "configs/bad/pci.cfg:19: vm dev: pci: passed-through devices need `platform = pc`" \
+    assert "configs/bad/pci.cfg:21: vm dev: pci: passed-through devices need `platform = pc`" \
         in r.stdout, r.stdout
     assert "ALLOW_BAD_CONFIG=1" in r.stdout, r.stdout
 
@@ -533,7 +533,7 @@ def test_boot_empty_config(boot, tmp_path, text, said, errors):
 def test_boot_counts_vms_that_fail(boot, tmp_path):
     """What only the boot can find: an empty kernel module (an error naming
     it), and fixed RAM that is not there (the VM fails to start, and the
-    summary counts it). A `pci` key without the PC platform is refused, and the console shows no
+    summary counts it). A `pci` key in a `platform = none` VM is refused, and the console shows no
     device as a VM's. The console still answers."""
     cfg = tmp_path / "fail.cfg"
     cfg.write_text(
@@ -542,7 +542,7 @@ def test_boot_counts_vms_that_fail(boot, tmp_path):
         "[vm hollow]\nkernel = empty.elf\nmemory = 4M\nautostart = true\n"  # 6-9
         "[vm far]\nkernel = hello.elf\ncmdline = \"name=far\"\nmemory = 4M\n"
         "memory_base = 0x40000000\nautostart = true\n"                  # 10-15
-        "[vm dev]\nkernel = spin.elf\nmemory = 4M\npci = [00:00.0]\n"   # 16-19
+        "[vm dev]\nkernel = spin.elf\nplatform = none\npci = [00:00.0]\n"  # 16-19
         "[vm spare]\nkernel = spin.elf\ncmdline = \"name=spare\"\nmemory = 4M\n")
     r = check(cfg)
     assert r.stdout == f"{cfg}:19: vm dev: pci: passed-through devices need `platform = pc`\n"

@@ -40,7 +40,7 @@ def test_devices_from_config(boot):
                r"absent hardware$", out), out
 
     # ioports = [0x80]: the write reaches Bochs' POST port and reads back;
-    # without passthrough the port is absent hardware.
+    # without passthrough (in a bare partition) the port is absent hardware.
     assert has(r"^\[post\] ioport 0x80: wrote 0x5a, read 0x5a$", out), out
     assert not has(r"^warning: vm post: unassigned I/O port 0x80", out), out
     assert has(r"^\[nopost\] ioport 0x80: wrote 0x5a, read 0xff$", out), out

@@ -160,10 +160,70 @@ static void test_platform(void **state)
     assert_int_equal(cfg.vms[0].platform, PLATFORM_PC);
     assert_int_equal(cfg.vms[1].platform, PLATFORM_NONE);
     assert_int_equal(cfg.vms[2].platform, PLATFORM_DEFAULT);
+    /* Every protocol gets the PC unless it opts out. */
+    assert_true(vm_has_platform(&cfg.vms[0]));
+    assert_false(vm_has_platform(&cfg.vms[1]));
+    assert_true(vm_has_platform(&cfg.vms[2]));
+    assert_int_equal(parse("[vm r]\nkernel = r.bin\nprotocol = raw\nload_addr = 0x100000\n"
+                           "entry = 0x100000\n"),
+                     0);
+    assert_true(vm_has_platform(&cfg.vms[0]));
+    /* A bare partition has no local APIC to start its APs with. */
+    parse("[vm a]\nkernel = k.elf\nvcpus = 2\nplatform = none\n");
+    expect_one(4, "a",
+               "platform: none leaves 1 of the 2 vCPUs unstartable (no local APIC for "
+               "INIT-SIPI); use platform = pc or vcpus = 1");
+    parse("[vm a]\nkernel = k.elf\nplatform = \"\"\n");
+    expect_one(3, "a", "platform: expected pc or none, got '\"\"'");
     parse("[vm a]\nkernel = k.elf\nplatform = isa\n");
     expect_one(3, "a", "platform: expected pc or none, got 'isa'");
     parse("[vm l]\nkernel = bzImage\nprotocol = linux\nmemory = 128M\nplatform = none\n");
     expect_one(5, "l", "platform: protocol = linux needs the PC platform");
+}
+
+static void test_modules(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("[vm a]\nkernel = k.elf\ninitrd = rd.img\n"
+                           "modules = [app.bin, data.bin \"mode=fast, depth=3\", e.bin \"\", "
+                           "q.bin \"say \\\"hi\\\"\"]\n"),
+                     0);
+    assert_int_equal(cfg.vms[0].nr_modules, 4);
+    assert_string_equal(cfg.vms[0].modules[0].name, "app.bin");
+    assert_string_equal(cfg.vms[0].modules[0].string, "app.bin"); /* the name by default */
+    assert_string_equal(cfg.vms[0].modules[1].name, "data.bin");
+    assert_string_equal(cfg.vms[0].modules[1].string, "mode=fast, depth=3");
+    assert_string_equal(cfg.vms[0].modules[2].string, "");
+    assert_string_equal(cfg.vms[0].modules[3].string, "say \"hi\"");
+    assert_int_equal(parse("[vm a]\nkernel = k.elf\nmodules = []\n"), 0);
+    assert_int_equal(cfg.vms[0].nr_modules, 0);
+    /* Bad lists, names and strings. */
+    parse("[vm a]\nkernel = k.elf\nmodules = app.bin\n");
+    expect_one(3, "a",
+               "modules: expected a list like [app.bin, data.bin \"size=4\"], got 'app.bin'");
+    parse("[vm a]\nkernel = k.elf\nmodules = [a.bin,, b.bin]\n");
+    expect_one(3, "a", "modules: empty item in the list");
+    parse("[vm a]\nkernel = k.elf\nmodules = [a.bin,]\n");
+    expect_one(3, "a", "modules: empty item in the list");
+    parse("[vm a]\nkernel = k.elf\nmodules = [../etc/x]\n");
+    expect_one(3, "a",
+               "modules: expected a module name (letters, digits, '.', '-', '_', at most 63) "
+               "with an optional \"string\", got '../etc/x'");
+    parse("[vm a]\nkernel = k.elf\nmodules = [a.bin \"open]\n");
+    expect_one(3, "a", "modules: unterminated string (missing closing '\"')");
+    parse("[vm a]\nkernel = k.elf\nmodules = [a.bin \"x\" y]\n");
+    expect_one(3, "a", "modules: unexpected text after the closing '\"': 'y'");
+    parse("[vm a]\nkernel = k.elf\nmodules = [a.bin "
+          "\"0123456789012345678901234567890123456789012345678901234567890123456789\"]\n");
+    expect_one(3, "a", "modules: longer than 63 characters");
+    parse("[vm a]\nkernel = k.elf\nmodules = [a, b, c, d, e, f, g, h, i]\n");
+    expect_one(3, "a", "modules: at most 8 modules");
+    /* Only multiboot kernels take modules. */
+    parse("[vm l]\nkernel = bzImage\nprotocol = linux\nmemory = 128M\nmodules = [a.bin]\n");
+    expect_one(5, "l", "modules: multiboot only; a Linux VM takes one initrd");
+    parse("[vm r]\nkernel = r.bin\nprotocol = raw\nload_addr = 0x100000\nentry = 0x100000\n"
+          "modules = [a.bin]\n");
+    expect_one(6, "r", "modules: not used with protocol = raw");
 }
 
 static void test_cmdline_escapes(void **state)
@@ -747,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_platform),
+        cmocka_unit_test(test_modules),
         cmocka_unit_test(test_cmdline_escapes),
         cmocka_unit_test(test_lists_and_ranges),
         cmocka_unit_test(test_syntax_errors),

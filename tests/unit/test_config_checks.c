@@ -43,9 +43,12 @@ static void test_pci_keys(void **state)
     assert_int_equal(cfg.vms[0].pci[1].fn, 4);
     assert_false(cfg.vms[0].iommu_off_unsafe);
     assert_false(cfg.vms[0].dma_fault_stop);
-    /* Devices need the PC platform's bus (Linux VMs have it by default). */
+    /* Devices need the PC platform's bus: every VM has it unless it asks
+     * for a bare partition. */
+    parse("[vm a]\nkernel = k\nplatform = none\npci = [00:1f.2]\n");
+    expect_one(4, "a", "pci: passed-through devices need `platform = pc`");
     parse("[vm a]\nkernel = k\npci = [00:1f.2]\n");
-    expect_one(3, "a", "pci: passed-through devices need `platform = pc`");
+    assert_int_equal(cfg.nr_errors, 0);
     parse("[vm a]\nkernel = k\nprotocol = linux\npci = [00:1f.2]\n");
     assert_int_equal(cfg.nr_errors, 0);
     /* A malformed value keeps its own message (one error, not two). */
@@ -270,6 +273,16 @@ static void test_empty_modules(void **state)
     parse("[vm a]\nkernel = nothere.elf\n");
     config_validate(&cfg, &m);
     expect_one(2, "a", "kernel: module 'nothere.elf' is not present");
+    /* Every entry of `modules` must be there too, each named. */
+    parse("[vm a]\nkernel = hello.elf\nmodules = [initrd.img \"x\", gone.bin, hello.elf]\n");
+    config_validate(&cfg, &m);
+    expect_one(3, "a", "modules: module 'gone.bin' is not present");
+    assert_false(cfg.vm_valid[0]);
+    parse("[vm a]\nkernel = hello.elf\nmodules = [hello.elf, void.img]\n");
+    config_validate(&cfg, &m);
+    expect_one(3, "a", "modules: module 'void.img' is empty (0 bytes)");
+    parse("[vm a]\nkernel = hello.elf\nmodules = [initrd.img, hello.elf \"k\"]\n");
+    assert_int_equal(config_validate(&cfg, &m), 0);
     /* Sizes unknown (bulkhead-check --modules): only presence is checked. */
     m.module_sizes = NULL;
     parse("[vm b]\nkernel = empty.elf\n");

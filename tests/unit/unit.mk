@@ -26,6 +26,7 @@ UNIT_SRCS_config := core/config.c core/config_keys.c core/config_validate.c core
 UNIT_SRCS_cmdline := core/cmdline.c lib/format.c lib/strutil.c
 UNIT_SRCS_vmspec  := core/vmspec.c lib/format.c lib/strutil.c
 UNIT_SRCS_elf     := loader/elf.c lib/format.c lib/strutil.c
+UNIT_SRCS_boot_place := loader/boot_place.c lib/format.c lib/strutil.c
 UNIT_SRCS_vuart   := vdev/vuart.c
 UNIT_SRCS_vuart_race := vdev/vuart.c
 UNIT_SRCS_strutil := lib/strutil.c
