@@ -135,10 +135,15 @@ run: deps
 bench: deps
 	@scripts/bench.sh
 
-# Long runs: console lifecycle commands against self-stopping guests for
-# SOAK_SECONDS (test_lifecycle_stress; `make test` runs it for 60 s).
+# Long runs: the exit-fuzzing guest until it has caused SOAK_EXITS exits
+# beside a neighbour VM (test_exit_fuzz_soak; `make test` runs 6000
+# operations), then console lifecycle commands against self-stopping guests
+# for SOAK_SECONDS (test_lifecycle_stress; `make test` runs it for 60 s).
 SOAK_SECONDS ?= 600
+SOAK_EXITS ?= 10000000
 soak: deps all test-iso
+	BULKHEAD_SOAK=1 BULKHEAD_EXITFUZZ_EXITS=$(SOAK_EXITS) $(PYTHON) -m pytest -q -s -p no:xdist \
+		tests/integration/test_exitfuzz.py -k test_exit_fuzz_soak
 	BULKHEAD_STRESS_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -q -s -p no:xdist \
 		tests/integration/test_attacks_guest.py -k test_lifecycle_stress
 

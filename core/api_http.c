@@ -8,8 +8,10 @@
 #include "arch/x86_64/tsc.h"
 #include "core/api_actions.h"
 #include "core/api_auth.h"
+#include "core/api_define.h"
 #include "core/api_json.h"
 #include "core/api_page.h"
+#include "core/api_reply.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/sched.h"
@@ -42,7 +44,7 @@ static void end_json(struct http_response *r, struct json *j)
     http_resp_write(r, "\n", 1);
 }
 
-static void error(struct http_response *r, int status, const char *msg)
+void api_error(struct http_response *r, int status, const char *msg)
 {
     struct json j;
     r->status = status;
@@ -57,7 +59,7 @@ static void error(struct http_response *r, int status, const char *msg)
 static void not_allowed(struct http_response *r, const char *allow)
 {
     fmt_snprintf(r->headers, sizeof(r->headers), "Allow: %s\r\n", allow);
-    error(r, 405, "method not allowed");
+    api_error(r, 405, "method not allowed");
 }
 
 /* ---- VMs ---- */
@@ -133,8 +135,9 @@ static void get_vms(struct http_response *r)
     end_json(r, &j);
 }
 
-static void get_vm(struct http_response *r, struct vm *vm)
+void api_vm_answer(struct http_response *r, int status, const struct vm *vm)
 {
+    r->status = status;
     struct json j;
     begin_json(r, &j);
     vm_json(&j, vm);
@@ -157,12 +160,12 @@ static void post_action(struct http_response *r, struct vm *vm, enum vm_action a
 {
     char err[160];
     if (vm_action_run(vm, a, timeout_ms, err, sizeof(err))) {
-        error(r, 409, err); /* the VM exists: its state does not allow it */
+        api_error(r, 409, err); /* the VM exists: its state does not allow it */
         return;
     }
     pr_info("api: %s %s", vm_action_name(a), vm->cfg.name);
     r->status = a == VM_ACTION_SHUTDOWN ? 202 : 200; /* a shutdown takes its time */
-    get_vm(r, vm);
+    api_vm_answer(r, r->status, vm);
 }
 
 /* ---- CPUs and log ---- */
@@ -232,13 +235,13 @@ static void get_log(struct http_response *r)
     for (size_t want = LOG_TAIL_MAX; want >= 1024; want /= 2)
         if (log_tail(r, want))
             return;
-    error(r, 500, "the log's newest lines do not fit an answer");
+    api_error(r, 500, "the log's newest lines do not fit an answer");
 }
 
 /* ---- routing ---- */
 
 /* The next path segment after *p (up to '/'), %XX decoded into out. */
-static bool segment(const char **p, const char *end, char *out, size_t size)
+bool api_segment(const char **p, const char *end, char *out, size_t size)
 {
     size_t n = 0;
     const char *s = *p;
@@ -269,18 +272,25 @@ static bool path_is(const char *p, size_t n, const char *want)
     return strlen(want) == n && !memcmp(p, want, n);
 }
 
+bool api_authorized(const struct http_request *req, struct http_response *r)
+{
+    if (api_auth_check(&token, req->authorization, req->authorization_len))
+        return true;
+    fmt_snprintf(r->headers, sizeof(r->headers), "WWW-Authenticate: Bearer\r\n");
+    api_error(r, 401,
+              token.set ? "missing or wrong token: send Authorization: Bearer <token>"
+                        : "no net.api_token in the configuration: the API is off");
+    return false;
+}
+
 static void route_api(const struct http_request *req, const char *p, const char *end,
-                      const char *query, size_t query_len, struct http_response *r)
+                      const char *query, size_t query_len, const char *body, size_t body_len,
+                      struct http_response *r)
 {
     bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     size_t n = (size_t)(end - p);
-    if (!api_auth_check(&token, req->authorization, req->authorization_len)) {
-        fmt_snprintf(r->headers, sizeof(r->headers), "WWW-Authenticate: Bearer\r\n");
-        error(r, 401,
-              token.set ? "missing or wrong token: send Authorization: Bearer <token>"
-                        : "no net.api_token in the configuration: the API is off");
+    if (!api_authorized(req, r))
         return;
-    }
     if (path_is(p, n, "/api/vms") || path_is(p, n, "/api/vms/")) {
         get ? get_vms(r) : not_allowed(r, "GET, HEAD");
         return;
@@ -293,45 +303,68 @@ static void route_api(const struct http_request *req, const char *p, const char 
         get ? get_log(r) : not_allowed(r, "GET, HEAD");
         return;
     }
+    if (path_is(p, n, "/api/modules") || path_is(p, n, "/api/modules/")) {
+        get ? api_get_modules(r) : not_allowed(r, "GET, HEAD");
+        return;
+    }
+    if (n > 13 && !memcmp(p, "/api/modules/", 13)) {
+        char name[NAME_MAX_LEN + 1];
+        const char *s = p + 13;
+        if (!api_segment(&s, end, name, sizeof(name)) || s != end)
+            api_error(r, 404, "no such module name (bad characters or too long)");
+        else if (req->method == HTTP_PUT)
+            api_put_module(name, body, body_len, r);
+        else if (req->method == HTTP_DELETE)
+            api_delete_module(name, r);
+        else
+            not_allowed(r, "PUT, DELETE");
+        return;
+    }
     if (n > 9 && !memcmp(p, "/api/vms/", 9)) {
         char name[NAME_MAX_LEN + 1], act[16], err[120];
         const char *s = p + 9;
-        if (!segment(&s, end, name, sizeof(name))) {
-            error(r, 404, "no such VM name (bad characters or too long)");
+        if (!api_segment(&s, end, name, sizeof(name))) {
+            api_error(r, 404, "no such VM name (bad characters or too long)");
             return;
         }
         struct vm *vm = vm_find(name);
         if (s == end || (s + 1 == end && *s == '/')) {
-            if (!vm) {
+            if (req->method == HTTP_PUT) {
+                api_put_vm(name, body, body_len, r);
+            } else if (req->method == HTTP_DELETE) {
+                api_delete_vm(name, r);
+            } else if (!vm) {
                 vm_no_such(name, err, sizeof(err));
-                error(r, 404, err);
+                api_error(r, 404, err);
             } else {
-                get ? get_vm(r, vm) : not_allowed(r, "GET, HEAD");
+                get ? api_vm_answer(r, r->status, vm) : not_allowed(r, "GET, HEAD, PUT, DELETE");
             }
             return;
         }
         s++;
         uint64_t timeout_ms;
-        int a =
-            segment(&s, end, act, sizeof(act)) && s == end ? vm_action_parse(act, strlen(act)) : -1;
+        int a = api_segment(&s, end, act, sizeof(act)) && s == end
+                    ? vm_action_parse(act, strlen(act))
+                    : -1;
         if (a < 0) {
-            error(r, 404, "no such action: use start, shutdown, destroy, suspend, resume or reset");
+            api_error(r, 404,
+                      "no such action: use start, shutdown, destroy, suspend, resume or reset");
         } else if (req->method != HTTP_POST) {
             not_allowed(r, "POST");
         } else if (!vm) {
             vm_no_such(name, err, sizeof(err));
-            error(r, 404, err);
+            api_error(r, 404, err);
         } else if (!action_query((enum vm_action)a, query, query_len, &timeout_ms)) {
-            error(r, 400,
-                  a == VM_ACTION_SHUTDOWN
-                      ? "usage: shutdown?timeout=T, T like 30s or 500ms (at most a day)"
-                      : "this action takes no query");
+            api_error(r, 400,
+                      a == VM_ACTION_SHUTDOWN
+                          ? "usage: shutdown?timeout=T, T like 30s or 500ms (at most a day)"
+                          : "this action takes no query");
         } else {
             post_action(r, vm, (enum vm_action)a, timeout_ms);
         }
         return;
     }
-    error(r, 404, "no such API path: see docs/api.md");
+    api_error(r, 404, "no such API path: see docs/api.md");
 }
 
 static void handle(const struct http_request *req, const char *body, size_t body_len,
@@ -345,7 +378,7 @@ static void handle(const struct http_request *req, const char *body, size_t body
     size_t n = (size_t)(end - p);
     bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     if (n >= 5 && !memcmp(p, "/api/", 5)) {
-        route_api(req, p, end, q ? q + 1 : NULL, qn, r);
+        route_api(req, p, end, q ? q + 1 : NULL, qn, body, body_len, r);
     } else if (!get &&
                (path_is(p, n, "/") || path_is(p, n, "/index.html") || path_is(p, n, "/metrics"))) {
         not_allowed(r, "GET, HEAD");
@@ -360,7 +393,7 @@ static void handle(const struct http_request *req, const char *body, size_t body
         r->content_type = "text/plain; version=0.0.4; charset=utf-8";
         metrics_write(r);
     } else {
-        error(r, 404, "not found");
+        api_error(r, 404, "not found");
     }
 }
 
@@ -371,7 +404,7 @@ int api_http_start(const struct config_net *net)
     token.salt_len = net->api_token_salt_len;
     memcpy(token.salt, net->api_token_salt, sizeof(token.salt));
     memcpy(token.hash, net->api_token_hash, sizeof(token.hash));
-    if (http_server_start((uint16_t)net->http_port, net->http_timeout, handle, NULL, why,
+    if (http_server_start((uint16_t)net->http_port, net->http_timeout, handle, &api_upload_ops, why,
                           sizeof(why))) {
         pr_err("net: http: %s", why);
         return -1;

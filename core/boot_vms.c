@@ -4,6 +4,7 @@
 #include "arch/x86_64/percpu.h"
 #include "core/cmdline.h"
 #include "core/config.h"
+#include "core/vm_define.h"
 #include "core/vmspec.h"
 #include "drivers/acpi.h"
 #include "drivers/pci_group.h"
@@ -20,6 +21,7 @@
 #define HYPERVISOR_RESERVE (16ULL << 20)
 
 static struct config config;
+static bool have_config;
 static const char *module_names[32];
 static uint64_t module_sizes[32];
 static struct config_port_range host_ports[5];
@@ -65,6 +67,48 @@ static unsigned find_host_ports(void)
             host_ports[n++] =
                 (struct config_port_range){(uint16_t)c[i].port, (uint16_t)c[i].len, c[i].what};
     return n;
+}
+
+void boot_vms_machine(struct config_machine *mach)
+{
+    static unsigned nr_host_ports;
+    static bool ports_known;
+    memset(mach, 0, sizeof(*mach));
+    mach->nr_cpus = nr_cpus;
+    /* The RAM for guests at the first call (boot): a VM defined later is
+     * checked against the machine, not against what running VMs left. */
+    static uint64_t boot_free;
+    if (!boot_free) {
+        uint64_t free = pmm_free_pages() * 4096;
+        boot_free = free > HYPERVISOR_RESERVE ? free - HYPERVISOR_RESERVE : 1;
+    }
+    mach->free_ram = boot_free;
+    unsigned nm = guest_module_count();
+    if (nm > 32)
+        nm = 32;
+    for (unsigned i = 0; i < nm; i++) {
+        const struct guest_module *gm = guest_module_get(i);
+        module_names[i] = gm->name;
+        module_sizes[i] = gm->end - gm->start;
+    }
+    mach->nr_modules = nm;
+    mach->module_names = module_names;
+    mach->module_sizes = module_sizes;
+    mach->check_modules = true;
+    const struct uart_config *uc = uart_get_config();
+    mach->console_port = uc->mmio ? CONFIG_CONSOLE_MMIO : (unsigned)uc->base;
+    if (!ports_known) {
+        nr_host_ports = find_host_ports();
+        ports_known = true;
+    }
+    mach->nr_host_ports = nr_host_ports;
+    mach->host_ports = host_ports;
+    pci_facts(mach);
+}
+
+const struct config_global *boot_vms_global(void)
+{
+    return have_config ? &config.global : NULL;
 }
 
 static struct vm *define_vm(const struct vm_config *cfg)
@@ -119,28 +163,12 @@ void boot_vms_from_config(const struct cmdline *cl)
         return;
     }
     config_parse((const char *)m->start, m->end - m->start, CONFIG_MODULE, &config);
+    have_config = true;
+    if (config.global.upload_limit)
+        module_store_set_limit(config.global.upload_limit);
 
-    struct config_machine mach = {0};
-    mach.nr_cpus = nr_cpus;
-    uint64_t free = pmm_free_pages() * 4096;
-    mach.free_ram = free > HYPERVISOR_RESERVE ? free - HYPERVISOR_RESERVE : 1;
-    unsigned nm = guest_module_count();
-    if (nm > 32)
-        nm = 32;
-    for (unsigned i = 0; i < nm; i++) {
-        const struct guest_module *gm = guest_module_get(i);
-        module_names[i] = gm->name;
-        module_sizes[i] = gm->end - gm->start;
-    }
-    mach.nr_modules = nm;
-    mach.module_names = module_names;
-    mach.module_sizes = module_sizes;
-    mach.check_modules = true;
-    const struct uart_config *uc = uart_get_config();
-    mach.console_port = uc->mmio ? CONFIG_CONSOLE_MMIO : (unsigned)uc->base;
-    mach.nr_host_ports = find_host_ports();
-    mach.host_ports = host_ports;
-    pci_facts(&mach);
+    struct config_machine mach;
+    boot_vms_machine(&mach);
     config_validate(&config, &mach);
 
     for (unsigned i = 0; i < config.nr_errors; i++) {

@@ -9,7 +9,7 @@ static void list_muted(void)
     unsigned n = 0;
     cprintf("muted:");
     for (unsigned i = 0; i < nr_vms; i++) {
-        if (vm_output_muted(vms[i])) {
+        if (vms[i] && vm_output_muted(vms[i])) {
             cprintf("%s %s", n ? "," : "", vms[i]->cfg.name);
             n++;
         }

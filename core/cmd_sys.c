@@ -25,6 +25,8 @@ static void print_vcpus_on(unsigned c)
     bool first = true;
     for (unsigned i = 0; i < nr_vms; i++) {
         struct vm *vm = vms[i];
+        if (!vm)
+            continue;
         /* A suspended VM holds its place in the queue but does not run. */
         if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
             continue;

@@ -45,6 +45,8 @@ static int cmd_list(int argc, char **argv)
     cprintf("-----------------------------------------------\n");
     for (unsigned i = 0; i < nr_vms; i++) {
         struct vm *vm = vms[i];
+        if (!vm) /* (undefined) */
+            continue;
         if (!all && !vm_is_active(vm))
             continue;
         cprintf(" %-3u %-16s %s\n", vm->id, vm->cfg.name, vm_state_text(vm, st, sizeof(st)));
@@ -267,7 +269,8 @@ static int cmd_stats(int argc, char **argv)
         return 0;
     }
     for (unsigned i = 0; i < nr_vms; i++)
-        print_stats(vms[i]);
+        if (vms[i])
+            print_stats(vms[i]);
     return 0;
 }
 COMMAND("stats", "[vm]", "exit counts by reason, and time in guest and root per vCPU", cmd_stats);

@@ -63,10 +63,11 @@ struct config_net {
 };
 
 struct config_global {
-    int loglevel;      /* LOG_ERR..LOG_TRACE, -1 = unset */
-    char console[64];  /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
-    unsigned baud;     /* 0 = unset */
-    char cmdline[512]; /* the hypervisor's command line when bulkhead.efi gets none */
+    int loglevel;          /* LOG_ERR..LOG_TRACE, -1 = unset */
+    char console[64];      /* "" = unset; else a console= value (com1, 0x2f8, mmio,0x...) */
+    unsigned baud;         /* 0 = unset */
+    char cmdline[512];     /* the hypervisor's command line when bulkhead.efi gets none */
+    uint64_t upload_limit; /* modules.upload_limit in bytes; 0 = unset */
     struct config_net net;
 };
 

@@ -292,6 +292,7 @@ const struct key_def config_global_keys[] = {
     {"net.http_port", config_net_http_port},
     {"net.http_timeout", config_net_http_timeout},
     {"net.api_token", config_net_api_token},
+    {"modules.upload_limit", config_modules_upload_limit},
 };
 const unsigned config_nr_global_keys = sizeof(config_global_keys) / sizeof(config_global_keys[0]);
 

@@ -280,3 +280,15 @@ void config_net_validate(struct config *cfg)
         }
     }
 }
+
+/* modules.upload_limit (core/vm_define.h): a size with a unit, up to 4G. */
+void config_modules_upload_limit(struct parser *p, const char *key, const char *v, size_t n)
+{
+    unsigned long long b;
+    if (!n || !memchr("KMGkmg", v[n - 1], 6) || str_to_u64(v, n, &b, 1) || !b || b > (4ULL << 30)) {
+        config_perr(p, "%s: expected a size from 1K to 4G like 64M, got '%s'", key,
+                    config_show(p, v, n));
+        return;
+    }
+    p->cfg->global.upload_limit = b;
+}

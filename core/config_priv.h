@@ -78,6 +78,8 @@ void config_net_idle_timeout(struct parser *p, const char *key, const char *v, s
 void config_net_http_port(struct parser *p, const char *key, const char *v, size_t n);
 void config_net_http_timeout(struct parser *p, const char *key, const char *v, size_t n);
 void config_net_api_token(struct parser *p, const char *key, const char *v, size_t n);
+/* [global] modules.upload_limit (config_net.c). */
+void config_modules_upload_limit(struct parser *p, const char *key, const char *v, size_t n);
 
 /* Key tables (config_keys.c). */
 extern const struct key_def config_global_keys[];

@@ -6,6 +6,7 @@
 #include "arch/x86_64/tsc.h"
 #include "core/api_http.h"
 #include "core/command.h"
+#include "core/cmd_define.h"
 #include "core/command_split.h"
 #include "core/lineedit.h"
 #include "core/netconsole.h"
@@ -46,6 +47,7 @@ static void *wait_ctx;
 static uint64_t wait_deadline;
 
 static struct vm *attached;
+static struct define_input define_in; /* `define` typed at the serial console */
 static int pending_rx = -1;
 static unsigned long long follow_pos;
 static struct timer wake_timer;
@@ -173,6 +175,13 @@ bool console_serial_attached(void)
     return attached != NULL;
 }
 
+struct define_input *console_define_input(void)
+{
+    if (netconsole_in_command())
+        return netconsole_define_input();
+    return &define_in;
+}
+
 void console_follow_log(void)
 {
     if (netconsole_in_command()) {
@@ -279,7 +288,7 @@ static void poll_follow_log(void)
 static void show_prompt(void)
 {
     if (mode == MODE_PROMPT && !__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE)) {
-        lineedit_redraw(&editor, PROMPT);
+        lineedit_redraw(&editor, define_in.active ? DEFINE_PROMPT : PROMPT);
         __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
     }
 }
@@ -304,7 +313,13 @@ static void poll_prompt_input(void)
         if (ev == LE_NONE)
             continue;
         __atomic_store_n(&prompt_visible, false, __ATOMIC_RELEASE);
-        if (ev == LE_LINE) {
+        if (define_in.active) { /* lines of a `define` (not split at ';') */
+            if (ev == LE_LINE)
+                define_console_line(&define_in, lineedit_line(&editor));
+            else
+                define_console_abort(&define_in,
+                                     ev == LE_INTERRUPT ? "cancelled" : "line too long");
+        } else if (ev == LE_LINE) {
             console_run_script(lineedit_line(&editor));
             script_typed = true;
             run_script();

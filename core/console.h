@@ -35,5 +35,9 @@ bool console_attach(struct vm *vm);
 /* True while the serial console is attached to a VM. */
 bool console_serial_attached(void);
 void console_follow_log(void);
+/* The `define` line collector of the console that runs the command (serial
+ * or a network session), or NULL outside a console. */
+struct define_input;
+struct define_input *console_define_input(void);
 
 #endif

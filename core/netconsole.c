@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "core/cmd_define.h"
 #include "core/command.h"
 #include "core/command_split.h"
 #include "core/console.h"
@@ -67,6 +68,7 @@ struct session {
     uint64_t wait_scratch[CONSOLE_WAIT_SCRATCH / 8];
     struct vm *attached;
     unsigned long long follow_pos;
+    struct define_input def; /* lines of a `define` */
 };
 
 static struct session sessions[NETCONSOLE_MAX_CONNS];
@@ -302,6 +304,7 @@ static void *on_accept(struct net_conn *c, uint32_t peer)
     s->attached = NULL;
     telnet_init(&s->tn);
     lineedit_init(&s->le, editor_write, s);
+    define_input_cancel(&s->def); /* (a closed session's half-typed define) */
     out_write(s, TELNET_GREETING, sizeof(TELNET_GREETING) - 1, true);
     out_fmt(s, "bulkhead %s network console\n", BULKHEAD_VERSION);
     ask_password(s);
@@ -459,10 +462,24 @@ static void run_script(struct session *s)
         s->script_pos = s->script_len = 0;
 }
 
+/* A line (or Ctrl-C, or a refused line) of a `define`, with the output
+ * going to this session as a command's does. */
+static void define_line(struct session *s, enum lineedit_event ev)
+{
+    current = s;
+    command_set_output(command_out, s);
+    if (ev == LE_LINE)
+        define_console_line(&s->def, lineedit_line(&s->le));
+    else
+        define_console_abort(&s->def, ev == LE_INTERRUPT ? "cancelled" : "line too long");
+    command_set_output(NULL, NULL);
+    current = NULL;
+}
+
 static void show_prompt(struct session *s)
 {
     if (s->st == S_PROMPT && !s->script_len && !s->prompt_visible) {
-        lineedit_redraw(&s->le, PROMPT);
+        lineedit_redraw(&s->le, s->def.active ? DEFINE_PROMPT : PROMPT);
         s->prompt_visible = true;
     }
 }
@@ -481,7 +498,9 @@ static void poll_prompt(struct session *s)
         if (ev == LE_NONE)
             continue;
         s->prompt_visible = false;
-        if (ev == LE_LINE) {
+        if (s->def.active) {
+            define_line(s, ev);
+        } else if (ev == LE_LINE) {
             str_copy(s->script, lineedit_line(&s->le), sizeof(s->script));
             s->script_pos = 0;
             s->script_len = (unsigned)strlen(s->script);
@@ -686,6 +705,11 @@ bool netconsole_attach(struct vm *vm)
     vm->uarts[0].raw = true;
     current->st = S_ATTACHED;
     return true;
+}
+
+struct define_input *netconsole_define_input(void)
+{
+    return &current->def;
 }
 
 void netconsole_follow_log(void)

@@ -41,6 +41,8 @@ bool netconsole_attach(struct vm *vm);
 /* The running session's CONSOLE_WAIT_SCRATCH bytes (console.h). */
 void *netconsole_wait_scratch(void);
 void netconsole_follow_log(void);
+/* The running session's `define` line collector. */
+struct define_input *netconsole_define_input(void);
 /* True while a session is attached to a VM's console. */
 bool netconsole_attached(void);
 

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/nic_counters.h"
+
 struct pci_dev;
 struct vtd_domain;
 
@@ -22,13 +24,6 @@ struct vtd_domain;
 #define E1000_TX_DESCS  32
 #define E1000_BUF_SIZE  2048
 #define E1000_MTU_FRAME 1514 /* without the CRC */
-
-struct e1000_counters {
-    uint64_t rx_packets, rx_bytes, rx_errors, rx_dropped;
-    uint64_t tx_packets, tx_bytes, tx_busy; /* tx_busy: refused, ring full */
-    uint64_t missed;                        /* the NIC's MPC: no free descriptor */
-    uint64_t irqs, link_changes;
-};
 
 struct e1000 {
     uint16_t seg, bdf;
@@ -45,7 +40,7 @@ struct e1000 {
     int vector; /* -1: polled only */
     uint32_t gsi;
     bool link;
-    struct e1000_counters c;
+    struct nic_counters c; /* missed: the NIC's MPC, no free descriptor */
 };
 
 /* True for the 8254x parts this driver knows (vendor 8086). */

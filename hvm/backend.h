@@ -13,6 +13,8 @@
 #include "hvm/exit.h"
 #include "hvm/vcpu.h"
 
+struct ept_format;
+
 /* Guest registers a backend keeps in its own state (VMCS, VMCB). */
 enum hvm_reg {
     HVM_REG_RIP,
@@ -61,6 +63,8 @@ struct vcpu_backend {
     void (*disable_all_cpus)(void);
     /* Large pages the second-level tables may use. */
     void (*npt_page_sizes)(bool *pg_2m, bool *pg_1g);
+    /* The second-level table format (ept/ept.h); NULL: EPT. */
+    const struct ept_format *npt_format;
     /* A "<name>.key=value" boot option (key without the prefix): 1 taken,
      * 0 not an option of this backend, -1 a bad value (logged). */
     int (*set_option)(const char *key, const char *value);
@@ -112,12 +116,6 @@ extern const struct vcpu_backend *vcpu_backend;
 
 /* Every backend the image holds, probed in vcpu/hvm.c in this order. */
 extern const struct vcpu_backend vmx_backend;
-
-/* svm/svm_boot.c, until the SVM backend is plugged in (docs/svm.md "What
- * remains"): logs the SVM detection line on AMD CPUs and runs the world
- * switch once on a tiny guest (a self-test); VMs do not run under SVM yet. */
-void svm_boot_init(void);
-/* svm: declare `extern const struct vcpu_backend svm_backend;` here and
- * add it to the candidates in vcpu/hvm.c (HVM_BACKEND_CANDIDATES). */
+extern const struct vcpu_backend svm_backend;
 
 #endif

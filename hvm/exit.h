@@ -169,6 +169,11 @@ void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 void vcpu_crash(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Bounds-checked guest-physical reads (PAE PDPTEs, for example). */
 int vcpu_read_guest(struct vcpu *v, uint64_t gpa, void *buf, uint64_t len);
+/* After an exit: the guest's XCR0 as the CPU holds it. A backend whose
+ * CPU may let XSETBV through without an exit (QEMU TCG under SVM) reports
+ * it: a value the XSETBV rules allow is adopted (the vCPU switch keeps
+ * it); any other is undone and the VM stopped (false). */
+bool vcpu_xcr0_seen(struct vcpu *v, uint64_t xcr0);
 /* The guest's CR8 lives in its vLAPIC (CR8 accesses must exit) or not. */
 bool vcpu_tpr_in_vlapic(struct vcpu *v);
 

@@ -99,7 +99,7 @@ struct vcpu_event {
  * VM layer when it creates the vCPU. */
 struct vcpu_vm_info {
     struct ept *ept;     /* second-level tables */
-    uint64_t tsc_offset; /* guest TSC = host TSC + offset, at start */
+    uint64_t tsc_offset; /* guest TSC = host TSC + offset (kept current by vcpu/msr.c) */
     /* A real-time partition's vCPU (docs/realtime.md): it owns its CPU and
      * local APIC; no external-interrupt, HLT or PAUSE exits, no slices. */
     bool realtime;
@@ -148,6 +148,7 @@ struct vcpu {
 
     /* Emulated MSR state. */
     uint64_t msr_pat, msr_mtrr_def_type, msr_apic_base, msr_misc_enable;
+    uint64_t msr_tsc_adjust; /* moves with the TSC offset (vcpu/msr.c) */
     uint64_t msr_mtrr_fixed[11], msr_mtrr_var[16];
 
     /* Pending events, delivered at the next entry in priority order. */

@@ -37,3 +37,15 @@ const struct guest_module *guest_module_get(unsigned i)
 {
     return i < nr_modules ? &modules[i] : NULL;
 }
+
+int guest_modules_remove(const char *name)
+{
+    for (unsigned i = 0; i < nr_modules; i++) {
+        if (strcmp(modules[i].name, name))
+            continue;
+        memmove(&modules[i], &modules[i + 1], (nr_modules - i - 1) * sizeof(modules[0]));
+        nr_modules--;
+        return 0;
+    }
+    return -1;
+}

@@ -2,7 +2,6 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
-#include "drivers/e1000.h"
 #include "drivers/pci.h"
 #include "lib/format.h"
 #include "lib/log.h"
@@ -15,6 +14,7 @@
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "net/nic.h"
 #include "net/tcp_server.h"
 #include "netif/ethernet.h"
 
@@ -22,7 +22,6 @@
 #define LINK_CHECK_MS 500
 
 bool net_use_irq = true;
-static struct e1000 nic;
 static struct netif netif;
 static bool running, dhcp;
 static uint32_t last_link_check;
@@ -30,14 +29,13 @@ static unsigned long long tx_dropped;
 
 static err_t linkoutput(struct netif *n, struct pbuf *p)
 {
-    void *buf = e1000_tx_buffer(&nic);
-    if (!buf || p->tot_len > E1000_MTU_FRAME) {
+    void *buf = p->tot_len <= NIC_MAX_FRAME ? nic_tx_buffer() : NULL;
+    if (!buf) {
         tx_dropped++;
         return ERR_MEM;
     }
     u16_t len = pbuf_copy_partial(p, buf, p->tot_len, 0);
-    e1000_tx_send(&nic, len < 60 ? 60 : len); /* the minimum frame; the pad is zero or stale
-                                                  bytes of our own buffer */
+    nic_tx_send(len);
     return ERR_OK;
 }
 
@@ -45,7 +43,7 @@ static void deliver(void *ctx, const void *frame, unsigned len)
 {
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
     if (!p) {
-        nic.c.rx_dropped++;
+        nic_counters()->rx_dropped++;
         return;
     }
     pbuf_take(p, frame, (u16_t)len);
@@ -85,7 +83,7 @@ static err_t netif_setup(struct netif *n)
     n->linkoutput = linkoutput;
     n->mtu = 1500;
     n->hwaddr_len = ETH_HWADDR_LEN;
-    memcpy(n->hwaddr, nic.mac, ETH_HWADDR_LEN);
+    memcpy(n->hwaddr, nic_mac(), ETH_HWADDR_LEN);
     n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
     netif_set_hostname(n, "bulkhead");
     return ERR_OK;
@@ -107,9 +105,9 @@ static const struct pci_dev *find_nic(const struct net_config *cfg, const struct
         const struct pci_dev *p = pci_find_bdf(cfg->seg, cfg->bus, cfg->dev, cfg->fn);
         if (!p) {
             pr_err("net: net.device %02x:%02x.%x: no such PCI device", cfg->bus, cfg->dev, cfg->fn);
-        } else if (!e1000_supported(p->vendor, p->device)) {
+        } else if (!nic_supported(p)) {
             pr_err("net: net.device %02x:%02x.%x is %04x:%04x, not a supported NIC (Intel "
-                   "8254x)",
+                   "8254x or virtio-net)",
                    cfg->bus, cfg->dev, cfg->fn, p->vendor, p->device);
         } else if (taken_by_vm(p, taken, nr_taken)) {
             pr_err("net: net.device %02x:%02x.%x belongs to a VM", cfg->bus, cfg->dev, cfg->fn);
@@ -120,10 +118,11 @@ static const struct pci_dev *find_nic(const struct net_config *cfg, const struct
     }
     for (unsigned i = 0; i < pci_count(); i++) {
         const struct pci_dev *p = pci_get(i);
-        if (e1000_supported(p->vendor, p->device) && !taken_by_vm(p, taken, nr_taken))
+        if (nic_supported(p) && !taken_by_vm(p, taken, nr_taken))
             return p;
     }
-    pr_warn("net: no supported NIC (Intel 8254x) that no VM owns: the network console is off");
+    pr_warn("net: no supported NIC (Intel 8254x or virtio-net) that no VM owns: the network "
+            "console is off");
     return NULL;
 }
 
@@ -134,14 +133,15 @@ int net_start(const struct net_config *cfg, const struct net_pci_id *taken, unsi
     const struct pci_dev *p = find_nic(cfg, taken, nr_taken);
     if (!p)
         return -1;
-    if (e1000_init(&nic, p, why, sizeof(why))) {
+    if (nic_init(p, why, sizeof(why))) {
         pr_err("net: %02x:%02x.%x: %s", p->bus, p->dev, p->fn, why);
         return -1;
     }
-    bool irq = net_use_irq && e1000_enable_irq(&nic, irq_cpu);
-    pr_info("net: %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", p->bus, p->dev,
-            p->fn, e1000_model(p->device), nic.mac[0], nic.mac[1], nic.mac[2], nic.mac[3],
-            nic.mac[4], nic.mac[5], irq ? "receive interrupt and polling" : "receive polled");
+    bool irq = net_use_irq && nic_enable_irq(irq_cpu);
+    const uint8_t *mac = nic_mac();
+    pr_info("net: %02x:%02x.%x %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %s", p->bus, p->dev, p->fn,
+            nic_model(), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+            irq ? "receive interrupt and polling" : "receive polled");
     lwip_init();
     ip4_addr_t addr = {0}, mask = {0}, gw = {0};
     dhcp = cfg->dhcp;
@@ -157,7 +157,7 @@ int net_start(const struct net_config *cfg, const struct net_pci_id *taken, unsi
     netif_set_default(&netif);
     netif_set_status_callback(&netif, status_changed);
     netif_set_up(&netif);
-    if (nic.link)
+    if (nic_link_up())
         netif_set_link_up(&netif);
     if (dhcp && dhcp_start(&netif) != ERR_OK) {
         pr_err("net: DHCP did not start");
@@ -181,13 +181,13 @@ void net_poll(void)
 {
     if (!running)
         return;
-    e1000_rx(&nic, deliver, NULL, RX_BUDGET);
+    nic_rx(deliver, NULL, RX_BUDGET);
     uint32_t now = sys_now();
     if (now - last_link_check >= LINK_CHECK_MS) {
         last_link_check = now;
-        if (e1000_link_poll(&nic)) {
-            pr_info("net: link %s", e1000_link_text(&nic));
-            if (nic.link)
+        if (nic_link_poll()) {
+            pr_info("net: link %s", nic_link_text());
+            if (nic_link_up())
                 netif_set_link_up(&netif);
             else
                 netif_set_link_down(&netif);
@@ -203,19 +203,19 @@ void net_show(void (*out)(const char *fmt, ...))
         out("net: off (net.enabled is not true, or no NIC)\n");
         return;
     }
-    const struct e1000_counters *c = &nic.c;
-    out("nic:      %02x:%02x.%x Intel %s, MAC %02x:%02x:%02x:%02x:%02x:%02x\n", PCI_BUS(nic.bdf),
-        PCI_DEV(nic.bdf), PCI_FN(nic.bdf), e1000_model(nic.device_id), nic.mac[0], nic.mac[1],
-        nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
-    out("link:     %s (%llu changes)\n", e1000_link_text(&nic),
-        (unsigned long long)c->link_changes);
+    const struct nic_counters *c = nic_counters();
+    const uint8_t *mac = nic_mac();
+    uint16_t bdf = nic_bdf();
+    out("nic:      %02x:%02x.%x %s, MAC %02x:%02x:%02x:%02x:%02x:%02x\n", PCI_BUS(bdf),
+        PCI_DEV(bdf), PCI_FN(bdf), nic_model(), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    out("link:     %s (%llu changes)\n", nic_link_text(), (unsigned long long)c->link_changes);
     out("address:  %s/%u%s\n", ip4addr_ntoa(netif_ip4_addr(&netif)),
         prefix_len(netif_ip4_netmask(&netif)),
         dhcp ? (dhcp_supplied_address(&netif) ? " (dhcp)" : " (dhcp: waiting for a lease)")
              : " (static)");
     out("gateway:  %s\n", ip4addr_ntoa(netif_ip4_gw(&netif)));
-    if (nic.vector >= 0)
-        out("receive:  interrupt (GSI %u, %llu interrupts) and polling\n", nic.gsi,
+    if (nic_gsi() >= 0)
+        out("receive:  interrupt (GSI %d, %llu interrupts) and polling\n", nic_gsi(),
             (unsigned long long)c->irqs);
     else
         out("receive:  polling%s\n",
@@ -231,11 +231,20 @@ void net_show(void (*out)(const char *fmt, ...))
         net_conn_accepted());
 }
 
+bool net_device(struct net_pci_id *out)
+{
+    if (!running)
+        return false;
+    uint16_t bdf = nic_bdf();
+    *out = (struct net_pci_id){nic_seg(), PCI_BUS(bdf), PCI_DEV(bdf), PCI_FN(bdf)};
+    return true;
+}
+
 bool net_nic_stats(struct net_nic_stats *out)
 {
     if (!running)
         return false;
-    const struct e1000_counters *c = &nic.c;
+    const struct nic_counters *c = nic_counters();
     *out = (struct net_nic_stats){
         .rx_packets = c->rx_packets,
         .rx_bytes = c->rx_bytes,
@@ -248,9 +257,10 @@ bool net_nic_stats(struct net_nic_stats *out)
         .tx_dropped = tx_dropped,
         .irqs = c->irqs,
         .link_changes = c->link_changes,
-        .link_up = nic.link,
+        .link_up = nic_link_up(),
     };
-    fmt_snprintf(out->name, sizeof(out->name), "%02x:%02x.%x", PCI_BUS(nic.bdf), PCI_DEV(nic.bdf),
-                 PCI_FN(nic.bdf));
+    uint16_t bdf = nic_bdf();
+    fmt_snprintf(out->name, sizeof(out->name), "%02x:%02x.%x", PCI_BUS(bdf), PCI_DEV(bdf),
+                 PCI_FN(bdf));
     return true;
 }

@@ -1,4 +1,4 @@
-/* The hypervisor's own network stack: one NIC (drivers/e1000) under lwIP
+/* The hypervisor's own network stack: one NIC (net/nic.h: e1000 or virtio-net) under lwIP
  * (NO_SYS, raw API), driven from the console CPU's loop. Nothing here runs
  * unless net_start succeeded. docs/network.md. */
 #ifndef NET_NET_H
@@ -33,6 +33,8 @@ extern bool net_use_irq;
 int net_start(const struct net_config *cfg, const struct net_pci_id *taken, unsigned nr_taken,
               unsigned irq_cpu);
 bool net_running(void);
+/* The NIC in use; false while the network is not running. */
+bool net_device(struct net_pci_id *out);
 /* The console CPU, as often as it can: receive, timers, link state. */
 void net_poll(void);
 /* Our IPv4 address (host order), 0 while there is none. */

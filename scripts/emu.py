@@ -286,7 +286,8 @@ class Machine:
     """
 
     def __init__(self, emu="bochs", cpus=1, mem=256, iso=None, cmdline=None, timeout=120,
-                 echo=None, log=None, extra=(), keep_workdir=None, net_forward=()):
+                 echo=None, log=None, extra=(), keep_workdir=None, net_forward=(),
+                 net_nic="e1000"):
         self.emu = resolve_emu(emu)
         self.cpus = int(cpus)
         self.mem = int(mem)
@@ -295,6 +296,7 @@ class Machine:
         self.extra = list(extra)
         self.net_forward = [emu_net.parse_forward(f) for f in net_forward]  # (scripts/emu_net.py)
         emu_net.check_forwards(self.net_forward, self.emu)
+        emu_net.check_nic(net_nic, self.emu)
         self.keep_workdir = (os.environ.get("BULKHEAD_KEEP_WORKDIR") == "1"
                              if keep_workdir is None else keep_workdir)
         if not have_emulator(self.emu):
@@ -341,7 +343,7 @@ class Machine:
 
         if self.net_forward:
             self.extra += (emu_net.bochs_lines(self.net_forward, self.workdir) if self.emu == "bochs"
-                           else [" ".join(emu_net.qemu_args(self.net_forward))])
+                           else [" ".join(emu_net.qemu_args(self.net_forward, net_nic))])
         if self.emu == "bochs":
             rc = os.path.join(self.workdir, "bochs.rc")
             with open(rc, "w") as f:
@@ -724,6 +726,8 @@ def main(argv=None):
                     type=emu_net.forward_arg,
                     help="an e1000 NIC on user networking, TCP HOSTPORT on 127.0.0.1 forwarded "
                          "to GUESTPORT (repeatable)")
+    ap.add_argument("--net-nic", default="e1000", choices=emu_net.NICS,
+                    help="the NIC model for --net-forward under QEMU (default e1000)")
     ap.add_argument("--keep-workdir", action="store_true",
                     help="keep the emulator's temporary directory (bochsrc, logs)")
     ap.add_argument("--print-command", action="store_true",
@@ -753,7 +757,7 @@ def main(argv=None):
         m = Machine(emu=args.emu, cpus=args.cpus, mem=args.mem, iso=args.iso,
                     cmdline=args.cmdline, timeout=timeout, echo=sys.stdout.buffer,
                     log=args.log, extra=args.extra, keep_workdir=args.keep_workdir,
-                    net_forward=args.net_forward)
+                    net_forward=args.net_forward, net_nic=args.net_nic)
     except (EmuError, emu_net.NetForwardError) as e:
         print(f"run.sh: {e}", file=sys.stderr)
         return 2

@@ -6,7 +6,9 @@ TCP host forwarding on 127.0.0.1 only, so a test on the host reaches a
 server inside the hypervisor through loopback (platform-notes.md):
 
 * QEMU: `-nic user,model=e1000,hostfwd=tcp:127.0.0.1:HP-:GP,...`
-  (QEMU refuses to start when a host port is busy).
+  (QEMU refuses to start when a host port is busy), or with `--net-nic
+  virtio` a virtio-net NIC instead: `-netdev user,id=net0,hostfwd=...
+  -device virtio-net-pci,netdev=net0,mac=...`.
 * Bochs: `e1000: enabled=1, mac=..., ethmod=slirp, script=slirp.conf`, the
   file holding `hostfwd = tcp:127.0.0.1:HP-:GP` lines (at most 5). Bochs
   only logs a busy port and runs on: bochs_forward_error() finds that.
@@ -18,6 +20,9 @@ import re
 BOCHS_MAX_FORWARDS = 5
 MAC = "52:54:00:12:34:56"
 GUEST = "10.0.2.15"  # what both slirps hand out by DHCP
+
+
+NICS = ("e1000", "virtio")  # --net-nic; Bochs has the e1000 only
 
 
 class NetForwardError(ValueError):
@@ -42,6 +47,13 @@ def forward_arg(text):
     return text
 
 
+def check_nic(nic, emu):
+    if nic not in NICS:
+        raise NetForwardError(f"--net-nic: expected one of {', '.join(NICS)}, got '{nic}'")
+    if emu == "bochs" and nic != "e1000":
+        raise NetForwardError("--net-nic: Bochs has the e1000 only")
+
+
 def check_forwards(forwards, emu):
     hosts = [h for h, _ in forwards]
     if len(set(hosts)) != len(hosts):
@@ -51,8 +63,10 @@ def check_forwards(forwards, emu):
                               "forwarding rules")
 
 
-def qemu_args(forwards):
+def qemu_args(forwards, nic="e1000"):
     rules = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
+    if nic == "virtio":
+        return ["-netdev", f"user,id=net0{rules}", "-device", f"virtio-net-pci,netdev=net0,mac={MAC}"]
     return ["-nic", f"user,model=e1000,mac={MAC}{rules}"]
 
 

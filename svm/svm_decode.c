@@ -23,8 +23,10 @@ bool svm_ioio_decode(uint64_t info1, bool decode_assists, struct svm_ioio *out)
         out->addr_size = 8;
     else if (info1 & SVM_IOIO_A32)
         out->addr_size = 4;
-    else
+    else if (info1 & SVM_IOIO_A16)
         out->addr_size = 2;
+    else
+        out->addr_size = 0; /* QEMU TCG sets no bit: the vCPU layer decodes the prefixes */
     out->seg = decode_assists ? (uint8_t)((info1 & SVM_IOIO_SEG_MASK) >> SVM_IOIO_SEG_SHIFT) : 3;
     return true;
 }

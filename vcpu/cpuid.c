@@ -4,7 +4,9 @@
  * reported (leaves 0x15/0x16 and 0x40000010). */
 #include "vcpu/cpuid.h"
 
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/tsc.h"
+#include "hvm/backend.h"
 #include "vcpu/vm.h"
 #include "include/bulkhead/hypercall.h"
 #include "lib/string.h"
@@ -29,21 +31,22 @@
      BIT(27))
 /* Leaf 7.0 EBX: FSGSBASE BMI1 AVX2 SMEP BMI2 ERMS INVPCID AVX512F/DQ
  * RDSEED ADX SMAP IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL.
- * Hidden: TSC_ADJUST SGX HLE RTM PQM MPX PQE Intel PT. */
+ * Hidden: SGX HLE RTM PQM MPX PQE Intel PT. TSC_ADJUST (bit 1) is shown
+ * whatever the host has: vcpu/msr.c emulates it. */
 #define LEAF7_EBX_ALLOWED                                                                          \
     (BIT(0) | BIT(3) | BIT(5) | BIT(7) | BIT(8) | BIT(9) | BIT(10) | BIT(16) | BIT(17) | BIT(18) | \
      BIT(19) | BIT(20) | BIT(21) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |     \
      BIT(30) | BIT(31))
-/* Leaf 7.0 ECX: VBMI UMIP VBMI2 GFNI VAES VPCLMULQDQ VNNI BITALG
- * VPOPCNTDQ RDPID. Hidden: PKU/OSPKE, WAITPKG, SGX-LC. */
+/* Leaf 7.0 ECX: VBMI UMIP PKU VBMI2 GFNI VAES VPCLMULQDQ VNNI BITALG
+ * VPOPCNTDQ RDPID (OSPKE follows the guest's CR4.PKE; PKRU is switched
+ * with the XSAVE state). Hidden: WAITPKG, CET, LA57, SGX-LC. */
 #define LEAF7_ECX_ALLOWED                                                                          \
-    (BIT(1) | BIT(2) | BIT(6) | BIT(8) | BIT(9) | BIT(10) | BIT(11) | BIT(12) | BIT(14) | BIT(22))
+    (BIT(1) | BIT(2) | BIT(3) | BIT(6) | BIT(8) | BIT(9) | BIT(10) | BIT(11) | BIT(12) | BIT(14) | \
+     BIT(22))
 /* 0x80000001 ECX: LAHF ABM SSE4A PREFETCHW; EDX: SYSCALL NX 1G-pages
  * RDTSCP LM. */
 #define EXT1_ECX_ALLOWED (BIT(0) | BIT(5) | BIT(6) | BIT(8))
 #define EXT1_EDX_ALLOWED (BIT(11) | BIT(20) | BIT(26) | BIT(27) | BIT(29))
-/* XCR0 components a guest may enable: x87 SSE AVX and the AVX-512 trio. */
-#define XCR0_GUEST_MASK 0xe7ULL
 
 uint64_t guest_xcr0_allowed(void)
 {
@@ -51,7 +54,7 @@ uint64_t guest_xcr0_allowed(void)
     if (cpuid(0).eax < 0xd || !(cpuid(1).ecx & BIT(26)))
         return 0;
     cpuid_count(0xd, 0, &r);
-    return (((uint64_t)r.edx << 32) | r.eax) & XCR0_GUEST_MASK;
+    return xcr0_guest_mask(((uint64_t)r.edx << 32) | r.eax);
 }
 
 /* Bytes the standard XSAVE format needs for the given components. */
@@ -191,9 +194,15 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
             out->edx |= BIT(28);
         if (v->cr4_osxsave)
             out->ecx |= BIT(27);
-        /* With a virtual platform: an APIC, x2APIC and the TSC deadline. */
+        /* With a virtual platform: an APIC (while IA32_APIC_BASE.EN is
+         * set; vcpu/msr.c keeps the cached bit current), x2APIC and the
+         * TSC deadline. */
         if (v->vm->platform) {
-            out->edx |= BIT(9);
+            uint64_t base = 0;
+            bool gp;
+            if (!v->vm->platform_ops->rdmsr(v, MSR_IA32_APIC_BASE, &base, &gp) ||
+                (base & (1ULL << 11)))
+                out->edx |= BIT(9);
             out->ecx |= BIT(21) | BIT(24);
         }
         break;
@@ -207,8 +216,13 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
     case 7:
         if (sub == 0) {
             out->eax = 0;
-            out->ebx = h.ebx & LEAF7_EBX_ALLOWED;
+            out->ebx = (h.ebx & LEAF7_EBX_ALLOWED) | BIT(1);
             out->ecx = h.ecx & LEAF7_ECX_ALLOWED;
+            /* PKU only with its XSAVE component, which the switch needs. */
+            if (!(guest_xcr0_allowed() & (1ULL << 9)))
+                out->ecx &= ~BIT(3);
+            if ((out->ecx & BIT(3)) && (vcpu_backend->get_reg(v, HVM_REG_CR4) & CR4_PKE))
+                out->ecx |= BIT(4);
         }
         break;
     case 0xb:

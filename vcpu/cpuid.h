@@ -12,6 +12,21 @@ void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_r
 /* The XCR0 bits a guest may set (those its CPUID leaf 0xD shows). */
 uint64_t guest_xcr0_allowed(void);
 
+/* XCR0 components a guest may enable when the CPU has them: x87, SSE, AVX,
+ * the AVX-512 trio and PKRU (9, with CPUID.7.0:ECX.PKU shown). */
+#define XCR0_GUEST_MASK 0x2e7ULL
+static inline uint64_t xcr0_guest_mask(uint64_t host_supported)
+{
+    return host_supported & XCR0_GUEST_MASK;
+}
+/* What every vCPU switch saves and restores (vcpu/vcpu_switch.c): every
+ * component any guest may enable, x87 and SSE always. PKRU is in it when
+ * the CPU has it, so one VM's protection keys never reach the next. */
+static inline uint64_t xsave_switch_mask(uint64_t guest_allowed)
+{
+    return guest_allowed | 3;
+}
+
 /* Fills v->cpuid_cache (layout in hvm/vcpu.h). */
 void guest_cpuid_fill_cache(struct vcpu *v);
 

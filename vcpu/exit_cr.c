@@ -1,36 +1,68 @@
-/* Control-register exits: the architectural rules for CR0 and CR4 (the
- * backend applies its vendor's fixed bits and long-mode transitions),
- * CR4.VMXE/SMXE hidden, CR8 kept by the vCPU layer (vcpu/vcpu_tpr.c). */
+/* Control-register exits: the architectural rules for CR0 and CR4
+ * (vcpu/cr_rules.c; the backend applies its vendor's fixed bits and
+ * long-mode transitions), CR4 bits the guest's CPUID does not show
+ * refused, CR8 kept by the vCPU layer (vcpu/vcpu_tpr.c). */
 #include "arch/x86_64/cpu.h"
 #include "lib/log.h"
+#include "vcpu/cpuid.h"
+#include "vcpu/cr_rules.h"
 #include "vcpu/exit_handlers.h"
 #include "vcpu/vcpu_tpr.h"
 #include "vcpu/vm.h"
 
+void vcpu_cr_state(struct vcpu *v, struct cr_state *s)
+{
+    const struct vcpu_backend *b = vcpu_backend;
+    struct hvm_segment cs;
+    b->get_segment(v, HVM_SEG_CS, &cs);
+    s->cr0 = b->get_reg(v, HVM_REG_CR0);
+    s->cr3 = b->get_reg(v, HVM_REG_CR3);
+    s->cr4 = b->get_reg(v, HVM_REG_CR4);
+    s->efer = b->get_reg(v, HVM_REG_EFER);
+    s->cs_l = cs.attr & (1U << 13);
+}
+
+void vcpu_cr_features(struct vcpu *v, struct cr_features *f)
+{
+    struct cpuid_regs r;
+    guest_cpuid(v, 1, 0, &r);
+    f->leaf1_ecx = r.ecx;
+    f->leaf1_edx = r.edx;
+    guest_cpuid(v, 7, 0, &r);
+    f->leaf7_ebx = r.ebx;
+    f->leaf7_ecx = r.ecx;
+    guest_cpuid(v, 0x80000001, 0, &r);
+    f->ext1_edx = r.edx;
+}
+
+/* PAE paging turning on loads the PDPTEs: a reserved bit in a present one,
+ * or a PDPT outside the guest's memory, is a #GP (not a failed entry). */
+static bool pdptes_valid(struct vcpu *v, const struct cr_state *s, unsigned cr, uint64_t val)
+{
+    uint64_t pdpte[4];
+    struct cpuid_regs r;
+    if (!cr_write_loads_pdptes(s, cr, val))
+        return true;
+    if (vcpu_read_guest(v, s->cr3 & 0xffffffe0ULL, pdpte, sizeof(pdpte)))
+        return false;
+    guest_cpuid(v, 0x80000008, 0, &r);
+    return pae_pdptes_ok(pdpte, (r.eax & 0xff) ? (r.eax & 0xff) : 36);
+}
+
 static bool cr0_valid(struct vcpu *v, uint64_t val)
 {
-    if (val >> 32)
-        return false;
-    if ((val & CR0_PG) && !(val & CR0_PE))
-        return false;
-    if ((val & CR0_NW) && !(val & CR0_CD))
-        return false;
-    /* Entering long mode needs PAE first. */
-    if ((val & CR0_PG) && (vcpu_backend->get_reg(v, HVM_REG_EFER) & EFER_LME) &&
-        !(vcpu_backend->get_reg(v, HVM_REG_CR4) & CR4_PAE))
-        return false;
-    return true;
+    struct cr_state s;
+    vcpu_cr_state(v, &s);
+    return cr0_write_ok(&s, val) && pdptes_valid(v, &s, 0, val);
 }
 
 static bool cr4_valid(struct vcpu *v, uint64_t val)
 {
-    /* VMX and SMX are hidden from guests (bits the CPU lacks are the
-     * backend's to refuse). */
-    if (val & (CR4_VMXE | CR4_SMXE))
-        return false;
-    if ((vcpu_backend->get_reg(v, HVM_REG_EFER) & EFER_LMA) && !(val & CR4_PAE))
-        return false;
-    return true;
+    struct cr_state s;
+    struct cr_features f;
+    vcpu_cr_state(v, &s);
+    vcpu_cr_features(v, &f);
+    return cr4_write_ok(&s, val, cr4_allowed_bits(&f)) && pdptes_valid(v, &s, 4, val);
 }
 
 enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e)

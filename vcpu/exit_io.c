@@ -4,6 +4,7 @@
 #include "lib/string.h"
 #include "vcpu/exit_handlers.h"
 #include "vcpu/gva.h"
+#include "vcpu/insn_len.h"
 #include "vcpu/msr.h"
 #include "vcpu/vm.h"
 
@@ -42,19 +43,38 @@ static uint64_t addr_mask_for(unsigned addr_size)
     return addr_size == 2 ? 0xffffULL : addr_size == 4 ? 0xffffffffULL : ~0ULL;
 }
 
-/* The memory operand's linear address when the backend did not give it:
- * ES:rDI for INS, DS:rSI for OUTS (a segment override on OUTS is not
- * seen without the hardware's decoding). */
-static uint64_t string_linear(struct vcpu *v, bool in, uint64_t amask)
+/* The address size and memory operand's linear address when the backend
+ * did not give them (SVM: QEMU reports no address size, and without
+ * DecodeAssists no segment): from the prefixes of the instruction at RIP,
+ * ES:rDI for INS, DS:rSI or the segment override for OUTS. 0 done, 1 an
+ * exception is queued or the fetch must be retried, -1 the VM is crashed. */
+static int string_operand(struct vcpu *v, const struct exit_record *e, unsigned *addr_size,
+                          uint64_t *la)
 {
-    unsigned mode;
-    uint64_t off = v->gprs[in ? GPR_RDI : GPR_RSI] & amask;
-    vcpu_rip_linear(v, 0, &mode);
-    if (mode == 64)
-        return off; /* ES and DS bases are ignored in 64-bit mode */
-    struct hvm_segment seg;
-    vcpu_backend->get_segment(v, in ? HVM_SEG_ES : HVM_SEG_DS, &seg);
-    return (seg.base + off) & 0xffffffffULL;
+    unsigned mode, decoded_size;
+    int seg;
+    uint8_t bytes[15];
+    int got = vcpu_fetch_instruction(
+        v, vcpu_rip_linear(v, vcpu_backend->get_reg(v, HVM_REG_RIP), &mode), bytes);
+    if (got == 0)
+        return 1;
+    if (got < 0 || !x86_string_io_prefixes(bytes, (unsigned)got, mode, &decoded_size, &seg)) {
+        /* The guest changed the instruction under the exit. */
+        vm_crash(v, "string I/O exit on port 0x%x at an instruction that is not INS/OUTS",
+                 e->io.port);
+        return -1;
+    }
+    *addr_size = e->io.addr_size ? e->io.addr_size : decoded_size;
+    if (e->io.in || seg < 0)
+        seg = e->io.in ? HVM_SEG_ES : HVM_SEG_DS; /* INS cannot override ES */
+    uint64_t off = v->gprs[e->io.in ? GPR_RDI : GPR_RSI] & addr_mask_for(*addr_size);
+    struct hvm_segment sd;
+    vcpu_backend->get_segment(v, (enum hvm_seg)seg, &sd);
+    if (mode == 64) /* only FS and GS have a base in 64-bit mode */
+        *la = off + (seg == HVM_SEG_FS || seg == HVM_SEG_GS ? sd.base : 0);
+    else
+        *la = (sd.base + off) & 0xffffffffULL;
+    return 0;
 }
 
 static enum exit_action string_io(struct vcpu *v, struct exit_record *e)
@@ -63,8 +83,13 @@ static enum exit_action string_io(struct vcpu *v, struct exit_record *e)
     unsigned size = e->io.size;
     bool in = e->io.in, rep = e->io.rep;
     unsigned addr_size = e->io.addr_size;
+    uint64_t la = e->io.linear;
+    if (!e->io.linear_valid || !addr_size) {
+        int rc = string_operand(v, e, &addr_size, &la);
+        if (rc)
+            return rc > 0 ? EXIT_ACT_CONTINUE : EXIT_ACT_STOP;
+    }
     uint64_t amask = addr_mask_for(addr_size > 8 ? 8 : addr_size);
-    uint64_t la = e->io.linear_valid ? e->io.linear : string_linear(v, in, amask);
     bool down = vcpu_backend->get_reg(v, HVM_REG_RFLAGS) & RFLAGS_DF;
     unsigned idx = in ? GPR_RDI : GPR_RSI;
     uint64_t count = rep ? (v->gprs[GPR_RCX] & amask) : 1;

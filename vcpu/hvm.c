@@ -1,13 +1,14 @@
 /* Backend selection and the machine-level calls of vcpu/hvm.h. */
 #include "vcpu/hvm.h"
 
+#include "arch/x86_64/cpu.h"
 #include "hvm/backend.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
-/* Probed in this order; the first that can run guests is used. An SVM
- * backend adds `&svm_backend` here (and its extern in hvm/backend.h). */
-#define HVM_BACKEND_CANDIDATES &vmx_backend
+/* Probed in this order; the first that can run guests is used (VMX first:
+ * an Intel CPU never has SVM, an AMD CPU never VMX). */
+#define HVM_BACKEND_CANDIDATES &vmx_backend, &svm_backend
 
 static const struct vcpu_backend *const candidates[] = {HVM_BACKEND_CANDIDATES};
 
@@ -15,10 +16,21 @@ const struct vcpu_backend *vcpu_backend = &vmx_backend;
 static bool available;
 static const char *reason = "not probed";
 
+/* AMD's (and Hygon's) extension is SVM: when no backend can run guests,
+ * the banner names the one this CPU's vendor would use. */
+static const char *native_backend(void)
+{
+    struct cpuid_regs r = cpuid(0);
+    bool amd = (r.ebx == 0x68747541 && r.edx == 0x69746e65 && r.ecx == 0x444d4163) ||
+               (r.ebx == 0x6f677948 && r.edx == 0x6e65476e && r.ecx == 0x656e6975);
+    return amd ? "svm" : "vmx";
+}
+
 void hvm_init(void)
 {
-    const char *first_reason = NULL;
-    svm_boot_init();
+    const char *native = native_backend();
+    unsigned shown = 0;
+    const char *shown_reason = "unknown";
     for (unsigned i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
         const char *why = "unknown";
         if (candidates[i]->probe(&why)) {
@@ -27,12 +39,14 @@ void hvm_init(void)
             reason = NULL;
             return;
         }
-        if (!first_reason)
-            first_reason = why;
+        if (i == 0 || !strcmp(candidates[i]->name, native)) {
+            shown = i;
+            shown_reason = why ? why : "unknown";
+        }
     }
-    vcpu_backend = candidates[0];
+    vcpu_backend = candidates[shown];
     available = false;
-    reason = first_reason;
+    reason = shown_reason;
 }
 
 bool hvm_available(void)
@@ -64,6 +78,11 @@ void hvm_disable_all_cpus(void)
 {
     if (available)
         vcpu_backend->disable_all_cpus();
+}
+
+const struct ept_format *hvm_npt_format(void)
+{
+    return available ? vcpu_backend->npt_format : NULL;
 }
 
 void hvm_npt_page_sizes(bool *pg_2m, bool *pg_1g)

@@ -20,6 +20,9 @@ int hvm_cpu_enable(void);
 void hvm_disable_all_cpus(void);
 /* Large pages the second-level tables may use. */
 void hvm_npt_page_sizes(bool *pg_2m, bool *pg_1g);
+/* The second-level table format of the backend in use; NULL: EPT. */
+struct ept_format;
+const struct ept_format *hvm_npt_format(void);
 /* A boot option "<backend>.<key>=<value>" (e.g. vmx.preemption_timer=off):
  * 1 taken, 0 not a backend option, -1 a bad value (logged). */
 int hvm_set_option(const char *option, const char *value);

@@ -4,6 +4,7 @@
  * writes its event fields and window controls. */
 #include "arch/x86_64/cpu.h"
 #include "lib/string.h"
+#include "vcpu/cr_rules.h"
 #include "vcpu/exit_handlers.h"
 #include "vcpu/vm.h"
 
@@ -17,6 +18,17 @@ uint64_t vcpu_device_deadline(struct vcpu *v, uint64_t now_tsc)
 static bool error_code_allowed(uint8_t vector)
 {
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+/* A fault pushes RFLAGS.RF = 1 (vcpu/cr_rules.h): an injected one gets it
+ * in the guest's RFLAGS, which the delivery pushes. */
+static void set_rf_for_fault(struct vcpu *v, const struct vcpu_event *e)
+{
+    if (e->type != EVENT_HW_EXCEPTION || !exception_pushes_rf(e->vector))
+        return;
+    uint64_t rflags = vcpu_backend->get_reg(v, HVM_REG_RFLAGS);
+    if (!(rflags & X86_RFLAGS_RF))
+        vcpu_backend->set_reg(v, HVM_REG_RFLAGS, rflags | X86_RFLAGS_RF);
 }
 
 static void set_windows(struct vcpu *v, bool nmi, bool irq)
@@ -47,6 +59,7 @@ void vcpu_inject_pending(struct vcpu *v)
     }
     if (v->reinject.valid) {
         /* An event interrupted by the exit is delivered again first. */
+        set_rf_for_fault(v, &v->reinject);
         b->inject_event(v, &v->reinject);
         v->reinject.valid = false;
         request_windows(v, irq);
@@ -60,6 +73,7 @@ void vcpu_inject_pending(struct vcpu *v)
             e.has_error = true;
             e.error = v->exception_error;
         }
+        set_rf_for_fault(v, &e);
         b->inject_event(v, &e);
         v->exception_pending = false;
         request_windows(v, irq);

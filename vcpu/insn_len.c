@@ -1,8 +1,6 @@
 /* Instruction lengths of the intercepted instructions (vcpu/insn_len.h). */
 #include "vcpu/insn_len.h"
 
-#include <stdbool.h>
-
 /* ModRM, SIB and displacement bytes of a memory operand at b[0]. */
 static unsigned modrm_len(const uint8_t *b, unsigned n, bool addr16)
 {
@@ -87,4 +85,36 @@ unsigned x86_insn_length(const uint8_t *b, unsigned n, unsigned mode)
     default:
         return 0;
     }
+}
+
+bool x86_string_io_prefixes(const uint8_t *b, unsigned n, unsigned mode, unsigned *addr_size,
+                            int *seg)
+{
+    static const int8_t seg_of[] = {
+        [0x26] = 1, [0x2e] = 2, [0x36] = 3, [0x3e] = 4, [0x64] = 5, [0x65] = 6}; /* segment + 1 */
+    bool adsz = false;
+    unsigned i = 0;
+    *seg = -1;
+    if (n > 15)
+        n = 15;
+    for (; i < n; i++) {
+        uint8_t p = b[i];
+        if (p == 0x67)
+            adsz = true;
+        else if (p < sizeof(seg_of) && seg_of[p])
+            *seg = seg_of[p] - 1;
+        else if (!(p == 0x66 || p == 0xf2 || p == 0xf3 || p == 0xf0))
+            break;
+    }
+    if (mode == 64 && i < n && (b[i] & 0xf0) == 0x40)
+        i++; /* REX */
+    if (i >= n || b[i] < 0x6c || b[i] > 0x6f)
+        return false;
+    if (mode == 64)
+        *addr_size = adsz ? 4 : 8;
+    else if (mode == 32)
+        *addr_size = adsz ? 2 : 4;
+    else
+        *addr_size = adsz ? 4 : 2;
+    return true;
 }

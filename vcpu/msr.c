@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "hvm/backend.h"
 #include "lib/log.h"
+#include "vcpu/cr_rules.h"
 #include "vcpu/vm.h"
 
 #define MSR_IA32_TSC          0x10
@@ -15,6 +16,11 @@
 #define MSR_IA32_MCG_CAP      0x179
 #define MSR_IA32_MCG_STATUS   0x17a
 #define MSR_IA32_DEBUGCTL     0x1d9
+/* AMD's SYSCFG and NB_CFG: Linux reads SYSCFG (MTRR set-up) and sets
+ * NB_CFG.EnableCf8ExtCfg on AMD CPUs without a safe access: read as 0,
+ * writes dropped (nothing of the host's northbridge is the guest's). */
+#define MSR_AMD64_SYSCFG      0xc0010010
+#define MSR_AMD64_NB_CFG      0xc001001f
 #define MSR_MTRR_PHYS_BASE0   0x200
 #define MSR_MTRR_FIX64K       0x250
 #define MSR_MTRR_FIX16K_80000 0x258
@@ -24,22 +30,51 @@
 #define MSR_MTRR_DEF_TYPE     0x2ff
 
 #define MTRR_VARIABLE_COUNT 8
-/* Fast strings, and "BTS/PEBS unavailable" so guests do not probe them. */
-#define MISC_ENABLE_DEFAULT ((1ULL << 0) | (1ULL << 11) | (1ULL << 12))
+/* IA32_MISC_ENABLE of the virtual CPU: a guest may write fast strings (0),
+ * automatic thermal control (3) and xTPR message disable (23), which have
+ * no effect on it and read back as written. The rest is fixed: BTS and
+ * PEBS unavailable (11, 12) read 1, everything else 0 (no PMU, SpeedStep,
+ * MONITOR, CPUID limit or XD disable); a write that changes a fixed bit is
+ * refused with #GP. vm/vm.c sets the reset value (0x1801). */
+#define MISC_ENABLE_WRITABLE ((1ULL << 0) | (1ULL << 3) | (1ULL << 23))
 
-/* EFER rules: only the bits CPUID shows; LME cannot change while paging
- * is on; LMA is the CPU's to set. */
+/* EFER rules (vcpu/cr_rules.c): only the bits the guest's CPUID shows; LME
+ * cannot change while paging is on; LMA is the CPU's to set. */
 static bool set_efer(struct vcpu *v, uint64_t val)
 {
-    uint64_t old = vcpu_backend->get_reg(v, HVM_REG_EFER);
-    uint64_t allowed = EFER_SCE | EFER_LME | EFER_LMA;
-    if (cpuid(0x80000001).edx & (1U << 20))
-        allowed |= EFER_NXE;
-    if (val & ~allowed)
+    struct cr_state s;
+    struct cr_features f;
+    vcpu_cr_state(v, &s);
+    vcpu_cr_features(v, &f);
+    if (!efer_write_ok(&s, val, efer_allowed_bits(&f)))
         return false;
-    if ((vcpu_backend->get_reg(v, HVM_REG_CR0) & CR0_PG) && ((val ^ old) & EFER_LME))
-        return false;
-    return vcpu_backend->set_reg(v, HVM_REG_EFER, (val & ~EFER_LMA) | (old & EFER_LMA));
+    return vcpu_backend->set_reg(v, HVM_REG_EFER, efer_after_write(&s, val));
+}
+
+/* The guest's TSC becomes host TSC + offset, for the vLAPIC's TSC-deadline
+ * timer too; IA32_TSC_ADJUST moves by the same amount as the TSC (SDM vol.
+ * 3 17.17.3), whichever of the two MSRs the guest wrote. */
+static void set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    v->msr_tsc_adjust += offset - v->vm_info.tsc_offset;
+    v->vm_info.tsc_offset = offset;
+    vcpu_backend->set_tsc_offset(v, offset);
+    if (v->vm->platform)
+        v->vm->platform_ops->set_tsc_offset(v, offset);
+}
+
+/* CPUID.1:EDX.APIC shows IA32_APIC_BASE.EN (SDM vol. 3 10.4.3): the cached
+ * leaf follows every write, so no CPUID path can answer a stale bit. */
+static void apic_base_written(struct vcpu *v)
+{
+    uint64_t base;
+    bool gp;
+    if (!v->cpuid_cache_ready || !v->vm->platform_ops->rdmsr(v, MSR_IA32_APIC_BASE, &base, &gp))
+        return;
+    if (base & (1ULL << 11))
+        v->cpuid_cache[1][3] |= 1U << 9;
+    else
+        v->cpuid_cache[1][3] &= ~(1U << 9);
 }
 
 static bool valid_mem_type(uint64_t t)
@@ -88,6 +123,8 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_IA32_MCG_CAP: /* no machine-check banks */
     case MSR_IA32_MCG_STATUS:
     case MSR_IA32_DEBUGCTL:
+    case MSR_AMD64_SYSCFG:
+    case MSR_AMD64_NB_CFG:
         *val = 0;
         return true;
     case MSR_IA32_FEATURE_CONTROL:
@@ -98,6 +135,9 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
         return true;
     case MSR_IA32_MISC_ENABLE:
         *val = v->msr_misc_enable;
+        return true;
+    case MSR_IA32_TSC_ADJUST:
+        *val = v->msr_tsc_adjust;
         return true;
     case MSR_IA32_PAT:
         *val = vcpu_backend->get_reg(v, HVM_REG_PAT);
@@ -135,18 +175,18 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
         if (gp)
             vm_log_violation(v->vm, "wrmsr 0x%x <- 0x%llx refused by the vLAPIC (#GP)", msr,
                              (unsigned long long)val);
+        else if (msr == MSR_IA32_APIC_BASE)
+            apic_base_written(v);
         return !gp;
     }
     switch (msr) {
-    case MSR_IA32_TSC: {
-        /* Moves this vCPU's TSC offset (the real TSC is never written), and
-         * its vLAPIC's with it: the TSC-deadline timer counts guest TSC. */
-        uint64_t offset = val - rdtsc();
-        vcpu_backend->set_tsc_offset(v, offset);
-        if (v->vm->platform)
-            v->vm->platform_ops->set_tsc_offset(v, offset);
+    case MSR_IA32_TSC:
+        /* Moves this vCPU's TSC offset (the real TSC is never written). */
+        set_tsc_offset(v, val - rdtsc());
         return true;
-    }
+    case MSR_IA32_TSC_ADJUST:
+        set_tsc_offset(v, v->vm_info.tsc_offset + (val - v->msr_tsc_adjust));
+        return true;
     case MSR_IA32_BIOS_UPDT_TRIG:
         vm_log_violation(v->vm, "wrmsr 0x79 (microcode update) dropped");
         return true;
@@ -158,6 +198,9 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
         return false;
     case MSR_IA32_DEBUGCTL:
         return true; /* LBR/BTF are not offered; the write has no effect */
+    case MSR_AMD64_SYSCFG:
+    case MSR_AMD64_NB_CFG:
+        return true;
     case MSR_IA32_MCG_STATUS:
         return val == 0;
     case MSR_IA32_APIC_BASE:
@@ -167,7 +210,9 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
         v->msr_apic_base = (v->msr_apic_base & ~(1ULL << 11)) | (val & (1ULL << 11));
         return true;
     case MSR_IA32_MISC_ENABLE:
-        v->msr_misc_enable = (v->msr_misc_enable & ~(1ULL << 0)) | (val & (1ULL << 0));
+        if ((val ^ v->msr_misc_enable) & ~MISC_ENABLE_WRITABLE)
+            return false;
+        v->msr_misc_enable = val;
         return true;
     case MSR_IA32_PAT:
         if (!valid_pat(val))

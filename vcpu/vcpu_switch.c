@@ -8,7 +8,10 @@
  * guest that leaves XCR0 = 1 still gets its own XMM/YMM registers back
  * (not the previous vCPU's), and a guest that shrinks XCR0 between two
  * switches cannot leave XSTATE_BV bits that its XCR0 lacks (which made
- * XRSTOR raise #GP in root mode). The guest's XCR0 goes back last. */
+ * XRSTOR raise #GP in root mode). The guest's XCR0 goes back last. PKRU
+ * (component 9) is part of the union where the CPU has it: a guest's
+ * protection-key rights are saved at switch-out, and the next vCPU gets
+ * its own (0 at first), never the previous one's. */
 #include "vcpu/vcpu_switch.h"
 
 #include "arch/x86_64/cpu.h"
@@ -31,7 +34,7 @@ static bool have_xsave(void)
     if (xsave_state < 0) {
         uint64_t allowed = guest_xcr0_allowed();
         xsave_state = allowed != 0;
-        xsave_mask = allowed | 3; /* x87 and SSE always */
+        xsave_mask = xsave_switch_mask(allowed);
     }
     return xsave_state;
 }

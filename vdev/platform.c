@@ -4,6 +4,7 @@
 #include "arch/x86_64/tsc.h"
 #include "drivers/rtc.h"
 #include "vdev/acpi_gen.h"
+#include "vdev/lapic_window.h"
 #include "vdev/virq.h"
 #include "vdev/vpci.h"
 #include "vcpu/vm.h"
@@ -104,7 +105,12 @@ static bool lapic_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, 
     struct vlapic *a = &p->lapic[v->id];
     bool ok;
     spin_lock(&p->lock);
-    if (write)
+    if (!lapic_window_owns(p, v->id, gpa)) {
+        /* Another vCPU's window, or this one's old page: absent hardware. */
+        if (!write)
+            *val = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+        ok = true;
+    } else if (write)
         ok = vlapic_mmio_write(a, (uint32_t)(gpa & 0xfff), size, *val);
     else
         ok = vlapic_mmio_read(a, (uint32_t)(gpa & 0xfff), size, val);
@@ -144,9 +150,12 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
     *gp = false;
     spin_lock(&p->lock);
     bool mine = true;
-    if (msr == 0x1b)
-        *gp = !vlapic_set_apic_base(a, val);
-    else if (msr == 0x6e0)
+    if (msr == 0x1b) {
+        /* The xAPIC window moves with the base (vdev/lapic_window.c). */
+        *gp = !lapic_window_can_move(p, v->id, val) || !vlapic_set_apic_base(a, val);
+        if (!*gp)
+            lapic_window_moved(p, v->id, val);
+    } else if (msr == 0x6e0)
         vlapic_set_tsc_deadline(a, val);
     else if (msr >= 0x800 && msr <= 0x8ff)
         *gp = !vlapic_msr_write(a, msr, val);
@@ -306,6 +315,7 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
         vm_register_ports(vm, ranges[i][0], ranges[i][1], pc_ports, p);
     vm_register_mmio(vm, GPA_IOAPIC, 0x1000, ioapic_mmio, p, "ioapic");
     vm_register_mmio(vm, GPA_LAPIC, 0x1000, lapic_mmio, p, "lapic");
+    lapic_window_init(p, lapic_mmio);
     vm->power_button = power_button;
     return 0;
 }

@@ -41,6 +41,10 @@ struct vm_platform {
     struct lapic_ctx lapic_ctx[8];
     struct vioapic_ops ioapic_ops;
     uint32_t pci_addr; /* the 0xCF8 latch */
+    /* The movable xAPIC window (vdev/lapic_window.c): its page, and its
+     * entry in the VM's MMIO table. */
+    uint64_t lapic_moved_base;
+    int lapic_moved_slot;
 };
 
 /* At VM start (after memory): creates the devices and claims their ports

@@ -122,16 +122,43 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
     vm->cfg = *cfg;
     vm->state = VM_DEFINED;
     spin_lock(&vms_lock);
-    if (nr_vms >= MAX_VMS) {
+    unsigned slot = 0; /* the first one vm_remove freed, else a new one */
+    while (slot < nr_vms && vms[slot])
+        slot++;
+    if (slot >= MAX_VMS) {
         spin_unlock(&vms_lock);
         pmm_free(page, VM_OBJECT_PAGES);
         fmt_snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
         return NULL;
     }
-    vm->id = nr_vms;
-    vms[nr_vms++] = vm;
+    vm->id = slot;
+    vms[slot] = vm;
+    if (slot == nr_vms)
+        nr_vms++;
     spin_unlock(&vms_lock);
     return vm;
+}
+
+int vm_remove(struct vm *vm, char *err, unsigned errlen)
+{
+    if (vm->state == VM_RUNNING || vm->state == VM_PAUSED) {
+        fmt_snprintf(err, errlen, "vm %s is %s; destroy or shut it down first", vm->cfg.name,
+                     vm_state_name(vm->state));
+        return -1;
+    }
+    if (vm->teardown || vm->vcpus_out || vm->scrubbing || vm->attached) {
+        fmt_snprintf(err, errlen, "vm %s is still stopping; try again in a moment", vm->cfg.name);
+        return -1;
+    }
+    vm->restart_at = 0; /* a pending restart-on-crash goes with it */
+    vm_free_ram(vm);    /* (kept scrubbed for a restart, if at all) */
+    spin_lock(&vms_lock);
+    vms[vm->id] = NULL;
+    while (nr_vms && !vms[nr_vms - 1])
+        nr_vms--;
+    spin_unlock(&vms_lock);
+    pmm_free((uint64_t)vm, VM_OBJECT_PAGES);
+    return 0;
 }
 
 /* LAPIC and IOAPIC windows are in the documented map; until their device
@@ -250,7 +277,8 @@ static int build_memory(struct vm *vm, char *err, unsigned errlen)
         memset((void *)vm->ram_hpa, 0, vm->cfg.mem_size); /* a VM starts from zeroed RAM */
     bool pg_2m, pg_1g;
     hvm_npt_page_sizes(&pg_2m, &pg_1g);
-    if (ept_init(&vm->ept, &vm_ept_ops, pg_2m, pg_1g))
+    const struct ept_format *fmt = hvm_npt_format();
+    if (ept_init_format(&vm->ept, &vm_ept_ops, fmt ? fmt : &ept_format_ept, pg_2m, pg_1g))
         goto nomem;
     const unsigned rwx = EPT_R | EPT_W | EPT_X;
     uint64_t ib = vm_identity_base(&vm->cfg); /* its devices DMA to guest addresses */

@@ -37,6 +37,10 @@ void vm_lifecycle_stopped(struct vm *vm);
 struct vm *vm_find(const char *name);
 /* Creates a VM in the defined state; returns NULL with a reason. */
 struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen);
+/* Forgets a VM that is neither running, paused nor stopping (undefine) and
+ * frees it; its slot in vms[] becomes NULL (loops over vms[] skip NULL).
+ * Returns 0 or -1 with a reason. */
+int vm_remove(struct vm *vm, char *err, unsigned errlen);
 /* Allocates and zeroes memory, loads the kernel, builds EPT and vCPUs, and
  * queues the vCPUs on their CPUs. */
 int vm_start(struct vm *vm, char *err, unsigned errlen);

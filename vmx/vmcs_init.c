@@ -264,10 +264,16 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     vmcs_write(TPR_THRESHOLD, 0);
     if (x->proc & CPU_BASED_TPR_SHADOW)
         vmcs_write(VIRTUAL_APIC_PAGE_ADDR, x->vapic_phys);
-    /* The guest owns no CR0 bit that affects VMX or long-mode entry state,
-     * nor CR4.VMXE/SMXE; those exits are handled in vmx_exit_cr.c. */
+    /* The guest owns no CR0 bit that affects VMX or long-mode entry state.
+     * It owns only the CR4 bits every guest CPUID shows when the CPU has
+     * them (a bit the CPU lacks faults by itself): any other write exits,
+     * so vcpu/exit_cr.c applies the SDM's rules (PAE, PCIDE, LA57) and
+     * refuses features the guest's CPUID hides (VMXE, MCE, PKE, ...). */
     vmcs_write(CR0_GUEST_HOST_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);
-    vmcs_write(CR4_GUEST_HOST_MASK, CR4_VMXE | CR4_SMXE | CR4_PAE);
+    vmcs_write(CR4_GUEST_HOST_MASK,
+               ~(uint64_t)(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE | CR4_PCE |
+                           CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE | CR4_OSXSAVE |
+                           CR4_SMEP | CR4_SMAP));
     setup_msr_bitmap(x, rt);
     vmcs_write(MSR_BITMAP, x->msr_bitmap_phys);
     setup_io_bitmap(x, &v->vm_info);

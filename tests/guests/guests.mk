@@ -5,7 +5,7 @@
 # lib/ (GUEST_SHARED), built a second time as 64-bit code.
 
 GUEST_DIR   := tests/guests
-GUEST_NAMES := hello cpuid-bench spin hostile echo pcitest platform platform-bench
+GUEST_NAMES := hello cpuid-bench spin hostile echo pcitest platform conform32 platform-bench
 GUEST_OUT   := $(BUILD)/guests
 GUEST_LDS   := $(GUEST_DIR)/lib/guest.ld
 
@@ -60,7 +60,7 @@ $(GUEST_OUT)/platform-mb1.elf: $(call guest_objs,platform) $(GUEST_OUT)/obj/plat
 GUEST_ELFS += $(GUEST_OUT)/platform-low.elf $(GUEST_OUT)/platform-mb1.elf
 
 # ---- 64-bit guests ----
-GUEST64_NAMES := hostile64 smp64
+GUEST64_NAMES := hostile64 smp64 conform exitfuzz
 GUEST64_LDS   := $(GUEST_DIR)/lib64/guest64.ld
 GUEST_SHARED  := serial util mb2 vectors
 

@@ -41,11 +41,16 @@ TIMEOUTS = {"bochs": 180, "qemu": 60, "uefi": 120, "uefi-direct": 120, "kvm": 60
 
 BASE_CMDLINE = "console=com1 loglevel=info panic=poweroff"
 
+# The vendor backend a parametrized test runs under, and the emulator that
+# offers it: VMX in Bochs, SVM in QEMU TCG with an AMD CPU.
+BACKEND_EMU = {"vmx": "bochs", "svm": "qemu-svm"}
+
 
 def pytest_configure(config):
     for name in ("bochs", "qemu", "uefi", "uefi-direct", "kvm"):
         config.addinivalue_line("markers", f"{name}: boots under {name}")
     config.addinivalue_line("markers", "qemu_svm: boots under qemu-svm (QEMU TCG, AMD SVM)")
+    config.addinivalue_line("markers", "soak: long run, only in `make soak` (BULKHEAD_SOAK=1)")
 
 
 def timeout_for(emu_name):
@@ -72,6 +77,13 @@ def require(emu_name):
 
 
 def pytest_collection_modifyitems(config, items):
+    # Long runs belong to `make soak`, which sets BULKHEAD_SOAK=1: elsewhere
+    # they are deselected (not counted), never skipped.
+    if os.environ.get("BULKHEAD_SOAK") != "1":
+        soak = [item for item in items if item.get_closest_marker("soak")]
+        if soak:
+            config.hook.pytest_deselected(items=soak)
+            items[:] = [item for item in items if not item.get_closest_marker("soak")]
     # An expected failure that passes is a failure, whatever its marker says:
     # the fix must remove the marker. The strict copy goes first, so it is
     # the one pytest evaluates.
@@ -80,6 +92,15 @@ def pytest_collection_modifyitems(config, items):
             if not mark.kwargs.get("strict", False):
                 item.add_marker(pytest.mark.xfail(*mark.args, **{**mark.kwargs, "strict": True}),
                                 append=False)
+
+
+@pytest.fixture(params=[pytest.param("vmx", marks=pytest.mark.bochs, id="vmx"),
+                        pytest.param("svm", marks=pytest.mark.qemu_svm, id="svm")])
+def backend(request):
+    """"vmx" or "svm": a test that takes it runs once under each backend
+    (ids test_NAME[vmx], test_NAME[svm]); boot(BACKEND_EMU[backend], ...)
+    starts the emulator that offers it."""
+    return request.param
 
 
 @pytest.fixture

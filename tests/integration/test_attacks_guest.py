@@ -9,10 +9,8 @@ import time
 
 import pytest
 
-from conftest import BASE_CMDLINE
+from conftest import BACKEND_EMU, BASE_CMDLINE
 from test_vmx import lines, vm, wait_for
-
-pytestmark = pytest.mark.bochs
 
 
 def no_breach(out):
@@ -26,13 +24,13 @@ def neighbour_progresses(m, name, timeout=120):
     wait_for(m, rf"^\[{name}\] spin {name}: {(done[-1] if done else 0) + 2}$", timeout)
 
 
-def test_attack_ins_ro(boot):
+def test_attack_ins_ro(boot, backend):
     """rep insb from an emulated port (the vUART's scratch register) into a
     read-only and a supervisor page: #PF with the CPU's error code and CR2,
     the page untouched; into a writable page: the data arrives."""
     specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
              vm("x", "hostile.elf", 0, cmdline="attack=ins-ro")]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
     wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
     out = m.output
     no_breach(out)
@@ -52,7 +50,7 @@ def test_attack_ins_ro(boot):
     no_breach(m.output)
 
 
-def test_attack_reset_loop(boot):
+def test_attack_reset_loop(boot, backend):
     """Three VMs reset themselves at once on every boot, by 0xCF9, 0x92 and
     a triple fault. Each reset counts toward the back-off (0 s, then 1 s,
     2 s, 4 s ...), `list` shows the wait, the console answers quickly, and
@@ -68,7 +66,7 @@ def test_attack_reset_loop(boot):
              hostile("rcf9", 0, "cf9", "platform=pc"),
              hostile("r92", 1, "92", "platform=pc"),
              hostile("rtf", 0, "triple", "on_crash=restart")]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
     for name in ("rcf9", "r92"):
         wait_for(m, rf"^vm {name}: restarting in 0 ms \(reset 1 in a row\)$", 150)
         wait_for(m, rf"^vm {name}: restarting in 1000 ms \(reset 2 in a row\)$", 120)
@@ -102,7 +100,7 @@ STRESS_OPS = ["start"] * 3 + ["suspend", "resume"] * 2 + ["shutdown", "destroy",
                                                          "stats", "info", "list --all"]
 
 
-def test_lifecycle_stress(boot):
+def test_lifecycle_stress(boot, backend):
     """Console lifecycle commands in a random loop (seeded:
     BULKHEAD_STRESS_SEED) for BULKHEAD_STRESS_SECONDS (60 here, 600 in
     `make soak`) against four guests that stop themselves, reset, triple-
@@ -119,7 +117,7 @@ def test_lifecycle_stress(boot):
              chaos("c1", 1, "platform=pc,on_crash=restart"),
              chaos("c2", 1, "platform=none,on_crash=restart"),  # a bare one in the mix
              chaos("c3", 0, "platform=pc")]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs),
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs),
              timeout=STRESS_SECONDS + 400)
     wait_for(m, r"^\[sp\] spin sp: 1$", 150)
     rng = random.Random(STRESS_SEED)
@@ -148,12 +146,20 @@ def test_lifecycle_stress(boot):
     assert m.grub_boots() == 1, "the machine was reset"
 
 
-def test_attack_icebp(boot):
+def test_attack_icebp(boot, backend):
     """ICEBP (INT1) at ring 0 and ring 3: one #DB each, the saved EIP past
     the instruction (a privileged software exception), no endless loop."""
     specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
              vm("x", "hostile.elf", 0, cmdline="attack=icebp")]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    if backend == "svm":
+        # QEMU TCG (built without WANT_ICEBP) raises #UD for ICEBP, host
+        # or guest alike: what is left to show is that the #UD intercept
+        # hands the guest its #UD at the instruction and nothing else breaks.
+        wait_for(m, r"^\[x\] guest: unexpected exception 6 #UD at eip 0x[0-9a-f]+ cs 0x8 ", 150)
+        neighbour_progresses(m, "sp")
+        no_breach(m.output)
+        return
     wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
     out = m.output
     no_breach(out)
@@ -165,34 +171,42 @@ def test_attack_icebp(boot):
     neighbour_progresses(m, "sp")
 
 
-def test_attack_tsc_write(boot):
+def test_attack_tsc_write(boot, backend):
     """WRMSR IA32_TSC moves the vLAPIC's TSC offset too: a TSC-deadline
     timer armed 20 million cycles after the moved TSC fires about then."""
     specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
              "vm=x,hostile.elf,mem=4M,cpu=0,platform=pc,cmdline=attack=tsc-write"]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
     wait_for(m, r"^vm x: stopped itself \(code 0\)$", 150)
     out = m.output
     no_breach(out)
-    assert lines(r"^\[x\] hostile: tsc-write moved the TSC by 0x1000000[0-9a-f]{4}$", out), out
+    # 2^40 plus the cycles between the write and the read back: a few
+    # thousand in Bochs (its TSC counts instructions), some 100 000 of the
+    # host's wall-clock TSC under QEMU TCG on a loaded host (up to 2^24).
+    moved = "0x1000000[0-9a-f]{4}" if backend == "vmx" else "0x10000[0-9a-f]{6}"
+    assert lines(rf"^\[x\] hostile: tsc-write moved the TSC by {moved}$", out), out
     fired = lines(r"^\[x\] hostile: tsc-write deadline timer fired after (\d+) million cycles$",
                   out)
     assert fired and 10 <= int(fired[0]) <= 200, out
     neighbour_progresses(m, "sp")
 
 
-def test_attack_idt_mmio(boot):
+def test_attack_idt_mmio(boot, backend):
     """#AC from ring 3 whose delivery reads the IDT from MMIO: the
     hypervisor must see the access belongs to event delivery (IDT-vectoring
     information) and stop the VM, not emulate the store at EIP into the
     IDT's page (losing the #AC)."""
     specs = [vm("sp", "spin.elf", 1, cmdline="name=sp"),
              vm("x", "hostile.elf", 0, cmdline="attack=idt-mmio")]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
     wait_for(m, r"^error: vm x: crashed: ", 150)
     out = m.output
     no_breach(out)
-    assert lines(r"^error: vm x: crashed: event delivery \(vector 17\) touched MMIO 0xfee00088$",
+    # QEMU TCG does not raise #AC (it ignores EFLAGS.AC): the store goes
+    # through and the guest's next event, its INT 0x80, reads the gate from
+    # MMIO instead. The hypervisor must see event delivery all the same.
+    vector, gate = ("17", "0xfee00088") if backend == "vmx" else ("128", "0xfee00400")
+    assert lines(rf"^error: vm x: crashed: event delivery \(vector {vector}\) touched MMIO {gate}$",
                  out), out
     # Nothing was emulated into the IDT's page.
     assert not lines(r"^warning: vm x: lapic window access", out), out

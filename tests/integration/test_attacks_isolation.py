@@ -8,9 +8,7 @@ import time
 
 import pytest
 
-from conftest import BASE_CMDLINE, SCALE
-
-pytestmark = pytest.mark.bochs
+from conftest import BACKEND_EMU, BASE_CMDLINE, SCALE
 
 
 def vm(name, module, cpu, mem="4M", cmdline=None):
@@ -51,12 +49,12 @@ def neighbour_progresses(m, name, timeout=120):
     wait_for(m, rf"^\[{name}\] hostile: fill round {last + 4000}$", timeout)
 
 
-def test_attack_xmm_leak(boot):
+def test_attack_xmm_leak(boot, backend):
     # The neighbour keeps XMM/YMM full of 0x5a5a5a5a on the same CPU; the
     # hostile VM, with XCR0 = 1 and then 7, must only ever see its own values.
     specs = [vm("fill", "hostile64.elf", 0, cmdline="attack=fill"),
              vm("leak", "hostile64.elf", 0, cmdline="attack=xmm-leak")]
-    m = boot("bochs", cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs))
     wait_for(m, r"^vm leak: stopped itself \(code 0\)$", 150)
     out = m.output
     assert lines(r"^\[leak\] hostile: xmm-leak xmm0-15 kept over \d+ yields$", out), out
@@ -67,12 +65,12 @@ def test_attack_xmm_leak(boot):
     no_breach(m.output)
 
 
-def test_attack_xcr0_shrink(boot):
+def test_attack_xcr0_shrink(boot, backend):
     # XSETBV 7, dirty XMM, yield, XSETBV 1, yield: the next XRSTOR must not
     # fault in root mode, and the registers survive.
     specs = [vm("fill", "hostile64.elf", 0, cmdline="attack=fill"),
              vm("shrink", "hostile64.elf", 0, cmdline="attack=xcr0-shrink")]
-    m = boot("bochs", cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=1, cmdline=" ".join([BASE_CMDLINE] + specs))
     wait_for(m, r"^vm shrink: stopped itself \(code 0\)$", 150)
     out = m.output
     assert lines(r"^\[shrink\] hostile: xcr0-shrink 0x7 -> 1, \d+ rounds$", out), out
@@ -91,7 +89,7 @@ def timed_command(m, command, answer):
     return time.monotonic() - t0
 
 
-def test_attack_cr8(boot):
+def test_attack_cr8(boot, backend):
     # c8 shares CPU 0 (and the console) with `fill`, which writes CR8 = 9:
     # c8 must read back its own CR8 after every switch (before the fix it
     # read the physical TPR: 9), then it spins with CR8 = 15, which must
@@ -102,7 +100,7 @@ def test_attack_cr8(boot):
     # loglevel=debug: "memory scrubbed and released" shows the vCPU really
     # left its CPU ("destroyed" is printed when the stop is requested).
     cmd = BASE_CMDLINE.replace("loglevel=info", "loglevel=debug")
-    m = boot("bochs", cpus=1, cmdline=" ".join([cmd] + specs))
+    m = boot(BACKEND_EMU[backend], cpus=1, cmdline=" ".join([cmd] + specs))
     wait_for(m, r"^\[c8\] hostile: cr8 15 \(read back 15\), spinning$", 150)
     assert lines(r"^\[c8\] hostile: cr8 at start 0$", m.output), m.output
     time.sleep(1)  # let it spin with CR8 = 15 for a while
@@ -135,11 +133,11 @@ autostart = true
 """
 
 
-def test_attack_vdev_race(boot, tmp_path):
+def test_attack_vdev_race(boot, backend, tmp_path):
     from test_config import build_config_iso
     cfg = tmp_path / "vdev-race.cfg"
     cfg.write_text(VDEV_RACE_CFG)
-    m = boot("bochs", cpus=2, iso=build_config_iso(cfg))
+    m = boot(BACKEND_EMU[backend], cpus=2, iso=build_config_iso(cfg))
     wait_for(m, r"^vm race: stopped itself \(code 0\)$", 170)
     out = m.output
     assert lines(r"^\[race\] hostile: vdev-race 4 vcpus done, 20000 rounds each$", out), out
@@ -155,11 +153,11 @@ def test_attack_vdev_race(boot, tmp_path):
     no_breach(m.output)
 
 
-def test_lib64_cpl3_page_fault(boot):
+def test_lib64_cpl3_page_fault(boot, backend):
     # The 64-bit runtime's groundwork for page-permission attacks: ring 3
     # (enter_user) reading a page pt_set_flags made supervisor-only gets #PF
     # with error P|U and CR2 at the page, handled at CPL 0 on the TSS stack.
-    m = boot("bochs", cpus=1, cmdline=" ".join(
+    m = boot(BACKEND_EMU[backend], cpus=1, cmdline=" ".join(
         [BASE_CMDLINE, vm("u", "hostile64.elf", 0, cmdline="attack=cpl3-pf")]))
     wait_for(m, r"^vm u: stopped itself \(code 0\)$", 150)
     out = m.output

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import BASE_CMDLINE, REPO, SCALE
+from conftest import BACKEND_EMU, BASE_CMDLINE, REPO, SCALE
 from test_config import build_config_iso
 
 pytestmark = pytest.mark.bochs
@@ -102,8 +102,8 @@ def table(text):
     return dict(re.findall(r"^ \d+\s+(\S+)\s+(.+?)\s*$", text, re.M))
 
 
-def boot_demo(boot, iso, cmdline=BASE_CMDLINE):
-    m = boot("bochs", cpus=2, iso=iso, cmdline=cmdline)
+def boot_demo(boot, iso, cmdline=BASE_CMDLINE, emu_name="bochs"):
+    m = boot(emu_name, cpus=2, iso=iso, cmdline=cmdline)
     wait_for(m, r"^config: 6 VMs defined, 4 autostarted, 0 failed to start, 0 errors$", 150)
     return m
 
@@ -381,8 +381,8 @@ def test_suspend_resume_destroy_start(boot, demo_iso):
 # Attaching to a VM's vUART
 
 
-def test_console_attach_echo(boot, demo_iso):
-    m = boot_demo(boot, demo_iso)
+def test_console_attach_echo(boot, backend, demo_iso):
+    m = boot_demo(boot, demo_iso, emu_name=BACKEND_EMU[backend])
     demo_running(m)
     start = mark(m)
     type_text(m, "console echo\r")
@@ -548,14 +548,14 @@ def reply_time(m, line, reply_regex, timeout):
     return None
 
 
-def test_attack_console_flood(boot):
+def test_attack_console_flood(boot, backend):
     """A VM on CPU 1 loops console-write hypercalls (4 KiB of lines each):
     the console still answers a command within a second, the VM next to the
     console keeps printing, the flooder's excess is dropped and counted in
     `stats`, and `destroy` stops it."""
     cmd = (f"{BASE_CMDLINE} vm=flood,hostile.elf,mem=4M,cpu=1,cmdline=attack=console-flood "
            "vm=sp,spin.elf,mem=4M,cpu=0,cmdline=name=sp")
-    m = boot("bochs", cpus=2, cmdline=cmd)
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=cmd)
     wait_for(m, r"^\[flood\] hostile: console-flood: flooding until destroyed$", 150)
     wait_for(m, r"^\[flood\] flood [0-9a-f]{8}$", 60)
     wait_for(m, r"^\[sp\] spin sp: 1$", 120)

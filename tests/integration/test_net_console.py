@@ -30,6 +30,10 @@ PASSWORD = b"bulkhead-test"
 PROMPT = b"bulkhead> "
 NET_CFG = REPO / "configs" / "net-test.cfg"
 EMUS = ["qemu", "bochs"]
+# The machines the shared tests run on: QEMU with each NIC model the
+# hypervisor drives (scripts/emu_net.py --net-nic), and Bochs (e1000 only).
+NET_MACHINES = [("qemu", "e1000"), ("qemu", "virtio"), ("bochs", "e1000")]
+NET_IDS = ["qemu", "qemu-virtio", "bochs"]
 # Bochs is slow under load; every wait scales with BULKHEAD_TIMEOUT_SCALE.
 WAIT = {"qemu": 20, "bochs": 90}
 
@@ -134,14 +138,15 @@ def serial_command(m, line, timeout):
 
 
 class NetMachine:
-    def __init__(self, emu_name, iso, cmdline=BASE_CMDLINE):
+    def __init__(self, emu_name, iso, cmdline=BASE_CMDLINE, nic="e1000", extra=()):
         require(emu_name)
         self.emu = emu_name
+        self.nic = nic
         self.port = free_port()
         self.wait = WAIT[emu_name] * SCALE
         self.m = emu.Machine(emu=emu_name, cpus=2, mem=256, iso=iso, cmdline=cmdline,
                              timeout=timeout_for(emu_name) + 600 * SCALE,
-                             net_forward=[f"{self.port}:2323"])
+                             net_forward=[f"{self.port}:2323"], net_nic=nic, extra=extra)
         try:
             self.m.expect(r"net: console listening on TCP port 2323", timeout=timeout_for(emu_name))
             self.m.expect(r"net: address 10\.0\.2\.15/24 \(dhcp\)", timeout=self.wait * 2)
@@ -174,17 +179,24 @@ def net_iso():
     return build_config_iso(NET_CFG)
 
 
-@pytest.fixture(scope="module", params=EMUS)
+def _machine_param(param):
+    """A fixture parameter: "qemu"/"bochs" (indirect parametrize) or (emu, nic)."""
+    return (param, "e1000") if isinstance(param, str) else param
+
+
+@pytest.fixture(scope="module", params=NET_MACHINES, ids=NET_IDS)
 def net(request, net_iso):
-    nm = NetMachine(request.param, net_iso)
+    emu_name, nic = _machine_param(request.param)
+    nm = NetMachine(emu_name, net_iso, nic=nic)
     yield nm
     nm.close()
 
 
-@pytest.fixture(params=EMUS)
+@pytest.fixture(params=NET_MACHINES, ids=NET_IDS)
 def fresh_net(request, net_iso):
     """A machine of the test's own (for tests that fail logins on purpose)."""
-    nm = NetMachine(request.param, net_iso)
+    emu_name, nic = _machine_param(request.param)
+    nm = NetMachine(emu_name, net_iso, nic=nic)
     yield nm
     nm.close()
 
@@ -197,18 +209,30 @@ def test_net_login_and_commands(net):
     c = net.client()
     c.login()
     out = c.command("net")
-    assert re.search(r"^nic: +00:0[23]\.0 Intel 82540EM, MAC 52:54:00:12:34:56$", out, re.M), out
-    assert re.search(r"^link: +up, 1000 Mb/s full duplex", out, re.M), out
+    if net.nic == "virtio":
+        assert re.search(r"^nic: +00:0[23]\.0 virtio-net( \(transitional\))?, "
+                         r"MAC 52:54:00:12:34:56$", out, re.M), out
+        assert re.search(r"^link: +up \(\d+ changes\)$", out, re.M), out
+    else:
+        assert re.search(r"^nic: +00:0[23]\.0 Intel 82540EM, MAC 52:54:00:12:34:56$", out, re.M), out
+        assert re.search(r"^link: +up, 1000 Mb/s full duplex", out, re.M), out
     assert re.search(r"^address: +10\.0\.2\.15/24 \(dhcp\)$", out, re.M), out
     assert re.search(r"^gateway: +10\.0\.2\.2$", out, re.M), out
     rx = re.search(r"^rx: +(\d+) packets", out, re.M)
     assert rx and int(rx.group(1)) > 0, out
+    if net.emu == "qemu":  # (the BIOS's interrupt line is right there): frames raised interrupts
+        assert re.search(r"^receive: +interrupt \(GSI \d+, [1-9]\d* interrupts\) and polling$",
+                         out, re.M), out
     assert re.search(r"^tcp: +[1-9]\d* connections open", out, re.M), out
     if net.emu == "qemu":
         # Under VT-d the NIC has its own DMA domain mapping exactly its rings and
-        # buffers (1 page of descriptors, 64 buffers of 2 KiB), and it never faulted.
+        # buffers (e1000: 1 page of descriptors, 64 buffers of 2 KiB; virtio-net:
+        # per queue a page each for descriptors, available and used ring, and
+        # 32 buffers of 2 KiB), and it never faulted.
         out = c.command("iommu")
-        assert re.search(r"domain \d+ net: owner net, 132 KiB mapped, 1 device:.*00:02\.0", out), out
+        size = 152 if net.nic == "virtio" else 132
+        assert re.search(rf"domain \d+ net: owner net, {size} KiB mapped, 1 device:.*00:02\.0",
+                         out), out
         assert "fault counts: none" in out, out
     out = c.command("list --all")
     assert re.search(r"Id +Name +State", out), out
@@ -483,10 +507,11 @@ def test_net_idle_and_login_timeouts(tmp_path, net_iso):
         nm.close()
 
 
-def test_net_polling_only(net_iso):
+@pytest.mark.parametrize("nic", ["e1000", "virtio"])
+def test_net_polling_only(net_iso, nic):
     """net.irq=off: no receive interrupt, the console CPU's loop polls the
     NIC, and the console works the same."""
-    nm = NetMachine("qemu", net_iso, cmdline=BASE_CMDLINE + " net.irq=off")
+    nm = NetMachine("qemu", net_iso, cmdline=BASE_CMDLINE + " net.irq=off", nic=nic)
     try:
         assert "receive polled" in nm.m.output
         c = nm.client()
@@ -495,6 +520,26 @@ def test_net_polling_only(net_iso):
         assert re.search(r"^receive: +polling \(net\.irq=off\)$", out, re.M), out
         for _ in range(5):
             assert "bulkhead " in c.command("version")
+        c.close()
+        nm.alive()
+    finally:
+        nm.close()
+
+
+def test_net_auto_skips_a_vms_nic(tmp_path):
+    """net.device = auto takes the first supported NIC no VM names, whichever
+    driver it needs: an e1000 at 00:02.0 given to a VM is skipped for the
+    virtio-net NIC after it."""
+    require("qemu")
+    cfg = tmp_path / "net-auto.cfg"
+    cfg.write_text(NET_CFG.read_text() + "\n[vm owner]\nkernel = echo.elf\nplatform = pc\n"
+                   "pci = [00:02.0]\nmemory = 4M\ncpus = [1]\n")
+    nm = NetMachine("qemu", build_config_iso(cfg), nic="virtio", extra=["-device e1000,addr=02.0"])
+    try:
+        c = nm.client()
+        c.login()
+        out = c.command("net")
+        assert re.search(r"^nic: +00:03\.0 virtio-net", out, re.M), out
         c.close()
         nm.alive()
     finally:
@@ -518,8 +563,8 @@ def test_net_off_when_disabled_or_without_a_nic(tmp_path, boot):
         if extra:  # disabled: no line about the network at all
             assert not re.search(r"^net: ", booted, re.M), booted
         else:
-            assert "net: no supported NIC (Intel 8254x) that no VM owns: the network console " \
-                   "is off" in booted, booted
+            assert "net: no supported NIC (Intel 8254x or virtio-net) that no VM owns: the " \
+                   "network console is off" in booted, booted
         m.close()
 
 
@@ -544,6 +589,13 @@ def test_net_forward_command_lines(tmp_path):
     assert emu_net.qemu_args([(2323, 23), (8080, 80)]) == [
         "-nic", "user,model=e1000,mac=52:54:00:12:34:56,hostfwd=tcp:127.0.0.1:2323-:23,"
                 "hostfwd=tcp:127.0.0.1:8080-:80"]
+    assert emu_net.qemu_args([(2323, 23)], "virtio") == [
+        "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:2323-:23",
+        "-device", "virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56"]
+    with pytest.raises(emu_net.NetForwardError, match="Bochs has the e1000 only"):
+        emu_net.check_nic("virtio", "bochs")
+    with pytest.raises(emu_net.NetForwardError, match="expected one of e1000, virtio"):
+        emu_net.check_nic("rtl8139", "qemu")
     lines = emu_net.bochs_lines([(2323, 23)], str(tmp_path))
     assert lines == [f"e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, "
                      f"script={tmp_path}/slirp.conf"]

@@ -35,9 +35,18 @@ static uint32_t fake_blocking(struct vcpu *v)
     return blocking;
 }
 
+static uint64_t rflags = 0x2;
+
 static uint64_t fake_get_reg(struct vcpu *v, enum hvm_reg r)
 {
-    return r == HVM_REG_CR0 ? cr0 : 0;
+    return r == HVM_REG_CR0 ? cr0 : r == HVM_REG_RFLAGS ? rflags : 0;
+}
+
+static bool fake_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
+{
+    assert_int_equal(r, HVM_REG_RFLAGS); /* the only register injection writes */
+    rflags = val;
+    return true;
 }
 
 static void fake_windows(struct vcpu *v, bool nmi, bool irq)
@@ -50,6 +59,7 @@ static void fake_windows(struct vcpu *v, bool nmi, bool irq)
 static const struct vcpu_backend fake = {
     .name = "fake",
     .get_reg = fake_get_reg,
+    .set_reg = fake_set_reg,
     .event_blocking = fake_blocking,
     .inject_event = fake_inject,
     .set_windows = fake_windows,
@@ -95,6 +105,7 @@ static int setup(void **state)
     nr_injected = 0;
     blocking = 0;
     cr0 = CR0_PE;
+    rflags = 0x2;
     win_nmi = win_irq = false;
     window_writes = 0;
     pending = -1;
@@ -202,6 +213,40 @@ static void test_error_codes(void **state)
     assert_int_equal(injected[2].error, 0x18);
 }
 
+/* SDM 6.15: a fault's delivery pushes RF = 1; traps, aborts, #DB, NMIs and
+ * interrupts leave RFLAGS alone. Also for an event delivered again. */
+static void test_faults_push_rf(void **state)
+{
+    static const struct {
+        uint8_t vector;
+        bool rf;
+    } cases[] = {{13, true}, {14, true}, {6, true},  {0, true},  {17, true},
+                 {1, false}, {3, false}, {4, false}, {8, false}, {18, false}};
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rflags = 0x2;
+        nr_injected = 0;
+        v.exception_pending = true;
+        v.exception_vector = cases[i].vector;
+        vcpu_inject_pending(&v);
+        assert_int_equal(injected[nr_injected - 1].vector, cases[i].vector);
+        assert_int_equal(!!(rflags & (1ULL << 16)), cases[i].rf);
+    }
+    rflags = 0x2;
+    nr_injected = 0;
+    v.reinject = (struct vcpu_event){true, EVENT_HW_EXCEPTION, 14, true, 2, 0};
+    vcpu_inject_pending(&v);
+    assert_true(rflags & (1ULL << 16));
+    rflags = 0x2;
+    v.reinject = (struct vcpu_event){true, EVENT_SW_INTR, 0x80, false, 0, 2};
+    vcpu_inject_pending(&v);
+    assert_int_equal(rflags, 0x2);
+    rflags = 0x2;
+    pending = 0x30;
+    vcpu_inject_pending(&v);
+    assert_int_equal(injected[nr_injected - 1].type, EVENT_EXT_INTR);
+    assert_int_equal(rflags, 0x2);
+}
+
 static void test_no_platform_no_interrupts(void **state)
 {
     vm.platform = NULL;
@@ -219,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup(test_nmi_blocked_by_nmi, setup),
         cmocka_unit_test_setup(test_error_codes, setup),
         cmocka_unit_test_setup(test_no_platform_no_interrupts, setup),
+        cmocka_unit_test_setup(test_faults_push_rf, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

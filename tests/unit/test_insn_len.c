@@ -2,6 +2,7 @@
  * that do not report them: real encodings (checked against objdump), with
  * prefixes, REX, every ModRM form of LMSW, and what must give 0. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,11 +98,66 @@ static void test_bounded(void **state)
     assert_int_equal(x86_insn_length(bytes, 15, 32), 0);
 }
 
+struct scase {
+    const char *name;
+    unsigned mode;
+    const char *hex;
+    bool ok;
+    unsigned addr_size;
+    int seg;
+};
+
+static const struct scase string_cases[] = {
+    {"rep insb 32-bit", 32, "f36c", true, 4, -1},
+    {"rep insb 16-bit", 16, "f36c", true, 2, -1},
+    {"rep insb 64-bit", 64, "f36c", true, 8, -1},
+    {"insb with 67 in 32-bit", 32, "676c", true, 2, -1},
+    {"insb with 67 in 16-bit", 16, "676c", true, 4, -1},
+    {"insd with 67 in 64-bit", 64, "676d", true, 4, -1},
+    {"rep outsw es: 16-bit", 16, "f3266f", true, 2, 0},
+    {"outsb cs:", 32, "2e6e", true, 4, 1},
+    {"outsb ss:", 32, "366e", true, 4, 2},
+    {"outsb ds:", 32, "3e6e", true, 4, 3},
+    {"outsb fs: 64-bit", 64, "646e", true, 8, 4},
+    {"outsd gs: rep 66 67 64-bit, last override wins", 64, "6466f367656f", true, 4, 5},
+    {"rex.w outsd 64-bit", 64, "486f", true, 8, -1},
+    {"rex is not a prefix in 32-bit (dec eax)", 32, "486f", false, 0, -1},
+    {"in al,dx is not string I/O", 32, "ec", false, 0, -1},
+    {"only prefixes", 32, "f36767", false, 0, -1},
+    {"nothing", 32, "", false, 0, -1},
+};
+
+static void test_string_io_prefixes(void **state)
+{
+    for (unsigned i = 0; i < sizeof(string_cases) / sizeof(string_cases[0]); i++) {
+        const struct scase *c = &string_cases[i];
+        uint8_t bytes[16];
+        unsigned n = parse_hex(c->hex, bytes);
+        unsigned size = 99;
+        int seg = 99;
+        bool ok = x86_string_io_prefixes(bytes, n, c->mode, &size, &seg);
+        if (ok != c->ok)
+            fail_msg("%s: %s, expected %s", c->name, ok ? "true" : "false",
+                     c->ok ? "true" : "false");
+        if (ok && (size != c->addr_size || seg != c->seg))
+            fail_msg("%s: address size %u seg %d, expected %u %d", c->name, size, seg, c->addr_size,
+                     c->seg);
+    }
+    /* 15 prefixes: no room for the opcode. */
+    uint8_t many[16];
+    unsigned size;
+    int seg;
+    memset(many, 0x26, sizeof(many));
+    many[15] = 0x6c;
+    assert_false(x86_string_io_prefixes(many, 16, 32, &size, &seg));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_string_io_prefixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

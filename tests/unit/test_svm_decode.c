@@ -37,6 +37,13 @@ static void test_ioio(void **state)
                                     (0U << SVM_IOIO_SEG_SHIFT),
                                 true, &io));
     assert_int_equal(io.seg, 0);
+    /* QEMU TCG's REP INSB (EXITINFO1 0x3ff001d, seen): no address-size bit,
+     * reported as unknown for the vCPU layer to decode. */
+    assert_true(svm_ioio_decode(0x3ff001d, false, &io));
+    assert_int_equal(io.port, 0x3ff);
+    assert_true(io.in && io.string && io.rep);
+    assert_int_equal(io.size, 1);
+    assert_int_equal(io.addr_size, 0);
     /* No size, or two sizes: malformed. */
     assert_false(svm_ioio_decode(0x80ULL << 16, false, &io));
     assert_false(svm_ioio_decode((0x80ULL << 16) | SVM_IOIO_SZ8 | SVM_IOIO_SZ32, false, &io));

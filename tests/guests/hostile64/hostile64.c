@@ -20,8 +20,13 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } g_attacks[] = {
-    {"fill", attack_fill}, {"xmm-leak", attack_xmm_leak},   {"xcr0-shrink", attack_xcr0_shrink},
-    {"cr8", attack_cr8},   {"vdev-race", attack_vdev_race}, {"cpl3-pf", attack_cpl3_pf},
+    {"fill", attack_fill},
+    {"xmm-leak", attack_xmm_leak},
+    {"xcr0-shrink", attack_xcr0_shrink},
+    {"cr8", attack_cr8},
+    {"vdev-race", attack_vdev_race},
+    {"cpl3-pf", attack_cpl3_pf},
+    {"pkru-leak", attack_pkru_leak},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)

@@ -21,6 +21,8 @@ void attack_cr8(void);
 void attack_cpl3_pf(void);
 /* attack_cpl3.c */
 void attack_cpl3_pf(void);
+/* attack_pkru.c */
+void attack_pkru_leak(void);
 /* attack_vdev.c */
 void attack_vdev_race(void);
 

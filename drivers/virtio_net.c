@@ -1,0 +1,500 @@
+#include "drivers/virtio_net.h"
+
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/irq.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/tsc.h"
+#include "drivers/pci.h"
+#include "drivers/uart16550.h"
+#include "drivers/vtd.h"
+#include "lib/format.h"
+#include "lib/log.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+
+/* Virtio 1.0, 4.1.4: vendor-specific capabilities name the structures. */
+#define PCI_CAP_VENDOR     0x09
+#define CAP_COMMON         1
+#define CAP_NOTIFY         2
+#define CAP_ISR            3
+#define CAP_DEVICE         4
+#define PCI_STATUS_CAPLIST (1u << 4)
+
+/* struct virtio_pci_common_cfg (4.1.4.3) */
+#define COM_DFSELECT   0x00
+#define COM_DF         0x04
+#define COM_GFSELECT   0x08
+#define COM_GF         0x0c
+#define COM_MSIX       0x10
+#define COM_NUMQ       0x12
+#define COM_STATUS     0x14
+#define COM_Q_SELECT   0x16
+#define COM_Q_SIZE     0x18
+#define COM_Q_MSIX     0x1a
+#define COM_Q_ENABLE   0x1c
+#define COM_Q_NOFF     0x1e
+#define COM_Q_DESC     0x20
+#define COM_Q_DRIVER   0x28
+#define COM_Q_DEVICE   0x30
+#define COMMON_MIN_LEN 0x38
+
+#define ST_ACKNOWLEDGE 1
+#define ST_DRIVER      2
+#define ST_DRIVER_OK   4
+#define ST_FEATURES_OK 8
+#define ST_FAILED      128
+
+#define F_MAC             (1ull << 5)
+#define F_STATUS          (1ull << 16)
+#define F_VERSION_1       (1ull << 32)
+#define F_ACCESS_PLATFORM (1ull << 33)
+#define NO_VECTOR         0xffff
+#define NET_S_LINK_UP     1
+
+#define DESC_F_WRITE 2
+
+struct virtq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+};
+
+struct virtq_avail {
+    uint16_t flags, idx;
+    uint16_t ring[VIRTIO_NET_QUEUE];
+    uint16_t used_event;
+};
+
+struct virtq_used_elem {
+    uint32_t id, len;
+};
+
+struct virtq_used {
+    uint16_t flags, idx;
+    struct virtq_used_elem ring[VIRTIO_NET_QUEUE];
+    uint16_t avail_event;
+};
+
+_Static_assert(sizeof(struct virtq_desc) == 16, "virtq descriptor");
+
+#define OWNER "net"
+/* Per queue: descriptors, then available ring, then used ring, each in a
+ * page of its own (alignment 16, 2 and 4 are then given), then buffers. */
+#define QUEUE_PAGES (3 + VIRTIO_NET_QUEUE * VIRTIO_NET_BUF / PAGE_SIZE)
+
+bool virtio_net_supported(uint16_t vendor, uint16_t device)
+{
+    return vendor == 0x1af4 && (device == 0x1041 || device == 0x1000);
+}
+
+static uint8_t rd8(volatile uint8_t *b, unsigned off)
+{
+    return *(volatile uint8_t *)(b + off);
+}
+static uint16_t rd16(volatile uint8_t *b, unsigned off)
+{
+    return *(volatile uint16_t *)(b + off);
+}
+static uint32_t rd32(volatile uint8_t *b, unsigned off)
+{
+    return *(volatile uint32_t *)(b + off);
+}
+static void wr8(volatile uint8_t *b, unsigned off, uint8_t v)
+{
+    *(volatile uint8_t *)(b + off) = v;
+}
+static void wr16(volatile uint8_t *b, unsigned off, uint16_t v)
+{
+    *(volatile uint16_t *)(b + off) = v;
+}
+static void wr32(volatile uint8_t *b, unsigned off, uint32_t v)
+{
+    *(volatile uint32_t *)(b + off) = v;
+}
+static void wr64(volatile uint8_t *b, unsigned off, uint64_t v)
+{
+    wr32(b, off, (uint32_t)v);
+    wr32(b, off + 4, (uint32_t)(v >> 32));
+}
+
+static void mb(void)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* A capability's window: bar + offset, length bytes, checked against the
+ * BAR (the device's config space is input like any other) and mapped. */
+static volatile uint8_t *map_cap(const struct pci_dev *p, uint8_t bar, uint32_t off, uint32_t len,
+                                 uint32_t min_len)
+{
+    if (bar > 5 || !p->bar[bar] || (p->bar_flags[bar] & (PCI_BAR_IO | PCI_BAR_UPPER)) ||
+        len < min_len || off > p->bar_size[bar] || len > p->bar_size[bar] - off)
+        return NULL;
+    uint64_t base = p->bar[bar] + off;
+    uint64_t page = base & ~(uint64_t)(PAGE_SIZE - 1);
+    if (paging_map_mmio(page, ((base + len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1)) - page))
+        return NULL;
+    return (volatile uint8_t *)(uintptr_t)base;
+}
+
+struct caps {
+    volatile uint8_t *notify_base;
+    uint32_t notify_mult, notify_len;
+};
+
+static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct caps *c, char *why,
+                     size_t whylen)
+{
+    memset(c, 0, sizeof(*c));
+    if (!(pci_read16(nic->seg, nic->bdf, PCI_STATUS) & PCI_STATUS_CAPLIST)) {
+        fmt_snprintf(why, whylen, "no capability list: a legacy-only device (not supported)");
+        return -1;
+    }
+    uint8_t at = pci_read8(nic->seg, nic->bdf, PCI_CAP_PTR) & 0xfc;
+    for (unsigned guard = 0; at >= 0x40 && guard < 48; guard++) {
+        uint8_t id = pci_read8(nic->seg, nic->bdf, at);
+        uint8_t next = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 1)) & 0xfc;
+        if (id == PCI_CAP_VENDOR && at <= 0xf0) {
+            uint8_t type = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 3));
+            uint8_t bar = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 4));
+            uint32_t off = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 8));
+            uint32_t len = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 12));
+            /* The first structure of each type that the driver can use wins (4.1.4). */
+            if (type == CAP_COMMON && !nic->common)
+                nic->common = map_cap(p, bar, off, len, COMMON_MIN_LEN);
+            else if (type == CAP_ISR && !nic->isr)
+                nic->isr = map_cap(p, bar, off, len, 1);
+            else if (type == CAP_DEVICE && !nic->devcfg)
+                nic->devcfg = map_cap(p, bar, off, len, 8);
+            else if (type == CAP_NOTIFY && !c->notify_base && at <= 0xec) {
+                c->notify_mult = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 16));
+                c->notify_base = map_cap(p, bar, off, len, 2);
+                c->notify_len = len;
+            }
+        }
+        at = next;
+    }
+    if (!nic->common || !nic->isr || !c->notify_base) {
+        fmt_snprintf(why, whylen,
+                     "no usable virtio 1.0 common, ISR and notify capabilities (a legacy-only "
+                     "device is not supported)");
+        return -1;
+    }
+    return 0;
+}
+
+static void reset(struct virtio_net *nic)
+{
+    wr8(nic->common, COM_STATUS, 0);
+    for (unsigned t = 0; t < 100000 && rd8(nic->common, COM_STATUS); t += 10)
+        udelay(10);
+}
+
+static int negotiate(struct virtio_net *nic, char *why, size_t whylen)
+{
+    wr32(nic->common, COM_DFSELECT, 0);
+    uint64_t offered = rd32(nic->common, COM_DF);
+    wr32(nic->common, COM_DFSELECT, 1);
+    offered |= (uint64_t)rd32(nic->common, COM_DF) << 32;
+    if (!(offered & F_VERSION_1)) {
+        fmt_snprintf(why, whylen, "the device does not offer VIRTIO_F_VERSION_1");
+        return -1;
+    }
+    /* ACCESS_PLATFORM: the device's DMA goes through the IOMMU like any
+     * other device's; refusing an offered one may make it fail. */
+    nic->features = offered & (F_MAC | F_STATUS | F_VERSION_1 | F_ACCESS_PLATFORM);
+    wr32(nic->common, COM_GFSELECT, 0);
+    wr32(nic->common, COM_GF, (uint32_t)nic->features);
+    wr32(nic->common, COM_GFSELECT, 1);
+    wr32(nic->common, COM_GF, (uint32_t)(nic->features >> 32));
+    wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK);
+    if (!(rd8(nic->common, COM_STATUS) & ST_FEATURES_OK)) {
+        fmt_snprintf(why, whylen, "the device refused the features 0x%llx",
+                     (unsigned long long)nic->features);
+        return -1;
+    }
+    return 0;
+}
+
+static int setup_memory(struct virtio_net *nic, char *why, size_t whylen)
+{
+    nic->mem_pages = 2 * QUEUE_PAGES;
+    nic->mem = pmm_alloc(nic->mem_pages, 1, OWNER);
+    if (!nic->mem) {
+        fmt_snprintf(why, whylen, "no memory for rings and buffers (%llu pages)",
+                     (unsigned long long)nic->mem_pages);
+        return -1;
+    }
+    memset((void *)(uintptr_t)nic->mem, 0, nic->mem_pages * PAGE_SIZE);
+    struct virtq *qs[2] = {&nic->rx, &nic->tx};
+    for (unsigned i = 0; i < 2; i++) {
+        uint8_t *b = (uint8_t *)(uintptr_t)(nic->mem + (uint64_t)i * QUEUE_PAGES * PAGE_SIZE);
+        qs[i]->desc = (volatile struct virtq_desc *)b;
+        qs[i]->avail = (volatile struct virtq_avail *)(b + PAGE_SIZE);
+        qs[i]->used = (volatile struct virtq_used *)(b + 2 * PAGE_SIZE);
+        qs[i]->bufs = b + 3 * PAGE_SIZE;
+    }
+    if (!vtd_active())
+        return 0;
+    char vwhy[96] = "";
+    nic->dma = vtd_domain_create("net", OWNER, false);
+    int r = nic->dma ? vtd_domain_map(nic->dma, nic->mem, nic->mem, nic->mem_pages * PAGE_SIZE,
+                                      VTD_PERM_RW, vwhy, sizeof(vwhy))
+                     : VTD_ERR_NOMEM;
+    if (!r)
+        r = vtd_domain_attach(nic->dma, nic->seg, nic->bdf);
+    if (r) {
+        fmt_snprintf(why, whylen, "iommu: no DMA domain for the NIC: %s%s%s", vtd_strerror(r),
+                     vwhy[0] ? ": " : "", vwhy);
+        return -1;
+    }
+    return 0;
+}
+
+static void release(struct virtio_net *nic)
+{
+    if (nic->common)
+        reset(nic);
+    if (nic->dma) {
+        vtd_domain_destroy(nic->dma);
+        nic->dma = NULL;
+    }
+    if (nic->mem) {
+        pmm_free(nic->mem, nic->mem_pages);
+        nic->mem = 0;
+    }
+}
+
+static int setup_queue(struct virtio_net *nic, const struct caps *c, uint16_t index,
+                       struct virtq *q, char *why, size_t whylen)
+{
+    wr16(nic->common, COM_Q_SELECT, index);
+    uint16_t max = rd16(nic->common, COM_Q_SIZE);
+    if (!max) {
+        fmt_snprintf(why, whylen, "queue %u does not exist", index);
+        return -1;
+    }
+    unsigned size = VIRTIO_NET_QUEUE;
+    while (size > max) /* a power of two no larger than the device's */
+        size /= 2;
+    if (size < 2) {
+        fmt_snprintf(why, whylen, "queue %u is too small (%u)", index, max);
+        return -1;
+    }
+    q->size = size;
+    uint32_t noff = rd16(nic->common, COM_Q_NOFF);
+    uint64_t at = (uint64_t)noff * c->notify_mult;
+    if (at + 2 > c->notify_len) {
+        fmt_snprintf(why, whylen, "queue %u: notify offset 0x%llx outside its window", index,
+                     (unsigned long long)at);
+        return -1;
+    }
+    q->notify = (volatile uint16_t *)(c->notify_base + at);
+    wr16(nic->common, COM_Q_SIZE, (uint16_t)size);
+    wr16(nic->common, COM_Q_MSIX, NO_VECTOR);
+    wr64(nic->common, COM_Q_DESC, (uint64_t)(uintptr_t)q->desc);
+    wr64(nic->common, COM_Q_DRIVER, (uint64_t)(uintptr_t)q->avail);
+    wr64(nic->common, COM_Q_DEVICE, (uint64_t)(uintptr_t)q->used);
+    for (unsigned i = 0; i < size; i++) {
+        q->desc[i].addr = (uint64_t)(uintptr_t)(q->bufs + i * VIRTIO_NET_BUF);
+        q->desc[i].len = VIRTIO_NET_BUF;
+        q->desc[i].flags = q == &nic->rx ? DESC_F_WRITE : 0;
+        q->desc[i].next = 0;
+    }
+    if (q == &nic->rx) { /* every buffer goes to the device at once */
+        for (unsigned i = 0; i < size; i++)
+            q->avail->ring[i] = (uint16_t)i;
+        q->avail_idx = (uint16_t)size;
+    } else {
+        for (unsigned i = 0; i < size; i++)
+            q->free[i] = (uint16_t)(size - 1 - i);
+        q->nr_free = size;
+        q->avail_idx = 0;
+    }
+    mb();
+    q->avail->idx = q->avail_idx;
+    q->last_used = 0;
+    wr16(nic->common, COM_Q_ENABLE, 1);
+    return 0;
+}
+
+int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, size_t whylen)
+{
+    struct caps c;
+    memset(nic, 0, sizeof(*nic));
+    nic->seg = p->seg;
+    nic->bdf = PCI_BDF(p->bus, p->dev, p->fn);
+    nic->device_id = p->device;
+    nic->vector = -1;
+    /* Bus mastering stays off until the rings and the DMA domain exist. */
+    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
+    cmd = (uint16_t)((cmd | PCI_COMMAND_MEMORY) & ~PCI_COMMAND_MASTER);
+    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, cmd);
+    if (find_caps(nic, p, &c, why, whylen))
+        return -1;
+    reset(nic);
+    wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE);
+    wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
+    if (negotiate(nic, why, whylen))
+        goto fail;
+    if (!(nic->features & F_MAC) || !nic->devcfg) {
+        fmt_snprintf(why, whylen, "the device gives no MAC address (VIRTIO_NET_F_MAC)");
+        goto fail;
+    }
+    bool zero = true;
+    for (unsigned i = 0; i < 6; i++) {
+        nic->mac[i] = rd8(nic->devcfg, i);
+        zero &= !nic->mac[i];
+    }
+    if (zero || (nic->mac[0] & 1)) {
+        fmt_snprintf(why, whylen, "the device's MAC address is not a unicast address");
+        goto fail;
+    }
+    if (rd16(nic->common, COM_NUMQ) < 2) {
+        fmt_snprintf(why, whylen, "fewer than 2 virtqueues");
+        goto fail;
+    }
+    wr16(nic->common, COM_MSIX, NO_VECTOR);
+    if (setup_memory(nic, why, whylen) || setup_queue(nic, &c, 0, &nic->rx, why, whylen) ||
+        setup_queue(nic, &c, 1, &nic->tx, why, whylen))
+        goto fail;
+    pci_write16(nic->seg, nic->bdf, PCI_COMMAND,
+                (uint16_t)(cmd | PCI_COMMAND_MASTER | (1u << 10))); /* INTx masked until routed */
+    wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+    mb();
+    *nic->rx.notify = 0; /* receive buffers are there */
+    virtio_net_link_poll(nic);
+    nic->c.link_changes = 0;
+    return 0;
+fail:
+    wr8(nic->common, COM_STATUS, ST_FAILED);
+    release(nic);
+    return -1;
+}
+
+static void virtio_net_irq(struct irq_frame *f, void *arg)
+{
+    (void)f;
+    struct virtio_net *nic = arg;
+    (void)rd8(nic->isr, 0); /* reading acknowledges: the line drops; the poll loop does the work */
+    __atomic_fetch_add(&nic->c.irqs, 1, __ATOMIC_RELAXED);
+}
+
+/* As e1000_enable_irq: the BIOS's interrupt line on the PC chipsets the
+ * emulators model; elsewhere polling covers it. */
+bool virtio_net_enable_irq(struct virtio_net *nic, unsigned cpu)
+{
+    uint8_t line = pci_read8(nic->seg, nic->bdf, PCI_INTERRUPT);
+    const struct uart_config *uart = uart_get_config();
+    int vec;
+    if (line == 0 || line == 2 || line == 8 || line >= 16 || (!uart->mmio && line == uart->irq) ||
+        (vec = irq_alloc_vector()) < 0)
+        return false;
+    irq_register((uint8_t)vec, virtio_net_irq, nic);
+    if (ioapic_route_isa_irq(line, (uint8_t)vec, cpu))
+        return false;
+    nic->vector = vec;
+    nic->gsi = ioapic_isa_to_gsi(line);
+    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
+    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, (uint16_t)(cmd & ~(1u << 10)));
+    return true;
+}
+
+unsigned virtio_net_rx(struct virtio_net *nic,
+                       void (*deliver)(void *ctx, const void *frame, unsigned len), void *ctx,
+                       unsigned budget)
+{
+    struct virtq *q = &nic->rx;
+    unsigned done = 0;
+    while (done < budget && q->last_used != q->used->idx) {
+        mb();
+        volatile struct virtq_used_elem *e = &q->used->ring[q->last_used % q->size];
+        uint32_t id = e->id, len = e->len;
+        q->last_used++;
+        done++;
+        /* The device's word is input too: an id we never gave is dropped. */
+        if (id >= q->size) {
+            nic->c.rx_errors++;
+            continue;
+        }
+        if (len < VIRTIO_NET_HDR + 14 || len > VIRTIO_NET_BUF) {
+            nic->c.rx_errors++;
+        } else {
+            nic->c.rx_packets++;
+            nic->c.rx_bytes += len - VIRTIO_NET_HDR;
+            deliver(ctx, q->bufs + id * VIRTIO_NET_BUF + VIRTIO_NET_HDR, len - VIRTIO_NET_HDR);
+        }
+        q->avail->ring[q->avail_idx % q->size] = (uint16_t)id; /* back to the device */
+        q->avail_idx++;
+    }
+    if (done) {
+        mb();
+        q->avail->idx = q->avail_idx;
+        mb();
+        *q->notify = 0;
+    }
+    return done;
+}
+
+/* Transmitted buffers back to the free list. */
+static void tx_reclaim(struct virtio_net *nic)
+{
+    struct virtq *q = &nic->tx;
+    while (q->last_used != q->used->idx) {
+        mb();
+        uint32_t id = q->used->ring[q->last_used % q->size].id;
+        q->last_used++;
+        if (id < q->size && q->nr_free < q->size)
+            q->free[q->nr_free++] = (uint16_t)id;
+    }
+}
+
+void *virtio_net_tx_buffer(struct virtio_net *nic)
+{
+    struct virtq *q = &nic->tx;
+    tx_reclaim(nic);
+    if (!q->nr_free) {
+        nic->c.tx_busy++;
+        return NULL;
+    }
+    uint8_t *b = q->bufs + q->free[q->nr_free - 1] * VIRTIO_NET_BUF;
+    memset(b, 0, VIRTIO_NET_HDR); /* no checksum offload, no segmentation */
+    return b + VIRTIO_NET_HDR;
+}
+
+void virtio_net_tx_send(struct virtio_net *nic, unsigned len)
+{
+    struct virtq *q = &nic->tx;
+    if (!q->nr_free)
+        return;
+    if (len > VIRTIO_NET_BUF - VIRTIO_NET_HDR)
+        len = VIRTIO_NET_BUF - VIRTIO_NET_HDR;
+    uint16_t id = q->free[--q->nr_free];
+    q->desc[id].len = VIRTIO_NET_HDR + len;
+    q->desc[id].flags = 0;
+    q->avail->ring[q->avail_idx % q->size] = id;
+    q->avail_idx++;
+    mb();
+    q->avail->idx = q->avail_idx;
+    mb();
+    *q->notify = 1;
+    nic->c.tx_packets++;
+    nic->c.tx_bytes += len;
+}
+
+bool virtio_net_link_poll(struct virtio_net *nic)
+{
+    bool up = !(nic->features & F_STATUS) || (rd16(nic->devcfg, 6) & NET_S_LINK_UP);
+    if (up == nic->link)
+        return false;
+    nic->link = up;
+    nic->c.link_changes++;
+    return true;
+}
+
+const char *virtio_net_link_text(const struct virtio_net *nic)
+{
+    if (!nic->link)
+        return "down";
+    return nic->features & F_STATUS ? "up" : "up (the device reports no link state)";
+}
