@@ -16,9 +16,8 @@ import time
 
 import pytest
 
-from conftest import BASE_CMDLINE, SCALE
+from conftest import BACKEND_EMU, BASE_CMDLINE, SCALE
 
-pytestmark = pytest.mark.bochs
 
 SEED = 20261206
 
@@ -71,27 +70,37 @@ def exits_of(m, name):
     return int(found.group(1)) if found else None
 
 
-def run_fuzz(boot, seed, ops, every, deadline, skip=os.environ.get("BULKHEAD_EXITFUZZ_SKIP")):
+def run_fuzz(boot, seed, ops, every, deadline, skip=os.environ.get("BULKHEAD_EXITFUZZ_SKIP"),
+             emu_name="bochs"):
     specs = [vm("fill", "hostile64.elf", 1, "attack=fill"),
              vm("fz", "exitfuzz.elf", 1, f"fuzz={seed}:{ops}:{every}" + (f",skip={skip}" if skip else ""))]
-    m = boot("bochs", cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
+    m = boot(emu_name, cpus=2, cmdline=" ".join([BASE_CMDLINE] + specs))
     assert wait_for(m, rf"^\[fz\] exitfuzz: seed {seed}, ", 120), m.output[-3000:]
     return m
 
 
-def test_exit_fuzz_short(boot):
-    m = run_fuzz(boot, SEED, 6000, 1000, 0)
-    done = wait_for(m, r"^\[fz\] exitfuzz: done 6000 operations.*$|^error: vm fz: crashed|"
-                       r"bulkhead: panic|^\[fz\] guest: unexpected", 420)
+# QEMU TCG accepts MOV CR3 with a bit above MAXPHYADDR in an SVM guest
+# (a real CPU raises #GP) and then refuses that state at the next VMRUN
+# (VMEXIT_INVALID): an emulator gap, so that category stays out under SVM.
+SKIP_UNDER = {"vmx": None, "svm": "cr3mbz"}
+
+
+def test_exit_fuzz_short(boot, backend):
+    skip = os.environ.get("BULKHEAD_EXITFUZZ_SKIP") or SKIP_UNDER[backend]
+    seed = int(os.environ.get("BULKHEAD_EXITFUZZ_SEED", SEED))
+    ops = int(os.environ.get("BULKHEAD_EXITFUZZ_OPS", 6000))
+    m = run_fuzz(boot, seed, ops, 1000, 0, skip=skip, emu_name=BACKEND_EMU[backend])
+    done = wait_for(m, rf"^\[fz\] exitfuzz: done {ops} operations.*$|^error: vm fz: crashed|"
+                       r"bulkhead: panic|^\[fz\] guest: unexpected", 420 + ops // 20)
     out = m.output
-    verdict(m, SEED)
-    assert done and "done 6000 operations" in done.group(0), out[-4000:]
+    verdict(m, seed)
+    assert done and f"done {ops} operations" in done.group(0), out[-4000:]
     assert re.search(r"^vm fz: stopped itself \(code 0\)$", out, re.M) or \
         wait_for(m, r"^vm fz: stopped itself \(code 0\)$", 30), out[-3000:]
     # The neighbour on the same CPU kept running: more rounds after the end.
     rounds = fill_rounds(m.output)
-    assert rounds, m.output[-3000:]
-    assert wait_for(m, rf"^\[fill\] hostile: fill round {rounds[-1] + 4000}$", 120), \
+    last = rounds[-1] if rounds else 0
+    assert wait_for(m, rf"^\[fill\] hostile: fill round {last + 4000}$", 120), \
         m.output[-3000:]
     assert "hostile: BREACH" not in m.output
     # The console still answers.
@@ -101,6 +110,7 @@ def test_exit_fuzz_short(boot):
 
 
 @pytest.mark.soak
+@pytest.mark.bochs
 def test_exit_fuzz_soak(boot):
     target = int(os.environ.get("BULKHEAD_EXITFUZZ_EXITS", 10_000_000))
     seed = int(os.environ.get("BULKHEAD_EXITFUZZ_SEED", SEED))

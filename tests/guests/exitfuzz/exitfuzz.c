@@ -3,7 +3,8 @@
  * Command line: `fuzz=SEED[:OPS[:EVERY]][,skip=CAT+CAT...][,trace]` (the
  * vm= option allows one guest word): OPS operations (0 = forever), a
  * progress line every EVERY operations, none of the categories named after
- * skip= (cpuid msr cr dr xsetbv insn port mmio hypercall exception user);
+ * skip= (cpuid msr cr cr3mbz dr xsetbv insn port mmio hypercall exception
+ * user);
  * `trace` prints each operation as it runs (to find the one that killed a
  * VM: rerun with the same seed).
  * The same seed gives the same sequence of operations.
@@ -74,7 +75,8 @@ static struct {
 } g_ops[] = {
     {"cpuid", fz_op_cpuid, 10},
     {"msr", fz_op_msr, 16},
-    {"cr", fz_op_cr, 8},
+    {"cr", fz_op_cr, 7},
+    {"cr3mbz", fz_op_cr3mbz, 1},
     {"dr", fz_op_dr, 5},
     {"xsetbv", fz_op_xsetbv, 3},
     {"insn", fz_op_insn, 8},

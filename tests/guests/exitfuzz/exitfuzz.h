@@ -46,6 +46,7 @@ extern unsigned long g_faults;
 const char *fz_op_cpuid(void);
 const char *fz_op_msr(void);
 const char *fz_op_cr(void);
+const char *fz_op_cr3mbz(void);
 const char *fz_op_dr(void);
 const char *fz_op_xsetbv(void);
 const char *fz_op_insn(void);
