@@ -182,8 +182,10 @@ def test_attack_tsc_write(boot, backend):
     no_breach(out)
     # 2^40 plus the cycles between the write and the read back: a few
     # thousand in Bochs (its TSC counts instructions), some 100 000 of the
-    # host's wall-clock TSC under QEMU TCG on a loaded host (up to 2^24).
-    moved = "0x1000000[0-9a-f]{4}" if backend == "vmx" else "0x10000[0-9a-f]{6}"
+    # host's wall-clock TSC under QEMU TCG, and tens of millions when the
+    # host preempts QEMU in between (seen: 2^24.5 in a full `make test`;
+    # allowed: up to 2^28, about 0.1 s).
+    moved = "0x1000000[0-9a-f]{4}" if backend == "vmx" else "0x1000[0-9a-f]{7}"
     assert lines(rf"^\[x\] hostile: tsc-write moved the TSC by {moved}$", out), out
     fired = lines(r"^\[x\] hostile: tsc-write deadline timer fired after (\d+) million cycles$",
                   out)

@@ -30,7 +30,7 @@ def assert_no_panic(out):
 
 def assert_common_banner(out, cpus):
     line(VERSION_RE, out)
-    cpu = line(rf"^cpu: .*\b{cpus} cpus?\b.*vmx: (.*)$", out)
+    cpu = line(rf"^cpu: .*\b{cpus} cpus?\b.*(?:vmx|svm): (.*)$", out)
     line(r"^mem: \d+ MiB usable in \d+ regions?\b", out)
     line(r"^acpi: ", out)
     line(r"^pci: \d+ devices?\b", out)
