@@ -51,6 +51,7 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{name}: boots under {name}")
     config.addinivalue_line("markers", "qemu_svm: boots under qemu-svm (QEMU TCG, AMD SVM)")
     config.addinivalue_line("markers", "soak: long run, only in `make soak` (BULKHEAD_SOAK=1)")
+    config.addinivalue_line("markers", "slow: minutes, only in `make test-slow` (BULKHEAD_SLOW=1)")
 
 
 def timeout_for(emu_name):
@@ -79,11 +80,14 @@ def require(emu_name):
 def pytest_collection_modifyitems(config, items):
     # Long runs belong to `make soak`, which sets BULKHEAD_SOAK=1: elsewhere
     # they are deselected (not counted), never skipped.
-    if os.environ.get("BULKHEAD_SOAK") != "1":
-        soak = [item for item in items if item.get_closest_marker("soak")]
-        if soak:
-            config.hook.pytest_deselected(items=soak)
-            items[:] = [item for item in items if not item.get_closest_marker("soak")]
+    # `make test-slow` (BULKHEAD_SLOW=1) the ones marked slow.
+    for marker, env in (("soak", "BULKHEAD_SOAK"), ("slow", "BULKHEAD_SLOW")):
+        if os.environ.get(env) == "1":
+            continue
+        long_runs = [item for item in items if item.get_closest_marker(marker)]
+        if long_runs:
+            config.hook.pytest_deselected(items=long_runs)
+            items[:] = [item for item in items if not item.get_closest_marker(marker)]
     # An expected failure that passes is a failure, whatever its marker says:
     # the fix must remove the marker. The strict copy goes first, so it is
     # the one pytest evaluates.
