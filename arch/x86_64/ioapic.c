@@ -182,7 +182,8 @@ int ioapic_route_isa_irq(unsigned isa_irq, uint8_t vector, unsigned dest_cpu)
     return ioapic_route_gsi(gsi, vector, dest_cpu, level, active_low);
 }
 
-int ioapic_mask_gsi(uint32_t gsi)
+/* Sets or clears the mask bit of a GSI's redirection entry. */
+static int set_gsi_masked(uint32_t gsi, bool masked)
 {
     unsigned pin;
     struct ioapic *io = find_gsi(gsi, &pin);
@@ -190,24 +191,21 @@ int ioapic_mask_gsi(uint32_t gsi)
         return -1;
     unsigned long flags = irq_save();
     spin_lock(&ioapic_lock);
-    io_write(io, IOAPIC_REDTBL + 2 * pin, io_read(io, IOAPIC_REDTBL + 2 * pin) | RTE_MASKED);
+    uint32_t low = io_read(io, IOAPIC_REDTBL + 2 * pin);
+    io_write(io, IOAPIC_REDTBL + 2 * pin, masked ? low | RTE_MASKED : low & ~RTE_MASKED);
     spin_unlock(&ioapic_lock);
     irq_restore(flags);
     return 0;
 }
 
+int ioapic_mask_gsi(uint32_t gsi)
+{
+    return set_gsi_masked(gsi, true);
+}
+
 int ioapic_unmask_gsi(uint32_t gsi)
 {
-    unsigned pin;
-    struct ioapic *io = find_gsi(gsi, &pin);
-    if (!io)
-        return -1;
-    unsigned long flags = irq_save();
-    spin_lock(&ioapic_lock);
-    io_write(io, IOAPIC_REDTBL + 2 * pin, io_read(io, IOAPIC_REDTBL + 2 * pin) & ~RTE_MASKED);
-    spin_unlock(&ioapic_lock);
-    irq_restore(flags);
-    return 0;
+    return set_gsi_masked(gsi, false);
 }
 
 int ioapic_gsi_id(uint32_t gsi)
