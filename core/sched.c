@@ -35,6 +35,7 @@ struct run_queue {
     uint64_t blocked_deadline;       /* earliest device deadline of a blocked vCPU */
     struct vcpu *volatile running;
     struct vcpu *yielded;        /* gave up its last turn: others go first, once */
+    struct vm *spin_vm;          /* yielded spinning (PAUSE loop): its siblings first */
     volatile bool running_alone; /* entered without a slice: nothing ends its turn */
 };
 
@@ -201,8 +202,9 @@ static struct vcpu *pick(struct run_queue *q)
     unsigned n = q->n;
     for (unsigned i = 0; i < n; i++) {
         struct vcpu *v = q->vcpus[i];
-        c[i] = (struct sched_candidate){v->state == VCPU_RUNNABLE && !v->stop_request,
-                                        v == q->yielded, v->vm->cfg.priority};
+        c[i] =
+            (struct sched_candidate){v->state == VCPU_RUNNABLE && !v->stop_request, v == q->yielded,
+                                     v->vm->cfg.priority, v->vm == q->spin_vm && v != q->yielded};
     }
     int i = sched_pick_index(c, n, &q->next);
     return i < 0 ? NULL : q->vcpus[i];
@@ -260,6 +262,7 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         unsigned runnable = reap_and_count(q);
         struct vcpu *v = vmx_ok ? pick(q) : NULL;
         q->yielded = NULL; /* a yield counts for one choice */
+        q->spin_vm = NULL;
         if (!v) {
             irq_disable();
             /* Check again with interrupts off, then sleep: sti;hlt back to
@@ -310,6 +313,9 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             break;
         case RUN_YIELDED:
             q->yielded = v;
+            /* A PAUSE loop (vcpu/exit_pause.c): it waits for a sibling. */
+            q->spin_vm = v->spin_yield ? v->vm : NULL;
+            v->spin_yield = false;
             break;
         case RUN_PREEMPTED:
         case RUN_STOPPED:
