@@ -167,7 +167,8 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
 
 _Static_assert(VLAPIC_STARTUP_RUN == (int)VCPU_STARTUP_RUN &&
                    VLAPIC_STARTUP_WAIT == (int)VCPU_STARTUP_WAIT &&
-                   VLAPIC_STARTUP_SIPI == (int)VCPU_STARTUP_SIPI,
+                   VLAPIC_STARTUP_SIPI == (int)VCPU_STARTUP_SIPI &&
+                   VLAPIC_STARTUP_RESET == (int)VCPU_STARTUP_RESET,
                "one start-up state encoding");
 
 int platform_take_startup(struct vcpu *v, uint8_t *sipi)
