@@ -203,16 +203,17 @@ static void test_init_to_the_bsp_resets_the_vm(void **state)
         assert_int_equal(take(i, &v), VLAPIC_STARTUP_RUN);
 }
 
-static void test_init_to_all_including_self_resets_too(void **state)
+static void test_init_to_all_but_self_from_an_ap_resets_too(void **state)
 {
     uint8_t v = 0;
     start_all();
-    /* An AP broadcasts INIT to all including itself: the APs wait for a
+    /* An AP broadcasts INIT to all but itself: the other APs wait for a
      * SIPI, the BSP resets the VM. */
-    wr(3, ICRLO, (2u << 18) | 0x4500);
+    wr(3, ICRLO, (3u << 18) | 0x4500);
     assert_int_equal(take(0, &v), VLAPIC_STARTUP_RESET);
-    for (unsigned i = 1; i < NR; i++)
+    for (unsigned i = 1; i < NR - 1; i++)
         assert_int_equal(take(i, &v), VLAPIC_STARTUP_WAIT);
+    assert_int_equal(take(3, &v), VLAPIC_STARTUP_RUN);
 }
 
 static void test_nmi_while_waiting_is_held(void **state)
@@ -324,7 +325,7 @@ int main(void)
         cmocka_unit_test_setup(test_init_sipi_back_to_back, setup),
         cmocka_unit_test_setup(test_init_while_running, setup),
         cmocka_unit_test_setup(test_init_to_the_bsp_resets_the_vm, setup),
-        cmocka_unit_test_setup(test_init_to_all_including_self_resets_too, setup),
+        cmocka_unit_test_setup(test_init_to_all_but_self_from_an_ap_resets_too, setup),
         cmocka_unit_test_setup(test_nmi_while_waiting_is_held, setup),
         cmocka_unit_test_setup(test_shorthands, setup),
         cmocka_unit_test_setup(test_physical_and_logical, setup),
