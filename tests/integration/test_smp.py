@@ -86,3 +86,41 @@ def test_smp_wait_for_sipi_costs_nothing(boot, tmp_path):
     assert queued1 == 1 and load1 <= 10, rows[1]
     assert "bulkhead: panic" not in out, out
     assert not re.search(r"^vm wfs: (crashed|stopped)", out, re.M), out
+
+
+def test_smp_pause_loop_gives_way_to_sibling(boot, tmp_path):
+    # Two vCPUs on CPU 1 spin for each other with PAUSE and interrupts off
+    # (no IPI, no HLT): only PAUSE-loop exiting gets the spinner off the CPU
+    # before its 10 ms slice ends. Without it a round (two hand-overs) takes
+    # two slices, about 10 rounds in 200 ms of guest time; with it, hundreds.
+    # Guest time is Bochs' instruction count: the same on every run.
+    iso = smp_cfg(tmp_path, "spin", "[1]", "mode=spin spin_ms=200", vcpus=2)
+    m = boot("bochs", cpus=2, iso=iso, timeout=300)
+    r = wait_for(m, r"^\[spin\] smp64: spin: (\d+) rounds in 200 ms$", 300)
+    rounds = int(r.group(1))
+    assert rounds >= 100, m.output
+    start = len(m.output)
+    m.send("stats spin\r")
+    r = wait_for(m, r"^\s+PAUSE_INSTRUCTION\s+(\d+)\s+\d+$", 60, start)
+    assert int(r.group(1)) >= rounds, m.output[start:]
+    out = m.output
+    assert "bulkhead: panic" not in out, out
+    assert not lines(r"^\[spin\] smp64: FAIL", out), out
+    assert not re.search(r"^vm spin: (crashed|stopped)", out, re.M), out
+
+
+def test_smp_init_to_bsp_resets_vm(boot, tmp_path):
+    # AP 1 (on CPU 1) sends INIT to the BSP (on CPU 0): the VM restarts
+    # from its kernel as after a guest reset, instead of leaving the BSP
+    # waiting for a SIPI nobody sends.
+    iso = smp_cfg(tmp_path, "ib", "[0, 1]", "mode=init-bsp", vcpus=2)
+    m = boot("bochs", cpus=2, iso=iso, timeout=300)
+    wait_for(m, r"^vm ib: INIT to the BSP: reset$", 300)
+    first = m.output.index("vm ib: INIT to the BSP: reset")
+    wait_for(m, r"^\[ib\] smp64: init-bsp: starting$", 120, first)
+    out = m.output
+    assert lines(r"^\[ib\] smp64: init-bsp: cpu 1 sends INIT to the BSP$", out), out
+    assert lines(r"^vm ib: restarting in 0 ms \(reset 1 in a row\)$", out), out
+    assert "bulkhead: panic" not in out, out
+    assert not lines(r"^\[ib\] smp64: FAIL", out), out
+    assert not re.search(r"^(error: )?vm ib: crashed", out, re.M), out
