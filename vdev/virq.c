@@ -3,17 +3,44 @@
  * injects at entry. Runs under the platform lock. */
 #include "vdev/virq.h"
 
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
 #include "vdev/acpi_gen.h"
 #include "vdev/platform.h"
 #include "vcpu/vm.h"
 #include "vcpu/vm_sched.h"
+#include "vdev/virq_rt.h"
 #include "vdev/vpci_pt.h"
+
+/* A real-time VM (virq_rt.h): a physical fixed IPI to each target's CPU,
+ * where the guest takes it without an exit (or, in an exit, at the next
+ * entry: the run loop keeps interrupts off there). Nothing while the VM is
+ * not running: the CPU may be the host's again. */
+static void rt_deliver(struct vm *vm, uint32_t dest, bool logical, unsigned mode, uint8_t vector)
+{
+    uint32_t ids[32] = {0};
+    unsigned n = vm->nr_vcpus < 32 ? vm->nr_vcpus : 32;
+    if (vm->state != VM_RUNNING)
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned c = vm->vcpus[i] ? vm->vcpus[i]->pcpu : MAX_CPUS;
+        ids[i] = c < MAX_CPUS && cpus[c] ? cpus[c]->apic_id : 0xffffffffu;
+    }
+    uint32_t targets = virq_rt_targets(ids, n, dest, logical, mode, vector);
+    for (unsigned i = 0; i < n; i++)
+        if ((targets >> i) & 1 && ids[i] != 0xffffffffu)
+            lapic_send_ipi(ids[i], vector);
+}
 
 void virq_ioapic_deliver(void *ctx, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
                          bool level)
 {
     struct vm *vm = ctx;
     struct vm_platform *p = vm->platform;
+    if (p->ioapic.eoi_unseen) {
+        rt_deliver(vm, dest, logical, mode, vector);
+        return;
+    }
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         uint32_t d = dest;
         /* An 8-bit broadcast reaches x2APIC-mode vLAPICs too. */
