@@ -113,7 +113,11 @@ void vm_irq_pulse(struct vm *vm, unsigned gsi)
 int vcpu_pending_interrupt(struct vcpu *v)
 {
     struct vm_platform *p = v->vm->platform;
-    if (!p)
+    /* A real-time vCPU's interrupts are its local APIC's (vIOAPIC pins
+     * arrive there by IPI, rt_deliver): nothing is injected at an entry,
+     * least of all the vPIC's ExtINT, which its LINT0 would take for the
+     * software-disabled vLAPIC's (the guest enables its real one). */
+    if (!p || p->ioapic.eoi_unseen)
         return -1;
     spin_lock(&p->lock);
     struct vlapic *a = &p->lapic[v->id];
