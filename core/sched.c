@@ -53,7 +53,8 @@ static int sched_add(struct vcpu *v)
         spin_unlock(&q->lock);
         return -1;
     }
-    q->vcpus[q->n++] = v;
+    q->vcpus[q->n] = v;
+    __atomic_store_n(&q->n, q->n + 1, __ATOMIC_RELEASE); /* sched_sibling_runnable */
     spin_unlock(&q->lock);
     /* A vCPU running without a slice would keep the CPU from the new one. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -93,7 +94,23 @@ static void sched_wake_op(struct vcpu *v)
     sched_wake(v);
 }
 
-static const struct vm_sched_ops ops = {sched_add, sched_kick, sched_wake_op};
+/* On v's CPU, while v runs there: only that CPU removes from its queue;
+ * another CPU's sched_add appends (the slot before the count), so a
+ * lock-free look sees whole entries. */
+static bool sched_sibling_runnable(struct vcpu *v)
+{
+    struct run_queue *q = &queues[v->pcpu];
+    unsigned n = __atomic_load_n(&q->n, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < n && i < SCHED_MAX_PER_CPU; i++) {
+        struct vcpu *s = q->vcpus[i];
+        if (s != v && s->vm == v->vm && s->state == VCPU_RUNNABLE && !s->stop_request)
+            return true;
+    }
+    return false;
+}
+
+static const struct vm_sched_ops ops = {sched_add, sched_kick, sched_wake_op,
+                                        sched_sibling_runnable};
 
 void sched_init(void)
 {
