@@ -119,8 +119,7 @@ def test_linux_two_vcpus(boot, tmp_path):
 
 @slow
 def test_linux_four_vcpus_and_hotplug(boot, tmp_path):
-    # Four vCPUs on four CPUs (Bochs with 4). Two per CPU boots too, but
-    # Linux then marks its TSC unstable (README, known issues).
+    # Four vCPUs on four CPUs (Bochs with 4). Two per CPU: the test below.
     m = linux_smp_boot(boot, tmp_path, 4, "[1, 2, 3, 0]", machine_cpus=4)
     assert nproc(m) == 4
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 4)}")
