@@ -34,8 +34,12 @@ struct run_queue {
     volatile uint64_t wake_armed_at; /* wake_timer's deadline; VTIME_NEVER: not armed */
     uint64_t blocked_deadline;       /* earliest device deadline of a blocked vCPU */
     struct vcpu *volatile running;
-    struct vcpu *yielded;        /* gave up its last turn: others go first, once */
-    struct vm *spin_vm;          /* yielded spinning (PAUSE loop): its siblings first */
+    struct vcpu *yielded; /* gave up its last turn: others go first, once */
+    struct vm *spin_vm;   /* yielded spinning (PAUSE loop): its siblings first */
+    /* When the turn in progress ends (its slice; 0: unbounded). A sibling
+     * a PAUSE-loop yield picks gets only the rest of it, so two vCPUs of
+     * one VM passing the CPU back and forth cannot keep it from others. */
+    uint64_t turn_deadline;
     volatile bool running_alone; /* entered without a slice: nothing ends its turn */
 };
 
@@ -277,7 +281,15 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         if (console_poll)
             console_poll();
         unsigned runnable = reap_and_count(q);
+        /* A PAUSE-loop yield passes the rest of its turn to a sibling,
+         * without moving the round-robin cursor: the turn is the same. */
+        unsigned cursor = q->next;
+        if (q->spin_vm && !(q->turn_deadline && q->turn_deadline > rdtsc()))
+            q->spin_vm = NULL; /* its turn is over: the usual order */
         struct vcpu *v = vmx_ok ? pick(q) : NULL;
+        bool inherited = v && q->spin_vm && v->vm == q->spin_vm;
+        if (inherited)
+            q->next = cursor;
         q->yielded = NULL; /* a yield counts for one choice */
         q->spin_vm = NULL;
         if (!v) {
@@ -300,6 +312,8 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         /* Alone on a CPU: no slice, unless the console shares it. */
         uint64_t slice = (runnable > 1 || console_cpu) ? slice_tsc(v) : 0;
         uint64_t t0 = rdtsc();
+        if (inherited)
+            slice = q->turn_deadline > t0 ? q->turn_deadline - t0 : 1;
         slice = sched_turn_length(slice, t0, q->blocked_deadline);
         q->running_alone = !slice;
         q->running = v;
@@ -310,6 +324,8 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             slice = slice_tsc(v);
             q->running_alone = false;
         }
+        if (!inherited)
+            q->turn_deadline = slice ? t0 + slice : 0;
         /* The backend counts v's root time from v->entry_tsc (its last
          * exit) to its next entry: start it at this turn, or the time v
          * was halted or other vCPUs ran would count as v's root time. */

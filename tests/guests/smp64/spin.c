@@ -44,6 +44,7 @@ void smp64_spin(uint32_t ms, uint64_t tsc_khz)
     }
     while (!__atomic_load_n(&g_ap_up, __ATOMIC_ACQUIRE))
         cpu_relax();
+    printf("smp64: spin: start\n");
     __asm__ volatile("cli" : : : "memory");
     uint64_t t0 = rdtsc(), limit = tsc_khz * ms;
     uint32_t rounds = 0;
