@@ -31,11 +31,16 @@ import emu_net  # noqa: E402
 PASSWORD = b"bulkhead-test"
 PROMPT = b"bulkhead> "
 NET_CFG = REPO / "configs" / "net-test.cfg"
-EMUS = ["qemu", "bochs"]
 # The machines the shared tests run on: QEMU with each NIC model the
 # hypervisor drives (scripts/emu_net.py --net-nic), and Bochs (e1000 only).
-NET_MACHINES = [("qemu-svm", "e1000"), ("qemu-svm", "virtio"), ("bochs", "e1000")]
-NET_IDS = ["qemu-svm", "qemu-svm-virtio", "bochs"]
+NET_MACHINES = [
+    pytest.param(("qemu-svm", "e1000"), marks=pytest.mark.qemu_svm, id="qemu-svm"),
+    pytest.param(("qemu-svm", "virtio"), marks=pytest.mark.qemu_svm, id="qemu-svm-virtio"),
+    pytest.param(("bochs", "e1000"), marks=pytest.mark.bochs, id="bochs"),
+]
+# The emulators that run VMs, for the other test_net_* modules' machines.
+VM_EMUS = [pytest.param("qemu-svm", marks=pytest.mark.qemu_svm, id="qemu-svm"),
+           pytest.param("bochs", marks=pytest.mark.bochs, id="bochs")]
 # Bochs is slow under load; every wait scales with BULKHEAD_TIMEOUT_SCALE.
 WAIT = {"qemu": 20, "qemu-svm": 30, "bochs": 90}
 
@@ -186,7 +191,7 @@ def _machine_param(param):
     return (param, "e1000") if isinstance(param, str) else param
 
 
-@pytest.fixture(scope="module", params=NET_MACHINES, ids=NET_IDS)
+@pytest.fixture(scope="module", params=NET_MACHINES)
 def net(request, net_iso):
     emu_name, nic = _machine_param(request.param)
     nm = NetMachine(emu_name, net_iso, nic=nic)
@@ -194,7 +199,7 @@ def net(request, net_iso):
     nm.close()
 
 
-@pytest.fixture(params=NET_MACHINES, ids=NET_IDS)
+@pytest.fixture(params=NET_MACHINES)
 def fresh_net(request, net_iso):
     """A machine of the test's own (for tests that fail logins on purpose)."""
     emu_name, nic = _machine_param(request.param)

@@ -1,7 +1,8 @@
 """The HTTP API, /metrics and the status page (docs/api.md), from Python on
-the host through the emulator's user networking. In Bochs the VMs of
-configs/http-test.cfg (echo, echo2) run, so the API's lifecycle actions act
-on real VMs; the page is driven in Debian's chromium (selenium)."""
+the host through the emulator's user networking. The VMs of
+configs/http-test.cfg (echo, echo2) run under QEMU with the SVM backend and
+under Bochs (VMX), so the API's lifecycle actions act on real VMs; the page
+is driven in Debian's chromium (selenium)."""
 
 import os
 import time
@@ -9,14 +10,15 @@ import time
 import pytest
 
 from conftest import REPO
+from test_net_console import VM_EMUS
 from http_machine import TOKEN, HttpMachine, read_response
 
 ARTIFACTS = REPO / "build" / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def web():
-    hm = HttpMachine("bochs")
+@pytest.fixture(scope="module", params=VM_EMUS)
+def web(request):
+    hm = HttpMachine(request.param)
     yield hm
     hm.close()
 
@@ -234,12 +236,12 @@ def test_net_http_status_page(web):
                        '#vms tr[data-vm="echo2"] button[data-action="destroy"]').click()
         wait.until(lambda _: row_state("echo2") == "shutoff")  # refreshed by the page itself
         assert row_state("echo") == "running"
-        b.save_screenshot(str(ARTIFACTS / "status-page.png"))
+        b.save_screenshot(str(ARTIFACTS / f"status-page-{web.emu}.png"))
     finally:
         b.quit()
     assert web.vm("echo2")["state"] == "shutoff"  # the click stopped the VM itself
     web.m.expect(r"api: destroy echo2", timeout=web.wait)
-    assert os.path.getsize(ARTIFACTS / "status-page.png") > 1000
+    assert os.path.getsize(ARTIFACTS / f"status-page-{web.emu}.png") > 1000
     r = web.request("POST", "/api/vms/echo2/start")
     assert r.status == 200, r
 
@@ -250,8 +252,8 @@ def test_net_http_console_still_works(web):
 
 
 def test_net_http_under_qemu():
-    """The same service under QEMU (no VMX: no VM runs, the API and the
-    metrics still answer; the e1000 and lwIP are QEMU's there)."""
+    """The same service under QEMU without a virtualization backend (no VMX,
+    no SVM: no VM runs, the API and the metrics still answer)."""
     from prometheus_client.parser import text_string_to_metric_families
     hm = HttpMachine("qemu")
     try:
