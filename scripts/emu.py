@@ -130,11 +130,12 @@ class Machine:
               serial output as it arrives
     log:      a file path receiving the serial output
     extra:    extra QEMU arguments (each shell-split) or extra bochsrc lines
+    net_forward, net_nic, net_raw: the NIC (scripts/emu_net.py)
     """
 
     def __init__(self, emu="bochs", cpus=1, mem=256, iso=None, cmdline=None, timeout=120,
                  echo=None, log=None, extra=(), keep_workdir=None, net_forward=(),
-                 net_nic="e1000"):
+                 net_nic="e1000", net_raw=None):
         self.emu = resolve_emu(emu)
         self.cpus = int(cpus)
         self.mem = int(mem)
@@ -144,6 +145,8 @@ class Machine:
         self.net_forward = [emu_net.parse_forward(f) for f in net_forward]  # (scripts/emu_net.py)
         emu_net.check_forwards(self.net_forward, self.emu)
         emu_net.check_nic(net_nic, self.emu)
+        self.net_raw = emu_net.parse_raw(net_raw) if net_raw else None
+        emu_net.check_raw(self.net_raw, self.net_forward, self.emu)
         self.keep_workdir = (os.environ.get("BULKHEAD_KEEP_WORKDIR") == "1"
                              if keep_workdir is None else keep_workdir)
         if not have_emulator(self.emu):
@@ -191,6 +194,8 @@ class Machine:
         if self.net_forward:
             self.extra += (emu_net.bochs_lines(self.net_forward, self.workdir) if self.emu == "bochs"
                            else [" ".join(emu_net.qemu_args(self.net_forward, net_nic))])
+        if self.net_raw:
+            self.extra += [" ".join(emu_net.qemu_raw_args(self.net_raw, net_nic))]
         if self.emu == "bochs":
             rc = os.path.join(self.workdir, "bochs.rc")
             with open(rc, "w") as f:
@@ -574,7 +579,10 @@ def main(argv=None):
                     help="an e1000 NIC on user networking, TCP HOSTPORT on 127.0.0.1 forwarded "
                          "to GUESTPORT (repeatable)")
     ap.add_argument("--net-nic", default="e1000", choices=emu_net.NICS,
-                    help="the NIC model for --net-forward under QEMU (default e1000)")
+                    help="the NIC model for --net-forward or --net-raw under QEMU (default e1000)")
+    ap.add_argument("--net-raw", default=None, metavar="HOSTPORT:QEMUPORT", type=emu_net.raw_arg,
+                    help="QEMU: the NIC on a raw Ethernet link, each frame a UDP datagram between "
+                         "127.0.0.1:QEMUPORT and a program on 127.0.0.1:HOSTPORT")
     ap.add_argument("--keep-workdir", action="store_true",
                     help="keep the emulator's temporary directory (bochsrc, logs)")
     ap.add_argument("--print-command", action="store_true",
@@ -604,7 +612,7 @@ def main(argv=None):
         m = Machine(emu=args.emu, cpus=args.cpus, mem=args.mem, iso=args.iso,
                     cmdline=args.cmdline, timeout=timeout, echo=sys.stdout.buffer,
                     log=args.log, extra=args.extra, keep_workdir=args.keep_workdir,
-                    net_forward=args.net_forward, net_nic=args.net_nic)
+                    net_forward=args.net_forward, net_nic=args.net_nic, net_raw=args.net_raw)
     except (EmuError, emu_net.NetForwardError) as e:
         print(f"run.sh: {e}", file=sys.stderr)
         return 2

@@ -12,6 +12,13 @@ server inside the hypervisor through loopback (platform-notes.md):
 * Bochs: `e1000: enabled=1, mac=..., ethmod=slirp, script=slirp.conf`, the
   file holding `hostfwd = tcp:127.0.0.1:HP-:GP` lines (at most 5). Bochs
   only logs a busy port and runs on: bochs_forward_error() finds that.
+
+`--net-raw HOSTPORT:QEMUPORT` (QEMU only) instead gives the NIC a raw
+Ethernet link: `-netdev dgram` carries each frame as one UDP datagram
+between QEMU's 127.0.0.1:QEMUPORT and a peer program on 127.0.0.1:HOSTPORT,
+so a test can send any frame (ARP replies, crafted TCP SYNs from forged
+addresses) without root. No DHCP server is there: configure a static
+address (tests/integration/rawnet.py is such a peer).
 """
 
 import os
@@ -61,6 +68,43 @@ def check_forwards(forwards, emu):
     if emu == "bochs" and len(forwards) > BOCHS_MAX_FORWARDS:
         raise NetForwardError(f"--net-forward: Bochs' slirp takes at most {BOCHS_MAX_FORWARDS} "
                               "forwarding rules")
+
+
+def parse_raw(text):
+    """'HOSTPORT:QEMUPORT' -> (hostport, qemuport); NetForwardError otherwise."""
+    m = re.fullmatch(r"(\d{1,5}):(\d{1,5})", text.strip())
+    if not m or not all(0 < int(p) < 65536 for p in m.groups()) or m.group(1) == m.group(2):
+        raise NetForwardError(f"--net-raw: expected HOSTPORT:QEMUPORT (two different UDP ports "
+                              f"1-65535), got '{text}'")
+    return int(m.group(1)), int(m.group(2))
+
+
+def raw_arg(text):
+    """argparse type for --net-raw."""
+    import argparse
+    try:
+        parse_raw(text)
+    except NetForwardError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("--net-raw: ", "")) from None
+    return text
+
+
+def check_raw(raw, forwards, emu):
+    if raw is None:
+        return
+    if emu == "bochs":
+        raise NetForwardError("--net-raw: QEMU only (Bochs' e1000 has no raw UDP link)")
+    if forwards:
+        raise NetForwardError("--net-raw and --net-forward: one NIC at a time")
+
+
+def qemu_raw_args(raw, nic="e1000"):
+    """The NIC on a raw link: frames as UDP datagrams to and from the peer."""
+    host, qemu = raw
+    model = "virtio-net-pci" if nic == "virtio" else "e1000"
+    return ["-netdev", f"dgram,id=raw0,local.type=inet,local.host=127.0.0.1,local.port={qemu},"
+                       f"remote.type=inet,remote.host=127.0.0.1,remote.port={host}",
+            "-device", f"{model},netdev=raw0,mac={MAC}"]
 
 
 def qemu_args(forwards, nic="e1000"):
