@@ -1,16 +1,11 @@
 #include "drivers/virtio_net.h"
 
-#include "arch/x86_64/ioapic.h"
-#include "arch/x86_64/irq.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/tsc.h"
 #include "drivers/pci.h"
-#include "drivers/uart16550.h"
-#include "drivers/vtd.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
-#include "mm/pmm.h"
 
 /* Virtio 1.0, 4.1.4: vendor-specific capabilities name the structures. */
 #define PCI_CAP_VENDOR     0x09
@@ -77,7 +72,6 @@ struct virtq_used {
 
 _Static_assert(sizeof(struct virtq_desc) == 16, "virtq descriptor");
 
-#define OWNER "net"
 /* Per queue: descriptors, then available ring, then used ring, each in a
  * page of its own (alignment 16, 2 and 4 are then given), then buffers. */
 #define QUEUE_PAGES (3 + VIRTIO_NET_QUEUE * VIRTIO_NET_BUF / PAGE_SIZE)
@@ -146,19 +140,19 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
                      size_t whylen)
 {
     memset(c, 0, sizeof(*c));
-    if (!(pci_read16(nic->seg, nic->bdf, PCI_STATUS) & PCI_STATUS_CAPLIST)) {
+    if (!(pci_read16(nic->n.seg, nic->n.bdf, PCI_STATUS) & PCI_STATUS_CAPLIST)) {
         fmt_snprintf(why, whylen, "no capability list: a legacy-only device (not supported)");
         return -1;
     }
-    uint8_t at = pci_read8(nic->seg, nic->bdf, PCI_CAP_PTR) & 0xfc;
+    uint8_t at = pci_read8(nic->n.seg, nic->n.bdf, PCI_CAP_PTR) & 0xfc;
     for (unsigned guard = 0; at >= 0x40 && guard < 48; guard++) {
-        uint8_t id = pci_read8(nic->seg, nic->bdf, at);
-        uint8_t next = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 1)) & 0xfc;
+        uint8_t id = pci_read8(nic->n.seg, nic->n.bdf, at);
+        uint8_t next = pci_read8(nic->n.seg, nic->n.bdf, (uint16_t)(at + 1)) & 0xfc;
         if (id == PCI_CAP_VENDOR && at <= 0xf0) {
-            uint8_t type = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 3));
-            uint8_t bar = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 4));
-            uint32_t off = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 8));
-            uint32_t len = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 12));
+            uint8_t type = pci_read8(nic->n.seg, nic->n.bdf, (uint16_t)(at + 3));
+            uint8_t bar = pci_read8(nic->n.seg, nic->n.bdf, (uint16_t)(at + 4));
+            uint32_t off = pci_read32(nic->n.seg, nic->n.bdf, (uint16_t)(at + 8));
+            uint32_t len = pci_read32(nic->n.seg, nic->n.bdf, (uint16_t)(at + 12));
             /* The first structure of each type that the driver can use wins (4.1.4). */
             if (type == CAP_COMMON && !nic->common)
                 nic->common = map_cap(p, bar, off, len, COMMON_MIN_LEN);
@@ -167,7 +161,7 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
             else if (type == CAP_DEVICE && !nic->devcfg)
                 nic->devcfg = map_cap(p, bar, off, len, 8);
             else if (type == CAP_NOTIFY && !c->notify_base && at <= 0xec) {
-                c->notify_mult = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 16));
+                c->notify_mult = pci_read32(nic->n.seg, nic->n.bdf, (uint16_t)(at + 16));
                 c->notify_base = map_cap(p, bar, off, len, 2);
                 c->notify_len = len;
             }
@@ -218,35 +212,15 @@ static int negotiate(struct virtio_net *nic, char *why, size_t whylen)
 
 static int setup_memory(struct virtio_net *nic, char *why, size_t whylen)
 {
-    nic->mem_pages = 2 * QUEUE_PAGES;
-    nic->mem = pmm_alloc(nic->mem_pages, 1, OWNER);
-    if (!nic->mem) {
-        fmt_snprintf(why, whylen, "no memory for rings and buffers (%llu pages)",
-                     (unsigned long long)nic->mem_pages);
+    if (nic_common_alloc(&nic->n, 2 * QUEUE_PAGES, why, whylen))
         return -1;
-    }
-    memset((void *)(uintptr_t)nic->mem, 0, nic->mem_pages * PAGE_SIZE);
     struct virtq *qs[2] = {&nic->rx, &nic->tx};
     for (unsigned i = 0; i < 2; i++) {
-        uint8_t *b = (uint8_t *)(uintptr_t)(nic->mem + (uint64_t)i * QUEUE_PAGES * PAGE_SIZE);
+        uint8_t *b = (uint8_t *)(uintptr_t)(nic->n.mem + (uint64_t)i * QUEUE_PAGES * PAGE_SIZE);
         qs[i]->desc = (volatile struct virtq_desc *)b;
         qs[i]->avail = (volatile struct virtq_avail *)(b + PAGE_SIZE);
         qs[i]->used = (volatile struct virtq_used *)(b + 2 * PAGE_SIZE);
         qs[i]->bufs = b + 3 * PAGE_SIZE;
-    }
-    if (!vtd_active())
-        return 0;
-    char vwhy[96] = "";
-    nic->dma = vtd_domain_create("net", OWNER, false);
-    int r = nic->dma ? vtd_domain_map(nic->dma, nic->mem, nic->mem, nic->mem_pages * PAGE_SIZE,
-                                      VTD_PERM_RW, vwhy, sizeof(vwhy))
-                     : VTD_ERR_NOMEM;
-    if (!r)
-        r = vtd_domain_attach(nic->dma, nic->seg, nic->bdf);
-    if (r) {
-        fmt_snprintf(why, whylen, "iommu: no DMA domain for the NIC: %s%s%s", vtd_strerror(r),
-                     vwhy[0] ? ": " : "", vwhy);
-        return -1;
     }
     return 0;
 }
@@ -255,14 +229,7 @@ static void release(struct virtio_net *nic)
 {
     if (nic->common)
         reset(nic);
-    if (nic->dma) {
-        vtd_domain_destroy(nic->dma);
-        nic->dma = NULL;
-    }
-    if (nic->mem) {
-        pmm_free(nic->mem, nic->mem_pages);
-        nic->mem = 0;
-    }
+    nic_common_free(&nic->n);
 }
 
 static int setup_queue(struct virtio_net *nic, const struct caps *c, uint16_t index,
@@ -322,14 +289,7 @@ int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, 
 {
     struct caps c;
     memset(nic, 0, sizeof(*nic));
-    nic->seg = p->seg;
-    nic->bdf = PCI_BDF(p->bus, p->dev, p->fn);
-    nic->device_id = p->device;
-    nic->vector = -1;
-    /* Bus mastering stays off until the rings and the DMA domain exist. */
-    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
-    cmd = (uint16_t)((cmd | PCI_COMMAND_MEMORY) & ~PCI_COMMAND_MASTER);
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, cmd);
+    uint16_t cmd = nic_common_begin(&nic->n, p);
     if (find_caps(nic, p, &c, why, whylen))
         return -1;
     reset(nic);
@@ -341,12 +301,9 @@ int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, 
         fmt_snprintf(why, whylen, "the device gives no MAC address (VIRTIO_NET_F_MAC)");
         goto fail;
     }
-    bool zero = true;
-    for (unsigned i = 0; i < 6; i++) {
-        nic->mac[i] = rd8(nic->devcfg, i);
-        zero &= !nic->mac[i];
-    }
-    if (zero || (nic->mac[0] & 1)) {
+    for (unsigned i = 0; i < 6; i++)
+        nic->n.mac[i] = rd8(nic->devcfg, i);
+    if (!nic_common_mac_ok(nic->n.mac)) {
         fmt_snprintf(why, whylen, "the device's MAC address is not a unicast address");
         goto fail;
     }
@@ -358,13 +315,12 @@ int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, 
     if (setup_memory(nic, why, whylen) || setup_queue(nic, &c, 0, &nic->rx, why, whylen) ||
         setup_queue(nic, &c, 1, &nic->tx, why, whylen))
         goto fail;
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND,
-                (uint16_t)(cmd | PCI_COMMAND_MASTER | (1u << 10))); /* INTx masked until routed */
+    nic_common_start(&nic->n, cmd); /* bus mastering on, INTx masked until routed */
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
     mb();
     *nic->rx.notify = 0; /* receive buffers are there */
     virtio_net_link_poll(nic);
-    nic->c.link_changes = 0;
+    nic->n.c.link_changes = 0;
     return 0;
 fail:
     wr8(nic->common, COM_STATUS, ST_FAILED);
@@ -377,27 +333,12 @@ static void virtio_net_irq(struct irq_frame *f, void *arg)
     (void)f;
     struct virtio_net *nic = arg;
     (void)rd8(nic->isr, 0); /* reading acknowledges: the line drops; the poll loop does the work */
-    __atomic_fetch_add(&nic->c.irqs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&nic->n.c.irqs, 1, __ATOMIC_RELAXED);
 }
 
-/* As e1000_enable_irq: the BIOS's interrupt line on the PC chipsets the
- * emulators model; elsewhere polling covers it. */
 bool virtio_net_enable_irq(struct virtio_net *nic, unsigned cpu)
 {
-    uint8_t line = pci_read8(nic->seg, nic->bdf, PCI_INTERRUPT);
-    const struct uart_config *uart = uart_get_config();
-    int vec;
-    if (line == 0 || line == 2 || line == 8 || line >= 16 || (!uart->mmio && line == uart->irq) ||
-        (vec = irq_alloc_vector()) < 0)
-        return false;
-    irq_register((uint8_t)vec, virtio_net_irq, nic);
-    if (ioapic_route_isa_irq(line, (uint8_t)vec, cpu))
-        return false;
-    nic->vector = vec;
-    nic->gsi = ioapic_isa_to_gsi(line);
-    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, (uint16_t)(cmd & ~(1u << 10)));
-    return true;
+    return nic_common_route_intx(&nic->n, virtio_net_irq, nic, cpu);
 }
 
 unsigned virtio_net_rx(struct virtio_net *nic,
@@ -414,14 +355,14 @@ unsigned virtio_net_rx(struct virtio_net *nic,
         done++;
         /* The device's word is input too: an id we never gave is dropped. */
         if (id >= q->size) {
-            nic->c.rx_errors++;
+            nic->n.c.rx_errors++;
             continue;
         }
         if (len < VIRTIO_NET_HDR + 14 || len > VIRTIO_NET_BUF) {
-            nic->c.rx_errors++;
+            nic->n.c.rx_errors++;
         } else {
-            nic->c.rx_packets++;
-            nic->c.rx_bytes += len - VIRTIO_NET_HDR;
+            nic->n.c.rx_packets++;
+            nic->n.c.rx_bytes += len - VIRTIO_NET_HDR;
             deliver(ctx, q->bufs + id * VIRTIO_NET_BUF + VIRTIO_NET_HDR, len - VIRTIO_NET_HDR);
         }
         q->avail->ring[q->avail_idx % q->size] = (uint16_t)id; /* back to the device */
@@ -454,7 +395,7 @@ void *virtio_net_tx_buffer(struct virtio_net *nic)
     struct virtq *q = &nic->tx;
     tx_reclaim(nic);
     if (!q->nr_free) {
-        nic->c.tx_busy++;
+        nic->n.c.tx_busy++;
         return NULL;
     }
     uint8_t *b = q->bufs + q->free[q->nr_free - 1] * VIRTIO_NET_BUF;
@@ -478,23 +419,19 @@ void virtio_net_tx_send(struct virtio_net *nic, unsigned len)
     q->avail->idx = q->avail_idx;
     mb();
     *q->notify = 1;
-    nic->c.tx_packets++;
-    nic->c.tx_bytes += len;
+    nic->n.c.tx_packets++;
+    nic->n.c.tx_bytes += len;
 }
 
 bool virtio_net_link_poll(struct virtio_net *nic)
 {
-    bool up = !(nic->features & F_STATUS) || (rd16(nic->devcfg, 6) & NET_S_LINK_UP);
-    if (up == nic->link)
-        return false;
-    nic->link = up;
-    nic->c.link_changes++;
-    return true;
+    return nic_common_set_link(&nic->n, !(nic->features & F_STATUS) ||
+                                            (rd16(nic->devcfg, 6) & NET_S_LINK_UP));
 }
 
 const char *virtio_net_link_text(const struct virtio_net *nic)
 {
-    if (!nic->link)
+    if (!nic->n.link)
         return "down";
     return nic->features & F_STATUS ? "up" : "up (the device reports no link state)";
 }

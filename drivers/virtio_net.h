@@ -17,10 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/nic_counters.h"
+#include "drivers/nic_common.h"
 
 struct pci_dev;
-struct vtd_domain;
 
 #define VIRTIO_NET_QUEUE     32   /* descriptors per virtqueue (less if the device says so) */
 #define VIRTIO_NET_BUF       2048 /* per descriptor: the 12-byte header and a frame */
@@ -41,18 +40,10 @@ struct virtq {
 };
 
 struct virtio_net {
-    uint16_t seg, bdf;
-    uint16_t device_id;
+    struct nic_common n;
     volatile uint8_t *common, *isr, *devcfg;
     uint64_t features; /* negotiated */
-    uint8_t mac[6];
-    uint64_t mem, mem_pages;
     struct virtq rx, tx;
-    struct vtd_domain *dma;
-    int vector; /* -1: polled only */
-    uint32_t gsi;
-    bool link;
-    struct nic_counters c;
 };
 
 /* Vendor 1af4: 1041 (modern) or 1000 (transitional network device). */
