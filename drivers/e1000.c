@@ -279,6 +279,8 @@ static void e1000_irq(struct irq_frame *f, void *arg)
 
 bool e1000_enable_irq(struct e1000 *nic, unsigned cpu)
 {
+    /* The legacy line: 8254x parts have no MSI-X, and the plain MSI some
+     * of them have (not QEMU's or Bochs' 82540EM) is not used. */
     if (!nic_common_route_intx(&nic->n, e1000_irq, nic, cpu))
         return false;
     wr(nic, REG_IMS, INT_RXT0 | INT_RXO | INT_RXDMT0 | INT_LSC);

@@ -16,6 +16,8 @@
 uint16_t nic_common_begin(struct nic_common *n, const struct pci_dev *p)
 {
     memset(n, 0, sizeof(*n));
+    n->pci = p;
+    n->irte = -1;
     n->seg = p->seg;
     n->bdf = PCI_BDF(p->bus, p->dev, p->fn);
     n->device_id = p->device;
@@ -107,6 +109,7 @@ bool nic_common_route_intx(struct nic_common *n, void (*handler)(struct irq_fram
     if (ioapic_route_isa_irq(line, (uint8_t)vec, cpu))
         return false;
     n->vector = vec;
+    n->irq_mode = NIC_IRQ_INTX;
     n->gsi = ioapic_isa_to_gsi(line);
     uint16_t cmd = pci_read16(n->seg, n->bdf, PCI_COMMAND);
     pci_write16(n->seg, n->bdf, PCI_COMMAND, (uint16_t)(cmd & ~INTX_MASK));

@@ -12,18 +12,30 @@
 
 #include "drivers/nic_counters.h"
 
+#define PCI_STATUS_CAPLIST (1u << 4) /* the function has a capability list */
+
 struct irq_frame;
 struct pci_dev;
 struct vtd_domain;
 
+enum nic_irq_mode {
+    NIC_IRQ_POLL, /* no interrupt: the console CPU's loop polls */
+    NIC_IRQ_INTX, /* the legacy line through the I/O APIC (gsi) */
+    NIC_IRQ_MSIX, /* MSI-X entry 0 (through remapping entry irte when >= 0) */
+};
+
 struct nic_common {
+    const struct pci_dev *pci;
     uint16_t seg, bdf;
     uint16_t device_id;
     uint8_t mac[6];
     uint64_t mem, mem_pages; /* host-physical: rings and buffers, one allocation */
     struct vtd_domain *dma;  /* under VT-d: maps exactly mem */
     int vector;              /* -1: polled only */
-    uint32_t gsi;
+    enum nic_irq_mode irq_mode;
+    uint32_t gsi;     /* NIC_IRQ_INTX */
+    int irte;         /* NIC_IRQ_MSIX: the VT-d remapping entry's handle, or -1 */
+    uint8_t msix_cap; /* NIC_IRQ_MSIX: the capability's offset */
     bool link;
     struct nic_counters c;
 };
@@ -50,5 +62,21 @@ bool nic_common_mac_ok(const uint8_t mac[6]);
  * when it cannot (the caller then polls only). */
 bool nic_common_route_intx(struct nic_common *n, void (*handler)(struct irq_frame *, void *),
                            void *arg, unsigned cpu);
+
+/* MSI-X for the device's interrupts where it has the capability (drivers/
+ * nic_msix.c): table entry 0 raises vector on cpu, through a VT-d
+ * interrupt remapping entry that only this device may use when the IOMMU
+ * remaps interrupts, else in compatibility format. The legacy line stays
+ * masked. false (nothing changed) when the device has no MSI-X or it
+ * cannot be set up; the caller falls back to the legacy line. */
+bool nic_common_route_msix(struct nic_common *n, void (*handler)(struct irq_frame *, void *),
+                           void *arg, unsigned cpu);
+/* Turns MSI-X off again (a device that refused to use entry 0) and frees
+ * the remapping entry; polling then, until the caller routes INTx. */
+void nic_common_msix_off(struct nic_common *n);
+/* How interrupts arrive, for `net`: "GSI 11", "MSI-X vector 0x31 through
+ * remapping entry 2", "MSI-X vector 0x31, compatibility format"; NULL when
+ * polled only. */
+const char *nic_common_irq_text(const struct nic_common *n);
 
 #endif

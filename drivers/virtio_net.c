@@ -8,12 +8,11 @@
 #include "lib/string.h"
 
 /* Virtio 1.0, 4.1.4: vendor-specific capabilities name the structures. */
-#define PCI_CAP_VENDOR     0x09
-#define CAP_COMMON         1
-#define CAP_NOTIFY         2
-#define CAP_ISR            3
-#define CAP_DEVICE         4
-#define PCI_STATUS_CAPLIST (1u << 4)
+#define PCI_CAP_VENDOR 0x09
+#define CAP_COMMON     1
+#define CAP_NOTIFY     2
+#define CAP_ISR        3
+#define CAP_DEVICE     4
 
 /* struct virtio_pci_common_cfg (4.1.4.3) */
 #define COM_DFSELECT   0x00
@@ -336,8 +335,18 @@ static void virtio_net_irq(struct irq_frame *f, void *arg)
     __atomic_fetch_add(&nic->n.c.irqs, 1, __ATOMIC_RELAXED);
 }
 
+/* MSI-X where the device has it (QEMU's does): the receive queue raises
+ * table entry 0; configuration changes (the link) stay polled. A device
+ * that does not take the entry for its queue gets the legacy line. */
 bool virtio_net_enable_irq(struct virtio_net *nic, unsigned cpu)
 {
+    if (nic_common_route_msix(&nic->n, virtio_net_irq, nic, cpu)) {
+        wr16(nic->common, COM_Q_SELECT, 0);
+        wr16(nic->common, COM_Q_MSIX, 0);
+        if (rd16(nic->common, COM_Q_MSIX) == 0)
+            return true;
+        nic_common_msix_off(&nic->n);
+    }
     return nic_common_route_intx(&nic->n, virtio_net_irq, nic, cpu);
 }
 

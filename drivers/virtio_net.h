@@ -7,7 +7,8 @@
  * (owner "net"); under VT-d the NIC gets a DMA domain of its own that maps
  * exactly those pages, as the e1000 does.
  *
- * Receive is interrupt-announced (INTx, acknowledged through the ISR
+ * Receive is interrupt-announced (MSI-X entry 0, through VT-d interrupt
+ * remapping when it is on; else INTx, acknowledged through the ISR
  * register) and polled: a lost interrupt costs latency, never packets.
  * Not thread-safe: the console CPU drives it. */
 #ifndef DRIVERS_VIRTIO_NET_H

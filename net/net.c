@@ -230,8 +230,8 @@ void net_show(void (*out)(const char *fmt, ...))
         dhcp ? (dhcp_supplied_address(&netif) ? " (dhcp)" : " (dhcp: waiting for a lease)")
              : " (static)");
     out("gateway:  %s\n", ip4addr_ntoa(netif_ip4_gw(&netif)));
-    if (nic_gsi() >= 0)
-        out("receive:  interrupt (GSI %d, %llu interrupts) and polling\n", nic_gsi(),
+    if (nic_irq_text())
+        out("receive:  interrupt (%s, %llu interrupts) and polling\n", nic_irq_text(),
             (unsigned long long)c->irqs);
     else
         out("receive:  polling%s\n",

@@ -121,7 +121,7 @@ struct nic_counters *nic_counters(void)
     return &common->c;
 }
 
-int nic_gsi(void)
+const char *nic_irq_text(void)
 {
-    return common->vector >= 0 ? (int)common->gsi : -1;
+    return nic_common_irq_text(common);
 }
