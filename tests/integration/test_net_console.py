@@ -636,3 +636,29 @@ def test_net_forward_command_lines(tmp_path):
     (tmp_path / "bochs.log").write_text(
         "00000i[SLIRP ] could not set up host forwarding rule 'tcp:127.0.0.1:2323-:23'\n")
     assert "could not set up" in emu_net.bochs_forward_error(str(tmp_path))
+
+
+@pytest.mark.parametrize("arg", ["5555", "5555:5555", "0:5556", "70000:1", "a:b"])
+def test_net_raw_option_errors(arg):
+    r = subprocess.run([str(REPO / "scripts" / "run.sh"), "--emu", "qemu", "--net-raw", arg],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 2, r
+    assert "expected HOSTPORT:QEMUPORT" in r.stderr, r.stderr
+
+
+def test_net_raw_command_line():
+    assert emu_net.qemu_raw_args((5555, 5556)) == [
+        "-netdev", "dgram,id=raw0,local.type=inet,local.host=127.0.0.1,local.port=5556,"
+                   "remote.type=inet,remote.host=127.0.0.1,remote.port=5555",
+        "-device", "e1000,netdev=raw0,mac=52:54:00:12:34:56"]
+    assert emu_net.qemu_raw_args((5555, 5556), "virtio")[-1] == \
+        "virtio-net-pci,netdev=raw0,mac=52:54:00:12:34:56"
+    with pytest.raises(emu_net.NetForwardError, match="QEMU only"):
+        emu_net.check_raw((5555, 5556), [], "bochs")
+    with pytest.raises(emu_net.NetForwardError, match="one NIC at a time"):
+        emu_net.check_raw((5555, 5556), [(2323, 2323)], "qemu")
+    # (refused before any emulator starts)
+    r = subprocess.run([str(REPO / "scripts" / "run.sh"), "--emu", "bochs", "--cpus", "1", "--mem",
+                        "256", "--iso", str(REPO / "build" / "test.iso"), "--net-raw", "5555:5556"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 2 and "--net-raw: QEMU only" in r.stderr, r
