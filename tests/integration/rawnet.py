@@ -163,6 +163,7 @@ class TcpConn:
         self.seq = 1000
         self.rcv = None
         self.data = b""
+        self.pos = 0  # read_until() searches from here
         end = time.monotonic() + timeout
         while self.rcv is None:  # SYN again until SYN+ACK (the listener may be full)
             peer.syn(src_ip, sport, dport, self.seq)
@@ -185,9 +186,14 @@ class TcpConn:
         self.seq = (self.seq + len(data)) & 0xFFFFFFFF
 
     def read_until(self, marker, timeout=None):
-        """Reads until `marker` (bytes) arrived; returns everything so far."""
+        """Reads until `marker` (bytes) arrived after the previous match;
+        returns what arrived since then, up to the end of the marker."""
         end = time.monotonic() + (timeout or self.timeout)
-        while marker not in self.data:
+        while True:
+            i = self.data.find(marker, self.pos)
+            if i >= 0:
+                out, self.pos = self.data[self.pos:i + len(marker)], i + len(marker)
+                return out
             left = end - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"no {marker!r} over the raw link; got {self.data[-400:]!r}")
@@ -203,7 +209,6 @@ class TcpConn:
                 self.rcv = (self.rcv + len(payload)) & 0xFFFFFFFF
             if payload or flags & TCP_FIN:
                 self._send(TCP_ACK)
-        return self.data
 
     def reset(self):
         self._send(TCP_RST | TCP_ACK)
