@@ -208,6 +208,7 @@ def _browser():
 
 
 def test_net_http_status_page(web):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     web.wait_state("echo", "running")
@@ -232,8 +233,16 @@ def test_net_http_status_page(web):
         wait.until(lambda _: row_state("echo") == "running" and row_state("echo2") == "running")
         names = [e.get_attribute("data-vm") for e in b.find_elements(By.CSS_SELECTOR, "#vms tr")]
         assert names == ["echo", "echo2"], names
-        b.find_element(By.CSS_SELECTOR,
-                       '#vms tr[data-vm="echo2"] button[data-action="destroy"]').click()
+        # The page redraws its table on every refresh: a button found just
+        # before a redraw is stale by the click; find it again then.
+        for attempt in range(20):
+            try:
+                b.find_element(By.CSS_SELECTOR,
+                               '#vms tr[data-vm="echo2"] button[data-action="destroy"]').click()
+                break
+            except StaleElementReferenceException:
+                assert attempt < 19, "the echo2 row was redrawn under every click"
+                time.sleep(0.1)
         wait.until(lambda _: row_state("echo2") == "shutoff")  # refreshed by the page itself
         assert row_state("echo") == "running"
         b.save_screenshot(str(ARTIFACTS / f"status-page-{web.emu}.png"))
