@@ -145,8 +145,11 @@ def test_net_syn_flood(raw_machine):
         checks += 1
         t.join(timeout=0.5)
     assert len(sent) == SYNS
+    flood_end = time.monotonic()
 
     during = pcbs(serial(m, "net"))
+    print(f"after {SYNS} SYNs: {during}, {peer.synacks - synacks_before} SYN+ACKs, "
+          f"{peer.arp_requests} ARP requests")
     # The flood reached lwIP (half-open connections, answered with SYN+ACKs)
     # and was bounded: at most the listener's backlog half-open, never more
     # control blocks than the fixed pool; the other SYNs were dropped.
@@ -160,6 +163,7 @@ def test_net_syn_flood(raw_machine):
     while True:
         after = pcbs(serial(m, "net"))
         if after["half_open"] == 0:
+            print(f"{time.monotonic() - flood_end:.1f} s after the flood: {after}")
             break
         assert time.monotonic() < deadline, f"half-open connections never timed out: {after}"
         time.sleep(2)
