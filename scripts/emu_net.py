@@ -44,14 +44,19 @@ def parse_forward(text):
     return int(m.group(1)), int(m.group(2))
 
 
-def forward_arg(text):
-    """argparse type for --net-forward: the text, once it parses."""
-    import argparse
-    try:
-        parse_forward(text)
-    except NetForwardError as e:
-        raise argparse.ArgumentTypeError(str(e).replace("--net-forward: ", "")) from None
-    return text
+def _arg_type(parse, option):
+    """An argparse type for `option`: the text, once parse() takes it."""
+    def check(text):
+        import argparse
+        try:
+            parse(text)
+        except NetForwardError as e:
+            raise argparse.ArgumentTypeError(str(e).replace(f"{option}: ", "")) from None
+        return text
+    return check
+
+
+forward_arg = _arg_type(parse_forward, "--net-forward")
 
 
 def check_nic(nic, emu):
@@ -79,14 +84,7 @@ def parse_raw(text):
     return int(m.group(1)), int(m.group(2))
 
 
-def raw_arg(text):
-    """argparse type for --net-raw."""
-    import argparse
-    try:
-        parse_raw(text)
-    except NetForwardError as e:
-        raise argparse.ArgumentTypeError(str(e).replace("--net-raw: ", "")) from None
-    return text
+raw_arg = _arg_type(parse_raw, "--net-raw")
 
 
 def check_raw(raw, forwards, emu):

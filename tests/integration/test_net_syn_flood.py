@@ -25,6 +25,7 @@ from conftest import BASE_CMDLINE, SCALE, require, timeout_for
 from rawnet import TcpConn, RawPeer
 from test_config import build_config_iso
 from test_net_console import NET_CFG, PASSWORD, serial_command
+import test_net_hostile
 from test_net_hostile import SPIN_RE
 
 import emu  # noqa: E402
@@ -33,14 +34,7 @@ pytestmark = pytest.mark.qemu_svm
 
 # A VM that prints a few lines a second (fewer than test_net_hostile's: the
 # serial console's answers must not drown).
-SPIN_VM = """
-[vm spin]
-kernel = spin.elf
-cmdline = "name=spin every=200000000"
-memory = 4M
-cpus = [1]
-autostart = true
-"""
+SPIN_VM = test_net_hostile.SPIN_VM.replace("every=20000000", "every=200000000")
 GUEST_IP = "10.0.3.15"
 GATEWAY_IP = "10.0.3.2"  # the raw peer: it answers ARP for it
 LEGIT_IP = "10.0.3.2"
