@@ -220,7 +220,10 @@ def test_net_http_status_page(web):
     b = _browser()
     try:
         b.get(f"http://127.0.0.1:{web.http_port}/")
-        wait = WebDriverWait(b, web.wait)
+        # The page redraws its table on every refresh (under QEMU often): an
+        # element found just before a redraw is stale a moment later, so
+        # every look at the table is retried until it holds.
+        wait = WebDriverWait(b, web.wait, ignored_exceptions=(StaleElementReferenceException,))
         assert "Enter the API token" in b.find_element(By.ID, "status").text
         assert not b.find_elements(By.CSS_SELECTOR, "#vms tr")  # nothing without the token
         b.find_element(By.ID, "token").send_keys(TOKEN)
@@ -231,20 +234,18 @@ def test_net_http_status_page(web):
             return rows[0].get_attribute("data-state") if rows else None
 
         wait.until(lambda _: row_state("echo") == "running" and row_state("echo2") == "running")
-        names = [e.get_attribute("data-vm") for e in b.find_elements(By.CSS_SELECTOR, "#vms tr")]
+        names = wait.until(lambda _: [e.get_attribute("data-vm")
+                                      for e in b.find_elements(By.CSS_SELECTOR, "#vms tr")])
         assert names == ["echo", "echo2"], names
-        # The page redraws its table on every refresh: a button found just
-        # before a redraw is stale by the click; find it again then.
-        for attempt in range(20):
-            try:
-                b.find_element(By.CSS_SELECTOR,
-                               '#vms tr[data-vm="echo2"] button[data-action="destroy"]').click()
-                break
-            except StaleElementReferenceException:
-                assert attempt < 19, "the echo2 row was redrawn under every click"
-                time.sleep(0.1)
+
+        def click_destroy(_):
+            b.find_element(By.CSS_SELECTOR,
+                           '#vms tr[data-vm="echo2"] button[data-action="destroy"]').click()
+            return True
+
+        wait.until(click_destroy)
         wait.until(lambda _: row_state("echo2") == "shutoff")  # refreshed by the page itself
-        assert row_state("echo") == "running"
+        assert wait.until(lambda _: row_state("echo")) == "running"
         b.save_screenshot(str(ARTIFACTS / f"status-page-{web.emu}.png"))
     finally:
         b.quit()
