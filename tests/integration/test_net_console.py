@@ -175,6 +175,18 @@ class NetMachine:
         out = serial_command(self.m, "version", self.wait)
         assert out.startswith("bulkhead "), out
 
+    def wait_no_connections(self):
+        """Until the connections of earlier tests are closed on the
+        hypervisor's side too (slow in Bochs); fails if one stays open."""
+        deadline = time.monotonic() + self.wait
+        while True:
+            out = serial_command(self.m, "net", self.wait)
+            m = re.search(r"^tcp: +(\d+) connections open", out, re.M)
+            if m and m.group(1) == "0":
+                return
+            assert time.monotonic() < deadline, f"connections still open:\n{out}"
+            time.sleep(1)
+
     def close(self):
         self.m.close()
 
@@ -376,6 +388,7 @@ def test_net_many_connections(net):
 
 
 def test_net_session_limit(net):
+    net.wait_no_connections()
     sessions = []
     for _ in range(4):
         s = net.client()
@@ -403,6 +416,7 @@ def test_net_nc_and_telnet(net):
     for tool in ("nc", "telnet"):
         if not shutil.which(tool):
             pytest.fail(f"{tool} is not installed: run `make deps` (scripts/setup.sh)")
+    net.wait_no_connections()
     r = subprocess.run(["nc", "-N", "127.0.0.1", str(net.port)],
                        input=PASSWORD + b"\r\nversion\r\nexit\r\n", stdout=subprocess.PIPE,
                        timeout=net.wait * 2)
