@@ -145,11 +145,13 @@ def test_net_syn_flood(raw_machine):
     print(f"after {SYNS} SYNs: {during}, {peer.synacks - synacks_before} SYN+ACKs, "
           f"{peer.arp_requests} ARP requests")
     # The flood reached lwIP (half-open connections, answered with SYN+ACKs)
-    # and was bounded: at most the listener's backlog half-open, never more
-    # control blocks than the fixed pool; the other SYNs were dropped.
+    # and was bounded: at most the listener's backlog half-open (the peak
+    # counts the one real connection before too), never more control
+    # blocks than the fixed pool; the other SYNs were dropped. (The peak,
+    # not the count now: a slow serial answer must not see them expire.)
     assert peer.synacks > synacks_before, (peer.synacks, during)
-    assert 0 < during["half_open"] <= BACKLOG, during
-    assert during["used"] <= PCB_POOL and during["peak"] <= PCB_POOL, during
+    assert 1 < during["peak"] <= BACKLOG + 1, during
+    assert during["half_open"] <= BACKLOG and during["used"] <= PCB_POOL, during
 
     # The half-open connections time out (lwIP drops a connection that
     # stays in SYN-RCVD for 20 s) and the listener accepts a real client.
