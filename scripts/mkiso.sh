@@ -119,8 +119,10 @@ for m in "${MODULES[@]}"; do
     names+=("$name")
 done
 
-# Quote the command line for grub.cfg (see the header comment).
-args=$(/usr/bin/python3 - "$CMDLINE" <<'PY'
+# Quote the command line for grub.cfg (see the header comment); the second
+# line says whether it asks for the screen (console=fb, console=com1,fb,
+# console=fb,com2: the last console= counts, as in the hypervisor).
+parsed=$(/usr/bin/python3 - "$CMDLINE" <<'PY'
 import shlex, sys
 q = "'"
 try:
@@ -129,8 +131,12 @@ except ValueError as e:
     sys.exit("mkiso.sh: cannot parse --cmdline: %s" % e)
 # 'word' with any ' written as '\'' (GRUB takes \' outside quotes literally).
 print(" ".join(q + w.replace(q, q + "\\" + q + q) + q for w in words))
+consoles = [w[len("console="):] for w in words if w.startswith("console=")]
+v = consoles[-1] if consoles else ""
+print("fb" if v == "fb" or v.endswith(",fb") or v.startswith("fb,") else "serial")
 PY
 ) || die "bad --cmdline"
+{ read -r args; read -r console_kind; } <<<"$parsed"
 
 {
     echo "serial --unit=0 --speed=115200"
@@ -140,7 +146,15 @@ PY
     echo "set default=0"
     echo ""
     echo "menuentry 'Bulkhead' {"
+    echo "    # The multiboot2 header asks for a framebuffer (optional). UEFI:"
+    echo "    # GRUB needs its GOP driver to describe one."
+    echo "    if [ \"\$grub_platform\" = efi ]; then insmod efi_gop; fi"
     echo "    multiboot2 /boot/bulkhead.elf $args"
+    if [ "$console_kind" != fb ]; then
+        # BIOS: VGA text unless console=fb wants the screen (GRUB's VBE mode
+        # setting crashes GRUB under Bochs' VGA BIOS: docs/efi.md).
+        echo "    if [ \"\$grub_platform\" = pc ]; then set gfxpayload=text; fi"
+    fi
     for n in "${names[@]}"; do
         echo "    module2 '/boot/$n' '$n'"
     done
