@@ -13,6 +13,13 @@
 # (an unquoted ';' would end the GRUB command). GRUB then quotes any word that
 # contains a space, so the kernel sees "exec=version; poweroff 7".
 #
+# The framebuffer (console=fb): the hypervisor's multiboot2 header asks for
+# one (optional tag, any mode). Under UEFI, grub.cfg loads efi_gop so GRUB
+# can describe the firmware's GOP screen. Under BIOS, grub.cfg sets
+# gfxpayload=text after the multiboot2 line unless the command line's last
+# console= names fb: GRUB's VBE mode setting crashes GRUB under Bochs' VGA
+# BIOS, where the VMX tests run (docs/efi.md).
+#
 # --check runs build/bulkhead-check on the configuration first and stops on
 # any error. --resolve adds every module the configuration names, found by
 # scripts/resolve-modules.sh (next to the configuration, in the --search
