@@ -1,5 +1,6 @@
 #include "drivers/virtio_net.h"
 
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/tsc.h"
 #include "drivers/pci.h"
@@ -53,10 +54,11 @@ struct virtq_desc {
     uint16_t flags, next;
 };
 
+/* The rings hold q->size entries (up to LEGACY_MAX_QUEUE with the legacy
+ * transport, whose sizes the device fixes). */
 struct virtq_avail {
     uint16_t flags, idx;
-    uint16_t ring[VIRTIO_NET_QUEUE];
-    uint16_t used_event;
+    uint16_t ring[];
 };
 
 struct virtq_used_elem {
@@ -65,15 +67,34 @@ struct virtq_used_elem {
 
 struct virtq_used {
     uint16_t flags, idx;
-    struct virtq_used_elem ring[VIRTIO_NET_QUEUE];
-    uint16_t avail_event;
+    struct virtq_used_elem ring[];
 };
 
 _Static_assert(sizeof(struct virtq_desc) == 16, "virtq descriptor");
 
 /* Per queue: descriptors, then available ring, then used ring, each in a
- * page of its own (alignment 16, 2 and 4 are then given), then buffers. */
+ * page of its own (alignment 16, 2 and 4 are then given), then buffers.
+ * The legacy layout (descriptors, available ring right after them, used
+ * ring on the next page boundary) fits the same three pages for queues of
+ * up to 256 entries. */
 #define QUEUE_PAGES (3 + VIRTIO_NET_QUEUE * VIRTIO_NET_BUF / PAGE_SIZE)
+
+/* The legacy (virtio 0.9.5) transport: registers in I/O BAR0 (virtio 1.0,
+ * 4.1.4.8). With MSI-X on, two vector registers come before the device
+ * configuration, which then starts at 0x18 instead of 0x14. */
+#define LEG_HOST_F       0x00
+#define LEG_GUEST_F      0x04
+#define LEG_Q_PFN        0x08
+#define LEG_Q_NUM        0x0c
+#define LEG_Q_SEL        0x0e
+#define LEG_Q_NOTIFY     0x10
+#define LEG_STATUS       0x12
+#define LEG_ISR          0x13
+#define LEG_Q_VECTOR     0x16 /* with MSI-X on */
+#define LEG_CFG          0x14
+#define LEG_CFG_MSIX     0x18
+#define LEG_IO_SIZE      0x20
+#define LEGACY_MAX_QUEUE 256
 
 bool virtio_net_supported(uint16_t vendor, uint16_t device)
 {
@@ -113,6 +134,28 @@ static void wr64(volatile uint8_t *b, unsigned off, uint64_t v)
 static void mb(void)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void notify(struct virtio_net *nic, struct virtq *q)
+{
+    if (nic->io)
+        outw((uint16_t)(nic->io + LEG_Q_NOTIFY), q->index);
+    else
+        *q->notify = q->index;
+}
+
+/* The device configuration (MAC, status), through either transport. */
+static uint8_t cfg8(const struct virtio_net *nic, unsigned off)
+{
+    if (!nic->io)
+        return rd8(nic->devcfg, off);
+    unsigned base = nic->n.irq_mode == NIC_IRQ_MSIX ? LEG_CFG_MSIX : LEG_CFG;
+    return inb((uint16_t)(nic->io + base + off));
+}
+
+static uint16_t cfg16(const struct virtio_net *nic, unsigned off)
+{
+    return (uint16_t)(cfg8(nic, off) | cfg8(nic, off + 1) << 8);
 }
 
 /* A capability's window: bar + offset, length bytes, checked against the
@@ -176,10 +219,23 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
     return 0;
 }
 
+static void set_status(struct virtio_net *nic, uint8_t v)
+{
+    if (nic->io)
+        outb((uint16_t)(nic->io + LEG_STATUS), v);
+    else
+        wr8(nic->common, COM_STATUS, v);
+}
+
+static uint8_t get_status(struct virtio_net *nic)
+{
+    return nic->io ? inb((uint16_t)(nic->io + LEG_STATUS)) : rd8(nic->common, COM_STATUS);
+}
+
 static void reset(struct virtio_net *nic)
 {
-    wr8(nic->common, COM_STATUS, 0);
-    for (unsigned t = 0; t < 100000 && rd8(nic->common, COM_STATUS); t += 10)
+    set_status(nic, 0);
+    for (unsigned t = 0; t < 100000 && get_status(nic); t += 10)
         udelay(10);
 }
 
@@ -226,9 +282,34 @@ static int setup_memory(struct virtio_net *nic, char *why, size_t whylen)
 
 static void release(struct virtio_net *nic)
 {
-    if (nic->common)
+    if (nic->common || nic->io)
         reset(nic);
     nic_common_free(&nic->n);
+}
+
+/* One buffer per descriptor, q->nbufs of them: receive buffers all go to
+ * the device at once, transmit ones wait in the free list. */
+static void fill_queue(struct virtio_net *nic, struct virtq *q)
+{
+    for (unsigned i = 0; i < q->nbufs; i++) {
+        q->desc[i].addr = (uint64_t)(uintptr_t)(q->bufs + i * VIRTIO_NET_BUF);
+        q->desc[i].len = VIRTIO_NET_BUF;
+        q->desc[i].flags = q == &nic->rx ? DESC_F_WRITE : 0;
+        q->desc[i].next = 0;
+    }
+    if (q == &nic->rx) {
+        for (unsigned i = 0; i < q->nbufs; i++)
+            q->avail->ring[i] = (uint16_t)i;
+        q->avail_idx = (uint16_t)q->nbufs;
+    } else {
+        for (unsigned i = 0; i < q->nbufs; i++)
+            q->free[i] = (uint16_t)(q->nbufs - 1 - i);
+        q->nr_free = q->nbufs;
+        q->avail_idx = 0;
+    }
+    mb();
+    q->avail->idx = q->avail_idx;
+    q->last_used = 0;
 }
 
 static int setup_queue(struct virtio_net *nic, const struct caps *c, uint16_t index,
@@ -261,36 +342,92 @@ static int setup_queue(struct virtio_net *nic, const struct caps *c, uint16_t in
     wr64(nic->common, COM_Q_DESC, (uint64_t)(uintptr_t)q->desc);
     wr64(nic->common, COM_Q_DRIVER, (uint64_t)(uintptr_t)q->avail);
     wr64(nic->common, COM_Q_DEVICE, (uint64_t)(uintptr_t)q->used);
-    for (unsigned i = 0; i < size; i++) {
-        q->desc[i].addr = (uint64_t)(uintptr_t)(q->bufs + i * VIRTIO_NET_BUF);
-        q->desc[i].len = VIRTIO_NET_BUF;
-        q->desc[i].flags = q == &nic->rx ? DESC_F_WRITE : 0;
-        q->desc[i].next = 0;
-    }
-    if (q == &nic->rx) { /* every buffer goes to the device at once */
-        for (unsigned i = 0; i < size; i++)
-            q->avail->ring[i] = (uint16_t)i;
-        q->avail_idx = (uint16_t)size;
-    } else {
-        for (unsigned i = 0; i < size; i++)
-            q->free[i] = (uint16_t)(size - 1 - i);
-        q->nr_free = size;
-        q->avail_idx = 0;
-    }
-    mb();
-    q->avail->idx = q->avail_idx;
-    q->last_used = 0;
+    q->index = index;
+    q->nbufs = size;
+    fill_queue(nic, q);
     wr16(nic->common, COM_Q_ENABLE, 1);
     return 0;
+}
+
+static int legacy_queue(struct virtio_net *nic, uint16_t index, struct virtq *q, char *why,
+                        size_t whylen)
+{
+    outw((uint16_t)(nic->io + LEG_Q_SEL), index);
+    unsigned size = inw((uint16_t)(nic->io + LEG_Q_NUM));
+    if (!size || size > LEGACY_MAX_QUEUE || (size & (size - 1))) {
+        fmt_snprintf(why, whylen,
+                     "legacy queue %u has %u entries (a power of two, at most %u, is needed)",
+                     index, size, LEGACY_MAX_QUEUE);
+        return -1;
+    }
+    uint8_t *b = (uint8_t *)q->desc; /* this queue's three pages */
+    q->avail = (volatile struct virtq_avail *)(b + 16 * size);
+    q->used = (volatile struct virtq_used *)(b + ((16 * size + 6 + 2 * size + PAGE_SIZE - 1) &
+                                                  ~(PAGE_SIZE - 1)));
+    q->size = size;
+    q->index = index;
+    q->nbufs = size < VIRTIO_NET_QUEUE ? size : VIRTIO_NET_QUEUE;
+    fill_queue(nic, q);
+    outl((uint16_t)(nic->io + LEG_Q_PFN), (uint32_t)((uintptr_t)b / PAGE_SIZE));
+    return 0;
+}
+
+/* A transitional device without virtio 1.0 capabilities (QEMU's
+ * disable-modern=on): the legacy transport in I/O BAR0, no feature bits
+ * above 31, no FEATURES_OK step. */
+static int legacy_init(struct virtio_net *nic, const struct pci_dev *p, uint16_t cmd, char *why,
+                       size_t whylen)
+{
+    if (!p->bar[0] || p->bar_size[0] < LEG_IO_SIZE || p->bar[0] > 0x10000 - LEG_IO_SIZE) {
+        fmt_snprintf(why, whylen, "no virtio 1.0 capabilities and no legacy I/O BAR0");
+        return -1;
+    }
+    nic->common = nic->isr = nic->devcfg = NULL;
+    nic->io = (uint16_t)p->bar[0];
+    nic->hdr = VIRTIO_NET_HDR_LEGACY; /* no num_buffers without VERSION_1 or MRG_RXBUF */
+    cmd = (uint16_t)(cmd | PCI_COMMAND_IO);
+    pci_write16(nic->n.seg, nic->n.bdf, PCI_COMMAND, cmd);
+    reset(nic);
+    set_status(nic, ST_ACKNOWLEDGE);
+    set_status(nic, ST_ACKNOWLEDGE | ST_DRIVER);
+    nic->features = inl((uint16_t)(nic->io + LEG_HOST_F)) & (F_MAC | F_STATUS);
+    outl((uint16_t)(nic->io + LEG_GUEST_F), (uint32_t)nic->features);
+    if (!(nic->features & F_MAC)) {
+        fmt_snprintf(why, whylen, "the device gives no MAC address (VIRTIO_NET_F_MAC)");
+        goto fail;
+    }
+    for (unsigned i = 0; i < 6; i++)
+        nic->n.mac[i] = cfg8(nic, i);
+    if (!nic_common_mac_ok(nic->n.mac)) {
+        fmt_snprintf(why, whylen, "the device's MAC address is not a unicast address");
+        goto fail;
+    }
+    if (setup_memory(nic, why, whylen) || legacy_queue(nic, 0, &nic->rx, why, whylen) ||
+        legacy_queue(nic, 1, &nic->tx, why, whylen))
+        goto fail;
+    nic_common_start(&nic->n, cmd);
+    set_status(nic, ST_ACKNOWLEDGE | ST_DRIVER | ST_DRIVER_OK);
+    mb();
+    notify(nic, &nic->rx);
+    virtio_net_link_poll(nic);
+    nic->n.c.link_changes = 0;
+    return 0;
+fail:
+    set_status(nic, ST_FAILED);
+    release(nic);
+    return -1;
 }
 
 int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, size_t whylen)
 {
     struct caps c;
     memset(nic, 0, sizeof(*nic));
+    nic->hdr = VIRTIO_NET_HDR;
     uint16_t cmd = nic_common_begin(&nic->n, p);
     if (find_caps(nic, p, &c, why, whylen))
-        return -1;
+        return p->device == 0x1000 && (p->bar_flags[0] & PCI_BAR_IO)
+                   ? legacy_init(nic, p, cmd, why, whylen)
+                   : -1;
     reset(nic);
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE);
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
@@ -317,7 +454,7 @@ int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, 
     nic_common_start(&nic->n, cmd); /* bus mastering on, INTx masked until routed */
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
     mb();
-    *nic->rx.notify = 0; /* receive buffers are there */
+    notify(nic, &nic->rx); /* receive buffers are there */
     virtio_net_link_poll(nic);
     nic->n.c.link_changes = 0;
     return 0;
@@ -331,7 +468,8 @@ static void virtio_net_irq(struct irq_frame *f, void *arg)
 {
     (void)f;
     struct virtio_net *nic = arg;
-    (void)rd8(nic->isr, 0); /* reading acknowledges: the line drops; the poll loop does the work */
+    /* Reading acknowledges: the line drops; the poll loop does the work. */
+    (void)(nic->io ? inb((uint16_t)(nic->io + LEG_ISR)) : rd8(nic->isr, 0));
     __atomic_fetch_add(&nic->n.c.irqs, 1, __ATOMIC_RELAXED);
 }
 
@@ -341,9 +479,17 @@ static void virtio_net_irq(struct irq_frame *f, void *arg)
 bool virtio_net_enable_irq(struct virtio_net *nic, unsigned cpu)
 {
     if (nic_common_route_msix(&nic->n, virtio_net_irq, nic, cpu)) {
-        wr16(nic->common, COM_Q_SELECT, 0);
-        wr16(nic->common, COM_Q_MSIX, 0);
-        if (rd16(nic->common, COM_Q_MSIX) == 0)
+        uint16_t got;
+        if (nic->io) {
+            outw((uint16_t)(nic->io + LEG_Q_SEL), 0);
+            outw((uint16_t)(nic->io + LEG_Q_VECTOR), 0);
+            got = inw((uint16_t)(nic->io + LEG_Q_VECTOR));
+        } else {
+            wr16(nic->common, COM_Q_SELECT, 0);
+            wr16(nic->common, COM_Q_MSIX, 0);
+            got = rd16(nic->common, COM_Q_MSIX);
+        }
+        if (got == 0)
             return true;
         nic_common_msix_off(&nic->n);
     }
@@ -363,16 +509,16 @@ unsigned virtio_net_rx(struct virtio_net *nic,
         q->last_used++;
         done++;
         /* The device's word is input too: an id we never gave is dropped. */
-        if (id >= q->size) {
+        if (id >= q->nbufs) {
             nic->n.c.rx_errors++;
             continue;
         }
-        if (len < VIRTIO_NET_HDR + 14 || len > VIRTIO_NET_BUF) {
+        if (len < nic->hdr + 14 || len > VIRTIO_NET_BUF) {
             nic->n.c.rx_errors++;
         } else {
             nic->n.c.rx_packets++;
-            nic->n.c.rx_bytes += len - VIRTIO_NET_HDR;
-            deliver(ctx, q->bufs + id * VIRTIO_NET_BUF + VIRTIO_NET_HDR, len - VIRTIO_NET_HDR);
+            nic->n.c.rx_bytes += len - nic->hdr;
+            deliver(ctx, q->bufs + id * VIRTIO_NET_BUF + nic->hdr, len - nic->hdr);
         }
         q->avail->ring[q->avail_idx % q->size] = (uint16_t)id; /* back to the device */
         q->avail_idx++;
@@ -381,7 +527,7 @@ unsigned virtio_net_rx(struct virtio_net *nic,
         mb();
         q->avail->idx = q->avail_idx;
         mb();
-        *q->notify = 0;
+        notify(nic, q);
     }
     return done;
 }
@@ -394,7 +540,7 @@ static void tx_reclaim(struct virtio_net *nic)
         mb();
         uint32_t id = q->used->ring[q->last_used % q->size].id;
         q->last_used++;
-        if (id < q->size && q->nr_free < q->size)
+        if (id < q->nbufs && q->nr_free < q->nbufs)
             q->free[q->nr_free++] = (uint16_t)id;
     }
 }
@@ -408,8 +554,8 @@ void *virtio_net_tx_buffer(struct virtio_net *nic)
         return NULL;
     }
     uint8_t *b = q->bufs + q->free[q->nr_free - 1] * VIRTIO_NET_BUF;
-    memset(b, 0, VIRTIO_NET_HDR); /* no checksum offload, no segmentation */
-    return b + VIRTIO_NET_HDR;
+    memset(b, 0, nic->hdr); /* no checksum offload, no segmentation */
+    return b + nic->hdr;
 }
 
 void virtio_net_tx_send(struct virtio_net *nic, unsigned len)
@@ -417,25 +563,25 @@ void virtio_net_tx_send(struct virtio_net *nic, unsigned len)
     struct virtq *q = &nic->tx;
     if (!q->nr_free)
         return;
-    if (len > VIRTIO_NET_BUF - VIRTIO_NET_HDR)
-        len = VIRTIO_NET_BUF - VIRTIO_NET_HDR;
+    if (len > VIRTIO_NET_BUF - nic->hdr)
+        len = VIRTIO_NET_BUF - nic->hdr;
     uint16_t id = q->free[--q->nr_free];
-    q->desc[id].len = VIRTIO_NET_HDR + len;
+    q->desc[id].len = nic->hdr + len;
     q->desc[id].flags = 0;
     q->avail->ring[q->avail_idx % q->size] = id;
     q->avail_idx++;
     mb();
     q->avail->idx = q->avail_idx;
     mb();
-    *q->notify = 1;
+    notify(nic, q);
     nic->n.c.tx_packets++;
     nic->n.c.tx_bytes += len;
 }
 
 bool virtio_net_link_poll(struct virtio_net *nic)
 {
-    return nic_common_set_link(&nic->n, !(nic->features & F_STATUS) ||
-                                            (rd16(nic->devcfg, 6) & NET_S_LINK_UP));
+    return nic_common_set_link(&nic->n,
+                               !(nic->features & F_STATUS) || (cfg16(nic, 6) & NET_S_LINK_UP));
 }
 
 const char *virtio_net_link_text(const struct virtio_net *nic)

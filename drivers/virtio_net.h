@@ -22,10 +22,11 @@
 
 struct pci_dev;
 
-#define VIRTIO_NET_QUEUE     32   /* descriptors per virtqueue (less if the device says so) */
-#define VIRTIO_NET_BUF       2048 /* per descriptor: the 12-byte header and a frame */
-#define VIRTIO_NET_HDR       12   /* struct virtio_net_hdr with VERSION_1 */
-#define VIRTIO_NET_MAX_FRAME 1514
+#define VIRTIO_NET_QUEUE      32   /* descriptors per virtqueue (less if the device says so) */
+#define VIRTIO_NET_BUF        2048 /* per descriptor: the 12-byte header and a frame */
+#define VIRTIO_NET_HDR        12   /* struct virtio_net_hdr with VERSION_1 */
+#define VIRTIO_NET_HDR_LEGACY 10   /* the same without num_buffers (legacy transport) */
+#define VIRTIO_NET_MAX_FRAME  1514
 
 struct virtq {
     unsigned size;
@@ -38,12 +39,16 @@ struct virtq {
     volatile uint16_t *notify;
     uint16_t free[VIRTIO_NET_QUEUE]; /* transmit: descriptors not in flight */
     unsigned nr_free;
+    unsigned nbufs; /* descriptors with a buffer: ids 0..nbufs-1 (at most size) */
+    uint16_t index; /* the queue's number (what a notification names) */
 };
 
 struct virtio_net {
     struct nic_common n;
-    volatile uint8_t *common, *isr, *devcfg;
-    uint64_t features; /* negotiated */
+    volatile uint8_t *common, *isr, *devcfg; /* virtio 1.0 */
+    uint16_t io;                             /* legacy transport: BAR0 I/O base, else 0 */
+    unsigned hdr;                            /* bytes of virtio-net header before a frame */
+    uint64_t features;                       /* negotiated */
     struct virtq rx, tx;
 };
 

@@ -103,6 +103,8 @@ const char *nic_model(void)
         fmt_snprintf(buf, sizeof(buf), "Intel %s", e1000_model(common->device_id));
         return buf;
     }
+    if (virtio.io)
+        return "virtio-net (legacy transport)";
     return common->device_id == 0x1041 ? "virtio-net" : "virtio-net (transitional)";
 }
 

@@ -29,7 +29,11 @@ MAC = "52:54:00:12:34:56"
 GUEST = "10.0.2.15"  # what both slirps hand out by DHCP
 
 
-NICS = ("e1000", "virtio")  # --net-nic; Bochs has the e1000 only
+# --net-nic; Bochs has the e1000 only. virtio-legacy: a transitional
+# virtio-net with its virtio 1.0 interface off (the legacy transport only).
+NICS = ("e1000", "virtio", "virtio-legacy")
+QEMU_NIC_DEVICE = {"e1000": "e1000", "virtio": "virtio-net-pci",
+                   "virtio-legacy": "virtio-net-pci,disable-modern=on"}
 
 
 class NetForwardError(ValueError):
@@ -99,16 +103,16 @@ def check_raw(raw, forwards, emu):
 def qemu_raw_args(raw, nic="e1000"):
     """The NIC on a raw link: frames as UDP datagrams to and from the peer."""
     host, qemu = raw
-    model = "virtio-net-pci" if nic == "virtio" else "e1000"
     return ["-netdev", f"dgram,id=raw0,local.type=inet,local.host=127.0.0.1,local.port={qemu},"
                        f"remote.type=inet,remote.host=127.0.0.1,remote.port={host}",
-            "-device", f"{model},netdev=raw0,mac={MAC}"]
+            "-device", f"{QEMU_NIC_DEVICE[nic]},netdev=raw0,mac={MAC}"]
 
 
 def qemu_args(forwards, nic="e1000"):
     rules = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for h, g in forwards)
-    if nic == "virtio":
-        return ["-netdev", f"user,id=net0{rules}", "-device", f"virtio-net-pci,netdev=net0,mac={MAC}"]
+    if nic != "e1000":
+        return ["-netdev", f"user,id=net0{rules}",
+                "-device", f"{QEMU_NIC_DEVICE[nic]},netdev=net0,mac={MAC}"]
     return ["-nic", f"user,model=e1000,mac={MAC}{rules}"]
 
 

@@ -568,6 +568,49 @@ def test_net_msix_without_remapping(net_iso):
         nm.close()
 
 
+def test_net_virtio_intx_without_msix(net_iso):
+    """A virtio-net without MSI-X (vectors=0) falls back to its legacy
+    interrupt line, and frames raise it."""
+    nm = NetMachine("qemu", net_iso, nic="virtio", extra=["-global virtio-net-pci.vectors=0"])
+    try:
+        c = nm.client()
+        c.login()
+        for _ in range(3):
+            assert "bulkhead " in c.command("version")
+        out = c.command("net")
+        assert re.search(r"^receive: +interrupt \(GSI \d+, [1-9]\d* interrupts\) and polling$",
+                         out, re.M), out
+        c.close()
+        nm.alive()
+    finally:
+        nm.close()
+
+
+def test_net_virtio_legacy_transport(net_iso):
+    """A transitional virtio-net with its virtio 1.0 interface off (QEMU's
+    disable-modern=on) is driven through the legacy transport in I/O BAR0,
+    with MSI-X through interrupt remapping and its own DMA domain."""
+    nm = NetMachine("qemu", net_iso, nic="virtio-legacy")
+    try:
+        c = nm.client()
+        c.login()
+        for _ in range(5):
+            assert "bulkhead " in c.command("version")
+        out = c.command("net")
+        assert re.search(r"^nic: +00:0[23]\.0 virtio-net \(legacy transport\), "
+                         r"MAC 52:54:00:12:34:56$", out, re.M), out
+        assert re.search(r"^link: +up \(\d+ changes\)$", out, re.M), out
+        assert re.search(r"^receive: +interrupt \(MSI-X vector 0x[0-9a-f]+ through remapping entry "
+                         r"\d+, [1-9]\d* interrupts\) and polling$", out, re.M), out
+        out = c.command("iommu")
+        assert re.search(r"domain \d+ net: owner net, 152 KiB mapped, 1 device:.*00:02\.0", out), out
+        assert "fault counts: none" in out, out
+        c.close()
+        nm.alive()
+    finally:
+        nm.close()
+
+
 def test_net_auto_skips_a_vms_nic(tmp_path):
     """net.device = auto takes the first supported NIC no VM names, whichever
     driver it needs: an e1000 at 00:02.0 given to a VM is skipped for the
@@ -636,6 +679,8 @@ def test_net_forward_command_lines(tmp_path):
         "-device", "virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56"]
     with pytest.raises(emu_net.NetForwardError, match="Bochs has the e1000 only"):
         emu_net.check_nic("virtio", "bochs")
+    assert emu_net.qemu_args([(2323, 23)], "virtio-legacy")[-1] == \
+        "virtio-net-pci,disable-modern=on,netdev=net0,mac=52:54:00:12:34:56"
     with pytest.raises(emu_net.NetForwardError, match="expected one of e1000, virtio"):
         emu_net.check_nic("rtl8139", "qemu")
     lines = emu_net.bochs_lines([(2323, 23)], str(tmp_path))
