@@ -2,8 +2,9 @@
  * QEMU/KVM's usual NIC): the modern virtio 1.0 PCI transport found through
  * its vendor capabilities (common, notify, ISR and device configuration),
  * VIRTIO_F_VERSION_1, one receive and one transmit split virtqueue, link
- * status when the device offers VIRTIO_NET_F_STATUS. Legacy-only devices
- * are refused. Rings and buffers are one allocation of hypervisor pages
+ * status when the device offers VIRTIO_NET_F_STATUS. A transitional
+ * device without the virtio 1.0 capabilities is driven through the legacy
+ * transport (I/O BAR0, the queue sizes the device fixes, up to 256). Rings and buffers are one allocation of hypervisor pages
  * (owner "net"); under VT-d the NIC gets a DMA domain of its own that maps
  * exactly those pages, as the e1000 does.
  *
