@@ -4,9 +4,10 @@
  * VIRTIO_F_VERSION_1, one receive and one transmit split virtqueue, link
  * status when the device offers VIRTIO_NET_F_STATUS. A transitional
  * device without the virtio 1.0 capabilities is driven through the legacy
- * transport (I/O BAR0, the queue sizes the device fixes, up to 256). Rings and buffers are one allocation of hypervisor pages
- * (owner "net"); under VT-d the NIC gets a DMA domain of its own that maps
- * exactly those pages, as the e1000 does.
+ * transport (I/O BAR0, the queue sizes the device fixes, up to 256).
+ * Rings and buffers are one allocation of hypervisor pages (owner "net");
+ * under VT-d the NIC gets a DMA domain of its own that maps exactly those
+ * pages, as the e1000 does.
  *
  * Receive is interrupt-announced (MSI-X entry 0, through VT-d interrupt
  * remapping when it is on; else INTx, acknowledged through the ISR
