@@ -13,6 +13,7 @@
  * holds only when every I/O APIC sends through a unit that remaps
  * interrupts; vtd_ioapic_decide checks the DMAR for it. */
 #include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/irq.h"
 #include "drivers/vtd_priv.h"
 #include "lib/format.h"
 #include "lib/log.h"
@@ -181,10 +182,11 @@ void vtd_ioapic_show(unsigned unit, void (*out)(const char *fmt, ...))
         bool points = !ioapic_read_rte(p->gsi, &rte) && vtd_ioapic_rte_index(rte, &index) &&
                       index == ((unsigned)p->handle & 0xffff);
         out("    i/o apic pin gsi %u (%s): remapping entry %u, vector 0x%x, source-id "
-            "%02x:%02x.%u, %s\n",
+            "%02x:%02x.%u, %s, %llu interrupts\n",
             p->gsi, p->host ? "hypervisor" : "device", (unsigned)p->handle & 0xffff, p->vector,
             p->sid >> 8, (p->sid >> 3) & 0x1f, p->sid & 7,
             points ? ((rte & VTD_RTE_MASKED) ? "pin masked" : "pin in remappable format")
-                   : "pin does not point at it");
+                   : "pin does not point at it",
+            (unsigned long long)irq_count(p->vector));
     }
 }
