@@ -63,6 +63,7 @@ UNIT_SRCS_define := core/define_check.c core/define_input.c core/config.c core/c
 UNIT_SRCS_define_store := core/module_store.c loader/modules.c core/config.c core/config_keys.c core/config_validate.c core/config_net.c lib/sha256.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_tables := drivers/vtd_pt.c drivers/vtd_tables.c
 UNIT_SRCS_vtd_ir     := drivers/vtd_ir.c
+UNIT_SRCS_ioapic_rte :=
 UNIT_SRCS_vtd_fault  := drivers/vtd_fault.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_dmar   := drivers/vtd_dmar.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_owner  := drivers/vtd_owner.c mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
