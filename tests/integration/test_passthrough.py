@@ -71,6 +71,41 @@ autostart = true
 """
 
 
+IO_ACCESSES = 20000  # per phase of tests/guests/pcitest/iobar.c (2 x IO_ROUNDS)
+
+
+def check_io_bar(m, out, io_exit_name):
+    """The I/O BAR phases of iobar.c, and the VM's I/O exits from `stats`
+    once it stopped: the decode-off phase traps every access and the two
+    decoded phases none, so the count lies between one phase's accesses
+    and that plus what the rest of the guest (its serial output, the
+    configuration accesses) costs, well below a second phase."""
+    bar = re.search(r"^\[nic\] pcitest: I/O BAR\d 0x([0-9a-f]+) size 0x([0-9a-f]+)$", out, re.M)
+    assert bar, out
+    io = int(bar.group(1), 16)
+    # At the device's host ports (inside the VM's I/O window 0xc000-0xcfff).
+    assert 0xc000 <= io <= 0xcfff, out
+    assert re.search(rf"^\[nic\] pcitest: io direct: {IO_ACCESSES} accesses, STATUS 0x[0-9a-f]+ ",
+                     out, re.M), out
+    assert re.search(rf"^\[nic\] pcitest: io decode off: {IO_ACCESSES} accesses read 0xffffffff$",
+                     out, re.M), out
+    assert re.search(rf"^\[nic\] pcitest: io BAR moved to 0x{io ^ 0x800:x}: STATUS 0x[0-9a-f]+, "
+                     r"old ports read 0xffffffff$", out, re.M), out
+    assert re.search(r"^\[nic\] pcitest: io BAR over 0x3f8: the serial line still prints$",
+                     out, re.M), out
+    assert re.search(r"^\[nic\] pcitest: io BAR over 0xcf8: config space reads 8086:100e$",
+                     out, re.M), out
+    assert re.search(rf"^\[nic\] pcitest: io BAR back at 0x{io:x}: ", out, re.M), out
+    # Both hostile placements were refused, by name.
+    assert len(re.findall(r"BAR outside the VM's PCI window: not mapped", out)) >= 2, out
+    stats = command(m, "stats nic")
+    found = re.search(rf"^  {io_exit_name}\s+(\d+)\s+\d+$", stats, re.M)
+    assert found, stats
+    exits = int(found.group(1))
+    print(f"I/O BAR at 0x{io:x}: {exits} {io_exit_name} exits for 3 x {IO_ACCESSES} accesses")
+    assert IO_ACCESSES <= exits < IO_ACCESSES + IO_ACCESSES // 2, (exits, stats)
+
+
 @pytest.mark.bochs
 def test_passthrough_e1000_pcitest(boot, tmp_path):
     cfg = tmp_path / "pt.cfg"
@@ -99,6 +134,7 @@ def test_passthrough_e1000_pcitest(boot, tmp_path):
     wait_for(m, r"^vm nic: pci 00:02\.0 quiesced \(bus mastering and decoding off", 60)
     wait_for(m, re.escape(PROMPT), 60)
     time.sleep(1)
+    check_io_bar(m, out, "IO_INSTRUCTION")
     table = command(m, "pci")
     assert re.search(r"0000:00:02\.0 8086:100e .* hypervisor$", table, re.M), table
     # Started again: the device is given again and works the same.
