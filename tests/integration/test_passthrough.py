@@ -160,3 +160,53 @@ def test_passthrough_refused_without_iommu(boot, tmp_path):
     time.sleep(1)
     table = command(m, "pci")
     assert re.search(r"0000:00:02\.0 8086:100e .* hypervisor$", table, re.M), table
+
+
+CFG_SVM = """[vm nic]
+kernel = pcitest.elf
+memory = 8M
+cpus = [1]
+platform = pc
+pci = [00:03.0]
+autostart = true
+"""
+
+# QEMU's e1000 at 00:03.0 behind its intel-iommu (the q35 default NIC is
+# not created once -netdev is given).
+QEMU_E1000 = ["-global intel-iommu.intremap=on", "-netdev user,id=n0",
+              "-device e1000,netdev=n0,addr=03.0,mac=52:54:00:12:34:56"]
+
+
+@pytest.mark.qemu_svm
+def test_passthrough_e1000_pcitest_svm(boot, tmp_path):
+    """The same guest under SVM in QEMU, with VT-d (the VM gets a DMA
+    domain, so bus mastering is allowed). Moving BAR0 changes the nested
+    page tables of a running VM: the device answers at the new address and
+    the old one reads all ones (the backend's flush_second_level drops the
+    vCPU's ASID at its next VMRUN; QEMU TCG also flushes its TLB at every
+    #VMEXIT, so a missing flush would not show here). The I/O BAR passes
+    through the IOPM: the decoded phases cause no VMEXIT_IOIO, the
+    decode-off phase one per access. (QEMU's e1000 I/O BAR is a stub that
+    reads 0; Bochs' answers with the register.)"""
+    cfg = tmp_path / "pt.cfg"
+    cfg.write_text(CFG_SVM)
+    iso = mkiso(cfg, tmp_path / "pt.iso", [GUESTS / "pcitest.elf"])
+    m = boot("qemu-svm", cpus=2, iso=iso, extra=QEMU_E1000)
+    wait_for(m, r"^vm nic: pci 00:03\.0 \(8086:100e\) at guest 00:01\.0, DMA confined to the "
+                r"VM's memory by the IOMMU$", 120)
+    done = wait_for(m, r"^\[nic\] pcitest: done, (\d+) failures$", 120)
+    out = m.output
+    assert "FAIL" not in out, out
+    assert done.group(1) == "0", out
+    assert re.search(r"^\[nic\] pcitest: command 0x6: bus mastering on$", out, re.M), out
+    assert re.search(r"^\[nic\] pcitest: mac 52:54:00:12:34:56$", out, re.M), out
+    assert re.search(r"^\[nic\] pcitest: BAR0 moved to 0xc0100000: mac word 0x5452, old "
+                     r"address reads 0xffffffff$", out, re.M), out
+    assert re.search(r"^\[nic\] pcitest: INTx on GSI 16: 2 interrupts$", out, re.M), out
+    assert re.search(rf"^\[nic\] pcitest: io direct: {IO_ACCESSES} accesses, STATUS 0x0 ",
+                     out, re.M), out
+    wait_for(m, r"^vm nic: pci 00:03\.0 quiesced", 60)
+    wait_for(m, re.escape(PROMPT), 60)
+    time.sleep(1)
+    check_io_bar(m, m.output, "VMEXIT_IOIO")
+    assert "panic" not in m.output.lower(), m.output
