@@ -202,6 +202,10 @@ struct vpci_dev *vpci_find_bar(struct vpci_bus *b, uint64_t gpa, bool io, unsign
  * mechanism 0xCF8-0xCFF, ...) nor an emulator's control ports. The ports
  * to open in *base, *count. */
 bool vpci_io_direct_ok(const struct vpci_bar *r, uint64_t gpa, uint16_t *base, uint16_t *count);
+/* Whether host ports [first, last] include one no VM may reach, directly
+ * or forwarded (the legacy ports below 0x1000, 0x8900), or run past
+ * 0xffff. */
+bool vpci_io_port_reserved(uint32_t first, uint32_t last);
 /* Called by the BAR state machine right after BAR i was mapped at
  * mapped_at (opens its ports when vpci_io_direct_ok) and right before it
  * is unmapped (closes them). */

@@ -6,7 +6,8 @@
  * rule; vpci_assign_bars puts the BAR there first. */
 #include "vdev/vpci_priv.h"
 
-/* Ports that never pass, whatever a device's BAR claims: the legacy PC
+/* Ports that never pass nor are forwarded to, whatever a device's BAR
+ * claims: the legacy PC
  * ports below 0x1000 (where no PCI I/O BAR belongs; the hypervisor's
  * UART, PIC, PIT, RTC and 0xCF8-0xCFF live there) and the emulators'
  * shutdown port. The host's ACPI ports are checked by the glue (vpci_pt.c,
@@ -18,15 +19,20 @@ static const struct {
     {0x8900, 0x8900},
 };
 
+bool vpci_io_port_reserved(uint32_t first, uint32_t last)
+{
+    for (unsigned i = 0; i < sizeof(never_direct) / sizeof(never_direct[0]); i++)
+        if (first <= never_direct[i].last && last >= never_direct[i].first)
+            return true;
+    return last > 0xffff || last < first;
+}
+
 bool vpci_io_direct_ok(const struct vpci_bar *r, uint64_t gpa, uint16_t *base, uint16_t *count)
 {
     if (!(r->flags & PCI_BAR_IO) || !r->hw_size || r->size != r->hw_size || gpa != r->host ||
-        r->hw_size > 0x10000 || gpa > 0x10000 - r->hw_size)
+        r->hw_size > 0x10000 || gpa > 0x10000 - r->hw_size ||
+        vpci_io_port_reserved((uint32_t)gpa, (uint32_t)(gpa + r->hw_size - 1)))
         return false;
-    uint64_t last = gpa + r->hw_size - 1;
-    for (unsigned i = 0; i < sizeof(never_direct) / sizeof(never_direct[0]); i++)
-        if (gpa <= never_direct[i].last && last >= never_direct[i].first)
-            return false;
     *base = (uint16_t)gpa;
     *count = (uint16_t)r->hw_size;
     return true;

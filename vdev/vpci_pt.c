@@ -398,9 +398,17 @@ static bool port_window(struct vcpu *v, uint16_t port, unsigned size, bool in, u
     spin_lock(&vm->platform->lock);
     struct vpci_dev *d = vpci_find_bar(&vm->pt->bus, port, true, &bar, &off);
     uint32_t ones = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    uint32_t hport = d ? (uint32_t)(d->bar[bar].host + off) : 0;
     if (!d || off + size > d->bar[bar].hw_size || (size != 1 && size != 2 && size != 4)) {
         if (in)
             *val = ones;
+    } else if (vpci_io_port_reserved(hport, hport + size - 1) ||
+               host_owns_ports((uint16_t)hport, (uint16_t)size)) {
+        /* A device whose host BAR claims the host's own ports. */
+        if (in)
+            *val = ones;
+        vm_log_violation(vm, "pci: I/O BAR access to host port 0x%x refused: the host's own",
+                         hport);
     } else if (in) {
         *val = (uint32_t)hw_bar_read(vm->pt, d, bar, off, size) & ones;
     } else {

@@ -545,6 +545,15 @@ static void test_io_direct_rules(void **state)
                              .flags = PCI_BAR_IO};
         assert_false(vpci_io_direct_ok(&h, h.host, &base, &count));
     }
+    /* The same rule for the forwarding path. */
+    assert_true(vpci_io_port_reserved(0x3f8, 0x3ff));
+    assert_true(vpci_io_port_reserved(0xcfc, 0xcff));
+    assert_true(vpci_io_port_reserved(0xffe, 0x1001));
+    assert_true(vpci_io_port_reserved(0x8900, 0x8903));
+    assert_true(vpci_io_port_reserved(0xfffe, 0x10001));
+    assert_false(vpci_io_port_reserved(0x1000, 0x1003));
+    assert_false(vpci_io_port_reserved(0xc000, 0xc03f));
+    assert_false(vpci_io_port_reserved(0x88fc, 0x88ff));
     struct vpci_bar low = {.size = 16, .hw_size = 16, .host = 0x1000, .flags = PCI_BAR_IO};
     assert_true(vpci_io_direct_ok(&low, 0x1000, &base, &count)); /* the first allowed port */
     assert_int_equal(base, 0x1000);
