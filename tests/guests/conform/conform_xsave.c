@@ -48,7 +48,7 @@ static int xrstor_brings_back(void)
 
 static int find_byte_run(void)
 {
-    for (unsigned off = 512; off + 16 <= 1024; off += 16) {
+    for (unsigned off = 416; off + 16 <= 1024; off += 16) { /* past XMM0-15 */
         unsigned n = 0;
         while (n < 16 && g_area[off + n] == BYTE)
             n++;
