@@ -47,6 +47,19 @@ static struct run_queue queues[MAX_CPUS];
 
 _Static_assert(VTIME_NEVER == SCHED_NO_DEADLINE, "one 'no deadline' value");
 
+/* Makes `cpu` look at its run queue. A vCPU running there alone (no slice,
+ * so only an interrupt ends its turn) also gets an NMI: in Bochs 2.7 a
+ * guest running with RFLAGS.IF=0 takes no external-interrupt exit, so the
+ * IPI alone would leave it there for good (`destroy` stayed `stopping`). */
+static void resched_cpu(unsigned cpu, struct run_queue *q)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (q->running && q->running_alone)
+        ipi_resched_nmi(cpu);
+    else
+        ipi_resched(cpu);
+}
+
 static int sched_add(struct vcpu *v)
 {
     if (v->pcpu >= MAX_CPUS || !cpus[v->pcpu] || !cpus[v->pcpu]->online)
@@ -66,7 +79,7 @@ static int sched_add(struct vcpu *v)
     if (cur && q->running_alone)
         cur->kick = true;
     if (v->pcpu != this_cpu_id())
-        ipi_resched(v->pcpu);
+        resched_cpu(v->pcpu, q);
     return 0;
 }
 
@@ -90,7 +103,7 @@ static void sched_kick(struct vcpu *v)
     if (v->vm_info.realtime)
         kick_realtime(v);
     else if (v->pcpu != this_cpu_id())
-        ipi_resched(v->pcpu);
+        resched_cpu(v->pcpu, &queues[v->pcpu]);
 }
 
 static void sched_wake_op(struct vcpu *v)
@@ -138,12 +151,17 @@ void sched_wake(struct vcpu *v)
     struct run_queue *q = &queues[v->pcpu];
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     struct vcpu *cur = q->running;
-    if (cur && cur != v &&
-        sched_wake_ends_turn(q->running_alone, cur->vm == v->vm, cur->vm->cfg.priority,
-                             v->vm->cfg.priority))
+    bool ends_turn = cur && cur != v &&
+                     sched_wake_ends_turn(q->running_alone, cur->vm == v->vm, cur->vm->cfg.priority,
+                                          v->vm->cfg.priority);
+    if (ends_turn)
         cur->kick = true;
-    if (v->pcpu != this_cpu_id())
-        ipi_resched(v->pcpu);
+    if (v->pcpu != this_cpu_id()) {
+        if (ends_turn)
+            resched_cpu(v->pcpu, q);
+        else
+            ipi_resched(v->pcpu); /* wakes an idle CPU, or the guest exits to inject */
+    }
 }
 
 static void remove_at(struct run_queue *q, unsigned i)

@@ -8,6 +8,7 @@
 #include "arch/x86_64/tsc.h"
 #include "hvm/backend.h"
 #include "vcpu/vm.h"
+#include "vcpu/xsavec_check.h"
 #include "include/bulkhead/hypercall.h"
 #include "lib/string.h"
 
@@ -103,8 +104,10 @@ static void leaf_0xd(struct vcpu *v, uint32_t sub, struct cpuid_regs *out)
     } else if (sub == 1) {
         struct cpuid_regs h;
         cpuid_count(0xd, 1, &h);
-        /* XSAVEOPT XSAVEC XGETBV1; not XSAVES (IA32_XSS is not emulated). */
-        out->eax = h.eax & (BIT(0) | BIT(1) | BIT(2));
+        /* XSAVEOPT XSAVEC XGETBV1; not XSAVES (IA32_XSS is not emulated).
+         * XSAVEC only when the CPU's passed the probe (Bochs 2.7's writes
+         * the AVX state over the XSAVE header: vcpu/xsavec_check.h). */
+        out->eax = h.eax & (BIT(0) | (xsavec_usable() ? BIT(1) : 0) | BIT(2));
         out->ebx = xsave_compacted_size(v->xcr0 ? v->xcr0 : 1);
     } else if (sub < 64 && (allowed & (1ULL << sub))) {
         cpuid_count(0xd, sub, out);

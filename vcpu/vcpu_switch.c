@@ -16,6 +16,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "vcpu/cpuid.h"
+#include "vcpu/xsavec_check.h"
 #include "lib/log.h"
 #include "lib/string.h"
 
@@ -68,6 +69,7 @@ void vcpu_switch_cpu_init(void)
         if (r.ebx > XSAVE_AREA_BYTES)
             pr_err("fpu: XSAVE area of %u bytes exceeds the %u reserved per vCPU", r.ebx,
                    XSAVE_AREA_BYTES);
+        xsavec_probe_cpu(); /* before any guest's registers are loaded here */
         xsetbv(0, 1);
     }
     /* MXCSR_MASK tells which MXCSR bits XRSTOR/FXRSTOR accept. */

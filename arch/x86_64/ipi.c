@@ -164,6 +164,13 @@ void ipi_resched(unsigned cpu)
         lapic_send_ipi(cpus[cpu]->apic_id, VEC_IPI_RESCHED);
 }
 
+void ipi_resched_nmi(unsigned cpu)
+{
+    ipi_resched(cpu);
+    if (cpu_usable(cpu))
+        kick_with_nmi(cpu);
+}
+
 static void resched_irq(struct irq_frame *f, void *arg)
 {
     if (ipi_resched_hook)

@@ -42,6 +42,7 @@ cr4_unavailable_bits_gp efer_reserved_bits_gp efer_lme_change_with_paging_gp
 efer_rewrite_same_value cr4_pcide_with_cr3_low_bits_gp cr0_pg_without_pe_gp
 cr4_pae_clear_in_long_mode_gp cr0_pg_clear_in_64bit_mode_gp cr0_pg_clear_with_pcide_gp
 apic_base_over_ram_gp apic_base_over_ioapic_gp apic_base_moves_window
+xsave_standard_keeps_ymm xsavec_offered_only_if_correct
 """.split()
 
 # The 32-bit guest (tests/guests/conform32): where protected mode differs.

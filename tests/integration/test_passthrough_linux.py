@@ -32,7 +32,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, SCALE
 
 
 MKISO = REPO / "scripts" / "mkiso.sh"
@@ -55,6 +55,9 @@ ip link set lo up
 ip link set eth0 up
 udhcpc -i eth0 -s /etc/udhcpc.script -t 20 -T 3 -n -q || echo "nic: no DHCP lease"
 nc -ll -p 5555 -e /bin/nicsrv &
+# Ready once the server listens (nc starts in the background).
+for i in $(seq 1 60); do netstat -ltn | grep -q ':5555 ' && break; sleep 1; done
+echo "nic: listening on $(netstat -ltn | grep -c ':5555 ') socket(s)"
 echo "BULKHEAD-NIC-READY"
 while :; do sleep 3600; done
 """
@@ -195,26 +198,38 @@ def nic_iso(tmp_path, cfg_text):
     return iso
 
 
-def talk(port, line, expect, timeout=120):
+def talk(port, line, expect, timeout=300):
     """Sends one line to the guest's server through the forwarded port and
-    returns its reply once it contains `expect` (retrying while slirp
-    accepts before the guest listens)."""
-    reply = b""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and expect not in reply:
+    returns its reply once it contains `expect`. Retries (every 2 s) while
+    slirp accepts and then closes the connection (the guest not listening,
+    or slow under load) or the reply does not come within 90 s; the budget
+    is scaled by BULKHEAD_TIMEOUT_SCALE. Each attempt is logged in
+    talk.attempts, for the assertion message when no reply came."""
+    talk.attempts = []
+    end = time.monotonic() + timeout * SCALE
+    while time.monotonic() < end:
         reply = b""
+        t0 = time.monotonic()
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
                 s.sendall(line)
-                s.settimeout(60)
+                s.settimeout(90)
                 while b"\n" not in reply:
                     chunk = s.recv(256)
                     if not chunk:
                         break
                     reply += chunk
-        except OSError:
-            time.sleep(2)
-    return reply
+            what = repr(reply) if reply else "closed without a reply"
+        except OSError as e:
+            what = f"{type(e).__name__}: {e}"
+        talk.attempts.append(f"{t0 - end + timeout * SCALE:6.1f}s: {what}")
+        if expect in reply:
+            return reply
+        time.sleep(2)
+    return b""
+
+
+talk.attempts = []
 
 
 def check_nic_works(m, port):
@@ -224,8 +239,10 @@ def check_nic_works(m, port):
     assert re.search(r"^\[linux\] nic: driver e1000$", out, re.M), out[-6000:]
     assert re.search(r"^\[linux\] nic: lease 10\.0\.2\.15 from 10\.0\.2\.2$", out, re.M), \
         out[-6000:]
+    assert re.search(r"^\[linux\] nic: listening on [1-9]\d* socket\(s\)$", out, re.M), out[-6000:]
     reply = talk(port, b"hello from the host\n", b"guest got")
-    assert reply.startswith(b"guest got: hello from the host"), (reply, m.output[-4000:])
+    assert reply.startswith(b"guest got: hello from the host"), \
+        (reply, talk.attempts, m.output[-4000:])
 
 
 @pytest.mark.bochs
@@ -299,7 +316,8 @@ def test_passthrough_e1000_linux_iommu(boot, tmp_path):
                      r"remappable format, [1-9]\d* interrupts$", report, re.M), report
     # A DMA outside the VM's memory: blocked, and logged with the device.
     reply = talk(port, b"dma-outside\n", b"DMA outside")
-    assert b"nic: DMA outside the VM's memory in 2 s" in reply, (reply, m.output[-4000:])
+    assert b"nic: DMA outside the VM's memory in 2 s" in reply, \
+        (reply, talk.attempts, m.output[-4000:])
     wait_for(m, r"^\[linux\] nic: transmit ring at 0x7f000000$", 120)
     wait_for(m, r"iommu: fault 00:03\.0 read addr 0x7f000000 reason 0x0[26] ", 120)
     assert "panic" not in m.output.lower()

@@ -83,3 +83,4 @@ UNIT_SRCS_vpci_host := drivers/pci_group.c drivers/pci_quiesce.c vdev/vpci_acpi.
 UNIT_SRCS_http_parse := net/http_parse.c lib/strutil.c
 UNIT_SRCS_http_json := core/api_json.c core/metrics_text.c lib/strutil.c
 UNIT_SRCS_http_auth := core/api_auth.c core/config.c core/config_keys.c core/config_validate.c core/config_net.c lib/sha256.c lib/format.c lib/strutil.c
+UNIT_SRCS_xsavec_check := vcpu/xsavec_image.c

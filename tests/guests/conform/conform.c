@@ -66,6 +66,7 @@ void guest_main(uint32_t magic, uint32_t mbi)
     printf("conform: start\n");
     check_msr();
     check_debug();
+    check_xsave();
     check_cr();          /* a wrong CR rule can end the VM */
     check_apic_window(); /* so can a window left behind */
     printf("conform: done %u passed, %u failed\n", g_passed, g_failed);

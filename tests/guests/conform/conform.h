@@ -74,6 +74,7 @@ static inline void write_cr3(uint64_t v)
 void check_cr(void);
 void check_debug(void);
 void check_msr(void);
+void check_xsave(void);
 void check_apic_window(void);
 
 #endif
