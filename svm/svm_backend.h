@@ -16,6 +16,11 @@ struct svm_vcpu_state {
     bool set_up;
     bool nmi_masked;   /* an injected NMI's handler runs until its IRET */
     bool host_osxsave; /* XGETBV works: the guest's XCR0 is checked after each exit */
+    /* The guest's EFER.LME. The VMCB holds it only while CR0.PG is set:
+     * QEMU TCG's #VMEXIT from a guest with LME set, paging and PAE off
+     * does not reload the host's CR0 (docs/svm.md). With paging off LME
+     * changes nothing, and every CR0 write exits. */
+    bool efer_lme;
 };
 
 enum exit_action svm_handle_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc);
