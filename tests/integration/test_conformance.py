@@ -65,11 +65,12 @@ def check_guest(out, vm, expected):
     assert re.search(rf"^vm {vm}: stopped itself \(code 0\)$", out, re.M), out
 
 
-def test_conformance(boot, tmp_path):
+def test_conformance(boot, backend, tmp_path):
+    from conftest import BACKEND_EMU
     from test_config import build_config_iso
     cfg = tmp_path / "conform.cfg"
     cfg.write_text(CONFORM_CFG)
-    m = boot("bochs", cpus=1, iso=build_config_iso(cfg))
+    m = boot(BACKEND_EMU[backend], cpus=1, iso=build_config_iso(cfg))
     for vm in ("conform", "conform32"):
         wait_for(m, rf"^vm {vm}: (stopped|crashed)", 150)
     out = m.output
