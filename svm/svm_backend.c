@@ -172,6 +172,10 @@ static uint64_t svm_get_reg(struct vcpu *v, enum hvm_reg r)
         return guest_efer(state(v));
     case HVM_REG_PAT:
         return s->g_pat;
+    case HVM_REG_DR6:
+        return s->dr6;
+    case HVM_REG_DR7:
+        return s->dr7;
     }
     return 0;
 }
@@ -217,6 +221,12 @@ static bool svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
         return true;
     case HVM_REG_PAT:
         s->g_pat = val;
+        return true;
+    case HVM_REG_DR6: /* bits 63:32 must be zero or VMRUN fails */
+        s->dr6 = val & 0xffffffffULL;
+        return true;
+    case HVM_REG_DR7:
+        s->dr7 = val & 0xffffffffULL;
         return true;
     }
     return false;

@@ -145,6 +145,11 @@ static void translate(struct vcpu *v, struct vmcb *vmcb, uint64_t code, struct e
         /* Exceptions with an error code put it in EXITINFO1. */
         e->exception.has_error = vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
         e->exception.error = (uint32_t)c->exit_info_1;
+        /* #DB: the CPU has already written its conditions into the VMCB's
+         * DR6 (APM 15.12; QEMU does the same), so the merge in
+         * vcpu/debug_rules.c finds them there; DR7.GD is still set. */
+        if (vector == 1)
+            e->exception.db_hits = vmcb->save.dr6;
         return;
     }
     switch (code) {
