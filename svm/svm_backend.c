@@ -132,7 +132,9 @@ static int svm_reset(struct vcpu *v)
 
 void svm_report_vmrun_failure(struct vcpu *v)
 {
-    const struct vmcb *vmcb = state(v)->sv.vmcb;
+    struct vmcb *vmcb = state(v)->sv.vmcb;
+    /* The VM stops: its VMCB may show what VMRUN was given again. */
+    svm_vmcb_restore_checked(vmcb, &state(v)->at_entry);
     struct svm_check_limits lim = {
         .maxphyaddr = cpuid(0x80000008).eax & 0xff,
         .long_mode = cpuid(0x80000001).edx & (1U << 29),
@@ -396,6 +398,7 @@ static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
         /* The neutral layer keeps the guest's CR2 in the CPU while in root
          * mode (vcpu switch, #PF injection); VMRUN loads it from the VMCB. */
         s->sv.vmcb->save.cr2 = read_cr2();
+        svm_checked_state_save(s->sv.vmcb, &s->at_entry);
         uint64_t t1 = svm_vcpu_enter(&s->sv, v->gprs, 1);
         v->guest_cycles += t1 - now;
         v->entry_tsc = t1;

@@ -9,6 +9,7 @@
 #include "hvm/backend.h"
 #include "hvm/exit.h"
 #include "hvm/vcpu.h"
+#include "svm/svm_check.h"
 #include "svm/svm_vcpu.h"
 
 struct svm_vcpu_state {
@@ -21,6 +22,8 @@ struct svm_vcpu_state {
      * does not reload the host's CR0 (docs/svm.md). With paging off LME
      * changes nothing, and every CR0 write exits. */
     bool efer_lme;
+    /* What the last VMRUN was given, for naming its failure. */
+    struct svm_checked_state at_entry;
 };
 
 enum exit_action svm_handle_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc);
