@@ -162,6 +162,6 @@ def test_cr3_above_maxphyaddr_is_gp_under_svm(boot):
                     r"^error: vm fz: crashed.*|bulkhead: panic", timeout=120)
     assert done.group(1) == "20000", m.output[-3000:]
     wait_for(m, r"^vm fz: stopped itself \(code 0\)$", 30)
+    wait_for(m, r"^\[fill\] hostile: fill round \d+$", 90)  # the neighbour runs on
     out = m.output.replace("\r", "")
-    line(r"^\[fill\] hostile: fill round \d+$", out)
-    assert "hostile: BREACH" not in out and "VMEXIT_INVALID" not in out, out[-3000:]
+    assert "hostile: BREACH" not in out and "vm fz: crashed" not in out, out[-3000:]
