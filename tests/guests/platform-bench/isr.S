@@ -7,3 +7,12 @@ pbench_isr:
     call pbench_timer_irq
     popal
     iret
+
+/* The vUART receive interrupt stub (rt_input.c, vector 0x41). */
+    .globl pbench_uart_isr
+pbench_uart_isr:
+    pushal
+    cld
+    call pbench_uart_irq
+    popal
+    iret
