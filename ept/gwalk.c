@@ -132,7 +132,12 @@ static enum gwalk_status walk64(struct walk *w)
             return GWALK_BAD_TABLE;
         if (!(pdpte & GPTE_P))
             return GWALK_PAGE_FAULT;
-        if (pdpte & (bits(63, r->maxphyaddr) | bits(8, 5) | bits(2, 1))) {
+        /* Read from memory (AMD), bit 5 may be the accessed bit: QEMU
+         * TCG sets it on the PDPTEs of an SVM guest's PAE walk. */
+        uint64_t rsvd = bits(63, r->maxphyaddr) | bits(8, 5) | bits(2, 1);
+        if (!r->pdptes)
+            rsvd &= ~GPTE_A;
+        if (pdpte & rsvd) {
             w->rsvd_fault = 1;
             return GWALK_PAGE_FAULT;
         }

@@ -25,6 +25,8 @@ enum hvm_reg {
     HVM_REG_CR4, /* as the guest sees it */
     HVM_REG_EFER,
     HVM_REG_PAT,
+    HVM_REG_DR6, /* VMX: the CPU's (live while the vCPU is loaded); SVM: the VMCB's */
+    HVM_REG_DR7,
 };
 
 enum hvm_seg { HVM_SEG_ES, HVM_SEG_CS, HVM_SEG_SS, HVM_SEG_DS, HVM_SEG_FS, HVM_SEG_GS };

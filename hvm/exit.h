@@ -109,6 +109,9 @@ struct exit_record {
             uint8_t type; /* enum vcpu_event_type: HW or PRIV_SW (ICEBP) */
             bool has_error;
             uint32_t error;
+            /* #DB: its conditions in DR6's layout (B0-B3, BD, BS, BT),
+             * merged into the guest's DR6 by vcpu/debug_rules.c */
+            uint64_t db_hits;
         } exception;
         struct {
             uint8_t vector;

@@ -134,6 +134,7 @@ static int svm_reset(struct vcpu *v)
     memcpy(v->gprs, b->gprs, sizeof(v->gprs));
     v->gprs[GPR_RSP] = b->rsp;
     v->msr_pat = s->sv.vmcb->save.g_pat;
+    s->efer_lme = s->sv.vmcb->save.efer & EFER_LME;
     s->nmi_masked = false;
     s->set_up = true;
     return 0;
@@ -141,7 +142,9 @@ static int svm_reset(struct vcpu *v)
 
 void svm_report_vmrun_failure(struct vcpu *v)
 {
-    const struct vmcb *vmcb = state(v)->sv.vmcb;
+    struct vmcb *vmcb = state(v)->sv.vmcb;
+    /* The VM stops: its VMCB may show what VMRUN was given again. */
+    svm_vmcb_restore_checked(vmcb, &state(v)->at_entry);
     struct svm_check_limits lim = {
         .maxphyaddr = cpuid(0x80000008).eax & 0xff,
         .long_mode = cpuid(0x80000001).edx & (1U << 29),
@@ -152,6 +155,14 @@ void svm_report_vmrun_failure(struct vcpu *v)
 }
 
 /* --- Guest state --- */
+
+/* The guest's EFER: SVME is the hypervisor's, LME kept aside while
+ * paging is off (struct svm_vcpu_state). */
+static uint64_t guest_efer(const struct svm_vcpu_state *st)
+{
+    uint64_t efer = st->sv.vmcb->save.efer & ~(EFER_SVME_BIT | EFER_LME);
+    return efer | (st->efer_lme ? EFER_LME : 0);
+}
 
 static uint64_t svm_get_reg(struct vcpu *v, enum hvm_reg r)
 {
@@ -170,16 +181,21 @@ static uint64_t svm_get_reg(struct vcpu *v, enum hvm_reg r)
     case HVM_REG_CR4:
         return s->cr4;
     case HVM_REG_EFER:
-        return s->efer & ~EFER_SVME_BIT; /* SVME is the hypervisor's */
+        return guest_efer(state(v));
     case HVM_REG_PAT:
         return s->g_pat;
+    case HVM_REG_DR6:
+        return s->dr6;
+    case HVM_REG_DR7:
+        return s->dr7;
     }
     return 0;
 }
 
 static bool svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
 {
-    struct vmcb_save_area *s = &state(v)->sv.vmcb->save;
+    struct svm_vcpu_state *st = state(v);
+    struct vmcb_save_area *s = &st->sv.vmcb->save;
     switch (r) {
     case HVM_REG_RIP:
         s->rip = val;
@@ -194,11 +210,11 @@ static bool svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
         uint64_t old = s->cr0;
         s->cr0 = val;
         /* The CR0 write was intercepted, so long mode turns on and off here
-         * as the CPU would do it. */
-        if ((val & CR0_PG) && !(old & CR0_PG) && (s->efer & EFER_LME))
-            s->efer |= EFER_LMA;
+         * as the CPU would do it; LME reaches the VMCB with paging. */
+        if ((val & CR0_PG) && !(old & CR0_PG) && st->efer_lme)
+            s->efer |= EFER_LME | EFER_LMA;
         else if (!(val & CR0_PG) && (old & CR0_PG))
-            s->efer &= ~EFER_LMA;
+            s->efer &= ~(EFER_LME | EFER_LMA);
         return true;
     }
     case HVM_REG_CR3:
@@ -210,10 +226,19 @@ static bool svm_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
         s->cr4 = val;
         return true;
     case HVM_REG_EFER:
-        s->efer = val | EFER_SVME_BIT;
+        st->efer_lme = val & EFER_LME;
+        s->efer = (val & ~EFER_LME) | EFER_SVME_BIT;
+        if (st->efer_lme && (s->cr0 & CR0_PG))
+            s->efer |= EFER_LME;
         return true;
     case HVM_REG_PAT:
         s->g_pat = val;
+        return true;
+    case HVM_REG_DR6: /* bits 63:32 must be zero or VMRUN fails */
+        s->dr6 = val & 0xffffffffULL;
+        return true;
+    case HVM_REG_DR7:
+        s->dr7 = val & 0xffffffffULL;
         return true;
     }
     return false;
@@ -305,7 +330,7 @@ static void svm_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
     out->cr0 = s->cr0;
     out->cr3 = s->cr3;
     out->cr4 = s->cr4;
-    out->efer = s->efer & ~EFER_SVME_BIT;
+    out->efer = guest_efer(state(v));
     out->cs = s->cs.selector;
 }
 
@@ -383,6 +408,7 @@ static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
         /* The neutral layer keeps the guest's CR2 in the CPU while in root
          * mode (vcpu switch, #PF injection); VMRUN loads it from the VMCB. */
         s->sv.vmcb->save.cr2 = read_cr2();
+        svm_checked_state_save(s->sv.vmcb, &s->at_entry);
         uint64_t t1 = svm_vcpu_enter(&s->sv, v->gprs, 1);
         v->guest_cycles += t1 - now;
         v->entry_tsc = t1;

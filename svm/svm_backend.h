@@ -9,6 +9,7 @@
 #include "hvm/backend.h"
 #include "hvm/exit.h"
 #include "hvm/vcpu.h"
+#include "svm/svm_check.h"
 #include "svm/svm_vcpu.h"
 
 struct svm_vcpu_state {
@@ -16,6 +17,13 @@ struct svm_vcpu_state {
     bool set_up;
     bool nmi_masked;   /* an injected NMI's handler runs until its IRET */
     bool host_osxsave; /* XGETBV works: the guest's XCR0 is checked after each exit */
+    /* The guest's EFER.LME. The VMCB holds it only while CR0.PG is set:
+     * QEMU TCG's #VMEXIT from a guest with LME set, paging and PAE off
+     * does not reload the host's CR0 (docs/svm.md). With paging off LME
+     * changes nothing, and every CR0 write exits. */
+    bool efer_lme;
+    /* What the last VMRUN was given, for naming its failure. */
+    struct svm_checked_state at_entry;
 };
 
 enum exit_action svm_handle_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc);

@@ -39,6 +39,25 @@ static bool event_inj_illegal(uint64_t inj)
     return type == SVM_EVTINJ_TYPE_EXEPT && (vec == 2 || vec > 31);
 }
 
+void svm_checked_state_save(const struct vmcb *v, struct svm_checked_state *out)
+{
+    const struct vmcb_save_area *s = &v->save;
+    *out =
+        (struct svm_checked_state){s->cr0, s->cr3, s->cr4, s->dr6, s->dr7, s->efer, s->cs.attrib};
+}
+
+void svm_vmcb_restore_checked(struct vmcb *v, const struct svm_checked_state *at_entry)
+{
+    struct vmcb_save_area *s = &v->save;
+    s->cr0 = at_entry->cr0;
+    s->cr3 = at_entry->cr3;
+    s->cr4 = at_entry->cr4;
+    s->dr6 = at_entry->dr6;
+    s->dr7 = at_entry->dr7;
+    s->efer = at_entry->efer;
+    s->cs.attrib = at_entry->cs_attrib;
+}
+
 const char *svm_check_vmcb(const struct vmcb *v, const struct svm_check_limits *lim)
 {
     const struct vmcb_save_area *s = &v->save;

@@ -22,4 +22,16 @@ struct svm_check_limits {
  * ("15.5.1: CR0.NW set without CR0.CD"). */
 const char *svm_check_vmcb(const struct vmcb *v, const struct svm_check_limits *lim);
 
+/* The guest state the checks read, as it was before VMRUN. QEMU TCG
+ * fails VMRUN after it has begun loading the guest and then writes the
+ * host's CR0, CR3, CR4, EFER, DR6, DR7 and segments into the VMCB, so the
+ * VMCB it leaves breaks no rule; svm_vmcb_restore_checked puts the
+ * values VMRUN saw back before svm_check_vmcb looks. */
+struct svm_checked_state {
+    uint64_t cr0, cr3, cr4, dr6, dr7, efer;
+    uint16_t cs_attrib;
+};
+void svm_checked_state_save(const struct vmcb *v, struct svm_checked_state *out);
+void svm_vmcb_restore_checked(struct vmcb *v, const struct svm_checked_state *at_entry);
+
 #endif

@@ -145,6 +145,11 @@ static void translate(struct vcpu *v, struct vmcb *vmcb, uint64_t code, struct e
         /* Exceptions with an error code put it in EXITINFO1. */
         e->exception.has_error = vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
         e->exception.error = (uint32_t)c->exit_info_1;
+        /* #DB: the CPU has already written its conditions into the VMCB's
+         * DR6 (APM 15.12; QEMU does the same), so the merge in
+         * vcpu/debug_rules.c finds them there; DR7.GD is still set. */
+        if (vector == 1)
+            e->exception.db_hits = vmcb->save.dr6;
         return;
     }
     switch (code) {
@@ -251,6 +256,28 @@ static void translate(struct vcpu *v, struct vmcb *vmcb, uint64_t code, struct e
     }
 }
 
+/* QEMU TCG checks a guest's MOV to CR3 against MAXPHYADDR itself and,
+ * instead of raising #GP as a CPU does, ends the guest with
+ * VMEXIT_INVALID at that instruction (the VMCB is still valid). True when
+ * that is what happened: the instruction at RIP is a MOV to CR3 whose
+ * value has bits above MAXPHYADDR in long mode. */
+static bool invalid_from_mov_cr3(struct vcpu *v, const struct vmcb *vmcb)
+{
+    uint8_t b[15];
+    struct svm_fetch_result r;
+    struct svm_cr_insn in;
+    const struct gwalk_mem mem = {guest_read, NULL, v};
+    unsigned maxphyaddr = cpuid(0x80000008).eax & 0xff;
+    if (!(vmcb->save.efer & EFER_LMA) || maxphyaddr < 32 || maxphyaddr > 52)
+        return false;
+    svm_fetch_insn(vmcb, &mem, 52, b, sizeof(b), &r);
+    bool long64 = vmcb->save.cs.attrib & VMCB_ATTR_L;
+    if (r.status != SVM_FETCH_OK || !svm_decode_cr_insn(b, r.len, long64, &in))
+        return false;
+    uint64_t val = in.gpr == GPR_RSP ? vmcb->save.rsp : v->gprs[in.gpr];
+    return in.type == SVM_CR_MOV_TO && in.cr == 3 && (val >> maxphyaddr) != 0;
+}
+
 enum exit_action svm_handle_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *end_tsc)
 {
     struct svm_vcpu_state *s = v->arch;
@@ -265,7 +292,13 @@ enum exit_action svm_handle_exit(struct vcpu *v, uint64_t exit_tsc, uint64_t *en
     if (svm_exitintinfo_decode(vmcb->control.exit_int_info, &ev))
         v->reinject = (struct vcpu_event){true, ev.type, ev.vector, ev.has_error, ev.error, 0};
     vmcb->control.event_inj = 0;
-    if (code == VMEXIT_INVALID) {
+    if (code == VMEXIT_INVALID && !v->reinject.valid && invalid_from_mov_cr3(v, vmcb)) {
+        /* Not while an event is being delivered: should the VMRUN that
+         * delivers this #GP fail too, the report below names why. */
+        e.kind = EXIT_EXCEPTION;
+        e.exception =
+            (typeof(e.exception)){.vector = 13, .type = EVENT_HW_EXCEPTION, .has_error = true};
+    } else if (code == VMEXIT_INVALID) {
         svm_report_vmrun_failure(v);
         e.kind = EXIT_ENTRY_FAILED;
     } else {

@@ -9,6 +9,7 @@
 #include "arch/x86_64/exc_merge.h"
 #include "lib/format.h"
 #include "vcpu/cpuid.h"
+#include "vcpu/debug_rules.h"
 #include "vcpu/exit_handlers.h"
 #include "vcpu/hypercall.h"
 #include "vcpu/vm.h"
@@ -101,9 +102,25 @@ static enum exit_action inject_gp(struct vcpu *v)
     return EXIT_ACT_CONTINUE;
 }
 
+/* An intercepted #DB is about to be delivered (or merged into #DF): what
+ * its delivery does to DR6 and DR7 (vcpu/debug_rules.c). */
+static void db_delivery(struct vcpu *v, const struct exit_record *e)
+{
+    const struct vcpu_backend *b = vcpu_backend;
+    struct debug_regs r = {b->get_reg(v, HVM_REG_DR6), b->get_reg(v, HVM_REG_DR7)};
+    struct debug_regs after =
+        db_delivery_rules(r, e->exception.db_hits, e->exception.type == EVENT_HW_EXCEPTION);
+    if (after.dr6 != r.dr6)
+        b->set_reg(v, HVM_REG_DR6, after.dr6);
+    if (after.dr7 != r.dr7)
+        b->set_reg(v, HVM_REG_DR7, after.dr7);
+}
+
 static enum exit_action handle_exception(struct vcpu *v, struct exit_record *e)
 {
     uint8_t vector = e->exception.vector;
+    if (vector == 1)
+        db_delivery(v, e);
     /* Raised while delivering another exception: the SDM's double-fault
      * rules decide, not "first one again, then this one". */
     if (v->reinject.valid && v->reinject.type == EVENT_HW_EXCEPTION) {

@@ -71,8 +71,9 @@ enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e)
     unsigned cr = e->cr.cr, reg = e->cr.gpr;
 
     if (!e->cr.decoded && (e->cr.type == CR_MOV_TO || e->cr.type == CR_MOV_FROM)) {
-        /* The operand is not known without a decoder of MOV CR (SVM
-         * without DecodeAssists intercepts no CR access yet). */
+        /* The backend could not decode the instruction (SVM without
+         * DecodeAssists: an LMSW from memory, or bytes at RIP that are not
+         * the CR access the exit names). */
         vm_crash(v, "CR%u access without its operand decoded", cr);
         return EXIT_ACT_STOP;
     }

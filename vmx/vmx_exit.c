@@ -5,7 +5,6 @@
 #include "vmx/vmx_exit.h"
 
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/debug_regs.h"
 #include "lib/log.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -125,19 +124,10 @@ static void translate_exception(struct exit_record *e)
         e->kind = EXIT_NMI;
         return;
     }
-    if (vector == 1) {
-        /* #DB: the CPU left DR6 as it was and put the new conditions in
-         * the qualification (none for ICEBP): merge them (DR6 is live, not
-         * in the VMCS), and clear DR7.GD as entering the guest's handler
-         * does. */
-        if ((info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION) {
-            uint64_t dr6;
-            __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
-            dr6 = x86_dr6_merge(dr6, vmcs_read(EXIT_QUALIFICATION));
-            __asm__ volatile("mov %0, %%db6" ::"r"(dr6));
-        }
-        vmcs_write(GUEST_DR7, vmcs_read(GUEST_DR7) & ~DR7_GD);
-    }
+    /* #DB: the CPU left DR6 as it was and put the new conditions in the
+     * qualification (none for ICEBP); vcpu/debug_rules.c merges them. */
+    if (vector == 1 && (info & INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION)
+        e->exception.db_hits = vmcs_read(EXIT_QUALIFICATION);
     e->exception.vector = vector;
     e->exception.type = (info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION
                             ? EVENT_PRIV_SW_EXCEPTION

@@ -110,6 +110,13 @@ uint64_t vmx_get_reg(struct vcpu *v, enum hvm_reg r)
         return x->efer;
     case HVM_REG_PAT:
         return vmcs_read(GUEST_IA32_PAT);
+    case HVM_REG_DR6: {
+        uint64_t dr6; /* not in the VMCS: live in the CPU */
+        __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+        return dr6;
+    }
+    case HVM_REG_DR7:
+        return vmcs_read(GUEST_DR7);
     }
     return 0;
 }
@@ -142,6 +149,12 @@ bool vmx_set_reg(struct vcpu *v, enum hvm_reg r, uint64_t val)
         return true;
     case HVM_REG_PAT:
         vmcs_write(GUEST_IA32_PAT, val);
+        return true;
+    case HVM_REG_DR6:
+        __asm__ volatile("mov %0, %%db6" ::"r"(val));
+        return true;
+    case HVM_REG_DR7:
+        vmcs_write(GUEST_DR7, val);
         return true;
     }
     return false;

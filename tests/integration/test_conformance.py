@@ -3,15 +3,18 @@ what the Intel SDM defines, one `conform: PASS name` or `conform: FAIL
 name: ...` line per check (docs/test-guests.md lists them). The test fails
 on any FAIL line, on a check missing from the expected list, on a
 hypervisor panic, or when the VM does not stop itself with code 0 (a
-failed VM entry ends it early)."""
+failed VM entry ends it early).
+
+Both backends run it ([vmx] in Bochs, [svm] in QEMU TCG). Under [svm]
+exactly the checks in QEMU_TCG_GAPS must FAIL instead, each a place where
+QEMU TCG itself differs from the CPU (shown on QEMU without Bulkhead:
+docs/svm.md); any other FAIL line fails the test."""
 
 import re
 
 import pytest
 
 from test_attacks_isolation import wait_for
-
-pytestmark = pytest.mark.bochs
 
 CONFORM_CFG = """\
 # test_conformance: the 64-bit conformance guest with the whole PC
@@ -36,7 +39,7 @@ misc_enable_keeps_writable_bits misc_enable_reserved_bit_gp cpuid_apic_follows_a
 tsc_adjust_in_cpuid tsc_adjust_write_moves_tsc tsc_adjust_moves_deadline_timer
 tsc_write_moves_tsc_adjust
 dr6_fixed_bits db_single_step_merges_dr6 db_trap_pushes_rf_clear injected_gp_pushes_rf
-native_ud_pushes_rf mov_dr_with_gd_db db_delivery_clears_gd gd_db_sets_dr6_bd
+native_ud_pushes_rf db_single_step_clears_gd mov_dr_with_gd_db db_delivery_clears_gd gd_db_sets_dr6_bd
 cr0_reserved_high_gp cr0_nw_without_cd_gp cr4_vmxe_gp cr4_la57_change_in_long_mode_gp
 cr4_unavailable_bits_gp efer_reserved_bits_gp efer_lme_change_with_paging_gp
 efer_rewrite_same_value cr4_pcide_with_cr3_low_bits_gp cr0_pg_without_pe_gp
@@ -54,29 +57,53 @@ cr0_pae_paging_bad_pdpte_gp cr0_pg_with_lme_without_pae_gp
 """.split()
 
 
-def check_guest(out, vm, expected):
-    failed = re.findall(rf"^\[{vm}\] conform: FAIL .*$", out, re.M)
-    assert not failed, "\n".join(failed) + "\n" + out[-3000:]
+# Where QEMU TCG (7.2) itself is not the CPU, under [svm] only. It has no
+# general detection: MOV DR with DR7.GD = 1 raises no #DB (its
+# helper_get_dr/helper_set_dr never look at GD), so the three checks built
+# on that #DB fail; docs/svm.md shows the same on QEMU without Bulkhead.
+# db_single_step_clears_gd still shows the hypervisor clearing GD.
+QEMU_TCG_GAPS = {"mov_dr_with_gd_db", "db_delivery_clears_gd", "gd_db_sets_dr6_bd"}
+
+# QEMU TCG (7.2) emulates no PCID ("TCG doesn't support requested
+# feature: CPUID.01H:ECX.pcid" for -cpu EPYC,+pcid): under [svm] the guests
+# check instead that CR4.PCIDE cannot be set without it.
+PCID_CHECKS = {"cr4_pcide_with_cr3_low_bits_gp", "cr0_pg_clear_with_pcide_gp"}
+PCID_CHECKS32 = {"cr4_pcide_outside_long_mode_gp"}
+NO_PCID_CHECKS = {"cr4_pcide_without_pcid_gp"}
+
+
+def check_guest(out, vm, expected, gaps=frozenset()):
+    failed = re.findall(rf"^\[{vm}\] conform: FAIL (\S+): .*$", out, re.M)
+    assert sorted(failed) == sorted(gaps), (
+        f"{vm}: FAIL lines for {failed}, expected only {sorted(gaps)}\n{out[-3000:]}")
     passed = re.findall(rf"^\[{vm}\] conform: PASS (\S+)$", out, re.M)
-    assert sorted(passed) == sorted(expected), (
-        f"{vm}: missing: {sorted(set(expected) - set(passed))}, "
-        f"unexpected: {sorted(set(passed) - set(expected))}\n{out[-3000:]}")
-    assert re.search(rf"^\[{vm}\] conform: done {len(expected)} passed, 0 failed$", out,
+    want = set(expected) - set(gaps)
+    assert sorted(passed) == sorted(want), (
+        f"{vm}: missing: {sorted(want - set(passed))}, "
+        f"unexpected: {sorted(set(passed) - want)}\n{out[-3000:]}")
+    assert re.search(rf"^\[{vm}\] conform: done {len(want)} passed, {len(gaps)} failed$", out,
                      re.M), out
-    assert re.search(rf"^vm {vm}: stopped itself \(code 0\)$", out, re.M), out
+    code = 1 if gaps else 0
+    assert re.search(rf"^vm {vm}: stopped itself \(code {code}\)$", out, re.M), out
 
 
-def test_conformance(boot, tmp_path):
+def test_conformance(boot, backend, tmp_path):
+    from conftest import BACKEND_EMU
     from test_config import build_config_iso
     cfg = tmp_path / "conform.cfg"
     cfg.write_text(CONFORM_CFG)
-    m = boot("bochs", cpus=1, iso=build_config_iso(cfg))
+    # Both VMs share CPU 0: every check also runs across vCPU switches.
+    m = boot(BACKEND_EMU[backend], cpus=1, iso=build_config_iso(cfg))
     for vm in ("conform", "conform32"):
-        wait_for(m, rf"^vm {vm}: (stopped|crashed)", 150)
+        wait_for(m, rf"^(error: )?vm {vm}: (stopped|crashed)", 150)
     out = m.output
     assert "bulkhead: panic" not in out, out
-    check_guest(out, "conform", EXPECTED)
-    check_guest(out, "conform32", EXPECTED32)
+    if backend == "svm":
+        check_guest(out, "conform", (set(EXPECTED) - PCID_CHECKS) | NO_PCID_CHECKS, QEMU_TCG_GAPS)
+        check_guest(out, "conform32", set(EXPECTED32) - PCID_CHECKS32)
+    else:
+        check_guest(out, "conform", EXPECTED)
+        check_guest(out, "conform32", EXPECTED32)
 
 
 PKRU_CFG = """\
@@ -97,6 +124,7 @@ autostart = true
 """
 
 
+@pytest.mark.bochs
 def test_attack_pkru_leak(boot, tmp_path):
     # Issue 10 item 8: PKRU is switched between VMs. Two hostile64 VMs on
     # one CPU of a Bochs Ice Lake (which has PKU; the default Skylake-X has

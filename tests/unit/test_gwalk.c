@@ -290,6 +290,19 @@ static void test_pae_reserved_bits(void **state)
     put64(0x3000 + 1 * 8, (1ULL << 55) | 0x00600000ULL | P | RW | PS);
     assert_int_equal(tr(&r, 0x00212345, GWALK_READ, &res), GWALK_PAGE_FAULT);
     assert_int_equal(res.error, PF_ERR_P | PF_ERR_RSVD);
+    /* PDPTE bit 5: reserved in the PDPTE registers (VMX), but the accessed
+     * bit QEMU TCG sets when the CPU walks them from memory (SVM). */
+    put64(0x3000 + 1 * 8, 0x00600000ULL | P | RW | PS);
+    pdptes[0] = 0x3000 | P | (1 << 5);
+    assert_int_equal(tr(&r, 0x00212345, GWALK_READ, &res), GWALK_PAGE_FAULT);
+    assert_int_equal(res.error, PF_ERR_P | PF_ERR_RSVD);
+    r.pdptes = NULL;
+    put64(0x5000, 0x3000 | P | (1 << 5));
+    assert_int_equal(tr(&r, 0x00212345, GWALK_READ, &res), GWALK_OK);
+    assert_int_equal(res.gpa, 0x00612345);
+    put64(0x5000, 0x3000 | P | (1 << 6)); /* bits 8:6 stay reserved */
+    assert_int_equal(tr(&r, 0x00212345, GWALK_READ, &res), GWALK_PAGE_FAULT);
+    assert_int_equal(res.error, PF_ERR_P | PF_ERR_RSVD);
 }
 
 /* ---- 4-level and 5-level ---- */

@@ -138,11 +138,57 @@ static void test_first_rule_wins(void **state)
                 "EFER.SVME is zero");
 }
 
+/* QEMU TCG fails VMRUN on a long-mode CR3 above MAXPHYADDR (which it let
+ * the guest load) and then leaves the host's state in the VMCB, which
+ * breaks no rule: the state saved before VMRUN, put back, names it. */
+static void test_failure_named_from_entry_state(void **state)
+{
+    struct vmcb *v = good(SVM_BOOT_LONG);
+    v->save.cr3 = (1ULL << 45) | 0x200000;
+    struct svm_checked_state at_entry;
+    svm_checked_state_save(v, &at_entry);
+    /* What QEMU writes back: the host's (valid) control registers. */
+    v->save.cr3 = 0x1000;
+    v->save.cr0 = 0x80050033ULL;
+    v->save.cr4 = 0x6b0;
+    v->save.efer = 0x1d01;
+    v->save.dr7 = 0x400;
+    assert_null(svm_check_vmcb(v, &lim));
+    svm_vmcb_restore_checked(v, &at_entry);
+    const char *got = svm_check_vmcb(v, &lim);
+    assert_non_null(got);
+    assert_string_equal(got, "15.5.1: CR3 has an MBZ bit set");
+    /* Everything the rules read comes back, not just CR3. */
+    assert_int_equal(v->save.cr3, (1ULL << 45) | 0x200000);
+    assert_int_equal(v->save.efer & (1ULL << 8), 1ULL << 8);
+    free(v);
+
+    /* The same for a DR7 upper half and a broken CS.L/CS.D pair. */
+    v = good(SVM_BOOT_LONG);
+    v->save.dr7 = 1ULL << 40;
+    svm_checked_state_save(v, &at_entry);
+    v->save.dr7 = 0x400;
+    svm_vmcb_restore_checked(v, &at_entry);
+    assert_string_equal(svm_check_vmcb(v, &lim), "15.5.1: DR7[63:32] not zero");
+    free(v);
+    v = good(SVM_BOOT_LONG);
+    v->save.cs.attrib |= VMCB_ATTR_DB;
+    svm_checked_state_save(v, &at_entry);
+    v->save.cs.attrib &= (uint16_t)~VMCB_ATTR_DB;
+    svm_vmcb_restore_checked(v, &at_entry);
+    assert_string_equal(svm_check_vmcb(v, &lim),
+                        "15.5.1: EFER.LME, CR0.PG, CR4.PAE, CS.L and CS.D all set");
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_control_register_rules), cmocka_unit_test(test_long_mode_rules),
-        cmocka_unit_test(test_control_area_rules),     cmocka_unit_test(test_event_injection_rules),
+        cmocka_unit_test(test_failure_named_from_entry_state),
+        cmocka_unit_test(test_control_register_rules),
+        cmocka_unit_test(test_long_mode_rules),
+        cmocka_unit_test(test_control_area_rules),
+        cmocka_unit_test(test_event_injection_rules),
         cmocka_unit_test(test_first_rule_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
