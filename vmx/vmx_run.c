@@ -252,6 +252,7 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
         set_slice(x, until);
         /* Cleared before looking: news from now on ends the fast re-entries. */
         v->intr_news = false;
+        v->fast_deadline = UINT64_MAX;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         vcpu_inject_pending(v);
         /* Fast re-entries go on until the end of the slice or the next
@@ -291,6 +292,14 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
             if (a != EXIT_ACT_FAST) {
                 v->entry_tsc = t1;
                 break;
+            }
+            /* The guest moved its TSC deadline before the next device
+             * deadline (vcpu_fast_apic): the preemption timer is set to it
+             * below, as at the end of a chunk. */
+            if (__builtin_expect(v->fast_deadline < limit, 0)) {
+                limit = v->fast_deadline;
+                v->fast_deadline = UINT64_MAX;
+                fast_until = 0;
             }
             /* Nothing to inject and no device to tick (see vmx_take_exit), and
              * the root time up to `now` is counted: only the requests and
