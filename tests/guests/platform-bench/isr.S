@@ -7,3 +7,20 @@ pbench_isr:
     call pbench_timer_irq
     popal
     iret
+
+/* mode=check (timer_checks.c): its timer (0x41) and self-IPI (0x31). */
+    .globl pbench_check_timer_isr
+pbench_check_timer_isr:
+    pushal
+    cld
+    call pbench_check_timer_irq
+    popal
+    iret
+
+    .globl pbench_check_ipi_isr
+pbench_check_ipi_isr:
+    pushal
+    cld
+    call pbench_check_ipi_irq
+    popal
+    iret

@@ -14,7 +14,9 @@
  *     reads the TSC, re-arms and EOIs; the latency is that TSC minus the
  *     deadline. Prints `rt-bench: measuring` before and min/median/max
  *     after, and nothing in between (a real-time partition then takes no
- *     VM exit at all). */
+ *     VM exit at all).
+ *   mode=check: the local APIC behaviour a timer cycle's fast path must
+ *     keep, one PASS or FAIL line each (timer_checks.c). */
 #include "tests/guests/lib/guest.h"
 
 #define TIMER_VEC        0x40
@@ -65,7 +67,10 @@ void pbench_timer_irq(void)
 
 extern char pbench_isr[];
 
-static void set_gate(unsigned vec, uint32_t handler)
+void pbench_set_gate(unsigned vec, uint32_t handler);
+void pbench_checks(void);
+
+void pbench_set_gate(unsigned vec, uint32_t handler)
 {
     struct {
         uint16_t limit;
@@ -101,7 +106,7 @@ static bool lapic_setup(void)
         wrmsr(MSR_APIC_BASE, base | 0xc00); /* EN and EXTD */
     wrmsr(MSR_X2APIC_SVR, 0x1ff);
     wrmsr(MSR_X2APIC_LVTT, TIMER_VEC | LVT_TSC_DEADLINE);
-    set_gate(TIMER_VEC, (uint32_t)(uintptr_t)pbench_isr);
+    pbench_set_gate(TIMER_VEC, (uint32_t)(uintptr_t)pbench_isr);
     return true;
 }
 
@@ -219,6 +224,10 @@ void guest_main(uint32_t magic, uint32_t mbi)
         goto out;
     if (!strcmp(mode, "rt")) {
         run_rt();
+        goto out;
+    }
+    if (!strcmp(mode, "check")) {
+        pbench_checks(); /* timer_checks.c */
         goto out;
     }
     if (hv) {
