@@ -7,7 +7,7 @@
 #include "hvm/backend.h"
 #include "vcpu/vm.h"
 
-int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val)
+int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set)
 {
     const struct vm *vm = v->vm;
     const struct vcpu_backend *b = vcpu_backend;
@@ -19,7 +19,7 @@ int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val)
     /* At a WRMSR the instruction completes first, which ends STI/MOV-SS
      * blocking: RFLAGS.IF alone decides. An interrupt window exit comes
      * when the guest can take one. */
-    bool can_take = !msr || (b->get_reg(v, HVM_REG_RFLAGS) & RFLAGS_IF);
+    bool can_take = !msr || if_set;
     int vec;
     uint64_t dl = UINT64_MAX;
     int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl);

@@ -29,8 +29,10 @@ int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take
         uint64_t dl = vlapic_next_deadline(a);
         if (dl != VTIME_NEVER) {
             uint64_t now = rdtsc();
-            if (dl <= now) /* already due: deliver at once, not at the next tick */
-                vlapic_tick(a, now);
+            /* Already due: delivered at once, not at the next tick (and
+             * without waking this vCPU, which looks below). */
+            if (dl <= now)
+                vlapic_tick_running(a, now);
         }
         *deadline = vlapic_next_deadline(a);
     } else if (msr == MSR_X2APIC_EOI) {

@@ -16,12 +16,12 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
         if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
-        r = vcpu_fast_apic(v, msr, val);
+        r = vcpu_fast_apic(v, msr, val, vmcs_read(GUEST_RFLAGS) & RFLAGS_IF);
         if (r == VCPU_FAST_NO)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         vmx_skip_instruction_inline();
     } else {
-        r = vcpu_fast_apic(v, 0, 0);
+        r = vcpu_fast_apic(v, 0, 0, true);
         if (r == VCPU_FAST_NO)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
     }
