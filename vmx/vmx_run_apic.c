@@ -21,6 +21,10 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         vmx_skip_instruction_inline();
     } else {
+        /* A window exit at the first instruction of an injected event's
+         * handler has nothing in flight; anything else is the full path's. */
+        if (vmcs_read(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         r = vcpu_fast_apic(v, 0, 0, true);
         if (r == VCPU_FAST_NO)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
