@@ -108,10 +108,12 @@ iso: $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
 linux-guest:
 	@scripts/build-linux-guest.sh
 
-linux-test-iso: linux-guest
+# The ISO targets build the image first, in this make: a sub-make started
+# beside a parallel `all` would link bulkhead.elf at the same time.
+linux-test-iso: linux-guest $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
 	@$(MAKE) --no-print-directory iso CONFIG=configs/linux-test.cfg ISO=$(BUILD)/linux-test.iso
 
-test-iso:
+test-iso: $(BUILD)/bulkhead.elf guests $(BUILD)/bulkhead-check
 	@$(MAKE) --no-print-directory iso CONFIG=configs/test.cfg ISO=$(BUILD)/test.iso \
 		EXTRA_MODULES="$(GUEST_ELFS)"
 

@@ -1,16 +1,11 @@
 #include "drivers/e1000.h"
 
-#include "arch/x86_64/ioapic.h"
-#include "arch/x86_64/irq.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/tsc.h"
 #include "drivers/pci.h"
-#include "drivers/uart16550.h"
-#include "drivers/vtd.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
-#include "mm/pmm.h"
 
 /* Registers (Intel 8254x Software Developer's Manual, section 13). */
 #define REG_CTRL   0x0000
@@ -70,7 +65,6 @@
 #define TX_DD       (1u << 0)
 
 #define BAR0_WINDOW 0x20000 /* 128 KiB of registers */
-#define OWNER       "net"
 
 struct e1000_rx_desc {
     uint64_t addr;
@@ -158,79 +152,44 @@ static bool read_mac(struct e1000 *nic)
     uint32_t lo = rd(nic, REG_RAL0), hi = rd(nic, REG_RAH0);
     if (hi & RAH_AV) {
         for (int i = 0; i < 4; i++)
-            nic->mac[i] = (uint8_t)(lo >> (8 * i));
-        nic->mac[4] = (uint8_t)hi;
-        nic->mac[5] = (uint8_t)(hi >> 8);
+            nic->n.mac[i] = (uint8_t)(lo >> (8 * i));
+        nic->n.mac[4] = (uint8_t)hi;
+        nic->n.mac[5] = (uint8_t)(hi >> 8);
     } else {
         for (unsigned w = 0; w < 3; w++) {
             uint16_t v;
             if (!eeprom_read(nic, w, &v))
                 return false;
-            nic->mac[2 * w] = (uint8_t)v;
-            nic->mac[2 * w + 1] = (uint8_t)(v >> 8);
+            nic->n.mac[2 * w] = (uint8_t)v;
+            nic->n.mac[2 * w + 1] = (uint8_t)(v >> 8);
         }
     }
-    bool zero = true;
-    for (int i = 0; i < 6; i++)
-        zero &= nic->mac[i] == 0;
-    if (zero || (nic->mac[0] & 1)) /* not a unicast address */
+    if (!nic_common_mac_ok(nic->n.mac))
         return false;
     /* Receive address 0 is the unicast filter: some NICs (Bochs') leave it
      * empty after a reset, and then only broadcasts arrive. */
     wr(nic, REG_RAL0,
-       (uint32_t)nic->mac[0] | (uint32_t)nic->mac[1] << 8 | (uint32_t)nic->mac[2] << 16 |
-           (uint32_t)nic->mac[3] << 24);
-    wr(nic, REG_RAH0, (uint32_t)nic->mac[4] | (uint32_t)nic->mac[5] << 8 | RAH_AV);
+       (uint32_t)nic->n.mac[0] | (uint32_t)nic->n.mac[1] << 8 | (uint32_t)nic->n.mac[2] << 16 |
+           (uint32_t)nic->n.mac[3] << 24);
+    wr(nic, REG_RAH0, (uint32_t)nic->n.mac[4] | (uint32_t)nic->n.mac[5] << 8 | RAH_AV);
     return true;
 }
 
-/* Rings and buffers in one allocation of the NIC's own pages; under VT-d a
- * domain that maps them (identity: the NIC sees host-physical addresses)
- * and nothing else. */
+/* Rings and buffers in one allocation of the NIC's own pages (with its
+ * VT-d domain: nic_common_alloc). */
 static int setup_memory(struct e1000 *nic, char *why, size_t whylen)
 {
     const uint64_t ring_bytes = (E1000_RX_DESCS + E1000_TX_DESCS) * 16;
     const uint64_t buf_bytes = (uint64_t)(E1000_RX_DESCS + E1000_TX_DESCS) * E1000_BUF_SIZE;
-    nic->mem_pages = (ring_bytes + PAGE_SIZE - 1) / PAGE_SIZE + buf_bytes / PAGE_SIZE;
-    nic->mem = pmm_alloc(nic->mem_pages, 1, OWNER);
-    if (!nic->mem) {
-        fmt_snprintf(why, whylen, "no memory for rings and buffers (%llu pages)",
-                     (unsigned long long)nic->mem_pages);
+    if (nic_common_alloc(&nic->n, (ring_bytes + PAGE_SIZE - 1) / PAGE_SIZE + buf_bytes / PAGE_SIZE,
+                         why, whylen))
         return -1;
-    }
-    uint8_t *base = (uint8_t *)(uintptr_t)nic->mem;
-    memset(base, 0, nic->mem_pages * PAGE_SIZE);
+    uint8_t *base = (uint8_t *)(uintptr_t)nic->n.mem;
     nic->rx = (volatile struct e1000_rx_desc *)base;
     nic->tx = (volatile struct e1000_tx_desc *)(base + E1000_RX_DESCS * 16);
     nic->rx_buf = base + ((ring_bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
     nic->tx_buf = nic->rx_buf + E1000_RX_DESCS * E1000_BUF_SIZE;
-    if (!vtd_active())
-        return 0;
-    char vwhy[96] = "";
-    nic->dma = vtd_domain_create("net", OWNER, false);
-    int r = nic->dma ? vtd_domain_map(nic->dma, nic->mem, nic->mem, nic->mem_pages * PAGE_SIZE,
-                                      VTD_PERM_RW, vwhy, sizeof(vwhy))
-                     : VTD_ERR_NOMEM;
-    if (!r)
-        r = vtd_domain_attach(nic->dma, nic->seg, nic->bdf);
-    if (r) {
-        fmt_snprintf(why, whylen, "iommu: no DMA domain for the NIC: %s%s%s", vtd_strerror(r),
-                     vwhy[0] ? ": " : "", vwhy);
-        return -1;
-    }
     return 0;
-}
-
-static void release(struct e1000 *nic)
-{
-    if (nic->dma) {
-        vtd_domain_destroy(nic->dma);
-        nic->dma = NULL;
-    }
-    if (nic->mem) {
-        pmm_free(nic->mem, nic->mem_pages);
-        nic->mem = 0;
-    }
 }
 
 static void setup_rx(struct e1000 *nic)
@@ -273,10 +232,7 @@ static void setup_tx(struct e1000 *nic)
 int e1000_init(struct e1000 *nic, const struct pci_dev *p, char *why, size_t whylen)
 {
     memset(nic, 0, sizeof(*nic));
-    nic->seg = p->seg;
-    nic->bdf = PCI_BDF(p->bus, p->dev, p->fn);
-    nic->device_id = p->device;
-    nic->vector = -1;
+    uint16_t cmd = nic_common_begin(&nic->n, p);
     if (!p->bar[0] || p->bar_size[0] < BAR0_WINDOW || (p->bar_flags[0] & PCI_BAR_IO)) {
         fmt_snprintf(why, whylen, "BAR0 is not a %u KiB memory BAR", BAR0_WINDOW >> 10);
         return -1;
@@ -286,10 +242,6 @@ int e1000_init(struct e1000 *nic, const struct pci_dev *p, char *why, size_t why
         return -1;
     }
     nic->regs = (volatile uint8_t *)(uintptr_t)p->bar[0];
-    /* Bus mastering stays off until the rings and the DMA domain exist. */
-    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
-    cmd = (uint16_t)((cmd | PCI_COMMAND_MEMORY) & ~PCI_COMMAND_MASTER);
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, cmd);
 
     wr(nic, REG_IMC, 0xffffffff);
     wr(nic, REG_CTRL, rd(nic, REG_CTRL) | CTRL_RST);
@@ -305,17 +257,16 @@ int e1000_init(struct e1000 *nic, const struct pci_dev *p, char *why, size_t why
         return -1;
     }
     if (setup_memory(nic, why, whylen)) {
-        release(nic);
+        nic_common_free(&nic->n);
         return -1;
     }
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND,
-                (uint16_t)(cmd | PCI_COMMAND_MASTER | (1u << 10))); /* INTx masked until routed */
+    nic_common_start(&nic->n, cmd); /* bus mastering on, INTx masked until routed */
     wr(nic, REG_CTRL, (rd(nic, REG_CTRL) | CTRL_SLU | CTRL_ASDE) & ~CTRL_PHY_RST);
     setup_rx(nic);
     setup_tx(nic);
     (void)rd(nic, REG_MPC); /* clear on read */
     e1000_link_poll(nic);
-    nic->c.link_changes = 0;
+    nic->n.c.link_changes = 0;
     return 0;
 }
 
@@ -323,31 +274,15 @@ static void e1000_irq(struct irq_frame *f, void *arg)
 {
     struct e1000 *nic = arg;
     (void)rd(nic, REG_ICR); /* acknowledges: the line drops; the poll loop does the work */
-    __atomic_fetch_add(&nic->c.irqs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&nic->n.c.irqs, 1, __ATOMIC_RELAXED);
 }
 
-/* The BIOS's interrupt line is the I/O APIC input on the PC chipsets the
- * emulators model (PIIX: PIRQ routed to ISA IRQs 5/9/10/11); a level,
- * active-low PCI interrupt unless the MADT says otherwise for that IRQ.
- * Elsewhere (q35 in APIC mode, real boards) the routing lives in ACPI AML,
- * which the hypervisor does not run: polling covers those machines. */
 bool e1000_enable_irq(struct e1000 *nic, unsigned cpu)
 {
-    uint8_t line = pci_read8(nic->seg, nic->bdf, PCI_INTERRUPT);
-    const struct uart_config *uart = uart_get_config();
-    int vec;
-    /* Never an ISA line the hypervisor uses itself (timer, cascade, RTC,
-     * its console UART): a wrong BIOS value must not steal it. */
-    if (line == 0 || line == 2 || line == 8 || line >= 16 || (!uart->mmio && line == uart->irq) ||
-        (vec = irq_alloc_vector()) < 0)
+    /* The legacy line: 8254x parts have no MSI-X, and the plain MSI some
+     * of them have (not QEMU's or Bochs' 82540EM) is not used. */
+    if (!nic_common_route_intx(&nic->n, e1000_irq, nic, cpu))
         return false;
-    irq_register((uint8_t)vec, e1000_irq, nic);
-    if (ioapic_route_isa_irq(line, (uint8_t)vec, cpu))
-        return false;
-    nic->vector = vec;
-    nic->gsi = ioapic_isa_to_gsi(line);
-    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, (uint16_t)(cmd & ~(1u << 10)));
     wr(nic, REG_IMS, INT_RXT0 | INT_RXO | INT_RXDMT0 | INT_LSC);
     return true;
 }
@@ -365,10 +300,10 @@ unsigned e1000_rx(struct e1000 *nic, void (*deliver)(void *ctx, const void *fram
         /* A frame that spans buffers (longer than 2 KiB: not ours to take)
          * or that the NIC flagged is dropped, never half-delivered. */
         if (!(d->status & RX_EOP) || d->errors || len < 14 || len > E1000_BUF_SIZE) {
-            nic->c.rx_errors++;
+            nic->n.c.rx_errors++;
         } else {
-            nic->c.rx_packets++;
-            nic->c.rx_bytes += len;
+            nic->n.c.rx_packets++;
+            nic->n.c.rx_bytes += len;
             deliver(ctx, nic->rx_buf + nic->rx_next * E1000_BUF_SIZE, len);
         }
         d->status = 0;
@@ -378,7 +313,7 @@ unsigned e1000_rx(struct e1000 *nic, void (*deliver)(void *ctx, const void *fram
         done++;
     }
     uint32_t missed = rd(nic, REG_MPC);
-    nic->c.missed += missed;
+    nic->n.c.missed += missed;
     return done;
 }
 
@@ -386,7 +321,7 @@ void *e1000_tx_buffer(struct e1000 *nic)
 {
     volatile struct e1000_tx_desc *d = &nic->tx[nic->tx_next];
     if (!(d->status & TX_DD)) {
-        nic->c.tx_busy++;
+        nic->n.c.tx_busy++;
         return NULL;
     }
     return nic->tx_buf + nic->tx_next * E1000_BUF_SIZE;
@@ -406,25 +341,20 @@ void e1000_tx_send(struct e1000 *nic, unsigned len)
     barrier();
     nic->tx_next = (nic->tx_next + 1) % E1000_TX_DESCS;
     wr(nic, REG_TDT, nic->tx_next);
-    nic->c.tx_packets++;
-    nic->c.tx_bytes += len;
+    nic->n.c.tx_packets++;
+    nic->n.c.tx_bytes += len;
 }
 
 bool e1000_link_poll(struct e1000 *nic)
 {
-    bool up = (rd(nic, REG_STATUS) & STATUS_LU) != 0;
-    if (up == nic->link)
-        return false;
-    nic->link = up;
-    nic->c.link_changes++;
-    return true;
+    return nic_common_set_link(&nic->n, (rd(nic, REG_STATUS) & STATUS_LU) != 0);
 }
 
 const char *e1000_link_text(const struct e1000 *nic)
 {
     static const char *const speeds[] = {"10", "100", "1000", "1000"};
     static char buf[40];
-    if (!nic->link)
+    if (!nic->n.link)
         return "down";
     uint32_t st = rd(nic, REG_STATUS);
     fmt_snprintf(buf, sizeof(buf), "up, %s Mb/s %s duplex", speeds[(st >> 6) & 3],

@@ -15,10 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/nic_counters.h"
+#include "drivers/nic_common.h"
 
 struct pci_dev;
-struct vtd_domain;
 
 #define E1000_RX_DESCS  32
 #define E1000_TX_DESCS  32
@@ -26,21 +25,12 @@ struct vtd_domain;
 #define E1000_MTU_FRAME 1514 /* without the CRC */
 
 struct e1000 {
-    uint16_t seg, bdf;
-    uint16_t device_id;
+    struct nic_common n; /* n.mem: rings, then buffers; n.c.missed: the NIC's MPC */
     volatile uint8_t *regs;
-    uint8_t mac[6];
-    uint64_t mem; /* host-physical: rings, then buffers */
-    uint64_t mem_pages;
     volatile struct e1000_rx_desc *rx;
     volatile struct e1000_tx_desc *tx;
     uint8_t *rx_buf, *tx_buf;
     unsigned rx_next, tx_next;
-    struct vtd_domain *dma;
-    int vector; /* -1: polled only */
-    uint32_t gsi;
-    bool link;
-    struct nic_counters c; /* missed: the NIC's MPC, no free descriptor */
 };
 
 /* True for the 8254x parts this driver knows (vendor 8086). */

@@ -1,24 +1,19 @@
 #include "drivers/virtio_net.h"
 
-#include "arch/x86_64/ioapic.h"
-#include "arch/x86_64/irq.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/tsc.h"
 #include "drivers/pci.h"
-#include "drivers/uart16550.h"
-#include "drivers/vtd.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
-#include "mm/pmm.h"
 
 /* Virtio 1.0, 4.1.4: vendor-specific capabilities name the structures. */
-#define PCI_CAP_VENDOR     0x09
-#define CAP_COMMON         1
-#define CAP_NOTIFY         2
-#define CAP_ISR            3
-#define CAP_DEVICE         4
-#define PCI_STATUS_CAPLIST (1u << 4)
+#define PCI_CAP_VENDOR 0x09
+#define CAP_COMMON     1
+#define CAP_NOTIFY     2
+#define CAP_ISR        3
+#define CAP_DEVICE     4
 
 /* struct virtio_pci_common_cfg (4.1.4.3) */
 #define COM_DFSELECT   0x00
@@ -59,10 +54,11 @@ struct virtq_desc {
     uint16_t flags, next;
 };
 
+/* The rings hold q->size entries (up to LEGACY_MAX_QUEUE with the legacy
+ * transport, whose sizes the device fixes). */
 struct virtq_avail {
     uint16_t flags, idx;
-    uint16_t ring[VIRTIO_NET_QUEUE];
-    uint16_t used_event;
+    uint16_t ring[];
 };
 
 struct virtq_used_elem {
@@ -71,16 +67,34 @@ struct virtq_used_elem {
 
 struct virtq_used {
     uint16_t flags, idx;
-    struct virtq_used_elem ring[VIRTIO_NET_QUEUE];
-    uint16_t avail_event;
+    struct virtq_used_elem ring[];
 };
 
 _Static_assert(sizeof(struct virtq_desc) == 16, "virtq descriptor");
 
-#define OWNER "net"
 /* Per queue: descriptors, then available ring, then used ring, each in a
- * page of its own (alignment 16, 2 and 4 are then given), then buffers. */
+ * page of its own (alignment 16, 2 and 4 are then given), then buffers.
+ * The legacy layout (descriptors, available ring right after them, used
+ * ring on the next page boundary) fits the same three pages for queues of
+ * up to 256 entries. */
 #define QUEUE_PAGES (3 + VIRTIO_NET_QUEUE * VIRTIO_NET_BUF / PAGE_SIZE)
+
+/* The legacy (virtio 0.9.5) transport: registers in I/O BAR0 (virtio 1.0,
+ * 4.1.4.8). With MSI-X on, two vector registers come before the device
+ * configuration, which then starts at 0x18 instead of 0x14. */
+#define LEG_HOST_F       0x00
+#define LEG_GUEST_F      0x04
+#define LEG_Q_PFN        0x08
+#define LEG_Q_NUM        0x0c
+#define LEG_Q_SEL        0x0e
+#define LEG_Q_NOTIFY     0x10
+#define LEG_STATUS       0x12
+#define LEG_ISR          0x13
+#define LEG_Q_VECTOR     0x16 /* with MSI-X on */
+#define LEG_CFG          0x14
+#define LEG_CFG_MSIX     0x18
+#define LEG_IO_SIZE      0x20
+#define LEGACY_MAX_QUEUE 256
 
 bool virtio_net_supported(uint16_t vendor, uint16_t device)
 {
@@ -122,6 +136,28 @@ static void mb(void)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+static void notify(struct virtio_net *nic, struct virtq *q)
+{
+    if (nic->io)
+        outw((uint16_t)(nic->io + LEG_Q_NOTIFY), q->index);
+    else
+        *q->notify = q->index;
+}
+
+/* The device configuration (MAC, status), through either transport. */
+static uint8_t cfg8(const struct virtio_net *nic, unsigned off)
+{
+    if (!nic->io)
+        return rd8(nic->devcfg, off);
+    unsigned base = nic->n.irq_mode == NIC_IRQ_MSIX ? LEG_CFG_MSIX : LEG_CFG;
+    return inb((uint16_t)(nic->io + base + off));
+}
+
+static uint16_t cfg16(const struct virtio_net *nic, unsigned off)
+{
+    return (uint16_t)(cfg8(nic, off) | cfg8(nic, off + 1) << 8);
+}
+
 /* A capability's window: bar + offset, length bytes, checked against the
  * BAR (the device's config space is input like any other) and mapped. */
 static volatile uint8_t *map_cap(const struct pci_dev *p, uint8_t bar, uint32_t off, uint32_t len,
@@ -146,19 +182,19 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
                      size_t whylen)
 {
     memset(c, 0, sizeof(*c));
-    if (!(pci_read16(nic->seg, nic->bdf, PCI_STATUS) & PCI_STATUS_CAPLIST)) {
+    if (!(pci_read16(nic->n.seg, nic->n.bdf, PCI_STATUS) & PCI_STATUS_CAPLIST)) {
         fmt_snprintf(why, whylen, "no capability list: a legacy-only device (not supported)");
         return -1;
     }
-    uint8_t at = pci_read8(nic->seg, nic->bdf, PCI_CAP_PTR) & 0xfc;
+    uint8_t at = pci_read8(nic->n.seg, nic->n.bdf, PCI_CAP_PTR) & 0xfc;
     for (unsigned guard = 0; at >= 0x40 && guard < 48; guard++) {
-        uint8_t id = pci_read8(nic->seg, nic->bdf, at);
-        uint8_t next = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 1)) & 0xfc;
+        uint8_t id = pci_read8(nic->n.seg, nic->n.bdf, at);
+        uint8_t next = pci_read8(nic->n.seg, nic->n.bdf, (uint16_t)(at + 1)) & 0xfc;
         if (id == PCI_CAP_VENDOR && at <= 0xf0) {
-            uint8_t type = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 3));
-            uint8_t bar = pci_read8(nic->seg, nic->bdf, (uint16_t)(at + 4));
-            uint32_t off = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 8));
-            uint32_t len = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 12));
+            uint8_t type = pci_read8(nic->n.seg, nic->n.bdf, (uint16_t)(at + 3));
+            uint8_t bar = pci_read8(nic->n.seg, nic->n.bdf, (uint16_t)(at + 4));
+            uint32_t off = pci_read32(nic->n.seg, nic->n.bdf, (uint16_t)(at + 8));
+            uint32_t len = pci_read32(nic->n.seg, nic->n.bdf, (uint16_t)(at + 12));
             /* The first structure of each type that the driver can use wins (4.1.4). */
             if (type == CAP_COMMON && !nic->common)
                 nic->common = map_cap(p, bar, off, len, COMMON_MIN_LEN);
@@ -167,7 +203,7 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
             else if (type == CAP_DEVICE && !nic->devcfg)
                 nic->devcfg = map_cap(p, bar, off, len, 8);
             else if (type == CAP_NOTIFY && !c->notify_base && at <= 0xec) {
-                c->notify_mult = pci_read32(nic->seg, nic->bdf, (uint16_t)(at + 16));
+                c->notify_mult = pci_read32(nic->n.seg, nic->n.bdf, (uint16_t)(at + 16));
                 c->notify_base = map_cap(p, bar, off, len, 2);
                 c->notify_len = len;
             }
@@ -183,10 +219,23 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
     return 0;
 }
 
+static void set_status(struct virtio_net *nic, uint8_t v)
+{
+    if (nic->io)
+        outb((uint16_t)(nic->io + LEG_STATUS), v);
+    else
+        wr8(nic->common, COM_STATUS, v);
+}
+
+static uint8_t get_status(struct virtio_net *nic)
+{
+    return nic->io ? inb((uint16_t)(nic->io + LEG_STATUS)) : rd8(nic->common, COM_STATUS);
+}
+
 static void reset(struct virtio_net *nic)
 {
-    wr8(nic->common, COM_STATUS, 0);
-    for (unsigned t = 0; t < 100000 && rd8(nic->common, COM_STATUS); t += 10)
+    set_status(nic, 0);
+    for (unsigned t = 0; t < 100000 && get_status(nic); t += 10)
         udelay(10);
 }
 
@@ -218,51 +267,49 @@ static int negotiate(struct virtio_net *nic, char *why, size_t whylen)
 
 static int setup_memory(struct virtio_net *nic, char *why, size_t whylen)
 {
-    nic->mem_pages = 2 * QUEUE_PAGES;
-    nic->mem = pmm_alloc(nic->mem_pages, 1, OWNER);
-    if (!nic->mem) {
-        fmt_snprintf(why, whylen, "no memory for rings and buffers (%llu pages)",
-                     (unsigned long long)nic->mem_pages);
+    if (nic_common_alloc(&nic->n, 2 * QUEUE_PAGES, why, whylen))
         return -1;
-    }
-    memset((void *)(uintptr_t)nic->mem, 0, nic->mem_pages * PAGE_SIZE);
     struct virtq *qs[2] = {&nic->rx, &nic->tx};
     for (unsigned i = 0; i < 2; i++) {
-        uint8_t *b = (uint8_t *)(uintptr_t)(nic->mem + (uint64_t)i * QUEUE_PAGES * PAGE_SIZE);
+        uint8_t *b = (uint8_t *)(uintptr_t)(nic->n.mem + (uint64_t)i * QUEUE_PAGES * PAGE_SIZE);
         qs[i]->desc = (volatile struct virtq_desc *)b;
         qs[i]->avail = (volatile struct virtq_avail *)(b + PAGE_SIZE);
         qs[i]->used = (volatile struct virtq_used *)(b + 2 * PAGE_SIZE);
         qs[i]->bufs = b + 3 * PAGE_SIZE;
-    }
-    if (!vtd_active())
-        return 0;
-    char vwhy[96] = "";
-    nic->dma = vtd_domain_create("net", OWNER, false);
-    int r = nic->dma ? vtd_domain_map(nic->dma, nic->mem, nic->mem, nic->mem_pages * PAGE_SIZE,
-                                      VTD_PERM_RW, vwhy, sizeof(vwhy))
-                     : VTD_ERR_NOMEM;
-    if (!r)
-        r = vtd_domain_attach(nic->dma, nic->seg, nic->bdf);
-    if (r) {
-        fmt_snprintf(why, whylen, "iommu: no DMA domain for the NIC: %s%s%s", vtd_strerror(r),
-                     vwhy[0] ? ": " : "", vwhy);
-        return -1;
     }
     return 0;
 }
 
 static void release(struct virtio_net *nic)
 {
-    if (nic->common)
+    if (nic->common || nic->io)
         reset(nic);
-    if (nic->dma) {
-        vtd_domain_destroy(nic->dma);
-        nic->dma = NULL;
+    nic_common_free(&nic->n);
+}
+
+/* One buffer per descriptor, q->nbufs of them: receive buffers all go to
+ * the device at once, transmit ones wait in the free list. */
+static void fill_queue(struct virtio_net *nic, struct virtq *q)
+{
+    for (unsigned i = 0; i < q->nbufs; i++) {
+        q->desc[i].addr = (uint64_t)(uintptr_t)(q->bufs + i * VIRTIO_NET_BUF);
+        q->desc[i].len = VIRTIO_NET_BUF;
+        q->desc[i].flags = q == &nic->rx ? DESC_F_WRITE : 0;
+        q->desc[i].next = 0;
     }
-    if (nic->mem) {
-        pmm_free(nic->mem, nic->mem_pages);
-        nic->mem = 0;
+    if (q == &nic->rx) {
+        for (unsigned i = 0; i < q->nbufs; i++)
+            q->avail->ring[i] = (uint16_t)i;
+        q->avail_idx = (uint16_t)q->nbufs;
+    } else {
+        for (unsigned i = 0; i < q->nbufs; i++)
+            q->free[i] = (uint16_t)(q->nbufs - 1 - i);
+        q->nr_free = q->nbufs;
+        q->avail_idx = 0;
     }
+    mb();
+    q->avail->idx = q->avail_idx;
+    q->last_used = 0;
 }
 
 static int setup_queue(struct virtio_net *nic, const struct caps *c, uint16_t index,
@@ -295,43 +342,92 @@ static int setup_queue(struct virtio_net *nic, const struct caps *c, uint16_t in
     wr64(nic->common, COM_Q_DESC, (uint64_t)(uintptr_t)q->desc);
     wr64(nic->common, COM_Q_DRIVER, (uint64_t)(uintptr_t)q->avail);
     wr64(nic->common, COM_Q_DEVICE, (uint64_t)(uintptr_t)q->used);
-    for (unsigned i = 0; i < size; i++) {
-        q->desc[i].addr = (uint64_t)(uintptr_t)(q->bufs + i * VIRTIO_NET_BUF);
-        q->desc[i].len = VIRTIO_NET_BUF;
-        q->desc[i].flags = q == &nic->rx ? DESC_F_WRITE : 0;
-        q->desc[i].next = 0;
-    }
-    if (q == &nic->rx) { /* every buffer goes to the device at once */
-        for (unsigned i = 0; i < size; i++)
-            q->avail->ring[i] = (uint16_t)i;
-        q->avail_idx = (uint16_t)size;
-    } else {
-        for (unsigned i = 0; i < size; i++)
-            q->free[i] = (uint16_t)(size - 1 - i);
-        q->nr_free = size;
-        q->avail_idx = 0;
-    }
-    mb();
-    q->avail->idx = q->avail_idx;
-    q->last_used = 0;
+    q->index = index;
+    q->nbufs = size;
+    fill_queue(nic, q);
     wr16(nic->common, COM_Q_ENABLE, 1);
     return 0;
+}
+
+static int legacy_queue(struct virtio_net *nic, uint16_t index, struct virtq *q, char *why,
+                        size_t whylen)
+{
+    outw((uint16_t)(nic->io + LEG_Q_SEL), index);
+    unsigned size = inw((uint16_t)(nic->io + LEG_Q_NUM));
+    if (!size || size > LEGACY_MAX_QUEUE || (size & (size - 1))) {
+        fmt_snprintf(why, whylen,
+                     "legacy queue %u has %u entries (a power of two, at most %u, is needed)",
+                     index, size, LEGACY_MAX_QUEUE);
+        return -1;
+    }
+    uint8_t *b = (uint8_t *)q->desc; /* this queue's three pages */
+    q->avail = (volatile struct virtq_avail *)(b + 16 * size);
+    q->used = (volatile struct virtq_used *)(b + ((16 * size + 6 + 2 * size + PAGE_SIZE - 1) &
+                                                  ~(PAGE_SIZE - 1)));
+    q->size = size;
+    q->index = index;
+    q->nbufs = size < VIRTIO_NET_QUEUE ? size : VIRTIO_NET_QUEUE;
+    fill_queue(nic, q);
+    outl((uint16_t)(nic->io + LEG_Q_PFN), (uint32_t)((uintptr_t)b / PAGE_SIZE));
+    return 0;
+}
+
+/* A transitional device without virtio 1.0 capabilities (QEMU's
+ * disable-modern=on): the legacy transport in I/O BAR0, no feature bits
+ * above 31, no FEATURES_OK step. */
+static int legacy_init(struct virtio_net *nic, const struct pci_dev *p, uint16_t cmd, char *why,
+                       size_t whylen)
+{
+    if (!p->bar[0] || p->bar_size[0] < LEG_IO_SIZE || p->bar[0] > 0x10000 - LEG_IO_SIZE) {
+        fmt_snprintf(why, whylen, "no virtio 1.0 capabilities and no legacy I/O BAR0");
+        return -1;
+    }
+    nic->common = nic->isr = nic->devcfg = NULL;
+    nic->io = (uint16_t)p->bar[0];
+    nic->hdr = VIRTIO_NET_HDR_LEGACY; /* no num_buffers without VERSION_1 or MRG_RXBUF */
+    cmd = (uint16_t)(cmd | PCI_COMMAND_IO);
+    pci_write16(nic->n.seg, nic->n.bdf, PCI_COMMAND, cmd);
+    reset(nic);
+    set_status(nic, ST_ACKNOWLEDGE);
+    set_status(nic, ST_ACKNOWLEDGE | ST_DRIVER);
+    nic->features = inl((uint16_t)(nic->io + LEG_HOST_F)) & (F_MAC | F_STATUS);
+    outl((uint16_t)(nic->io + LEG_GUEST_F), (uint32_t)nic->features);
+    if (!(nic->features & F_MAC)) {
+        fmt_snprintf(why, whylen, "the device gives no MAC address (VIRTIO_NET_F_MAC)");
+        goto fail;
+    }
+    for (unsigned i = 0; i < 6; i++)
+        nic->n.mac[i] = cfg8(nic, i);
+    if (!nic_common_mac_ok(nic->n.mac)) {
+        fmt_snprintf(why, whylen, "the device's MAC address is not a unicast address");
+        goto fail;
+    }
+    if (setup_memory(nic, why, whylen) || legacy_queue(nic, 0, &nic->rx, why, whylen) ||
+        legacy_queue(nic, 1, &nic->tx, why, whylen))
+        goto fail;
+    nic_common_start(&nic->n, cmd);
+    set_status(nic, ST_ACKNOWLEDGE | ST_DRIVER | ST_DRIVER_OK);
+    mb();
+    notify(nic, &nic->rx);
+    virtio_net_link_poll(nic);
+    nic->n.c.link_changes = 0;
+    return 0;
+fail:
+    set_status(nic, ST_FAILED);
+    release(nic);
+    return -1;
 }
 
 int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, size_t whylen)
 {
     struct caps c;
     memset(nic, 0, sizeof(*nic));
-    nic->seg = p->seg;
-    nic->bdf = PCI_BDF(p->bus, p->dev, p->fn);
-    nic->device_id = p->device;
-    nic->vector = -1;
-    /* Bus mastering stays off until the rings and the DMA domain exist. */
-    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
-    cmd = (uint16_t)((cmd | PCI_COMMAND_MEMORY) & ~PCI_COMMAND_MASTER);
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, cmd);
+    nic->hdr = VIRTIO_NET_HDR;
+    uint16_t cmd = nic_common_begin(&nic->n, p);
     if (find_caps(nic, p, &c, why, whylen))
-        return -1;
+        return p->device == 0x1000 && (p->bar_flags[0] & PCI_BAR_IO)
+                   ? legacy_init(nic, p, cmd, why, whylen)
+                   : -1;
     reset(nic);
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE);
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER);
@@ -341,12 +437,9 @@ int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, 
         fmt_snprintf(why, whylen, "the device gives no MAC address (VIRTIO_NET_F_MAC)");
         goto fail;
     }
-    bool zero = true;
-    for (unsigned i = 0; i < 6; i++) {
-        nic->mac[i] = rd8(nic->devcfg, i);
-        zero &= !nic->mac[i];
-    }
-    if (zero || (nic->mac[0] & 1)) {
+    for (unsigned i = 0; i < 6; i++)
+        nic->n.mac[i] = rd8(nic->devcfg, i);
+    if (!nic_common_mac_ok(nic->n.mac)) {
         fmt_snprintf(why, whylen, "the device's MAC address is not a unicast address");
         goto fail;
     }
@@ -358,13 +451,12 @@ int virtio_net_init(struct virtio_net *nic, const struct pci_dev *p, char *why, 
     if (setup_memory(nic, why, whylen) || setup_queue(nic, &c, 0, &nic->rx, why, whylen) ||
         setup_queue(nic, &c, 1, &nic->tx, why, whylen))
         goto fail;
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND,
-                (uint16_t)(cmd | PCI_COMMAND_MASTER | (1u << 10))); /* INTx masked until routed */
+    nic_common_start(&nic->n, cmd); /* bus mastering on, INTx masked until routed */
     wr8(nic->common, COM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
     mb();
-    *nic->rx.notify = 0; /* receive buffers are there */
+    notify(nic, &nic->rx); /* receive buffers are there */
     virtio_net_link_poll(nic);
-    nic->c.link_changes = 0;
+    nic->n.c.link_changes = 0;
     return 0;
 fail:
     wr8(nic->common, COM_STATUS, ST_FAILED);
@@ -376,28 +468,32 @@ static void virtio_net_irq(struct irq_frame *f, void *arg)
 {
     (void)f;
     struct virtio_net *nic = arg;
-    (void)rd8(nic->isr, 0); /* reading acknowledges: the line drops; the poll loop does the work */
-    __atomic_fetch_add(&nic->c.irqs, 1, __ATOMIC_RELAXED);
+    /* Reading acknowledges: the line drops; the poll loop does the work. */
+    (void)(nic->io ? inb((uint16_t)(nic->io + LEG_ISR)) : rd8(nic->isr, 0));
+    __atomic_fetch_add(&nic->n.c.irqs, 1, __ATOMIC_RELAXED);
 }
 
-/* As e1000_enable_irq: the BIOS's interrupt line on the PC chipsets the
- * emulators model; elsewhere polling covers it. */
+/* MSI-X where the device has it (QEMU's does): the receive queue raises
+ * table entry 0; configuration changes (the link) stay polled. A device
+ * that does not take the entry for its queue gets the legacy line. */
 bool virtio_net_enable_irq(struct virtio_net *nic, unsigned cpu)
 {
-    uint8_t line = pci_read8(nic->seg, nic->bdf, PCI_INTERRUPT);
-    const struct uart_config *uart = uart_get_config();
-    int vec;
-    if (line == 0 || line == 2 || line == 8 || line >= 16 || (!uart->mmio && line == uart->irq) ||
-        (vec = irq_alloc_vector()) < 0)
-        return false;
-    irq_register((uint8_t)vec, virtio_net_irq, nic);
-    if (ioapic_route_isa_irq(line, (uint8_t)vec, cpu))
-        return false;
-    nic->vector = vec;
-    nic->gsi = ioapic_isa_to_gsi(line);
-    uint16_t cmd = pci_read16(nic->seg, nic->bdf, PCI_COMMAND);
-    pci_write16(nic->seg, nic->bdf, PCI_COMMAND, (uint16_t)(cmd & ~(1u << 10)));
-    return true;
+    if (nic_common_route_msix(&nic->n, virtio_net_irq, nic, cpu)) {
+        uint16_t got;
+        if (nic->io) {
+            outw((uint16_t)(nic->io + LEG_Q_SEL), 0);
+            outw((uint16_t)(nic->io + LEG_Q_VECTOR), 0);
+            got = inw((uint16_t)(nic->io + LEG_Q_VECTOR));
+        } else {
+            wr16(nic->common, COM_Q_SELECT, 0);
+            wr16(nic->common, COM_Q_MSIX, 0);
+            got = rd16(nic->common, COM_Q_MSIX);
+        }
+        if (got == 0)
+            return true;
+        nic_common_msix_off(&nic->n);
+    }
+    return nic_common_route_intx(&nic->n, virtio_net_irq, nic, cpu);
 }
 
 unsigned virtio_net_rx(struct virtio_net *nic,
@@ -413,16 +509,16 @@ unsigned virtio_net_rx(struct virtio_net *nic,
         q->last_used++;
         done++;
         /* The device's word is input too: an id we never gave is dropped. */
-        if (id >= q->size) {
-            nic->c.rx_errors++;
+        if (id >= q->nbufs) {
+            nic->n.c.rx_errors++;
             continue;
         }
-        if (len < VIRTIO_NET_HDR + 14 || len > VIRTIO_NET_BUF) {
-            nic->c.rx_errors++;
+        if (len < nic->hdr + 14 || len > VIRTIO_NET_BUF) {
+            nic->n.c.rx_errors++;
         } else {
-            nic->c.rx_packets++;
-            nic->c.rx_bytes += len - VIRTIO_NET_HDR;
-            deliver(ctx, q->bufs + id * VIRTIO_NET_BUF + VIRTIO_NET_HDR, len - VIRTIO_NET_HDR);
+            nic->n.c.rx_packets++;
+            nic->n.c.rx_bytes += len - nic->hdr;
+            deliver(ctx, q->bufs + id * VIRTIO_NET_BUF + nic->hdr, len - nic->hdr);
         }
         q->avail->ring[q->avail_idx % q->size] = (uint16_t)id; /* back to the device */
         q->avail_idx++;
@@ -431,7 +527,7 @@ unsigned virtio_net_rx(struct virtio_net *nic,
         mb();
         q->avail->idx = q->avail_idx;
         mb();
-        *q->notify = 0;
+        notify(nic, q);
     }
     return done;
 }
@@ -444,7 +540,7 @@ static void tx_reclaim(struct virtio_net *nic)
         mb();
         uint32_t id = q->used->ring[q->last_used % q->size].id;
         q->last_used++;
-        if (id < q->size && q->nr_free < q->size)
+        if (id < q->nbufs && q->nr_free < q->nbufs)
             q->free[q->nr_free++] = (uint16_t)id;
     }
 }
@@ -454,12 +550,12 @@ void *virtio_net_tx_buffer(struct virtio_net *nic)
     struct virtq *q = &nic->tx;
     tx_reclaim(nic);
     if (!q->nr_free) {
-        nic->c.tx_busy++;
+        nic->n.c.tx_busy++;
         return NULL;
     }
     uint8_t *b = q->bufs + q->free[q->nr_free - 1] * VIRTIO_NET_BUF;
-    memset(b, 0, VIRTIO_NET_HDR); /* no checksum offload, no segmentation */
-    return b + VIRTIO_NET_HDR;
+    memset(b, 0, nic->hdr); /* no checksum offload, no segmentation */
+    return b + nic->hdr;
 }
 
 void virtio_net_tx_send(struct virtio_net *nic, unsigned len)
@@ -467,34 +563,30 @@ void virtio_net_tx_send(struct virtio_net *nic, unsigned len)
     struct virtq *q = &nic->tx;
     if (!q->nr_free)
         return;
-    if (len > VIRTIO_NET_BUF - VIRTIO_NET_HDR)
-        len = VIRTIO_NET_BUF - VIRTIO_NET_HDR;
+    if (len > VIRTIO_NET_BUF - nic->hdr)
+        len = VIRTIO_NET_BUF - nic->hdr;
     uint16_t id = q->free[--q->nr_free];
-    q->desc[id].len = VIRTIO_NET_HDR + len;
+    q->desc[id].len = nic->hdr + len;
     q->desc[id].flags = 0;
     q->avail->ring[q->avail_idx % q->size] = id;
     q->avail_idx++;
     mb();
     q->avail->idx = q->avail_idx;
     mb();
-    *q->notify = 1;
-    nic->c.tx_packets++;
-    nic->c.tx_bytes += len;
+    notify(nic, q);
+    nic->n.c.tx_packets++;
+    nic->n.c.tx_bytes += len;
 }
 
 bool virtio_net_link_poll(struct virtio_net *nic)
 {
-    bool up = !(nic->features & F_STATUS) || (rd16(nic->devcfg, 6) & NET_S_LINK_UP);
-    if (up == nic->link)
-        return false;
-    nic->link = up;
-    nic->c.link_changes++;
-    return true;
+    return nic_common_set_link(&nic->n,
+                               !(nic->features & F_STATUS) || (cfg16(nic, 6) & NET_S_LINK_UP));
 }
 
 const char *virtio_net_link_text(const struct virtio_net *nic)
 {
-    if (!nic->link)
+    if (!nic->n.link)
         return "down";
     return nic->features & F_STATUS ? "up" : "up (the device reports no link state)";
 }

@@ -2,12 +2,15 @@
  * QEMU/KVM's usual NIC): the modern virtio 1.0 PCI transport found through
  * its vendor capabilities (common, notify, ISR and device configuration),
  * VIRTIO_F_VERSION_1, one receive and one transmit split virtqueue, link
- * status when the device offers VIRTIO_NET_F_STATUS. Legacy-only devices
- * are refused. Rings and buffers are one allocation of hypervisor pages
- * (owner "net"); under VT-d the NIC gets a DMA domain of its own that maps
- * exactly those pages, as the e1000 does.
+ * status when the device offers VIRTIO_NET_F_STATUS. A transitional
+ * device without the virtio 1.0 capabilities is driven through the legacy
+ * transport (I/O BAR0, the queue sizes the device fixes, up to 256).
+ * Rings and buffers are one allocation of hypervisor pages (owner "net");
+ * under VT-d the NIC gets a DMA domain of its own that maps exactly those
+ * pages, as the e1000 does.
  *
- * Receive is interrupt-announced (INTx, acknowledged through the ISR
+ * Receive is interrupt-announced (MSI-X entry 0, through VT-d interrupt
+ * remapping when it is on; else INTx, acknowledged through the ISR
  * register) and polled: a lost interrupt costs latency, never packets.
  * Not thread-safe: the console CPU drives it. */
 #ifndef DRIVERS_VIRTIO_NET_H
@@ -17,15 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "drivers/nic_counters.h"
+#include "drivers/nic_common.h"
 
 struct pci_dev;
-struct vtd_domain;
 
-#define VIRTIO_NET_QUEUE     32   /* descriptors per virtqueue (less if the device says so) */
-#define VIRTIO_NET_BUF       2048 /* per descriptor: the 12-byte header and a frame */
-#define VIRTIO_NET_HDR       12   /* struct virtio_net_hdr with VERSION_1 */
-#define VIRTIO_NET_MAX_FRAME 1514
+#define VIRTIO_NET_QUEUE      32   /* descriptors per virtqueue (less if the device says so) */
+#define VIRTIO_NET_BUF        2048 /* per descriptor: the 12-byte header and a frame */
+#define VIRTIO_NET_HDR        12   /* struct virtio_net_hdr with VERSION_1 */
+#define VIRTIO_NET_HDR_LEGACY 10   /* the same without num_buffers (legacy transport) */
+#define VIRTIO_NET_MAX_FRAME  1514
 
 struct virtq {
     unsigned size;
@@ -38,21 +41,17 @@ struct virtq {
     volatile uint16_t *notify;
     uint16_t free[VIRTIO_NET_QUEUE]; /* transmit: descriptors not in flight */
     unsigned nr_free;
+    unsigned nbufs; /* descriptors with a buffer: ids 0..nbufs-1 (at most size) */
+    uint16_t index; /* the queue's number (what a notification names) */
 };
 
 struct virtio_net {
-    uint16_t seg, bdf;
-    uint16_t device_id;
-    volatile uint8_t *common, *isr, *devcfg;
-    uint64_t features; /* negotiated */
-    uint8_t mac[6];
-    uint64_t mem, mem_pages;
+    struct nic_common n;
+    volatile uint8_t *common, *isr, *devcfg; /* virtio 1.0 */
+    uint16_t io;                             /* legacy transport: BAR0 I/O base, else 0 */
+    unsigned hdr;                            /* bytes of virtio-net header before a frame */
+    uint64_t features;                       /* negotiated */
     struct virtq rx, tx;
-    struct vtd_domain *dma;
-    int vector; /* -1: polled only */
-    uint32_t gsi;
-    bool link;
-    struct nic_counters c;
 };
 
 /* Vendor 1af4: 1041 (modern) or 1000 (transitional network device). */

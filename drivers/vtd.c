@@ -341,8 +341,11 @@ uint64_t vtd_fault_count(uint16_t seg, uint16_t sid, uint64_t *last_addr, uint8_
     return n;
 }
 
-/* The fault event is a compatibility-format MSI (never remapped) to this
- * CPU: vector in FEDATA, APIC ID in FEADDR[19:12] and FEUADDR (x2APIC). */
+/* The fault event is an MSI in compatibility format to this CPU: vector in
+ * FEDATA, APIC ID in FEADDR[19:12] and, with extended interrupt mode, its
+ * upper bits in FEUADDR. The unit's own interrupts are not subject to
+ * interrupt remapping (VT-d spec, "Remapping Hardware - Interrupt
+ * Programming"), so blocking compatibility format does not block it. */
 static void setup_fault_event(struct vtd_unit *u)
 {
     wr32(u, VTD_REG_FECTL, VTD_FECTL_IM);
@@ -431,10 +434,11 @@ static int enable_qi(struct vtd_unit *u)
     return gcmd(u, VTD_GCMD_QIE, true, VTD_GCMD_QIE, true);
 }
 
-/* The table is set up and checked, but compatibility-format interrupts
- * stay allowed (CFI): the hypervisor's own I/O APIC pins (the console
- * UART) still use that format. Remappable-format interrupts are checked
- * against the table, so a device can raise only what its entries allow. */
+/* Remappable-format interrupts are checked against the table, so a device
+ * can raise only what its entries allow. Compatibility-format ones bypass
+ * the table unless blocked: GCMD.CFI is cleared whenever every I/O APIC's
+ * pins can be remapped (vtd_ioapic_decide), and extended interrupt mode
+ * (x2APIC destinations) blocks them in any case. */
 static int enable_ir(struct vtd_unit *u)
 {
     u->irt.entries = alloc_zeroed_page();
@@ -445,10 +449,16 @@ static int enable_ir(struct vtd_unit *u)
     int r = gcmd(u, VTD_GCMD_SIRTP, true, VTD_GCMD_SIRTP, true);
     if (!r)
         r = inv_iec_global(u);
-    /* Some units (QEMU's) do not implement CFI and pass compatibility-format
-     * interrupts regardless: not an error. */
-    if (!r && gcmd(u, VTD_GCMD_CFI, true, VTD_GCMD_CFI, true))
-        pr_debug("iommu: unit at 0x%llx: compatibility-format control not implemented", P(u->base));
+    /* Probe the control (it acts only once IRE is set): QEMU's unit does
+     * not implement it, keeps GSTS.CFIS 0 and passes compatibility format
+     * through regardless, which the report then says. */
+    if (!r)
+        u->cfi_control = !gcmd(u, VTD_GCMD_CFI, true, VTD_GCMD_CFI, true);
+    if (!r && u->cfi_control && vtd_compat_blocked &&
+        gcmd(u, VTD_GCMD_CFI, false, VTD_GCMD_CFI, false))
+        pr_err("iommu: unit at 0x%llx: GSTS.CFIS stays set: compatibility-format interrupts are "
+               "not blocked",
+               P(u->base));
     if (!r)
         r = gcmd(u, VTD_GCMD_IRE, true, VTD_GCMD_IRE, true);
     return r;
@@ -545,9 +555,12 @@ static void log_unit(unsigned i, struct vtd_unit *u)
         return;
     }
     pr_info("iommu: unit %u at 0x%llx: version %u.%u, translation %s, %s invalidation, "
-            "interrupt remapping %s%s",
+            "interrupt remapping %s%s%s",
             i, P(u->base), (u->ver >> 4) & 0xf, u->ver & 0xf, u->translating ? "on" : "off",
-            u->qi ? "queued" : "register", u->ir ? "on" : "off", u->eim ? " (x2apic)" : "");
+            u->qi ? "queued" : "register", u->ir ? "on" : "off", u->eim ? " (x2apic)" : "",
+            !u->ir                                    ? ""
+            : vtd_compat_blocked && !vtd_unit_cfis(i) ? ", compatibility format blocked"
+                                                      : ", compatibility format allowed");
 }
 
 void vtd_init(void)
@@ -570,6 +583,15 @@ void vtd_init(void)
         unit_probe(u);
     }
     pick_domain_format();
+    unsigned remap_units = 0;
+    for (unsigned i = 0; i < vtd_nr_units; i++)
+        if (vtd_units[i].usable && vtd_units[i].ir)
+            remap_units |= 1u << i;
+    vtd_ioapic_decide(remap_units);
+    /* Extended interrupt mode blocks compatibility format too: not while
+     * some I/O APIC still needs it. */
+    for (unsigned i = 0; i < vtd_nr_units && !vtd_compat_blocked; i++)
+        vtd_units[i].eim = false;
     for (unsigned i = 0; i < vtd_nr_units; i++)
         if (vtd_units[i].usable)
             unit_bring_up(&vtd_units[i]);
@@ -580,6 +602,11 @@ void vtd_init(void)
             unit_enable_translation(&vtd_units[i]);
         log_unit(i, &vtd_units[i]);
     }
+    bool any_ir = false;
+    for (unsigned i = 0; i < vtd_nr_units; i++)
+        any_ir |= vtd_units[i].usable && vtd_units[i].ir;
+    if (any_ir)
+        vtd_ioapic_start();
 }
 
 bool vtd_active(void)
@@ -609,6 +636,25 @@ int vtd_unit_irte_install(unsigned ui, struct vtd_entry128 e)
     }
     spin_unlock(&u->lock);
     return r ? r : HANDLE(ui, idx);
+}
+
+int vtd_unit_irte_update(unsigned ui, unsigned index, struct vtd_entry128 e)
+{
+    struct vtd_unit *u = &vtd_units[ui];
+    if (index >= VTD_IRT_ENTRIES)
+        return VTD_ERR_INVAL;
+    spin_lock(&u->lock);
+    vtd_irt_write(&u->irt, index, e);
+    mem_flush(NULL, &u->irt.entries[index], sizeof(e));
+    int r = inv_iec_global(u);
+    spin_unlock(&u->lock);
+    return r;
+}
+
+bool vtd_unit_cfis(unsigned ui)
+{
+    return ui < vtd_nr_units && vtd_units[ui].regs &&
+           (rd32(&vtd_units[ui], VTD_REG_GSTS) & VTD_GCMD_CFI);
 }
 
 int vtd_irte_alloc(uint16_t seg, uint16_t sid, uint8_t vector, uint32_t dest, uint32_t *msi_addr,
@@ -667,9 +713,8 @@ static void show_unit(unsigned i, struct vtd_unit *u, void (*out)(const char *fm
         u->coherent ? "yes" : "no", (u->cap & VTD_CAP_PI) ? "present (not used)" : "absent",
         (u->ecap & VTD_ECAP_SMTS) ? "present (legacy mode used)" : "absent");
     if (u->ir) {
-        out("    interrupt remapping table: %u of %u entries in use; compatibility-format "
-            "interrupts still allowed (the hypervisor's own I/O APIC pins use them)\n",
-            vtd_irt_count(&u->irt), VTD_IRT_ENTRIES);
+        out("    interrupt remapping table: %u of %u entries in use\n", vtd_irt_count(&u->irt),
+            VTD_IRT_ENTRIES);
         vtd_ioapic_show(i, out);
     }
     out("    faults: %llu%s\n", P(u->nr_faults), u->nr_overflows ? " (records overflowed)" : "");

@@ -228,6 +228,18 @@ int vtd_dmar_ioapic_source(const struct vtd_dmar *d, uint8_t ioapic_id, vtd_brid
     return -1;
 }
 
+int vtd_dmar_first_unremapped_ioapic(const struct vtd_dmar *d, const uint8_t *ids, unsigned n,
+                                     unsigned remap_units, vtd_bridge_fn bridge, void *ctx)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t seg, sid;
+        int ui = vtd_dmar_ioapic_source(d, ids[i], bridge, ctx, &seg, &sid);
+        if (ui < 0 || ui >= 32 || !(remap_units & (1u << ui)))
+            return (int)i;
+    }
+    return -1;
+}
+
 int vtd_dmar_unit_for(const struct vtd_dmar *d, uint16_t seg, uint16_t bdf, vtd_bridge_fn bridge,
                       void *ctx)
 {

@@ -90,6 +90,13 @@ int vtd_dmar_unit_for(const struct vtd_dmar *d, uint16_t seg, uint16_t bdf, vtd_
 int vtd_dmar_ioapic_source(const struct vtd_dmar *d, uint8_t ioapic_id, vtd_bridge_fn bridge,
                            void *ctx, uint16_t *seg, uint16_t *sid);
 
+/* Compatibility-format interrupts can only be blocked when every I/O APIC
+ * sends through a unit that remaps interrupts: the index in ids[] (MADT
+ * I/O APIC IDs) of the first one no DRHD in remap_units (bit i: DRHD i
+ * remaps interrupts) names with a resolvable scope, or -1 when all are. */
+int vtd_dmar_first_unremapped_ioapic(const struct vtd_dmar *d, const uint8_t *ids, unsigned n,
+                                     unsigned remap_units, vtd_bridge_fn bridge, void *ctx);
+
 /* Parses "BB:DD.F" or "SSSS:BB:DD.F" (hexadecimal, as lspci prints them);
  * false on anything else. */
 bool vtd_parse_bdf(const char *s, uint16_t *seg, uint16_t *bdf);

@@ -55,6 +55,19 @@ uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, b
            (masked ? VTD_RTE_MASKED : 0) | VTD_RTE_IR_FORMAT | ((uint64_t)(index & 0x7fffu) << 49);
 }
 
+bool vtd_ioapic_rte_index(uint64_t rte, unsigned *index)
+{
+    if (!(rte & VTD_RTE_IR_FORMAT))
+        return false;
+    *index = (unsigned)((rte >> 49) & 0x7fffu) | (unsigned)((rte >> 11) & 1u) << 15;
+    return true;
+}
+
+uint32_t vtd_msi_compat(uint8_t dest)
+{
+    return 0xfee00000u | ((uint32_t)dest << 12);
+}
+
 bool vtd_irte_ioapic(uint8_t vector, uint32_t dest, bool x2apic, uint16_t ioapic_sid, bool level,
                      struct vtd_entry128 *out)
 {

@@ -67,6 +67,16 @@ void vtd_msi_remappable(unsigned index, uint32_t *addr_lo, uint32_t *data);
 uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, bool active_low,
                                    bool masked);
 
+/* The IRTE index a redirection entry in remappable format points at;
+ * false for one in compatibility format. */
+bool vtd_ioapic_rte_index(uint64_t rte, unsigned *index);
+
+/* A compatibility-format MSI address (interrupt format bit 4 clear):
+ * physical destination APIC ID dest[7:0] in bits 19:12, fixed delivery by
+ * the data register. Blocked by a unit that remaps interrupts once
+ * GSTS.CFIS is 0 or IRTA.EIME is 1 (fault reason 0x25). */
+uint32_t vtd_msi_compat(uint8_t dest);
+
 /* The IRTE for an I/O APIC pin: only the I/O APIC's own source-id (from
  * the DMAR's I/O APIC scope) may use it, all 16 bits compared. */
 bool vtd_irte_ioapic(uint8_t vector, uint32_t dest, bool x2apic, uint16_t ioapic_sid, bool level,

@@ -29,6 +29,10 @@ struct vtd_unit {
     uint32_t ver;
     uint64_t cap, ecap;
     bool qi, ir, eim, coherent;
+    /* GSTS.CFIS followed GCMD.CFI when probed: the unit implements the
+     * compatibility-format control (QEMU 7.2's does not, and passes such
+     * interrupts through whatever it is set to). */
+    bool cfi_control;
     int vector;
     struct vtd_ctx_tables ctx;
     /* queued invalidation */
@@ -79,11 +83,27 @@ int vtd_unit_flush_iec(struct vtd_unit *u);
  * invalidates the entry cache: a handle for vtd_irte_free (the table index
  * in its low 16 bits), or a negative VTD_ERR_*. */
 int vtd_unit_irte_install(unsigned ui, struct vtd_entry128 e);
+/* Rewrites entry `index` of unit ui's table in place and invalidates the
+ * entry cache. */
+int vtd_unit_irte_update(unsigned ui, unsigned index, struct vtd_entry128 e);
+/* GSTS.CFIS of unit ui as it reads now. */
+bool vtd_unit_cfis(unsigned ui);
 /* vtd_dmar scope resolution through PCI configuration space. */
 bool vtd_bridge_buses(void *ctx, uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
                       uint8_t *secondary, uint8_t *subordinate);
 
-/* vtd_ioapic.c: the remapped pins, for the console report. */
+/* vtd_ioapic.c: whether compatibility-format interrupts are blocked (set
+ * by vtd_ioapic_decide before the units start remapping; why holds the
+ * reason when they are not). */
+extern bool vtd_compat_blocked;
+extern char vtd_compat_why[96];
+/* Decides vtd_compat_blocked from the DMAR: blocked when every I/O APIC is
+ * named by a unit in remap_units (bit i: unit i can remap interrupts). */
+void vtd_ioapic_decide(unsigned remap_units);
+/* Once the units remap interrupts: the hypervisor's own I/O APIC pins go
+ * through remapping entries from now on (those routed already too). */
+void vtd_ioapic_start(void);
+/* The remapped pins and the compatibility-format state, for the console. */
 void vtd_ioapic_show(unsigned unit, void (*out)(const char *fmt, ...));
 
 /* vtd_selftest_intx.c: the edu device's INTx through a remapped I/O APIC

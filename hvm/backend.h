@@ -99,6 +99,18 @@ struct vcpu_backend {
     /* The guest's TSC becomes host TSC + offset (IA32_TSC writes). */
     void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
 
+    /* --- A running VM's maps (vcpu/vm_sync.c drives them for the VM) --- */
+    /* Ports [base, base + count) exit (intercept) or reach the hardware
+     * for this vCPU from its next I/O instruction: one bit each in its I/O
+     * bitmaps (VMX A/B, SVM IOPM), written in memory from any CPU. The
+     * caller makes sure no CPU runs v with the old bits (vm_sync_vcpus). */
+    void (*io_intercept)(struct vcpu *v, uint16_t base, uint32_t count, bool intercept);
+    /* The VM's second-level tables lost or changed a mapping: v must not
+     * use a translation cached before this call once it enters again.
+     * Called on v's own CPU (pcpu) while v is not in the guest: VMX
+     * INVEPTs there, SVM flushes v's ASID at its next VMRUN. */
+    void (*flush_second_level)(struct vcpu *v);
+
     /* --- Events: the neutral layer decides, the backend writes --- */
     uint32_t (*event_blocking)(struct vcpu *v); /* HVM_BLOCK_* */
     /* Delivers e at the next entry (an interrupt also wakes a HLT). */

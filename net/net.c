@@ -9,7 +9,9 @@
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
+#include "lwip/memp.h"
 #include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
@@ -197,6 +199,20 @@ void net_poll(void)
     net_tcp_server_poll();
 }
 
+/* lwIP's TCP control blocks come from a fixed pool: a SYN flood can fill it
+ * with half-open connections (SYN_RCVD) but never grow it. */
+static void show_tcp_pcbs(void (*out)(const char *fmt, ...))
+{
+    unsigned half_open = 0;
+    for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+        if (p->state == SYN_RCVD)
+            half_open++;
+    const struct stats_mem *m = lwip_stats.memp[MEMP_TCP_PCB];
+    out("tcp pcbs: %u of %u in use, %u half-open, peak %u, %llu allocations refused\n",
+        (unsigned)m->used, (unsigned)MEMP_NUM_TCP_PCB, half_open, (unsigned)m->max,
+        (unsigned long long)m->err);
+}
+
 void net_show(void (*out)(const char *fmt, ...))
 {
     if (!running) {
@@ -214,8 +230,8 @@ void net_show(void (*out)(const char *fmt, ...))
         dhcp ? (dhcp_supplied_address(&netif) ? " (dhcp)" : " (dhcp: waiting for a lease)")
              : " (static)");
     out("gateway:  %s\n", ip4addr_ntoa(netif_ip4_gw(&netif)));
-    if (nic_gsi() >= 0)
-        out("receive:  interrupt (GSI %d, %llu interrupts) and polling\n", nic_gsi(),
+    if (nic_irq_text())
+        out("receive:  interrupt (%s, %llu interrupts) and polling\n", nic_irq_text(),
             (unsigned long long)c->irqs);
     else
         out("receive:  polling%s\n",
@@ -229,6 +245,7 @@ void net_show(void (*out)(const char *fmt, ...))
         (unsigned long long)c->tx_busy, tx_dropped);
     out("tcp:      %u connections open, %llu accepted since boot\n", net_conn_count(),
         net_conn_accepted());
+    show_tcp_pcbs(out);
 }
 
 bool net_device(struct net_pci_id *out)

@@ -9,6 +9,7 @@
 static enum { NONE, E1000, VIRTIO } kind;
 static struct e1000 e1000;
 static struct virtio_net virtio;
+static struct nic_common *common; /* the state both drivers keep */
 
 bool nic_supported(const struct pci_dev *p)
 {
@@ -30,16 +31,19 @@ const char *nic_model_of(const struct pci_dev *p)
 int nic_init(const struct pci_dev *p, char *why, size_t whylen)
 {
     kind = NONE;
+    common = NULL;
     if (e1000_supported(p->vendor, p->device)) {
         if (e1000_init(&e1000, p, why, whylen))
             return -1;
         kind = E1000;
+        common = &e1000.n;
         return 0;
     }
     if (virtio_net_supported(p->vendor, p->device)) {
         if (virtio_net_init(&virtio, p, why, whylen))
             return -1;
         kind = VIRTIO;
+        common = &virtio.n;
         return 0;
     }
     fmt_snprintf(why, whylen, "not a supported NIC");
@@ -79,7 +83,7 @@ bool nic_link_poll(void)
 
 bool nic_link_up(void)
 {
-    return kind == E1000 ? e1000.link : virtio.link;
+    return common->link;
 }
 
 const char *nic_link_text(void)
@@ -89,37 +93,37 @@ const char *nic_link_text(void)
 
 const uint8_t *nic_mac(void)
 {
-    return kind == E1000 ? e1000.mac : virtio.mac;
+    return common->mac;
 }
 
 const char *nic_model(void)
 {
     static char buf[40];
     if (kind == E1000) {
-        fmt_snprintf(buf, sizeof(buf), "Intel %s", e1000_model(e1000.device_id));
+        fmt_snprintf(buf, sizeof(buf), "Intel %s", e1000_model(common->device_id));
         return buf;
     }
-    return virtio.device_id == 0x1041 ? "virtio-net" : "virtio-net (transitional)";
+    if (virtio.io)
+        return "virtio-net (legacy transport)";
+    return common->device_id == 0x1041 ? "virtio-net" : "virtio-net (transitional)";
 }
 
 uint16_t nic_seg(void)
 {
-    return kind == E1000 ? e1000.seg : virtio.seg;
+    return common->seg;
 }
 
 uint16_t nic_bdf(void)
 {
-    return kind == E1000 ? e1000.bdf : virtio.bdf;
+    return common->bdf;
 }
 
 struct nic_counters *nic_counters(void)
 {
-    return kind == E1000 ? &e1000.c : &virtio.c;
+    return &common->c;
 }
 
-int nic_gsi(void)
+const char *nic_irq_text(void)
 {
-    if (kind == E1000)
-        return e1000.vector >= 0 ? (int)e1000.gsi : -1;
-    return virtio.vector >= 0 ? (int)virtio.gsi : -1;
+    return nic_common_irq_text(common);
 }

@@ -34,7 +34,8 @@ const char *nic_model(void);
 uint16_t nic_seg(void);
 uint16_t nic_bdf(void);
 struct nic_counters *nic_counters(void);
-/* The receive interrupt's GSI, or -1 when it is polled only. */
-int nic_gsi(void);
+/* How the receive interrupt arrives ("GSI 11", "MSI-X vector 0x31 through
+ * remapping entry 2"), or NULL when the NIC is polled only. */
+const char *nic_irq_text(void);
 
 #endif

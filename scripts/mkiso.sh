@@ -13,6 +13,13 @@
 # (an unquoted ';' would end the GRUB command). GRUB then quotes any word that
 # contains a space, so the kernel sees "exec=version; poweroff 7".
 #
+# The framebuffer (console=fb): the hypervisor's multiboot2 header asks for
+# one (optional tag, any mode). Under UEFI, grub.cfg loads efi_gop so GRUB
+# can describe the firmware's GOP screen. Under BIOS, grub.cfg sets
+# gfxpayload=text after the multiboot2 line unless the command line's last
+# console= names fb: GRUB's VBE mode setting crashes GRUB under Bochs' VGA
+# BIOS, where the VMX tests run (docs/efi.md).
+#
 # --check runs build/bulkhead-check on the configuration first and stops on
 # any error. --resolve adds every module the configuration names, found by
 # scripts/resolve-modules.sh (next to the configuration, in the --search
@@ -119,8 +126,10 @@ for m in "${MODULES[@]}"; do
     names+=("$name")
 done
 
-# Quote the command line for grub.cfg (see the header comment).
-args=$(/usr/bin/python3 - "$CMDLINE" <<'PY'
+# Quote the command line for grub.cfg (see the header comment); the second
+# line says whether it asks for the screen (console=fb, console=com1,fb,
+# console=fb,com2: the last console= counts, as in the hypervisor).
+parsed=$(/usr/bin/python3 - "$CMDLINE" <<'PY'
 import shlex, sys
 q = "'"
 try:
@@ -129,8 +138,12 @@ except ValueError as e:
     sys.exit("mkiso.sh: cannot parse --cmdline: %s" % e)
 # 'word' with any ' written as '\'' (GRUB takes \' outside quotes literally).
 print(" ".join(q + w.replace(q, q + "\\" + q + q) + q for w in words))
+consoles = [w[len("console="):] for w in words if w.startswith("console=")]
+v = consoles[-1] if consoles else ""
+print("fb" if v == "fb" or v.endswith(",fb") or v.startswith("fb,") else "serial")
 PY
 ) || die "bad --cmdline"
+{ read -r args; read -r console_kind; } <<<"$parsed"
 
 {
     echo "serial --unit=0 --speed=115200"
@@ -140,7 +153,15 @@ PY
     echo "set default=0"
     echo ""
     echo "menuentry 'Bulkhead' {"
+    echo "    # The multiboot2 header asks for a framebuffer (optional). UEFI:"
+    echo "    # GRUB needs its GOP driver to describe one."
+    echo "    if [ \"\$grub_platform\" = efi ]; then insmod efi_gop; fi"
     echo "    multiboot2 /boot/bulkhead.elf $args"
+    if [ "$console_kind" != fb ]; then
+        # BIOS: VGA text unless console=fb wants the screen (GRUB's VBE mode
+        # setting crashes GRUB under Bochs' VGA BIOS: docs/efi.md).
+        echo "    if [ \"\$grub_platform\" = pc ]; then set gfxpayload=text; fi"
+    fi
     for n in "${names[@]}"; do
         echo "    module2 '/boot/$n' '$n'"
     done

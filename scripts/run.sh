@@ -2,6 +2,7 @@
 # run.sh --emu bochs|qemu|qemu-svm|uefi|uefi-direct|kvm|auto [--cpus N|auto] [--mem MiB|auto]
 #        [--iso PATH] [--cmdline STR] [--timeout SEC] [--until REGEX]
 #        [--interactive] [--log FILE] [--extra ARG]...
+#        [--net-forward HOSTPORT:GUESTPORT]... [--net-raw HOSTPORT:QEMUPORT] [--net-nic e1000|virtio|virtio-legacy]
 # Boots Bulkhead headless and copies its serial console to stdout. Paths
 # are relative to the current directory; --cpus/--mem auto (the default)
 # size the machine for the configuration inside the ISO.

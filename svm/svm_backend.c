@@ -9,6 +9,7 @@
 #include "arch/x86_64/spec_ctrl.h"
 #include "arch/x86_64/timer.h"
 #include "ept/ept.h"
+#include "hvm/io_bitmap.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -403,6 +404,25 @@ static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
     }
 }
 
+/* A running VM's maps (hvm/backend.h io_intercept, flush_second_level).
+ * The IOPM is memory the CPU reads at each I/O instruction; vm_sync_vcpus
+ * makes every CPU of the VM leave the guest before a change counts. */
+static void svm_io_intercept(struct vcpu *v, uint16_t base, uint32_t count, bool intercept)
+{
+    struct svm_vcpu_state *s = state(v);
+    if (s && s->sv.iopm_pa)
+        io_bitmap_set((uint8_t *)s->sv.iopm_pa, base, count, intercept);
+}
+
+static void svm_flush_second_level(struct vcpu *v)
+{
+    /* No INVEPT under SVM: the next VMRUN flushes this vCPU's ASID
+     * (TLB_CONTROL, or a fresh ASID without FlushByAsid). */
+    struct svm_vcpu_state *s = state(v);
+    if (s)
+        __atomic_store_n(&s->sv.flush_pending, true, __ATOMIC_SEQ_CST);
+}
+
 const struct vcpu_backend svm_backend = {
     .name = "svm",
     .probe = svm_probe,
@@ -426,6 +446,8 @@ const struct vcpu_backend svm_backend = {
     .set_activity = svm_set_activity,
     .skip_instruction = svm_skip_instruction,
     .set_tsc_offset = svm_set_tsc_offset,
+    .io_intercept = svm_io_intercept,
+    .flush_second_level = svm_flush_second_level,
     .event_blocking = svm_event_blocking,
     .inject_event = svm_inject_event,
     .set_windows = svm_set_windows,

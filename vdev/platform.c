@@ -81,6 +81,8 @@ static bool pc_ports(struct vcpu *v, uint16_t port, unsigned size, bool in, uint
             *val = result;
     }
     spin_unlock(&p->lock);
+    if (p->vm->pt && port >= 0xcf8 && port <= 0xcff)
+        vpt_sync(p->vm); /* a BAR moved or closed: every vCPU sees it first */
     return ok;
 }
 

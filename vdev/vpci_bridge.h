@@ -78,9 +78,11 @@ struct vpci_ops {
     /* A guest write that was refused, in words (for the log). */
     void (*refused)(void *ctx, const struct vpci_dev *d, const char *what);
     /* Opens (open=true) ports [base, base+count) in the VM's I/O bitmap, so
-     * they reach the hardware without a trap, or closes them again. NULL:
-     * I/O BARs are always trapped and forwarded port by port. */
-    void (*io_pass)(void *ctx, uint16_t base, uint16_t count, bool open);
+     * they reach the hardware without a trap, or closes them again. An
+     * open may be refused (false: the ports stay trapped, e.g. the host's
+     * own); a close always succeeds. NULL: I/O BARs are always trapped and
+     * forwarded port by port. */
+    bool (*io_pass)(void *ctx, uint16_t base, uint16_t count, bool open);
 };
 
 struct vpci_bar {
@@ -195,9 +197,15 @@ struct vpci_dev *vpci_find_bar(struct vpci_bus *b, uint64_t gpa, bool io, unsign
 
 /* vpci_io.c. Whether I/O BAR r, decoded at guest port gpa, may reach the
  * hardware directly: only at its host ports (no translation of port
- * numbers), the whole BAR, never the configuration mechanism's ports
- * 0xCF8-0xCFF. The ports to open in *base, *count. */
+ * numbers), the whole BAR and nothing else, never a port below 0x1000
+ * (the PC's legacy ports: PIC, PIT, RTC, UARTs, the configuration
+ * mechanism 0xCF8-0xCFF, ...) nor an emulator's control ports. The ports
+ * to open in *base, *count. */
 bool vpci_io_direct_ok(const struct vpci_bar *r, uint64_t gpa, uint16_t *base, uint16_t *count);
+/* Whether host ports [first, last] include one no VM may reach, directly
+ * or forwarded (the legacy ports below 0x1000, 0x8900), or run past
+ * 0xffff. */
+bool vpci_io_port_reserved(uint32_t first, uint32_t last);
 /* Called by the BAR state machine right after BAR i was mapped at
  * mapped_at (opens its ports when vpci_io_direct_ok) and right before it
  * is unmapped (closes them). */

@@ -9,11 +9,12 @@
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
 #include "drivers/pci_quiesce.h"
+#include "drivers/uart16550.h"
 #include "drivers/vtd.h"
-#include "ept/invept.h"
 #include "vdev/platform.h"
 #include "vdev/virq.h"
 #include "vcpu/vm.h"
+#include "vcpu/vm_sync.h"
 #include "lib/format.h"
 #include "lib/log.h"
 #include "lib/spinlock.h"
@@ -60,6 +61,10 @@ struct vpt {
     volatile bool dma_fault;
     uint16_t fault_sid;
     uint64_t fault_addr;
+    /* Changes of the VM's maps (EPT, I/O bitmaps) made under the platform
+     * lock, and how far vpt_sync has made every vCPU see them. */
+    uint32_t change_gen, synced_gen;
+    bool flush_pending; /* one of them changed the EPT */
 };
 
 #define VPT_PAGES ((sizeof(struct vpt) + 4095) / 4096)
@@ -149,22 +154,35 @@ static void hw_bar_write(void *ctx, const struct vpci_dev *d, unsigned bar, uint
         *(volatile uint64_t *)p = v;
 }
 
-/* Drops this CPU's cached translations of the VM's EPT. A moved BAR's old
- * translation may linger on another CPU of a multi-vCPU VM until its next
- * INVEPT: it still reaches only this VM's own device, and no table page is
- * freed before the EPT goes (no ept_reclaim here). */
-static void flush_ept(struct vm *vm)
+/* A change of the VM's maps, made under the platform lock; vpt_sync
+ * completes it once the lock is released. The flag is set before the
+ * generation moves, so a vpt_sync that sees the generation sees it. */
+static void maps_changed(struct vpt *pt, bool ept)
 {
-    /* INVEPT exists only with VMX (#UD on an AMD CPU). Under SVM a stale
-     * nested translation lasts until the vCPU's next ASID; it too reaches
-     * only this VM's own device. (A backend operation to flush the second-
-     * level TLB would serve both.) */
-    struct cpuid_regs r;
-    cpuid_count(1, 0, &r);
-    if (!(r.ecx & (1u << 5)))
+    if (ept)
+        __atomic_store_n(&pt->flush_pending, true, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&pt->change_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+void vpt_sync(struct vm *vm)
+{
+    struct vpt *pt = vm->pt;
+    if (!pt)
         return;
-    if (invept(INVEPT_SINGLE_CONTEXT, ept_eptp(&vm->ept, false)))
-        invept(INVEPT_ALL_CONTEXT, 0);
+    uint32_t gen = __atomic_load_n(&pt->change_gen, __ATOMIC_SEQ_CST);
+    uint32_t done = __atomic_load_n(&pt->synced_gen, __ATOMIC_SEQ_CST);
+    if (done == gen)
+        return;
+    /* Closed ports and unmapped pages must be gone on every CPU of the VM
+     * before the guest learns the access completed (its other vCPUs could
+     * otherwise still reach the device at the old place); a new mapping or
+     * open ports only save exits. Both are rare (BAR moves, decode bits). */
+    bool flush = __atomic_exchange_n(&pt->flush_pending, false, __ATOMIC_SEQ_CST);
+    vm_sync_vcpus(vm, flush);
+    while ((int32_t)(gen - done) > 0 &&
+           !__atomic_compare_exchange_n(&pt->synced_gen, &done, gen, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+        ;
 }
 
 /* An MMIO BAR goes into the EPT at the guest's address, except the pages
@@ -178,7 +196,7 @@ static bool hw_bar_map(void *ctx, const struct vpci_dev *d, unsigned bar, uint64
         return true;
     if (!map) {
         ept_unmap(e, gpa, r->size);
-        flush_ept(pt->vm);
+        maps_changed(pt, true);
         return true;
     }
     uint64_t off[2], len[2], at = 0;
@@ -199,7 +217,56 @@ static bool hw_bar_map(void *ctx, const struct vpci_dev *d, unsigned bar, uint64
         if (i < n)
             at = off[i] + len[i];
     }
-    flush_ept(pt->vm); /* nothing cached from before may hide the new pages */
+    maps_changed(pt, true); /* nothing cached from before may hide the new pages */
+    return true;
+}
+
+/* Ports the host itself uses (the ACPI blocks it powers off, resets and
+ * keeps time with, its console UART) never pass to a VM, whatever a
+ * device's BAR claims; vpci_io_direct_ok has already refused the legacy
+ * ports below 0x1000 and anything outside the device's own host BAR. */
+static bool host_owns_ports(uint16_t base, uint16_t count)
+{
+    const struct uart_config *uc = uart_get_config();
+    const struct {
+        uint32_t port, len;
+    } own[] = {
+        {acpi.pm1a_cnt_blk, 2},
+        {acpi.pm1b_cnt_blk, 2},
+        {acpi.pm_tmr_blk, 4},
+        {acpi.smi_cmd, 1},
+        {acpi.has_reset_reg && acpi.reset_reg.space_id == 1 ? (uint32_t)acpi.reset_reg.address : 0,
+         1},
+        {uc && !uc->mmio ? (uint32_t)uc->base : 0, 8},
+    };
+    uint32_t last = (uint32_t)base + count - 1;
+    for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (own[i].port && base <= own[i].port + own[i].len - 1 && last >= own[i].port)
+            return true;
+    return false;
+}
+
+/* An I/O BAR decoded at its host ports: they reach the device without an
+ * exit (every vCPU's I/O bitmap), or trap again. Port numbers cannot be
+ * translated like guest-physical addresses, so a BAR the guest moved
+ * elsewhere stays trapped and forwarded (port_window): opening the new
+ * ports would reach whatever the host has there. */
+static bool hw_io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
+{
+    struct vpt *pt = ctx;
+    if (open && host_owns_ports(base, count)) {
+        vm_log_violation(pt->vm,
+                         "pci: I/O BAR at ports 0x%x-0x%x overlaps the host's own ports: it "
+                         "stays trapped",
+                         base, base + count - 1u);
+        return false;
+    }
+    /* Before its vCPUs exist there are no bitmaps to write (and nothing
+     * decodes yet): trapped until the guest turns decoding on. */
+    if (open && !pt->vm->nr_vcpus)
+        return false;
+    vm_io_intercept(pt->vm, base, count, !open);
+    maps_changed(pt, false);
     return true;
 }
 
@@ -300,6 +367,7 @@ static bool ecam_mmio(struct vcpu *v, uint64_t gpa, unsigned size, bool write, u
     spin_lock(&vm->platform->lock);
     vpci_ecam_access(&vm->pt->bus, gpa - VPT_ECAM_BASE, size, write, val);
     spin_unlock(&vm->platform->lock);
+    vpt_sync(vm);
     return true;
 }
 
@@ -330,9 +398,17 @@ static bool port_window(struct vcpu *v, uint16_t port, unsigned size, bool in, u
     spin_lock(&vm->platform->lock);
     struct vpci_dev *d = vpci_find_bar(&vm->pt->bus, port, true, &bar, &off);
     uint32_t ones = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    uint32_t hport = d ? (uint32_t)(d->bar[bar].host + off) : 0;
     if (!d || off + size > d->bar[bar].hw_size || (size != 1 && size != 2 && size != 4)) {
         if (in)
             *val = ones;
+    } else if (vpci_io_port_reserved(hport, hport + size - 1) ||
+               host_owns_ports((uint16_t)hport, (uint16_t)size)) {
+        /* A device whose host BAR claims the host's own ports. */
+        if (in)
+            *val = ones;
+        vm_log_violation(vm, "pci: I/O BAR access to host port 0x%x refused: the host's own",
+                         hport);
     } else if (in) {
         *val = (uint32_t)hw_bar_read(vm->pt, d, bar, off, size) & ones;
     } else {
@@ -594,11 +670,9 @@ int vpt_attach(struct vm *vm, char *err, unsigned errlen)
     memset(pt, 0, sizeof(*pt));
     pt->vm = vm;
     vm->pt = pt;
-    pt->ops = (struct vpci_ops){pt, hw_cfg_read, hw_cfg_write, hw_bar_read, hw_bar_write,
-                                hw_bar_map, hw_dma_ready, hw_msi_route, hw_msi_release, hw_refused,
-                                /* io_pass: no backend op yet flips I/O bitmap bits of a
-                                 * running VM, so I/O BARs stay trapped (port_window). */
-                                NULL};
+    pt->ops = (struct vpci_ops){
+        pt,           hw_cfg_read,  hw_cfg_write,   hw_bar_read, hw_bar_write, hw_bar_map,
+        hw_dma_ready, hw_msi_route, hw_msi_release, hw_refused,  hw_io_pass};
     vtd_fault_hook = dma_fault_hook;
     for (unsigned i = 0; i < vm->cfg.nr_pci; i++) {
         struct vpt_dev *d = &pt->dev[i];

@@ -40,6 +40,11 @@ void vpt_detach(struct vm *vm);
 /* Ports 0xCF8-0xCFF of a VM with devices; false when not handled (0xCF9
  * byte: reset control). Platform lock held. */
 bool vpt_config_io(struct vm *vm, uint16_t port, unsigned size, bool in, uint32_t *val);
+/* Right after a configuration access (port or ECAM), with the platform
+ * lock released: when it moved or closed a BAR (EPT mapping, I/O ports),
+ * every vCPU of the VM is brought out of the guest and drops what it
+ * cached before the access completes (vcpu/vm_sync.h). Cheap otherwise. */
+void vpt_sync(struct vm *vm);
 /* Before each entry (platform lock held): deliver interrupts the host
  * received for the VM's devices; act on a DMA fault with on_dma_fault. */
 void vpt_poll(struct vm *vm);

@@ -75,6 +75,11 @@ void vmx_describe(char *buf, unsigned len);
 void vmx_npt_page_sizes(bool *pg_2m, bool *pg_1g);
 int vmx_set_option(const char *key, const char *value);
 
+/* A running VM's maps (vmx_maps.c): hvm/backend.h io_intercept and
+ * flush_second_level. */
+void vmx_io_intercept(struct vcpu *v, uint16_t base, uint32_t count, bool intercept);
+void vmx_flush_second_level(struct vcpu *v);
+
 /* False: slices end by host LAPIC timers instead (`vmx.preemption_timer=off`). */
 extern bool vmx_use_preemption_timer;
 

@@ -1,5 +1,7 @@
 #include "arch/x86_64/ioapic.h"
 
+#include "arch/x86_64/ioapic_rte.h"
+
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irq.h"
 #include "arch/x86_64/paging.h"
@@ -15,9 +17,7 @@
 #define IOAPIC_REG_VER 0x01
 #define IOAPIC_REDTBL  0x10
 
-#define RTE_ACTIVE_LOW (1u << 13)
-#define RTE_LEVEL      (1u << 15)
-#define RTE_MASKED     (1u << 16)
+#define RTE_MASKED ((uint32_t)IOAPIC_RTE_MASKED)
 
 /* MPS INTI flags (MADT interrupt source override). */
 #define INTI_POLARITY_MASK 0x3
@@ -38,6 +38,8 @@ static struct ioapic ioapics[MAX_IOAPICS];
 static unsigned nr_ioapics;
 /* IOREGSEL/IOWIN is a two-step access: one user at a time. */
 static spinlock_t ioapic_lock = SPINLOCK_INIT;
+/* Set once by the IOMMU driver when it remaps interrupts. */
+static ioapic_remap_fn remapper;
 
 unsigned ioapic_count(void)
 {
@@ -134,17 +136,24 @@ int ioapic_route_gsi(uint32_t gsi, uint8_t vector, unsigned dest_cpu, bool level
         return -1;
     }
     uint32_t apic_id = cpus[dest_cpu]->apic_id;
+    ioapic_remap_fn remap = __atomic_load_n(&remapper, __ATOMIC_ACQUIRE);
+    if (remap) {
+        enum ioapic_remap r = remap(gsi, vector, apic_id, level, active_low, false);
+        if (r != IOAPIC_NOT_REMAPPED)
+            return r == IOAPIC_REMAPPED ? 0 : -1;
+    }
     if (apic_id > 0xff) {
         /* Needs interrupt remapping (x2APIC IDs past 255). */
         pr_err("ioapic: cpu %u (apic id %u) not addressable without remapping", dest_cpu, apic_id);
         return -1;
     }
-    uint32_t lo = vector | (level ? RTE_LEVEL : 0) | (active_low ? RTE_ACTIVE_LOW : 0);
+    struct ioapic_route route = {vector, (uint8_t)apic_id, level, active_low};
+    uint64_t rte = ioapic_rte_compat(&route);
     unsigned long flags = irq_save();
     spin_lock(&ioapic_lock);
     io_write(io, IOAPIC_REDTBL + 2 * pin, RTE_MASKED);
-    io_write(io, IOAPIC_REDTBL + 2 * pin + 1, apic_id << 24);
-    io_write(io, IOAPIC_REDTBL + 2 * pin, lo);
+    io_write(io, IOAPIC_REDTBL + 2 * pin + 1, (uint32_t)(rte >> 32));
+    io_write(io, IOAPIC_REDTBL + 2 * pin, (uint32_t)rte);
     spin_unlock(&ioapic_lock);
     irq_restore(flags);
     return 0;
@@ -244,4 +253,31 @@ int ioapic_write_rte(uint32_t gsi, uint64_t rte)
     spin_unlock(&ioapic_lock);
     irq_restore(flags);
     return 0;
+}
+
+int ioapic_id_at(unsigned i)
+{
+    return i < nr_ioapics ? ioapics[i].id : -1;
+}
+
+unsigned ioapic_set_remapper(ioapic_remap_fn fn)
+{
+    unsigned moved = 0;
+    __atomic_store_n(&remapper, fn, __ATOMIC_RELEASE);
+    /* Pins routed before remapping started would be blocked from now on
+     * (compatibility format): hand each to the remapper. */
+    for (unsigned i = 0; i < nr_ioapics && fn; i++)
+        for (unsigned pin = 0; pin < ioapics[i].pins; pin++) {
+            uint32_t gsi = ioapics[i].gsi_base + pin;
+            uint64_t rte;
+            struct ioapic_route r;
+            if (ioapic_read_rte(gsi, &rte) || !ioapic_rte_compat_route(rte, &r))
+                continue;
+            enum ioapic_remap res = fn(gsi, r.vector, r.dest, r.level, r.active_low, false);
+            if (res == IOAPIC_REMAPPED)
+                moved++;
+            else if (res == IOAPIC_REMAP_FAILED)
+                ioapic_mask_gsi(gsi);
+        }
+    return moved;
 }

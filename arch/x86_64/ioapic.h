@@ -30,5 +30,23 @@ int ioapic_unmask_gsi(uint32_t gsi);
 int ioapic_gsi_id(uint32_t gsi);
 int ioapic_read_rte(uint32_t gsi, uint64_t *rte);
 int ioapic_write_rte(uint32_t gsi, uint64_t rte);
+/* The MADT ID of the i-th usable I/O APIC (i < ioapic_count()), else -1. */
+int ioapic_id_at(unsigned i);
+
+/* Interrupt remapping of the hypervisor's own pins. The IOMMU driver
+ * installs a remapper once its units remap interrupts: from then on
+ * ioapic_route_gsi hands every pin to it, and it writes the pin's
+ * redirection entry in remappable format (pointing at an interrupt
+ * remapping entry) instead of compatibility format. NOT_REMAPPED means no
+ * unit remaps this I/O APIC's interrupts: the pin is routed in
+ * compatibility format then. FAILED (logged by the remapper) leaves the pin
+ * masked: the unit would block it in compatibility format. */
+enum ioapic_remap { IOAPIC_REMAPPED, IOAPIC_NOT_REMAPPED, IOAPIC_REMAP_FAILED };
+typedef enum ioapic_remap (*ioapic_remap_fn)(uint32_t gsi, uint8_t vector, uint32_t apic_id,
+                                             bool level, bool active_low, bool masked);
+/* Installs the remapper and hands it every pin routed before in
+ * compatibility format (unmasked, fixed delivery, physical destination).
+ * Returns how many pins it remapped. */
+unsigned ioapic_set_remapper(ioapic_remap_fn fn);
 
 #endif

@@ -24,6 +24,8 @@ static struct idt_entry idt[256] __attribute__((aligned(16)));
 static irq_handler_fn handlers[256];
 static void *handler_args[256];
 static spinlock_t vector_lock = SPINLOCK_INIT;
+/* Device vectors only: how many times each was taken, on any CPU. */
+static uint64_t device_counts[VEC_DEVICE_LAST - VEC_DEVICE_FIRST + 1];
 void (*irq_eoi_hook)(void);
 void (*nmi_hook)(struct irq_frame *f);
 
@@ -93,9 +95,18 @@ void irq_dispatch(struct irq_frame *f)
     if (v == VEC_SPURIOUS)
         return;
     this_cpu()->irqs++;
+    if (v >= VEC_DEVICE_FIRST && v <= VEC_DEVICE_LAST)
+        __atomic_fetch_add(&device_counts[v - VEC_DEVICE_FIRST], 1, __ATOMIC_RELAXED);
     irq_handler_fn fn = __atomic_load_n(&handlers[v], __ATOMIC_ACQUIRE);
     if (fn)
         fn(f, handler_args[v]);
     if (irq_eoi_hook)
         irq_eoi_hook();
+}
+
+uint64_t irq_count(uint8_t vector)
+{
+    if (vector < VEC_DEVICE_FIRST || vector > VEC_DEVICE_LAST)
+        return 0;
+    return __atomic_load_n(&device_counts[vector - VEC_DEVICE_FIRST], __ATOMIC_RELAXED);
 }

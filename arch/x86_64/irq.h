@@ -29,6 +29,9 @@ void idt_load(void); /* on every CPU */
 int irq_register(uint8_t vector, irq_handler_fn fn, void *arg);
 /* Returns a free vector in the device range, or -1. */
 int irq_alloc_vector(void);
+/* How many times a device vector (VEC_DEVICE_FIRST..LAST) was taken since
+ * boot, on any CPU; 0 for other vectors. */
+uint64_t irq_count(uint8_t vector);
 /* Set by the local APIC driver: acknowledges the interrupt being serviced. */
 extern void (*irq_eoi_hook)(void);
 /* Called for NMIs that are not a panic stop; set by the IPI code. */

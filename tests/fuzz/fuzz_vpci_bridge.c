@@ -133,7 +133,9 @@ static struct {
 } io_open[16];
 static unsigned nr_io_open;
 
-static void io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
+/* Refuses some opens (as the glue does for the host's own ports): a
+ * refused range must never be closed later. */
+static bool io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
 {
     unsigned k = 0;
     while (k < nr_io_open && (io_open[k].base != base || io_open[k].count != count))
@@ -141,7 +143,7 @@ static void io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
     if (!open) {
         FUZZ_CHECK(k < nr_io_open);
         io_open[k] = io_open[--nr_io_open];
-        return;
+        return true;
     }
     FUZZ_CHECK(k == nr_io_open && nr_io_open < 16 && count);
     FUZZ_CHECK(base >= IO_BASE && base - IO_BASE < IO_SIZE && count <= IO_SIZE - (base - IO_BASE));
@@ -151,9 +153,12 @@ static void io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
             const struct vpci_bar *r = &bus.dev[n].bar[b];
             host |= (r->flags & PCI_BAR_IO) && r->host == base && r->hw_size == count;
         }
-    FUZZ_CHECK(host);
+    FUZZ_CHECK(host && base >= 0x1000);
+    if (base & 0x100)
+        return false;
     io_open[nr_io_open].base = base;
     io_open[nr_io_open++].count = count;
+    return true;
 }
 
 static const struct vpci_ops ops = {NULL,      cfg_read, cfg_write, bar_read, bar_write, bar_map,

@@ -590,6 +590,8 @@ def grub_iso(tmp_path, cfg_text, entry_lines):
         "terminal_output serial console\nset timeout=0\nset default=0\n"
         "menuentry 'Bulkhead' {\n"
         "    multiboot2 /boot/bulkhead.elf 'console=com1' 'loglevel=info' 'panic=poweroff'\n"
+        # Text mode: GRUB's VBE mode setting crashes under Bochs' VGA BIOS (README).
+        "    set gfxpayload=text\n"
         + "".join(f"    {line}\n" for line in entry_lines) + "    boot\n}\n")
     out = tmp_path / "grub.iso"
     r = subprocess.run(["grub-mkrescue", "--locales=", "--themes=", "-o", str(out), str(tree)],

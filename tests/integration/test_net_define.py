@@ -1,7 +1,8 @@
 """`define`, `undefine` and `modules` (docs/configuration.md "Defining VMs
-at run time") on the TCP console and on the serial console, in Bochs (VMs
-run there). One boot of configs/net-test.cfg (the `echo` VM on CPU 1 and
-its module echo.elf) for all of them.
+at run time") on the TCP console and on the serial console, with VMs
+running: under QEMU with the SVM backend and under Bochs (VMX). One boot
+of configs/net-test.cfg (the `echo` VM on CPU 1 and its module echo.elf)
+per emulator for all of them.
 """
 
 import re
@@ -10,11 +11,9 @@ import time
 import pytest
 
 from conftest import require
-from test_net_console import NetMachine, PROMPT, net_iso, serial_command  # noqa: F401
+from test_net_console import VM_EMUS, NetMachine, PROMPT, net_iso, serial_command  # noqa: F401
 
 import emu  # noqa: E402,F401  (conftest put scripts/ on the path)
-
-pytestmark = pytest.mark.bochs
 
 DEFINE_PROMPT = b"define> "
 
@@ -24,10 +23,10 @@ def section(name, extra=""):
             f"cpus = [1]\n{extra}")
 
 
-@pytest.fixture(scope="module")
-def bochs_net(net_iso):
-    require("bochs")
-    nm = NetMachine("bochs", net_iso)
+@pytest.fixture(scope="module", params=VM_EMUS)
+def vm_net(request, net_iso):
+    require(request.param)
+    nm = NetMachine(request.param, net_iso)
     yield nm
     nm.close()
 
@@ -56,8 +55,8 @@ def undefine_when_stopped(run, name, wait):
         time.sleep(0.5)
 
 
-def test_net_define_over_tcp(bochs_net):
-    net = bochs_net
+def test_net_define_over_tcp(vm_net):
+    net = vm_net
     c = net.client()
     c.login()
     mem_before = c.command("mem")
@@ -89,8 +88,8 @@ def test_net_define_over_tcp(bochs_net):
     net.alive()
 
 
-def test_net_define_errors(bochs_net):
-    net = bochs_net
+def test_net_define_errors(vm_net):
+    net = vm_net
     c = net.client()
     c.login()
     # The checker's message, its line counted in the pasted text.
@@ -135,10 +134,10 @@ def test_net_define_errors(bochs_net):
     net.alive()
 
 
-def test_net_define_over_serial(bochs_net):
+def test_net_define_over_serial(vm_net):
     """The serial console: pasted all at once, ended by '.', and
     `autostart = true` starts the VM at once."""
-    net = bochs_net
+    net = vm_net
     m = net.m
     m.send("define\r")
     m.expect(r"end it with an empty line or '\.' \(Ctrl-C cancels\)", timeout=net.wait)

@@ -1,13 +1,15 @@
 """Run-time definitions over HTTP (docs/api.md "Defining VMs"): PUT and
 DELETE /api/vms/NAME, PUT, GET and DELETE /api/modules with the console's
-`define`/`undefine`/`modules` behind them (core/vm_define.h). In Bochs, so
-a VM defined over HTTP from an uploaded kernel really runs."""
+`define`/`undefine`/`modules` behind them (core/vm_define.h). Under QEMU
+with the SVM backend and under Bochs (VMX), so a VM defined over HTTP from
+an uploaded kernel really runs."""
 
 import time
 
 import pytest
 
 from conftest import REPO
+from test_net_console import VM_EMUS
 from http_machine import HttpMachine
 
 ECHO = REPO / "build" / "guests" / "echo.elf"
@@ -18,9 +20,9 @@ def section(name, kernel="echo.elf", extra=""):
             f"cpus = [1]\n{extra}").encode()
 
 
-@pytest.fixture(scope="module")
-def web():
-    hm = HttpMachine("bochs")
+@pytest.fixture(scope="module", params=VM_EMUS)
+def web(request):
+    hm = HttpMachine(request.param)
     yield hm
     hm.close()
 

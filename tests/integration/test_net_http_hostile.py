@@ -2,7 +2,8 @@
 garbage bytes, malformed requests and JSON, 50 connections at once,
 half-open connections, wrong tokens. After each, the hypervisor, its
 serial console and its VMs keep running, the API still answers, and
-nothing ran without the token. In Bochs, so the VMs run."""
+nothing ran without the token. With the VMs running: under QEMU with the
+SVM backend and under Bochs (VMX)."""
 
 import os
 import socket
@@ -11,12 +12,13 @@ import time
 
 import pytest
 
+from test_net_console import VM_EMUS
 from http_machine import TOKEN, HttpMachine, read_response
 
 
-@pytest.fixture(scope="module")
-def web():
-    hm = HttpMachine("bochs")
+@pytest.fixture(scope="module", params=VM_EMUS)
+def web(request):
+    hm = HttpMachine(request.param)
     hm.wait_state("echo", "running")
     hm.wait_state("echo2", "running")
     yield hm

@@ -137,11 +137,14 @@ static void f_refused(void *ctx, const struct vpci_dev *d, const char *what)
     strncpy(last_refusal, what, sizeof(last_refusal) - 1);
 }
 
-static void f_io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
+static bool io_refuse; /* the glue refuses opens (the host's own ports) */
+
+static bool f_io_pass(void *ctx, uint16_t base, uint16_t count, bool open)
 {
     assert_true(io_pass_on);
     assert_true(nr_ios < 32);
     ios[nr_ios++] = (struct io_call){base, count, open};
+    return !open || !io_refuse;
 }
 
 static const struct vpci_ops ops = {
@@ -238,6 +241,7 @@ static int setup(void **state)
     hw_cfg_writes = 0;
     nr_maps = nr_routes = nr_refused = nr_ios = 0;
     io_pass_on = true;
+    io_refuse = false;
     last_refusal[0] = 0;
     dma_ok = route_ok = map_ok = true;
     vpci_bus_init(&bus, &ops, (struct vpci_window){MMIO_WIN, 0x10000000},
@@ -522,6 +526,58 @@ static void test_io_direct_rules(void **state)
     assert_false(vpci_io_direct_ok(&r, 0xe000, &base, &count));
     struct vpci_bar m = {.size = 4096, .hw_size = 4096, .host = 0xe000};
     assert_false(vpci_io_direct_ok(&m, 0xe000, &base, &count)); /* MMIO */
+    /* The legacy PC ports and the emulators' shutdown port never pass,
+     * whatever the device's host BAR says. */
+    static const uint16_t hostile[][2] = {
+        {0x3f8, 8},  /* the hypervisor's UART */
+        {0xcf8, 8},  /* PCI configuration */
+        {0x20, 2},   /* the PIC */
+        {0x40, 4},   /* the PIT */
+        {0x70, 2},   /* the RTC */
+        {0xfe0, 64}, /* ends above 0x1000 but starts below */
+        {0x8900, 1}, /* Bochs' shutdown port */
+        {0x8800, 0x100 * 2},
+    };
+    for (unsigned i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        struct vpci_bar h = {.size = hostile[i][1],
+                             .hw_size = hostile[i][1],
+                             .host = hostile[i][0],
+                             .flags = PCI_BAR_IO};
+        assert_false(vpci_io_direct_ok(&h, h.host, &base, &count));
+    }
+    /* The same rule for the forwarding path. */
+    assert_true(vpci_io_port_reserved(0x3f8, 0x3ff));
+    assert_true(vpci_io_port_reserved(0xcfc, 0xcff));
+    assert_true(vpci_io_port_reserved(0xffe, 0x1001));
+    assert_true(vpci_io_port_reserved(0x8900, 0x8903));
+    assert_true(vpci_io_port_reserved(0xfffe, 0x10001));
+    assert_false(vpci_io_port_reserved(0x1000, 0x1003));
+    assert_false(vpci_io_port_reserved(0xc000, 0xc03f));
+    assert_false(vpci_io_port_reserved(0x88fc, 0x88ff));
+    struct vpci_bar low = {.size = 16, .hw_size = 16, .host = 0x1000, .flags = PCI_BAR_IO};
+    assert_true(vpci_io_direct_ok(&low, 0x1000, &base, &count)); /* the first allowed port */
+    assert_int_equal(base, 0x1000);
+    assert_int_equal(count, 16);
+}
+
+/* The glue refuses an open (the host's own ports): the BAR stays trapped
+ * and forwarded, and no close follows for ports never opened. */
+static void test_io_bar_open_refused(void **state)
+{
+    io_refuse = true;
+    assert_true(vpci_assign_bars(&bus));
+    wr(0x04, 2, PCI_COMMAND_IO);
+    assert_int_equal(nr_ios, 1);
+    assert_true(ios[0].open);
+    assert_true(dev->bar[4].mapped);
+    assert_false(dev->bar[4].io_open);
+    unsigned bar;
+    uint64_t off;
+    assert_ptr_equal(vpci_find_bar(&bus, 0xe004, true, &bar, &off), dev);
+    wr(0x04, 2, 0);
+    vpci_bus_release(&bus);
+    assert_int_equal(nr_ios, 1);
+    assert_false(dev->bar[4].mapped);
 }
 
 /* Two devices whose host ports collide in the window cannot both keep them. */
@@ -861,6 +917,7 @@ int main(void)
         cmocka_unit_test_setup(test_io_bar_direct, setup),
         cmocka_unit_test_setup(test_io_bar_outside_window_trapped, setup),
         cmocka_unit_test_setup(test_io_bar_without_io_pass, setup),
+        cmocka_unit_test_setup(test_io_bar_open_refused, setup),
         cmocka_unit_test_setup(test_io_direct_rules, setup),
         cmocka_unit_test_setup(test_io_bar_assignment_collisions, setup),
         cmocka_unit_test_setup(test_master_needs_domain, setup),

@@ -194,6 +194,34 @@ static void test_include_all_and_scoped_units(void **state)
     assert_int_equal(vtd_dmar_unit_for(&d, 1, BDF(0, 2, 0), NULL, NULL), -1);
 }
 
+/* Compatibility format can be blocked only when every I/O APIC sends
+ * through a unit that remaps interrupts. */
+static void test_every_ioapic_remapped(void **state)
+{
+    static const uint8_t path[] = {0x1e, 1};
+    begin(39, 1);
+    uint8_t *u0 = drhd(0xfed90000, 0, 0);
+    scope(u0, VTD_SCOPE_IOAPIC, 2, 0xf0, path, 1);
+    uint8_t *u1 = drhd(0xfed91000, 0, 0);
+    scope(u1, VTD_SCOPE_IOAPIC, 8, 0xf1, path, 1);
+    assert_int_equal(parse(), 0);
+    const uint8_t both[] = {2, 8}, with_stray[] = {2, 8, 9};
+    /* Both units remap: every I/O APIC is covered. */
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, both, 2, 3, NULL, NULL), -1);
+    /* No I/O APIC at all: nothing needs compatibility format. */
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, both, 0, 0, NULL, NULL), -1);
+    /* Unit 1 does not remap interrupts: I/O APIC 8 (index 1) still needs
+     * compatibility format; so does one no unit names at all. */
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, both, 2, 1, NULL, NULL), 1);
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, both, 2, 2, NULL, NULL), 0);
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, with_stray, 3, 3, NULL, NULL), 2);
+    /* QEMU's table: its one I/O APIC (id 0) is named by its one unit. */
+    assert_int_equal(vtd_dmar_parse(qemu_dmar, sizeof(qemu_dmar), &d, err, sizeof(err)), 0);
+    const uint8_t qemu_ids[] = {0};
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, qemu_ids, 1, 1, NULL, NULL), -1);
+    assert_int_equal(vtd_dmar_first_unremapped_ioapic(&d, qemu_ids, 1, 0, NULL, NULL), 0);
+}
+
 static void test_scopes_through_bridges(void **state)
 {
     begin(39, 0);
@@ -398,11 +426,17 @@ int main(void)
 {
     log_set_level(LOG_ERR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_qemu_table),     cmocka_unit_test(test_include_all_and_scoped_units),
-        cmocka_unit_test(test_ioapic_scopes),  cmocka_unit_test(test_scopes_through_bridges),
-        cmocka_unit_test(test_rmrr),           cmocka_unit_test(test_hostile_structures),
-        cmocka_unit_test(test_hostile_scopes), cmocka_unit_test(test_hostile_header),
-        cmocka_unit_test(test_parse_bdf),      cmocka_unit_test(test_mutated_tables_never_overrun),
+        cmocka_unit_test(test_qemu_table),
+        cmocka_unit_test(test_include_all_and_scoped_units),
+        cmocka_unit_test(test_ioapic_scopes),
+        cmocka_unit_test(test_scopes_through_bridges),
+        cmocka_unit_test(test_rmrr),
+        cmocka_unit_test(test_hostile_structures),
+        cmocka_unit_test(test_hostile_scopes),
+        cmocka_unit_test(test_hostile_header),
+        cmocka_unit_test(test_parse_bdf),
+        cmocka_unit_test(test_mutated_tables_never_overrun),
+        cmocka_unit_test(test_every_ioapic_remapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

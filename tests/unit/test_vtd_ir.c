@@ -130,6 +130,60 @@ static void test_ioapic_rte_remappable(void **state)
     assert_int_equal((addr >> 5) & 0x7fff, rte >> 49);
 }
 
+static void test_ioapic_rte_index(void **state)
+{
+    /* Every index a pin can name survives the split into 63:49 and bit 11. */
+    static const unsigned idx[] = {0, 1, 0x7fff, 0x8000, 0x8001, 0xffff, 255};
+    for (unsigned i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+        unsigned got = 12345;
+        assert_true(vtd_ioapic_rte_index(
+            vtd_ioapic_rte_remappable(idx[i], 0x31, i & 1, i & 2, i & 4), &got));
+        assert_int_equal(got, idx[i]);
+    }
+    /* Compatibility format (bit 48 clear): no index, output untouched; the
+     * destination byte of such an entry is not mistaken for one. */
+    unsigned got = 77;
+    assert_false(vtd_ioapic_rte_index(0x31ULL | (0xffULL << 56), &got));
+    assert_false(vtd_ioapic_rte_index(0, &got));
+    assert_int_equal(got, 77);
+}
+
+/* A hypervisor pin's pair: the IRTE holds destination, trigger and the
+ * I/O APIC's source-id; the redirection entry holds the same vector (EOI
+ * matching), polarity and mask, and names the entry. */
+static void test_ioapic_pin_pair(void **state)
+{
+    struct vtd_entry128 e;
+    /* UART on ISA IRQ 4: edge, active high, APIC 0, QEMU's I/O APIC. */
+    assert_true(vtd_irte_ioapic(0x31, 0, false, 0xff00, false, &e));
+    assert_int_equal(e.lo, 1ULL | (0x31ULL << 16));
+    assert_int_equal(e.hi, 0xff00ULL | (1ULL << 18));
+    uint64_t rte = vtd_ioapic_rte_remappable(0, 0x31, false, false, false);
+    assert_int_equal(rte, 0x31ULL | (1ULL << 48));
+    assert_int_equal((uint8_t)rte, (uint8_t)(e.lo >> 16));
+    /* A PCI pin: level, active low, on APIC 5 (xAPIC: DST[15:8]). */
+    assert_true(vtd_irte_ioapic(0x52, 5, false, 0xf0f8, true, &e));
+    assert_int_equal(e.lo, 1ULL | (1ULL << 4) | (0x52ULL << 16) | (5ULL << 40));
+    rte = vtd_ioapic_rte_remappable(9, 0x52, true, true, false);
+    assert_int_equal(rte, 0x52ULL | (1ULL << 13) | (1ULL << 15) | (1ULL << 48) | (9ULL << 49));
+    /* x2APIC destination 0x100 (past xAPIC's 255): only with EIME. */
+    assert_false(vtd_irte_ioapic(0x52, 0x100, false, 0xf0f8, true, &e));
+    assert_true(vtd_irte_ioapic(0x52, 0x100, true, 0xf0f8, true, &e));
+    assert_int_equal(e.lo >> 32, 0x100);
+}
+
+static void test_msi_compat(void **state)
+{
+    /* 0xFEE, destination in 19:12, interrupt format bit 4 clear: the format
+     * the unit blocks once GSTS.CFIS is 0. */
+    assert_int_equal(vtd_msi_compat(0), 0xfee00000u);
+    assert_int_equal(vtd_msi_compat(0xab), 0xfeeab000u);
+    uint32_t addr, data;
+    vtd_msi_remappable(0, &addr, &data);
+    assert_true(addr & (1u << 4));
+    assert_false(vtd_msi_compat(0xff) & (1u << 4));
+}
+
 static void test_irt_allocator(void **state)
 {
     struct vtd_entry128 *mem = calloc(VTD_IRT_ENTRIES, sizeof(*mem));
@@ -198,6 +252,9 @@ int main(void)
         cmocka_unit_test(test_posted_descriptor),
         cmocka_unit_test(test_ioapic_irte),
         cmocka_unit_test(test_ioapic_rte_remappable),
+        cmocka_unit_test(test_ioapic_rte_index),
+        cmocka_unit_test(test_ioapic_pin_pair),
+        cmocka_unit_test(test_msi_compat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

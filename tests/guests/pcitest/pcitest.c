@@ -9,9 +9,11 @@
  *    reads all ones;
  *  - INTx: the device raises its interrupt (ICS) and it arrives through the
  *    virtual IOAPIC pin the interrupt line register names, twice (the host
- *    pin is unmasked again after the guest's EOI).
+ *    pin is unmasked again after the guest's EOI);
+ *  - the I/O BAR (iobar.c): direct at its host ports, trapped with I/O
+ *    decoding off or moved, refused over the hypervisor's ports.
  * A failed step prints `pcitest: FAIL <what>`. */
-#include "tests/guests/lib/guest.h"
+#include "tests/guests/pcitest/pcitest.h"
 
 #define LAPIC      0xfee00000u
 #define IOAPIC     0xfec00000u
@@ -26,13 +28,13 @@ static volatile uint32_t *mmio(uint32_t a)
     return (volatile uint32_t *)(uintptr_t)a;
 }
 
-static uint32_t cfg_read(unsigned dev, unsigned reg)
+uint32_t cfg_read(unsigned dev, unsigned reg)
 {
     outl(0xcf8, 0x80000000u | dev << 11 | (reg & 0xfc));
     return inl(0xcfc);
 }
 
-static void cfg_write(unsigned dev, unsigned reg, uint32_t v)
+void cfg_write(unsigned dev, unsigned reg, uint32_t v)
 {
     outl(0xcf8, 0x80000000u | dev << 11 | (reg & 0xfc));
     outl(0xcfc, v);
@@ -40,7 +42,7 @@ static void cfg_write(unsigned dev, unsigned reg, uint32_t v)
 
 static unsigned fails;
 
-static void fail(const char *what)
+void fail(const char *what)
 {
     printf("pcitest: FAIL %s\n", what);
     fails++;
@@ -159,6 +161,7 @@ void guest_main(uint32_t magic, uint32_t mbi)
     }
     __asm__ volatile("cli");
     printf("pcitest: INTx on GSI %u: %u interrupts\n", gsi, irqs);
+    pcitest_iobar(dev, bar0);
     printf("pcitest: done, %u failures\n", fails);
     guest_exit(fails ? 1 : 0);
 }
