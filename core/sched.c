@@ -34,7 +34,12 @@ struct run_queue {
     volatile uint64_t wake_armed_at; /* wake_timer's deadline; VTIME_NEVER: not armed */
     uint64_t blocked_deadline;       /* earliest device deadline of a blocked vCPU */
     struct vcpu *volatile running;
-    struct vcpu *yielded;        /* gave up its last turn: others go first, once */
+    struct vcpu *yielded; /* gave up its last turn: others go first, once */
+    struct vm *spin_vm;   /* yielded spinning (PAUSE loop): its siblings first */
+    /* When the turn in progress ends (its slice; 0: unbounded). A sibling
+     * a PAUSE-loop yield picks gets only the rest of it, so two vCPUs of
+     * one VM passing the CPU back and forth cannot keep it from others. */
+    uint64_t turn_deadline;
     volatile bool running_alone; /* entered without a slice: nothing ends its turn */
 };
 
@@ -52,7 +57,8 @@ static int sched_add(struct vcpu *v)
         spin_unlock(&q->lock);
         return -1;
     }
-    q->vcpus[q->n++] = v;
+    q->vcpus[q->n] = v;
+    __atomic_store_n(&q->n, q->n + 1, __ATOMIC_RELEASE); /* sched_sibling_runnable */
     spin_unlock(&q->lock);
     /* A vCPU running without a slice would keep the CPU from the new one. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -92,7 +98,23 @@ static void sched_wake_op(struct vcpu *v)
     sched_wake(v);
 }
 
-static const struct vm_sched_ops ops = {sched_add, sched_kick, sched_wake_op};
+/* On v's CPU, while v runs there: only that CPU removes from its queue;
+ * another CPU's sched_add appends (the slot before the count), so a
+ * lock-free look sees whole entries. */
+static bool sched_sibling_runnable(struct vcpu *v)
+{
+    struct run_queue *q = &queues[v->pcpu];
+    unsigned n = __atomic_load_n(&q->n, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < n && i < SCHED_MAX_PER_CPU; i++) {
+        struct vcpu *s = q->vcpus[i];
+        if (s != v && s->vm == v->vm && s->state == VCPU_RUNNABLE && !s->stop_request)
+            return true;
+    }
+    return false;
+}
+
+static const struct vm_sched_ops ops = {sched_add, sched_kick, sched_wake_op,
+                                        sched_sibling_runnable};
 
 void sched_init(void)
 {
@@ -201,8 +223,9 @@ static struct vcpu *pick(struct run_queue *q)
     unsigned n = q->n;
     for (unsigned i = 0; i < n; i++) {
         struct vcpu *v = q->vcpus[i];
-        c[i] = (struct sched_candidate){v->state == VCPU_RUNNABLE && !v->stop_request,
-                                        v == q->yielded, v->vm->cfg.priority};
+        c[i] =
+            (struct sched_candidate){v->state == VCPU_RUNNABLE && !v->stop_request, v == q->yielded,
+                                     v->vm->cfg.priority, v->vm == q->spin_vm && v != q->yielded};
     }
     int i = sched_pick_index(c, n, &q->next);
     return i < 0 ? NULL : q->vcpus[i];
@@ -258,8 +281,17 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         if (console_poll)
             console_poll();
         unsigned runnable = reap_and_count(q);
+        /* A PAUSE-loop yield passes the rest of its turn to a sibling,
+         * without moving the round-robin cursor: the turn is the same. */
+        unsigned cursor = q->next;
+        if (q->spin_vm && !(q->turn_deadline && q->turn_deadline > rdtsc()))
+            q->spin_vm = NULL; /* its turn is over: the usual order */
         struct vcpu *v = vmx_ok ? pick(q) : NULL;
+        bool inherited = v && q->spin_vm && v->vm == q->spin_vm;
+        if (inherited)
+            q->next = cursor;
         q->yielded = NULL; /* a yield counts for one choice */
+        q->spin_vm = NULL;
         if (!v) {
             irq_disable();
             /* Check again with interrupts off, then sleep: sti;hlt back to
@@ -280,6 +312,8 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
         /* Alone on a CPU: no slice, unless the console shares it. */
         uint64_t slice = (runnable > 1 || console_cpu) ? slice_tsc(v) : 0;
         uint64_t t0 = rdtsc();
+        if (inherited)
+            slice = q->turn_deadline > t0 ? q->turn_deadline - t0 : 1;
         slice = sched_turn_length(slice, t0, q->blocked_deadline);
         q->running_alone = !slice;
         q->running = v;
@@ -290,6 +324,8 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             slice = slice_tsc(v);
             q->running_alone = false;
         }
+        if (!inherited)
+            q->turn_deadline = slice ? t0 + slice : 0;
         /* The backend counts v's root time from v->entry_tsc (its last
          * exit) to its next entry: start it at this turn, or the time v
          * was halted or other vCPUs ran would count as v's root time. */
@@ -310,6 +346,9 @@ void sched_cpu_loop(bool console_cpu, void (*console_poll)(void))
             break;
         case RUN_YIELDED:
             q->yielded = v;
+            /* A PAUSE loop (vcpu/exit_pause.c): it waits for a sibling. */
+            q->spin_vm = v->spin_yield ? v->vm : NULL;
+            v->spin_yield = false;
             break;
         case RUN_PREEMPTED:
         case RUN_STOPPED:

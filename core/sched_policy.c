@@ -1,5 +1,15 @@
 #include "core/sched_policy.h"
 
+/* a is a better choice than b (b was found first: ties stay with b). */
+static bool better(const struct sched_candidate *a, const struct sched_candidate *b)
+{
+    if (a->yielded != b->yielded)
+        return !a->yielded;
+    if (a->priority != b->priority)
+        return a->priority > b->priority;
+    return a->directed && !b->directed;
+}
+
 int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *cursor)
 {
     int best = -1;
@@ -10,8 +20,7 @@ int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *curs
         unsigned i = (start + k) % n;
         if (!c[i].runnable)
             continue;
-        if (best < 0 || (c[best].yielded && !c[i].yielded) ||
-            (c[best].yielded == c[i].yielded && c[i].priority > c[best].priority))
+        if (best < 0 || better(&c[i], &c[best]))
             best = (int)i;
     }
     if (best >= 0)

@@ -13,12 +13,17 @@ struct sched_candidate {
     bool runnable;
     bool yielded;      /* gave its turn away: runs only if nothing else can */
     unsigned priority; /* larger runs first */
+    /* A sibling of a vCPU that gave its turn away in a PAUSE loop (it is
+     * spinning for one of them): preferred over others of equal priority,
+     * as KVM's directed yield. */
+    bool directed;
 };
 
 /* The index of the runnable candidate of the highest priority, searching
  * from *cursor so equal priorities take turns; advances *cursor past it.
  * A candidate that yielded is passed over for any other runnable one,
  * whatever its priority: a guest that yields says it has nothing to do.
+ * Among equal priorities a directed candidate goes first.
  * -1 when none is runnable. */
 int sched_pick_index(const struct sched_candidate *c, unsigned n, unsigned *cursor);
 

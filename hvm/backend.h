@@ -51,6 +51,10 @@ enum hvm_activity {
 
 struct vcpu_backend {
     const char *name; /* "vmx", "svm": the banner and messages */
+    /* A real-time vCPU (vcpu_vm_info.realtime) drives the physical local
+     * APIC and takes its CPU's interrupts without exits (docs/realtime.md):
+     * emulated devices reach it by physical IPI (vdev/virq_rt.c). */
+    bool realtime_lapic;
 
     /* --- Machine level (core/ through vcpu/hvm.c) --- */
     /* Detects the extension; false with *reason when it cannot be used. */

@@ -40,7 +40,7 @@ enum exit_kind {
     EXIT_UD_INSN,      /* an instruction guests must not use (MONITOR, GETSEC...): #UD */
     EXIT_RDPMC,        /* no PMU is shown: #GP */
     EXIT_CACHE_FLUSH,  /* INVD/WBINVD: skipped */
-    EXIT_PAUSE,        /* PAUSE (spin-loop exiting): skipped */
+    EXIT_PAUSE,        /* PAUSE-loop exiting / PAUSE filter: a yield (vcpu/exit_pause.c) */
     EXIT_TASK_SWITCH,  /* hardware task switch: not supported, the VM stops */
     EXIT_MCE,          /* machine check during entry */
     EXIT_ENTRY_FAILED, /* the backend diagnosed and reported a failed entry */

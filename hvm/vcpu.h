@@ -63,7 +63,7 @@ enum vcpu_run_state {
 enum vcpu_run_result {
     RUN_PREEMPTED, /* slice over, or the scheduler asked */
     RUN_HALTED,    /* guest executed HLT with nothing pending */
-    RUN_YIELDED,   /* hypercall yield */
+    RUN_YIELDED,   /* hypercall yield, or a PAUSE loop (spin_yield set) */
     RUN_STOPPED,   /* the VM is stopping (crash, stop-self, console) */
 };
 
@@ -145,6 +145,10 @@ struct vcpu {
 
     bool cr4_osxsave;  /* mirrored into CPUID.1:ECX.OSXSAVE */
     bool waiting_sipi; /* an AP before its SIPI */
+    /* Set with RUN_YIELDED after a PAUSE-loop exit: the vCPU spins for
+     * another one, so the scheduler prefers a sibling in the same VM
+     * (directed yield); cleared by the scheduler. */
+    bool spin_yield;
 
     /* Emulated MSR state. */
     uint64_t msr_pat, msr_mtrr_def_type, msr_apic_base, msr_misc_enable;

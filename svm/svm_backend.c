@@ -22,6 +22,10 @@
 
 #define EFER_SVME_BIT (1ULL << 12)
 #define RFLAGS_IF_BIT (1ULL << 9)
+/* The PAUSE filter (APM 15.14.4): KVM's defaults, as VMX's PLE window and
+ * gap (vmx/vmcs_init.c): 3000 PAUSEs, each within 128 cycles of the last. */
+#define SVM_PAUSE_FILTER_COUNT  3000
+#define SVM_PAUSE_FILTER_THRESH 128
 
 static bool svm_probe(const char **reason)
 {
@@ -119,6 +123,11 @@ static int svm_reset(struct vcpu *v)
         .tsc_offset = v->vm_info.tsc_offset,
         .cr8_exiting = vcpu_tpr_in_vlapic(v),
     };
+    if (svm_caps.pause_filter && !v->vm_info.realtime) {
+        p.pause_filter_count = SVM_PAUSE_FILTER_COUNT;
+        if (svm_caps.features & SVM_FEAT_PAUSE_THRESH)
+            p.pause_filter_thresh = SVM_PAUSE_FILTER_THRESH;
+    }
     svm_vcpu_setup(&s->sv, &p);
     /* #UD too: VMCALL from guests written for VMX is the hypercall. */
     s->sv.vmcb->control.intercept_exceptions |= 1U << 6;

@@ -58,6 +58,13 @@ static void setup_intercepts(struct vmcb *v, const struct svm_vmcb_params *p)
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                          SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD | SVM_INTERCEPT_MONITOR |
                          SVM_INTERCEPT_MWAIT | SVM_INTERCEPT_MWAIT_COND | SVM_INTERCEPT_XSETBV;
+    /* A spin loop gives way to a sibling vCPU (vcpu/exit_pause.c); never
+     * every PAUSE (no filter, no intercept: as KVM). */
+    if (p->pause_filter_count) {
+        c->intercept_misc1 |= SVM_INTERCEPT_PAUSE;
+        c->pause_filter_count = p->pause_filter_count;
+        c->pause_filter_thresh = p->pause_filter_thresh;
+    }
     c->iopm_base_pa = p->iopm_pa;
     c->msrpm_base_pa = p->msrpm_pa;
     c->tsc_offset = p->tsc_offset;

@@ -33,6 +33,10 @@ struct svm_vmcb_params {
     uint64_t tsc_offset;
     uint32_t asid;
     bool cr8_exiting; /* the TPR lives in a vLAPIC: every CR8 access exits */
+    /* PAUSE filter (APM 15.14.4): 0 = PAUSE does not exit; else PAUSE
+     * exits after this many PAUSEs, each at most pause_filter_thresh cycles
+     * after the last (0: no threshold, the CPU lacks it). */
+    uint16_t pause_filter_count, pause_filter_thresh;
 };
 
 /* Fills the whole VMCB (zeroed first): intercepts, nested paging, and the

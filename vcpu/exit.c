@@ -294,8 +294,9 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
         /* Caches are coherent with second-level memory; a guest flush must
          * not stall the whole machine (and INVD would discard our dirty
          * lines). */
-    case EXIT_PAUSE:
         return completed(v, e);
+    case EXIT_PAUSE:
+        return vcpu_exit_pause(v, e);
     case EXIT_TASK_SWITCH:
         vm_crash(v, "hardware task switch is not supported (rip 0x%llx)",
                  (unsigned long long)rip(v));

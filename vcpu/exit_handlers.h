@@ -20,6 +20,8 @@ enum exit_action vcpu_exit_wrmsr(struct vcpu *v, struct exit_record *e);
 struct vm;
 bool vcpu_rt_icr_allowed(const struct vm *vm, uint64_t icr);
 enum exit_action vcpu_rt_icr_write(struct vcpu *v, struct exit_record *e);
+/* A PAUSE-loop exit (exit_pause.c): the vCPU yields to a sibling. */
+enum exit_action vcpu_exit_pause(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_npf(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e);
 

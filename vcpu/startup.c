@@ -28,6 +28,11 @@ bool vcpu_wait_for_sipi(struct vcpu *v)
             drop_events(v);
         }
         return true;
+    case VCPU_STARTUP_RESET:
+        /* An INIT to the BSP (vdev/vlapic_ipi.c says why a reset). The VM
+         * restarts through its restart policy, as after a guest reset. */
+        vm_request_reset(v->vm, VM_RESTART_GUEST, "INIT to the BSP: reset");
+        return true;
     case VCPU_STARTUP_SIPI:
         v->waiting_sipi = false;
         drop_events(v);

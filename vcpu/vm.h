@@ -118,9 +118,10 @@ enum restart_policy {
  * sets it with vm->platform): function pointers, so that this layer never
  * includes a device model. */
 enum vcpu_startup {
-    VCPU_STARTUP_RUN,  /* not waiting for a SIPI */
-    VCPU_STARTUP_WAIT, /* in wait-for-SIPI: must not run */
-    VCPU_STARTUP_SIPI, /* start in real mode at vector << 12 */
+    VCPU_STARTUP_RUN,   /* not waiting for a SIPI */
+    VCPU_STARTUP_WAIT,  /* in wait-for-SIPI: must not run */
+    VCPU_STARTUP_SIPI,  /* start in real mode at vector << 12 */
+    VCPU_STARTUP_RESET, /* the BSP got an INIT: the VM restarts */
 };
 
 struct vm_platform_ops {

@@ -8,6 +8,7 @@
 #include "vdev/virq.h"
 #include "vdev/vpci.h"
 #include "vcpu/vm.h"
+#include "hvm/backend.h"
 #include "vdev/vpci_acpi.h"
 #include "vdev/vpci_pt.h"
 #include "lib/format.h"
@@ -169,7 +170,8 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
 
 _Static_assert(VLAPIC_STARTUP_RUN == (int)VCPU_STARTUP_RUN &&
                    VLAPIC_STARTUP_WAIT == (int)VCPU_STARTUP_WAIT &&
-                   VLAPIC_STARTUP_SIPI == (int)VCPU_STARTUP_SIPI,
+                   VLAPIC_STARTUP_SIPI == (int)VCPU_STARTUP_SIPI &&
+                   VLAPIC_STARTUP_RESET == (int)VCPU_STARTUP_RESET,
                "one start-up state encoding");
 
 int platform_take_startup(struct vcpu *v, uint8_t *sipi)
@@ -277,6 +279,8 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
     vpic_init(&p->pic);
     p->ioapic_ops = (struct vioapic_ops){vm, virq_ioapic_deliver};
     vioapic_init(&p->ioapic, vm->ioapic_id, &p->ioapic_ops);
+    /* A real-time guest EOIs its own local APIC (vdev/virq_rt.h). */
+    p->ioapic.eoi_unseen = vm->cfg.realtime && vcpu_backend->realtime_lapic;
     vpit_init(&p->pit, &p->clock, isa_irq, vm);
     if (host_rtc_read(&now))
         pr_warn("vm %s: host RTC unreadable; the guest clock starts at 2026-01-01", vm->cfg.name);

@@ -52,7 +52,7 @@ static void service(struct vioapic *io, unsigned pin)
 {
     uint64_t e = io->redir[pin];
     bool level = uses_remote_irr(e);
-    if (level)
+    if (level && !io->eoi_unseen)
         io->redir[pin] |= IOAPIC_RTE_REMOTE; /* set before the callback: it may EOI */
     io->deliveries++;
     if (io->ops.deliver)

@@ -52,6 +52,11 @@ struct vioapic {
     uint64_t redir[VIOAPIC_NR_PINS]; /* Remote IRR lives in bit 14 */
     uint32_t line;                   /* electrical level per pin (bit = high) */
     uint64_t deliveries;             /* statistics */
+    /* The EOIs of this VM's interrupts never reach the model (a real-time
+     * VM's guest EOIs its own local APIC: docs/realtime.md): Remote IRR is
+     * never set, so a level pin delivers again at every line update that
+     * finds it asserted (and on unmasking), not once per EOI. */
+    bool eoi_unseen;
 };
 
 /* Reset: every pin masked, edge, active high, vector 0; lines low. */

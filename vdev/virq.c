@@ -3,17 +3,44 @@
  * injects at entry. Runs under the platform lock. */
 #include "vdev/virq.h"
 
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
 #include "vdev/acpi_gen.h"
 #include "vdev/platform.h"
 #include "vcpu/vm.h"
 #include "vcpu/vm_sched.h"
+#include "vdev/virq_rt.h"
 #include "vdev/vpci_pt.h"
+
+/* A real-time VM (virq_rt.h): a physical fixed IPI to each target's CPU,
+ * where the guest takes it without an exit (or, in an exit, at the next
+ * entry: the run loop keeps interrupts off there). Nothing while the VM is
+ * not running: the CPU may be the host's again. */
+static void rt_deliver(struct vm *vm, uint32_t dest, bool logical, unsigned mode, uint8_t vector)
+{
+    uint32_t ids[32] = {0};
+    unsigned n = vm->nr_vcpus < 32 ? vm->nr_vcpus : 32;
+    if (vm->state != VM_RUNNING)
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned c = vm->vcpus[i] ? vm->vcpus[i]->pcpu : MAX_CPUS;
+        ids[i] = c < MAX_CPUS && cpus[c] ? cpus[c]->apic_id : 0xffffffffu;
+    }
+    uint32_t targets = virq_rt_targets(ids, n, dest, logical, mode, vector);
+    for (unsigned i = 0; i < n; i++)
+        if ((targets >> i) & 1 && ids[i] != 0xffffffffu)
+            lapic_send_ipi(ids[i], vector);
+}
 
 void virq_ioapic_deliver(void *ctx, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
                          bool level)
 {
     struct vm *vm = ctx;
     struct vm_platform *p = vm->platform;
+    if (p->ioapic.eoi_unseen) {
+        rt_deliver(vm, dest, logical, mode, vector);
+        return;
+    }
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         uint32_t d = dest;
         /* An 8-bit broadcast reaches x2APIC-mode vLAPICs too. */
@@ -86,7 +113,11 @@ void vm_irq_pulse(struct vm *vm, unsigned gsi)
 int vcpu_pending_interrupt(struct vcpu *v)
 {
     struct vm_platform *p = v->vm->platform;
-    if (!p)
+    /* A real-time vCPU's interrupts are its local APIC's (vIOAPIC pins
+     * arrive there by IPI, rt_deliver): nothing is injected at an entry,
+     * least of all the vPIC's ExtINT, which its LINT0 would take for the
+     * software-disabled vLAPIC's (the guest enables its real one). */
+    if (!p || p->ioapic.eoi_unseen)
         return -1;
     spin_lock(&p->lock);
     struct vlapic *a = &p->lapic[v->id];

@@ -103,6 +103,8 @@ struct vlapic {
     /* Start-up state (vlapic_take_startup): wait_sipi from an INIT (or
      * power-up, for an AP) until the vCPU takes the SIPI latched meanwhile. */
     bool wait_sipi;
+    /* An INIT reached the BSP: the VM restarts (vlapic_take_startup). */
+    bool init_reset;
     bool sipi_latched;
     uint8_t sipi_vector;
     uint64_t inits; /* INITs received, for statistics and tests */
@@ -154,14 +156,19 @@ void vlapic_deliver_nmi(struct vlapic *a);
  * latched with its vector and later ones are ignored; NMIs are held
  * pending and fixed interrupts dropped (the reset APIC is software
  * disabled). INIT and SIPI back to back, before the vCPU looked, start it
- * just the same: the vCPU acts on the state, not on each signal. */
+ * just the same: the vCPU acts on the state, not on each signal.
+ * The BSP does not wait for a SIPI after an INIT (SIPIs to it are
+ * ignored): on a PC it restarts at the reset vector, in firmware, which a
+ * VM does not have; the vCPU is told to reset the whole VM instead
+ * (VLAPIC_STARTUP_RESET). */
 void vlapic_init_signal(struct vlapic *a);
 void vlapic_sipi(struct vlapic *a, uint8_t vector);
 bool vlapic_waiting_sipi(const struct vlapic *a);
 enum vlapic_startup {
-    VLAPIC_STARTUP_RUN,  /* not waiting: the vCPU runs its code */
-    VLAPIC_STARTUP_WAIT, /* waiting for a SIPI: the vCPU must not run */
-    VLAPIC_STARTUP_SIPI, /* SIPI taken: start in real mode at *vector << 12 */
+    VLAPIC_STARTUP_RUN,   /* not waiting: the vCPU runs its code */
+    VLAPIC_STARTUP_WAIT,  /* waiting for a SIPI: the vCPU must not run */
+    VLAPIC_STARTUP_SIPI,  /* SIPI taken: start in real mode at *vector << 12 */
+    VLAPIC_STARTUP_RESET, /* the BSP got an INIT: the VM restarts */
 };
 /* What the vCPU does before its next entry; taking the SIPI ends the wait. */
 enum vlapic_startup vlapic_take_startup(struct vlapic *a, uint8_t *vector);

@@ -4,12 +4,21 @@
 #include "vdev/vlapic_priv.h"
 
 /* INIT (SDM Vol. 3A 9.4, 10.4.7.3): the APIC returns to its reset state
- * (ID and IA32_APIC_BASE kept) and the processor waits for a SIPI, also
- * when it was running. A pending NMI or SIPI is lost with the rest. */
+ * (ID and IA32_APIC_BASE kept) and an AP waits for a SIPI, also when it
+ * was running. A pending NMI or SIPI is lost with the rest. The BSP
+ * (IA32_APIC_BASE.BSP) never waits for a SIPI: it restarts at the reset
+ * vector, in firmware. A VM has no firmware there, so the VM restarts
+ * (vlapic.h). Xen takes an INIT'ed BSP offline like an AP and powers the
+ * domain off once no vCPU is left; ACRN puts it in wait-for-SIPI like an
+ * AP; KVM resets it to the reset vector, where its guests have firmware.
+ * A reset is the one that keeps the PC's meaning (the machine starts
+ * over) and cannot leave a VM whose every vCPU waits for a SIPI that no
+ * one will send. */
 void vlapic_init_signal(struct vlapic *a)
 {
     vlapic_reset(a);
-    a->wait_sipi = true;
+    a->wait_sipi = !a->bsp;
+    a->init_reset = a->bsp;
     a->sipi_latched = false;
     a->nmi_pending = false;
     a->inits++;
@@ -34,6 +43,8 @@ bool vlapic_waiting_sipi(const struct vlapic *a)
 
 enum vlapic_startup vlapic_take_startup(struct vlapic *a, uint8_t *vector)
 {
+    if (a->init_reset)
+        return VLAPIC_STARTUP_RESET; /* until the VM restarts: it never runs again */
     if (!a->wait_sipi)
         return VLAPIC_STARTUP_RUN;
     if (!a->sipi_latched)
@@ -47,6 +58,8 @@ enum vlapic_startup vlapic_take_startup(struct vlapic *a, uint8_t *vector)
 
 bool vlapic_wakeup_pending(const struct vlapic *a)
 {
+    if (a->init_reset)
+        return true; /* a halted BSP must wake to reset the VM */
     if (a->wait_sipi)
         return a->sipi_latched; /* NMIs and interrupts stay blocked */
     return a->nmi_pending || vlapic_pending_vector(a) >= 0;

@@ -19,6 +19,14 @@
 #define AR_TSS_BUSY32 0x008b
 #define AR_LDT        0x0082
 
+/* PAUSE-loop exiting (SDM Vol. 3C 25.1.3), in TSC cycles: PAUSEs at most
+ * PLE_GAP apart are one spin loop, and one that lasts longer than
+ * PLE_WINDOW exits. KVM's defaults: short enough that a vCPU waiting for a
+ * sibling on its CPU gives way within microseconds, long enough that a
+ * lock held for a moment is taken without an exit. */
+#define VMX_PLE_GAP    128
+#define VMX_PLE_WINDOW 4096
+
 static void set_segment(enum vmcs_field sel, uint16_t selector, uint64_t base, uint32_t limit,
                         uint32_t ar)
 {
@@ -227,6 +235,13 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
                      SECONDARY_EXEC_ENABLE_INVPCID;
     if (c->vpid)
         proc2 |= SECONDARY_EXEC_ENABLE_VPID;
+    /* A vCPU spinning for another one that shares its CPU (a lock holder,
+     * an AP in Linux's TSC check) gives way to it (vcpu/exit_pause.c). Not
+     * for real-time vCPUs: their PAUSE never exits. Without PLE, plain PAUSE
+     * exiting is not used: every PAUSE of every spin-wait would exit (as
+     * KVM, which also uses PLE only). */
+    if (!rt)
+        proc2 |= SECONDARY_EXEC_PAUSE_LOOP_EXITING;
     if (adjust("secondary", &c->procbased2, proc2,
                SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST, &x->proc2))
         return -1;
@@ -262,6 +277,10 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     /* Threshold 0: lowering the shadowed TPR never exits (nothing to
      * deliver without a vLAPIC). */
     vmcs_write(TPR_THRESHOLD, 0);
+    if (x->proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) {
+        vmcs_write(PLE_GAP, VMX_PLE_GAP);
+        vmcs_write(PLE_WINDOW, VMX_PLE_WINDOW);
+    }
     if (x->proc & CPU_BASED_TPR_SHADOW)
         vmcs_write(VIRTUAL_APIC_PAGE_ADDR, x->vapic_phys);
     /* The guest owns no CR0 bit that affects VMX or long-mode entry state.

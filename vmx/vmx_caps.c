@@ -16,6 +16,7 @@ struct vmx_caps vmx_caps;
 #define PROC2_UNRESTRICTED_GUEST (1U << 7)
 #define PROC2_APIC_REGISTER_VIRT (1U << 8)
 #define PROC2_VIRT_INTR_DELIVERY (1U << 9)
+#define PROC2_PAUSE_LOOP_EXITING (1U << 10)
 #define PROC2_VMCS_SHADOWING     (1U << 14)
 
 static struct vmx_ctl_cap split(uint64_t msr)
@@ -104,6 +105,7 @@ void vmx_caps_probe(void)
                (p2 & PROC2_VIRT_INTR_DELIVERY);
     c->posted_interrupts = c->pinbased.may_be_1 & PIN_POSTED_INTERRUPTS;
     c->vmcs_shadowing = p2 & PROC2_VMCS_SHADOWING;
+    c->pause_loop_exiting = p2 & PROC2_PAUSE_LOOP_EXITING;
     c->available = true;
 }
 
@@ -122,6 +124,7 @@ void vmx_caps_describe(char *buf, unsigned len)
         {"apicv", __builtin_offsetof(struct vmx_caps, apicv)},
         {"posted-interrupts", __builtin_offsetof(struct vmx_caps, posted_interrupts)},
         {"vmcs-shadowing", __builtin_offsetof(struct vmx_caps, vmcs_shadowing)},
+        {"pause-loop-exiting", __builtin_offsetof(struct vmx_caps, pause_loop_exiting)},
     };
     unsigned off = 0;
     buf[0] = '\0';

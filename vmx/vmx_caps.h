@@ -47,7 +47,7 @@ struct vmx_caps {
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     uint64_t ept_vpid_cap;
     bool ept, ept_2m, ept_1g, ept_ad, vpid, unrestricted_guest, preemption_timer, apicv,
-        posted_interrupts, vmcs_shadowing, invept_single, invept_all, invvpid;
+        posted_interrupts, vmcs_shadowing, pause_loop_exiting, invept_single, invept_all, invvpid;
     unsigned preemption_timer_shift; /* timer ticks every 2^shift TSC cycles */
 };
 

@@ -350,7 +350,12 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
             a = EXIT_ACT_CONTINUE;
             break;
         }
-        irq_enable();
+        /* A real-time vCPU's CPU takes only its guest's interrupts (its
+         * timer, its IPIs, emulated devices' by IPI: vdev/virq_rt.c): left
+         * off, they wait in the local APIC for the next entry instead of
+         * landing in the host's IDT during an exit. */
+        if (!v->vm_info.realtime)
+            irq_enable();
         switch (a) {
         case EXIT_ACT_CONTINUE:
         case EXIT_ACT_FAST:
@@ -397,6 +402,7 @@ static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
 
 const struct vcpu_backend vmx_backend = {
     .name = "vmx",
+    .realtime_lapic = true,
     .probe = vmx_probe,
     .describe = vmx_describe,
     .cpu_enable = vmx_cpu_enable,

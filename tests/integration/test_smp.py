@@ -7,6 +7,7 @@ sharing one CPU (through the x2APIC ICR). And a vCPU waiting for its SIPI
 costs no CPU, even with NMIs sent to it. See docs/test-guests.md."""
 
 import re
+import time
 
 import pytest
 
@@ -86,3 +87,80 @@ def test_smp_wait_for_sipi_costs_nothing(boot, tmp_path):
     assert queued1 == 1 and load1 <= 10, rows[1]
     assert "bulkhead: panic" not in out, out
     assert not re.search(r"^vm wfs: (crashed|stopped)", out, re.M), out
+
+
+def guest_ms(m, name):
+    start = len(m.output)
+    m.send(f"stats {name}\r")
+    r = wait_for(m, rf"^vm {name}: time in guest (\d+) ms", 60, start)
+    return int(r.group(1))
+
+
+def test_smp_pause_loop_gives_way_to_sibling(boot, tmp_path):
+    # Two vCPUs on CPU 1 spin for each other with PAUSE and interrupts off
+    # (no IPI, no HLT): only PAUSE-loop exiting gets the spinner off the CPU
+    # before its 10 ms slice ends. A spin VM shares CPU 1. Without PLE a
+    # round (two hand-overs) waits for whole slices: about 130 rounds in the
+    # 4 s of guest time; with it, thousands. And the pair passing the CPU
+    # back and forth must not keep it from the neighbour: a sibling gets
+    # only the rest of the spinner's turn. Guest time is Bochs' instruction
+    # count, the same on every run.
+    cfg = tmp_path / "spin.cfg"
+    cfg.write_text("""\
+[vm spin]
+kernel = smp64.elf
+cmdline = "vcpus=2 mode=spin spin_ms=4000"
+memory = 8M
+vcpus = 2
+cpus = [1]
+platform = pc
+autostart = true
+
+[vm nb]
+kernel = spin.elf
+cmdline = "name=nb"
+memory = 4M
+cpus = [1]
+autostart = true
+""")
+    from test_config import build_config_iso
+    m = boot("bochs", cpus=2, iso=build_config_iso(cfg), timeout=400)
+    wait_for(m, r"^\[spin\] smp64: spin: start$", 300)
+    # While the pair spins: the neighbour gets its share of CPU 1 (a third
+    # with round-robin turns; at least a tenth of the pair's time here).
+    spin0, nb0 = guest_ms(m, "spin"), guest_ms(m, "nb")
+    while True:
+        spin1, nb1 = guest_ms(m, "spin"), guest_ms(m, "nb")
+        if spin1 - spin0 >= 600:
+            break
+        time.sleep(0.5)
+    assert not lines(r"^\[spin\] smp64: spin: \d+ rounds", m.output), "spin phase too short"
+    assert nb1 - nb0 >= (spin1 - spin0) // 10, (spin0, spin1, nb0, nb1)
+    r = wait_for(m, r"^\[spin\] smp64: spin: (\d+) rounds in 4000 ms$", 300)
+    rounds = int(r.group(1))
+    assert rounds >= 2000, m.output[-3000:]
+    start = len(m.output)
+    m.send("stats spin\r")
+    r = wait_for(m, r"^\s+PAUSE_INSTRUCTION\s+(\d+)\s+\d+$", 60, start)
+    assert int(r.group(1)) >= rounds, m.output[start:]
+    out = m.output
+    assert "bulkhead: panic" not in out, out
+    assert not lines(r"^\[spin\] smp64: FAIL", out), out
+    assert not re.search(r"^vm (spin|nb): (crashed|stopped)", out, re.M), out
+
+
+def test_smp_init_to_bsp_resets_vm(boot, tmp_path):
+    # AP 1 (on CPU 1) sends INIT to the BSP (on CPU 0): the VM restarts
+    # from its kernel as after a guest reset, instead of leaving the BSP
+    # waiting for a SIPI nobody sends.
+    iso = smp_cfg(tmp_path, "ib", "[0, 1]", "mode=init-bsp", vcpus=2)
+    m = boot("bochs", cpus=2, iso=iso, timeout=300)
+    wait_for(m, r"^vm ib: INIT to the BSP: reset$", 300)
+    first = m.output.index("vm ib: INIT to the BSP: reset")
+    wait_for(m, r"^\[ib\] smp64: init-bsp: starting$", 120, first)
+    out = m.output
+    assert lines(r"^\[ib\] smp64: init-bsp: cpu 1 sends INIT to the BSP$", out), out
+    assert lines(r"^vm ib: restarting in 0 ms \(reset 1 in a row\)$", out), out
+    assert "bulkhead: panic" not in out, out
+    assert not lines(r"^\[ib\] smp64: FAIL", out), out
+    assert not re.search(r"^(error: )?vm ib: crashed", out, re.M), out

@@ -129,6 +129,24 @@ static void test_intercepts(void **state)
     free(v);
 }
 
+static void test_pause_filter(void **state)
+{
+    struct vmcb *v = new_vmcb();
+    struct svm_vmcb_params p = params(SVM_BOOT_LONG);
+    /* No filter (a CPU without it, or a real-time vCPU): PAUSE never exits. */
+    svm_vmcb_init(v, &p);
+    assert_int_equal(v->control.intercept_misc1 & SVM_INTERCEPT_PAUSE, 0);
+    assert_int_equal(v->control.pause_filter_count, 0);
+    /* With it: intercepted after the count, with the threshold given. */
+    p.pause_filter_count = 3000;
+    p.pause_filter_thresh = 128;
+    svm_vmcb_init(v, &p);
+    assert_int_equal(v->control.intercept_misc1 & SVM_INTERCEPT_PAUSE, SVM_INTERCEPT_PAUSE);
+    assert_int_equal(v->control.pause_filter_count, 3000);
+    assert_int_equal(v->control.pause_filter_thresh, 128);
+    free(v);
+}
+
 static void test_iopm(void **state)
 {
     static uint8_t iopm[SVM_IOPM_SIZE];
@@ -284,11 +302,11 @@ static void test_exit_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_mode),    cmocka_unit_test(test_protected_flat),
-        cmocka_unit_test(test_long_mode),    cmocka_unit_test(test_intercepts),
-        cmocka_unit_test(test_iopm),         cmocka_unit_test(test_msrpm_layout),
-        cmocka_unit_test(test_msrpm_policy), cmocka_unit_test(test_asid_allocation),
-        cmocka_unit_test(test_exit_names),
+        cmocka_unit_test(test_real_mode),       cmocka_unit_test(test_protected_flat),
+        cmocka_unit_test(test_long_mode),       cmocka_unit_test(test_intercepts),
+        cmocka_unit_test(test_pause_filter),    cmocka_unit_test(test_iopm),
+        cmocka_unit_test(test_msrpm_layout),    cmocka_unit_test(test_msrpm_policy),
+        cmocka_unit_test(test_asid_allocation), cmocka_unit_test(test_exit_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

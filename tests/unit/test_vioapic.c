@@ -253,10 +253,41 @@ static void test_all_ones_garbage(void **state)
         }
 }
 
+/* A real-time VM's guest EOIs its own local APIC: no Remote IRR, so a
+ * level pin delivers at every update that finds it asserted (and on
+ * unmasking), never waiting for an EOI that will not come. */
+static void test_level_without_eoi(void **state)
+{
+    io.eoi_unseen = true;
+    program(9, 0x31 | LEVEL, 1);
+    vioapic_set_level(&io, 9, true);
+    assert_int_equal(nr_got, 1);
+    assert_int_equal(rd(0x10 + 18) & REMOTE, 0);
+    vioapic_set_level(&io, 9, true); /* still asserted at the next update */
+    assert_int_equal(nr_got, 2);
+    vioapic_set_level(&io, 9, false);
+    vioapic_set_level(&io, 9, false);
+    assert_int_equal(nr_got, 2);
+    /* Masked meanwhile: unmasking an asserted line delivers once. */
+    program(9, 0x31 | LEVEL | MASKED, 1);
+    vioapic_set_level(&io, 9, true);
+    assert_int_equal(nr_got, 2);
+    program(9, 0x31 | LEVEL, 1);
+    assert_int_equal(nr_got, 3);
+    assert_int_equal(got[2].vector, 0x31);
+    /* Edge pins keep their rising-edge rule. */
+    program(4, 0x41, 1);
+    vioapic_set_level(&io, 4, true);
+    vioapic_set_level(&io, 4, true);
+    assert_int_equal(nr_got, 4);
+    assert_int_equal(got[3].vector, 0x41);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_id_version, setup),
+        cmocka_unit_test_setup(test_level_without_eoi, setup),
         cmocka_unit_test_setup(test_redir_read_only_bits, setup),
         cmocka_unit_test_setup(test_edge_rising_only, setup),
         cmocka_unit_test_setup(test_level_remote_irr_eoi, setup),

@@ -512,11 +512,22 @@ static void test_nmi_init_sipi_received(void **state)
     assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_RUN);
     vlapic_deliver(&a, 0x50, false);
     vlapic_init_signal(&a);
+    /* The BSP does not wait for a SIPI: the VM is to restart. */
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_RESET);
+    assert_int_equal(rd(SVR), 0xFF); /* reset */
+    assert_int_equal(rd(IRR + 0x50), 0);
+    assert_int_equal(rd(ID), 3u << 24);
+    /* An AP waits for its SIPI after an INIT. */
+    vlapic_init(&a, 3, false, &ops);
+    vlapic_sipi(&a, 0x9A); /* powered up waiting: this one starts it */
+    assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_SIPI);
+    enable();
+    vlapic_deliver(&a, 0x50, false);
+    vlapic_init_signal(&a);
     assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_WAIT);
     assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_WAIT);
     assert_int_equal(rd(SVR), 0xFF); /* reset */
     assert_int_equal(rd(IRR + 0x50), 0);
-    assert_int_equal(rd(ID), 3u << 24);
     vlapic_sipi(&a, 0x9A);
     vlapic_sipi(&a, 0x9B); /* only the first counts */
     assert_int_equal(vlapic_take_startup(&a, &v), VLAPIC_STARTUP_SIPI);

@@ -180,6 +180,42 @@ static void test_init_while_running(void **state)
     assert_int_equal(take(3, &v), VLAPIC_STARTUP_RUN);
 }
 
+static void test_init_to_the_bsp_resets_the_vm(void **state)
+{
+    uint8_t v = 0;
+    start_all();
+    assert_int_equal(take(0, &v), VLAPIC_STARTUP_RUN);
+    /* AP 2 sends INIT to the BSP (ID 0): it does not wait for a SIPI, it
+     * asks for the VM's reset, and wakes from HLT to do it. */
+    unsigned before = notified[0];
+    icr(2, 0, 0x4500);
+    assert_true(notified[0] > before);
+    assert_false(vlapic_waiting_sipi(&apic[0]));
+    assert_true(vlapic_wakeup_pending(&apic[0]));
+    assert_int_equal(rd(0, SVR), 0xFF); /* its APIC was reset all the same */
+    assert_int_equal(take(0, &v), VLAPIC_STARTUP_RESET);
+    /* A SIPI to it changes nothing: it stays reset-pending until the VM
+     * restarts with a new vLAPIC. */
+    icr(2, 0, 0x4608);
+    assert_int_equal(take(0, &v), VLAPIC_STARTUP_RESET);
+    /* The APs were not touched. */
+    for (unsigned i = 1; i < NR; i++)
+        assert_int_equal(take(i, &v), VLAPIC_STARTUP_RUN);
+}
+
+static void test_init_to_all_but_self_from_an_ap_resets_too(void **state)
+{
+    uint8_t v = 0;
+    start_all();
+    /* An AP broadcasts INIT to all but itself: the other APs wait for a
+     * SIPI, the BSP resets the VM. */
+    wr(3, ICRLO, (3u << 18) | 0x4500);
+    assert_int_equal(take(0, &v), VLAPIC_STARTUP_RESET);
+    for (unsigned i = 1; i < NR - 1; i++)
+        assert_int_equal(take(i, &v), VLAPIC_STARTUP_WAIT);
+    assert_int_equal(take(3, &v), VLAPIC_STARTUP_RUN);
+}
+
 static void test_nmi_while_waiting_is_held(void **state)
 {
     uint8_t v = 0;
@@ -288,6 +324,8 @@ int main(void)
         cmocka_unit_test_setup(test_aps_power_up_waiting, setup),
         cmocka_unit_test_setup(test_init_sipi_back_to_back, setup),
         cmocka_unit_test_setup(test_init_while_running, setup),
+        cmocka_unit_test_setup(test_init_to_the_bsp_resets_the_vm, setup),
+        cmocka_unit_test_setup(test_init_to_all_but_self_from_an_ap_resets_too, setup),
         cmocka_unit_test_setup(test_nmi_while_waiting_is_held, setup),
         cmocka_unit_test_setup(test_shorthands, setup),
         cmocka_unit_test_setup(test_physical_and_logical, setup),

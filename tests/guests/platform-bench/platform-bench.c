@@ -14,31 +14,20 @@
  *     reads the TSC, re-arms and EOIs; the latency is that TSC minus the
  *     deadline. Prints `rt-bench: measuring` before and min/median/max
  *     after, and nothing in between (a real-time partition then takes no
- *     VM exit at all).
+ *     VM exit at all). With input=1 it first waits for a line typed on its
+ *     console, taken by vUART receive interrupts (rt_input.c), which a
+ *     real-time partition gets by IPI to the local APIC it owns.
  *   mode=check: the local APIC behaviour a timer cycle's fast path must
  *     keep, one PASS or FAIL line each (timer_checks.c). */
-#include "tests/guests/lib/guest.h"
+#include "tests/guests/platform-bench/pbench.h"
 
 #define TIMER_VEC        0x40
 #define MSR_APIC_BASE    0x1b
 #define MSR_TSC_DEADLINE 0x6e0
-#define MSR_X2APIC_EOI   0x80b
 #define MSR_X2APIC_SVR   0x80f
 #define MSR_X2APIC_LVTT  0x832
 #define LVT_TSC_DEADLINE (2u << 17)
 #define MAX_SAMPLES      20000u
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
-}
 
 static volatile uint32_t irqs;
 static volatile bool rt_mode;
@@ -67,8 +56,7 @@ void pbench_timer_irq(void)
 
 extern char pbench_isr[];
 
-void pbench_set_gate(unsigned vec, uint32_t handler);
-void pbench_checks(void);
+void pbench_checks(void); /* timer_checks.c */
 
 void pbench_set_gate(unsigned vec, uint32_t handler)
 {
@@ -185,6 +173,8 @@ static void run_rt(void)
         if (a)
             khz = a;
     }
+    if (cmdline_get_u32("input", 0))
+        pbench_rt_read_line();
     uint32_t secs = cmdline_get_u32("secs", 10);
     period = cmdline_get_u32("period", khz); /* 1 ms */
     if (!period)

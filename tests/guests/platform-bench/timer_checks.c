@@ -12,8 +12,8 @@
  *     STI, not earlier. */
 #include "tests/guests/lib/guest.h"
 
-#define CHECK_TIMER_VEC  0x41
-#define CHECK_IPI_VEC    0x31
+#define CHECK_TIMER_VEC  0x42
+#define CHECK_IPI_VEC    0x32
 #define MSR_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_EOI   0x80b
 #define MSR_X2APIC_ICR   0x830

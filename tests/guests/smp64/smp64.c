@@ -4,6 +4,8 @@
  *   x2apic=1     send the IPIs through the x2APIC ICR (MSR 0x830)
  *   mode=nmi-wait  instead: leave AP 1 waiting for its SIPI, send it NMIs
  *                and an INIT, then halt (its CPU must stay idle)
+ *   mode=spin [spin_ms=M]  two vCPUs spin for each other (spin.c)
+ *   mode=init-bsp  AP 1 sends INIT to the BSP (spin.c)
  * The default run starts the APs with INIT-SIPI-SIPI back to back, restarts
  * the last one the same way while it runs, then passes a fixed IPI around
  * the ring of vCPUs R laps, and has every vCPU in turn do R TLB-shootdown
@@ -35,6 +37,8 @@ void smp64_irq65(void);
 void smp64_irq66(void);
 void smp64_irq67(void);
 void smp64_irq(unsigned vec);
+void smp64_spin(uint32_t ms, uint64_t tsc_khz);
+void smp64_init_bsp(uint64_t tsc_khz);
 
 static unsigned g_n = 4, g_rounds = 20;
 static volatile bool g_x2apic;
@@ -238,8 +242,15 @@ void guest_main(uint32_t magic, uint32_t mbi)
     }
     int32_t khz = hypercall(HC_GET_TSC_KHZ, 0, 0, 0, 0);
     g_tsc_khz = khz > 0 ? (uint32_t)khz : 1000000u;
-    if (cmdline_get("mode", mode, sizeof(mode)) && !strcmp(mode, "nmi-wait"))
+    bool have_mode = cmdline_get("mode", mode, sizeof(mode));
+    if (have_mode && !strcmp(mode, "nmi-wait"))
         nmi_wait();
+    if (have_mode && !strcmp(mode, "spin"))
+        smp64_spin(cmdline_get_u32("spin_ms", 200), g_tsc_khz);
+    if (have_mode && !strcmp(mode, "init-bsp")) {
+        printf("smp64: init-bsp: starting\n");
+        smp64_init_bsp(g_tsc_khz);
+    }
 
     bool want_x2 = cmdline_get_u32("x2apic", 0) != 0;
     uint32_t a, b, c, d;
