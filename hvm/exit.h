@@ -155,6 +155,19 @@ bool vcpu_pure_hypercall(struct vcpu *v, bool long_mode);
  * lock (the PM timer): the result is in RAX, true; false for the full
  * path. For the backend's run loop, under the same rules. */
 bool vcpu_fast_port_in(struct vcpu *v, uint16_t port, unsigned size);
+/* The exits of a timer cycle, for the backend's run loop under the same
+ * rules: a WRMSR to IA32_TSC_DEADLINE (0x6e0) or the x2APIC EOI (0x80b)
+ * with its value and the guest's RFLAGS.IF, or an interrupt window (msr
+ * 0). The vLAPIC takes the write, a deadline already past fires at once,
+ * and the interrupt now deliverable is injected (or its window requested).
+ * VCPU_FAST_NO: nothing done, the full path handles the exit;
+ * VCPU_FAST_DONE: done, the instruction (a WRMSR) is the backend's to
+ * complete, and a fast re-entry may follow, bounded by v->fast_deadline
+ * (the vLAPIC's next deadline, host TSC; UINT64_MAX: none);
+ * VCPU_FAST_FULL: done, but the next entry must take the full path (an
+ * NMI, INIT/SIPI, the vPIC). */
+enum { VCPU_FAST_NO, VCPU_FAST_DONE, VCPU_FAST_FULL };
+int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set);
 /* Before an entry: INIT/SIPI from the vLAPIC. True when the vCPU must
  * wait (for a SIPI); a SIPI resets the vCPU through backend->reset. */
 bool vcpu_wait_for_sipi(struct vcpu *v);

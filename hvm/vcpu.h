@@ -166,6 +166,7 @@ struct vcpu {
      * by the backend before vcpu_handle_exit: delivered again first. */
     struct vcpu_event reinject;
     bool nmi_window, irq_window; /* windows requested from the backend */
+    uint64_t fast_deadline;      /* set by vcpu_fast_apic (hvm/exit.h) */
 
     struct sched_entity *sched; /* scheduler bookkeeping */
     struct exit_stat exits[VCPU_EXIT_STATS];

@@ -10,7 +10,8 @@ are instruction counts that repeat exactly from run to run.
      the same run (QEMU's TSC is the host's clock, not an instruction count).
   2. platform-bench in a VM with the whole platform: CPUID, VMCALL, a
      PM-timer read and one TSC-deadline timer cycle, the last also on the
-     bare machine (`bench.py platform` or `platform:N`).
+     bare machine and in a real-time partition (`bench.py platform` or
+     `platform:N`).
      `bench.py rt`: the timer-interrupt latency of a real-time partition and
      of the same guest without `realtime`, while a spin VM loads CPU 0.
   3. Debian's Linux to its ready marker, bare in Bochs and under Bulkhead:
@@ -80,10 +81,16 @@ def platform_bench(iters=100000):
                for w in ("cpuid", "vmcall", "pmtimer", "tscdeadline")}
     with emu.Machine(emu="bochs", cpus=1, iso=platform_iso(), timeout=600) as m:
         bare = m.expect(pat.format("tscdeadline-bare"), 500).group(1)
+    # The same cycle in a real-time partition (its own local APIC: no exit).
+    cmd = (f"console=com1 loglevel=warn vm=p,platform-bench.elf,mem=4M,cpu=1,platform=pc,"
+           f"realtime=1,cmdline=iters={iters}")
+    with emu.Machine(emu="bochs", cpus=2, iso=BUILD / "test.iso", cmdline=cmd, timeout=900) as m:
+        rt = m.expect(pat.format("tscdeadline"), 600).group(1)
     say(f"bench: cpuid-exit-platform: {got['cpuid']}")
     say(f"bench: vmcall-exit-platform: {got['vmcall']}")
     say(f"bench: pmtimer-read-platform: {got['pmtimer']}")
-    say(f"bench: tscdeadline-cycle-platform: {got['tscdeadline']} (bare: {bare})")
+    say(f"bench: tscdeadline-cycle-platform: {got['tscdeadline']} (bare: {bare}, "
+        f"realtime: {rt})")
 
 
 def rt_latency():

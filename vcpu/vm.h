@@ -145,6 +145,24 @@ struct vm_platform_ops {
     /* A port read with no side effect that needs no lock (the PM timer):
      * *val and true, or false for the full path. May be NULL. */
     bool (*port_in_fast)(struct vcpu *v, uint16_t port, unsigned size, uint32_t *val);
+    /* The vLAPIC's part of a timer cycle for the fast path (vcpu_fast_apic):
+     * msr 0x6e0 (IA32_TSC_DEADLINE, *deadline gets the vLAPIC's next
+     * deadline in host TSC) or 0x80b (x2APIC EOI) written with val, or msr
+     * 0 (an interrupt window: only the look). Then the interrupt to
+     * deliver: acknowledged into *vector when can_take (APIC_FAST_INJECT),
+     * else APIC_FAST_WINDOW; APIC_FAST_NONE: none; APIC_FAST_FULL: done, but
+     * the full path must look (NMI, INIT/SIPI, vPIC); APIC_FAST_NO: nothing
+     * done (the full path handles the exit). May be NULL. */
+    int (*apic_fast)(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
+                     uint64_t *deadline);
+};
+
+enum apic_fast_result {
+    APIC_FAST_NO,
+    APIC_FAST_NONE,
+    APIC_FAST_INJECT,
+    APIC_FAST_WINDOW,
+    APIC_FAST_FULL,
 };
 
 #define VM_MAX_UARTS   2

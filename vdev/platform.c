@@ -234,6 +234,7 @@ static const struct vm_platform_ops pc_platform_ops = {
     .set_cr8 = platform_set_cr8,
     .set_tsc_offset = platform_set_tsc_offset,
     .port_in_fast = platform_port_in_fast,
+    .apic_fast = platform_apic_fast,
 };
 
 /* The ACPI tables live in the VM's read-only BIOS area, written through

@@ -58,5 +58,8 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
 /* The vCPU's start-up state (enum vcpu_startup, vcpu/vm.h): waiting for a
  * SIPI, or starting at the SIPI's vector (*sipi), which ends the wait. */
 int platform_take_startup(struct vcpu *v, uint8_t *sipi);
+/* vm_platform_ops.apic_fast (vdev/platform_fast.c). */
+int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
+                       uint64_t *deadline);
 
 #endif

@@ -101,20 +101,26 @@ void vlapic_notify(struct vlapic *a)
 
 /* Fixed-mode acceptance. A software-disabled APIC drops fixed interrupts;
  * vectors 0-15 are illegal and only flag the ESR. */
-void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
+bool vlapic_accept_quiet(struct vlapic *a, uint8_t vector, bool level)
 {
     if (!vlapic_hw_enabled(a) || !sw_enabled(a))
-        return;
+        return false;
     if (vector < 16) {
         vlapic_raise_error(a, ESR_RECV_ILLEGAL);
-        return;
+        return false;
     }
     set_vec(a->irr, vector);
     if (level)
         set_vec(a->tmr, vector);
     else
         clear_vec(a->tmr, vector);
-    vlapic_notify(a);
+    return true;
+}
+
+void vlapic_accept(struct vlapic *a, uint8_t vector, bool level)
+{
+    if (vlapic_accept_quiet(a, vector, level))
+        vlapic_notify(a);
 }
 
 /* Records an error and raises the error LVT; an illegal error vector only

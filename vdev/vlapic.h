@@ -203,5 +203,8 @@ unsigned vlapic_ppr(const struct vlapic *a);
 /* Time. */
 uint64_t vlapic_next_deadline(const struct vlapic *a); /* host TSC or VTIME_NEVER */
 void vlapic_tick(struct vlapic *a, uint64_t now);
+/* The same for the integrator that runs this vLAPIC's vCPU now and looks
+ * at its IRR itself: no ops->notify for the timer's interrupt. */
+void vlapic_tick_running(struct vlapic *a, uint64_t now);
 
 #endif

@@ -101,6 +101,8 @@ static inline uint64_t add_sat(uint64_t now, uint64_t delta)
 /* vlapic.c */
 void vlapic_notify(struct vlapic *a);
 void vlapic_accept(struct vlapic *a, uint8_t vector, bool level);
+/* The same without ops->notify; true when the IRR bit was set. */
+bool vlapic_accept_quiet(struct vlapic *a, uint8_t vector, bool level);
 void vlapic_raise_error(struct vlapic *a, uint32_t bits);
 
 /* vlapic_timer.c */

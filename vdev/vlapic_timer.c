@@ -112,7 +112,7 @@ uint64_t vlapic_next_deadline(const struct vlapic *a)
     return a->timer_deadline;
 }
 
-void vlapic_tick(struct vlapic *a, uint64_t now)
+static void tick(struct vlapic *a, uint64_t now, bool notify)
 {
     if (!vlapic_hw_enabled(a) || a->timer_deadline == VTIME_NEVER || now < a->timer_deadline)
         return;
@@ -137,6 +137,20 @@ void vlapic_tick(struct vlapic *a, uint64_t now)
     }
     /* A masked timer still counts; it just does not interrupt. */
     uint32_t lvt = a->lvt[VLAPIC_LVT_TIMER];
-    if (!(lvt & LVT_MASKED))
+    if (lvt & LVT_MASKED)
+        return;
+    if (notify)
         vlapic_accept(a, lvt & LVT_VECTOR, false);
+    else
+        vlapic_accept_quiet(a, lvt & LVT_VECTOR, false);
+}
+
+void vlapic_tick(struct vlapic *a, uint64_t now)
+{
+    tick(a, now, true);
+}
+
+void vlapic_tick_running(struct vlapic *a, uint64_t now)
+{
+    tick(a, now, false);
 }

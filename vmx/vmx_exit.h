@@ -22,6 +22,11 @@
 enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
                                  uint64_t *end_tsc);
 const char *vmx_exit_reason_name(unsigned reason);
+/* A WRMSR or an interrupt-window exit: the timer cycle's fast path
+ * (vcpu_fast_apic) when it applies, else vmx_handle_exit (vmx_run_apic.c).
+ * EXIT_ACT_FAST may leave v->fast_deadline for the run loop. */
+enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
+                                    uint64_t *end_tsc);
 
 int vmx_enter_core(void);
 
@@ -100,6 +105,8 @@ static inline enum exit_action vmx_take_exit(struct vcpu *v, uint64_t exit_tsc, 
         uint64_t q = vmcs_read(EXIT_QUALIFICATION);
         if ((q & 0x38) != 8 || !vcpu_fast_port_in(v, (uint16_t)(q >> 16), (unsigned)(q & 7) + 1))
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+    } else if (raw == EXIT_REASON_MSR_WRITE || raw == EXIT_REASON_INTERRUPT_WINDOW) {
+        return vmx_fast_apic_exit(v, raw, exit_tsc, end_tsc);
     } else if (raw != EXIT_REASON_VMCALL || ((vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3) ||
                !vcpu_pure_hypercall(v, ((struct vmx_vcpu *)v->arch)->efer & EFER_LMA)) {
         /* Not a value-only hypercall from CPL 0 (the policy is vcpu/'s):

@@ -205,6 +205,24 @@ static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
     }
 }
 
+/* An interrupt a fast exit injected (vcpu_fast_apic) is still in the entry
+ * fields when the fast re-entries end before the next entry: it goes back
+ * as v->reinject, so that the full path delivers it first instead of
+ * overwriting it with another event (its vector is already in service). */
+static void requeue_injected(struct vcpu *v)
+{
+    uint32_t info = (uint32_t)vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+    if (!(info & INTR_INFO_VALID))
+        return;
+    vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+    v->reinject = (struct vcpu_event){true,
+                                      (uint8_t)((info & INTR_TYPE_MASK) >> 8),
+                                      (uint8_t)(info & INTR_INFO_VECTOR_MASK),
+                                      false,
+                                      0,
+                                      0};
+}
+
 /* The end of the next chunk of fast re-entries (chunk 0: no chunks). */
 static inline uint64_t fast_chunk_end(uint64_t now, uint64_t limit, uint64_t chunk)
 {
@@ -252,6 +270,7 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
         set_slice(x, until);
         /* Cleared before looking: news from now on ends the fast re-entries. */
         v->intr_news = false;
+        v->fast_deadline = UINT64_MAX;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         vcpu_inject_pending(v);
         /* Fast re-entries go on until the end of the slice or the next
@@ -292,6 +311,14 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
                 v->entry_tsc = t1;
                 break;
             }
+            /* The guest moved its TSC deadline before the next device
+             * deadline (vcpu_fast_apic): the preemption timer is set to it
+             * below, as at the end of a chunk. */
+            if (__builtin_expect(v->fast_deadline < limit, 0)) {
+                limit = v->fast_deadline;
+                v->fast_deadline = UINT64_MAX;
+                fast_until = 0;
+            }
             /* Nothing to inject and no device to tick (see vmx_take_exit), and
              * the root time up to `now` is counted: only the requests and
              * the slice need a look. Interrupts stay off; a host interrupt
@@ -319,6 +346,7 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
                 }
             }
             v->entry_tsc = now;
+            requeue_injected(v);
             a = EXIT_ACT_CONTINUE;
             break;
         }

@@ -412,6 +412,13 @@ static void test_tsc_deadline(void **state)
     assert_int_equal(vlapic_next_deadline(&a), VTIME_NEVER);
     vlapic_set_tsc_deadline(&a, 1);
     assert_int_equal(vlapic_next_deadline(&a), clock_now);
+    /* The running vCPU's own tick: the same expiry, no notify. */
+    unsigned notified = nr_notify;
+    vlapic_tick_running(&a, clock_now);
+    assert_int_equal(vlapic_pending_vector(&a), 0xEC);
+    assert_int_equal(vlapic_next_deadline(&a), VTIME_NEVER);
+    assert_int_equal(nr_notify, notified);
+    vlapic_set_tsc_deadline(&a, 1);
     /* Leaving deadline mode disarms it. */
     wr(LVTT, 0xEC);
     assert_int_equal(vlapic_next_deadline(&a), VTIME_NEVER);

@@ -8,6 +8,23 @@ pbench_isr:
     popal
     iret
 
+/* mode=check (timer_checks.c): its timer (0x42) and self-IPI (0x32). */
+    .globl pbench_check_timer_isr
+pbench_check_timer_isr:
+    pushal
+    cld
+    call pbench_check_timer_irq
+    popal
+    iret
+
+    .globl pbench_check_ipi_isr
+pbench_check_ipi_isr:
+    pushal
+    cld
+    call pbench_check_ipi_irq
+    popal
+    iret
+
 /* The vUART receive interrupt stub (rt_input.c, vector 0x41). */
     .globl pbench_uart_isr
 pbench_uart_isr:

@@ -1,0 +1,130 @@
+/* platform-bench mode=check: what the fast path of a timer cycle (WRMSR
+ * IA32_TSC_DEADLINE, x2APIC EOI, the interrupt window) must keep of the
+ * local APIC's behaviour, one PASS or FAIL line each:
+ *   past-deadline: a deadline already due, written with interrupts on, is
+ *     taken before the next instruction;
+ *   future-deadline: a deadline 200,000 TSC ticks ahead is taken, at most
+ *     50,000 ticks late (the hypervisor must arm a timer for it: nothing
+ *     else in this VM would make its vCPU exit);
+ *   eoi-next: a lower-priority self-IPI sent from the timer handler waits
+ *     for its EOI and is taken right after the handler returns;
+ *   masked-window: a deadline due while interrupts are off is taken at the
+ *     STI, not earlier. */
+#include "tests/guests/lib/guest.h"
+
+#define CHECK_TIMER_VEC  0x42
+#define CHECK_IPI_VEC    0x32
+#define MSR_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_EOI   0x80b
+#define MSR_X2APIC_ICR   0x830
+#define MSR_X2APIC_LVTT  0x832
+#define LVT_TSC_DEADLINE (2u << 17)
+#define ICR_SELF         (1u << 18)
+#define ICR_ASSERT       (1u << 14)
+
+void pbench_set_gate(unsigned vec, uint32_t handler);
+void pbench_check_timer_irq(void);
+void pbench_check_ipi_irq(void);
+extern char pbench_check_timer_isr[], pbench_check_ipi_isr[];
+
+static volatile uint32_t stage, timer_stage, timer_irqs, ipi_irqs, ipi_timer_done;
+static volatile uint64_t timer_tsc;
+static volatile bool send_ipi_in_handler, in_timer_handler;
+
+static inline void wrmsr64(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+void pbench_check_timer_irq(void)
+{
+    timer_tsc = rdtsc();
+    timer_stage = stage;
+    in_timer_handler = true;
+    if (send_ipi_in_handler) /* lower class than the timer: waits for the EOI */
+        wrmsr64(MSR_X2APIC_ICR, ICR_SELF | ICR_ASSERT | CHECK_IPI_VEC);
+    timer_irqs++;
+    in_timer_handler = false;
+    wrmsr64(MSR_X2APIC_EOI, 0);
+}
+
+void pbench_check_ipi_irq(void)
+{
+    ipi_timer_done = timer_irqs; /* the timer's handler ran to its end first */
+    ipi_irqs++;
+    wrmsr64(MSR_X2APIC_EOI, 0);
+}
+
+static void result(const char *name, bool ok)
+{
+    printf("platform-bench: check %s: %s", name, ok ? "PASS" : "FAIL");
+}
+
+/* Spins with interrupts on until the timer's handler ran or `ticks` pass. */
+static bool wait_timer(uint32_t seen, uint64_t ticks)
+{
+    uint64_t t0 = rdtsc();
+    while (timer_irqs == seen)
+        if (rdtsc() - t0 > ticks)
+            return false;
+    return true;
+}
+
+void pbench_checks(void)
+{
+    wrmsr64(MSR_X2APIC_LVTT, CHECK_TIMER_VEC | LVT_TSC_DEADLINE);
+    pbench_set_gate(CHECK_TIMER_VEC, (uint32_t)(uintptr_t)pbench_check_timer_isr);
+    pbench_set_gate(CHECK_IPI_VEC, (uint32_t)(uintptr_t)pbench_check_ipi_isr);
+
+    /* past-deadline */
+    uint32_t seen = timer_irqs;
+    stage = 1;
+    __asm__ volatile("sti" ::: "memory");
+    wrmsr64(MSR_TSC_DEADLINE, 1);
+    stage = 2;
+    bool got = wait_timer(seen, 10000000);
+    __asm__ volatile("cli" ::: "memory");
+    result("past-deadline", got && timer_stage == 1);
+    printf(" (taken %s, at stage %u)\n", got ? "yes" : "no", timer_stage);
+
+    /* future-deadline */
+    seen = timer_irqs;
+    uint64_t dl = rdtsc() + 200000;
+    wrmsr64(MSR_TSC_DEADLINE, dl);
+    __asm__ volatile("sti" ::: "memory");
+    got = wait_timer(seen, 20000000);
+    __asm__ volatile("cli" ::: "memory");
+    uint64_t late = got ? timer_tsc - dl : 0;
+    result("future-deadline", got && timer_tsc >= dl && late < 50000);
+    printf(" (taken %s, %llu ticks late)\n", got ? "yes" : "no", (unsigned long long)late);
+
+    /* eoi-next */
+    seen = timer_irqs;
+    uint32_t ipis = ipi_irqs;
+    send_ipi_in_handler = true;
+    wrmsr64(MSR_TSC_DEADLINE, 1);
+    __asm__ volatile("sti" ::: "memory");
+    got = wait_timer(seen, 10000000);
+    for (uint32_t spin = 0; ipi_irqs == ipis && spin < 1000000; spin++)
+        __asm__ volatile("" ::: "memory");
+    __asm__ volatile("cli" ::: "memory");
+    send_ipi_in_handler = false;
+    result("eoi-next", got && ipi_irqs - ipis == 1 && ipi_timer_done == timer_irqs);
+    printf(" (timer %s, ipi %u, after the timer's handler %s)\n", got ? "yes" : "no",
+           ipi_irqs - ipis, ipi_timer_done == timer_irqs ? "yes" : "no");
+
+    /* masked-window */
+    seen = timer_irqs;
+    stage = 3;
+    wrmsr64(MSR_TSC_DEADLINE, 1);
+    for (volatile uint32_t spin = 0; spin < 20000; spin++)
+        ;
+    bool early = timer_irqs != seen;
+    stage = 4;
+    __asm__ volatile("sti" ::: "memory");
+    got = wait_timer(seen, 10000000);
+    __asm__ volatile("cli" ::: "memory");
+    result("masked-window", got && !early && timer_stage == 4);
+    printf(" (taken %s, %s, at stage %u)\n", got ? "yes" : "no",
+           early ? "early" : "not before the sti", timer_stage);
+}

@@ -1,0 +1,39 @@
+/* The exits of a timer cycle (program the deadline, the interrupt, EOI)
+ * answered inside the backend's run loop, as CPUID is: the vLAPIC's part is
+ * the platform's (vm_platform_ops.apic_fast), the event and window are
+ * written here, and nothing else of the full path runs (device ticks, the
+ * start-up check, the interrupt search of every source). */
+#include "arch/x86_64/cpu.h"
+#include "hvm/backend.h"
+#include "vcpu/vm.h"
+
+int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set)
+{
+    const struct vm *vm = v->vm;
+    const struct vcpu_backend *b = vcpu_backend;
+    if (!vm->platform || !vm->platform_ops->apic_fast)
+        return VCPU_FAST_NO;
+    /* An event already waiting has its order: the full path keeps it. */
+    if (v->reinject.valid | v->exception_pending | v->nmi_pending | v->nmi_window)
+        return VCPU_FAST_NO;
+    /* At a WRMSR the instruction completes first, which ends STI/MOV-SS
+     * blocking: RFLAGS.IF alone decides. An interrupt window exit comes
+     * when the guest can take one. */
+    bool can_take = !msr || if_set;
+    int vec;
+    uint64_t dl = UINT64_MAX;
+    int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl);
+    if (r == APIC_FAST_NO)
+        return VCPU_FAST_NO;
+    v->fast_deadline = dl;
+    bool window = r == APIC_FAST_WINDOW;
+    if (r == APIC_FAST_INJECT) {
+        const struct vcpu_event e = {true, EVENT_EXT_INTR, (uint8_t)vec, false, 0, 0};
+        b->inject_event(v, &e);
+    }
+    if (window != v->irq_window) {
+        v->irq_window = window;
+        b->set_windows(v, false, window);
+    }
+    return r == APIC_FAST_FULL ? VCPU_FAST_FULL : VCPU_FAST_DONE;
+}

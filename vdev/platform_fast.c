@@ -1,0 +1,63 @@
+/* The vLAPIC exits a timer cycle takes (a WRMSR to IA32_TSC_DEADLINE, the
+ * x2APIC EOI, the interrupt window), handled for the backend's run loop
+ * without its full path: one acquisition of the platform lock does the
+ * write, fires a deadline already past at once, and picks the interrupt to
+ * deliver (vm_platform_ops.apic_fast, vcpu/vm.h). Whatever else may need
+ * the entry's full look (an NMI, INIT/SIPI, the vPIC's ExtINT) is left to
+ * the full path. */
+#include "arch/x86_64/cpu.h"
+#include "vdev/platform.h"
+#include "vcpu/vm.h"
+
+#define MSR_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_EOI   0x80b
+
+int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
+                       uint64_t *deadline)
+{
+    struct vm_platform *p = v->vm->platform;
+    struct vlapic *a = &p->lapic[v->id];
+    int r = APIC_FAST_NONE;
+    *vector = -1;
+    spin_lock(&p->lock);
+    if (msr == MSR_X2APIC_EOI && (val || !vlapic_x2apic_mode(a))) {
+        spin_unlock(&p->lock); /* #GP: the full path says why */
+        return APIC_FAST_NO;
+    }
+    if (msr == MSR_TSC_DEADLINE) {
+        vlapic_set_tsc_deadline(a, val);
+        uint64_t dl = vlapic_next_deadline(a);
+        if (dl != VTIME_NEVER) {
+            uint64_t now = rdtsc();
+            /* Already due: delivered at once, not at the next tick (and
+             * without waking this vCPU, which looks below). */
+            if (dl <= now)
+                vlapic_tick_running(a, now);
+        }
+        *deadline = vlapic_next_deadline(a);
+    } else if (msr == MSR_X2APIC_EOI) {
+        vlapic_msr_write(a, msr, 0); /* a level-triggered vector reaches the vIOAPIC */
+    }
+    if (vlapic_waiting_sipi(a) || a->nmi_pending ||
+        (v->id == 0 && vlapic_lint0_extint(a) && vpic_output(&p->pic))) {
+        v->intr_news = true; /* the full path's business */
+        spin_unlock(&p->lock);
+        return APIC_FAST_FULL;
+    }
+    /* Everything the full path would look at for this vCPU is looked at
+     * here, under the lock every change to it is made under: news so far
+     * (our own timer's included) is seen, later news sets the flag again. */
+    v->intr_news = false;
+    int vec = vlapic_pending_vector(a);
+    if (vec >= 0) {
+        if (can_take) {
+            vlapic_ack(a, (uint8_t)vec);
+            *vector = vec;
+            r = APIC_FAST_INJECT;
+        } else {
+            r = APIC_FAST_WINDOW;
+        }
+    }
+    spin_unlock(&p->lock);
+    return r;
+}

@@ -1,0 +1,40 @@
+/* The run loop's fast path for the exits of a guest's timer cycle: WRMSR
+ * IA32_TSC_DEADLINE, WRMSR x2APIC EOI and the interrupt window
+ * (vcpu_fast_apic has the policy). Out of line: the inlined vmx_take_exit
+ * stays small for CPUID. */
+#include "vmx/vmx_exit.h"
+
+#define MSR_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_EOI   0x80b
+
+enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
+                                    uint64_t *end_tsc)
+{
+    int r;
+    if (raw == EXIT_REASON_MSR_WRITE) {
+        uint32_t msr = (uint32_t)v->gprs[GPR_RCX];
+        if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI)
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+        uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
+        r = vcpu_fast_apic(v, msr, val, vmcs_read(GUEST_RFLAGS) & RFLAGS_IF);
+        if (r == VCPU_FAST_NO)
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+        vmx_skip_instruction_inline();
+    } else {
+        /* A window exit at the first instruction of an injected event's
+         * handler has nothing in flight; anything else is the full path's. */
+        if (vmcs_read(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+        r = vcpu_fast_apic(v, 0, 0, true);
+        if (r == VCPU_FAST_NO)
+            return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+    }
+    uint64_t t = rdtsc();
+    *end_tsc = t;
+    v->exits[raw].count++;
+    v->exits[raw].cycles += t - exit_tsc;
+    if (r != VCPU_FAST_DONE)
+        return EXIT_ACT_CONTINUE;
+    v->root_cycles += t - exit_tsc;
+    return EXIT_ACT_FAST;
+}
