@@ -30,6 +30,7 @@
 #include "drivers/pci.h"
 #include "drivers/uart16550.h"
 #include "drivers/vtd.h"
+#include "drivers/vtd_sm.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
@@ -119,6 +120,8 @@ static void apply_options(void)
         else if (strcmp(v, "on"))
             pr_err("iommu.qi=%s: expected on or off", v);
     }
+    if ((v = cmdline_get(&cmdline, "iommu.mode")) && vtd_sm_parse_mode(v, &vtd_want_scalable))
+        pr_err("iommu.mode=%s: expected legacy or scalable", v);
     if ((v = cmdline_get(&cmdline, "net.irq"))) {
         if (!strcmp(v, "off"))
             net_use_irq = false;

@@ -133,17 +133,21 @@ static void flush_write_buffer(struct vtd_unit *u)
 /* Queues descriptors plus a wait descriptor and waits for its status write. */
 static int qi_submit(struct vtd_unit *u, const struct vtd_qi_desc *d, unsigned n)
 {
-    const unsigned slots = 4096 / sizeof(struct vtd_qi_desc);
+    /* Scalable mode: 256-bit slots, the upper half zero (IQA.DW). */
+    const unsigned wide = u->scalable, slots = 4096 / (sizeof(struct vtd_qi_desc) << wide);
     uint32_t seq = ++u->qi_seq;
     for (unsigned i = 0; i <= n; i++) {
         struct vtd_qi_desc w = {VTD_QI_WAIT | VTD_QI_WAIT_SW | VTD_QI_WAIT_FN |
                                     ((uint64_t)seq << 32),
                                 u->qi_status_phys};
-        u->qi_queue[u->qi_tail] = i < n ? d[i] : w;
-        mem_flush(NULL, &u->qi_queue[u->qi_tail], sizeof(w));
+        struct vtd_qi_desc *slot = &u->qi_queue[u->qi_tail << wide];
+        slot[0] = i < n ? d[i] : w;
+        if (wide)
+            slot[1] = (struct vtd_qi_desc){0, 0};
+        mem_flush(NULL, slot, sizeof(w) << wide);
         u->qi_tail = (u->qi_tail + 1) % slots;
     }
-    wr64(u, VTD_REG_IQT, (uint64_t)u->qi_tail << VTD_IQ_DESC_SHIFT);
+    wr64(u, VTD_REG_IQT, (uint64_t)u->qi_tail << (VTD_IQ_DESC_SHIFT + wide));
     for (uint64_t end = deadline(); rdtsc() < end;) {
         if (__atomic_load_n(u->qi_status, __ATOMIC_ACQUIRE) == seq)
             return VTD_OK;
@@ -162,9 +166,10 @@ static int qi_submit(struct vtd_unit *u, const struct vtd_qi_desc *d, unsigned n
 static int inv_context_global(struct vtd_unit *u)
 {
     flush_write_buffer(u);
-    if (u->qi) {
-        struct vtd_qi_desc d = {VTD_QI_CC | VTD_QI_G_GLOBAL, 0};
-        return qi_submit(u, &d, 1);
+    if (u->qi) { /* scalable mode: the PASID cache too (6.5.3.3) */
+        struct vtd_qi_desc d[2] = {{VTD_QI_CC | VTD_QI_G_GLOBAL, 0},
+                                   {VTD_QI_PC | VTD_QI_PC_G_GLOBAL, 0}};
+        return qi_submit(u, d, u->scalable ? 2 : 1);
     }
     wr64(u, VTD_REG_CCMD, VTD_CCMD_ICC | VTD_CCMD_CIRG_GLOBAL);
     return wait_reg64_clear(u, VTD_REG_CCMD, VTD_CCMD_ICC);
@@ -401,6 +406,11 @@ static bool unit_probe(struct vtd_unit *u)
      * cache has no register interface) and the DMAR's blessing. */
     u->ir = (u->ecap & VTD_ECAP_IR) && u->qi && (vtd_dmar_info.flags & VTD_DMAR_INTR_REMAP);
     u->eim = u->ir && (u->ecap & VTD_ECAP_EIM) && lapic_is_x2apic();
+    const char *no_sm = vtd_want_scalable ? vtd_sm_refusal(u->ecap, u->qi) : NULL;
+    u->scalable = vtd_want_scalable && !no_sm;
+    if (no_sm)
+        pr_warn("iommu: unit at 0x%llx: iommu.mode=scalable, but %s: legacy mode used", P(u->base),
+                no_sm);
     u->usable = true;
     return true;
 }
@@ -430,7 +440,8 @@ static int enable_qi(struct vtd_unit *u)
     u->qi_status_phys = (uint64_t)(uintptr_t)u->qi_status;
     u->qi_tail = 0;
     wr64(u, VTD_REG_IQT, 0);
-    wr64(u, VTD_REG_IQA, (uint64_t)(uintptr_t)u->qi_queue | VTD_IQA_QS(0));
+    wr64(u, VTD_REG_IQA,
+         (uint64_t)(uintptr_t)u->qi_queue | VTD_IQA_QS(0) | (u->scalable ? VTD_IQA_DW : 0));
     return gcmd(u, VTD_GCMD_QIE, true, VTD_GCMD_QIE, true);
 }
 
@@ -466,10 +477,10 @@ static int enable_ir(struct vtd_unit *u)
 
 static int unit_setup_tables(struct vtd_unit *u)
 {
-    int r = vtd_ctx_init(&u->ctx, &vtd_mem_ops);
+    int r = vtd_ctx_init_mode(&u->ctx, &vtd_mem_ops, u->scalable);
     if (r)
         return r;
-    wr64(u, VTD_REG_RTADDR, u->ctx.root); /* TTM 00: legacy mode */
+    wr64(u, VTD_REG_RTADDR, u->ctx.root | (u->scalable ? VTD_RTADDR_TTM_SCALABLE : 0));
     r = gcmd(u, VTD_GCMD_SRTP, true, VTD_GCMD_SRTP, true);
     if (!r)
         r = inv_context_global(u);
@@ -501,7 +512,7 @@ static void unit_bring_up(struct vtd_unit *u)
     if (r) {
         pr_warn("iommu: unit at 0x%llx: queued invalidation failed (%s); using registers",
                 P(u->base), vtd_strerror(r));
-        u->qi = u->ir = u->eim = false;
+        u->qi = u->ir = u->eim = u->scalable = false;
     }
     setup_fault_event(u);
     if ((r = unit_setup_tables(u))) {
@@ -554,10 +565,11 @@ static void log_unit(unsigned i, struct vtd_unit *u)
         pr_warn("iommu: unit %u at 0x%llx not used: %s", i, P(u->base), u->why);
         return;
     }
-    pr_info("iommu: unit %u at 0x%llx: version %u.%u, translation %s, %s invalidation, "
+    pr_info("iommu: unit %u at 0x%llx: version %u.%u, translation %s%s, %s invalidation, "
             "interrupt remapping %s%s%s",
             i, P(u->base), (u->ver >> 4) & 0xf, u->ver & 0xf, u->translating ? "on" : "off",
-            u->qi ? "queued" : "register", u->ir ? "on" : "off", u->eim ? " (x2apic)" : "",
+            u->scalable ? " (scalable mode)" : "", u->qi ? "queued" : "register",
+            u->ir ? "on" : "off", u->eim ? " (x2apic)" : "",
             !u->ir                                    ? ""
             : vtd_compat_blocked && !vtd_unit_cfis(i) ? ", compatibility format blocked"
                                                       : ", compatibility format allowed");
@@ -711,7 +723,11 @@ static void show_unit(unsigned i, struct vtd_unit *u, void (*out)(const char *fm
         u->ir ? (u->eim ? " (x2apic destinations)" : " (xapic destinations)") : "",
         (u->cap & VTD_CAP_CM) ? "on" : "off", (u->cap & VTD_CAP_RWBF) ? "needed" : "not needed",
         u->coherent ? "yes" : "no", (u->cap & VTD_CAP_PI) ? "present (not used)" : "absent",
-        (u->ecap & VTD_ECAP_SMTS) ? "present (legacy mode used)" : "absent");
+        !(u->ecap & VTD_ECAP_SMTS) ? "absent"
+        : u->scalable              ? "present (used)"
+                                   : "present (legacy mode used)");
+    out("    translation: %s\n",
+        u->scalable ? "scalable mode (second-level tables through RID_PASID 0)" : "legacy mode");
     if (u->ir) {
         out("    interrupt remapping table: %u of %u entries in use\n", vtd_irt_count(&u->irt),
             VTD_IRT_ENTRIES);

@@ -11,6 +11,7 @@
 #include "drivers/vtd_fault.h"
 #include "drivers/vtd_hw.h"
 #include "drivers/vtd_ir.h"
+#include "drivers/vtd_sm.h"
 #include "drivers/vtd_tables.h"
 #include "lib/spinlock.h"
 
@@ -29,6 +30,7 @@ struct vtd_unit {
     uint32_t ver;
     uint64_t cap, ecap;
     bool qi, ir, eim, coherent;
+    bool scalable; /* scalable-mode tables and 256-bit queue descriptors */
     /* GSTS.CFIS followed GCMD.CFI when probed: the unit implements the
      * compatibility-format control (QEMU 7.2's does not, and passes such
      * interrupts through whatever it is set to). */
