@@ -4,8 +4,10 @@ QEMU + OVMF boots an ESP image built by `make efi` (scripts/mkesp.sh). The
 firmware starts \\EFI\\BOOT\\BOOTX64.EFI (the loader) by itself; with a
 command line, emu.py removes that file and writes a startup.nsh, so the
 UEFI shell starts the loader with the command line as its load options.
-QEMU has no VMX: the hypervisor comes up to its console without running
-VMs, which is enough to show that the loader handed over everything."""
+QEMU's default CPU has neither VMX nor SVM: there the hypervisor comes up
+to its console without running VMs, which is enough to show that the loader
+handed over everything; test_uefi_paths_run_a_vm_and_power_off gives both
+paths an AMD CPU with SVM and runs a VM."""
 
 import re
 import subprocess
@@ -97,3 +99,24 @@ def test_uefi_direct_broken_configuration_is_reported(boot, tmp_path):
     m.expect(r"^bulkhead\.cfg:4: vm h1: memory: .*$")
     m.expect(r"^bulkhead\.efi: error: \\EFI\\bulkhead\\bulkhead\.cfg has 1 error\(s\)")
     assert "bulkhead: booting" not in m.output
+
+
+# QEMU's default CPU has no SVM; an AMD model with SVM and nested paging lets
+# the hypervisor run VMs after either UEFI path (scripts/emu_svm.py's model).
+SVM_CPU = "-cpu EPYC,+svm,+npt"
+
+
+@pytest.mark.parametrize("path", ["uefi-direct", "uefi"])
+def test_uefi_paths_run_a_vm_and_power_off(boot, esp, path):
+    cmd = (f"{BASE_CMDLINE} vm=h1,hello.elf,mem=4M,cpu=1,cmdline=name=h1 "
+           'exec="wait h1 stopped 60s; poweroff 0"')
+    if path == "uefi-direct":
+        m = boot(path, cpus=2, iso=esp, cmdline=cmd, extra=[SVM_CPU])
+    else:
+        m = boot(path, cpus=2, cmdline=cmd, extra=["-nic none", SVM_CPU])
+    assert m.wait_exit() == 0, m.output
+    out = m.output.replace("\r", "")
+    assert_no_panic(out)
+    line(r"^svm: npt \(revision 1, \d+ ASIDs\)$", out)
+    line(r"^\[h1\] hello from h1$", out)
+    line(r"^vm h1: stopped itself \(code 0\)$", out)
