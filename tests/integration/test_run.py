@@ -317,8 +317,11 @@ def test_poweroff_with_vms_on_the_second_cpu_is_clean(boot):
     m.send("poweroff 0\r")
     assert m.wait_exit() == 0, m.output
     # The boot's `spec:` line is a fact about the emulated CPU, not the power-off.
+    # Facts about the emulated CPU, not about power-off: the speculation
+    # mitigations it lacks, and Bochs 2.7's XSAVEC bug (vcpu/xsavec_check.c).
+    known = ("warning: spec: ", "warning: fpu: this CPU's XSAVEC writes")
     warnings = [w for w in re.findall(r"^warning: .*", m.output, re.M)
-                if not w.startswith("warning: spec: ")]
+                if not w.startswith(known)]
     assert not warnings, m.output
 
 
