@@ -115,8 +115,8 @@ struct vcpu {
     unsigned pcpu; /* physical CPU it runs on */
     uint16_t vpid;
     volatile enum vcpu_run_state state;
-    /* The four requests a run loop checks before each entry, in one word
-     * so that a fast re-entry reads them with one load (vcpu_requests). */
+    /* The requests a run loop checks before each entry, in one word so
+     * that a fast re-entry reads them with one load. */
     union {
         struct {
             volatile bool stop_request; /* set by other CPUs; checked before each entry */
@@ -127,8 +127,13 @@ struct vcpu {
              * must not skip the full path (cleared by the run loop before
              * it looks). */
             volatile bool intr_news;
+            /* Set by vcpu_fast_apic with v->fast_deadline: the guest moved
+             * its TSC deadline, so the fast re-entries must look at their
+             * limit again (one flag here, so that the common fast re-entry
+             * pays nothing for it). */
+            volatile bool deadline_moved;
         };
-        volatile uint32_t requests;
+        volatile uint64_t requests;
     };
     uint64_t gprs[NR_GPRS];
     struct vcpu_boot_state boot;

@@ -25,7 +25,10 @@ int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set)
     int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl);
     if (r == APIC_FAST_NO)
         return VCPU_FAST_NO;
-    v->fast_deadline = dl;
+    if (dl != UINT64_MAX) {
+        v->fast_deadline = dl;
+        v->deadline_moved = true;
+    }
     bool window = r == APIC_FAST_WINDOW;
     if (r == APIC_FAST_INJECT) {
         const struct vcpu_event e = {true, EVENT_EXT_INTR, (uint8_t)vec, false, 0, 0};

@@ -270,6 +270,7 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
         set_slice(x, until);
         /* Cleared before looking: news from now on ends the fast re-entries. */
         v->intr_news = false;
+        v->deadline_moved = false;
         v->fast_deadline = UINT64_MAX;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         vcpu_inject_pending(v);
@@ -311,14 +312,6 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
                 v->entry_tsc = t1;
                 break;
             }
-            /* The guest moved its TSC deadline before the next device
-             * deadline (vcpu_fast_apic): the preemption timer is set to it
-             * below, as at the end of a chunk. */
-            if (__builtin_expect(v->fast_deadline < limit, 0)) {
-                limit = v->fast_deadline;
-                v->fast_deadline = UINT64_MAX;
-                fast_until = 0;
-            }
             /* Nothing to inject and no device to tick (see vmx_take_exit), and
              * the root time up to `now` is counted: only the requests and
              * the slice need a look. Interrupts stay off; a host interrupt
@@ -326,6 +319,16 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
              * takes the full path. */
             if (__builtin_expect(!(v->requests || now >= fast_until), 1))
                 continue;
+            /* The guest moved its TSC deadline (vcpu_fast_apic): before the
+             * next device deadline, the preemption timer is set to it below,
+             * as at the end of a chunk. */
+            if (v->deadline_moved) {
+                v->deadline_moved = false;
+                if (v->fast_deadline < limit)
+                    limit = v->fast_deadline;
+                v->fast_deadline = UINT64_MAX;
+                fast_until = 0;
+            }
             if (!v->requests && now < limit) {
                 /* A chunk is over: let pending host interrupts in, then
                  * give the preemption timer the rest (the root time since
