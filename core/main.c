@@ -114,6 +114,8 @@ static void apply_options(void)
     }
     if ((v = cmdline_get(&cmdline, "vmx.preemption_timer")))
         hvm_set_option("vmx.preemption_timer", v);
+    if ((v = cmdline_get(&cmdline, "vmx.apicv")))
+        hvm_set_option("vmx.apicv", v);
     if ((v = cmdline_get(&cmdline, "iommu.qi"))) {
         if (!strcmp(v, "off"))
             vtd_use_queued_invalidation = false;

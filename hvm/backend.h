@@ -123,6 +123,15 @@ struct vcpu_backend {
     void (*inject_event)(struct vcpu *v, const struct vcpu_event *e);
     /* Exit as soon as the guest can take an NMI / an interrupt. */
     void (*set_windows)(struct vcpu *v, bool nmi, bool irq);
+    /* Virtual-interrupt delivery (may be NULL): the CPU takes the local
+     * APIC's vectors from the state in s at the next entry, delivers them
+     * when the guest can take one and virtualizes the EOI of every vector
+     * whose TMR bit is clear, without exits. s NULL: stop (back to
+     * inject_event and windows). False: not used for this vCPU (no CPU
+     * support, turned off, a real-time vCPU); s is then ignored. While it
+     * is used, the backend reports at its exits what the CPU did, before
+     * anything else looks at the vLAPIC (vcpu_apicv_seen, hvm/exit.h). */
+    bool (*apicv_load)(struct vcpu *v, const struct hvm_apicv_state *s);
 
     /* --- Reports --- */
     const char *(*exit_reason_name)(unsigned stat_slot);

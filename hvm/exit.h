@@ -44,6 +44,7 @@ enum exit_kind {
     EXIT_TASK_SWITCH,  /* hardware task switch: not supported, the VM stops */
     EXIT_MCE,          /* machine check during entry */
     EXIT_ENTRY_FAILED, /* the backend diagnosed and reported a failed entry */
+    EXIT_APIC_EOI,     /* a virtualized EOI the vLAPIC has already seen (vcpu_apicv_seen) */
 };
 
 /* Event types, numbered as VMX's interruption types (SVM's EVENTINJ types
@@ -168,6 +169,13 @@ bool vcpu_fast_port_in(struct vcpu *v, uint16_t port, unsigned size);
  * NMI, INIT/SIPI, the vPIC). */
 enum { VCPU_FAST_NO, VCPU_FAST_DONE, VCPU_FAST_FULL };
 int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set);
+/* Virtual-interrupt delivery (vcpu/apicv.c): the backend's CPU changed
+ * the vLAPIC state it was given (entry_irr/entry_isr, as apicv_load wrote
+ * them) to now_irr/now_isr (vectors delivered, EOIs done without an exit):
+ * the vLAPIC takes the same steps. Called at an exit before anything looks
+ * at the vLAPIC, only when the state changed. */
+void vcpu_apicv_seen(struct vcpu *v, const uint32_t entry_irr[8], const uint32_t entry_isr[8],
+                     const uint32_t now_irr[8], const uint32_t now_isr[8]);
 /* Before an entry: INIT/SIPI from the vLAPIC. True when the vCPU must
  * wait (for a SIPI); a SIPI resets the vCPU through backend->reset. */
 bool vcpu_wait_for_sipi(struct vcpu *v);

@@ -109,6 +109,14 @@ struct vcpu_vm_info {
     } io_passthrough[VCPU_MAX_IO_PASSTHROUGH]; /* ports that reach the hardware */
 };
 
+/* The local APIC's interrupt state a backend's virtual-interrupt delivery
+ * works on (backend apicv_load): 256-bit IRR, ISR and TMR (word i holds
+ * vectors 32i..32i+31), and the TPR. */
+struct hvm_apicv_state {
+    uint32_t irr[8], isr[8], tmr[8];
+    uint8_t tpr;
+};
+
 struct vcpu {
     struct vm *vm;
     unsigned id;   /* index in the VM */
@@ -172,6 +180,8 @@ struct vcpu {
     struct vcpu_event reinject;
     bool nmi_window, irq_window; /* windows requested from the backend */
     uint64_t fast_deadline;      /* set by vcpu_fast_apic (hvm/exit.h) */
+    /* The backend delivers the vLAPIC's vectors itself (apicv_load). */
+    bool apicv_on;
 
     struct sched_entity *sched; /* scheduler bookkeeping */
     struct exit_stat exits[VCPU_EXIT_STATS];

@@ -286,6 +286,7 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
         return handle_xsetbv(v, e);
     case EXIT_EXCEPTION:
         return handle_exception(v, e);
+    case EXIT_APIC_EOI: /* the backend reported it (vcpu_apicv_seen) */
     case EXIT_EXT_INTR: /* left pending: enabling interrupts delivers it to the host */
     case EXIT_NMI:      /* the backend handed it to the host's handler */
         return EXIT_ACT_CONTINUE;

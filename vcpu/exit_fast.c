@@ -3,6 +3,8 @@
  * the platform's (vm_platform_ops.apic_fast), the event and window are
  * written here, and nothing else of the full path runs (device ticks, the
  * start-up check, the interrupt search of every source). */
+#include <stddef.h>
+
 #include "arch/x86_64/cpu.h"
 #include "hvm/backend.h"
 #include "vcpu/vm.h"
@@ -22,12 +24,22 @@ int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set)
     bool can_take = !msr || if_set;
     int vec;
     uint64_t dl = UINT64_MAX;
-    int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl);
+    struct hvm_apicv_state s;
+    int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl, v->apicv_on ? &s : NULL);
     if (r == APIC_FAST_NO)
         return VCPU_FAST_NO;
     if (dl != UINT64_MAX) {
         v->fast_deadline = dl;
         v->deadline_moved = true;
+    }
+    if (r == APIC_FAST_APICV) {
+        /* The CPU delivers whatever is pending when the guest can take it. */
+        b->apicv_load(v, &s);
+        if (v->irq_window) {
+            v->irq_window = false;
+            b->set_windows(v, false, false);
+        }
+        return VCPU_FAST_DONE;
     }
     bool window = r == APIC_FAST_WINDOW;
     if (r == APIC_FAST_INJECT) {

@@ -4,6 +4,7 @@
  * writes its event fields and window controls. */
 #include "arch/x86_64/cpu.h"
 #include "lib/string.h"
+#include "vcpu/apicv.h"
 #include "vcpu/cr_rules.h"
 #include "vcpu/exit_handlers.h"
 #include "vcpu/vm.h"
@@ -52,6 +53,10 @@ void vcpu_inject_pending(struct vcpu *v)
 {
     const struct vcpu_backend *b = vcpu_backend;
     int irq = v->vm->platform ? v->vm->platform_ops->pending_interrupt(v) : -1;
+    /* With virtual-interrupt delivery the vLAPIC's vectors (below 256)
+     * are the CPU's to deliver: no injection, no window for them. */
+    if (v->vm->platform && vcpu_apicv_load(v) && irq < 256)
+        irq = -1;
     if (!(v->reinject.valid | v->exception_pending | v->nmi_pending) && irq < 0) {
         if (v->irq_window)
             set_windows(v, v->nmi_window, false);

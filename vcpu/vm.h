@@ -125,8 +125,9 @@ enum vcpu_startup {
 };
 
 struct vm_platform_ops {
-    /* The vector to inject now, or -1; and its acknowledgement (IRR ->
-     * ISR, or the vPIC's INTA), which returns the vector to inject. */
+    /* The vector to inject now, or -1 (below 256: the vLAPIC's; above:
+     * the vPIC's); and its acknowledgement (IRR -> ISR, or the vPIC's
+     * INTA), which returns the vector to inject. */
     int (*pending_interrupt)(struct vcpu *v);
     int (*ack_interrupt)(struct vcpu *v, int pending);
     /* Runs expired device timers; the next deadline (host TSC) or UINT64_MAX. */
@@ -154,7 +155,16 @@ struct vm_platform_ops {
      * the full path must look (NMI, INIT/SIPI, vPIC); APIC_FAST_NO: nothing
      * done (the full path handles the exit). May be NULL. */
     int (*apic_fast)(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
-                     uint64_t *deadline);
+                     uint64_t *deadline, struct hvm_apicv_state *apicv);
+    /* Virtual-interrupt delivery (vcpu/apicv.c; may be NULL): the vLAPIC's
+     * IRR, ISR, TMR and TPR for the backend, false when its mode does not
+     * allow it (not x2APIC). With a non-NULL apicv, apic_fast fills it the
+     * same way instead of choosing an interrupt (APIC_FAST_APICV). */
+    bool (*apicv_export)(struct vcpu *v, struct hvm_apicv_state *s);
+    /* What the CPU did with it: vectors delivered (IRR -> ISR) and vectors
+     * whose EOI it virtualized (ISR cleared; a level-triggered one also
+     * reaches the vIOAPIC). */
+    void (*apicv_import)(struct vcpu *v, const uint32_t delivered[8], const uint32_t eoied[8]);
 };
 
 enum apic_fast_result {
@@ -163,6 +173,7 @@ enum apic_fast_result {
     APIC_FAST_INJECT,
     APIC_FAST_WINDOW,
     APIC_FAST_FULL,
+    APIC_FAST_APICV, /* the vLAPIC state is in *apicv for the backend */
 };
 
 #define VM_MAX_UARTS   2

@@ -13,7 +13,7 @@
 #define MSR_X2APIC_EOI   0x80b
 
 int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
-                       uint64_t *deadline)
+                       uint64_t *deadline, struct hvm_apicv_state *apicv)
 {
     struct vm_platform *p = v->vm->platform;
     struct vlapic *a = &p->lapic[v->id];
@@ -48,6 +48,16 @@ int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take
      * here, under the lock every change to it is made under: news so far
      * (our own timer's included) is seen, later news sets the flag again. */
     v->intr_news = false;
+    if (apicv) {
+        /* Virtual-interrupt delivery: the CPU picks the vector itself. */
+        r = vlapic_x2apic_mode(a) ? APIC_FAST_APICV : APIC_FAST_FULL;
+        if (r == APIC_FAST_APICV)
+            vlapic_apicv_export(a, apicv->irr, apicv->isr, apicv->tmr, &apicv->tpr);
+        else
+            v->intr_news = true;
+        spin_unlock(&p->lock);
+        return r;
+    }
     int vec = vlapic_pending_vector(a);
     if (vec >= 0) {
         if (can_take) {
@@ -60,4 +70,26 @@ int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take
     }
     spin_unlock(&p->lock);
     return r;
+}
+
+/* Virtual-interrupt delivery (vm_platform_ops.apicv_export/import): the
+ * vLAPIC's state out to the backend, and what the CPU did with it back. */
+bool platform_apicv_export(struct vcpu *v, struct hvm_apicv_state *s)
+{
+    struct vm_platform *p = v->vm->platform;
+    struct vlapic *a = &p->lapic[v->id];
+    spin_lock(&p->lock);
+    bool on = vlapic_x2apic_mode(a);
+    if (on)
+        vlapic_apicv_export(a, s->irr, s->isr, s->tmr, &s->tpr);
+    spin_unlock(&p->lock);
+    return on;
+}
+
+void platform_apicv_import(struct vcpu *v, const uint32_t delivered[8], const uint32_t eoied[8])
+{
+    struct vm_platform *p = v->vm->platform;
+    spin_lock(&p->lock);
+    vlapic_apicv_import(&p->lapic[v->id], delivered, eoied);
+    spin_unlock(&p->lock);
 }

@@ -109,6 +109,8 @@ bool vlapic_accept_quiet(struct vlapic *a, uint8_t vector, bool level)
         vlapic_raise_error(a, ESR_RECV_ILLEGAL);
         return false;
     }
+    if (test_vec(a->irr, vector))
+        set_vec(a->irr_again, vector); /* see vlapic_apicv_import */
     set_vec(a->irr, vector);
     if (level)
         set_vec(a->tmr, vector);
@@ -168,6 +170,7 @@ void vlapic_reset(struct vlapic *a)
     memset(a->irr, 0, sizeof(a->irr));
     memset(a->isr, 0, sizeof(a->isr));
     memset(a->tmr, 0, sizeof(a->tmr));
+    a->resets++; /* a CPU's copy of the old state must not come back */
     a->timer_initial = 0;
     a->dcr = 0;
     a->timer_period = 0;

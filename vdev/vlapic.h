@@ -110,6 +110,12 @@ struct vlapic {
     uint64_t inits; /* INITs received, for statistics and tests */
 
     uint64_t ignored_accesses; /* odd-width writes, writes to read-only registers */
+    /* Virtual-interrupt delivery (vlapic_apicv_export/import): vectors
+     * accepted while already in the IRR since the last export, and the
+     * reset count at that export. */
+    uint32_t irr_again[8];
+    uint64_t apicv_resets;
+    uint64_t resets; /* vlapic_reset calls */
 };
 
 /* Power-up state: xAPIC mode enabled at 0xFEE00000; an AP (!bsp) waits
@@ -199,6 +205,18 @@ int vlapic_pending_vector(const struct vlapic *a); /* -1: none */
 void vlapic_ack(struct vlapic *a, uint8_t vector); /* IRR -> ISR */
 bool vlapic_take_nmi(struct vlapic *a);
 unsigned vlapic_ppr(const struct vlapic *a);
+
+/* Virtual-interrupt delivery (vdev/vlapic_apicv.c): the state a CPU with
+ * virtual-interrupt delivery works on (IRR only while the APIC is enabled,
+ * ISR, TMR, TPR), and the steps it took since: vectors delivered (IRR ->
+ * ISR) and EOIs it virtualized (ISR cleared; a level-triggered vector also
+ * goes to ops->eoi_level). An import after an INIT or a reset since the
+ * export is dropped (the reset state wins). A vector accepted again while
+ * exported stays in the IRR even if the CPU delivered it meanwhile: one
+ * interrupt too many, never one lost. */
+void vlapic_apicv_export(struct vlapic *a, uint32_t irr[8], uint32_t isr[8], uint32_t tmr[8],
+                         uint8_t *tpr);
+void vlapic_apicv_import(struct vlapic *a, const uint32_t delivered[8], const uint32_t eoied[8]);
 
 /* Time. */
 uint64_t vlapic_next_deadline(const struct vlapic *a); /* host TSC or VTIME_NEVER */

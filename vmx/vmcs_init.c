@@ -224,6 +224,13 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     x->cr8_exiting =
         !rt && (vcpu_tpr_in_vlapic(v) || !(c->procbased.may_be_1 & CPU_BASED_TPR_SHADOW));
     uint32_t tpr_ctl = rt ? 0 : x->cr8_exiting ? cr8_ctl : CPU_BASED_TPR_SHADOW;
+    /* Virtual-interrupt delivery (vmx_apicv.c) for a vLAPIC's vCPU: it
+     * needs the TPR shadow, with CR8 still exiting to the vLAPIC. Its own
+     * controls are turned on while the vLAPIC is in x2APIC mode. */
+    x->apicv_usable = !rt && vmx_use_apicv && c->apicv_x2apic && vcpu_tpr_in_vlapic(v);
+    x->apicv_on = false;
+    if (x->apicv_usable)
+        tpr_ctl |= CPU_BASED_TPR_SHADOW;
     proc |= tpr_ctl;
     if (adjust("processor-based", &c->procbased, proc,
                hlt | CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |

@@ -110,6 +110,14 @@ void vmx_npt_page_sizes(bool *pg_2m, bool *pg_1g)
 
 int vmx_set_option(const char *key, const char *value)
 {
+    if (!strcmp(key, "apicv")) {
+        if (strcmp(value, "on") && strcmp(value, "off")) {
+            pr_err("vmx.apicv=%s: expected on or off", value);
+            return -1;
+        }
+        vmx_use_apicv = !strcmp(value, "on");
+        return 1;
+    }
     if (strcmp(key, "preemption_timer"))
         return 0;
     if (!strcmp(value, "off")) {

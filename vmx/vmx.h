@@ -24,6 +24,12 @@ struct vmx_vcpu {
     uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
     uint64_t efer;
     bool slicing; /* preemption timer armed */
+    /* Virtual-interrupt delivery (vmx_apicv.c): usable for this vCPU, in
+     * use, and the VIRR/VISR, guest interrupt status and EOI-exit bitmap
+     * as last written or seen. */
+    bool apicv_usable, apicv_on, apicv_eoi_stale;
+    uint16_t apicv_status;
+    uint32_t apicv_irr[8], apicv_isr[8], apicv_eoi_exit[8];
 };
 
 /* Per physical CPU. */
@@ -82,6 +88,14 @@ void vmx_flush_second_level(struct vcpu *v);
 
 /* False: slices end by host LAPIC timers instead (`vmx.preemption_timer=off`). */
 extern bool vmx_use_preemption_timer;
+/* False: no virtual-interrupt delivery (`vmx.apicv=off`). */
+extern bool vmx_use_apicv;
+/* Virtual-interrupt delivery (vmx_apicv.c): the backend op, the exit-side
+ * look at what the CPU did (before anything reads the vLAPIC), and the
+ * EOI-induced exit of a level-triggered vector. */
+bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s);
+void vmx_apicv_seen(struct vcpu *v);
+void vmx_apicv_msr_bitmap(struct vmx_vcpu *x, bool eoi_passes);
 
 int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);
 void vmx_exit_entry(void);

@@ -10,7 +10,9 @@ struct vmx_caps vmx_caps;
 #define PIN_PREEMPTION_TIMER     (1U << 6)
 #define PIN_POSTED_INTERRUPTS    (1U << 7)
 #define PROC_ACTIVATE_SECONDARY  (1U << 31)
+#define PROC_TPR_SHADOW          (1U << 21)
 #define PROC2_VIRTUALIZE_APIC    (1U << 0)
+#define PROC2_VIRTUALIZE_X2APIC  (1U << 4)
 #define PROC2_ENABLE_EPT         (1U << 1)
 #define PROC2_ENABLE_VPID        (1U << 5)
 #define PROC2_UNRESTRICTED_GUEST (1U << 7)
@@ -103,6 +105,8 @@ void vmx_caps_probe(void)
     c->preemption_timer_shift = c->misc & 0x1f;
     c->apicv = (p2 & PROC2_VIRTUALIZE_APIC) && (p2 & PROC2_APIC_REGISTER_VIRT) &&
                (p2 & PROC2_VIRT_INTR_DELIVERY);
+    c->apicv_x2apic = (c->procbased.may_be_1 & PROC_TPR_SHADOW) && (p2 & PROC2_VIRTUALIZE_X2APIC) &&
+                      (p2 & PROC2_VIRT_INTR_DELIVERY);
     c->posted_interrupts = c->pinbased.may_be_1 & PIN_POSTED_INTERRUPTS;
     c->vmcs_shadowing = p2 & PROC2_VMCS_SHADOWING;
     c->pause_loop_exiting = p2 & PROC2_PAUSE_LOOP_EXITING;
@@ -122,6 +126,7 @@ void vmx_caps_describe(char *buf, unsigned len)
         {"unrestricted-guest", __builtin_offsetof(struct vmx_caps, unrestricted_guest)},
         {"preemption-timer", __builtin_offsetof(struct vmx_caps, preemption_timer)},
         {"apicv", __builtin_offsetof(struct vmx_caps, apicv)},
+        {"apicv-x2apic", __builtin_offsetof(struct vmx_caps, apicv_x2apic)},
         {"posted-interrupts", __builtin_offsetof(struct vmx_caps, posted_interrupts)},
         {"vmcs-shadowing", __builtin_offsetof(struct vmx_caps, vmcs_shadowing)},
         {"pause-loop-exiting", __builtin_offsetof(struct vmx_caps, pause_loop_exiting)},

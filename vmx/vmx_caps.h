@@ -48,6 +48,9 @@ struct vmx_caps {
     uint64_t ept_vpid_cap;
     bool ept, ept_2m, ept_1g, ept_ad, vpid, unrestricted_guest, preemption_timer, apicv,
         posted_interrupts, vmcs_shadowing, pause_loop_exiting, invept_single, invept_all, invvpid;
+    /* What vmx/vmx_apicv.c needs: the TPR shadow, virtualize x2APIC mode
+     * and virtual-interrupt delivery. */
+    bool apicv_x2apic;
     unsigned preemption_timer_shift; /* timer ticks every 2^shift TSC cycles */
 };
 

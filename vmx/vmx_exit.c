@@ -58,6 +58,7 @@ static const struct vmx_exit_entry exit_table[VMX_NR_EXIT_REASONS] = {
     K(XSETBV, EXIT_XSETBV, true),
     K(VMFUNC, EXIT_UD_INSN, false),
     K(ENCLS, EXIT_UD_INSN, false),
+    K(EOI_INDUCED, EXIT_APIC_EOI, false),
 };
 
 static const char *const reason_names[VMX_NR_EXIT_REASONS] = {
@@ -72,7 +73,6 @@ static const char *const reason_names[VMX_NR_EXIT_REASONS] = {
     [EXIT_REASON_MONITOR_TRAP_FLAG] = "MONITOR_TRAP_FLAG",
     [EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
     [EXIT_REASON_APIC_ACCESS] = "APIC_ACCESS",
-    [EXIT_REASON_EOI_INDUCED] = "EOI_INDUCED",
     [EXIT_REASON_GDTR_IDTR] = "GDTR_IDTR",
     [EXIT_REASON_LDTR_TR] = "LDTR_TR",
     [EXIT_REASON_RDTSCP] = "RDTSCP",
@@ -236,6 +236,10 @@ static __attribute__((noinline)) void translate(struct vcpu *v, uint32_t raw, st
 enum exit_action vmx_handle_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc, uint64_t *end_tsc)
 {
     struct exit_record e;
+
+    /* What the CPU did with the vLAPIC's vectors, before anything looks
+     * at the vLAPIC (an EOI-induced exit needs nothing else). */
+    vmx_apicv_seen(v);
 
     /* CPUID and VMCALL, the exits guests take in tight loops: no table and
      * no IDT-vectoring read (an instruction exit cannot interrupt event

@@ -350,6 +350,7 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
             }
             v->entry_tsc = now;
             requeue_injected(v);
+            vmx_apicv_seen(v); /* fast exits leave it for the full path */
             a = EXIT_ACT_CONTINUE;
             break;
         }
@@ -431,6 +432,7 @@ const struct vcpu_backend vmx_backend = {
     .event_blocking = vmx_event_blocking,
     .inject_event = vmx_inject_event,
     .set_windows = vmx_set_windows,
+    .apicv_load = vmx_apicv_load,
     .exit_reason_name = vmx_exit_reason_name,
     .snapshot = vmx_snapshot,
 };

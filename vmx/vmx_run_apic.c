@@ -11,6 +11,7 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
                                     uint64_t *end_tsc)
 {
     int r;
+    vmx_apicv_seen(v); /* the vLAPIC first learns what the CPU did */
     if (raw == EXIT_REASON_MSR_WRITE) {
         uint32_t msr = (uint32_t)v->gprs[GPR_RCX];
         if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI)

@@ -1,0 +1,61 @@
+"""Virtual-interrupt delivery and EOI virtualization on VMX (vmx/vmx_apicv.c):
+the same TSC-deadline timer guest with `vmx.apicv=on` (the default) and
+`vmx.apicv=off`. With it, a timer cycle exits only for its WRMSR
+IA32_TSC_DEADLINE: the interrupt is delivered by the CPU when the guest sets
+IF (no interrupt-window exit) and the x2APIC EOI is virtualized (no second
+WRMSR exit); without it, each cycle takes all three exits. The guest's own
+local APIC checks (mode=check) pass either way."""
+
+import re
+
+import pytest
+
+from conftest import BASE_CMDLINE
+from test_realtime import wait_for
+
+pytestmark = pytest.mark.bochs
+
+ITERS = 2000
+
+
+def exit_counts(m, vm):
+    start = len(m.output)
+    m.send(f"stats {vm}\r")
+    wait_for(m, r"^  exit reason\s+count", 60, start)
+    wait_for(m, r"^bulkhead> ", 30, start + 1)
+    counts = {}
+    for name, count in re.findall(r"^  ([A-Z_]+)\s+(\d+)\s+\d+\s*$", m.output[start:], re.M):
+        counts[name] = int(count)
+    return counts
+
+
+@pytest.mark.parametrize("apicv", ["on", "off"])
+def test_apicv_timer_cycle_exits(boot, apicv):
+    cmd = (f"{BASE_CMDLINE} vmx.apicv={apicv} vm=p,platform-bench.elf,mem=4M,cpu=0,"
+           f"platform=pc,cmdline=iters={ITERS}")
+    m = boot("bochs", cpus=1, cmdline=cmd)
+    wait_for(m, r"^\[p\] platform-bench: tscdeadline (\d+) cycles/exit", 300)
+    wait_for(m, r"^bulkhead> ", 60)
+    c = exit_counts(m, "p")
+    out = m.output
+    assert "panic" not in out
+    msr, window = c.get("MSR_WRITE", 0), c.get("INTERRUPT_WINDOW", 0)
+    if apicv == "on":
+        # One WRMSR exit per cycle (the deadline); neither window nor EOI.
+        assert ITERS <= msr < ITERS + 100, c
+        assert window < 10, c
+    else:
+        assert msr >= 2 * ITERS, c
+        assert window >= ITERS, c
+
+
+@pytest.mark.parametrize("apicv", ["on", "off"])
+def test_apicv_keeps_the_lapic_behaviour(boot, apicv):
+    cmd = (f"{BASE_CMDLINE} vmx.apicv={apicv} vm=chk,platform-bench.elf,mem=4M,cpu=1,"
+           "platform=pc,cmdline=mode=check")
+    m = boot("bochs", cpus=2, cmdline=cmd)
+    wait_for(m, r"^\[chk\] platform-bench: done", 200)
+    out = m.output
+    assert "FAIL" not in out, out[-3000:]
+    assert len(re.findall(r"^\[chk\] platform-bench: check \S+: PASS", out, re.M)) >= 4
+    assert "panic" not in out
