@@ -166,16 +166,17 @@ bool vcpu_fast_port_in(struct vcpu *v, uint16_t port, unsigned size);
  * complete, and a fast re-entry may follow, bounded by v->fast_deadline
  * (the vLAPIC's next deadline, host TSC; UINT64_MAX: none);
  * VCPU_FAST_FULL: done, but the next entry must take the full path (an
- * NMI, INIT/SIPI, the vPIC). */
+ * NMI, INIT/SIPI, the vPIC). With virtual-interrupt delivery, `seen`
+ * (NULL: nothing) is what the CPU did since the entry (vcpu_apicv_seen),
+ * applied first in every case; the interrupt is then the CPU's to deliver. */
 enum { VCPU_FAST_NO, VCPU_FAST_DONE, VCPU_FAST_FULL };
-int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set);
+int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set,
+                   const struct hvm_apicv_delta *seen);
 /* Virtual-interrupt delivery (vcpu/apicv.c): the backend's CPU changed
- * the vLAPIC state it was given (entry_irr/entry_isr, as apicv_load wrote
- * them) to now_irr/now_isr (vectors delivered, EOIs done without an exit):
- * the vLAPIC takes the same steps. Called at an exit before anything looks
- * at the vLAPIC, only when the state changed. */
-void vcpu_apicv_seen(struct vcpu *v, const uint32_t entry_irr[8], const uint32_t entry_isr[8],
-                     const uint32_t now_irr[8], const uint32_t now_isr[8]);
+ * the vLAPIC state it was given (apicv_load) by d (vectors delivered, EOIs
+ * done without an exit): the vLAPIC takes the same steps. Called at an
+ * exit before anything looks at the vLAPIC, only when d holds something. */
+void vcpu_apicv_seen(struct vcpu *v, const struct hvm_apicv_delta *d);
 /* Before an entry: INIT/SIPI from the vLAPIC. True when the vCPU must
  * wait (for a SIPI); a SIPI resets the vCPU through backend->reset. */
 bool vcpu_wait_for_sipi(struct vcpu *v);

@@ -117,6 +117,25 @@ struct hvm_apicv_state {
     uint8_t tpr;
 };
 
+/* What the CPU did with such a state since it was given (or last looked
+ * at): per 32-vector word, the vectors it delivered (IRR -> ISR) and those
+ * whose service it ended (virtualized EOIs). Only the words of `words`
+ * (bit i: word i) hold anything. */
+struct hvm_apicv_delta {
+    uint8_t words;
+    uint32_t delivered[8], eoied[8];
+};
+
+/* One word of it, from the IRR/ISR given and the IRR/ISR the CPU holds
+ * now: the CPU moves a vector out of the IRR only to deliver it, and a
+ * vector leaves the ISR only by an EOI. */
+static inline void hvm_apicv_word_delta(uint32_t given_irr, uint32_t given_isr, uint32_t now_irr,
+                                        uint32_t now_isr, uint32_t *delivered, uint32_t *eoied)
+{
+    *delivered = given_irr & ~now_irr;
+    *eoied = (given_isr | *delivered) & ~now_isr;
+}
+
 struct vcpu {
     struct vm *vm;
     unsigned id;   /* index in the VM */

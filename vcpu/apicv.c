@@ -8,25 +8,10 @@
 
 bool vcpu_apicv_allowed = true;
 
-void vcpu_apicv_delta(const uint32_t entry_irr[8], const uint32_t entry_isr[8],
-                      const uint32_t now_irr[8], const uint32_t now_isr[8], uint32_t delivered[8],
-                      uint32_t eoied[8])
+void vcpu_apicv_seen(struct vcpu *v, const struct hvm_apicv_delta *d)
 {
-    for (unsigned i = 0; i < 8; i++) {
-        delivered[i] = entry_irr[i] & ~now_irr[i];
-        eoied[i] = (entry_isr[i] | delivered[i]) & ~now_isr[i];
-    }
-}
-
-void vcpu_apicv_seen(struct vcpu *v, const uint32_t entry_irr[8], const uint32_t entry_isr[8],
-                     const uint32_t now_irr[8], const uint32_t now_isr[8])
-{
-    uint32_t delivered[8], eoied[8], any = 0;
-    vcpu_apicv_delta(entry_irr, entry_isr, now_irr, now_isr, delivered, eoied);
-    for (unsigned i = 0; i < 8; i++)
-        any |= delivered[i] | eoied[i];
-    if (any && v->vm->platform && v->vm->platform_ops->apicv_import)
-        v->vm->platform_ops->apicv_import(v, delivered, eoied);
+    if (d->words && v->vm->platform && v->vm->platform_ops->apicv_import)
+        v->vm->platform_ops->apicv_import(v, d);
 }
 
 bool vcpu_apicv_load(struct vcpu *v)

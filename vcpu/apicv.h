@@ -16,14 +16,6 @@
  * it off: every vector is injected at entry as without the feature. */
 extern bool vcpu_apicv_allowed;
 
-/* Pure: what the CPU did between the state it was given and the state it
- * holds now. delivered = vectors that left the IRR (the CPU moves a vector
- * from VIRR to VISR only when it delivers it); eoied = vectors of the
- * given ISR or delivered that are no longer in service. */
-void vcpu_apicv_delta(const uint32_t entry_irr[8], const uint32_t entry_isr[8],
-                      const uint32_t now_irr[8], const uint32_t now_isr[8], uint32_t delivered[8],
-                      uint32_t eoied[8]);
-
 /* Before an entry (vcpu_inject_pending): hands the vLAPIC's state to the
  * backend when the vCPU can use virtual-interrupt delivery, and stops it
  * when it no longer can. True: the vLAPIC's vectors are the CPU's to

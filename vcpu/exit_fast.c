@@ -9,15 +9,22 @@
 #include "hvm/backend.h"
 #include "vcpu/vm.h"
 
-int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set)
+int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set,
+                   const struct hvm_apicv_delta *seen)
 {
     const struct vm *vm = v->vm;
     const struct vcpu_backend *b = vcpu_backend;
-    if (!vm->platform || !vm->platform_ops->apic_fast)
+    if (!vm->platform || !vm->platform_ops->apic_fast) {
+        if (seen)
+            vcpu_apicv_seen(v, seen);
         return VCPU_FAST_NO;
+    }
     /* An event already waiting has its order: the full path keeps it. */
-    if (v->reinject.valid | v->exception_pending | v->nmi_pending | v->nmi_window)
+    if (v->reinject.valid | v->exception_pending | v->nmi_pending | v->nmi_window) {
+        if (seen)
+            vcpu_apicv_seen(v, seen);
         return VCPU_FAST_NO;
+    }
     /* At a WRMSR the instruction completes first, which ends STI/MOV-SS
      * blocking: RFLAGS.IF alone decides. An interrupt window exit comes
      * when the guest can take one. */
@@ -25,7 +32,8 @@ int vcpu_fast_apic(struct vcpu *v, uint32_t msr, uint64_t val, bool if_set)
     int vec;
     uint64_t dl = UINT64_MAX;
     struct hvm_apicv_state s;
-    int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl, v->apicv_on ? &s : NULL);
+    int r = vm->platform_ops->apic_fast(v, msr, val, can_take, &vec, &dl, seen,
+                                        v->apicv_on ? &s : NULL);
     if (r == APIC_FAST_NO)
         return VCPU_FAST_NO;
     if (dl != UINT64_MAX) {

@@ -13,13 +13,16 @@
 #define MSR_X2APIC_EOI   0x80b
 
 int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
-                       uint64_t *deadline, struct hvm_apicv_state *apicv)
+                       uint64_t *deadline, const struct hvm_apicv_delta *seen,
+                       struct hvm_apicv_state *apicv)
 {
     struct vm_platform *p = v->vm->platform;
     struct vlapic *a = &p->lapic[v->id];
     int r = APIC_FAST_NONE;
     *vector = -1;
     spin_lock(&p->lock);
+    if (seen && seen->words)
+        vlapic_apicv_import(a, seen->words, seen->delivered, seen->eoied);
     if (msr == MSR_X2APIC_EOI && (val || !vlapic_x2apic_mode(a))) {
         spin_unlock(&p->lock); /* #GP: the full path says why */
         return APIC_FAST_NO;
@@ -86,10 +89,10 @@ bool platform_apicv_export(struct vcpu *v, struct hvm_apicv_state *s)
     return on;
 }
 
-void platform_apicv_import(struct vcpu *v, const uint32_t delivered[8], const uint32_t eoied[8])
+void platform_apicv_import(struct vcpu *v, const struct hvm_apicv_delta *d)
 {
     struct vm_platform *p = v->vm->platform;
     spin_lock(&p->lock);
-    vlapic_apicv_import(&p->lapic[v->id], delivered, eoied);
+    vlapic_apicv_import(&p->lapic[v->id], d->words, d->delivered, d->eoied);
     spin_unlock(&p->lock);
 }

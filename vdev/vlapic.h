@@ -213,10 +213,12 @@ unsigned vlapic_ppr(const struct vlapic *a);
  * goes to ops->eoi_level). An import after an INIT or a reset since the
  * export is dropped (the reset state wins). A vector accepted again while
  * exported stays in the IRR even if the CPU delivered it meanwhile: one
- * interrupt too many, never one lost. */
+ * interrupt too many, never one lost. `words`: bit i set when word i of
+ * delivered/eoied holds anything (the others are not read). */
 void vlapic_apicv_export(struct vlapic *a, uint32_t irr[8], uint32_t isr[8], uint32_t tmr[8],
                          uint8_t *tpr);
-void vlapic_apicv_import(struct vlapic *a, const uint32_t delivered[8], const uint32_t eoied[8]);
+void vlapic_apicv_import(struct vlapic *a, unsigned words, const uint32_t delivered[8],
+                         const uint32_t eoied[8]);
 
 /* Time. */
 uint64_t vlapic_next_deadline(const struct vlapic *a); /* host TSC or VTIME_NEVER */

@@ -21,22 +21,27 @@ void vlapic_apicv_export(struct vlapic *a, uint32_t irr[8], uint32_t isr[8], uin
     a->apicv_resets = a->resets;
 }
 
-void vlapic_apicv_import(struct vlapic *a, const uint32_t delivered[8], const uint32_t eoied[8])
+void vlapic_apicv_import(struct vlapic *a, unsigned words, const uint32_t delivered[8],
+                         const uint32_t eoied[8])
 {
     if (a->resets != a->apicv_resets)
         return; /* an INIT or a disable reset the APIC meanwhile */
-    for (unsigned i = 0; i < 8; i++) {
+    words &= 0xff;
+    for (unsigned m = words; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
         /* Accepted again meanwhile: the CPU may have delivered the first. */
         a->irr[i] &= ~(delivered[i] & ~a->irr_again[i]);
         a->isr[i] |= delivered[i];
         a->irr_again[i] &= ~delivered[i];
     }
     /* The CPU ends service of the highest vector first: the same order. */
-    for (int w = 7; w >= 0; w--) {
+    while (words) {
+        unsigned w = 31 - (unsigned)__builtin_clz(words);
+        words &= ~(1u << w);
         uint32_t m = eoied[w] & a->isr[w];
         while (m) {
             unsigned bit = 31 - (unsigned)__builtin_clz(m);
-            unsigned v = (unsigned)w * 32 + bit;
+            unsigned v = w * 32 + bit;
             m &= ~(1u << bit);
             clear_vec(a->isr, v);
             if (test_vec(a->tmr, v) && a->ops.eoi_level)

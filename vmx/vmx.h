@@ -29,6 +29,7 @@ struct vmx_vcpu {
      * as last written or seen. */
     bool apicv_usable, apicv_on, apicv_eoi_stale;
     uint16_t apicv_status;
+    uint8_t apicv_words; /* bit i: word i of apicv_irr|apicv_isr non-empty */
     uint32_t apicv_irr[8], apicv_isr[8], apicv_eoi_exit[8];
 };
 
@@ -95,6 +96,8 @@ extern bool vmx_use_apicv;
  * EOI-induced exit of a level-triggered vector. */
 bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s);
 void vmx_apicv_seen(struct vcpu *v);
+/* The same look, its result in d for the caller (true: d holds something). */
+bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d);
 void vmx_apicv_msr_bitmap(struct vmx_vcpu *x, bool eoi_passes);
 
 int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);

@@ -28,14 +28,6 @@ static inline uint32_t *vapic_reg(struct vmx_vcpu *x, unsigned off)
     return (uint32_t *)(x->vapic_phys + off);
 }
 
-static int highest(const uint32_t bm[8])
-{
-    for (int w = 7; w >= 0; w--)
-        if (bm[w])
-            return w * 32 + 31 - __builtin_clz(bm[w]);
-    return 0;
-}
-
 /* The guest's WRMSR to the x2APIC EOI: virtualized (no exit) only while
  * virtualize-x2APIC-mode is on; otherwise it must exit, never reach the
  * physical APIC. */
@@ -55,6 +47,14 @@ static void apicv_start(struct vmx_vcpu *x)
     vmcs_write(SECONDARY_VM_EXEC_CONTROL, x->proc2);
     vmx_apicv_msr_bitmap(x, true);
     x->apicv_eoi_stale = true; /* the first load writes the EOI-exit bitmap */
+    /* The page and the status as vmx_apicv_load will assume them. */
+    for (unsigned i = 0; i < 8; i++) {
+        *vapic_reg(x, VAPIC_VIRR + 16 * i) = x->apicv_irr[i] = 0;
+        *vapic_reg(x, VAPIC_VISR + 16 * i) = x->apicv_isr[i] = 0;
+    }
+    x->apicv_words = 0;
+    vmcs_write(GUEST_INTR_STATUS, 0);
+    x->apicv_status = 0;
     x->apicv_on = true;
 }
 
@@ -81,46 +81,74 @@ bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s)
     if (!x->apicv_on)
         apicv_start(x);
     /* What the CPU did since the last look is the vLAPIC's already (s was
-     * taken after it); from here the CPU works on s. */
+     * taken after it), and the page holds apicv_irr/isr: only the words
+     * that differ are written. Word loops, not memcpy: this runs at every
+     * exit of a timer cycle. */
     *vapic_reg(x, VAPIC_VTPR) = s->tpr;
-    uint32_t tmr_changed = 0;
+    uint32_t tmr_changed = x->apicv_eoi_stale;
+    unsigned words = 0;
+    int rvi = 0, svi = 0;
     for (unsigned i = 0; i < 8; i++) {
-        *vapic_reg(x, VAPIC_VIRR + 16 * i) = x->apicv_irr[i] = s->irr[i];
-        *vapic_reg(x, VAPIC_VISR + 16 * i) = x->apicv_isr[i] = s->isr[i];
+        uint32_t irr = s->irr[i], isr = s->isr[i];
+        if (irr != x->apicv_irr[i])
+            *vapic_reg(x, VAPIC_VIRR + 16 * i) = x->apicv_irr[i] = irr;
+        if (isr != x->apicv_isr[i])
+            *vapic_reg(x, VAPIC_VISR + 16 * i) = x->apicv_isr[i] = isr;
+        if (irr | isr)
+            words |= 1U << i;
+        if (irr)
+            rvi = (int)i * 32 + 31 - __builtin_clz(irr);
+        if (isr)
+            svi = (int)i * 32 + 31 - __builtin_clz(isr);
         tmr_changed |= x->apicv_eoi_exit[i] ^ s->tmr[i];
         x->apicv_eoi_exit[i] = s->tmr[i];
     }
-    if (tmr_changed | x->apicv_eoi_stale) {
+    if (tmr_changed) {
         x->apicv_eoi_stale = false;
         for (unsigned i = 0; i < 4; i++)
             vmcs_write((enum vmcs_field)(EOI_EXIT_BITMAP0 + 2 * i),
                        ((uint64_t)s->tmr[2 * i + 1] << 32) | s->tmr[2 * i]);
     }
-    uint16_t status = (uint16_t)(highest(s->irr) | (highest(s->isr) << 8));
-    vmcs_write(GUEST_INTR_STATUS, status);
-    x->apicv_status = status;
+    x->apicv_words = (uint8_t)words;
+    uint16_t status = (uint16_t)(rvi | (svi << 8));
+    if (status != x->apicv_status) {
+        vmcs_write(GUEST_INTR_STATUS, status);
+        x->apicv_status = status;
+    }
     return true;
 }
 
-void vmx_apicv_seen(struct vcpu *v)
+bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d)
 {
     struct vmx_vcpu *x = v->arch;
+    d->words = 0;
     if (!x->apicv_on)
-        return;
+        return false;
     /* RVI only falls (a delivery) and SVI only falls without one (an
      * EOI): the same status means the CPU did nothing. */
     uint16_t status = (uint16_t)vmcs_read(GUEST_INTR_STATUS);
     if (status == x->apicv_status)
-        return;
-    uint32_t irr[8], isr[8];
-    for (unsigned i = 0; i < 8; i++) {
-        irr[i] = *vapic_reg(x, VAPIC_VIRR + 16 * i);
-        isr[i] = *vapic_reg(x, VAPIC_VISR + 16 * i);
-    }
-    vcpu_apicv_seen(v, x->apicv_irr, x->apicv_isr, irr, isr);
-    for (unsigned i = 0; i < 8; i++) {
-        x->apicv_irr[i] = irr[i];
-        x->apicv_isr[i] = isr[i];
-    }
+        return false;
     x->apicv_status = status;
+    /* Only the words given non-empty can change: the VIRR only loses
+     * bits, and the VISR gains only what left the VIRR. */
+    for (unsigned m = x->apicv_words; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
+        uint32_t irr = *vapic_reg(x, VAPIC_VIRR + 16 * i);
+        uint32_t isr = *vapic_reg(x, VAPIC_VISR + 16 * i);
+        hvm_apicv_word_delta(x->apicv_irr[i], x->apicv_isr[i], irr, isr, &d->delivered[i],
+                             &d->eoied[i]);
+        x->apicv_irr[i] = irr;
+        x->apicv_isr[i] = isr;
+        if (d->delivered[i] | d->eoied[i])
+            d->words |= (uint8_t)(1U << i);
+    }
+    return d->words != 0;
+}
+
+void vmx_apicv_seen(struct vcpu *v)
+{
+    struct hvm_apicv_delta d;
+    if (vmx_apicv_delta(v, &d))
+        vcpu_apicv_seen(v, &d);
 }

@@ -2,6 +2,8 @@
  * IA32_TSC_DEADLINE, WRMSR x2APIC EOI and the interrupt window
  * (vcpu_fast_apic has the policy). Out of line: the inlined vmx_take_exit
  * stays small for CPUID. */
+#include <stddef.h>
+
 #include "vmx/vmx_exit.h"
 
 #define MSR_TSC_DEADLINE 0x6e0
@@ -11,22 +13,31 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
                                     uint64_t *end_tsc)
 {
     int r;
-    vmx_apicv_seen(v); /* the vLAPIC first learns what the CPU did */
+    /* What the CPU did with the vLAPIC's vectors: applied by the fast path
+     * under the lock it takes anyway, or by vmx_handle_exit. */
+    struct hvm_apicv_delta d;
+    const struct hvm_apicv_delta *seen = vmx_apicv_delta(v, &d) ? &d : NULL;
     if (raw == EXIT_REASON_MSR_WRITE) {
         uint32_t msr = (uint32_t)v->gprs[GPR_RCX];
-        if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI)
+        if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI) {
+            if (seen)
+                vcpu_apicv_seen(v, seen);
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
+        }
         uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
-        r = vcpu_fast_apic(v, msr, val, vmcs_read(GUEST_RFLAGS) & RFLAGS_IF);
+        r = vcpu_fast_apic(v, msr, val, vmcs_read(GUEST_RFLAGS) & RFLAGS_IF, seen);
         if (r == VCPU_FAST_NO)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         vmx_skip_instruction_inline();
     } else {
         /* A window exit at the first instruction of an injected event's
          * handler has nothing in flight; anything else is the full path's. */
-        if (vmcs_read(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID)
+        if (vmcs_read(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID) {
+            if (seen)
+                vcpu_apicv_seen(v, seen);
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
-        r = vcpu_fast_apic(v, 0, 0, true);
+        }
+        r = vcpu_fast_apic(v, 0, 0, true, seen);
         if (r == VCPU_FAST_NO)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
     }
