@@ -57,5 +57,6 @@ def test_apicv_keeps_the_lapic_behaviour(boot, apicv):
     wait_for(m, r"^\[chk\] platform-bench: done", 200)
     out = m.output
     assert "FAIL" not in out, out[-3000:]
-    assert len(re.findall(r"^\[chk\] platform-bench: check \S+: PASS", out, re.M)) >= 4
+    for name in ("past-deadline", "future-deadline", "eoi-next", "masked-window", "tpr-masks"):
+        assert re.search(rf"^\[chk\] platform-bench: check {name}: PASS", out, re.M), out[-3000:]
     assert "panic" not in out

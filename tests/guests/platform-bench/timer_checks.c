@@ -9,12 +9,17 @@
  *   eoi-next: a lower-priority self-IPI sent from the timer handler waits
  *     for its EOI and is taken right after the handler returns;
  *   masked-window: a deadline due while interrupts are off is taken at the
- *     STI, not earlier. */
+ *     STI, not earlier;
+ *   tpr-masks: with the TPR (x2APIC MSR 0x808) above the timer's class, a
+ *     due deadline is held with interrupts on, and taken as soon as the
+ *     TPR is lowered again (with virtual-interrupt delivery the CPU must
+ *     see every TPR the guest writes). */
 #include "tests/guests/lib/guest.h"
 
 #define CHECK_TIMER_VEC  0x42
 #define CHECK_IPI_VEC    0x32
 #define MSR_TSC_DEADLINE 0x6e0
+#define MSR_X2APIC_TPR   0x808
 #define MSR_X2APIC_EOI   0x80b
 #define MSR_X2APIC_ICR   0x830
 #define MSR_X2APIC_LVTT  0x832
@@ -127,4 +132,21 @@ void pbench_checks(void)
     result("masked-window", got && !early && timer_stage == 4);
     printf(" (taken %s, %s, at stage %u)\n", got ? "yes" : "no",
            early ? "early" : "not before the sti", timer_stage);
+
+    /* tpr-masks */
+    seen = timer_irqs;
+    stage = 5;
+    wrmsr64(MSR_X2APIC_TPR, 0x50); /* class 5: masks vector 0x42 */
+    wrmsr64(MSR_TSC_DEADLINE, 1);
+    __asm__ volatile("sti" ::: "memory");
+    for (volatile uint32_t spin = 0; spin < 20000; spin++)
+        ;
+    early = timer_irqs != seen;
+    stage = 6;
+    wrmsr64(MSR_X2APIC_TPR, 0);
+    got = wait_timer(seen, 10000000);
+    __asm__ volatile("cli" ::: "memory");
+    result("tpr-masks", got && !early && timer_stage == 6);
+    printf(" (taken %s, %s, at stage %u)\n", got ? "yes" : "no",
+           early ? "despite the TPR" : "not before the TPR was lowered", timer_stage);
 }
