@@ -439,6 +439,41 @@ def test_net_nc_and_telnet(net):
     net.alive()
 
 
+def test_net_reconnect_from_the_same_port(net):
+    """A client that connects again from the port of a connection the
+    console closed first (slirp keeps the host client's port, as a NAT or a
+    client bound to a fixed port do) meets the console's TIME_WAIT for that
+    port pair: lwIP alone answered its SYN with a bare ACK for two minutes
+    (the cause of `nc` hanging in test_net_nc_and_telnet now and then). The
+    console ends that TIME_WAIT for a new connection request (RFC 6191)."""
+    def session(sport):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", sport))
+        s.settimeout(net.wait)
+        s.connect(("127.0.0.1", net.port))
+        s.sendall(PASSWORD + b"\r\nversion\r\nexit\r\n")
+        data = b""
+        try:
+            while (d := s.recv(4096)):
+                data += d
+        except socket.timeout:
+            data += b"<<no end of session>>"
+        s.close()
+        return strip_telnet(data).decode(errors="replace")
+
+    sport = free_port()  # a port nobody else uses, twice
+    before = int(re.search(r"^tcp time-wait: (\d+) ended early", serial_command(
+        net.m, "net", net.wait), re.M).group(1))
+    for _ in range(2):
+        net.wait_no_connections()
+        out = session(sport)
+        assert "logged in" in out and "bye" in out, out
+    after = serial_command(net.m, "net", net.wait)
+    assert re.search(r"^tcp time-wait: (\d+) ended early", after, re.M).group(1) == str(before + 1), after
+    net.alive()
+
+
 # --------------------------------------------------------------------------
 # Not logged in
 
