@@ -416,9 +416,13 @@ def test_net_nc_and_telnet(net):
         if not shutil.which(tool):
             pytest.fail(f"{tool} is not installed: run `make deps` (scripts/setup.sh)")
     net.wait_no_connections()
-    r = subprocess.run(["nc", "-N", "127.0.0.1", str(net.port)],
-                       input=PASSWORD + b"\r\nversion\r\nexit\r\n", stdout=subprocess.PIPE,
-                       timeout=net.wait * 2)
+    try:
+        r = subprocess.run(["nc", "-N", "127.0.0.1", str(net.port)],
+                           input=PASSWORD + b"\r\nversion\r\nexit\r\n", stdout=subprocess.PIPE,
+                           timeout=net.wait * 2)
+    except subprocess.TimeoutExpired as e:  # what both sides saw, for the report
+        pytest.fail(f"nc: no end of session; it got {e.output!r}; the console's view:\n"
+                    f"{serial_command(net.m, 'net', net.wait)}\n{net.m.output[-2000:]}")
     out = strip_telnet(r.stdout).decode(errors="replace")
     assert "logged in" in out and "\nbulkhead 0.1" in out.replace("\r", "") and "bye" in out, out
     t = pexpect.spawn("telnet", ["127.0.0.1", str(net.port)], timeout=net.wait, encoding="utf-8",
