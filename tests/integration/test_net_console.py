@@ -15,14 +15,12 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from conftest import BASE_CMDLINE, REPO, SCALE, require, timeout_for
+from console_io import free_port, serial_command  # noqa: F401  (other test_net_* use them from here)
 from test_config import build_config_iso
 
 import emu  # noqa: E402  (conftest put scripts/ on the path)
@@ -43,12 +41,6 @@ VM_EMUS = [pytest.param("qemu-svm", marks=pytest.mark.qemu_svm, id="qemu-svm"),
            pytest.param("bochs", marks=pytest.mark.bochs, id="bochs")]
 # Bochs is slow under load; every wait scales with BULKHEAD_TIMEOUT_SCALE.
 WAIT = {"qemu": 20, "qemu-svm": 30, "bochs": 90}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def strip_telnet(data):
@@ -127,21 +119,6 @@ class Client:
             self.sock.close()
         except OSError:
             pass
-
-
-def serial_command(m, line, timeout):
-    """A command on the serial console; its output."""
-    start = len(m.output)
-    m.send(line + "\r")
-    found = None
-    end = time.monotonic() + timeout
-    pat = re.compile(rf"{re.escape(line)}\n((?:.*\n)*?)bulkhead> ", re.M)
-    while time.monotonic() < end:
-        found = pat.search(m.output, start)
-        if found:
-            return found.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"serial console: no answer to {line!r}; tail:\n{m.output[-1500:]}")
 
 
 class NetMachine:
