@@ -199,8 +199,10 @@ struct vcpu {
     struct vcpu_event reinject;
     bool nmi_window, irq_window; /* windows requested from the backend */
     uint64_t fast_deadline;      /* set by vcpu_fast_apic (hvm/exit.h) */
-    /* The backend delivers the vLAPIC's vectors itself (apicv_load). */
-    bool apicv_on;
+    /* The backend delivers the vLAPIC's vectors itself (apicv_load), and
+     * could for this vCPU (set by the backend when it builds its state:
+     * without it nothing of apicv_load's runs). */
+    bool apicv_on, apicv_possible;
 
     struct sched_entity *sched; /* scheduler bookkeeping */
     struct exit_stat exits[VCPU_EXIT_STATS];

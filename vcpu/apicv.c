@@ -18,8 +18,10 @@ bool vcpu_apicv_load(struct vcpu *v)
 {
     const struct vcpu_backend *b = vcpu_backend;
     const struct vm *vm = v->vm;
-    if (!b->apicv_load || !vm->platform || !vm->platform_ops->apicv_export)
+    if (!v->apicv_possible || !b->apicv_load || !vm->platform || !vm->platform_ops->apicv_export) {
+        v->apicv_on = false;
         return false;
+    }
     struct hvm_apicv_state s;
     bool want = vcpu_apicv_allowed && !v->vm_info.realtime && vm->platform_ops->apicv_export(v, &s);
     if (!want) {

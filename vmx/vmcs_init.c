@@ -229,6 +229,7 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
      * controls are turned on while the vLAPIC is in x2APIC mode. */
     x->apicv_usable = !rt && vmx_use_apicv && c->apicv_x2apic && vcpu_tpr_in_vlapic(v);
     x->apicv_on = false;
+    v->apicv_possible = x->apicv_usable;
     if (x->apicv_usable)
         tpr_ctl |= CPU_BASED_TPR_SHADOW;
     proc |= tpr_ctl;

@@ -16,7 +16,9 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
     /* What the CPU did with the vLAPIC's vectors: applied by the fast path
      * under the lock it takes anyway, or by vmx_handle_exit. */
     struct hvm_apicv_delta d;
-    const struct hvm_apicv_delta *seen = vmx_apicv_delta(v, &d) ? &d : NULL;
+    const struct hvm_apicv_delta *seen = NULL;
+    if (((struct vmx_vcpu *)v->arch)->apicv_on && vmx_apicv_delta(v, &d))
+        seen = &d;
     if (raw == EXIT_REASON_MSR_WRITE) {
         uint32_t msr = (uint32_t)v->gprs[GPR_RCX];
         if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI) {
