@@ -155,14 +155,18 @@ struct vm_platform_ops {
      * the full path must look (NMI, INIT/SIPI, vPIC); APIC_FAST_NO: nothing
      * done (the full path handles the exit). May be NULL. */
     int (*apic_fast)(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
-                     uint64_t *deadline, const struct hvm_apicv_delta *seen,
-                     struct hvm_apicv_state *apicv);
+                     uint64_t *deadline);
     /* Virtual-interrupt delivery (vcpu/apicv.c; may be NULL): the vLAPIC's
      * IRR, ISR, TMR and TPR for the backend, false when its mode does not
-     * allow it (not x2APIC). With a non-NULL apicv, apic_fast fills it the
-     * same way instead of choosing an interrupt (APIC_FAST_APICV), after
-     * applying `seen` (may be NULL) as apicv_import does. */
+     * allow it (not x2APIC). */
     bool (*apicv_export)(struct vcpu *v, struct hvm_apicv_state *s);
+    /* apic_fast for a vCPU with virtual-interrupt delivery (msr 0x6e0,
+     * 0x80b or 0 as there): `seen` (may be NULL) applied first as apicv_import does, the
+     * write, then the vLAPIC's state into *s for the backend
+     * (APIC_FAST_APICV) instead of an interrupt chosen; or APIC_FAST_NO /
+     * APIC_FAST_FULL as apic_fast. May be NULL. */
+    int (*apicv_fast)(struct vcpu *v, uint32_t msr, uint64_t val, uint64_t *deadline,
+                      const struct hvm_apicv_delta *seen, struct hvm_apicv_state *s);
     /* What the CPU did with it: vectors delivered (IRR -> ISR) and vectors
      * whose EOI it virtualized (ISR cleared; a level-triggered one also
      * reaches the vIOAPIC). */

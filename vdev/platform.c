@@ -235,6 +235,7 @@ static const struct vm_platform_ops pc_platform_ops = {
     .set_tsc_offset = platform_set_tsc_offset,
     .port_in_fast = platform_port_in_fast,
     .apic_fast = platform_apic_fast,
+    .apicv_fast = platform_apicv_fast,
     .apicv_export = platform_apicv_export,
     .apicv_import = platform_apicv_import,
 };

@@ -60,8 +60,9 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp);
 int platform_take_startup(struct vcpu *v, uint8_t *sipi);
 /* vm_platform_ops.apic_fast (vdev/platform_fast.c). */
 int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
-                       uint64_t *deadline, const struct hvm_apicv_delta *seen,
-                       struct hvm_apicv_state *apicv);
+                       uint64_t *deadline);
+int platform_apicv_fast(struct vcpu *v, uint32_t msr, uint64_t val, uint64_t *deadline,
+                        const struct hvm_apicv_delta *seen, struct hvm_apicv_state *s);
 bool platform_apicv_export(struct vcpu *v, struct hvm_apicv_state *s);
 void platform_apicv_import(struct vcpu *v, const struct hvm_apicv_delta *d);
 

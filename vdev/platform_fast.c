@@ -12,17 +12,12 @@
 #define MSR_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_EOI   0x80b
 
-int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
-                       uint64_t *deadline, const struct hvm_apicv_delta *seen,
-                       struct hvm_apicv_state *apicv)
+/* Under p->lock: the write, a due deadline fired, and the checks for what
+ * needs the full path. APIC_FAST_NO or APIC_FAST_FULL: the lock is
+ * released; APIC_FAST_NONE: go on, the lock still held. */
+static inline int apic_write_locked(struct vcpu *v, struct vm_platform *p, struct vlapic *a,
+                                    uint32_t msr, uint64_t val, uint64_t *deadline)
 {
-    struct vm_platform *p = v->vm->platform;
-    struct vlapic *a = &p->lapic[v->id];
-    int r = APIC_FAST_NONE;
-    *vector = -1;
-    spin_lock(&p->lock);
-    if (seen && seen->words)
-        vlapic_apicv_import(a, seen->words, seen->delivered, seen->eoied);
     if (msr == MSR_X2APIC_EOI && (val || !vlapic_x2apic_mode(a))) {
         spin_unlock(&p->lock); /* #GP: the full path says why */
         return APIC_FAST_NO;
@@ -51,16 +46,19 @@ int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take
      * here, under the lock every change to it is made under: news so far
      * (our own timer's included) is seen, later news sets the flag again. */
     v->intr_news = false;
-    if (apicv) {
-        /* Virtual-interrupt delivery: the CPU picks the vector itself. */
-        r = vlapic_x2apic_mode(a) ? APIC_FAST_APICV : APIC_FAST_FULL;
-        if (r == APIC_FAST_APICV)
-            vlapic_apicv_export(a, apicv->irr, apicv->isr, apicv->tmr, &apicv->tpr);
-        else
-            v->intr_news = true;
-        spin_unlock(&p->lock);
+    return APIC_FAST_NONE;
+}
+
+int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take, int *vector,
+                       uint64_t *deadline)
+{
+    struct vm_platform *p = v->vm->platform;
+    struct vlapic *a = &p->lapic[v->id];
+    *vector = -1;
+    spin_lock(&p->lock);
+    int r = apic_write_locked(v, p, a, msr, val, deadline);
+    if (r != APIC_FAST_NONE)
         return r;
-    }
     int vec = vlapic_pending_vector(a);
     if (vec >= 0) {
         if (can_take) {
@@ -70,6 +68,31 @@ int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take
         } else {
             r = APIC_FAST_WINDOW;
         }
+    }
+    spin_unlock(&p->lock);
+    return r;
+}
+
+/* The same with virtual-interrupt delivery (vm_platform_ops.apicv_fast):
+ * what the CPU did is applied first, and the CPU picks the vector itself
+ * from the state handed back. */
+int platform_apicv_fast(struct vcpu *v, uint32_t msr, uint64_t val, uint64_t *deadline,
+                        const struct hvm_apicv_delta *seen, struct hvm_apicv_state *s)
+{
+    struct vm_platform *p = v->vm->platform;
+    struct vlapic *a = &p->lapic[v->id];
+    spin_lock(&p->lock);
+    if (seen && seen->words)
+        vlapic_apicv_import(a, seen->words, seen->delivered, seen->eoied);
+    int r = apic_write_locked(v, p, a, msr, val, deadline);
+    if (r != APIC_FAST_NONE)
+        return r;
+    if (vlapic_x2apic_mode(a)) {
+        vlapic_apicv_export(a, s->irr, s->isr, s->tmr, &s->tpr);
+        r = APIC_FAST_APICV;
+    } else {
+        v->intr_news = true; /* left x2APIC mode: the full path stops it */
+        r = APIC_FAST_FULL;
     }
     spin_unlock(&p->lock);
     return r;
