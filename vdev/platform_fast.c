@@ -104,12 +104,14 @@ bool platform_apicv_export(struct vcpu *v, struct hvm_apicv_state *s)
 {
     struct vm_platform *p = v->vm->platform;
     struct vlapic *a = &p->lapic[v->id];
+    /* The mode changes only by this vCPU's own WRMSRs (an INIT keeps it):
+     * an xAPIC-mode vCPU's entries take no lock for this. */
+    if (!vlapic_x2apic_mode(a))
+        return false;
     spin_lock(&p->lock);
-    bool on = vlapic_x2apic_mode(a);
-    if (on)
-        vlapic_apicv_export(a, s->irr, s->isr, s->tmr, &s->tpr);
+    vlapic_apicv_export(a, s->irr, s->isr, s->tmr, &s->tpr);
     spin_unlock(&p->lock);
-    return on;
+    return true;
 }
 
 void platform_apicv_import(struct vcpu *v, const struct hvm_apicv_delta *d)
