@@ -33,3 +33,12 @@ pbench_uart_isr:
     call pbench_uart_irq
     popal
     iret
+
+/* mode=check's level-triggered vUART interrupt (level_check.c, 0x45). */
+    .globl pbench_level_isr
+pbench_level_isr:
+    pushal
+    cld
+    call pbench_level_irq
+    popal
+    iret

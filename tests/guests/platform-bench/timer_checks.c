@@ -13,7 +13,8 @@
  *   tpr-masks: with the TPR (x2APIC MSR 0x808) above the timer's class, a
  *     due deadline is held with interrupts on, and taken as soon as the
  *     TPR is lowered again (with virtual-interrupt delivery the CPU must
- *     see every TPR the guest writes). */
+ *     see every TPR the guest writes);
+ *   level-eoi: level_check.c. */
 #include "tests/guests/lib/guest.h"
 
 #define CHECK_TIMER_VEC  0x42
@@ -28,6 +29,7 @@
 #define ICR_ASSERT       (1u << 14)
 
 void pbench_set_gate(unsigned vec, uint32_t handler);
+bool pbench_level_check(void);
 void pbench_check_timer_irq(void);
 void pbench_check_ipi_irq(void);
 extern char pbench_check_timer_isr[], pbench_check_ipi_isr[];
@@ -149,4 +151,6 @@ void pbench_checks(void)
     result("tpr-masks", got && !early && timer_stage == 6);
     printf(" (taken %s, %s, at stage %u)\n", got ? "yes" : "no",
            early ? "despite the TPR" : "not before the TPR was lowered", timer_stage);
+
+    pbench_level_check(); /* level_check.c */
 }
