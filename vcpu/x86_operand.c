@@ -58,11 +58,14 @@ static bool decode_modrm_mem(struct cursor *c, uint8_t modrm, unsigned mode, uin
     op->rip_relative = false;
     bool ss = false;
     if (op->addr_size == 2) {
-        if (mod == 0 && rm == 6)
-            return next_disp(c, 2, &op->disp);
-        op->base = base16[rm];
-        op->index = index16[rm];
-        ss = op->base == GPR_BP;
+        if (mod == 0 && rm == 6) { /* disp16 alone */
+            if (!next_disp(c, 2, &op->disp))
+                return false;
+        } else {
+            op->base = base16[rm];
+            op->index = index16[rm];
+            ss = op->base == GPR_BP;
+        }
         if (mod == 1 && !next_disp(c, 1, &op->disp))
             return false;
         if (mod == 2 && !next_disp(c, 2, &op->disp))
