@@ -8,6 +8,7 @@
 #include "arch/x86_64/timer.h"
 #include "hvm/backend.h"
 #include "hvm/exit.h"
+#include "vcpu/run_rules.h"
 
 bool vcpu_run_should_leave(struct vcpu *v, enum vcpu_run_result *r)
 {
@@ -32,52 +33,14 @@ bool vcpu_entry_budget(struct vcpu *v, uint64_t now, uint64_t slice_end, uint64_
 {
     if (slice_end && now >= slice_end)
         return false;
-    /* The next of: the end of the slice, a device deadline. */
-    uint64_t u = slice_end ? slice_end - now : 0;
     /* A real-time vCPU that drives its local APIC gets no device ticks:
      * nothing may end its run. */
     bool rt = v->vm_info.realtime && vcpu_backend->realtime_lapic;
     uint64_t next = rt ? UINT64_MAX : vcpu_device_deadline(v, now);
-    if (next != UINT64_MAX) {
-        uint64_t d = next > now ? next - now : 1;
-        if (!u || d < u)
-            u = d;
-    }
-    /* Bounded where the CPU asks for it (the console CPU: see percpu.h). */
-    uint64_t run_max = this_cpu()->guest_run_max_tsc;
-    if (run_max && (!u || u > run_max))
-        u = run_max;
+    uint64_t u = run_entry_until(now, slice_end, next, this_cpu()->guest_run_max_tsc);
     *until = u;
     *next_device = next;
     return true;
-}
-
-bool vcpu_run_ends(enum exit_action a, uint64_t now, uint64_t slice_end, enum vcpu_run_result *r)
-{
-    switch (a) {
-    case EXIT_ACT_CONTINUE:
-    case EXIT_ACT_FAST:
-        break;
-    case EXIT_ACT_PREEMPT:
-        if (!slice_end || now < slice_end)
-            break; /* a device deadline, not the slice: tick and go on */
-        *r = RUN_PREEMPTED;
-        return true;
-    case EXIT_ACT_HALT:
-        *r = RUN_HALTED;
-        return true;
-    case EXIT_ACT_YIELD:
-        *r = RUN_YIELDED;
-        return true;
-    case EXIT_ACT_STOP:
-        *r = RUN_STOPPED;
-        return true;
-    }
-    if (slice_end && now >= slice_end) {
-        *r = RUN_PREEMPTED;
-        return true;
-    }
-    return false;
 }
 
 static struct timer slice_timers[MAX_CPUS];

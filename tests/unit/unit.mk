@@ -13,6 +13,7 @@ UNIT_SRCS_insn_len := vcpu/insn_len.c
 UNIT_SRCS_inject := vcpu/inject.c vcpu/cr_rules.c
 UNIT_SRCS_cr_rules := vcpu/cr_rules.c
 UNIT_SRCS_x86_operand := vcpu/x86_operand.c
+UNIT_SRCS_run_rules := vcpu/run_rules.c
 UNIT_SRCS_debug_rules := vcpu/debug_rules.c
 UNIT_SRCS_gwalk  := ept/gwalk.c
 UNIT_SRCS_exc_merge := arch/x86_64/exc_merge.c
