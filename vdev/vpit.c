@@ -131,7 +131,8 @@ static void schedule_irq(struct vpit *t, uint64_t now)
     case 3:
         if (c->count < MIN_IRQ_CLOCKS)
             d += MIN_IRQ_CLOCKS;
-        t->irq_deadline = tsc_at(t, c, (d / c->count + 1) * c->count);
+        t->irq_period = d / c->count + 1;
+        t->irq_deadline = tsc_at(t, c, t->irq_period * c->count);
         break;
     default: /* 1 and 5 need a gate edge, which channel 0 never gets */
         break;
@@ -381,10 +382,20 @@ void vpit_tick(struct vpit *t, uint64_t now)
     case 0: /* terminal count: OUT stays high until reprogrammed */
         set_irq(t, true);
         break;
-    default: /* one edge however many periods passed */
+    case 2:
+    case 3: { /* one edge however many periods passed */
+        uint64_t reached = clocks(t, &t->ch[0], now) / t->ch[0].count;
+        if (reached > t->irq_period)
+            t->coalesced += reached - t->irq_period;
         set_irq(t, true);
         set_irq(t, false);
         break;
     }
+    default: /* 4: the strobe */
+        set_irq(t, true);
+        set_irq(t, false);
+        break;
+    }
+    t->irqs++;
     schedule_irq(t, now);
 }

@@ -187,6 +187,7 @@ static void set_line(struct vrtc *r, bool high)
     if (r->irq_level == high)
         return;
     r->irq_level = high;
+    r->irqs += high;
     if (r->irq)
         r->irq(r->irq_ctx, VRTC_IRQ, high);
 }
@@ -198,8 +199,12 @@ static void advance(struct vrtc *r, uint64_t now)
     uint64_t period = pf_period(r);
     uint8_t b = r->cmos[REG_B];
 
-    if (period && n32 / period != r->last_32k / period)
+    if (period && n32 / period != r->last_32k / period) {
+        uint64_t missed = n32 / period - r->last_32k / period - 1;
+        if ((b & B_PIE) && n32 > r->last_32k)
+            r->coalesced += missed;
         r->cmos[REG_C] |= C_PF;
+    }
     r->last_32k = n32;
     if (!halted(r)) {
         int64_t s = now_secs(r, now);

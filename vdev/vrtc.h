@@ -34,6 +34,10 @@ struct vrtc {
     irq_line_fn irq;
     void *irq_ctx;
     bool irq_level;
+    /* IRQ 8 rising edges, and periodic interrupts merged into one (late
+     * ticks, or a guest slow to read C): `stats` shows both. */
+    uint64_t irqs;
+    uint64_t coalesced;
 };
 
 /* start NULL means 2000-01-01 00:00:00. Register B starts 24-hour BCD. */
