@@ -24,5 +24,7 @@ void pbench_set_gate(unsigned vec, uint32_t handler);
 /* rt_input.c: one line typed on the console, received by vUART interrupts
  * (vIOAPIC pin 4) delivered to the local APIC the guest owns. */
 void pbench_rt_read_line(void);
+/* rt_ticks.c: the PIT and RTC interrupts of a real-time partition. */
+void pbench_rt_ticks(uint32_t tsc_khz);
 
 #endif
