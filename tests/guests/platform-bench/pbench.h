@@ -4,8 +4,9 @@
 
 #include "tests/guests/lib/guest.h"
 
-#define MSR_X2APIC_ID  0x802
-#define MSR_X2APIC_EOI 0x80b
+#define MSR_X2APIC_ID    0x802
+#define MSR_X2APIC_EOI   0x80b
+#define MSR_TSC_DEADLINE 0x6e0
 
 static inline uint64_t rdmsr(uint32_t msr)
 {

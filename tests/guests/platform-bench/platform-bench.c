@@ -25,7 +25,6 @@
 
 #define TIMER_VEC        0x40
 #define MSR_APIC_BASE    0x1b
-#define MSR_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_SVR   0x80f
 #define MSR_X2APIC_LVTT  0x832
 #define LVT_TSC_DEADLINE (2u << 17)
