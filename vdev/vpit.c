@@ -129,10 +129,10 @@ static void schedule_irq(struct vpit *t, uint64_t now)
         break;
     case 2:
     case 3:
+        t->irq_period = d / c->count; /* the period of the last edge */
         if (c->count < MIN_IRQ_CLOCKS)
             d += MIN_IRQ_CLOCKS;
-        t->irq_period = d / c->count + 1;
-        t->irq_deadline = tsc_at(t, c, t->irq_period * c->count);
+        t->irq_deadline = tsc_at(t, c, (d / c->count + 1) * c->count);
         break;
     default: /* 1 and 5 need a gate edge, which channel 0 never gets */
         break;
@@ -385,8 +385,8 @@ void vpit_tick(struct vpit *t, uint64_t now)
     case 2:
     case 3: { /* one edge however many periods passed */
         uint64_t reached = clocks(t, &t->ch[0], now) / t->ch[0].count;
-        if (reached > t->irq_period)
-            t->coalesced += reached - t->irq_period;
+        if (reached > t->irq_period + 1)
+            t->coalesced += reached - t->irq_period - 1;
         set_irq(t, true);
         set_irq(t, false);
         break;

@@ -200,7 +200,9 @@ static void advance(struct vrtc *r, uint64_t now)
     uint8_t b = r->cmos[REG_B];
 
     if (period && n32 / period != r->last_32k / period) {
-        uint64_t missed = n32 / period - r->last_32k / period - 1;
+        /* All of them merge into an interrupt still pending (C unread);
+         * all but the latest otherwise. */
+        uint64_t missed = n32 / period - r->last_32k / period - (r->irq_level ? 0 : 1);
         if ((b & B_PIE) && n32 > r->last_32k)
             r->coalesced += missed;
         r->cmos[REG_C] |= C_PF;
