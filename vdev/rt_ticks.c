@@ -41,10 +41,22 @@ static void fired(struct timer *tm, void *arg)
         return;
     }
     uint64_t now = rdtsc();
+    bool unread = p->rtc.irq_level; /* the last RTC interrupt's C not read yet */
     vpit_tick(&p->pit, now);
     vrtc_tick(&p->rtc, now);
     vpm_tick(&p->pm, now);
     uint64_t next = next_deadline(p);
+    /* The RTC has no deadline while IRQ 8 waits for the guest to read C,
+     * which its handler does next: stay armed for the next period, so that
+     * read (an exit on its CPU) finds the timer armed and need not call
+     * this CPU. Once only: a guest that leaves C unread for a whole
+     * period stops the timer. */
+    t->rtc_grace = p->rtc.irq_level && !(unread && t->rtc_grace);
+    if (t->rtc_grace) {
+        uint64_t pf = vrtc_next_periodic(&p->rtc, now);
+        if (pf < next)
+            next = pf;
+    }
     t->runs++;
     t->armed_at = next;
     if (next != VDEV_NEVER)
@@ -119,10 +131,11 @@ bool rt_ticks_describe(const struct vm *vm, char *buf, unsigned len)
     if (vm->state != VM_RUNNING || !p || !p->rt_ticked)
         return false;
     fmt_snprintf(buf, len,
-                 "device ticks on cpu %u: %llu timer runs (%llu retried); pit irq0 %llu, %llu "
-                 "periods coalesced; rtc irq8 %llu, %llu periods coalesced",
+                 "device ticks on cpu %u: %llu timer runs (%llu retried, %llu armed by IPI); pit "
+                 "irq0 %llu, %llu periods coalesced; rtc irq8 %llu, %llu periods coalesced",
                  p->rt.cpu, (unsigned long long)p->rt.runs, (unsigned long long)p->rt.busy_retries,
-                 (unsigned long long)p->pit.irqs, (unsigned long long)p->pit.coalesced,
-                 (unsigned long long)p->rtc.irqs, (unsigned long long)p->rtc.coalesced);
+                 (unsigned long long)p->rt.arm_calls, (unsigned long long)p->pit.irqs,
+                 (unsigned long long)p->pit.coalesced, (unsigned long long)p->rtc.irqs,
+                 (unsigned long long)p->rtc.coalesced);
     return true;
 }

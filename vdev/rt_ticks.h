@@ -24,6 +24,7 @@ struct rt_ticks {
     uint64_t armed_at;  /* the timer's deadline, VDEV_NEVER: not armed;
                            changed under the platform lock */
     volatile bool stopping;
+    bool rtc_grace;        /* armed one RTC period ahead of a read of C */
     uint64_t runs;         /* timer callbacks that ticked the devices */
     uint64_t busy_retries; /* callbacks that found the platform lock taken */
     uint64_t arm_calls;    /* IPI calls asking the housekeeping CPU to arm it */

@@ -365,6 +365,15 @@ uint64_t vrtc_next_deadline(const struct vrtc *r)
     return r->deadline;
 }
 
+uint64_t vrtc_next_periodic(const struct vrtc *r, uint64_t now)
+{
+    uint64_t period = pf_period(r);
+    if (!(r->cmos[REG_B] & B_PIE) || !period)
+        return VDEV_NEVER;
+    uint64_t n32 = ticks_32k(r, now);
+    return r->epoch + vdev_muldiv_ceil((n32 / period + 1) * period, r->tsc_hz, 32768);
+}
+
 void vrtc_tick(struct vrtc *r, uint64_t now)
 {
     if (now >= r->deadline)

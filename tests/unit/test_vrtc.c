@@ -246,13 +246,19 @@ static void test_pie_coalesced_counted(void **state)
     vrtc_tick(&r, fake_tsc);
     assert_int_equal(r.irqs, 11);
     assert_int_equal(r.coalesced, 31);
-    /* C unread: no new interrupt, no timer; the read counts what passed. */
+    /* C unread: no new interrupt, no timer; the read counts what passed.
+     * The next period is still known (vdev/rt_ticks.c arms for it). */
     assert_int_equal(vrtc_next_deadline(&r), VDEV_NEVER);
+    uint64_t pf = vrtc_next_periodic(&r, fake_tsc);
+    assert_true(pf > fake_tsc && pf <= fake_tsc + HZ / 64 + 1);
     fake_tsc += HZ / 4;
     assert_int_equal(rd(&r, 0x0c) & 0xc0, 0xc0);
     assert_int_equal(r.irqs, 11);
     assert_int_equal(r.coalesced, 31 + 16);
     assert_int_equal(irq_edges, 11);
+    assert_int_equal(vrtc_next_deadline(&r), vrtc_next_periodic(&r, fake_tsc));
+    wr(&r, 0x0b, 0x02); /* PIE off */
+    assert_int_equal(vrtc_next_periodic(&r, fake_tsc), VDEV_NEVER);
 }
 
 static void test_pie(void **state)
