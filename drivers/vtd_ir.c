@@ -51,13 +51,14 @@ uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, b
 {
     /* Delivery and destination mode bits (10:8) stay 0: the IRTE decides. */
     return (uint64_t)vector | ((uint64_t)((index >> 15) & 1u) << 11) |
-           (active_low ? VTD_RTE_ACTIVE_LOW : 0) | (level ? VTD_RTE_LEVEL : 0) |
-           (masked ? VTD_RTE_MASKED : 0) | VTD_RTE_IR_FORMAT | ((uint64_t)(index & 0x7fffu) << 49);
+           (active_low ? IOAPIC_RTE_ACTIVE_LOW : 0) | (level ? IOAPIC_RTE_LEVEL : 0) |
+           (masked ? IOAPIC_RTE_MASKED : 0) | IOAPIC_RTE_REMAPPABLE |
+           ((uint64_t)(index & 0x7fffu) << 49);
 }
 
 bool vtd_ioapic_rte_index(uint64_t rte, unsigned *index)
 {
-    if (!(rte & VTD_RTE_IR_FORMAT))
+    if (!(rte & IOAPIC_RTE_REMAPPABLE))
         return false;
     *index = (unsigned)((rte >> 49) & 0x7fffu) | (unsigned)((rte >> 11) & 1u) << 15;
     return true;

@@ -52,7 +52,7 @@ static bool raise_intx(volatile uint8_t *bar, unsigned wait_ms)
 static bool pin_unused(uint32_t gsi)
 {
     uint64_t rte;
-    return ioapic_read_rte(gsi, &rte) == 0 && (rte & VTD_RTE_MASKED);
+    return ioapic_read_rte(gsi, &rte) == 0 && (rte & IOAPIC_RTE_MASKED);
 }
 
 bool vtd_selftest_intx(uint16_t seg, uint16_t bdf, volatile uint8_t *bar,
