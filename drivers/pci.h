@@ -35,6 +35,7 @@
 #define PCI_STATUS_CAP_LIST      (1u << 4) /* the function has a capability list */
 
 /* Capability IDs (PCI 3.0 appendix H). */
+#define PCI_CAP_MSI  0x05
 #define PCI_CAP_MSIX 0x11
 
 /* MSI-X message control (PCI 3.0 6.8.2.3). */
