@@ -9,9 +9,7 @@
 #endif
 
 #define CAP_PM   0x01
-#define CAP_MSI  0x05
 #define CAP_PCIE 0x10
-#define CAP_MSIX 0x11
 #define CAP_AF   0x13
 
 #define PCIE_DEVCAP     0x04
@@ -75,8 +73,8 @@ enum pci_quiesce_how pci_quiesce_ops(const struct pci_ops *o, uint16_t seg, uint
     }
     /* After a reset these are off already; without one they go off here.
      * Decoding stays off until the device is given again. */
-    uint16_t msi = pci_ops_find_cap(o, seg, bdf, CAP_MSI),
-             msix = pci_ops_find_cap(o, seg, bdf, CAP_MSIX);
+    uint16_t msi = pci_ops_find_cap(o, seg, bdf, PCI_CAP_MSI),
+             msix = pci_ops_find_cap(o, seg, bdf, PCI_CAP_MSIX);
     if (msi)
         wr(o, seg, bdf, msi + 2, 2, rd(o, seg, bdf, msi + 2, 2) & ~1u);
     if (msix)
