@@ -14,6 +14,12 @@ RT = "vm=rt,platform-bench.elf,mem=4M,cpu=1,platform=pc,realtime=1,cmdline=mode=
 LOAD = "vm=load,spin.elf,mem=4M,cpu=0"
 
 
+def guest_lines(m):
+    """The guest's own lines and the hypervisor's complaints, for messages."""
+    return "\n".join(re.findall(r"^.*(?:rt-bench: |rt-ticks: |device ticks|warning|error|ipi: ).*$",
+                                m.output, re.M))
+
+
 def wait_for(m, regex, timeout, start=0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -23,7 +29,9 @@ def wait_for(m, regex, timeout, start=0):
         if not m.running:
             break
         time.sleep(0.2)
-    raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-4000:]}")
+    rt = guest_lines(m)
+    raise AssertionError(f"{regex!r} not seen within {timeout}s; the guest's lines:\n{rt}\n"
+                         f"output:\n{m.output[-4000:]}")
 
 
 def rt_exits(m):
@@ -117,3 +125,77 @@ def test_realtime_refused_on_cpu0(boot):
     m = boot("bochs", cpus=2, cmdline=f"{BASE_CMDLINE} {bad}")
     wait_for(m, r"realtime: CPU 0 runs the console", 150)
     assert "rt-bench: measuring" not in m.output
+
+
+RT_TICKS_CFG = RT_INPUT_CFG.replace('cmdline = "mode=rt input=1"', 'cmdline = "mode=ticks"')
+
+
+def rt_stats(m):
+    """(exits of vcpu0, the device-ticks line's numbers) from `stats rt`."""
+    start = len(m.output)
+    m.send("stats rt\r")
+    exits = int(wait_for(m, r"^\s*vcpu0 on cpu 1: (\d+) exits", 60, start).group(1))
+    t = wait_for(m, r"device ticks on cpu 0: (\d+) timer runs \((\d+) retried, "
+                    r"(\d+) armed by IPI\); "
+                    r"pit irq0 (\d+), (\d+) periods coalesced; "
+                    r"rtc irq8 (\d+), (\d+) periods coalesced", 60, start)
+    return exits, [int(x) for x in t.groups()]
+
+
+def test_realtime_partition_gets_pit_and_rtc_ticks(boot, tmp_path):
+    # The vPIT and RTC of a real-time VM are ticked by a host timer on
+    # CPU 0 and reach the guest as IPIs (vdev/rt_ticks.c): rates counted
+    # by the guest against the TSC, the PIT phase without a single exit.
+    cfg = tmp_path / "rt.cfg"
+    cfg.write_text(RT_TICKS_CFG)
+    from test_config import build_config_iso
+    m = boot("bochs", cpus=2, iso=build_config_iso(cfg))
+    khz = int(wait_for(m, r"^\[rt\] rt-ticks: pit measuring \(tsc (\d+) kHz\)", 150).group(1))
+    time.sleep(1)  # the start-up line's own exits are over
+    before, t0 = rt_stats(m)
+    time.sleep(3)
+    after, t1 = rt_stats(m)
+    assert not re.search(r"rt-ticks: pit \d+ irqs", m.output), m.output[-3000:]
+    assert after == before, f"{after - before} exits while the PIT ticked"
+    assert t1[3] > t0[3], (t0, t1)  # IRQ 0 was raised meanwhile, from CPU 0
+
+    r = wait_for(m, r"^\[rt\] rt-ticks: pit (\d+) irqs in (\d+) tsc \((\d+) Hz\)", 120)
+    assert int(r.group(1)) > 100 and 900 <= int(r.group(3)) <= 1100, r.group(0)
+    r = wait_for(m, r"^\[rt\] rt-ticks: rtc (\d+) irqs in (\d+) tsc \((\d+) Hz\)", 120)
+    assert int(r.group(1)) > 10 and 58 <= int(r.group(3)) <= 70, r.group(0)
+    r = wait_for(m, r"^\[rt\] rt-ticks: pit one-shot after (\d+) tsc, (\d+) irqs", 60)
+    ten_ms = khz * 10
+    assert 0.9 * ten_ms <= int(r.group(1)) <= 1.5 * ten_ms, (r.group(0), khz)
+    assert int(r.group(2)) == 1, r.group(0)  # mode 0: one edge, the output stays high
+    r = wait_for(m, r"^\[rt\] rt-ticks: rtc update-ended (\d+) irqs, (\d+) tsc apart", 60)
+    assert int(r.group(1)) == 2 and 0.95 * khz * 1000 <= int(r.group(2)) <= 1.05 * khz * 1000
+    r = wait_for(m, r"^\[rt\] rt-ticks: rtc alarm after (\d+) tsc", 60)
+    assert 0.9 * khz * 1000 <= int(r.group(1)) <= 2.2 * khz * 1000, r.group(0)
+
+    # The bad case: a reload of 1 asks for 1.19 MHz. The console still
+    # answers, and the guest gets ticks at the bounded rate, the rest
+    # counted as coalesced.
+    wait_for(m, r"^\[rt\] rt-ticks: pit divisor 1 running", 60)
+    time.sleep(1)
+    _, t2 = rt_stats(m)
+    time.sleep(1)
+    _, t3 = rt_stats(m)
+    assert not re.search(r"rt-ticks: pit divisor 1: \d+", m.output), m.output[-3000:]
+    assert t3[3] > t2[3] and t3[4] > t2[4] + 100 * (t3[3] - t2[3]), (t2, t3)
+    r = wait_for(m, r"^\[rt\] rt-ticks: pit divisor 1: (\d+) irqs in (\d+) tsc \((\d+) Hz\)", 120)
+    assert int(r.group(1)) > 100 and 200 <= int(r.group(3)) <= 5100, r.group(0)
+    # Nothing programmed any more: CPU 0 runs no timer for the VM.
+    wait_for(m, r"^\[rt\] rt-ticks: idle", 60)
+    time.sleep(1)
+    _, t4 = rt_stats(m)
+    time.sleep(1)
+    _, t5 = rt_stats(m)
+    assert not re.search(r"rt-ticks: done", m.output), m.output[-3000:]
+    assert t5[0] == t4[0], (t4, t5)
+    # The RTC handler's reads of C found the timer armed: far fewer IPI
+    # calls to CPU 0 than RTC interrupts (only programming needs them).
+    assert t5[5] > 250 and t5[2] < 60, t5
+    wait_for(m, r"^\[rt\] rt-ticks: done", 60)
+    print(guest_lines(m))
+    assert "rt-ticks: FAIL" not in m.output
+    assert "panic" not in m.output
