@@ -7,6 +7,7 @@ import time
 import pytest
 
 from conftest import BASE_CMDLINE
+from console_io import type_text
 
 pytestmark = pytest.mark.bochs
 
@@ -59,12 +60,6 @@ autostart = true
 """
 
 
-def type_text(m, text):
-    for ch in text:
-        m.send(ch)
-        time.sleep(0.05)
-
-
 def test_realtime_partition_takes_no_exits(boot, tmp_path):
     # First a line typed on its console: the vUART's receive interrupt
     # (vIOAPIC pin 4) reaches the guest as a physical IPI to the local APIC
@@ -78,7 +73,7 @@ def test_realtime_partition_takes_no_exits(boot, tmp_path):
     m.send("console rt\r")
     wait_for(m, r"attached to rt", 60, start)
     time.sleep(1)
-    type_text(m, "hello rt\r")
+    type_text(m, "hello rt\r", per_step=1)
     r = wait_for(m, r"rt-bench: got line '(.*)' \((\d+) interrupts\)", 120, start)
     assert r.group(1) == "hello rt", m.output[start:]
     assert 1 <= int(r.group(2)) <= 20, m.output[start:]
