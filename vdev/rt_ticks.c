@@ -15,6 +15,10 @@
  * VM, say, when the timer interrupted it): try again this much later
  * rather than spin on a lock our own CPU may hold. */
 #define RETRY_NS 20000
+/* At most one arm call per this long: a guest reprogramming its PIT in a
+ * loop costs CPU 0 one timer run per 100 us, and a deadline moved earlier
+ * meanwhile is at most this late. */
+#define ARM_GAP_NS 100000
 
 #define HOUSEKEEPING_CPU 0
 
@@ -59,6 +63,10 @@ static void fired(struct timer *tm, void *arg)
     }
     t->runs++;
     t->armed_at = next;
+    /* Arm requests deferred until quiet_until are served by a run then. */
+    uint64_t quiet = __atomic_load_n(&t->quiet_until, __ATOMIC_ACQUIRE);
+    if (now < quiet && quiet < next)
+        next = quiet;
     if (next != VDEV_NEVER)
         timer_add(tm, next);
     spin_unlock(&p->lock);
@@ -71,6 +79,8 @@ void rt_ticks_init(struct vm_platform *p)
     t->cpu = HOUSEKEEPING_CPU;
     t->armed_at = VDEV_NEVER;
     t->stopping = false;
+    t->arm_pending = false;
+    t->quiet_until = 0;
 }
 
 bool rt_ticks_need_arm(struct vm_platform *p)
@@ -89,18 +99,27 @@ static void arm_here(void *arg)
 {
     struct vm_platform *p = arg;
     struct rt_ticks *t = &p->rt;
+    uint64_t quiet = rdtsc() + ns_to_tsc(ARM_GAP_NS);
+    __atomic_store_n(&t->quiet_until, quiet, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->arm_pending, false, __ATOMIC_RELEASE);
     uint64_t at = __atomic_load_n(&t->armed_at, __ATOMIC_ACQUIRE);
     if (__atomic_load_n(&t->stopping, __ATOMIC_ACQUIRE) || at == VDEV_NEVER)
         return;
-    timer_add(&t->timer, at);
+    timer_add(&t->timer, at < quiet ? at : quiet);
 }
 
 void rt_ticks_arm(struct vm_platform *p)
 {
     struct rt_ticks *t = &p->rt;
+    if (rdtsc() < __atomic_load_n(&t->quiet_until, __ATOMIC_ACQUIRE) ||
+        __atomic_exchange_n(&t->arm_pending, true, __ATOMIC_ACQ_REL)) {
+        __atomic_add_fetch(&t->arms_deferred, 1, __ATOMIC_RELAXED);
+        return;
+    }
     __atomic_add_fetch(&t->arm_calls, 1, __ATOMIC_RELAXED);
     if (ipi_call(t->cpu, arm_here, p, false) == 0)
         return;
+    __atomic_store_n(&t->arm_pending, false, __ATOMIC_RELEASE);
     /* Not armed: forget the deadline, so the next device access tries
      * again instead of believing a timer is on its way. */
     spin_lock(&p->lock);
@@ -131,11 +150,12 @@ bool rt_ticks_describe(const struct vm *vm, char *buf, unsigned len)
     if (vm->state != VM_RUNNING || !p || !p->rt_ticked)
         return false;
     fmt_snprintf(buf, len,
-                 "device ticks on cpu %u: %llu timer runs (%llu retried, %llu armed by IPI); pit "
+                 "device ticks on cpu %u: %llu timer runs (%llu retried, %llu armed by IPI, %llu "
+                 "deferred); pit "
                  "irq0 %llu, %llu periods coalesced; rtc irq8 %llu, %llu periods coalesced",
                  p->rt.cpu, (unsigned long long)p->rt.runs, (unsigned long long)p->rt.busy_retries,
-                 (unsigned long long)p->rt.arm_calls, (unsigned long long)p->pit.irqs,
-                 (unsigned long long)p->pit.coalesced, (unsigned long long)p->rtc.irqs,
-                 (unsigned long long)p->rtc.coalesced);
+                 (unsigned long long)p->rt.arm_calls, (unsigned long long)p->rt.arms_deferred,
+                 (unsigned long long)p->pit.irqs, (unsigned long long)p->pit.coalesced,
+                 (unsigned long long)p->rtc.irqs, (unsigned long long)p->rtc.coalesced);
     return true;
 }

@@ -28,6 +28,13 @@ struct rt_ticks {
     uint64_t runs;         /* timer callbacks that ticked the devices */
     uint64_t busy_retries; /* callbacks that found the platform lock taken */
     uint64_t arm_calls;    /* IPI calls asking the housekeeping CPU to arm it */
+    /* The guest decides how often it reprograms a device: arm calls are
+     * bounded. One call at a time (it reads armed_at when it runs), and
+     * none until quiet_until after one ran: the timer then fires by
+     * quiet_until and reads every deadline afresh. */
+    bool arm_pending;
+    uint64_t quiet_until;   /* TSC */
+    uint64_t arms_deferred; /* arm requests left to that timer */
 };
 
 /* At platform creation, for a real-time VM. */

@@ -18,6 +18,10 @@
  *   5. The bad case: PIT reload 1 (1.19 MHz asked) for bad_secs= (5) s:
  *      `rt-ticks: pit divisor 1 running`, then `rt-ticks: pit divisor 1:
  *      N irqs in T tsc`; the hypervisor bounds the rate and coalesces.
+ *   6. The hostile case: storm_n= (4000) PIT reprogrammings in a row, each
+ *      due earlier than the last, 2 s after `rt-ticks: storm in 2 s`, then
+ *      `rt-ticks: storm N writes in T tsc` (the hypervisor bounds its arm
+ *      calls to CPU 0).
  * Then `rt-ticks: idle` and idle_secs= (6) s with nothing programmed (the
  * housekeeping CPU then runs no timer for this VM), and `rt-ticks: done`.
  * Timeouts print `rt-ticks: FAIL ...`. */
@@ -248,6 +252,24 @@ static void phase_divisor_one(void)
         printf("rt-ticks: FAIL no PIT interrupt at divisor 1\n");
 }
 
+/* The hostile case: the PIT reprogrammed storm_n= (4000) times in a row,
+ * each one-shot (MSB only: one port write) due earlier than the one
+ * before, so each asks for the housekeeping CPU's timer earlier. */
+static void phase_storm(void)
+{
+    uint32_t n = cmdline_get_u32("storm_n", 4000);
+    printf("rt-ticks: storm in 2 s\n"); /* for the test to read `stats` first */
+    static volatile uint32_t never;
+    (void)wait_count(&never, 1, tsc_hz * 2);
+    uint64_t t0 = rdtsc();
+    outb(0x43, 0x20); /* channel 0, mode 0, MSB only */
+    for (uint32_t i = 0; i < n; i++)
+        outb(0x40, (uint8_t)(255 - i % 255)); /* 255..1: 214 us earlier each */
+    uint64_t span = rdtsc() - t0;
+    pit_stop();
+    printf("rt-ticks: storm %u writes in %llu tsc\n", n, (unsigned long long)span);
+}
+
 void pbench_rt_ticks(uint32_t tsc_khz)
 {
     tsc_hz = (uint64_t)tsc_khz * 1000;
@@ -261,6 +283,7 @@ void pbench_rt_ticks(uint32_t tsc_khz)
     phase_pit_oneshot();
     phase_rtc_update_alarm();
     phase_divisor_one();
+    phase_storm();
     /* Nothing programmed: the housekeeping CPU must not tick for us. */
     printf("rt-ticks: idle\n");
     static volatile uint32_t never;
