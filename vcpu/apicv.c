@@ -6,8 +6,6 @@
 #include "hvm/backend.h"
 #include "vcpu/vm.h"
 
-bool vcpu_apicv_allowed = true;
-
 void vcpu_apicv_seen(struct vcpu *v, const struct hvm_apicv_delta *d)
 {
     if (d->words && v->vm->platform && v->vm->platform_ops->apicv_import)
@@ -23,7 +21,7 @@ bool vcpu_apicv_load(struct vcpu *v)
         return false;
     }
     struct hvm_apicv_state s;
-    bool want = vcpu_apicv_allowed && !v->vm_info.realtime && vm->platform_ops->apicv_export(v, &s);
+    bool want = !v->vm_info.realtime && vm->platform_ops->apicv_export(v, &s);
     if (!want) {
         if (v->apicv_on)
             b->apicv_load(v, NULL);

@@ -3,7 +3,8 @@
  * ISR, TMR and TPR are handed to the backend (apicv_load), which lets the
  * CPU deliver its vectors and virtualize their EOIs without exits; at the
  * next exit that finds the CPU's copy changed, the vLAPIC takes the same
- * steps (vcpu_apicv_seen). x2APIC mode only; VMX only (hvm/backend.h). */
+ * steps (vcpu_apicv_seen). x2APIC mode only; VMX only (hvm/backend.h),
+ * where `vmx.apicv=off` turns it off (v->apicv_possible stays false). */
 #ifndef VCPU_APICV_H
 #define VCPU_APICV_H
 
@@ -11,10 +12,6 @@
 #include <stdint.h>
 
 #include "hvm/vcpu.h"
-
-/* `vmx.apicv=off` on the command line (or hvm option "apicv=off") turns
- * it off: every vector is injected at entry as without the feature. */
-extern bool vcpu_apicv_allowed;
 
 /* Before an entry (vcpu_inject_pending): hands the vLAPIC's state to the
  * backend when the vCPU can use virtual-interrupt delivery, and stops it
