@@ -9,9 +9,6 @@
 #include "vdev/platform.h"
 #include "vcpu/vm.h"
 
-#define MSR_TSC_DEADLINE 0x6e0
-#define MSR_X2APIC_EOI   0x80b
-
 /* Under p->lock: the write, a due deadline fired, and the checks for what
  * needs the full path. APIC_FAST_NO or APIC_FAST_FULL: the lock is
  * released; APIC_FAST_NONE: go on, the lock still held. */
@@ -22,7 +19,7 @@ static inline int apic_write_locked(struct vcpu *v, struct vm_platform *p, struc
         spin_unlock(&p->lock); /* #GP: the full path says why */
         return APIC_FAST_NO;
     }
-    if (msr == MSR_TSC_DEADLINE) {
+    if (msr == MSR_IA32_TSC_DEADLINE) {
         vlapic_set_tsc_deadline(a, val);
         uint64_t dl = vlapic_next_deadline(a);
         if (dl != VTIME_NEVER) {

@@ -9,6 +9,7 @@
  * the one truth (vcpu/apicv.h): at the first exit after the CPU changed
  * RVI or SVI, the VIRR/VISR are compared with what was written and the
  * vLAPIC takes the same steps. */
+#include "arch/x86_64/cpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_caps.h"
@@ -16,8 +17,6 @@
 #define VAPIC_VTPR 0x80
 #define VAPIC_VISR 0x100
 #define VAPIC_VIRR 0x200
-
-#define MSR_X2APIC_EOI 0x80b
 
 #define APICV_CTLS (SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE | SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY)
 

@@ -4,10 +4,8 @@
  * stays small for CPUID. */
 #include <stddef.h>
 
+#include "arch/x86_64/cpu.h"
 #include "vmx/vmx_exit.h"
-
-#define MSR_TSC_DEADLINE 0x6e0
-#define MSR_X2APIC_EOI   0x80b
 
 enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_tsc,
                                     uint64_t *end_tsc)
@@ -21,7 +19,7 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
         seen = &d;
     if (raw == EXIT_REASON_MSR_WRITE) {
         uint32_t msr = (uint32_t)v->gprs[GPR_RCX];
-        if (msr != MSR_TSC_DEADLINE && msr != MSR_X2APIC_EOI) {
+        if (msr != MSR_IA32_TSC_DEADLINE && msr != MSR_X2APIC_EOI) {
             if (seen)
                 vcpu_apicv_seen(v, seen);
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);

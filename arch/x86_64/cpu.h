@@ -60,6 +60,7 @@
 #define MSR_IA32_PAT             0x277
 #define MSR_IA32_TSC_DEADLINE    0x6e0
 #define MSR_X2APIC_BASE          0x800
+#define MSR_X2APIC_EOI           0x80b /* MSR_X2APIC_BASE + LAPIC_EOI / 16 */
 #define MSR_IA32_EFER            0xc0000080
 #define MSR_IA32_STAR            0xc0000081
 #define MSR_IA32_LSTAR           0xc0000082

@@ -4,8 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 
-#define MSR_IA32_TSC_DEADLINE 0x6e0
-#define LAPIC_ISR0            0x100 /* eight 32-bit ISR registers, 0x10 apart */
+#define LAPIC_ISR0 0x100 /* eight 32-bit ISR registers, 0x10 apart */
 
 static bool in_service(void)
 {
