@@ -21,11 +21,6 @@ static volatile uint32_t *lapic(unsigned off)
     return (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + off);
 }
 
-static void wrmsr(uint32_t msr, uint64_t val)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
-}
-
 void attack_tsc_write(void)
 {
     uint32_t a, b, c, d;

@@ -48,18 +48,6 @@ static volatile uint32_t g_ring_left, g_ring_done, g_acks, g_turn_done, g_ready,
 static volatile uint32_t g_fail;
 static uint64_t g_tsc_khz;
 
-static inline uint64_t rdmsr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
-}
-
 static inline volatile uint32_t *xapic(unsigned reg)
 {
     return (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg * 16);
