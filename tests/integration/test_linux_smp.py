@@ -148,3 +148,15 @@ def test_linux_four_vcpus_on_two_cpus(boot, tmp_path):
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 4)}")
     dmesg_clean(m)
     power_off(m)
+
+
+@slow
+def test_linux_bsp_on_console_cpu(boot, tmp_path):
+    # The BSP on CPU 0, which also drains every VM's console output to the
+    # serial port, while the boot prints a lot: its ticks must still arrive
+    # in time, so the clocksource watchdog keeps the TSC (linux_smp_boot
+    # fails on any "clocksource ... unstable" line).
+    m = linux_smp_boot(boot, tmp_path, 2, "[0, 1]")
+    assert nproc(m) == 2
+    dmesg_clean(m)
+    power_off(m)
