@@ -107,9 +107,8 @@ def power_off(m):
 
 
 def test_linux_two_vcpus(boot, tmp_path):
-    # The BSP on CPU 1, the AP on CPU 0 (the console's CPU). With the BSP on
-    # CPU 0 its tick comes late and Linux marks the TSC unstable (README,
-    # known issues).
+    # The BSP on CPU 1, the AP on CPU 0 (the console's CPU). The BSP on
+    # CPU 0: test_linux_bsp_on_console_cpu (slow).
     m = linux_smp_boot(boot, tmp_path, 2, "[1, 0]")
     assert nproc(m) == 2
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 2)}")
