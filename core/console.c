@@ -64,10 +64,20 @@ static bool wake_armed;
  * those bytes are queued for the UART's interrupt instead of waited for,
  * so a guest sharing this CPU keeps it (its timer ticks come on time). */
 static bool queue_writes;
+/* Set on the console CPU inside console_poll: what the console writes
+ * there (commands, the prompt) comes after all queued output, in order. */
+static bool in_console;
 
 static void raw_write(const char *s, size_t n)
 {
-    if (queue_writes && this_cpu_id() == 0 && uart_write_queued(s, n))
+    if (!in_console || this_cpu_id() != 0) {
+        /* A log line from anywhere else (an exit handler, another CPU):
+         * out of band, as it was before guest output had a queue, but never
+         * inside a guest's line, and without waiting for the whole queue. */
+        uart_write_between_lines(s, n);
+        return;
+    }
+    if (queue_writes && uart_write_queued(s, n))
         return;
     uart_write(s, n);
 }
@@ -367,12 +377,6 @@ static void report_lost_input(void)
     }
 }
 
-/* Guest output for this turn. With a transmit queue: only what it takes
- * without waiting (the rest waits for the next turn, about 5 ms later at
- * most: arm_wake_timer); busy-waiting here would hold a guest on this CPU
- * out for ~22 ms per 256 bytes, and a Linux guest's periodic tick, re-armed
- * from its handler, would lose that time: its jiffies fall behind its TSC
- * and it marks the TSC unstable. Without one: DRAIN_PER_TURN, waiting. */
 static struct console_drain_stats drain_stats;
 
 static size_t queue_room(void)
@@ -380,6 +384,12 @@ static size_t queue_room(void)
     return uart_tx_queued() < QUEUE_AHEAD ? uart_tx_room() : 0;
 }
 
+/* Guest output for this turn. With a transmit queue: only what it takes
+ * without waiting (the rest waits for the next turn, about 5 ms later at
+ * most: arm_wake_timer); busy-waiting here would hold a guest on this CPU
+ * out for ~22 ms per 256 bytes, and a Linux guest's periodic tick, re-armed
+ * from its handler, would lose that time: its jiffies fall behind its TSC
+ * and it marks the TSC unstable. Without one: DRAIN_PER_TURN, waiting. */
 static void drain_output(void)
 {
     uint64_t t0 = rdtsc();
@@ -408,7 +418,7 @@ void console_drain_stats(struct console_drain_stats *out)
     out->queued = uart_tx_queue_enabled();
 }
 
-void console_poll(void)
+static void console_step(void)
 {
     netconsole_poll();
     api_http_poll();
@@ -449,4 +459,11 @@ void console_poll(void)
         return;
     show_prompt();
     poll_prompt_input();
+}
+
+void console_poll(void)
+{
+    in_console = true;
+    console_step();
+    in_console = false;
 }

@@ -57,6 +57,7 @@ static struct uart_txq txq;
 static bool tx_queue_on;      /* the transmit interrupt is wired: queueing allowed */
 static unsigned tx_burst = 1; /* bytes the transmitter takes when THRE is set */
 static uint8_t ier;           /* IER as last written */
+static bool tx_mid_line;      /* the transmitter has part of a queued line */
 
 static uint8_t reg_read(unsigned reg)
 {
@@ -230,26 +231,42 @@ static void tx_pump_locked(void)
 {
     char c;
     if (uart_txq_used(&txq) && (read_lsr() & LSR_THRE))
-        for (unsigned i = 0; i < tx_burst && uart_txq_take(&txq, &c); i++)
+        for (unsigned i = 0; i < tx_burst && uart_txq_take(&txq, &c); i++) {
             reg_write(UART_THR, (uint8_t)c);
+            tx_mid_line = c != '\n';
+        }
     tx_irq_update();
 }
 
-void uart_write(const char *s, size_t n)
+/* Writes s after all that is queued (all_queued) or only after the rest
+ * of the queued line the transmitter has begun. */
+static void write_sync(const char *s, size_t n, bool all_queued)
 {
     /* Bounded: a panic on another CPU must still get its report out. */
     bool locked = false;
     for (int i = 0; i < 1000000 && !(locked = spin_trylock(&tx_lock)); i++)
         cpu_relax();
-    /* What was queued before goes first, in order. */
     char c;
-    while (uart_txq_take(&txq, &c))
+    while ((all_queued || tx_mid_line) && uart_txq_take(&txq, &c)) {
         put_raw(c);
+        tx_mid_line = c != '\n';
+    }
+    tx_mid_line = false;
     for (size_t i = 0; i < n; i++)
         uart_putc(s[i]);
     tx_irq_update();
     if (locked)
         spin_unlock(&tx_lock);
+}
+
+void uart_write(const char *s, size_t n)
+{
+    write_sync(s, n, true);
+}
+
+void uart_write_between_lines(const char *s, size_t n)
+{
+    write_sync(s, n, false);
 }
 
 bool uart_write_queued(const char *s, size_t n)

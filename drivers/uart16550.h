@@ -25,6 +25,10 @@ void uart_putc(char c);
 /* Writes and waits for the transmitter (translates \n to \r\n), after
  * what was queued before. */
 void uart_write(const char *s, size_t n);
+/* The same, but only after the rest of the queued line the transmitter has
+ * begun: the other queued lines stay queued (a log line from an exit
+ * handler waits for one line, not for the whole queue). */
+void uart_write_between_lines(const char *s, size_t n);
 /* Queues the bytes without waiting: the UART's interrupt (uart_rx_interrupt)
  * feeds them to the transmitter while the CPU does other work. All or
  * nothing: false when the transmit interrupt is not wired, interrupts are
