@@ -49,6 +49,7 @@ static void deliver(void *ctx, const void *frame, unsigned len)
         return;
     }
     pbuf_take(p, frame, (u16_t)len);
+    net_tcp_timewait_check(frame, len);
     if (netif.input(p, &netif) != ERR_OK)
         pbuf_free(p);
 }
@@ -211,6 +212,8 @@ static void show_tcp_pcbs(void (*out)(const char *fmt, ...))
     out("tcp pcbs: %u of %u in use, %u half-open, peak %u, %llu allocations refused\n",
         (unsigned)m->used, (unsigned)MEMP_NUM_TCP_PCB, half_open, (unsigned)m->max,
         (unsigned long long)m->err);
+    out("tcp time-wait: %llu ended early by a new connection from the same port\n",
+        net_tcp_timewait_reused());
 }
 
 void net_show(void (*out)(const char *fmt, ...))

@@ -4,7 +4,9 @@
 
 #include "lib/format.h"
 #include "lib/log.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "net/tcp_syn.h"
 
 #define MAX_CONNS     MEMP_NUM_TCP_PCB
 #define KEEPALIVE_MS  60000 /* half-open peers are found and dropped */
@@ -21,7 +23,7 @@ struct net_conn {
 
 static struct net_conn conns[MAX_CONNS];
 static unsigned nr_open;
-static unsigned long long nr_accepted;
+static unsigned long long nr_accepted, nr_timewait_reused;
 
 static struct net_conn *conn_alloc(void)
 {
@@ -217,4 +219,36 @@ void net_tcp_server_poll(void)
             tcp_abort(pcb);
         conn_free(c);
     }
+}
+
+/* A client that connects again from the port of a connection we closed
+ * first meets our TIME_WAIT control block for that port pair (2 MSL, two
+ * minutes in lwIP). lwIP answers its SYN with a bare ACK and the client
+ * hangs until TIME_WAIT ends: emulators' user networking keeps the host
+ * client's port, and a NAT or a client with a fixed port do the same. As
+ * Linux and the BSDs do (RFC 6191, without timestamps), a SYN whose
+ * sequence number lies beyond what the old connection received ends the
+ * TIME_WAIT at once, and the SYN goes on to the listener. Called with each
+ * received frame before lwIP sees it. */
+void net_tcp_timewait_check(const void *frame, unsigned len)
+{
+    struct tcp_syn syn;
+    if (!tcp_tw_pcbs || !tcp_syn_parse(frame, len, &syn))
+        return;
+    for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb; pcb = pcb->next) {
+        if (pcb->local_port != syn.dst_port || pcb->remote_port != syn.src_port ||
+            lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip))) != syn.src_ip ||
+            lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip))) != syn.dst_ip)
+            continue;
+        if (TCP_SEQ_GT(syn.seq, pcb->rcv_nxt)) {
+            tcp_abort(pcb); /* a TIME_WAIT pcb is freed without an RST */
+            nr_timewait_reused++;
+        }
+        return;
+    }
+}
+
+unsigned long long net_tcp_timewait_reused(void)
+{
+    return nr_timewait_reused;
 }

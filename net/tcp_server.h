@@ -40,6 +40,10 @@ uint32_t net_conn_peer(const struct net_conn *c);
 /* Connections open now, and accepted since boot. */
 unsigned net_conn_count(void);
 unsigned long long net_conn_accepted(void);
+/* Each received frame, before lwIP: a new connection request for a port
+ * pair still in TIME_WAIT ends that TIME_WAIT (RFC 6191). */
+void net_tcp_timewait_check(const void *frame, unsigned len);
+unsigned long long net_tcp_timewait_reused(void);
 
 /* net.c: deferred closes and pending output (called from net_poll). */
 void net_tcp_server_poll(void);

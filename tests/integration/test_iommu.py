@@ -4,12 +4,11 @@ MSIs) and its absence in Bochs. See docs/iommu.md.
 QEMU TCG has no VMX: these boots also show the IOMMU works without it."""
 
 import re
-import socket
-import time
 
 import pytest
 
 from conftest import BASE_CMDLINE, REPO, SCALE, timeout_for
+from console_io import free_port, serial_command
 from test_config import build_config_iso
 
 # The default QEMU machine already has `-device intel-iommu` (QEMU 7.2 TCG:
@@ -23,6 +22,23 @@ RESULT = r"^iommu selftest {}: (pass|fail: .*)$"
 
 def lines(regex, text):
     return re.findall(regex, text, re.M)
+
+
+def assert_domain_dma(out, runs):
+    """What each of `runs` edu selftests of 00:05.0 must show: DMA into the
+    domain comes back; DMA outside it is blocked, with a fault line that
+    names the device and address; an unmapped iova is blocked at once (the
+    IOTLB was invalidated)."""
+    assert len(lines(r"^  DMA into the domain \(iova 0xff00000 -> host 0x[0-9a-f]+\): 64 bytes "
+                     r"read and written back$", out)) == runs, out
+    outside = lines(r"^  DMA write outside the domain \((0x[0-9a-f]+)\): blocked, memory "
+                    r"unchanged, fault reported$", out)
+    assert len(outside) == runs, out
+    for addr in outside:
+        assert re.search(rf"iommu: fault 00:05\.0 write addr {addr} reason 0x05 \(write to a "
+                         r"page without write permission\)", out), (addr, out)
+    assert len(lines(r"^  DMA to iova 0xff00000 after it was unmapped: blocked, memory unchanged, "
+                     r"fault reported$", out)) == runs, out
 
 
 def assert_no_panic(out):
@@ -74,19 +90,7 @@ def test_iommu_selftest_edu(boot):
     for addr in deny:
         assert re.search(rf"iommu: fault 00:05\.0 write addr {addr} reason 0x0[12] "
                          r"\((root|context) entry not present", out), (addr, out)
-    # Into the domain: the data comes back.
-    assert len(lines(r"^  DMA into the domain \(iova 0xff00000 -> host 0x[0-9a-f]+\): 64 bytes "
-                     r"read and written back$", out)) == 2, out
-    # Outside the domain: blocked, and the fault line names device and address.
-    outside = lines(r"^  DMA write outside the domain \((0x[0-9a-f]+)\): blocked, memory "
-                    r"unchanged, fault reported$", out)
-    assert len(outside) == 2, out
-    for addr in outside:
-        assert re.search(rf"iommu: fault 00:05\.0 write addr {addr} reason 0x05 \(write to a "
-                         r"page without write permission\)", out), (addr, out)
-    # Unmapping takes effect at once (the IOTLB is invalidated).
-    assert len(lines(r"^  DMA to iova 0xff00000 after it was unmapped: blocked, memory unchanged, "
-                     r"fault reported$", out)) == 2, out
+    assert_domain_dma(out, runs=2)
     assert re.search(r"iommu: fault 00:05\.0 write addr 0xff00000 reason 0x05", out), out
     # Interrupt remapping: allowed entry delivers, the others do not.
     assert len(lines(r"^  MSI through remapping entry \d+ \(vector 0x[0-9a-f]+, APIC 0\): "
@@ -216,16 +220,7 @@ def test_iommu_scalable_mode(boot):
     deny = lines(r"^  no domain yet: DMA write to (0x[0-9a-f]+) blocked, memory unchanged, "
                  r"fault reported$", out)
     assert len(deny) == 3, out
-    assert len(lines(r"^  DMA into the domain \(iova 0xff00000 -> host 0x[0-9a-f]+\): 64 bytes "
-                     r"read and written back$", out)) == 3, out
-    outside = lines(r"^  DMA write outside the domain \((0x[0-9a-f]+)\): blocked, memory "
-                    r"unchanged, fault reported$", out)
-    assert len(outside) == 3, out
-    for addr in outside:
-        assert re.search(rf"iommu: fault 00:05\.0 write addr {addr} reason 0x05 \(write to a "
-                         r"page without write permission\)", out), (addr, out)
-    assert len(lines(r"^  DMA to iova 0xff00000 after it was unmapped: blocked, memory unchanged, "
-                     r"fault reported$", out)) == 3, out
+    assert_domain_dma(out, runs=3)
     report = out[out.rfind("iommu: vt-d, 1 unit"):]
     assert re.search(r"^    translation: scalable mode \(second-level tables through RID_PASID "
                      r"0\)$", report, re.M), report
@@ -252,29 +247,6 @@ def test_iommu_scalable_mode_refused(boot):
     assert lines(r"^    features: .*, scalable mode absent, ats off$", out), out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serial_command(m, line, timeout):
-    """Type a command on the serial console; its output."""
-    start = len(m.output)
-    for i in range(0, len(line), 4):
-        m.send(line[i:i + 4])
-        time.sleep(0.05)
-    m.send("\r")
-    pat = re.compile(rf"{re.escape(line)}\n((?:.*\n)*?)bulkhead> ", re.M)
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        found = pat.search(m.output, start)
-        if found:
-            return found.group(1)
-        time.sleep(0.2)
-    raise AssertionError(f"no answer to {line!r}; tail:\n{m.output[-3000:]}")
-
-
 @pytest.mark.qemu_svm
 def test_iommu_hypervisor_pins_remapped(boot):
     """With interrupt remapping on (QEMU's intel-iommu default) the
@@ -295,12 +267,12 @@ def test_iommu_hypervisor_pins_remapped(boot):
     assert lines(r"^iommu: the hypervisor's I/O APIC pins use interrupt remapping entries \(\d+ "
                  r"re-routed\); compatibility-format interrupts blocked$", out), out
 
-    assert re.search(r"^ *\d+ +echo +running$", serial_command(m, "list", wait), re.M), m.output
-    net = serial_command(m, "net", wait)
+    assert re.search(r"^ *\d+ +echo +running$", serial_command(m, "list", wait, typed=True, tail=3000), re.M), m.output
+    net = serial_command(m, "net", wait, typed=True, tail=3000)
     nic = re.search(r"^receive: +interrupt \(GSI (\d+), ([1-9]\d*) interrupts\) and polling$",
                     net, re.M)
     assert nic, net
-    report = serial_command(m, "iommu", wait)
+    report = serial_command(m, "iommu", wait, typed=True, tail=3000)
     assert COMPAT_BLOCKED_QEMU + "\n" in report, report
     uart = lines(HOST_PIN.format(4), report)
     assert uart and int(uart[0]) > 0, report  # the typed commands raised them

@@ -33,6 +33,7 @@ import time
 import pytest
 
 from conftest import REPO, SCALE
+from console_io import free_port
 
 
 MKISO = REPO / "scripts" / "mkiso.sh"
@@ -143,12 +144,6 @@ def build_guest():
                         check=True).stdout
     (NIC / "initrd.gz").write_bytes(gz)
     shutil.copy(vmlinuz, NIC / "bzImage")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(m, regex, timeout, start=0):

@@ -80,6 +80,7 @@ UNIT_SRCS_svm_decode := svm/svm_decode.c
 UNIT_SRCS_sha256 := lib/sha256.c lib/format.c lib/strutil.c
 UNIT_SRCS_telnet := net/telnet.c
 UNIT_SRCS_login_limit := net/login_limit.c
+UNIT_SRCS_tcp_syn := net/tcp_syn.c
 UNIT_SRCS_vpci_bridge := vdev/vpci_bridge.c vdev/vpci_bar.c vdev/vpci_cap.c vdev/vpci_msi.c vdev/vpci_io.c lib/format.c lib/strutil.c
 UNIT_SRCS_io_bitmap := 
 UNIT_SRCS_vpci_host := drivers/pci_group.c drivers/pci_quiesce.c vdev/vpci_acpi.c vdev/acpi_gen.c core/config.c core/config_keys.c core/config_validate.c core/config_net.c lib/sha256.c lib/format.c lib/strutil.c

@@ -58,15 +58,31 @@ static int find_byte_run(void)
     return -1;
 }
 
+/* A zeroed save area and the YMM0 pattern loaded, before an XSAVE. */
+static void area_clear_and_load_ymm0(void)
+{
+    for (unsigned i = 0; i < sizeof(g_area); i++)
+        g_area[i] = 0;
+    ymm0_load();
+}
+
+/* The check passes when XRSTOR of the image brings YMM0 back. */
+static void report_xrstor(const char *name)
+{
+    int r = xrstor_brings_back();
+    if (r)
+        fail(name, "xrstor of the image: %s", r == 0x100 ? "wrong YMM0" : vector_name(r - 1));
+    else
+        pass(name);
+}
+
 static void check_standard(void)
 {
     const char *name = "xsave_standard_keeps_ymm";
     uint32_t a, b, c, d;
     cpuid(0xd, 2, &a, &b, &c, &d);
     uint32_t ymm_off = b;
-    for (unsigned i = 0; i < sizeof(g_area); i++)
-        g_area[i] = 0;
-    ymm0_load();
+    area_clear_and_load_ymm0();
     __asm__ volatile("xsave64 (%0)" ::"r"(g_area), "a"(RFBM), "d"(0) : "memory");
     ymm0_clear();
     for (unsigned i = 0; i < 16; i++)
@@ -74,11 +90,7 @@ static void check_standard(void)
             fail(name, "YMM0[255:128] not at offset %u (CPUID.(0xD,2):EBX)", ymm_off);
             return;
         }
-    int r = xrstor_brings_back();
-    if (r)
-        fail(name, "xrstor of the image: %s", r == 0x100 ? "wrong YMM0" : vector_name(r - 1));
-    else
-        pass(name);
+    report_xrstor(name);
 }
 
 static void check_compacted(void)
@@ -91,9 +103,7 @@ static void check_compacted(void)
         pass(name);
         return;
     }
-    for (unsigned i = 0; i < sizeof(g_area); i++)
-        g_area[i] = 0;
-    ymm0_load();
+    area_clear_and_load_ymm0();
     __asm__ volatile("xsavec64 (%0)" ::"r"(g_area), "a"(RFBM), "d"(0) : "memory");
     ymm0_clear();
     const uint64_t *hdr = (const uint64_t *)(g_area + HDR);
@@ -111,11 +121,7 @@ static void check_compacted(void)
         fail(name, "YMM0[255:128] at offset %d, expected %d", find_byte_run(), EXT_START);
         return;
     }
-    int r = xrstor_brings_back();
-    if (r)
-        fail(name, "xrstor of the image: %s", r == 0x100 ? "wrong YMM0" : vector_name(r - 1));
-    else
-        pass(name);
+    report_xrstor(name);
 }
 
 void check_xsave(void)
