@@ -31,12 +31,6 @@ mb2_header:
     dw 6, 0
     dd 8
 
-    ; Framebuffer (optional, no preferred mode).
-    align 8
-    dw 5, 1
-    dd 20
-    dd 0, 0, 0
-
     ; A linear framebuffer for console=fb, any mode (width, height, depth 0).
     ; Optional: a loader without one still boots us. mkiso.sh's grub.cfg keeps
     ; BIOS GRUB in VGA text unless the command line asks for the screen.

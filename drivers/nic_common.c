@@ -10,8 +10,7 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 
-#define OWNER     "net"
-#define INTX_MASK (1u << 10) /* PCI command register: Interrupt Disable */
+#define OWNER "net"
 
 uint16_t nic_common_begin(struct nic_common *n, const struct pci_dev *p)
 {
@@ -69,7 +68,8 @@ void nic_common_free(struct nic_common *n)
 
 void nic_common_start(struct nic_common *n, uint16_t cmd)
 {
-    pci_write16(n->seg, n->bdf, PCI_COMMAND, (uint16_t)(cmd | PCI_COMMAND_MASTER | INTX_MASK));
+    pci_write16(n->seg, n->bdf, PCI_COMMAND,
+                (uint16_t)(cmd | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE));
 }
 
 bool nic_common_set_link(struct nic_common *n, bool up)
@@ -112,6 +112,6 @@ bool nic_common_route_intx(struct nic_common *n, void (*handler)(struct irq_fram
     n->irq_mode = NIC_IRQ_INTX;
     n->gsi = ioapic_isa_to_gsi(line);
     uint16_t cmd = pci_read16(n->seg, n->bdf, PCI_COMMAND);
-    pci_write16(n->seg, n->bdf, PCI_COMMAND, (uint16_t)(cmd & ~INTX_MASK));
+    pci_write16(n->seg, n->bdf, PCI_COMMAND, (uint16_t)(cmd & ~PCI_COMMAND_INTX_DISABLE));
     return true;
 }

@@ -12,8 +12,6 @@
 
 #include "drivers/nic_counters.h"
 
-#define PCI_STATUS_CAPLIST (1u << 4) /* the function has a capability list */
-
 struct irq_frame;
 struct pci_dev;
 struct vtd_domain;

@@ -8,27 +8,10 @@
 #include "drivers/nic_common.h"
 #include "drivers/pci.h"
 #include "drivers/vtd.h"
+#include "drivers/vtd_ir.h"
 #include "lib/format.h"
 
-#define PCI_CAP_ID_MSIX   0x11
-#define MSIX_CTRL_ENABLE  (1u << 15)
-#define MSIX_CTRL_FMASK   (1u << 14) /* function mask */
-#define MSIX_ENTRY_MASKED 1u         /* vector control, bit 0 */
-#define MSI_ADDR_BASE     0xfee00000u
-#define MSIX_CAP_WALK_MAX 48 /* a looped list ends here */
-
-static uint8_t find_cap(const struct nic_common *n, uint8_t want)
-{
-    if (!(pci_read16(n->seg, n->bdf, PCI_STATUS) & PCI_STATUS_CAPLIST))
-        return 0;
-    uint8_t at = pci_read8(n->seg, n->bdf, PCI_CAP_PTR) & 0xfc;
-    for (unsigned guard = 0; at >= 0x40 && guard < MSIX_CAP_WALK_MAX; guard++) {
-        if (pci_read8(n->seg, n->bdf, at) == want)
-            return at;
-        at = pci_read8(n->seg, n->bdf, (uint16_t)(at + 1)) & 0xfc;
-    }
-    return 0;
-}
+#define MSIX_ENTRY_MASKED 1u /* vector control, bit 0 */
 
 /* Entry 0 of the MSI-X table, mapped, or NULL when the capability points
  * outside a memory BAR the device has. */
@@ -50,7 +33,7 @@ static volatile uint32_t *table_entry0(const struct nic_common *n, uint8_t cap)
 bool nic_common_route_msix(struct nic_common *n, void (*handler)(struct irq_frame *, void *),
                            void *arg, unsigned cpu)
 {
-    uint8_t cap = find_cap(n, PCI_CAP_ID_MSIX);
+    uint8_t cap = pci_find_cap(n->seg, n->bdf, PCI_CAP_MSIX);
     if (!cap || cpu >= MAX_CPUS || !cpus[cpu])
         return false;
     volatile uint32_t *entry = table_entry0(n, cap);
@@ -65,21 +48,21 @@ bool nic_common_route_msix(struct nic_common *n, void (*handler)(struct irq_fram
          * physical destination, fixed delivery, edge. */
         if (irte != VTD_ERR_NODEV || dest > 0xff)
             return false;
-        addr = MSI_ADDR_BASE | dest << 12;
+        addr = vtd_msi_compat((uint8_t)dest);
         data = (uint32_t)vec;
     }
     irq_register((uint8_t)vec, handler, arg);
     uint16_t ctrl = pci_read16(n->seg, n->bdf, (uint16_t)(cap + 2));
     /* Enabled with the function masked while entry 0 is written. */
     pci_write16(n->seg, n->bdf, (uint16_t)(cap + 2),
-                (uint16_t)(ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK));
+                (uint16_t)(ctrl | PCI_MSIX_CTRL_ENABLE | PCI_MSIX_CTRL_FN_MASK));
     entry[3] = MSIX_ENTRY_MASKED;
     entry[0] = addr;
     entry[1] = 0;
     entry[2] = data;
     entry[3] = 0;
     pci_write16(n->seg, n->bdf, (uint16_t)(cap + 2),
-                (uint16_t)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK));
+                (uint16_t)((ctrl | PCI_MSIX_CTRL_ENABLE) & ~PCI_MSIX_CTRL_FN_MASK));
     n->vector = vec;
     n->irte = irte;
     n->msix_cap = cap;
@@ -92,7 +75,8 @@ void nic_common_msix_off(struct nic_common *n)
     if (n->irq_mode != NIC_IRQ_MSIX)
         return;
     uint16_t ctrl = pci_read16(n->seg, n->bdf, (uint16_t)(n->msix_cap + 2));
-    pci_write16(n->seg, n->bdf, (uint16_t)(n->msix_cap + 2), (uint16_t)(ctrl & ~MSIX_CTRL_ENABLE));
+    pci_write16(n->seg, n->bdf, (uint16_t)(n->msix_cap + 2),
+                (uint16_t)(ctrl & ~PCI_MSIX_CTRL_ENABLE));
     if (n->irte >= 0)
         vtd_irte_free(n->irte);
     n->irte = -1;

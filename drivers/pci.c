@@ -49,6 +49,11 @@ void pci_set_ops(const struct pci_ops *ops)
     cur_ops = ops;
 }
 
+uint8_t pci_find_cap(uint16_t seg, uint16_t bdf, uint8_t id)
+{
+    return cur_ops ? pci_ops_find_cap(cur_ops, seg, bdf, id) : 0;
+}
+
 uint32_t pci_read32(uint16_t seg, uint16_t bdf, uint16_t off)
 {
     return cfg_read(cur_ops, seg, bdf, off, 4);

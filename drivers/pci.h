@@ -28,9 +28,19 @@
 #define PCI_CAP_PTR       0x34
 #define PCI_INTERRUPT     0x3C /* line (byte 0), pin (byte 1) */
 
-#define PCI_COMMAND_IO     (1u << 0)
-#define PCI_COMMAND_MEMORY (1u << 1)
-#define PCI_COMMAND_MASTER (1u << 2)
+#define PCI_COMMAND_IO           (1u << 0)
+#define PCI_COMMAND_MEMORY       (1u << 1)
+#define PCI_COMMAND_MASTER       (1u << 2)
+#define PCI_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_STATUS_CAP_LIST      (1u << 4) /* the function has a capability list */
+
+/* Capability IDs (PCI 3.0 appendix H). */
+#define PCI_CAP_MSI  0x05
+#define PCI_CAP_MSIX 0x11
+
+/* MSI-X message control (PCI 3.0 6.8.2.3). */
+#define PCI_MSIX_CTRL_FN_MASK (1u << 14)
+#define PCI_MSIX_CTRL_ENABLE  (1u << 15)
 
 #define PCI_HEADER_MULTIFN 0x80
 #define PCI_HEADER_NORMAL  0
@@ -103,6 +113,13 @@ void pci_write16(uint16_t seg, uint16_t bdf, uint16_t off, uint16_t val);
 void pci_write8(uint16_t seg, uint16_t bdf, uint16_t off, uint8_t val);
 /* Installs ops without enumerating (tests; NULL uninstalls). */
 void pci_set_ops(const struct pci_ops *ops);
+
+/* Offset (0x40..0xfc) of the function's first capability `id`, or 0 when
+ * it has none. The list is device input: the walk ends after 48 entries
+ * (a looped list) and never leaves 0x40..0xff. Pure (drivers/pci_cap.c). */
+uint8_t pci_ops_find_cap(const struct pci_ops *ops, uint16_t seg, uint16_t bdf, uint8_t id);
+/* The same through the installed ops. */
+uint8_t pci_find_cap(uint16_t seg, uint16_t bdf, uint8_t id);
 
 /* Short description, e.g. "network controller", "PCI bridge". */
 const char *pci_class_name(uint8_t class_code, uint8_t subclass);

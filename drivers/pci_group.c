@@ -8,21 +8,13 @@
 #define EXT_CAP_ACS 0x000d
 #define PCIE_DOWN   6
 #define PCIE_TO_PCI 7
-#define STATUS_CAPS (1u << 4)
 
 /* PCI Express device/port type, or -1 without a PCI Express capability. */
 static int pcie_type(const struct pci_ops *o, const struct pci_dev *d)
 {
     uint16_t bdf = PCI_BDF(d->bus, d->dev, d->fn);
-    if (!(o->read(o->ctx, d->seg, bdf, PCI_STATUS, 2) & STATUS_CAPS))
-        return -1;
-    unsigned p = o->read(o->ctx, d->seg, bdf, PCI_CAP_PTR, 1) & 0xfc;
-    for (unsigned k = 0; k < 48 && p >= 0x40; k++) {
-        if (o->read(o->ctx, d->seg, bdf, (uint16_t)p, 1) == CAP_PCIE)
-            return (o->read(o->ctx, d->seg, bdf, (uint16_t)(p + 2), 2) >> 4) & 0xf;
-        p = o->read(o->ctx, d->seg, bdf, (uint16_t)(p + 1), 1) & 0xfc;
-    }
-    return -1;
+    uint8_t p = pci_ops_find_cap(o, d->seg, bdf, CAP_PCIE);
+    return p ? (int)((o->read(o->ctx, d->seg, bdf, (uint16_t)(p + 2), 2) >> 4) & 0xf) : -1;
 }
 
 /* An ACS extended capability (needs extended configuration space: without

@@ -8,12 +8,9 @@
 #include "arch/x86_64/tsc.h"
 #endif
 
-#define CAP_PM     0x01
-#define CAP_MSI    0x05
-#define CAP_PCIE   0x10
-#define CAP_MSIX   0x11
-#define CAP_AF     0x13
-#define STATUS_CAP (1u << 4)
+#define CAP_PM   0x01
+#define CAP_PCIE 0x10
+#define CAP_AF   0x13
 
 #define PCIE_DEVCAP     0x04
 #define PCIE_DEVCTL     0x08
@@ -36,20 +33,6 @@ static void wr(const struct pci_ops *o, uint16_t seg, uint16_t bdf, uint16_t off
     o->write(o->ctx, seg, bdf, off, w, v);
 }
 
-/* Offset of capability `id`, or 0; bounded walk over hostile lists. */
-static uint16_t find_cap(const struct pci_ops *o, uint16_t seg, uint16_t bdf, uint8_t id)
-{
-    if (!(rd(o, seg, bdf, PCI_STATUS, 2) & STATUS_CAP))
-        return 0;
-    uint16_t p = rd(o, seg, bdf, PCI_CAP_PTR, 1) & 0xfc;
-    for (unsigned n = 0; n < 48 && p >= 0x40; n++) {
-        if (rd(o, seg, bdf, p, 1) == id)
-            return p;
-        p = rd(o, seg, bdf, p + 1, 1) & 0xfc;
-    }
-    return 0;
-}
-
 static void wait_clear(const struct pci_ops *o, uint16_t seg, uint16_t bdf, uint16_t off,
                        unsigned w, uint32_t bit, void (*delay_ms)(unsigned))
 {
@@ -70,8 +53,8 @@ enum pci_quiesce_how pci_quiesce_ops(const struct pci_ops *o, uint16_t seg, uint
     saved[6] = rd(o, seg, bdf, PCI_INTERRUPT, 1);
 
     enum pci_quiesce_how how = PCI_QUIESCE_DISABLED;
-    uint16_t pcie = find_cap(o, seg, bdf, CAP_PCIE);
-    uint16_t af = find_cap(o, seg, bdf, CAP_AF);
+    uint16_t pcie = pci_ops_find_cap(o, seg, bdf, CAP_PCIE);
+    uint16_t af = pci_ops_find_cap(o, seg, bdf, CAP_AF);
     if (pcie && (rd(o, seg, bdf, pcie + PCIE_DEVCAP, 4) & PCIE_DEVCAP_FLR)) {
         wait_clear(o, seg, bdf, pcie + PCIE_DEVSTA, 2, PCIE_DEVSTA_TRP, delay_ms);
         uint16_t ctl = (uint16_t)rd(o, seg, bdf, pcie + PCIE_DEVCTL, 2);
@@ -90,14 +73,17 @@ enum pci_quiesce_how pci_quiesce_ops(const struct pci_ops *o, uint16_t seg, uint
     }
     /* After a reset these are off already; without one they go off here.
      * Decoding stays off until the device is given again. */
-    uint16_t msi = find_cap(o, seg, bdf, CAP_MSI), msix = find_cap(o, seg, bdf, CAP_MSIX);
+    uint16_t msi = pci_ops_find_cap(o, seg, bdf, PCI_CAP_MSI),
+             msix = pci_ops_find_cap(o, seg, bdf, PCI_CAP_MSIX);
     if (msi)
         wr(o, seg, bdf, msi + 2, 2, rd(o, seg, bdf, msi + 2, 2) & ~1u);
     if (msix)
-        wr(o, seg, bdf, msix + 2, 2, (rd(o, seg, bdf, msix + 2, 2) & ~0x8000u) | 0x4000u);
+        wr(o, seg, bdf, msix + 2, 2,
+           (rd(o, seg, bdf, msix + 2, 2) & ~PCI_MSIX_CTRL_ENABLE) | PCI_MSIX_CTRL_FN_MASK);
     cmd = (uint16_t)rd(o, seg, bdf, PCI_COMMAND, 2);
     wr(o, seg, bdf, PCI_COMMAND, 2,
-       (cmd & ~(PCI_COMMAND_MASTER | PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) | (1u << 10));
+       (cmd & ~(PCI_COMMAND_MASTER | PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) |
+           PCI_COMMAND_INTX_DISABLE);
     return how;
 }
 

@@ -182,7 +182,7 @@ static int find_caps(struct virtio_net *nic, const struct pci_dev *p, struct cap
                      size_t whylen)
 {
     memset(c, 0, sizeof(*c));
-    if (!(pci_read16(nic->n.seg, nic->n.bdf, PCI_STATUS) & PCI_STATUS_CAPLIST)) {
+    if (!(pci_read16(nic->n.seg, nic->n.bdf, PCI_STATUS) & PCI_STATUS_CAP_LIST)) {
         fmt_snprintf(why, whylen, "no capability list: a legacy-only device (not supported)");
         return -1;
     }

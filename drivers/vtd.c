@@ -365,7 +365,7 @@ static void setup_fault_event(struct vtd_unit *u)
     irq_register((uint8_t)vec, fault_irq, u);
     uint32_t apic = lapic_id();
     wr32(u, VTD_REG_FEDATA, (uint32_t)vec);
-    wr32(u, VTD_REG_FEADDR, 0xfee00000u | ((apic & 0xff) << 12));
+    wr32(u, VTD_REG_FEADDR, vtd_msi_compat((uint8_t)apic));
     wr32(u, VTD_REG_FEUADDR, u->eim ? (apic & 0xffffff00u) : 0);
     wr32(u, VTD_REG_FECTL, 0);
 }

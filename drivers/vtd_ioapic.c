@@ -185,7 +185,7 @@ void vtd_ioapic_show(unsigned unit, void (*out)(const char *fmt, ...))
             "%02x:%02x.%u, %s, %llu interrupts\n",
             p->gsi, p->host ? "hypervisor" : "passthrough", (unsigned)p->handle & 0xffff, p->vector,
             p->sid >> 8, (p->sid >> 3) & 0x1f, p->sid & 7,
-            points ? ((rte & VTD_RTE_MASKED) ? "pin masked" : "pin in remappable format")
+            points ? ((rte & IOAPIC_RTE_MASKED) ? "pin masked" : "pin in remappable format")
                    : "pin does not point at it",
             (unsigned long long)irq_count(p->vector));
     }

@@ -4,6 +4,8 @@
 
 #include "lib/string.h"
 
+#define MSI_ADDR_BASE 0xfee00000u /* bits 31:20 of every MSI address */
+
 /* No libgcc in root mode: count bits by hand. */
 static unsigned popcount64(uint64_t v)
 {
@@ -42,7 +44,7 @@ void vtd_msi_remappable(unsigned index, uint32_t *addr_lo, uint32_t *data)
 {
     /* 0xFEE, handle[14:0] in 19:5, interrupt format bit 4, SHV bit 3 clear,
      * handle[15] in bit 2. */
-    *addr_lo = 0xfee00000u | ((index & 0x7fffu) << 5) | (1u << 4) | (((index >> 15) & 1u) << 2);
+    *addr_lo = MSI_ADDR_BASE | ((index & 0x7fffu) << 5) | (1u << 4) | (((index >> 15) & 1u) << 2);
     *data = 0;
 }
 
@@ -51,13 +53,14 @@ uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, b
 {
     /* Delivery and destination mode bits (10:8) stay 0: the IRTE decides. */
     return (uint64_t)vector | ((uint64_t)((index >> 15) & 1u) << 11) |
-           (active_low ? VTD_RTE_ACTIVE_LOW : 0) | (level ? VTD_RTE_LEVEL : 0) |
-           (masked ? VTD_RTE_MASKED : 0) | VTD_RTE_IR_FORMAT | ((uint64_t)(index & 0x7fffu) << 49);
+           (active_low ? IOAPIC_RTE_ACTIVE_LOW : 0) | (level ? IOAPIC_RTE_LEVEL : 0) |
+           (masked ? IOAPIC_RTE_MASKED : 0) | IOAPIC_RTE_REMAPPABLE |
+           ((uint64_t)(index & 0x7fffu) << 49);
 }
 
 bool vtd_ioapic_rte_index(uint64_t rte, unsigned *index)
 {
-    if (!(rte & VTD_RTE_IR_FORMAT))
+    if (!(rte & IOAPIC_RTE_REMAPPABLE))
         return false;
     *index = (unsigned)((rte >> 49) & 0x7fffu) | (unsigned)((rte >> 11) & 1u) << 15;
     return true;
@@ -65,7 +68,7 @@ bool vtd_ioapic_rte_index(uint64_t rte, unsigned *index)
 
 uint32_t vtd_msi_compat(uint8_t dest)
 {
-    return 0xfee00000u | ((uint32_t)dest << 12);
+    return MSI_ADDR_BASE | ((uint32_t)dest << 12);
 }
 
 bool vtd_irte_ioapic(uint8_t vector, uint32_t dest, bool x2apic, uint16_t ioapic_sid, bool level,

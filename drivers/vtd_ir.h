@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/ioapic_rte.h"
 #include "drivers/vtd_hw.h"
 
 /* 2^(VTD_IRT_S+1) entries of 16 bytes: 256 entries, one 4 KiB page. */
@@ -59,11 +60,8 @@ void vtd_msi_remappable(unsigned index, uint32_t *addr_lo, uint32_t *data);
 /* The I/O APIC redirection entry, remappable format (5.1.5.1), that makes a
  * pin raise IRTE `index`: interrupt format bit 48, index[14:0] in 63:49 and
  * index[15] in bit 11. vector must equal the IRTE's (the I/O APIC matches
- * the EOI broadcast against it); polarity, trigger and mask as usual. */
-#define VTD_RTE_ACTIVE_LOW (1ULL << 13)
-#define VTD_RTE_LEVEL      (1ULL << 15)
-#define VTD_RTE_MASKED     (1ULL << 16)
-#define VTD_RTE_IR_FORMAT  (1ULL << 48)
+ * the EOI broadcast against it); polarity, trigger and mask as usual (the
+ * fields of arch/x86_64/ioapic_rte.h). */
 uint64_t vtd_ioapic_rte_remappable(unsigned index, uint8_t vector, bool level, bool active_low,
                                    bool masked);
 

@@ -395,13 +395,11 @@ static bool setup(struct st *t, const struct pci_dev *p)
         return false;
     }
     t->bar = (volatile uint8_t *)(uintptr_t)p->bar[0];
-    for (uint8_t c = pci_read8(t->seg, t->bdf, PCI_CAP_PTR) & 0xfc, n = 0; c && n < 48;
-         c = pci_read8(t->seg, t->bdf, c + 1) & 0xfc, n++)
-        if (pci_read8(t->seg, t->bdf, c) == 0x05)
-            t->msi_cap = c;
+    t->msi_cap = pci_find_cap(t->seg, t->bdf, PCI_CAP_MSI);
     uint16_t cmd = pci_read16(t->seg, t->bdf, PCI_COMMAND);
-    pci_write16(t->seg, t->bdf, PCI_COMMAND,
-                (uint16_t)(cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | (1u << 10)));
+    pci_write16(
+        t->seg, t->bdf, PCI_COMMAND,
+        (uint16_t)(cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE));
     edu_w32(t, EDU_ALIVE, 0x12345678);
     if ((edu_r32(t, EDU_ID) & 0xff) != 0xed || edu_r32(t, EDU_ALIVE) != ~0x12345678u) {
         str_copy(t->what, "edu device does not answer", sizeof(t->what));

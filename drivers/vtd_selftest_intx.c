@@ -52,7 +52,7 @@ static bool raise_intx(volatile uint8_t *bar, unsigned wait_ms)
 static bool pin_unused(uint32_t gsi)
 {
     uint64_t rte;
-    return ioapic_read_rte(gsi, &rte) == 0 && (rte & VTD_RTE_MASKED);
+    return ioapic_read_rte(gsi, &rte) == 0 && (rte & IOAPIC_RTE_MASKED);
 }
 
 bool vtd_selftest_intx(uint16_t seg, uint16_t bdf, volatile uint8_t *bar,
@@ -69,7 +69,7 @@ bool vtd_selftest_intx(uint16_t seg, uint16_t bdf, volatile uint8_t *bar,
     uint8_t vec = (uint8_t)intx_vector;
     uint32_t dest = lapic_id();
     uint16_t cmd = pci_read16(seg, bdf, PCI_COMMAND);
-    pci_write16(seg, bdf, PCI_COMMAND, (uint16_t)(cmd & ~(1u << 10))); /* INTx on */
+    pci_write16(seg, bdf, PCI_COMMAND, (uint16_t)(cmd & ~PCI_COMMAND_INTX_DISABLE)); /* INTx on */
     bool ok = false;
     int h = -1;
     uint32_t gsi = 0;
@@ -129,6 +129,7 @@ bool vtd_selftest_intx(uint16_t seg, uint16_t bdf, volatile uint8_t *bar,
 out:
     if (h >= 0)
         vtd_ioapic_unroute(gsi, h);
-    pci_write16(seg, bdf, PCI_COMMAND, (uint16_t)(pci_read16(seg, bdf, PCI_COMMAND) | (1u << 10)));
+    pci_write16(seg, bdf, PCI_COMMAND,
+                (uint16_t)(pci_read16(seg, bdf, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE));
     return ok;
 }

@@ -17,33 +17,32 @@ void vm_io_intercept(struct vm *vm, uint16_t base, uint32_t count, bool intercep
             vcpu_backend->io_intercept(vm->vcpus[i], base, count, intercept);
 }
 
-/* On each CPU of the VM, in root mode (an IPI call, or the caller's own
- * CPU): taking the call means that CPU is out of the guest, so its next
- * entry reads the new bitmaps; the flush covers the VM's vCPUs there. */
-static void sync_here(struct vm *vm, bool flush)
+/* Run on each CPU of the VM, in root mode (an IPI call, or the caller's
+ * own CPU): taking the call means that CPU is out of the guest, so its next
+ * entry reads the new bitmaps. */
+static void left_guest(void *vm)
 {
+    (void)vm;
+}
+
+/* The same, and the VM's vCPUs on this CPU drop their cached second-level
+ * translations. */
+static void flush_here(void *arg)
+{
+    struct vm *vm = arg;
     unsigned me = this_cpu_id();
-    for (unsigned i = 0; flush && i < vm->nr_vcpus; i++) {
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         struct vcpu *v = vm->vcpus[i];
         if (v && v->pcpu == me && vcpu_backend->flush_second_level)
             vcpu_backend->flush_second_level(v);
     }
 }
 
-static void sync_flush_call(void *vm)
-{
-    sync_here(vm, true);
-}
-
-static void sync_only_call(void *vm)
-{
-    sync_here(vm, false);
-}
-
 int vm_sync_vcpus(struct vm *vm, bool flush_second_level)
 {
     bool done[MAX_CPUS] = {false};
     unsigned me = this_cpu_id();
+    void (*call)(void *) = flush_second_level ? flush_here : left_guest;
     int r = 0;
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the bits before the calls */
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -52,13 +51,12 @@ int vm_sync_vcpus(struct vm *vm, bool flush_second_level)
             continue;
         done[v->pcpu] = true;
         if (v->pcpu == me) {
-            sync_here(vm, flush_second_level);
+            call(vm);
         } else if (v->vm_info.realtime) {
             /* Its CPU's interrupts go to its IDT: an IPI call would land
              * there. An NMI makes it exit; nothing confirms when. */
             vm_sched_ops->kick(v);
-        } else if (ipi_call(v->pcpu, flush_second_level ? sync_flush_call : sync_only_call, vm,
-                            true)) {
+        } else if (ipi_call(v->pcpu, call, vm, true)) {
             pr_warn("vm %s: cpu %u did not confirm a change of the VM's maps", vm->cfg.name,
                     v->pcpu);
             r = -1;

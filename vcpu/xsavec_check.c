@@ -8,7 +8,6 @@
 #include "lib/string.h"
 
 #define CPUID_D1_XSAVEC (1U << 1)
-#define XCR0_AVX        (1ULL << 2)
 
 static volatile bool xsavec_faulty;
 
@@ -20,10 +19,8 @@ bool xsavec_usable(void)
 void xsavec_probe_cpu(void)
 {
     struct cpuid_regs r = {0, 0, 0, 0};
-    if (cpuid(0).eax < 0xd || !(cpuid(1).ecx & (1U << 26)) || !(read_cr4() & CR4_OSXSAVE))
-        return;
     cpuid_count(0xd, 1, &r);
-    if (!(r.eax & CPUID_D1_XSAVEC) || !(xgetbv(0) & XCR0_AVX))
+    if (!(r.eax & CPUID_D1_XSAVEC) || !(xgetbv(0) & XSAVEC_XCR0_AVX))
         return;
     static uint8_t area[4096] __attribute__((aligned(64)));
     static uint8_t ymm[32] __attribute__((aligned(32)));

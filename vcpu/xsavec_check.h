@@ -13,7 +13,8 @@
 /* The probe's register pattern: YMM0's upper 128 bits, one byte repeated. */
 #define XSAVEC_PROBE_BYTE 0xa5
 /* Components the probe saves: x87, SSE, AVX. */
-#define XSAVEC_PROBE_RFBM 7ULL
+#define XSAVEC_XCR0_AVX   (1ULL << 2)
+#define XSAVEC_PROBE_RFBM (3ULL | XSAVEC_XCR0_AVX)
 
 /* Checks an XSAVEC image of RFBM XSAVEC_PROBE_RFBM taken with YMM0's upper
  * half full of XSAVEC_PROBE_BYTE: XCOMP_BV says compacted with exactly those
@@ -22,9 +23,10 @@
  * Pure: the boot-time probe and the unit test share it. */
 bool xsavec_image_ok(const uint8_t *area);
 
-/* Per CPU, in vcpu_switch_cpu_init (root mode, before any guest state is
- * loaded there; XCR0 holds the switch mask): runs XSAVEC on a known YMM0
- * and checks the image. A CPU without XSAVEC or AVX has nothing to check. */
+/* Per CPU, in vcpu_switch_cpu_init once it has XSAVE enabled (root mode,
+ * before any guest state is loaded there; XCR0 holds the switch mask): runs
+ * XSAVEC on a known YMM0 and checks the image. A CPU without XSAVEC or AVX
+ * has nothing to check. */
 void xsavec_probe_cpu(void);
 /* False once a CPU's XSAVEC failed the probe: guests are not shown it. */
 bool xsavec_usable(void);

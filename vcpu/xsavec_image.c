@@ -6,7 +6,6 @@
 #define XSAVE_EXT_START 576 /* the first extended component, compacted */
 #define XCOMP_COMPACTED (1ULL << 63)
 #define YMM0_HI_BYTES   16
-#define XCR0_AVX        (1ULL << 2)
 
 bool xsavec_image_ok(const uint8_t *area)
 {
@@ -18,7 +17,7 @@ bool xsavec_image_ok(const uint8_t *area)
     for (unsigned i = 2; i < 8; i++) /* reserved: XRSTOR faults on anything else */
         if (hdr[i])
             return false;
-    if (!(hdr[0] & XCR0_AVX)) /* YMM0's upper half is not in its initial state */
+    if (!(hdr[0] & XSAVEC_XCR0_AVX)) /* YMM0's upper half is not in its initial state */
         return false;
     for (unsigned i = 0; i < YMM0_HI_BYTES; i++)
         if (area[XSAVE_EXT_START + i] != XSAVEC_PROBE_BYTE)

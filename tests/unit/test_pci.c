@@ -394,6 +394,37 @@ static void test_class_names(void **state)
     assert_string_equal(pci_class_name(0x42, 0x00), "unknown device");
 }
 
+/* The capability walk (drivers/pci_cap.c): the list is device input. */
+static void test_find_cap(void **state)
+{
+    struct fake_fn *f = add(0, 0, 5, 0, 0x1af4, 0x1041, 0x02, 0x00, 0);
+    uint16_t bdf = PCI_BDF(0, 5, 0);
+    f->cfg[PCI_CAP_PTR] = 0x40;
+    f->cfg[0x40] = 0x09, f->cfg[0x41] = 0x52; /* low bits of a pointer are ignored */
+    f->cfg[0x50] = PCI_CAP_MSIX, f->cfg[0x51] = 0x60;
+    f->cfg[0x60] = PCI_CAP_MSI, f->cfg[0x61] = 0x00;
+    /* Without the status bit there is no list to walk. */
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, PCI_CAP_MSIX), 0);
+    set(f, PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, 0x09), 0x40);
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, PCI_CAP_MSIX), 0x50);
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, PCI_CAP_MSI), 0x60);
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, 0x10), 0);
+    /* Through the installed ops too. */
+    pci_set_ops(&fake_ops);
+    assert_int_equal(pci_find_cap(0, bdf, PCI_CAP_MSIX), 0x50);
+    pci_set_ops(NULL);
+    assert_int_equal(pci_find_cap(0, bdf, PCI_CAP_MSIX), 0);
+    /* A looped list ends; a pointer into the header ends the walk. */
+    f->cfg[0x61] = 0x40;
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, 0x10), 0);
+    f->cfg[0x61] = 0x3c;
+    f->cfg[0x3c] = 0x10;
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, bdf, 0x10), 0);
+    /* An absent function reads all ones: no list. */
+    assert_int_equal(pci_ops_find_cap(&fake_ops, 0, PCI_BDF(0, 6, 0), PCI_CAP_MSIX), 0);
+}
+
 #define T_(f) cmocka_unit_test_setup(f, setup)
 int main(void)
 {
@@ -402,7 +433,7 @@ int main(void)
         T_(test_bridge_loops),          T_(test_bar64_last_slot),
         T_(test_host_bridge_functions), T_(test_brute_force_and_segments),
         T_(test_too_many_functions),    T_(test_accessors),
-        T_(test_class_names),
+        T_(test_class_names),           T_(test_find_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

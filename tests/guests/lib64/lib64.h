@@ -134,5 +134,8 @@ unsigned smp_start_aps_back_to_back(unsigned n, void (*fn)(unsigned cpu));
 bool smp_restart_ap_back_to_back(unsigned i);
 /* This CPU's index (0 = BSP), from the local APIC ID. */
 unsigned smp_cpu_id(void);
+/* Writes the xAPIC ICR (MMIO): destination apic_id, low word low. */
+#define SMP_ICR_INIT 0x4500 /* INIT, level assert */
+void smp_send_ipi(unsigned apic_id, uint32_t low);
 
 #endif

@@ -10,7 +10,6 @@
 #define LAPIC_ICRL 0x300
 #define LAPIC_ICRH 0x310
 #define TRAMP_BASE 0x7000 /* trampoline64.S: the SIPI vector is 0x07 */
-#define ICR_INIT   0x4500 /* INIT, level assert */
 #define ICR_SIPI   0x4600
 
 extern const uint8_t lib64_tramp_start[], lib64_tramp_end[];
@@ -43,7 +42,7 @@ static void delay_ms(uint32_t ms)
         cpu_relax();
 }
 
-static void send_ipi(unsigned apic_id, uint32_t low)
+void smp_send_ipi(unsigned apic_id, uint32_t low)
 {
     *lapic(LAPIC_ICRH) = apic_id << 24;
     *lapic(LAPIC_ICRL) = low;
@@ -68,10 +67,10 @@ static bool ap_online(unsigned i)
 /* The MP protocol with its delays: INIT, 10 ms, then SIPI until it answers. */
 static bool start_with_delays(unsigned i)
 {
-    send_ipi(i, ICR_INIT);
+    smp_send_ipi(i, SMP_ICR_INIT);
     delay_ms(10);
     for (unsigned tries = 0; tries < 20; tries++) {
-        send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
+        smp_send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
         for (unsigned w = 0; w < 50; w++) {
             delay_ms(1);
             if (ap_online(i))
@@ -84,9 +83,9 @@ static bool start_with_delays(unsigned i)
 /* INIT, SIPI, SIPI back to back, then up to a second for the AP. */
 static bool start_back_to_back(unsigned i)
 {
-    send_ipi(i, ICR_INIT);
-    send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
-    send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
+    smp_send_ipi(i, SMP_ICR_INIT);
+    smp_send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
+    smp_send_ipi(i, ICR_SIPI | (TRAMP_BASE >> 12));
     for (unsigned w = 0; w < 1000; w++) {
         if (ap_online(i))
             return true;

@@ -13,9 +13,6 @@
  * Both then halt (the test reads `stats` or waits for the restart). */
 #include "tests/guests/lib64/lib64.h"
 
-#define LAPIC_ICR_LO ((volatile uint32_t *)(uintptr_t)0xfee00300ull)
-#define LAPIC_ICR_HI ((volatile uint32_t *)(uintptr_t)0xfee00310ull)
-
 void smp64_spin(uint32_t ms, uint64_t tsc_khz);
 void smp64_init_bsp(uint64_t tsc_khz);
 
@@ -66,8 +63,7 @@ static void init_bsp_ap(unsigned cpu)
 {
     (void)cpu;
     printf("smp64: init-bsp: cpu 1 sends INIT to the BSP\n");
-    *LAPIC_ICR_HI = 0; /* APIC ID 0 */
-    *LAPIC_ICR_LO = 0x4500;
+    smp_send_ipi(0, SMP_ICR_INIT); /* APIC ID 0 */
     halt_forever();
 }
 
