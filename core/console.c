@@ -26,10 +26,10 @@
 /* Queued, not waited for: a turn costs ~16 us of CPU a line (in Bochs), so
  * at most ~0.5 ms, and turns come often enough to keep the line busy. */
 #define DRAIN_QUEUED_PER_TURN 512
-/* Queued output is kept to about this much (~90 ms of the line, while
+/* Queued output is kept to about this much (~45 ms of the line, while
  * console turns come every 10 ms at most): what a command typed meanwhile
  * waits for before its answer shows. */
-#define QUEUE_AHEAD          1024
+#define QUEUE_AHEAD          512
 #define FLUSH_BEFORE_COMMAND 4096 /* at most ~0.35 s of queued output before a command */
 #define CTRL_C               0x03
 #define CTRL_RBRACKET        0x1d /* leaves an attached console, as in virsh */
@@ -60,13 +60,14 @@ static unsigned long long follow_pos;
 static struct timer wake_timer;
 static bool wake_armed;
 
-/* Set on the console CPU while it drains guest output or draws the prompt:
- * those bytes are queued for the UART's interrupt instead of waited for,
- * so a guest sharing this CPU keeps it (its timer ticks come on time). */
-static bool queue_writes;
 /* Set on the console CPU inside console_poll: what the console writes
- * there (commands, the prompt) comes after all queued output, in order. */
+ * there comes after all queued output, in order. Outside a command's run
+ * (queue_writes) it is queued for the UART's interrupt instead of waited
+ * for (guest output, the prompt, the echo of typed keys), so a guest
+ * sharing this CPU keeps it and gets its timer ticks on time. A command
+ * writes and waits: it may stop the machine right after. */
 static bool in_console;
+static bool queue_writes;
 
 static void raw_write(const char *s, size_t n)
 {
@@ -235,11 +236,13 @@ static void run_line(const char *line, bool typed)
      * `wait x shutoff; list` lists after the stop line): bounded, so a VM
      * flooding the console cannot hold a command up for long. A typed line
      * had its flush before Enter was echoed (poll_prompt_input). */
+    queue_writes = false;
     if (!typed)
         vm_output_flush(FLUSH_BEFORE_COMMAND);
     vm_output_set_direct(true);
     command_run_line(line);
     vm_output_set_direct(false);
+    queue_writes = true;
 }
 
 /* Typed while a command waits: kept for the prompt (type-ahead). */
@@ -312,9 +315,7 @@ static void poll_follow_log(void)
 static void show_prompt(void)
 {
     if (mode == MODE_PROMPT && !__atomic_load_n(&prompt_visible, __ATOMIC_ACQUIRE)) {
-        queue_writes = true;
         lineedit_redraw(&editor, define_in.active ? DEFINE_PROMPT : PROMPT);
-        queue_writes = false;
         __atomic_store_n(&prompt_visible, true, __ATOMIC_RELEASE);
     }
 }
@@ -398,9 +399,7 @@ static void drain_output(void)
         n = vm_output_drain(DRAIN_PER_TURN);
     } else {
         uart_tx_pump(); /* in case an interrupt edge was missed */
-        queue_writes = true;
         n = vm_output_drain_fitting(DRAIN_QUEUED_PER_TURN, queue_room);
-        queue_writes = false;
     }
     if (!n)
         return;
@@ -463,7 +462,7 @@ static void console_step(void)
 
 void console_poll(void)
 {
-    in_console = true;
+    in_console = queue_writes = true;
     console_step();
-    in_console = false;
+    in_console = queue_writes = false;
 }
