@@ -32,6 +32,7 @@ enum {
 #define IER_RDA  0x01
 #define IER_THRI 0x02 /* transmit holding register (FIFO) empty */
 #define IIR_FIFO 0xc0 /* both set: the FIFOs are enabled (a 16550A or better) */
+#define IIR_NONE 0x01 /* no interrupt pending */
 
 #define UART_CLOCK    115200
 #define TX_SPIN_MAX   100000 /* ~ a few ms: never hang on a dead UART */
@@ -328,8 +329,17 @@ int uart_getc(void)
 
 void uart_rx_interrupt(void)
 {
-    rx_drain_safe(true);
-    uart_tx_pump();
+    /* Receive and transmit share the UART's one edge-triggered line: serve
+     * both until IIR says nothing is pending, so the line goes low and the
+     * next event raises a new edge (else a byte arriving meanwhile would
+     * wait, with the line high, for the console's next poll, and a pasted
+     * burst would overrun the FIFO). Bounded for a UART that never clears. */
+    for (int i = 0; i < 8; i++) {
+        rx_drain_safe(true);
+        uart_tx_pump();
+        if (reg_read(UART_IIR) & IIR_NONE)
+            break;
+    }
 }
 
 void uart_enable_rx_interrupt(void)
