@@ -6,6 +6,7 @@
 #include "core/console.h"
 #include "core/time_share.h"
 #include "hvm/backend.h"
+#include "vdev/rt_ticks.h"
 #include "vm/vm.h"
 #include "vm/vm_output.h"
 #include "lib/format.h"
@@ -244,6 +245,9 @@ static void print_stats(struct vm *vm)
                     (unsigned long long)(v->guest_cycles / (tsc_khz() ?: 1)),
                     (unsigned long long)(v->root_cycles / (tsc_khz() ?: 1)));
     }
+    char ticks[200];
+    if (rt_ticks_describe(vm, ticks, sizeof(ticks)))
+        cprintf("  %s\n", ticks);
     cprintf("  console output: %llu lines dropped (over the %u-byte buffer)%s\n",
             vm_output_dropped(vm), VM_OUTPUT_BUDGET, vm_output_muted(vm) ? "; muted" : "");
     cprintf("  %-22s %12s %14s\n", "exit reason", "count", "cycles/exit");

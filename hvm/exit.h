@@ -178,6 +178,25 @@ uint64_t vcpu_device_deadline(struct vcpu *v, uint64_t now_tsc);
  * exception, an NMI, an interrupt) and hands it to backend->inject_event,
  * or requests the window it waits for. */
 void vcpu_inject_pending(struct vcpu *v);
+/* The run loop's decisions, the same for every backend (vcpu/run_loop.c).
+ * Before an entry, with host interrupts on: a stop, pause or kick request,
+ * or a vCPU waiting for its SIPI ends the run (true; *r says how). */
+bool vcpu_run_should_leave(struct vcpu *v, enum vcpu_run_result *r);
+/* Before an entry, with interrupts off, at host TSC now: false when the
+ * slice (slice_end, 0 = none) is over; else *until is how long the guest
+ * may run (TSC cycles, 0 = no bound): the rest of the slice, the next
+ * device deadline (the VM's devices ticked; none for a real-time vCPU of a
+ * realtime_lapic backend) and the CPU's guest_run_max_tsc; *next_device is
+ * that deadline (UINT64_MAX: none), which fast re-entries must not pass. */
+bool vcpu_entry_budget(struct vcpu *v, uint64_t now, uint64_t slice_end, uint64_t *until,
+                       uint64_t *next_device);
+/* After an exit handled at host TSC now: true when the run ends (*r), as
+ * the action says or because the slice is over. */
+bool vcpu_run_ends(enum exit_action a, uint64_t now, uint64_t slice_end, enum vcpu_run_result *r);
+/* A host timer on this CPU whose interrupt ends the guest's run at
+ * deadline (host TSC; 0 cancels), for a CPU without a preemption timer
+ * (SVM; VMX with vmx.preemption_timer=off). */
+void vcpu_arm_slice_timer(uint64_t deadline);
 /* Queues an exception for the guest (merging as the SDM's double-fault
  * rules say: a triple fault stops the VM). */
 void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);

@@ -336,30 +336,7 @@ static void svm_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
 
 /* --- Running --- */
 
-static struct timer slice_timers[MAX_CPUS];
-static uint64_t slice_deadline[MAX_CPUS];
 static const void *last_vm[MAX_CPUS];
-
-static void slice_timer_fired(struct timer *t, void *arg)
-{
-    slice_deadline[(uintptr_t)arg] = 0;
-}
-
-/* SVM has no preemption timer: a host timer interrupt ends the slice
- * (it exits the guest: svm_enter runs it with host interrupts on). */
-static void arm_slice_timer(uint64_t deadline)
-{
-    unsigned c = this_cpu_id();
-    if (slice_deadline[c] == deadline)
-        return;
-    if (!slice_timers[c].fn)
-        timer_setup(&slice_timers[c], slice_timer_fired, (void *)(uintptr_t)c);
-    slice_deadline[c] = deadline;
-    if (deadline)
-        timer_add(&slice_timers[c], deadline);
-    else
-        timer_cancel(&slice_timers[c]);
-}
 
 static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
 {
@@ -377,32 +354,20 @@ static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
         last_vm[c] = v->vm;
     }
     uint64_t slice_end = slice_tsc ? rdtsc() + slice_tsc : 0;
+    enum vcpu_run_result r;
     for (;;) {
-        if (v->stop_request)
-            return RUN_STOPPED;
-        if (v->pause_request || v->kick) {
-            v->kick = false;
-            return RUN_PREEMPTED;
-        }
-        if (vcpu_wait_for_sipi(v))
-            return RUN_HALTED;
+        if (vcpu_run_should_leave(v, &r))
+            return r;
         irq_disable();
-        uint64_t now = rdtsc();
-        if (slice_end && now >= slice_end) {
+        uint64_t now = rdtsc(), until, next_device;
+        if (!vcpu_entry_budget(v, now, slice_end, &until, &next_device)) {
             irq_enable();
             return RUN_PREEMPTED;
         }
-        uint64_t until = slice_end ? slice_end - now : 0;
-        uint64_t next = vcpu_device_deadline(v, now);
-        if (next != UINT64_MAX) {
-            uint64_t d = next > now ? next - now : 1;
-            if (!until || d < until)
-                until = d;
-        }
-        uint64_t run_max = this_cpu()->guest_run_max_tsc;
-        if (run_max && (!until || until > run_max))
-            until = run_max;
-        arm_slice_timer(until ? now + until : 0);
+        /* SVM has no preemption timer: a host timer interrupt ends the
+         * slice (it exits the guest: svm_enter runs it with host
+         * interrupts on). */
+        vcpu_arm_slice_timer(until ? now + until : 0);
         vcpu_inject_pending(v);
         v->root_cycles += now - v->entry_tsc;
         /* The neutral layer keeps the guest's CR2 in the CPU while in root
@@ -419,23 +384,8 @@ static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
         }
         enum exit_action a = svm_handle_exit(v, t1, &now);
         irq_enable();
-        switch (a) {
-        case EXIT_ACT_CONTINUE:
-        case EXIT_ACT_FAST:
-            break;
-        case EXIT_ACT_PREEMPT:
-            if (!slice_end || now < slice_end)
-                break;
-            return RUN_PREEMPTED;
-        case EXIT_ACT_HALT:
-            return RUN_HALTED;
-        case EXIT_ACT_YIELD:
-            return RUN_YIELDED;
-        case EXIT_ACT_STOP:
-            return RUN_STOPPED;
-        }
-        if (slice_end && now >= slice_end)
-            return RUN_PREEMPTED;
+        if (vcpu_run_ends(a, now, slice_end, &r))
+            return r;
     }
 }
 

@@ -89,6 +89,11 @@ bool cr0_write_ok(const struct cr_state *s, uint64_t val)
     return true;
 }
 
+uint64_t lmsw_cr0(uint64_t cr0, uint16_t src)
+{
+    return (cr0 & ~0xfULL) | (src & 0xfU) | (cr0 & CR0_PE);
+}
+
 bool cr4_write_ok(const struct cr_state *s, uint64_t val, uint64_t allowed)
 {
     bool lma = s->efer & EFER_LMA;

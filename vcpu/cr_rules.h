@@ -30,6 +30,10 @@ uint64_t cr4_allowed_bits(const struct cr_features *f);
 uint64_t efer_allowed_bits(const struct cr_features *f);
 
 bool cr0_write_ok(const struct cr_state *s, uint64_t val);
+/* The CR0 value LMSW loads from a 16-bit source: only PE, MP, EM and TS
+ * (bits 3:0) change, and PE can be set but not cleared (SDM vol. 2
+ * "LMSW"). The result still goes through cr0_write_ok. */
+uint64_t lmsw_cr0(uint64_t cr0, uint16_t src);
 bool cr4_write_ok(const struct cr_state *s, uint64_t val, uint64_t allowed);
 bool efer_write_ok(const struct cr_state *s, uint64_t val, uint64_t allowed);
 /* The EFER value a WRMSR that efer_write_ok accepted loads: LMA is the

@@ -70,10 +70,15 @@ enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e)
     const struct vcpu_backend *b = vcpu_backend;
     unsigned cr = e->cr.cr, reg = e->cr.gpr;
 
+    if (!e->cr.decoded && cr == 0 && e->cr.type == CR_MOV_TO) {
+        /* SVM without DecodeAssists: an LMSW from memory (exit_lmsw.c). */
+        int rc = vcpu_decode_cr0_write(v, e);
+        if (rc <= 0)
+            return rc == 0 ? EXIT_ACT_CONTINUE : EXIT_ACT_STOP;
+    }
     if (!e->cr.decoded && (e->cr.type == CR_MOV_TO || e->cr.type == CR_MOV_FROM)) {
-        /* The backend could not decode the instruction (SVM without
-         * DecodeAssists: an LMSW from memory, or bytes at RIP that are not
-         * the CR access the exit names). */
+        /* The backend could not decode the instruction (bytes at RIP that
+         * are not the CR access the exit names). */
         vm_crash(v, "CR%u access without its operand decoded", cr);
         return EXIT_ACT_STOP;
     }
@@ -110,9 +115,9 @@ enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e)
         b->set_reg(v, HVM_REG_CR0, b->get_reg(v, HVM_REG_CR0) & ~CR0_TS);
         break;
     case CR_LMSW: { /* loads bits 0-3, cannot clear PE */
-        uint64_t cr0 = b->get_reg(v, HVM_REG_CR0);
-        uint64_t val = (cr0 & ~0xeULL) | (e->cr.lmsw_src & 0xf) | (cr0 & CR0_PE);
-        b->set_reg(v, HVM_REG_CR0, val);
+        uint64_t val = lmsw_cr0(b->get_reg(v, HVM_REG_CR0), e->cr.lmsw_src);
+        if (!cr0_valid(v, val) || !b->set_reg(v, HVM_REG_CR0, val))
+            goto gp;
         break;
     }
     }

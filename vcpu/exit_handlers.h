@@ -24,6 +24,12 @@ enum exit_action vcpu_rt_icr_write(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_pause(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_npf(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e);
+/* A CR0 write the backend could not decode (exit_lmsw.c): when the
+ * instruction at RIP is LMSW (from memory or a register), e becomes that
+ * CR_LMSW with its source and length: 1. 0 when an exception (#GP, #SS,
+ * #PF) is queued or the instruction must run again; -1 when the VM has
+ * been stopped (not LMSW, or an operand outside the VM's memory map). */
+int vcpu_decode_cr0_write(struct vcpu *v, struct exit_record *e);
 
 /* Marks the exiting instruction completed: the backend advances RIP past
  * it (by e->insn_len, decoded here first when the backend did not know

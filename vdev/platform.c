@@ -81,7 +81,12 @@ static bool pc_ports(struct vcpu *v, uint16_t port, unsigned size, bool in, uint
         if (in)
             *val = result;
     }
+    /* A real-time VM's device timers run on the housekeeping CPU: one
+     * programmed earlier than its timer is armed needs it armed now. */
+    bool arm = p->rt_ticked && rt_ticks_need_arm(p);
     spin_unlock(&p->lock);
+    if (arm)
+        rt_ticks_arm(p);
     if (p->vm->pt && port >= 0xcf8 && port <= 0xcff)
         vpt_sync(p->vm); /* a BAR moved or closed: every vCPU sees it first */
     return ok;
@@ -281,6 +286,10 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
     vioapic_init(&p->ioapic, vm->ioapic_id, &p->ioapic_ops);
     /* A real-time guest EOIs its own local APIC (vdev/virq_rt.h). */
     p->ioapic.eoi_unseen = vm->cfg.realtime && vcpu_backend->realtime_lapic;
+    /* ... and gets its device ticks from the housekeeping CPU. */
+    p->rt_ticked = p->ioapic.eoi_unseen;
+    if (p->rt_ticked)
+        rt_ticks_init(p);
     vpit_init(&p->pit, &p->clock, isa_irq, vm);
     if (host_rtc_read(&now))
         pr_warn("vm %s: host RTC unreadable; the guest clock starts at 2026-01-01", vm->cfg.name);
@@ -331,6 +340,8 @@ void platform_destroy(struct vm *vm)
 {
     if (!vm->platform)
         return;
+    if (vm->platform->rt_ticked)
+        rt_ticks_stop(vm->platform);
     pmm_free((uint64_t)vm->platform, PLATFORM_PAGES);
     vm->platform = NULL;
     vm->platform_ops = NULL;

@@ -16,6 +16,7 @@
 #include "vdev/vpm.h"
 #include "vdev/vplatform.h"
 #include "vdev/vrtc.h"
+#include "vdev/rt_ticks.h"
 #include "lib/spinlock.h"
 
 #define PLATFORM_PIC_VECTOR 0x100 /* vcpu_pending_interrupt: "ask the vPIC" */
@@ -45,6 +46,10 @@ struct vm_platform {
      * entry in the VM's MMIO table. */
     uint64_t lapic_moved_base;
     int lapic_moved_slot;
+    /* A real-time VM's vPIT, RTC and PM timer are ticked from the
+     * housekeeping CPU (vdev/rt_ticks.h). */
+    bool rt_ticked;
+    struct rt_ticks rt;
 };
 
 /* At VM start (after memory): creates the devices and claims their ports

@@ -13,7 +13,7 @@
  * polarity, trigger mode, mask. Delivery status and Remote IRR are
  * read-only, bits 17-31 reserved. */
 #define RTE_LOW_WRITABLE                                                                           \
-    (IOAPIC_RTE_VECTOR | (7ull << IOAPIC_RTE_DM_SHIFT) | IOAPIC_RTE_LOGICAL | IOAPIC_RTE_LOW_ACT | \
+    (IOAPIC_RTE_VECTOR | IOAPIC_RTE_DELMODE_MASK | IOAPIC_RTE_LOGICAL | IOAPIC_RTE_ACTIVE_LOW |    \
      IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED)
 #define RTE_DEST_MASK (0xFFull << IOAPIC_RTE_DEST_SHIFT) /* bits 32-55 reserved */
 
@@ -33,7 +33,7 @@ void vioapic_init(struct vioapic *io, uint8_t id, const struct vioapic_ops *ops)
 static bool asserted(const struct vioapic *io, unsigned pin)
 {
     bool high = (io->line >> pin) & 1u;
-    return (io->redir[pin] & IOAPIC_RTE_LOW_ACT) ? !high : high;
+    return (io->redir[pin] & IOAPIC_RTE_ACTIVE_LOW) ? !high : high;
 }
 
 static unsigned dmode(uint64_t e)

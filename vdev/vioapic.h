@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/ioapic_rte.h"
+
 #define VIOAPIC_NR_PINS      24
 #define VIOAPIC_VERSION      (0x11u | ((VIOAPIC_NR_PINS - 1u) << 16))
 #define VIOAPIC_DEFAULT_BASE 0xFEC00000ull
@@ -27,16 +29,7 @@
 #define VIOAPIC_REG_ARB   0x02u
 #define VIOAPIC_REG_REDIR 0x10u /* 0x10 + 2*pin: low dword, +1: high dword */
 
-/* Redirection entry bits. */
-#define IOAPIC_RTE_VECTOR     0xFFull
-#define IOAPIC_RTE_DM_SHIFT   8
-#define IOAPIC_RTE_LOGICAL    (1ull << 11)
-#define IOAPIC_RTE_STATUS     (1ull << 12) /* delivery status, read-only */
-#define IOAPIC_RTE_LOW_ACT    (1ull << 13) /* polarity: active low */
-#define IOAPIC_RTE_REMOTE     (1ull << 14) /* Remote IRR, read-only */
-#define IOAPIC_RTE_LEVEL      (1ull << 15)
-#define IOAPIC_RTE_MASKED     (1ull << 16)
-#define IOAPIC_RTE_DEST_SHIFT 56
+/* Redirection entry bits: IOAPIC_RTE_* of arch/x86_64/ioapic_rte.h. */
 
 struct vioapic_ops {
     void *ctx;

@@ -41,12 +41,8 @@
 #define VPCI_MSIX_SLOT(n) (1u + (n)) /* ... and of MSI-X entry n */
 
 /* Capability IDs kept (PCI 3.0 appendix H). */
-#define PCI_CAP_PM               0x01
-#define PCI_CAP_MSI              0x05
-#define PCI_CAP_PCIE             0x10
-#define PCI_CAP_MSIX             0x11
-#define PCI_STATUS_CAP_LIST      (1u << 4)
-#define PCI_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_CAP_PM   0x01
+#define PCI_CAP_PCIE 0x10
 
 struct vpci_dev;
 

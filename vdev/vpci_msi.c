@@ -13,8 +13,6 @@
 #define MSI_CTRL_MME      (7u << 4)
 #define MSI_CTRL_64       (1u << 7)
 #define MSI_CTRL_MASKABLE (1u << 8)
-#define MSIX_CTRL_FN_MASK (1u << 14)
-#define MSIX_CTRL_ENABLE  (1u << 15)
 #define MSIX_ENTRY_MASKED 1u
 #define PAGE              4096ULL
 
@@ -172,8 +170,8 @@ static void msix_hw_ctrl(struct vpci_bus *b, struct vpci_dev *d, bool enable, bo
 {
     uint16_t at = (uint16_t)(d->msix.cap + 2u);
     uint16_t c = (uint16_t)b->ops->cfg_read(b->ops->ctx, d, at, 2);
-    c &= (uint16_t) ~(MSIX_CTRL_ENABLE | MSIX_CTRL_FN_MASK);
-    c |= (uint16_t)((enable ? MSIX_CTRL_ENABLE : 0) | (fn_mask ? MSIX_CTRL_FN_MASK : 0));
+    c &= (uint16_t) ~(PCI_MSIX_CTRL_ENABLE | PCI_MSIX_CTRL_FN_MASK);
+    c |= (uint16_t)((enable ? PCI_MSIX_CTRL_ENABLE : 0) | (fn_mask ? PCI_MSIX_CTRL_FN_MASK : 0));
     b->ops->cfg_write(b->ops->ctx, d, at, 2, c);
 }
 
@@ -181,8 +179,8 @@ uint32_t vpci_msix_cap_read(struct vpci_bus *b, struct vpci_dev *d, unsigned rel
 {
     const struct vpci_msix *x = &d->msix;
     if (rel == 0)
-        return ((x->nr - 1) | (x->fn_mask ? MSIX_CTRL_FN_MASK : 0) |
-                (x->enabled ? MSIX_CTRL_ENABLE : 0))
+        return ((x->nr - 1) | (x->fn_mask ? PCI_MSIX_CTRL_FN_MASK : 0) |
+                (x->enabled ? PCI_MSIX_CTRL_ENABLE : 0))
                << 16;
     return vpci_snap32(d, x->cap + rel); /* table and PBA offset/BIR */
 }
@@ -194,8 +192,8 @@ void vpci_msix_cap_write(struct vpci_bus *b, struct vpci_dev *d, unsigned rel, u
     if (rel != 0 || !(mask & 0xff000000u))
         return;
     bool was_on = x->enabled;
-    x->enabled = val & (MSIX_CTRL_ENABLE << 16);
-    x->fn_mask = val & (MSIX_CTRL_FN_MASK << 16);
+    x->enabled = val & (PCI_MSIX_CTRL_ENABLE << 16);
+    x->fn_mask = val & (PCI_MSIX_CTRL_FN_MASK << 16);
     if (x->enabled && !was_on) {
         /* Whatever a previous owner left in the hardware table stays masked. */
         msix_hw_ctrl(b, d, false, true);

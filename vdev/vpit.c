@@ -129,6 +129,7 @@ static void schedule_irq(struct vpit *t, uint64_t now)
         break;
     case 2:
     case 3:
+        t->irq_period = d / c->count; /* the period of the last edge */
         if (c->count < MIN_IRQ_CLOCKS)
             d += MIN_IRQ_CLOCKS;
         t->irq_deadline = tsc_at(t, c, (d / c->count + 1) * c->count);
@@ -381,10 +382,20 @@ void vpit_tick(struct vpit *t, uint64_t now)
     case 0: /* terminal count: OUT stays high until reprogrammed */
         set_irq(t, true);
         break;
-    default: /* one edge however many periods passed */
+    case 2:
+    case 3: { /* one edge however many periods passed */
+        uint64_t reached = clocks(t, &t->ch[0], now) / t->ch[0].count;
+        if (reached > t->irq_period + 1)
+            t->coalesced += reached - t->irq_period - 1;
         set_irq(t, true);
         set_irq(t, false);
         break;
     }
+    default: /* 4: the strobe */
+        set_irq(t, true);
+        set_irq(t, false);
+        break;
+    }
+    t->irqs++;
     schedule_irq(t, now);
 }

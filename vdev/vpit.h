@@ -42,6 +42,11 @@ struct vpit {
     void *irq_ctx;
     bool irq_level;        /* IRQ 0 as last driven */
     uint64_t irq_deadline; /* next channel 0 output edge, or VDEV_NEVER */
+    uint64_t irq_period;   /* periodic modes: periods counted at the last edge */
+    /* IRQ 0 edges delivered, and periods merged into them (a late tick, or
+     * the rate floor below a reload of 239): `stats` shows both. */
+    uint64_t irqs;
+    uint64_t coalesced;
 };
 
 void vpit_init(struct vpit *t, const struct vdev_clock *clk, irq_line_fn irq, void *irq_ctx);

@@ -187,6 +187,7 @@ static void set_line(struct vrtc *r, bool high)
     if (r->irq_level == high)
         return;
     r->irq_level = high;
+    r->irqs += high;
     if (r->irq)
         r->irq(r->irq_ctx, VRTC_IRQ, high);
 }
@@ -198,8 +199,14 @@ static void advance(struct vrtc *r, uint64_t now)
     uint64_t period = pf_period(r);
     uint8_t b = r->cmos[REG_B];
 
-    if (period && n32 / period != r->last_32k / period)
+    if (period && n32 / period != r->last_32k / period) {
+        /* All of them merge into an interrupt still pending (C unread);
+         * all but the latest otherwise. */
+        uint64_t missed = n32 / period - r->last_32k / period - (r->irq_level ? 0 : 1);
+        if ((b & B_PIE) && n32 > r->last_32k)
+            r->coalesced += missed;
         r->cmos[REG_C] |= C_PF;
+    }
     r->last_32k = n32;
     if (!halted(r)) {
         int64_t s = now_secs(r, now);
@@ -356,6 +363,15 @@ bool vrtc_io(struct vrtc *r, uint16_t port, bool in, uint8_t *val)
 uint64_t vrtc_next_deadline(const struct vrtc *r)
 {
     return r->deadline;
+}
+
+uint64_t vrtc_next_periodic(const struct vrtc *r, uint64_t now)
+{
+    uint64_t period = pf_period(r);
+    if (!(r->cmos[REG_B] & B_PIE) || !period)
+        return VDEV_NEVER;
+    uint64_t n32 = ticks_32k(r, now);
+    return r->epoch + vdev_muldiv_ceil((n32 / period + 1) * period, r->tsc_hz, 32768);
 }
 
 void vrtc_tick(struct vrtc *r, uint64_t now)

@@ -34,6 +34,10 @@ struct vrtc {
     irq_line_fn irq;
     void *irq_ctx;
     bool irq_level;
+    /* IRQ 8 rising edges, and periodic interrupts merged into one (late
+     * ticks, or a guest slow to read C): `stats` shows both. */
+    uint64_t irqs;
+    uint64_t coalesced;
 };
 
 /* start NULL means 2000-01-01 00:00:00. Register B starts 24-hour BCD. */
@@ -45,6 +49,10 @@ bool vrtc_io(struct vrtc *r, uint16_t port, bool in, uint8_t *val);
  * idx 0x0E-0x7F except the century; others are ignored. */
 void vrtc_cmos_set(struct vrtc *r, unsigned idx, uint8_t val);
 uint64_t vrtc_next_deadline(const struct vrtc *r);
+/* With PIE on, the next periodic-interrupt time after `now` whether or
+ * not IRQ 8 still waits for a read of C (vrtc_next_deadline is NEVER
+ * then); VDEV_NEVER with PIE off. */
+uint64_t vrtc_next_periodic(const struct vrtc *r, uint64_t now);
 void vrtc_tick(struct vrtc *r, uint64_t now);
 
 #endif

@@ -8,9 +8,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IOAPIC_RTE_DELMODE_MASK (7ULL << 8) /* 000: fixed */
+#define IOAPIC_RTE_VECTOR       0xFFULL
+#define IOAPIC_RTE_DM_SHIFT     8
+#define IOAPIC_RTE_DELMODE_MASK (7ULL << IOAPIC_RTE_DM_SHIFT) /* 000: fixed */
 #define IOAPIC_RTE_LOGICAL      (1ULL << 11)
+#define IOAPIC_RTE_STATUS       (1ULL << 12) /* delivery status, read-only */
 #define IOAPIC_RTE_ACTIVE_LOW   (1ULL << 13)
+#define IOAPIC_RTE_REMOTE       (1ULL << 14) /* Remote IRR, read-only */
 #define IOAPIC_RTE_LEVEL        (1ULL << 15)
 #define IOAPIC_RTE_MASKED       (1ULL << 16)
 #define IOAPIC_RTE_REMAPPABLE   (1ULL << 48) /* interrupt format: remappable */

@@ -16,15 +16,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def type_text(m, text, per_step=4):
+    """Send keys at a typist's pace: per_step bytes every 50 ms."""
+    for i in range(0, len(text), per_step):
+        m.send(text[i:i + per_step])
+        time.sleep(0.05)
+
+
 def serial_command(m, line, timeout, typed=False, tail=1500):
     """A command on the serial console; its output (between the echo of the
     line and the next prompt). typed=True sends it 4 characters every 50 ms,
     a typist's pace, for consoles busy enough to lose a burst."""
     start = len(m.output)
     if typed:
-        for i in range(0, len(line), 4):
-            m.send(line[i:i + 4])
-            time.sleep(0.05)
+        type_text(m, line)
         m.send("\r")
     else:
         m.send(line + "\r")

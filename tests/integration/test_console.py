@@ -18,6 +18,7 @@ import time
 import pytest
 
 from conftest import BACKEND_EMU, BASE_CMDLINE, REPO, SCALE
+from console_io import type_text
 from test_config import build_config_iso
 
 pytestmark = pytest.mark.bochs
@@ -47,14 +48,6 @@ def wait_for(m, regex, timeout, start=0):
             break
         time.sleep(0.3)
     raise AssertionError(f"{regex!r} not seen within {timeout}s; output:\n{m.output[-5000:]}")
-
-
-def type_text(m, text):
-    """Send keys at a typist's pace: a few bytes at a time (bursts arrive
-    whole too: see test_pastes_arrive_whole_while_guests_share_the_console_cpu)."""
-    for i in range(0, len(text), 4):
-        m.send(text[i:i + 4])
-        time.sleep(0.05)
 
 
 def mark(m):

@@ -120,6 +120,21 @@ static void test_cr0_rules(void **state)
     assert_true(cr0_write_ok(&long64, cr0 & ~CR0_WP));
 }
 
+/* LMSW loads PE, MP, EM and TS only, and cannot clear PE. */
+static void test_lmsw(void **state)
+{
+    (void)state;
+    assert_int_equal(lmsw_cr0(0x10, 0x1), 0x11);                /* PE set: protected mode */
+    assert_int_equal(lmsw_cr0(0x80000011, 0x0), 0x80000011);    /* PE stays */
+    assert_int_equal(lmsw_cr0(0x80000011, 0xfffe), 0x8000001f); /* bits 15:4 ignored */
+    assert_int_equal(lmsw_cr0(0x8005003f, 0x0004), 0x80050035); /* MP, TS cleared, EM set */
+    assert_int_equal(lmsw_cr0(0x6000001e, 0x0001), 0x60000011); /* CD, NW untouched */
+    /* Whatever LMSW loads passes the CR0 rules from a valid CR0. */
+    struct cr_state s = {.cr0 = 0x80050033, .cr4 = 0x20, .efer = 0x500, .cs_l = true};
+    for (unsigned src = 0; src < 16; src++)
+        assert_true(cr0_write_ok(&s, lmsw_cr0(s.cr0, (uint16_t)src)));
+}
+
 static void test_cr4_rules(void **state)
 {
     uint64_t a = cr4_allowed_bits(&skylake), cr4 = long64.cr4;
@@ -248,6 +263,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cr4_allowed_follows_cpuid),
         cmocka_unit_test(test_cr0_rules),
+        cmocka_unit_test(test_lmsw),
         cmocka_unit_test(test_cr4_rules),
         cmocka_unit_test(test_efer_rules),
         cmocka_unit_test(test_rf_classes),

@@ -144,6 +144,40 @@ static void test_coalesce_after_gap(void **state)
     assert_int_equal(irq_edges, 2);
 }
 
+/* What a late tick or the 5 kHz floor merges into one edge is counted. */
+static void test_coalesced_counted(void **state)
+{
+    struct vpit t;
+    setup_pit(&t);
+    program(&t, 0, 2, 11932);
+    at(11932);
+    vpit_tick(&t, fake_tsc);
+    assert_int_equal(t.irqs, 1);
+    assert_int_equal(t.coalesced, 0);
+    at(11932 * 50); /* periods 2-49 missed */
+    vpit_tick(&t, fake_tsc);
+    assert_int_equal(t.irqs, 2);
+    assert_int_equal(t.coalesced, 48);
+    vpit_tick(&t, vpit_next_deadline(&t)); /* on time again */
+    assert_int_equal(t.irqs, 3);
+    assert_int_equal(t.coalesced, 48);
+
+    /* A reload of 1 asks for 1.19 MHz: edges at most every 239 clocks, the
+     * periods between them counted. */
+    setup_pit(&t);
+    program(&t, 0, 2, 1);
+    for (unsigned i = 0; i < 100; i++) {
+        uint64_t d = vpit_next_deadline(&t);
+        assert_true(d >= fake_tsc + (VPIT_HZ / 5000) * 1000);
+        fake_tsc = d;
+        vpit_tick(&t, fake_tsc);
+    }
+    assert_int_equal(t.irqs, 100);
+    assert_int_equal(irq_edges, 100);
+    uint64_t periods = (fake_tsc - T0) / 1000;
+    assert_int_equal(t.irqs + t.coalesced, periods);
+}
+
 static void test_mode3_square_wave(void **state)
 {
     struct vpit t;
@@ -386,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_ports),
         cmocka_unit_test(test_mode2_rate_generator),
         cmocka_unit_test(test_coalesce_after_gap),
+        cmocka_unit_test(test_coalesced_counted),
         cmocka_unit_test(test_mode3_square_wave),
         cmocka_unit_test(test_mode0_terminal_count),
         cmocka_unit_test(test_mode4_strobe),

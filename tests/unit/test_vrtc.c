@@ -226,6 +226,41 @@ static void test_uie_irq_and_register_c(void **state)
     assert_int_equal(rd(&r, 0x00), 0x08);
 }
 
+/* Periodic interrupts merged into one (a late tick, a guest slow to read
+ * C) are counted; on-time ones are not. */
+static void test_pie_coalesced_counted(void **state)
+{
+    struct vrtc r;
+    setup_rtc(&r, &leap);
+    wr(&r, 0x0a, 0x2a); /* 64 Hz: 512 ticks of 32.768 kHz */
+    wr(&r, 0x0b, 0x42);
+    for (unsigned i = 0; i < 10; i++) {
+        fake_tsc = vrtc_next_deadline(&r);
+        vrtc_tick(&r, fake_tsc);
+        rd(&r, 0x0c);
+    }
+    assert_int_equal(r.irqs, 10);
+    assert_int_equal(r.coalesced, 0);
+    /* A tick half a second late: 32 periods, one interrupt. */
+    fake_tsc = vrtc_next_deadline(&r) + HZ / 2 - 1;
+    vrtc_tick(&r, fake_tsc);
+    assert_int_equal(r.irqs, 11);
+    assert_int_equal(r.coalesced, 31);
+    /* C unread: no new interrupt, no timer; the read counts what passed.
+     * The next period is still known (vdev/rt_ticks.c arms for it). */
+    assert_int_equal(vrtc_next_deadline(&r), VDEV_NEVER);
+    uint64_t pf = vrtc_next_periodic(&r, fake_tsc);
+    assert_true(pf > fake_tsc && pf <= fake_tsc + HZ / 64 + 1);
+    fake_tsc += HZ / 4;
+    assert_int_equal(rd(&r, 0x0c) & 0xc0, 0xc0);
+    assert_int_equal(r.irqs, 11);
+    assert_int_equal(r.coalesced, 31 + 16);
+    assert_int_equal(irq_edges, 11);
+    assert_int_equal(vrtc_next_deadline(&r), vrtc_next_periodic(&r, fake_tsc));
+    wr(&r, 0x0b, 0x02); /* PIE off */
+    assert_int_equal(vrtc_next_periodic(&r, fake_tsc), VDEV_NEVER);
+}
+
 static void test_pie(void **state)
 {
     struct vrtc r;
@@ -326,15 +361,11 @@ static void test_hostile(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ports),
-        cmocka_unit_test(test_bcd_24h_and_advance),
-        cmocka_unit_test(test_binary_12h),
-        cmocka_unit_test(test_uip),
-        cmocka_unit_test(test_set_and_write),
-        cmocka_unit_test(test_uie_irq_and_register_c),
-        cmocka_unit_test(test_pie),
-        cmocka_unit_test(test_alarm),
-        cmocka_unit_test(test_cmos_ram_and_index),
+        cmocka_unit_test(test_ports),         cmocka_unit_test(test_bcd_24h_and_advance),
+        cmocka_unit_test(test_binary_12h),    cmocka_unit_test(test_uip),
+        cmocka_unit_test(test_set_and_write), cmocka_unit_test(test_uie_irq_and_register_c),
+        cmocka_unit_test(test_pie),           cmocka_unit_test(test_pie_coalesced_counted),
+        cmocka_unit_test(test_alarm),         cmocka_unit_test(test_cmos_ram_and_index),
         cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,7 @@ void guest_main(uint32_t magic, uint32_t mbi)
     check_msr();
     check_debug();
     check_xsave();
+    check_lmsw();
     check_cr();          /* a wrong CR rule can end the VM */
     check_apic_window(); /* so can a window left behind */
     printf("conform: done %u passed, %u failed\n", g_passed, g_failed);

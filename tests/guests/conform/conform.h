@@ -72,6 +72,7 @@ static inline void write_cr3(uint64_t v)
 }
 
 void check_cr(void);
+void check_lmsw(void);
 void check_debug(void);
 void check_msr(void);
 void check_xsave(void);

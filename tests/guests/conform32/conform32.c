@@ -5,7 +5,7 @@
  * PDPTE checks, and RF on an injected fault's pushed EFLAGS. Same output as conform: one `conform:
  * PASS name` or `conform: FAIL name: ...` per check, then `conform: done
  * N passed, M failed`; stops itself with code 0 when nothing failed. */
-#include "tests/guests/lib/guest.h"
+#include "tests/guests/conform32/conform32.h"
 
 #define CR0_PE    (1u << 0)
 #define CR0_PG    (1u << 31)
@@ -17,7 +17,8 @@
 #define EFLAGS_RF (1u << 16)
 
 static unsigned g_passed, g_failed;
-static volatile int g_vector = -1;
+volatile int g_vector = -1;
+volatile uint32_t g_error;
 static volatile uint32_t g_eflags;
 /* 4 MiB pages identity-mapping 4 GiB (CR4.PSE). */
 static uint32_t g_pd[1024] __attribute__((aligned(4096)));
@@ -28,6 +29,7 @@ static uint64_t g_pae_pd[512] __attribute__((aligned(4096)));
 static void on_trap(struct trap_frame *f)
 {
     g_vector = (int)f->vector;
+    g_error = f->error;
     g_eflags = f->eflags;
     if (!trap_resume_eip) {
         printf("conform: unexpected exception %u %s at eip 0x%x\n", f->vector,
@@ -38,17 +40,6 @@ static void on_trap(struct trap_frame *f)
     f->eip = trap_resume_eip;
     trap_resume_eip = 0;
 }
-
-/* Runs one instruction; a fault resumes after it. The vector, or -1. */
-#define TRY(insn, ...)                                                                             \
-    ({                                                                                             \
-        g_vector = -1;                                                                             \
-        __asm__ volatile("movl $1f, %[resume]\n\t" insn "\n1:\tmovl $0, %[resume]"                 \
-                         : [resume] "=m"(trap_resume_eip)                                          \
-                         : __VA_ARGS__                                                             \
-                         : "memory");                                                              \
-        g_vector;                                                                                  \
-    })
 
 static int try_cr0(uint32_t v)
 {
@@ -75,13 +66,13 @@ static uint64_t rdmsr64(uint32_t msr)
     return ((uint64_t)hi << 32) | lo;
 }
 
-static void pass(const char *name)
+void pass(const char *name)
 {
     g_passed++;
     printf("conform: PASS %s\n", name);
 }
 
-static void expect(const char *name, int got, int want)
+void expect(const char *name, int got, int want)
 {
     if (got == want) {
         pass(name);
@@ -89,6 +80,17 @@ static void expect(const char *name, int got, int want)
         g_failed++;
         printf("conform: FAIL %s: exception %d, expected %d\n", name, got, want);
     }
+}
+
+void fail(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    g_failed++;
+    printf("conform: FAIL %s: ", name);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
 }
 
 void guest_main(uint32_t magic, uint32_t mbi)
@@ -133,6 +135,8 @@ void guest_main(uint32_t magic, uint32_t mbi)
     expect("efer_lme_change_with_paging32_gp", try_wrmsr(EFER, efer | EFER_LME), VEC_GP);
     expect("cr0_paging32_off", try_cr0(cr0), -1);
     __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+
+    check_lmsw32();
 
     /* PAE paging loads the PDPTEs: fine when they are, #GP when a present
      * one has a reserved bit (last: a failed VM entry when let through). */

@@ -33,3 +33,20 @@ pbench_uart_isr:
     call pbench_uart_irq
     popal
     iret
+
+/* mode=ticks (rt_ticks.c): IRQ 0 (0x43) and IRQ 8 (0x44). */
+    .globl pbench_pit_isr
+pbench_pit_isr:
+    pushal
+    cld
+    call pbench_pit_irq
+    popal
+    iret
+
+    .globl pbench_rtc_isr
+pbench_rtc_isr:
+    pushal
+    cld
+    call pbench_rtc_irq
+    popal
+    iret

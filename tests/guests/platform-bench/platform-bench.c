@@ -17,13 +17,14 @@
  *     VM exit at all). With input=1 it first waits for a line typed on its
  *     console, taken by vUART receive interrupts (rt_input.c), which a
  *     real-time partition gets by IPI to the local APIC it owns.
+ *   mode=ticks: the PIT and RTC interrupts of a real-time partition,
+ *     counted against the TSC (rt_ticks.c).
  *   mode=check: the local APIC behaviour a timer cycle's fast path must
  *     keep, one PASS or FAIL line each (timer_checks.c). */
 #include "tests/guests/platform-bench/pbench.h"
 
 #define TIMER_VEC        0x40
 #define MSR_APIC_BASE    0x1b
-#define MSR_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_SVR   0x80f
 #define MSR_X2APIC_LVTT  0x832
 #define LVT_TSC_DEADLINE (2u << 17)
@@ -165,7 +166,7 @@ static void sort_samples(uint32_t *s, uint32_t n)
     }
 }
 
-static void run_rt(void)
+static uint32_t tsc_khz(void)
 {
     uint32_t a, b, c, d, khz = 100000; /* Bochs: ips=100000000 */
     if (under_hypervisor()) {
@@ -173,6 +174,12 @@ static void run_rt(void)
         if (a)
             khz = a;
     }
+    return khz;
+}
+
+static void run_rt(void)
+{
+    uint32_t khz = tsc_khz();
     if (cmdline_get_u32("input", 0))
         pbench_rt_read_line();
     uint32_t secs = cmdline_get_u32("secs", 10);
@@ -214,6 +221,10 @@ void guest_main(uint32_t magic, uint32_t mbi)
         goto out;
     if (!strcmp(mode, "rt")) {
         run_rt();
+        goto out;
+    }
+    if (!strcmp(mode, "ticks")) {
+        pbench_rt_ticks(tsc_khz()); /* rt_ticks.c */
         goto out;
     }
     if (!strcmp(mode, "check")) {
