@@ -57,6 +57,15 @@ static int cmd_cpus(int argc, char **argv)
         print_vcpus_on(c);
         cprintf("%s\n", c == 0 ? " (+console)" : "");
     }
+    struct console_drain_stats d;
+    console_drain_stats(&d);
+    uint64_t khz = tsc_khz() ? tsc_khz() : 1;
+    cprintf("console output: %llu bytes in %llu turns on cpu 0, %llu us, longest turn %llu us "
+            "(%s)\n",
+            (unsigned long long)d.bytes, (unsigned long long)d.turns,
+            (unsigned long long)(d.cycles * 1000 / khz),
+            (unsigned long long)(d.longest * 1000 / khz),
+            d.queued ? "queued for the UART interrupt" : "waiting for the UART");
     return 0;
 }
 COMMAND("cpus", "", "physical CPUs, their load since the previous cpus, the vCPUs on each",

@@ -22,7 +22,14 @@
 #define POLL_BUSY_US   5000  /* ... or this often while guest output waits */
 /* Guest output bytes per console turn (~22 ms at 115200 baud): a typed
  * command waits for at most about that much output before it runs. */
-#define DRAIN_PER_TURN       256
+#define DRAIN_PER_TURN 256
+/* Queued, not waited for: a turn costs ~16 us of CPU a line (in Bochs), so
+ * at most ~0.5 ms, and turns come often enough to keep the line busy. */
+#define DRAIN_QUEUED_PER_TURN 512
+/* Queued output is kept to about this much (~45 ms of the line, while
+ * console turns come every 10 ms at most): what a command typed meanwhile
+ * waits for before its answer shows. */
+#define QUEUE_AHEAD          512
 #define FLUSH_BEFORE_COMMAND 4096 /* at most ~0.35 s of queued output before a command */
 #define CTRL_C               0x03
 #define CTRL_RBRACKET        0x1d /* leaves an attached console, as in virsh */
@@ -53,8 +60,26 @@ static unsigned long long follow_pos;
 static struct timer wake_timer;
 static bool wake_armed;
 
+/* Set on the console CPU inside console_poll: what the console writes
+ * there comes after all queued output, in order. Outside a command's run
+ * (queue_writes) it is queued for the UART's interrupt instead of waited
+ * for (guest output, the prompt, the echo of typed keys), so a guest
+ * sharing this CPU keeps it and gets its timer ticks on time. A command
+ * writes and waits: it may stop the machine right after. */
+static bool in_console;
+static bool queue_writes;
+
 static void raw_write(const char *s, size_t n)
 {
+    if (!in_console || this_cpu_id() != 0) {
+        /* A log line from anywhere else (an exit handler, another CPU):
+         * out of band, as it was before guest output had a queue, but never
+         * inside a guest's line, and without waiting for the whole queue. */
+        uart_write_between_lines(s, n);
+        return;
+    }
+    if (queue_writes && uart_write_queued(s, n))
+        return;
     uart_write(s, n);
 }
 
@@ -211,11 +236,13 @@ static void run_line(const char *line, bool typed)
      * `wait x shutoff; list` lists after the stop line): bounded, so a VM
      * flooding the console cannot hold a command up for long. A typed line
      * had its flush before Enter was echoed (poll_prompt_input). */
+    queue_writes = false;
     if (!typed)
         vm_output_flush(FLUSH_BEFORE_COMMAND);
     vm_output_set_direct(true);
     command_run_line(line);
     vm_output_set_direct(false);
+    queue_writes = true;
 }
 
 /* Typed while a command waits: kept for the prompt (type-ahead). */
@@ -351,13 +378,52 @@ static void report_lost_input(void)
     }
 }
 
-void console_poll(void)
+static struct console_drain_stats drain_stats;
+
+static size_t queue_room(void)
+{
+    return uart_tx_queued() < QUEUE_AHEAD ? uart_tx_room() : 0;
+}
+
+/* Guest output for this turn. With a transmit queue: only what it takes
+ * without waiting (the rest waits for the next turn, about 5 ms later at
+ * most: arm_wake_timer); busy-waiting here would hold a guest on this CPU
+ * out for ~22 ms per 256 bytes, and a Linux guest's periodic tick, re-armed
+ * from its handler, would lose that time: its jiffies fall behind its TSC
+ * and it marks the TSC unstable. Without one: DRAIN_PER_TURN, waiting. */
+static void drain_output(void)
+{
+    uint64_t t0 = rdtsc();
+    unsigned n;
+    if (!uart_tx_queue_enabled()) {
+        n = vm_output_drain(DRAIN_PER_TURN);
+    } else {
+        uart_tx_pump(); /* in case an interrupt edge was missed */
+        n = vm_output_drain_fitting(DRAIN_QUEUED_PER_TURN, queue_room);
+    }
+    if (!n)
+        return;
+    uint64_t d = rdtsc() - t0;
+    drain_stats.turns++;
+    drain_stats.bytes += n;
+    drain_stats.cycles += d;
+    if (d > drain_stats.longest)
+        drain_stats.longest = d;
+}
+
+void console_drain_stats(struct console_drain_stats *out)
+{
+    *out = drain_stats;
+    out->queued = uart_tx_queue_enabled();
+}
+
+static void console_step(void)
 {
     netconsole_poll();
     api_http_poll();
     report_lost_input();
-    vm_output_drain(DRAIN_PER_TURN);
-    bool more_output = vm_output_pending();
+    drain_output();
+    bool more_output = vm_output_pending() || uart_tx_queued() != 0;
     vm_lifecycle_poll();
     arm_wake_timer(more_output);
     switch (mode) {
@@ -392,4 +458,11 @@ void console_poll(void)
         return;
     show_prompt();
     poll_prompt_input();
+}
+
+void console_poll(void)
+{
+    in_console = queue_writes = true;
+    console_step();
+    in_console = queue_writes = false;
 }

@@ -19,6 +19,16 @@ void console_run_script(const char *script);
 /* Called on the console CPU as often as it can be. */
 void console_poll(void);
 
+/* The console CPU's work writing guest output since boot (TSC cycles): a
+ * guest sharing that CPU waits while it runs. */
+struct console_drain_stats {
+    uint64_t turns, bytes; /* console turns that wrote output, and their bytes */
+    uint64_t cycles;       /* spent in them */
+    uint64_t longest;      /* the longest of them */
+    bool queued;           /* handed to the UART's transmit interrupt, not waited for */
+};
+void console_drain_stats(struct console_drain_stats *out);
+
 /* For commands that wait: poll `done(ctx)` until it returns true or the
  * deadline (TSC) passes; on_timeout prints the failure. Ctrl-C aborts. */
 void console_wait(bool (*done)(void *ctx), void (*on_timeout)(void *ctx), void *ctx,

@@ -22,12 +22,33 @@ int uart_parse_console(const char *s, size_t len, struct uart_config *cfg);
 void uart_init(const struct uart_config *cfg);
 bool uart_present(void);
 void uart_putc(char c);
-void uart_write(const char *s, size_t n); /* translates \n to \r\n */
+/* Writes and waits for the transmitter (translates \n to \r\n), after
+ * what was queued before. */
+void uart_write(const char *s, size_t n);
+/* The same, but only after the rest of the queued line the transmitter has
+ * begun: the other queued lines stay queued (a log line from an exit
+ * handler waits for one line, not for the whole queue). */
+void uart_write_between_lines(const char *s, size_t n);
+/* Queues the bytes without waiting: the UART's interrupt (uart_rx_interrupt)
+ * feeds them to the transmitter while the CPU does other work. All or
+ * nothing: false when the transmit interrupt is not wired, interrupts are
+ * off, another CPU is writing, or the queue lacks room (the caller then
+ * writes with uart_write, which keeps the order). */
+bool uart_write_queued(const char *s, size_t n);
+/* Free bytes in the queue (each \n takes two); 0 when queueing is off. */
+size_t uart_tx_room(void);
+/* Queued bytes still waiting for the transmitter. */
+size_t uart_tx_queued(void);
+bool uart_tx_queue_enabled(void);
+/* Feeds queued bytes to the transmitter if it is empty, without waiting. */
+void uart_tx_pump(void);
 /* Non-blocking read of one received byte: -1 when none. */
 int uart_getc(void);
-/* Switches receive to interrupt-driven: bytes land in a ring the console reads. */
+/* Switches receive to interrupt-driven: bytes land in a ring the console
+ * reads. The same interrupt then empties the transmit queue. */
 void uart_enable_rx_interrupt(void);
-/* The receive interrupt handler's work: moves pending bytes into the ring. */
+/* The interrupt handler's work: moves received bytes into the ring and
+ * feeds queued bytes to the transmitter. */
 void uart_rx_interrupt(void);
 const struct uart_config *uart_get_config(void);
 /* Whether receive is interrupt-driven (uart_enable_rx_interrupt worked). */

@@ -154,8 +154,9 @@ static struct out_buffer *oldest(uint64_t before)
 }
 
 /* Writes the oldest showable record older than `before`; its length, or
- * 0 when there is none. */
-static unsigned write_one(uint64_t before)
+ * 0 when there is none or (room given) it would not fit in room() bytes:
+ * each newline may become two bytes, and the sink may add a few. */
+static unsigned write_one_fitting(uint64_t before, size_t (*room)(void))
 {
     char buf[OUTQ_REC_MAX];
     struct outq_rec r;
@@ -163,6 +164,11 @@ static unsigned write_one(uint64_t before)
     if (!b)
         return 0;
     spin_lock(&b->lock);
+    /* Only the console CPU consumes: the oldest record stays the oldest. */
+    if (room && outq_peek(&b->q, &r) && 2 * (size_t)r.len + VM_OUTPUT_SINK_EXTRA > room()) {
+        spin_unlock(&b->lock);
+        return 0;
+    }
     unsigned n = outq_get(&b->q, &r, buf, sizeof(buf));
     bool muted = b->muted;
     spin_unlock(&b->lock);
@@ -173,6 +179,11 @@ static unsigned write_one(uint64_t before)
     else if (!(muted && r.kind == REC_LINE))
         log_puts(buf, n);
     return n;
+}
+
+static unsigned write_one(uint64_t before)
+{
+    return write_one_fitting(before, NULL);
 }
 
 static void report_drops(void)
@@ -193,10 +204,10 @@ static void report_drops(void)
     }
 }
 
-unsigned vm_output_drain(unsigned max_bytes)
+unsigned vm_output_drain_fitting(unsigned max_bytes, size_t (*room)(void))
 {
     unsigned done = 0, n;
-    while (done < max_bytes && (n = write_one(UINT64_MAX)))
+    while (done < max_bytes && (n = write_one_fitting(UINT64_MAX, room)))
         done += n;
     if (!__atomic_load_n(&attached, __ATOMIC_ACQUIRE))
         report_drops();
@@ -208,6 +219,11 @@ unsigned vm_output_drain(unsigned max_bytes)
         events_reported = lost;
     }
     return done;
+}
+
+unsigned vm_output_drain(unsigned max_bytes)
+{
+    return vm_output_drain_fitting(max_bytes, NULL);
 }
 
 void vm_output_flush(unsigned max_bytes)

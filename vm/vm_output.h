@@ -8,6 +8,7 @@
 #define VM_VM_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct vm;
 
@@ -18,6 +19,12 @@ struct vm;
 /* Console CPU: writes queued output, oldest first, until about max_bytes
  * are out or nothing showable is left. Returns the bytes written. */
 unsigned vm_output_drain(unsigned max_bytes);
+/* Bytes a sink may add to a record (the console's prompt-hiding prefix). */
+#define VM_OUTPUT_SINK_EXTRA 64
+/* The same, but stops at the first record that would not fit in room()
+ * bytes (twice its length, as each newline may become two, plus
+ * VM_OUTPUT_SINK_EXTRA): for a sink that queues without waiting. */
+unsigned vm_output_drain_fitting(unsigned max_bytes, size_t (*room)(void));
 bool vm_output_pending(void);
 /* Console CPU: writes what was queued so far and may be shown now, oldest
  * first, until about max_bytes are out, so that what follows comes after

@@ -107,9 +107,8 @@ def power_off(m):
 
 
 def test_linux_two_vcpus(boot, tmp_path):
-    # The BSP on CPU 1, the AP on CPU 0 (the console's CPU). With the BSP on
-    # CPU 0 its tick comes late and Linux marks the TSC unstable (README,
-    # known issues).
+    # The BSP on CPU 1, the AP on CPU 0 (the console's CPU). The BSP on
+    # CPU 0: test_linux_bsp_on_console_cpu (slow).
     m = linux_smp_boot(boot, tmp_path, 2, "[1, 0]")
     assert nproc(m) == 2
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 2)}")
@@ -148,3 +147,28 @@ def test_linux_four_vcpus_on_two_cpus(boot, tmp_path):
     print(f"linux-smp: busy ticks per cpu under load: {parallel_load(m, 4)}")
     dmesg_clean(m)
     power_off(m)
+
+
+@slow
+def test_linux_bsp_on_console_cpu(boot, tmp_path):
+    # The BSP on CPU 0, which also drains every VM's console output to the
+    # serial port, while the boot prints a lot: its ticks must still arrive
+    # in time, so the clocksource watchdog keeps the TSC (linux_smp_boot
+    # fails on any "clocksource ... unstable" line).
+    m = linux_smp_boot(boot, tmp_path, 2, "[0, 1]")
+    assert nproc(m) == 2
+    dmesg_clean(m)
+    power_off(m)
+    # The cause, measured on the hypervisor's side: while the console waited
+    # for the UART, a turn writing the boot's output held CPU 0 for up to
+    # ~31,000 us (a tick is 4,000 us); queued, well under 2,000 us. Unlike
+    # the watchdog's verdict (about one boot in three before), this fails
+    # every time the console holds CPU 0 that long.
+    wait_for(m, r"^console: the VM stopped; detached", 120)
+    mark = len(m.output)
+    m.send("cpus\r")
+    found = wait_for(m, r"^console output: (\d+) bytes in \d+ turns on cpu 0, \d+ us, "
+                        r"longest turn (\d+) us \((.*)\)$", 60, start=mark)
+    print(f"linux-smp: {found.group(0)}")
+    assert found.group(3) == "queued for the UART interrupt", found.group(0)
+    assert int(found.group(1)) > 10000 and int(found.group(2)) < 2000, found.group(0)
