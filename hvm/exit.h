@@ -199,6 +199,11 @@ bool vcpu_run_should_leave(struct vcpu *v, enum vcpu_run_result *r);
  * that deadline (UINT64_MAX: none), which fast re-entries must not pass. */
 bool vcpu_entry_budget(struct vcpu *v, uint64_t now, uint64_t slice_end, uint64_t *until,
                        uint64_t *next_device);
+/* Between a backend's fast re-entries, at host TSC now before limit (the
+ * slice's end or the next device deadline; UINT64_MAX: none): how long the
+ * guest may run on (TSC cycles, 0 = no bound), within the CPU's
+ * guest_run_max_tsc as for vcpu_entry_budget. */
+uint64_t vcpu_fast_budget(uint64_t now, uint64_t limit);
 /* After an exit handled at host TSC now: true when the run ends (*r), as
  * the action says or because the slice is over. */
 bool vcpu_run_ends(enum exit_action a, uint64_t now, uint64_t slice_end, enum vcpu_run_result *r);

@@ -43,6 +43,11 @@ bool vcpu_entry_budget(struct vcpu *v, uint64_t now, uint64_t slice_end, uint64_
     return true;
 }
 
+uint64_t vcpu_fast_budget(uint64_t now, uint64_t limit)
+{
+    return run_entry_until(now, 0, limit, this_cpu()->guest_run_max_tsc);
+}
+
 static struct timer slice_timers[MAX_CPUS];
 static uint64_t slice_deadline[MAX_CPUS];
 

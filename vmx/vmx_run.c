@@ -156,36 +156,15 @@ static void make_current(struct vcpu *v, struct vmx_vcpu *x)
 
 /* Slices end by the VMX preemption timer, or by a host LAPIC timer whose
  * interrupt makes the guest exit (`vmx.preemption_timer=off`: for CPUs
- * whose preemption timer is missing or unreliable). */
+ * whose preemption timer is missing or unreliable; vcpu_arm_slice_timer). */
 bool vmx_use_preemption_timer = true;
-static struct timer slice_timers[MAX_CPUS];
-static uint64_t slice_timer_deadline[MAX_CPUS];
-
-static void slice_timer_fired(struct timer *t, void *arg)
-{
-    slice_timer_deadline[(uintptr_t)arg] = 0;
-}
-
-static void arm_host_slice_timer(uint64_t deadline)
-{
-    unsigned c = this_cpu_id();
-    if (slice_timer_deadline[c] == deadline)
-        return;
-    if (!slice_timers[c].fn)
-        timer_setup(&slice_timers[c], slice_timer_fired, (void *)(uintptr_t)c);
-    slice_timer_deadline[c] = deadline;
-    if (deadline)
-        timer_add(&slice_timers[c], deadline);
-    else
-        timer_cancel(&slice_timers[c]);
-}
 
 /* Programs the preemption timer for `ticks` TSC cycles, or turns it off. */
 static void set_slice(struct vmx_vcpu *x, uint64_t slice_tsc)
 {
     bool want = slice_tsc && vmx_caps.preemption_timer && vmx_use_preemption_timer;
     if (!vmx_use_preemption_timer || !vmx_caps.preemption_timer)
-        arm_host_slice_timer(slice_tsc ? rdtsc() + slice_tsc : 0);
+        vcpu_arm_slice_timer(slice_tsc ? rdtsc() + slice_tsc : 0);
     if (want != x->slicing) {
         /* "Save timer value" is only valid with the timer active. */
         if (want) {
@@ -239,34 +218,16 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
         return RUN_STOPPED;
     }
     uint64_t slice_end = slice_tsc ? rdtsc() + slice_tsc : 0;
+    enum vcpu_run_result r;
     for (;;) {
-        if (v->stop_request)
-            return RUN_STOPPED;
-        if (v->pause_request || v->kick) {
-            v->kick = false;
-            return RUN_PREEMPTED;
-        }
-        if (vcpu_wait_for_sipi(v))
-            return RUN_HALTED;
+        if (vcpu_run_should_leave(v, &r))
+            return r;
         irq_disable();
-        uint64_t now = rdtsc();
-        if (slice_end && now >= slice_end) {
+        uint64_t now = rdtsc(), until, next;
+        if (!vcpu_entry_budget(v, now, slice_end, &until, &next)) {
             irq_enable();
             return RUN_PREEMPTED;
         }
-        /* The next of: the end of the slice, a device deadline. */
-        uint64_t until = slice_end ? slice_end - now : 0;
-        /* A real-time vCPU gets no device ticks: nothing may end its run. */
-        uint64_t next = v->vm_info.realtime ? UINT64_MAX : vcpu_device_deadline(v, now);
-        if (next != UINT64_MAX) {
-            uint64_t d = next > now ? next - now : 1;
-            if (!until || d < until)
-                until = d;
-        }
-        /* Bounded where the CPU asks for it (the console CPU: see percpu.h). */
-        uint64_t run_max = this_cpu()->guest_run_max_tsc;
-        if (run_max && (!until || until > run_max))
-            until = run_max;
         set_slice(x, until);
         /* Cleared before looking: news from now on ends the fast re-entries. */
         v->intr_news = false;
@@ -340,10 +301,7 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
                 v->root_cycles += t - now;
                 now = t;
                 if (!v->requests && now < limit) {
-                    uint64_t rest = limit == UINT64_MAX ? 0 : limit - now;
-                    if (run_max && (!rest || rest > run_max))
-                        rest = run_max;
-                    set_slice(x, rest);
+                    set_slice(x, vcpu_fast_budget(now, limit));
                     fast_until = fast_chunk_end(now, limit, chunk);
                     continue;
                 }
@@ -360,23 +318,8 @@ static enum vcpu_run_result vmx_run_loop(struct vcpu *v, uint64_t slice_tsc)
          * landing in the host's IDT during an exit. */
         if (!v->vm_info.realtime)
             irq_enable();
-        switch (a) {
-        case EXIT_ACT_CONTINUE:
-        case EXIT_ACT_FAST:
-            break;
-        case EXIT_ACT_PREEMPT:
-            if (!slice_end || now < slice_end)
-                break; /* a device deadline, not the slice: tick and go on */
-            return RUN_PREEMPTED;
-        case EXIT_ACT_HALT:
-            return RUN_HALTED;
-        case EXIT_ACT_YIELD:
-            return RUN_YIELDED;
-        case EXIT_ACT_STOP:
-            return RUN_STOPPED;
-        }
-        if (slice_end && now >= slice_end)
-            return RUN_PREEMPTED;
+        if (vcpu_run_ends(a, now, slice_end, &r))
+            return r;
     }
 }
 
