@@ -8,6 +8,7 @@ HOST_LIBS   := -lcmocka
 UNIT_SRCS_format := lib/format.c lib/strutil.c
 UNIT_SRCS_log    := lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_ept    := ept/ept.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_ept_page := ept/ept.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_decode := vcpu/decode.c
 UNIT_SRCS_insn_len := vcpu/insn_len.c
 UNIT_SRCS_inject := vcpu/inject.c vcpu/cr_rules.c vcpu/apicv.c
