@@ -36,8 +36,8 @@ def exit_counts(m, vm):
 @pytest.mark.parametrize("apic", ["x2apic", "xapic"])
 @pytest.mark.parametrize("apicv", ["on", "off"])
 def test_apicv_timer_cycle_exits(boot, apicv, apic):
-    cmd = (f"{BASE_CMDLINE} vmx.apicv={apicv} vm=p,platform-bench.elf,mem=4M,cpu=0,"
-           f"platform=pc,cmdline=iters={ITERS} apic={apic}")
+    cmd = (f'{BASE_CMDLINE} vmx.apicv={apicv} "vm=p,platform-bench.elf,mem=4M,cpu=0,'
+           f'platform=pc,cmdline=iters={ITERS} apic={apic}"')
     m = boot("bochs", cpus=1, cmdline=cmd)
     wait_for(m, r"^\[p\] platform-bench: tscdeadline (\d+) cycles/exit", 300)
     wait_for(m, r"^bulkhead> ", 60)
@@ -65,8 +65,8 @@ def test_apicv_timer_cycle_exits(boot, apicv, apic):
 @pytest.mark.parametrize("apic", ["x2apic", "xapic"])
 @pytest.mark.parametrize("apicv", ["on", "off"])
 def test_apicv_keeps_the_lapic_behaviour(boot, apicv, apic):
-    cmd = (f"{BASE_CMDLINE} vmx.apicv={apicv} vm=chk,platform-bench.elf,mem=4M,cpu=1,"
-           f"platform=pc,cmdline=mode=check apic={apic}")
+    cmd = (f'{BASE_CMDLINE} vmx.apicv={apicv} "vm=chk,platform-bench.elf,mem=4M,cpu=1,'
+           f'platform=pc,cmdline=mode=check apic={apic}"')
     m = boot("bochs", cpus=2, cmdline=cmd)
     wait_for(m, r"^\[chk\] platform-bench: done", 200)
     out = m.output
@@ -91,8 +91,8 @@ def test_apicv_xapic_window_follows_the_apic(boot, apicv):
     its APIC and moves its base while its window is an APIC-access page;
     the window must read as the vLAPIC says at every step (no stale
     mapping of the page, no stale virtualization)."""
-    cmd = (f"{BASE_CMDLINE} vmx.apicv={apicv} vm=win,platform-bench.elf,mem=4M,cpu=1,"
-           "platform=pc,cmdline=mode=window apic=xapic")
+    cmd = (f'{BASE_CMDLINE} vmx.apicv={apicv} "vm=win,platform-bench.elf,mem=4M,cpu=1,'
+           'platform=pc,cmdline=mode=window apic=xapic"')
     m = boot("bochs", cpus=2, cmdline=cmd)
     wait_for(m, r"^\[win\] platform-bench: done", 200)
     out = m.output
