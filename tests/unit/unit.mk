@@ -57,6 +57,7 @@ UNIT_SRCS_vpit := vdev/vpit.c
 UNIT_SRCS_vlapic := vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vlapic_sipi := vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vlapic_apicv := vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c vdev/vlapic_apicv.c lib/log.c lib/format.c lib/strutil.c
+UNIT_SRCS_vlapic_apicv_xapic := vdev/vlapic.c vdev/vlapic_timer.c vdev/vlapic_ipi.c vdev/vlapic_apicv.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vioapic := vdev/vioapic.c
 UNIT_SRCS_virq_rt := vdev/virq_rt.c
 UNIT_SRCS_vrtc := vdev/vrtc.c

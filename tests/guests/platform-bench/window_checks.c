@@ -123,8 +123,8 @@ void pbench_window_checks(void)
     ver = rd(MOVED_BASE, APIC_VER);
     wr(MOVED_BASE, APIC_TPR, 0x40);
     tpr = rd(MOVED_BASE, APIC_TPR);
-    bool moved_ok = old_ver == 0xffffffffu && old_tpr == 0xffffffffu && looks_like_apic(ver) &&
-                    tpr == 0x40;
+    bool moved_ok =
+        old_ver == 0xffffffffu && old_tpr == 0xffffffffu && looks_like_apic(ver) && tpr == 0x40;
     wrmsr(MSR_APIC_BASE, base | APIC_EN);
     uint32_t back_tpr = rd(DEFAULT_BASE, APIC_TPR);
     uint32_t gone_ver = rd(MOVED_BASE, APIC_VER);
