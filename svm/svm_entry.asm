@@ -33,20 +33,7 @@
 bits 64
 section .text
 
-%define G_RCX 8
-%define G_RDX 16
-%define G_RBX 24
-%define G_RBP 40
-%define G_RSI 48
-%define G_RDI 56
-%define G_R8  64
-%define G_R9  72
-%define G_R10 80
-%define G_R11 88
-%define G_R12 96
-%define G_R13 104
-%define G_R14 112
-%define G_R15 120
+%include "hvm/guest_gprs.inc"
 
 ; Stack after the pushes below.
 %define S_GPRS      0
@@ -90,20 +77,7 @@ svm_enter:
     test al, 0x40
 
     mov rax, [rsp + S_GPRS]
-    mov rcx, [rax + G_RCX]
-    mov rdx, [rax + G_RDX]
-    mov rbx, [rax + G_RBX]
-    mov rbp, [rax + G_RBP]
-    mov rsi, [rax + G_RSI]
-    mov rdi, [rax + G_RDI]
-    mov r8,  [rax + G_R8]
-    mov r9,  [rax + G_R9]
-    mov r10, [rax + G_R10]
-    mov r11, [rax + G_R11]
-    mov r12, [rax + G_R12]
-    mov r13, [rax + G_R13]
-    mov r14, [rax + G_R14]
-    mov r15, [rax + G_R15]
+    GUEST_GPRS_LOAD
     mov rax, [rsp + S_VMCB]
     jnz .no_verw
     verw [rel verw_selector]    ; MDS/TAA/RFDS: clear the CPU buffers
@@ -113,20 +87,7 @@ svm_enter:
     ; are the host's again, every other GPR still holds the guest's value.
     vmsave                      ; RAX: the VMCB
     mov rax, [rsp + S_GPRS]
-    mov [rax + G_RCX], rcx
-    mov [rax + G_RDX], rdx
-    mov [rax + G_RBX], rbx
-    mov [rax + G_RBP], rbp
-    mov [rax + G_RSI], rsi
-    mov [rax + G_RDI], rdi
-    mov [rax + G_R8],  r8
-    mov [rax + G_R9],  r9
-    mov [rax + G_R10], r10
-    mov [rax + G_R11], r11
-    mov [rax + G_R12], r12
-    mov [rax + G_R13], r13
-    mov [rax + G_R14], r14
-    mov [rax + G_R15], r15
+    GUEST_GPRS_SAVE
     mov rax, [rsp + S_HOST_VMCB]
     vmload                      ; the host's GS base (percpu), TR, ...
 

@@ -3,7 +3,6 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ipi.h"
-#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/tsc.h"
 #include "vdev/platform.h"
@@ -132,16 +131,18 @@ void rt_ticks_arm(struct vm_platform *p)
 
 static void nothing(void *arg) {}
 
-void rt_ticks_stop(struct vm_platform *p)
+bool rt_ticks_stop(struct vm_platform *p)
 {
     struct rt_ticks *t = &p->rt;
     __atomic_store_n(&t->stopping, true, __ATOMIC_RELEASE);
     timer_cancel(&t->timer);
-    /* A callback already running on the housekeeping CPU runs with
-     * interrupts off: an IPI call is taken only after it returned. */
-    if (this_cpu_id() != t->cpu)
-        ipi_call(t->cpu, nothing, NULL, true);
+    /* A callback (the timer's, or an arm call) already running on the
+     * housekeeping CPU runs with interrupts off, and its CPU takes one IPI
+     * call after the other: once this empty call has run, none is left.
+     * On that CPU itself, ipi_call runs it at once: nothing is running. */
+    bool quiet = ipi_call(t->cpu, nothing, NULL, true) == 0;
     timer_cancel(&t->timer); /* in case that callback had re-armed it */
+    return quiet;
 }
 
 bool rt_ticks_describe(const struct vm *vm, char *buf, unsigned len)

@@ -45,8 +45,11 @@ void rt_ticks_init(struct vm_platform *p);
 bool rt_ticks_need_arm(struct vm_platform *p);
 /* Asks the housekeeping CPU to arm the timer (an IPI call, no lock held). */
 void rt_ticks_arm(struct vm_platform *p);
-/* Before the platform is freed: no callback runs or will run after it. */
-void rt_ticks_stop(struct vm_platform *p);
+/* Before the platform is freed: no callback runs or will run after it
+ * (true). False: the housekeeping CPU did not run a call within the IPI
+ * timeout, so a callback may still be running or queued there: the
+ * platform must then never be freed. */
+bool rt_ticks_stop(struct vm_platform *p);
 
 struct vm;
 /* For `stats`: one line on a running real-time VM's device ticks, or

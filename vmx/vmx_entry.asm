@@ -18,21 +18,7 @@ section .text
 
 %define HOST_RSP 0x6c14
 
-%define G_RAX 0
-%define G_RCX 8
-%define G_RDX 16
-%define G_RBX 24
-%define G_RBP 40
-%define G_RSI 48
-%define G_RDI 56
-%define G_R8  64
-%define G_R9  72
-%define G_R10 80
-%define G_R11 88
-%define G_R12 96
-%define G_R13 104
-%define G_R14 112
-%define G_R15 120
+%include "hvm/guest_gprs.inc"
 
 %define RSB_FILL 16               ; return stack buffer entries overwritten
 %define MSR_IA32_FLUSH_CMD 0x10b
@@ -90,20 +76,7 @@ vmx_enter_core:
     sahf
 
     mov rax, rdi
-    mov rcx, [rax + G_RCX]
-    mov rdx, [rax + G_RDX]
-    mov rbx, [rax + G_RBX]
-    mov rbp, [rax + G_RBP]
-    mov rsi, [rax + G_RSI]
-    mov rdi, [rax + G_RDI]
-    mov r8,  [rax + G_R8]
-    mov r9,  [rax + G_R9]
-    mov r10, [rax + G_R10]
-    mov r11, [rax + G_R11]
-    mov r12, [rax + G_R12]
-    mov r13, [rax + G_R13]
-    mov r14, [rax + G_R14]
-    mov r15, [rax + G_R15]
+    GUEST_GPRS_LOAD
     mov rax, [rax + G_RAX]
     jz .no_verw
     verw [rel verw_selector]    ; MDS/TAA/RFDS: clear the CPU buffers
@@ -140,20 +113,7 @@ vmx_enter_core:
 vmx_exit_entry:
     push rax                    ; guest rax
     mov rax, [rsp + 8]          ; gprs array
-    mov [rax + G_RCX], rcx
-    mov [rax + G_RDX], rdx
-    mov [rax + G_RBX], rbx
-    mov [rax + G_RBP], rbp
-    mov [rax + G_RSI], rsi
-    mov [rax + G_RDI], rdi
-    mov [rax + G_R8],  r8
-    mov [rax + G_R9],  r9
-    mov [rax + G_R10], r10
-    mov [rax + G_R11], r11
-    mov [rax + G_R12], r12
-    mov [rax + G_R13], r13
-    mov [rax + G_R14], r14
-    mov [rax + G_R15], r15
+    GUEST_GPRS_SAVE
     pop qword [rax + G_RAX]
     rdtsc                       ; the exit's TSC, returned in RAX
     shl rdx, 32

@@ -64,6 +64,7 @@ UNIT_SRCS_vrtc := vdev/vrtc.c
 UNIT_SRCS_vpm  := vdev/vpm.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_outq := vm/outq.c
 UNIT_SRCS_uart_txq := drivers/uart_txq.c
+UNIT_SRCS_rt_ticks := vdev/rt_ticks.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_command_split := core/command_split.c
 UNIT_SRCS_fbcon := drivers/fbcon.c $(BUILD)/gen/fbcon_font.c lib/format.c lib/strutil.c
 UNIT_SRCS_config_checks := core/config.c core/config_keys.c core/config_validate.c core/config_net.c lib/sha256.c lib/format.c lib/strutil.c
