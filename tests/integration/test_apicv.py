@@ -109,3 +109,27 @@ def test_apicv_xapic_window_follows_the_apic(boot, apicv):
         assert c.get("APIC_ACCESS", 0) > 0, c
     else:
         assert c.get("APIC_ACCESS", 0) == 0, c
+
+
+@pytest.mark.parametrize("apicv", ["on", "off"])
+def test_apicv_xapic_event_delivery_stops_the_vm(boot, apicv):
+    """The hostile guest's IDT at 0xFEE00000 in a VM with the platform: the
+    #AC's delivery reads its gate from the xAPIC window. With the window an
+    APIC-access page that read is an APIC-access exit during event delivery
+    (not an EPT violation): the VM stops with the same message as before,
+    nothing is emulated into the page, the hypervisor goes on."""
+    cmd = (f"{BASE_CMDLINE} vmx.apicv={apicv} vm=sp,spin.elf,mem=4M,cpu=1,cmdline=name=sp "
+           "vm=x,hostile.elf,mem=4M,cpu=0,platform=pc,cmdline=attack=idt-mmio")
+    m = boot("bochs", cpus=2, cmdline=cmd)
+    wait_for(m, r"^error: vm x: crashed: event delivery \(vector 17\) touched MMIO 0xfee00088$",
+             150)
+    wait_for(m, r"^bulkhead> ", 60)
+    c = exit_counts(m, "x")
+    if apicv == "on":
+        assert c.get("APIC_ACCESS", 0) == 1 and c.get("EPT_VIOLATION", 0) == 0, c
+    else:
+        assert c.get("APIC_ACCESS", 0) == 0 and c.get("EPT_VIOLATION", 0) == 1, c
+    assert "lapic window access" not in m.output
+    mark = len(m.output)
+    wait_for(m, r"^\[sp\] spin sp: \d+$", 120, mark)
+    assert "panic" not in m.output
