@@ -33,6 +33,10 @@ struct vmx_vcpu {
      * last written or seen (xAPIC mode: the guest writes it without an
      * exit). */
     bool apicv_x2apic_ok, apicv_xapic_ok, apicv_xapic;
+    /* A vector held back while the guest has IF clear (vmx_apicv.c): an
+     * interrupt-window exit is kept requested for it. apicv_fast: the
+     * load is the fast path's, after a WRMSR. */
+    bool apicv_window, apicv_fast;
     uint8_t apicv_tpr;
     uint64_t apic_access_hpa;
     uint16_t apicv_status;

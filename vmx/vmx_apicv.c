@@ -96,22 +96,56 @@ static void apicv_stop(struct vmx_vcpu *x)
     x->apicv_on = false;
 }
 
+/* Bochs 2.7 delivers a pending virtual interrupt whenever a host
+ * interrupt arrives in VMX non-root operation, even with the guest's
+ * RFLAGS.IF = 0 (cpu/event.cc, InterruptAcknowledge tests the virtual
+ * interrupt before the external-interrupt exit): a guest that keeps IF
+ * clear with a vector pending would take it inside its critical section.
+ * So at an entry through the full path with IF = 0, a vector that could
+ * be delivered is held back (RVI 0, the VIRR unchanged) and an
+ * interrupt-window exit shows it once the guest sets IF. A real CPU needs
+ * none of it; it costs one window exit only when an interrupt waits while
+ * the guest has interrupts off at an exit. Not after a fast WRMSR (the
+ * deadline of a timer cycle, written with IF clear just before the STI
+ * that takes it): there the window would double the cycle's exits. */
+static bool hold_while_if_clear(struct vcpu *v, struct vmx_vcpu *x, int rvi, int svi, uint8_t tpr)
+{
+    unsigned ppr = (tpr >> 4) >= ((unsigned)svi >> 4) ? tpr : ((unsigned)svi & 0xf0);
+    bool hold = !x->apicv_fast && ((unsigned)rvi >> 4) > (ppr >> 4) &&
+                !(vmcs_read(GUEST_RFLAGS) & RFLAGS_IF);
+    if (hold != x->apicv_window) {
+        x->apicv_window = hold;
+        vmx_set_windows(v, x->proc & CPU_BASED_NMI_WINDOW_EXITING, v->irq_window);
+    }
+    return hold;
+}
+
+/* Stopped: a window kept for a held-back vector goes with it. */
+static void apicv_stop_vcpu(struct vcpu *v, struct vmx_vcpu *x)
+{
+    apicv_stop(x);
+    if (x->apicv_window) {
+        x->apicv_window = false;
+        vmx_set_windows(v, x->proc & CPU_BASED_NMI_WINDOW_EXITING, v->irq_window);
+    }
+}
+
 bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s)
 {
     struct vmx_vcpu *x = v->arch;
     if (!s) {
         if (x->apicv_on)
-            apicv_stop(x);
+            apicv_stop_vcpu(v, x);
         return false;
     }
     if (!(s->apic_access_hpa ? x->apicv_xapic_ok : x->apicv_x2apic_ok)) {
         if (x->apicv_on)
-            apicv_stop(x);
+            apicv_stop_vcpu(v, x);
         return false;
     }
     /* A mode change (through the disabled state: the vLAPIC has reset). */
     if (x->apicv_on && x->apic_access_hpa != s->apic_access_hpa)
-        apicv_stop(x);
+        apicv_stop_vcpu(v, x);
     if (!x->apicv_on)
         apicv_start(x, s->apic_access_hpa);
     /* What the CPU did since the last look is the vLAPIC's already (s was
@@ -144,6 +178,8 @@ bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s)
                        ((uint64_t)s->tmr[2 * i + 1] << 32) | s->tmr[2 * i]);
     }
     x->apicv_words = (uint8_t)words;
+    if (hold_while_if_clear(v, x, rvi, svi, s->tpr))
+        rvi = 0;
     uint16_t status = (uint16_t)(rvi | (svi << 8));
     if (status != x->apicv_status) {
         vmcs_write(GUEST_INTR_STATUS, status);
