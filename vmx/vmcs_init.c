@@ -231,7 +231,7 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
         !rt && vmx_use_apicv && (c->apicv_x2apic || c->apicv_xapic) && vcpu_tpr_in_vlapic(v);
     x->apicv_x2apic_ok = x->apicv_usable && c->apicv_x2apic;
     x->apicv_xapic_ok = x->apicv_usable && c->apicv_xapic;
-    x->apicv_on = false;
+    x->apicv_on = x->apicv_window = x->apicv_fast = false;
     v->apicv_possible = x->apicv_usable;
     v->apicv_xapic_possible = x->apicv_xapic_ok;
     if (x->apicv_usable)
