@@ -517,6 +517,22 @@ int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned perms)
     return protect_range(e, e->pml4_phys, 4, 0, gpa, end, perms);
 }
 
+int ept_page_clear(struct ept *e, uint64_t gpa)
+{
+    int r = check_gpa_range(e, gpa, EPT_PAGE_SIZE);
+    if (r)
+        return r;
+    struct walk w;
+    if ((r = lookup(e, gpa, &w)))
+        return r;
+    if (!present(e, w.entry))
+        return 0; /* nothing there: already clear */
+    if (w.level != 1)
+        return EPT_ERR_INVAL; /* a large page: ept_unmap's business */
+    set_entry(w.ptep, 0);
+    return 0;
+}
+
 void ept_reclaim(struct ept *e)
 {
     while (e->reclaim_head) {

@@ -151,6 +151,12 @@ int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size);
  * fully mapped range (EPT_ERR_NOENT on a hole, checked before anything
  * changes); memory types and A/D bits are kept. */
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned perms);
+/* Removes the 4 KiB leaf at gpa (none there: nothing to do) and keeps its
+ * tables, so that mapping the page again (ept_map) needs no allocation and
+ * nothing goes to the reclaim list: for a page that comes and goes while
+ * the VM runs (the APIC-access page). EPT_ERR_INVAL when a large page
+ * covers gpa. INVEPT is the caller's, as after ept_unmap. */
+int ept_page_clear(struct ept *e, uint64_t gpa);
 /* Frees tables unlinked by ept_unmap. Call only after INVEPT on every CPU
  * that used these tables, or the CPU may still walk the freed pages. */
 void ept_reclaim(struct ept *e);

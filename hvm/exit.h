@@ -45,6 +45,7 @@ enum exit_kind {
     EXIT_MCE,          /* machine check during entry */
     EXIT_ENTRY_FAILED, /* the backend diagnosed and reported a failed entry */
     EXIT_APIC_EOI,     /* a virtualized EOI the vLAPIC has already seen (vcpu_apicv_seen) */
+    EXIT_APIC_WRITE,   /* a write to the APIC-access page that completed: .apic_write */
 };
 
 /* Event types, numbered as VMX's interruption types (SVM's EVENTINJ types
@@ -120,6 +121,13 @@ struct exit_record {
         struct {
             uint8_t cpl; /* read by the backend with the exit: CPL 3 is refused */
         } hypercall;
+        struct {
+            /* Offset in the xAPIC page (at HVM_APIC_ACCESS_GPA) and the
+             * dword the guest's write left there (an ICR write that was
+             * not a virtualized self-IPI): the vLAPIC takes it now. */
+            uint16_t offset;
+            uint32_t value;
+        } apic_write;
     };
 };
 

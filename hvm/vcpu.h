@@ -115,7 +115,15 @@ struct vcpu_vm_info {
 struct hvm_apicv_state {
     uint32_t irr[8], isr[8], tmr[8];
     uint8_t tpr;
+    /* xAPIC mode: the VM's APIC-access page (host-physical), which its
+     * second-level tables map at HVM_APIC_ACCESS_GPA while every vCPU
+     * that could reach it virtualizes APIC accesses (vdev/lapic_apicv_window.c);
+     * 0: x2APIC mode. */
+    uint64_t apic_access_hpa;
 };
+
+/* Where the APIC-access page is mapped: the default xAPIC window. */
+#define HVM_APIC_ACCESS_GPA 0xfee00000ULL
 
 /* What the CPU did with such a state since it was given (or last looked
  * at): per 32-vector word, the vectors it delivered (IRR -> ISR) and those
@@ -124,6 +132,12 @@ struct hvm_apicv_state {
 struct hvm_apicv_delta {
     uint8_t words;
     uint32_t delivered[8], eoied[8];
+    /* xAPIC mode only (x2APIC: all zero, tpr -1), where two more steps
+     * take no exit: vectors the CPU raised itself (a self-IPI written to
+     * the ICR: accepted as edge-triggered, then maybe delivered), and the
+     * TPR written at offset 0x80 (-1: unchanged). */
+    uint32_t raised[8];
+    int16_t tpr;
 };
 
 /* One word of it, from the IRR/ISR given and the IRR/ISR the CPU holds
@@ -134,6 +148,22 @@ static inline void hvm_apicv_word_delta(uint32_t given_irr, uint32_t given_isr, 
 {
     *delivered = given_irr & ~now_irr;
     *eoied = (given_isr | *delivered) & ~now_isr;
+}
+
+/* The same in xAPIC mode, where the CPU also raises vectors itself
+ * (self-IPI virtualization): a vector in service that was not given was
+ * raised and delivered; a vector pending now that was not given, or was
+ * delivered meanwhile, was raised (again). A vector raised, delivered and
+ * EOIed between two looks leaves no trace: the guest took it, nothing is
+ * left to do. */
+static inline void hvm_apicv_word_delta_xapic(uint32_t given_irr, uint32_t given_isr,
+                                              uint32_t now_irr, uint32_t now_isr,
+                                              uint32_t *delivered, uint32_t *eoied,
+                                              uint32_t *raised)
+{
+    *delivered = (given_irr & ~now_irr) | (now_isr & ~given_isr);
+    *eoied = (given_isr | *delivered) & ~now_isr;
+    *raised = now_irr & ~(given_irr & ~*delivered);
 }
 
 struct vcpu {
@@ -203,6 +233,9 @@ struct vcpu {
      * could for this vCPU (set by the backend when it builds its state:
      * without it nothing of apicv_load's runs). */
     bool apicv_on, apicv_possible;
+    /* ... in xAPIC mode too (an APIC-access page): the VM's xAPIC window
+     * may be mapped to one only while every vCPU of it has this. */
+    bool apicv_xapic_possible;
 
     struct sched_entity *sched; /* scheduler bookkeeping */
     struct exit_stat exits[VCPU_EXIT_STATS];

@@ -54,9 +54,9 @@ def cpuid_bench(iters=1000000):
     say(f"bench: vmcall-exit: {v.group(1)} TSC ticks per VMCALL round trip")
 
 
-def platform_iso():
+def platform_iso(args="", name="bench-bare-platform"):
     """platform-bench.elf booted by GRUB on the bare (emulated) machine."""
-    iso = BUILD / "bench-bare-platform.iso"
+    iso = BUILD / f"{name}.iso"
     with tempfile.TemporaryDirectory() as d:
         boot = Path(d) / "boot"
         (boot / "grub").mkdir(parents=True)
@@ -64,7 +64,7 @@ def platform_iso():
         (boot / "grub" / "grub.cfg").write_text(
             "serial --unit=0 --speed=115200\nterminal_input serial\nterminal_output serial\n"
             "set timeout=0\nmenuentry bench {\n"
-            "  multiboot2 /boot/platform-bench.elf iters=10000\n  boot\n}\n")
+            f"  multiboot2 /boot/platform-bench.elf iters=10000 {args}\n  boot\n}}\n")
         subprocess.run(["grub-mkrescue", "-o", str(iso), d], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return iso
@@ -86,11 +86,21 @@ def platform_bench(iters=100000):
            f"realtime=1,cmdline=iters={iters}")
     with emu.Machine(emu="bochs", cpus=2, iso=BUILD / "test.iso", cmdline=cmd, timeout=900) as m:
         rt = m.expect(pat.format("tscdeadline"), 600).group(1)
+    # The cycle in xAPIC mode (EOI by MMIO write: an APIC-access page with
+    # vmx.apicv=on), beside the bare machine in xAPIC mode.
+    cmd = (f'console=com1 loglevel=warn "vm=p,platform-bench.elf,mem=4M,cpu=0,platform=pc,'
+           f'cmdline=iters={iters} apic=xapic"')
+    with emu.Machine(emu="bochs", cpus=1, iso=BUILD / "test.iso", cmdline=cmd, timeout=900) as m:
+        xapic = m.expect(pat.format("tscdeadline"), 600).group(1)
+    with emu.Machine(emu="bochs", cpus=1, iso=platform_iso("apic=xapic", "bench-bare-xapic"),
+                     timeout=600) as m:
+        bare_xapic = m.expect(pat.format("tscdeadline-bare"), 500).group(1)
     say(f"bench: cpuid-exit-platform: {got['cpuid']}")
     say(f"bench: vmcall-exit-platform: {got['vmcall']}")
     say(f"bench: pmtimer-read-platform: {got['pmtimer']}")
     say(f"bench: tscdeadline-cycle-platform: {got['tscdeadline']} (bare: {bare}, "
         f"realtime: {rt})")
+    say(f"bench: tscdeadline-cycle-platform-xapic: {xapic} (bare: {bare_xapic})")
 
 
 def rt_latency():

@@ -8,7 +8,7 @@
 
 void vcpu_apicv_seen(struct vcpu *v, const struct hvm_apicv_delta *d)
 {
-    if (d->words && v->vm->platform && v->vm->platform_ops->apicv_import)
+    if ((d->words || d->tpr >= 0) && v->vm->platform && v->vm->platform_ops->apicv_import)
         v->vm->platform_ops->apicv_import(v, d);
 }
 

@@ -3,8 +3,11 @@
  * ISR, TMR and TPR are handed to the backend (apicv_load), which lets the
  * CPU deliver its vectors and virtualize their EOIs without exits; at the
  * next exit that finds the CPU's copy changed, the vLAPIC takes the same
- * steps (vcpu_apicv_seen). x2APIC mode only; VMX only (hvm/backend.h),
- * where `vmx.apicv=off` turns it off (v->apicv_possible stays false). */
+ * steps (vcpu_apicv_seen). x2APIC mode, and xAPIC mode with the VM's
+ * APIC-access page (vdev/lapic_apicv_window.h; the state then names the
+ * page, and what the CPU did includes the TPR and self-IPIs). VMX only
+ * (hvm/backend.h), where `vmx.apicv=off` turns it off (v->apicv_possible
+ * stays false). */
 #ifndef VCPU_APICV_H
 #define VCPU_APICV_H
 

@@ -280,6 +280,8 @@ static enum exit_action dispatch(struct vcpu *v, struct exit_record *e)
         return handle_hlt(v, e);
     case EXIT_NPF:
         return vcpu_exit_npf(v, e);
+    case EXIT_APIC_WRITE:
+        return vcpu_exit_apic_write(v, e);
     case EXIT_CR_ACCESS:
         return vcpu_exit_cr_access(v, e);
     case EXIT_XSETBV:

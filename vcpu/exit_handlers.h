@@ -23,6 +23,7 @@ enum exit_action vcpu_rt_icr_write(struct vcpu *v, struct exit_record *e);
 /* A PAUSE-loop exit (exit_pause.c): the vCPU yields to a sibling. */
 enum exit_action vcpu_exit_pause(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_npf(struct vcpu *v, struct exit_record *e);
+enum exit_action vcpu_exit_apic_write(struct vcpu *v, struct exit_record *e);
 enum exit_action vcpu_exit_cr_access(struct vcpu *v, struct exit_record *e);
 /* A CR0 write the backend could not decode (exit_lmsw.c): when the
  * instruction at RIP is LMSW (from memory or a register), e becomes that

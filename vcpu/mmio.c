@@ -95,3 +95,22 @@ enum exit_action vcpu_exit_npf(struct vcpu *v, struct exit_record *e)
              (unsigned long long)vcpu_backend->get_reg(v, HVM_REG_RIP));
     return EXIT_ACT_STOP;
 }
+
+/* A write to the APIC-access page that the CPU completed into the
+ * virtual-APIC page without virtualizing it further (an ICR write that is
+ * not a self-IPI: SDM Vol. 3C 30.4.3.3, APIC-write emulation): the same
+ * MMIO path as an emulated write takes it. Only an aligned dword is a
+ * register write for the vLAPIC; other widths it ignores, as it ignores
+ * them when emulated. */
+enum exit_action vcpu_exit_apic_write(struct vcpu *v, struct exit_record *e)
+{
+    uint64_t val = e->apic_write.value;
+    if (e->apic_write.offset & 3)
+        return EXIT_ACT_CONTINUE;
+    if (!vm_mmio_access(v, HVM_APIC_ACCESS_GPA + (e->apic_write.offset & 0xffc), 4, true, &val)) {
+        vm_crash(v, "APIC write at offset 0x%x outside the VM's xAPIC window",
+                 e->apic_write.offset);
+        return EXIT_ACT_STOP;
+    }
+    return EXIT_ACT_CONTINUE;
+}

@@ -4,6 +4,7 @@
 #include "arch/x86_64/tsc.h"
 #include "drivers/rtc.h"
 #include "vdev/acpi_gen.h"
+#include "vdev/lapic_apicv_window.h"
 #include "vdev/lapic_window.h"
 #include "vdev/virq.h"
 #include "vdev/vpci.h"
@@ -158,11 +159,16 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
     *gp = false;
     spin_lock(&p->lock);
     bool mine = true;
+    bool unmapped = false;
     if (msr == 0x1b) {
-        /* The xAPIC window moves with the base (vdev/lapic_window.c). */
+        /* The xAPIC window moves with the base (vdev/lapic_window.c), and
+         * is an APIC-access page only while every vCPU's mode and base
+         * allow it (vdev/lapic_apicv_window.c). */
         *gp = !lapic_window_can_move(p, v->id, val) || !vlapic_set_apic_base(a, val);
-        if (!*gp)
+        if (!*gp) {
             lapic_window_moved(p, v->id, val);
+            unmapped = lapic_apicv_window_update(p);
+        }
     } else if (msr == 0x6e0)
         vlapic_set_tsc_deadline(a, val);
     else if (msr >= 0x800 && msr <= 0x8ff)
@@ -170,6 +176,10 @@ bool platform_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val, bool *gp)
     else
         mine = false;
     spin_unlock(&p->lock);
+    /* No vCPU may keep the old translation, this one (which may leave
+     * xAPIC mode, or now own a window elsewhere) included, before it runs. */
+    if (unmapped)
+        lapic_apicv_window_sync(p);
     return mine;
 }
 
@@ -335,6 +345,7 @@ int platform_create(struct vm *vm, char *err, unsigned errlen)
     vm_register_mmio(vm, GPA_IOAPIC, 0x1000, ioapic_mmio, p, "ioapic");
     vm_register_mmio(vm, GPA_LAPIC, 0x1000, lapic_mmio, p, "lapic");
     lapic_window_init(p, lapic_mmio);
+    lapic_apicv_window_init(p);
     vm->power_button = power_button;
     return 0;
 }
@@ -343,6 +354,7 @@ void platform_destroy(struct vm *vm)
 {
     if (!vm->platform)
         return;
+    lapic_apicv_window_free(vm->platform);
     if (vm->platform->rt_ticked && !rt_ticks_stop(vm->platform))
         /* A device-timer call may still reach it: kept for good (a leak
          * bounded by one platform per such stop) rather than reused. */

@@ -50,6 +50,11 @@ struct vm_platform {
      * housekeeping CPU (vdev/rt_ticks.h). */
     bool rt_ticked;
     struct rt_ticks rt;
+    /* The APIC-access page of the xAPIC window (vdev/lapic_apicv_window.h):
+     * its host address (0: none), whether the EPT maps it now, and whether
+     * mapping it failed once (emulated for good then). */
+    uint64_t apic_access_hpa;
+    bool apic_access_mapped, apic_access_broken;
 };
 
 /* At VM start (after memory): creates the devices and claims their ports

@@ -6,6 +6,7 @@
  * the entry's full look (an NMI, INIT/SIPI, the vPIC's ExtINT) is left to
  * the full path. */
 #include "arch/x86_64/cpu.h"
+#include "vdev/lapic_apicv_window.h"
 #include "vdev/platform.h"
 #include "vcpu/vm.h"
 
@@ -70,6 +71,28 @@ int platform_apic_fast(struct vcpu *v, uint32_t msr, uint64_t val, bool can_take
     return r;
 }
 
+/* The mode the backend virtualizes for this vCPU (hvm_apicv_state):
+ * x2APIC (0), xAPIC with the VM's APIC-access page (its address), or none
+ * (-1: an APIC disabled, or no page). Under p->lock, or on the vCPU's own
+ * CPU: only its own WRMSRs change its mode. */
+static int64_t apicv_mode(const struct vcpu *v, const struct vm_platform *p, const struct vlapic *a)
+{
+    if (vlapic_x2apic_mode(a))
+        return 0;
+    if (vlapic_hw_enabled(a) && v->apicv_xapic_possible && p->apic_access_hpa)
+        return (int64_t)p->apic_access_hpa;
+    return -1;
+}
+
+/* What the CPU did: the steps every mode has, then xAPIC mode's own. */
+static void import_locked(struct vlapic *a, const struct hvm_apicv_delta *d)
+{
+    if (d->words)
+        vlapic_apicv_import(a, d->words, d->delivered, d->eoied);
+    if (d->words || d->tpr >= 0)
+        vlapic_apicv_import_xapic(a, d->words, d->raised, d->tpr);
+}
+
 /* The same with virtual-interrupt delivery (vm_platform_ops.apicv_fast):
  * what the CPU did is applied first, and the CPU picks the vector itself
  * from the state handed back. */
@@ -79,16 +102,18 @@ int platform_apicv_fast(struct vcpu *v, uint32_t msr, uint64_t val, uint64_t *de
     struct vm_platform *p = v->vm->platform;
     struct vlapic *a = &p->lapic[v->id];
     spin_lock(&p->lock);
-    if (seen && seen->words)
-        vlapic_apicv_import(a, seen->words, seen->delivered, seen->eoied);
+    if (seen)
+        import_locked(a, seen);
     int r = apic_write_locked(v, p, a, msr, val, deadline);
     if (r != APIC_FAST_NONE)
         return r;
-    if (vlapic_x2apic_mode(a)) {
+    int64_t mode = apicv_mode(v, p, a);
+    if (mode >= 0) {
         vlapic_apicv_export(a, s->irr, s->isr, s->tmr, &s->tpr);
+        s->apic_access_hpa = (uint64_t)mode;
         r = APIC_FAST_APICV;
     } else {
-        v->intr_news = true; /* left x2APIC mode: the full path stops it */
+        v->intr_news = true; /* no mode to virtualize: the full path stops it */
         r = APIC_FAST_FULL;
     }
     spin_unlock(&p->lock);
@@ -102,11 +127,18 @@ bool platform_apicv_export(struct vcpu *v, struct hvm_apicv_state *s)
     struct vm_platform *p = v->vm->platform;
     struct vlapic *a = &p->lapic[v->id];
     /* The mode changes only by this vCPU's own WRMSRs (an INIT keeps it):
-     * an xAPIC-mode vCPU's entries take no lock for this. */
-    if (!vlapic_x2apic_mode(a))
+     * a vCPU with a disabled APIC takes no lock for this. */
+    int64_t mode = apicv_mode(v, p, a);
+    if (mode < 0)
         return false;
     spin_lock(&p->lock);
     vlapic_apicv_export(a, s->irr, s->isr, s->tmr, &s->tpr);
+    s->apic_access_hpa = (uint64_t)mode;
+    /* Not mapped yet (the VM's first entries, a vCPU built late): looked
+     * at again; a mapping added needs no flush. Removing one is only done
+     * by platform_wrmsr, which flushes. */
+    if (mode && !p->apic_access_mapped && !p->apic_access_broken)
+        lapic_apicv_window_update(p);
     spin_unlock(&p->lock);
     return true;
 }
@@ -115,6 +147,6 @@ void platform_apicv_import(struct vcpu *v, const struct hvm_apicv_delta *d)
 {
     struct vm_platform *p = v->vm->platform;
     spin_lock(&p->lock);
-    vlapic_apicv_import(&p->lapic[v->id], d->words, d->delivered, d->eoied);
+    import_locked(&p->lapic[v->id], d);
     spin_unlock(&p->lock);
 }

@@ -219,6 +219,11 @@ void vlapic_apicv_export(struct vlapic *a, uint32_t irr[8], uint32_t isr[8], uin
                          uint8_t *tpr);
 void vlapic_apicv_import(struct vlapic *a, unsigned words, const uint32_t delivered[8],
                          const uint32_t eoied[8]);
+/* In xAPIC mode, after vlapic_apicv_import: the TPR the guest wrote (-1:
+ * none) and the vectors the CPU raised itself (fixed self-IPIs written to
+ * the ICR), which the vLAPIC accepts as edge-triggered. Dropped after a
+ * reset, as vlapic_apicv_import. */
+void vlapic_apicv_import_xapic(struct vlapic *a, unsigned words, const uint32_t raised[8], int tpr);
 
 /* Time. */
 uint64_t vlapic_next_deadline(const struct vlapic *a); /* host TSC or VTIME_NEVER */

@@ -49,3 +49,17 @@ void vlapic_apicv_import(struct vlapic *a, unsigned words, const uint32_t delive
         }
     }
 }
+
+void vlapic_apicv_import_xapic(struct vlapic *a, unsigned words, const uint32_t raised[8], int tpr)
+{
+    if (a->resets != a->apicv_resets)
+        return;
+    if (tpr >= 0)
+        a->tpr = (uint32_t)tpr & 0xff;
+    /* Self-IPIs the CPU accepted: fixed, edge-triggered. */
+    for (unsigned m = words & 0xff; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
+        a->irr[i] |= raised[i];
+        a->tmr[i] &= ~raised[i];
+    }
+}

@@ -227,9 +227,13 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     /* Virtual-interrupt delivery (vmx_apicv.c) for a vLAPIC's vCPU: it
      * needs the TPR shadow, with CR8 still exiting to the vLAPIC. Its own
      * controls are turned on while the vLAPIC is in x2APIC mode. */
-    x->apicv_usable = !rt && vmx_use_apicv && c->apicv_x2apic && vcpu_tpr_in_vlapic(v);
-    x->apicv_on = false;
+    x->apicv_usable =
+        !rt && vmx_use_apicv && (c->apicv_x2apic || c->apicv_xapic) && vcpu_tpr_in_vlapic(v);
+    x->apicv_x2apic_ok = x->apicv_usable && c->apicv_x2apic;
+    x->apicv_xapic_ok = x->apicv_usable && c->apicv_xapic;
+    x->apicv_on = x->apicv_window = x->apicv_fast = false;
     v->apicv_possible = x->apicv_usable;
+    v->apicv_xapic_possible = x->apicv_xapic_ok;
     if (x->apicv_usable)
         tpr_ctl |= CPU_BASED_TPR_SHADOW;
     proc |= tpr_ctl;

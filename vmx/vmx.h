@@ -28,6 +28,17 @@ struct vmx_vcpu {
      * use, and the VIRR/VISR, guest interrupt status and EOI-exit bitmap
      * as last written or seen. */
     bool apicv_usable, apicv_on, apicv_eoi_stale;
+    /* Which modes the CPU can virtualize for this vCPU, the one in use
+     * (xAPIC: accesses to apic_access_hpa virtualized), and the VTPR as
+     * last written or seen (xAPIC mode: the guest writes it without an
+     * exit). */
+    bool apicv_x2apic_ok, apicv_xapic_ok, apicv_xapic;
+    /* A vector held back while the guest has IF clear (vmx_apicv.c): an
+     * interrupt-window exit is kept requested for it. apicv_fast: the
+     * load is the fast path's, after a WRMSR. */
+    bool apicv_window, apicv_fast;
+    uint8_t apicv_tpr;
+    uint64_t apic_access_hpa;
     uint16_t apicv_status;
     uint8_t apicv_words; /* bit i: word i of apicv_irr|apicv_isr non-empty */
     uint32_t apicv_irr[8], apicv_isr[8], apicv_eoi_exit[8];
@@ -99,6 +110,12 @@ void vmx_apicv_seen(struct vcpu *v);
 /* The same look, its result in d for the caller (true: d holds something). */
 bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d);
 void vmx_apicv_msr_bitmap(struct vmx_vcpu *x, bool eoi_passes);
+/* xAPIC mode's exits (vmx_apicv.c): an APIC access the CPU did not
+ * virtualize (reason 44) and a write it completed for the vLAPIC to act
+ * on (reason 56), as exit records. */
+struct exit_record;
+void vmx_apicv_translate_access(struct vcpu *v, uint64_t qual, struct exit_record *e);
+void vmx_apicv_translate_write(struct vcpu *v, uint64_t qual, struct exit_record *e);
 
 int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);
 void vmx_exit_entry(void);

@@ -107,6 +107,9 @@ void vmx_caps_probe(void)
                (p2 & PROC2_VIRT_INTR_DELIVERY);
     c->apicv_x2apic = (c->procbased.may_be_1 & PROC_TPR_SHADOW) && (p2 & PROC2_VIRTUALIZE_X2APIC) &&
                       (p2 & PROC2_VIRT_INTR_DELIVERY);
+    /* The same for xAPIC mode: accesses to an APIC-access page virtualized. */
+    c->apicv_xapic = (c->procbased.may_be_1 & PROC_TPR_SHADOW) && (p2 & PROC2_VIRTUALIZE_APIC) &&
+                     (p2 & PROC2_VIRT_INTR_DELIVERY);
     c->posted_interrupts = c->pinbased.may_be_1 & PIN_POSTED_INTERRUPTS;
     c->vmcs_shadowing = p2 & PROC2_VMCS_SHADOWING;
     c->pause_loop_exiting = p2 & PROC2_PAUSE_LOOP_EXITING;
@@ -127,6 +130,7 @@ void vmx_caps_describe(char *buf, unsigned len)
         {"preemption-timer", __builtin_offsetof(struct vmx_caps, preemption_timer)},
         {"apicv", __builtin_offsetof(struct vmx_caps, apicv)},
         {"apicv-x2apic", __builtin_offsetof(struct vmx_caps, apicv_x2apic)},
+        {"apicv-xapic", __builtin_offsetof(struct vmx_caps, apicv_xapic)},
         {"posted-interrupts", __builtin_offsetof(struct vmx_caps, posted_interrupts)},
         {"vmcs-shadowing", __builtin_offsetof(struct vmx_caps, vmcs_shadowing)},
         {"pause-loop-exiting", __builtin_offsetof(struct vmx_caps, pause_loop_exiting)},

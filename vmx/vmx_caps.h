@@ -51,6 +51,9 @@ struct vmx_caps {
     /* What vmx/vmx_apicv.c needs: the TPR shadow, virtualize x2APIC mode
      * and virtual-interrupt delivery. */
     bool apicv_x2apic;
+    /* ... and for xAPIC mode: the TPR shadow, virtualize APIC accesses and
+     * virtual-interrupt delivery. */
+    bool apicv_xapic;
     unsigned preemption_timer_shift; /* timer ticks every 2^shift TSC cycles */
 };
 

@@ -59,6 +59,8 @@ static const struct vmx_exit_entry exit_table[VMX_NR_EXIT_REASONS] = {
     K(VMFUNC, EXIT_UD_INSN, false),
     K(ENCLS, EXIT_UD_INSN, false),
     K(EOI_INDUCED, EXIT_APIC_EOI, false),
+    K(APIC_ACCESS, EXIT_NPF, false),       /* xAPIC mode: vmx_apicv_translate_access */
+    K(APIC_WRITE, EXIT_APIC_WRITE, false), /* trap-like: nothing in flight */
 };
 
 static const char *const reason_names[VMX_NR_EXIT_REASONS] = {
@@ -72,11 +74,9 @@ static const char *const reason_names[VMX_NR_EXIT_REASONS] = {
     [EXIT_REASON_DR_ACCESS] = "DR_ACCESS",
     [EXIT_REASON_MONITOR_TRAP_FLAG] = "MONITOR_TRAP_FLAG",
     [EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
-    [EXIT_REASON_APIC_ACCESS] = "APIC_ACCESS",
     [EXIT_REASON_GDTR_IDTR] = "GDTR_IDTR",
     [EXIT_REASON_LDTR_TR] = "LDTR_TR",
     [EXIT_REASON_RDTSCP] = "RDTSCP",
-    [EXIT_REASON_APIC_WRITE] = "APIC_WRITE",
     [EXIT_REASON_RDRAND] = "RDRAND",
     [EXIT_REASON_INVPCID] = "INVPCID",
     [EXIT_REASON_RDSEED] = "RDSEED",
@@ -220,8 +220,18 @@ static __attribute__((noinline)) void translate(struct vcpu *v, uint32_t raw, st
     case EXIT_SIPI:
         e->sipi.vector = (uint8_t)(vmcs_read(EXIT_QUALIFICATION) & 0xff);
         break;
+    case EXIT_APIC_WRITE:
+        vmx_apicv_translate_write(v, vmcs_read(EXIT_QUALIFICATION), e);
+        break;
     case EXIT_NPF:
-        if (reason == EXIT_REASON_EPT_MISCONFIG) {
+        if (reason == EXIT_REASON_APIC_ACCESS) {
+            uint64_t q = vmcs_read(EXIT_QUALIFICATION);
+            /* NMI blocking lifted by an IRET that faulted: put it back. */
+            if ((q & (1ULL << 16)) && !(vmcs_read(IDT_VECTORING_INFO_FIELD) & INTR_INFO_VALID))
+                vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+                           vmcs_read(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
+            vmx_apicv_translate_access(v, q, e);
+        } else if (reason == EXIT_REASON_EPT_MISCONFIG) {
             e->npf.misconfig = true;
             e->npf.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
         } else {

@@ -120,7 +120,7 @@ void vmx_set_windows(struct vcpu *v, bool nmi, bool irq)
     uint32_t proc = x->proc & ~(CPU_BASED_NMI_WINDOW_EXITING | CPU_BASED_INTR_WINDOW_EXITING);
     if (nmi)
         proc |= CPU_BASED_NMI_WINDOW_EXITING;
-    if (irq)
+    if (irq || x->apicv_window) /* a vector held back by vmx_apicv.c */
         proc |= CPU_BASED_INTR_WINDOW_EXITING;
     if (proc != x->proc) {
         x->proc = proc;

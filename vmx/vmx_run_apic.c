@@ -25,7 +25,10 @@ enum exit_action vmx_fast_apic_exit(struct vcpu *v, uint32_t raw, uint64_t exit_
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         }
         uint64_t val = (v->gprs[GPR_RDX] << 32) | (uint32_t)v->gprs[GPR_RAX];
+        struct vmx_vcpu *x = v->arch;
+        x->apicv_fast = true; /* see vmx_apicv.c, hold_while_if_clear */
         r = vcpu_fast_apic(v, msr, val, vmcs_read(GUEST_RFLAGS) & RFLAGS_IF, seen);
+        x->apicv_fast = false;
         if (r == VCPU_FAST_NO)
             return vmx_handle_exit(v, raw, exit_tsc, end_tsc);
         vmx_skip_instruction_inline();

@@ -59,3 +59,12 @@ pbench_rtc_isr:
     call pbench_rtc_irq
     popal
     iret
+
+/* mode=window (window_checks.c): its timer (0x46). */
+    .globl pbench_window_isr
+pbench_window_isr:
+    pushal
+    cld
+    call pbench_window_irq
+    popal
+    iret

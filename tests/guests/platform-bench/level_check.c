@@ -1,5 +1,5 @@
 /* platform-bench mode=check, `level-eoi`: a level-triggered vIOAPIC pin
- * must see the guest's x2APIC EOI (with virtual-interrupt delivery, an
+ * must see the guest's EOI (x2APIC MSR or xAPIC MMIO write; with virtual-interrupt delivery, an
  * EOI-induced exit): vIOAPIC pin 4 (COM1) level-triggered to vector 0x45,
  * the vUART's transmitter-empty interrupt raised twice (IER written 0,
  * then THRI); the handler reads IIR (which lowers the line) and EOIs. Both
@@ -30,7 +30,7 @@ void pbench_level_irq(void)
 {
     level_irqs++;
     (void)inb(COM1 + UART_IIR); /* THRE read out: the line goes low */
-    wrmsr(MSR_X2APIC_EOI, 0);
+    pbench_apic_eoi();
 }
 
 static void ioapic_write(uint32_t index, uint32_t val)
@@ -56,7 +56,7 @@ static void wait_irqs(uint32_t n)
 /* Prints its line; true on PASS. Leaves the pin masked and IER 0. */
 bool pbench_level_check(void)
 {
-    uint32_t me = (uint32_t)rdmsr(MSR_X2APIC_ID);
+    uint32_t me = pbench_apic_id();
     pbench_set_gate(LEVEL_VEC, (uint32_t)(uintptr_t)pbench_level_isr);
     ioapic_write(RTE_LO(COM1_PIN) + 1, me << 24);
     ioapic_write(RTE_LO(COM1_PIN), LEVEL_VEC | RTE_LEVEL);

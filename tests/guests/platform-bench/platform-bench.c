@@ -20,13 +20,16 @@
  *   mode=ticks: the PIT and RTC interrupts of a real-time partition,
  *     counted against the TSC (rt_ticks.c).
  *   mode=check: the local APIC behaviour a timer cycle's fast path must
- *     keep, one PASS or FAIL line each (timer_checks.c). */
+ *     keep, one PASS or FAIL line each (timer_checks.c).
+ *   mode=window: the xAPIC window follows IA32_APIC_BASE (x2APIC and back,
+ *     disabled, moved), one PASS or FAIL line each (window_checks.c).
+ *
+ * apic=xapic: mode=exits and mode=check drive the local APIC through its
+ * xAPIC MMIO page (EOI, TPR, ICR, LVT as memory writes) instead of the
+ * x2APIC MSRs (apic.c); the TSC deadline is an MSR in both modes. */
 #include "tests/guests/platform-bench/pbench.h"
 
 #define TIMER_VEC        0x40
-#define MSR_APIC_BASE    0x1b
-#define MSR_X2APIC_SVR   0x80f
-#define MSR_X2APIC_LVTT  0x832
 #define LVT_TSC_DEADLINE (2u << 17)
 #define MAX_SAMPLES      20000u
 
@@ -52,7 +55,7 @@ void pbench_timer_irq(void)
         }
     }
     irqs++;
-    wrmsr(MSR_X2APIC_EOI, 0);
+    pbench_apic_eoi();
 }
 
 extern char pbench_isr[];
@@ -80,7 +83,8 @@ static bool under_hypervisor(void)
     return c & (1u << 31);
 }
 
-/* x2APIC on, software-enabled, its timer in TSC-deadline mode. */
+/* x2APIC (or xAPIC with apic=xapic) on, software-enabled, its timer in
+ * TSC-deadline mode. */
 static bool lapic_setup(void)
 {
     uint32_t a, b, c, d;
@@ -90,11 +94,9 @@ static bool lapic_setup(void)
                d);
         return false;
     }
-    uint64_t base = rdmsr(MSR_APIC_BASE);
-    if ((base & 0xc00) != 0xc00)
-        wrmsr(MSR_APIC_BASE, base | 0xc00); /* EN and EXTD */
-    wrmsr(MSR_X2APIC_SVR, 0x1ff);
-    wrmsr(MSR_X2APIC_LVTT, TIMER_VEC | LVT_TSC_DEADLINE);
+    pbench_apic_enable();
+    pbench_apic_write(APIC_SVR, 0x1ff);
+    pbench_apic_write(APIC_LVTT, TIMER_VEC | LVT_TSC_DEADLINE);
     pbench_set_gate(TIMER_VEC, (uint32_t)(uintptr_t)pbench_isr);
     return true;
 }
@@ -217,8 +219,13 @@ void guest_main(uint32_t magic, uint32_t mbi)
     uint32_t n = cmdline_get_u32("iters", 100000);
     if (!n)
         n = 1;
+    pbench_apic_mode_from_cmdline();
     if (!lapic_setup())
         goto out;
+    if (!strcmp(mode, "window")) {
+        pbench_window_checks(); /* window_checks.c */
+        goto out;
+    }
     if (!strcmp(mode, "rt")) {
         run_rt();
         goto out;

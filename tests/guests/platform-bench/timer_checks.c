@@ -1,5 +1,5 @@
 /* platform-bench mode=check: what the fast path of a timer cycle (WRMSR
- * IA32_TSC_DEADLINE, x2APIC EOI, the interrupt window) must keep of the
+ * IA32_TSC_DEADLINE, the EOI, the interrupt window) must keep of the
  * local APIC's behaviour, one PASS or FAIL line each:
  *   past-deadline: a deadline already due, written with interrupts on, is
  *     taken before the next instruction;
@@ -10,20 +10,15 @@
  *     for its EOI and is taken right after the handler returns;
  *   masked-window: a deadline due while interrupts are off is taken at the
  *     STI, not earlier;
- *   tpr-masks: with the TPR (x2APIC MSR 0x808) above the timer's class, a
+ *   tpr-masks: with the TPR (x2APIC MSR 0x808, or xAPIC offset 0x80) above the timer's class, a
  *     due deadline is held with interrupts on, and taken as soon as the
  *     TPR is lowered again (with virtual-interrupt delivery the CPU must
  *     see every TPR the guest writes);
  *   level-eoi: level_check.c. */
-#include "tests/guests/lib/guest.h"
+#include "tests/guests/platform-bench/pbench.h"
 
 #define CHECK_TIMER_VEC  0x42
 #define CHECK_IPI_VEC    0x32
-#define MSR_TSC_DEADLINE 0x6e0
-#define MSR_X2APIC_TPR   0x808
-#define MSR_X2APIC_EOI   0x80b
-#define MSR_X2APIC_ICR   0x830
-#define MSR_X2APIC_LVTT  0x832
 #define LVT_TSC_DEADLINE (2u << 17)
 #define ICR_SELF         (1u << 18)
 #define ICR_ASSERT       (1u << 14)
@@ -49,17 +44,17 @@ void pbench_check_timer_irq(void)
     timer_stage = stage;
     in_timer_handler = true;
     if (send_ipi_in_handler) /* lower class than the timer: waits for the EOI */
-        wrmsr64(MSR_X2APIC_ICR, ICR_SELF | ICR_ASSERT | CHECK_IPI_VEC);
+        pbench_apic_self_ipi(ICR_SELF | ICR_ASSERT | CHECK_IPI_VEC);
     timer_irqs++;
     in_timer_handler = false;
-    wrmsr64(MSR_X2APIC_EOI, 0);
+    pbench_apic_eoi();
 }
 
 void pbench_check_ipi_irq(void)
 {
     ipi_timer_done = timer_irqs; /* the timer's handler ran to its end first */
     ipi_irqs++;
-    wrmsr64(MSR_X2APIC_EOI, 0);
+    pbench_apic_eoi();
 }
 
 static void result(const char *name, bool ok)
@@ -79,7 +74,7 @@ static bool wait_timer(uint32_t seen, uint64_t ticks)
 
 void pbench_checks(void)
 {
-    wrmsr64(MSR_X2APIC_LVTT, CHECK_TIMER_VEC | LVT_TSC_DEADLINE);
+    pbench_apic_write(APIC_LVTT, CHECK_TIMER_VEC | LVT_TSC_DEADLINE);
     pbench_set_gate(CHECK_TIMER_VEC, (uint32_t)(uintptr_t)pbench_check_timer_isr);
     pbench_set_gate(CHECK_IPI_VEC, (uint32_t)(uintptr_t)pbench_check_ipi_isr);
 
@@ -138,14 +133,14 @@ void pbench_checks(void)
     /* tpr-masks */
     seen = timer_irqs;
     stage = 5;
-    wrmsr64(MSR_X2APIC_TPR, 0x50); /* class 5: masks vector 0x42 */
+    pbench_apic_write(APIC_TPR, 0x50); /* class 5: masks vector 0x42 */
     wrmsr64(MSR_TSC_DEADLINE, 1);
     __asm__ volatile("sti" ::: "memory");
     for (volatile uint32_t spin = 0; spin < 20000; spin++)
         ;
     early = timer_irqs != seen;
     stage = 6;
-    wrmsr64(MSR_X2APIC_TPR, 0);
+    pbench_apic_write(APIC_TPR, 0);
     got = wait_timer(seen, 10000000);
     __asm__ volatile("cli" ::: "memory");
     result("tpr-masks", got && !early && timer_stage == 6);
