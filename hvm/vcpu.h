@@ -137,6 +137,7 @@ struct hvm_apicv_delta {
      * the ICR: accepted as edge-triggered, then maybe delivered), and the
      * TPR written at offset 0x80 (-1: unchanged). */
     uint32_t raised[8];
+    uint8_t raised_words; /* the words of raised[] that hold any */
     int16_t tpr;
 };
 

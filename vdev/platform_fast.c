@@ -89,8 +89,10 @@ static void import_locked(struct vlapic *a, const struct hvm_apicv_delta *d)
 {
     if (d->words)
         vlapic_apicv_import(a, d->words, d->delivered, d->eoied);
-    if (d->words || d->tpr >= 0)
-        vlapic_apicv_import_xapic(a, d->words, d->raised, d->tpr);
+    /* xAPIC mode's own steps; an x2APIC delta has none (no TPR, nothing
+     * raised): not called on the x2APIC timer cycle's exit. */
+    if (d->raised_words || d->tpr >= 0)
+        vlapic_apicv_import_xapic(a, d->raised_words, d->raised, d->tpr);
 }
 
 /* The same with virtual-interrupt delivery (vm_platform_ops.apicv_fast):

@@ -214,6 +214,8 @@ static bool delta_xapic(struct vmx_vcpu *x, struct hvm_apicv_delta *d)
             x->apicv_words |= (uint8_t)(1U << i);
         if (d->delivered[i] | d->eoied[i] | d->raised[i])
             words |= 1U << i;
+        if (d->raised[i])
+            d->raised_words |= (uint8_t)(1U << i);
     }
     d->words = (uint8_t)words;
     return words != 0 || d->tpr >= 0;
@@ -223,6 +225,7 @@ bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d)
 {
     struct vmx_vcpu *x = v->arch;
     d->words = 0;
+    d->raised_words = 0;
     d->tpr = -1;
     if (!x->apicv_on)
         return false;
@@ -242,7 +245,6 @@ bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d)
         uint32_t isr = *vapic_reg(x, VAPIC_VISR + 16 * i);
         hvm_apicv_word_delta(x->apicv_irr[i], x->apicv_isr[i], irr, isr, &d->delivered[i],
                              &d->eoied[i]);
-        d->raised[i] = 0;
         x->apicv_irr[i] = irr;
         x->apicv_isr[i] = isr;
         if (d->delivered[i] | d->eoied[i])
