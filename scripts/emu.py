@@ -49,6 +49,7 @@ import tty
 from pathlib import Path
 
 import emu_net
+import emu_rfb
 # Re-exported as emu.NAME for the tests and scripts/bench.py.
 from emu_commands import (BOCHS_BIN, BOCHS_BIOS, BOCHS_VGABIOS, EMULATORS, OVMF_PAIRS,  # noqa: F401
                           QEMU_BIN, EmuError, bochsrc_text, emu_svm, emulator_binary,
@@ -213,12 +214,21 @@ class Machine:
         self.deadline = None if timeout is None else self.start_time + timeout
         # In the caller's directory: relative paths in `extra` mean what the
         # user meant (every file the runner makes has an absolute path).
-        self.proc = subprocess.Popen(self.command, cwd=os.getcwd(), stdin=subprocess.DEVNULL,
-                                     stdout=self._emu_out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        if self.emu == "bochs":
+            # Bochs' rfb display races for its port (scripts/emu_rfb.py).
+            self.proc = emu_rfb.start_bochs(self._popen_emulator, self._emu_out.name)
+        else:
+            self.proc = self._popen_emulator()
         _live_machines.add(self)
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
+
+    def _popen_emulator(self):
+        self._emu_out.seek(0)
+        self._emu_out.truncate()
+        return subprocess.Popen(self.command, cwd=os.getcwd(), stdin=subprocess.DEVNULL,
+                                stdout=self._emu_out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
     # -- context manager -------------------------------------------------
     def __enter__(self):
