@@ -132,6 +132,9 @@ struct vcpu_backend {
      * is used, the backend reports at its exits what the CPU did, before
      * anything else looks at the vLAPIC (vcpu_apicv_seen, hvm/exit.h). */
     bool (*apicv_load)(struct vcpu *v, const struct hvm_apicv_state *s);
+    /* Whether apicv_load can use a VM's APIC-access page (xAPIC mode):
+     * when NULL or false, VMs get none (vdev/lapic_apicv_window.c). */
+    bool (*apicv_uses_access_page)(void);
 
     /* --- Reports --- */
     const char *(*exit_reason_name)(unsigned stat_slot);

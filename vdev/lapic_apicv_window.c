@@ -2,6 +2,7 @@
 #include "vdev/lapic_apicv_window.h"
 
 #include "ept/ept.h"
+#include "hvm/backend.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -15,6 +16,9 @@ void lapic_apicv_window_init(struct vm_platform *p)
     p->apic_access_hpa = 0;
     if (p->vm->cfg.realtime)
         return; /* no virtual-interrupt delivery there */
+    /* SVM, a CPU without "virtualize APIC accesses", vmx.apicv=off. */
+    if (!vcpu_backend->apicv_uses_access_page || !vcpu_backend->apicv_uses_access_page())
+        return;
     uint64_t page = pmm_alloc(1, 1, "apic-access page");
     if (!page) {
         pr_warn("vm %s: no APIC-access page: xAPIC accesses stay emulated", p->vm->cfg.name);

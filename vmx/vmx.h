@@ -106,6 +106,7 @@ extern bool vmx_use_apicv;
  * look at what the CPU did (before anything reads the vLAPIC), and the
  * EOI-induced exit of a level-triggered vector. */
 bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s);
+bool vmx_apicv_uses_access_page(void);
 void vmx_apicv_seen(struct vcpu *v);
 /* The same look, its result in d for the caller (true: d holds something). */
 bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d);

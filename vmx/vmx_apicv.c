@@ -37,6 +37,12 @@
 
 bool vmx_use_apicv = true;
 
+/* A VM gets an APIC-access page only where xAPIC-mode delivery can use it. */
+bool vmx_apicv_uses_access_page(void)
+{
+    return vmx_use_apicv && vmx_caps.apicv_xapic;
+}
+
 static inline uint32_t *vapic_reg(struct vmx_vcpu *x, unsigned off)
 {
     return (uint32_t *)(x->vapic_phys + off);

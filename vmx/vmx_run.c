@@ -376,6 +376,7 @@ const struct vcpu_backend vmx_backend = {
     .inject_event = vmx_inject_event,
     .set_windows = vmx_set_windows,
     .apicv_load = vmx_apicv_load,
+    .apicv_uses_access_page = vmx_apicv_uses_access_page,
     .exit_reason_name = vmx_exit_reason_name,
     .snapshot = vmx_snapshot,
 };

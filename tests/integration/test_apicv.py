@@ -14,10 +14,8 @@ import re
 
 import pytest
 
-from conftest import BASE_CMDLINE
+from conftest import BACKEND_EMU, BASE_CMDLINE
 from test_realtime import wait_for
-
-pytestmark = pytest.mark.bochs
 
 ITERS = 2000
 
@@ -33,6 +31,7 @@ def exit_counts(m, vm):
     return counts
 
 
+@pytest.mark.bochs
 @pytest.mark.parametrize("apic", ["x2apic", "xapic"])
 @pytest.mark.parametrize("apicv", ["on", "off"])
 def test_apicv_timer_cycle_exits(boot, apicv, apic):
@@ -62,6 +61,7 @@ def test_apicv_timer_cycle_exits(boot, apicv, apic):
         assert ept >= ITERS, c
 
 
+@pytest.mark.bochs
 @pytest.mark.parametrize("apic", ["x2apic", "xapic"])
 @pytest.mark.parametrize("apicv", ["on", "off"])
 def test_apicv_keeps_the_lapic_behaviour(boot, apicv, apic):
@@ -85,6 +85,7 @@ def test_apicv_keeps_the_lapic_behaviour(boot, apicv, apic):
         assert eoi_exits == 0, eoi_exits
 
 
+@pytest.mark.bochs
 @pytest.mark.parametrize("apicv", ["on", "off"])
 def test_apicv_xapic_window_follows_the_apic(boot, apicv):
     """The bad cases: the guest switches to x2APIC mode and back, disables
@@ -111,6 +112,7 @@ def test_apicv_xapic_window_follows_the_apic(boot, apicv):
         assert c.get("APIC_ACCESS", 0) == 0, c
 
 
+@pytest.mark.bochs
 @pytest.mark.parametrize("apicv", ["on", "off"])
 def test_apicv_xapic_event_delivery_stops_the_vm(boot, apicv):
     """The hostile guest's IDT at 0xFEE00000 in a VM with the platform: the
@@ -132,4 +134,25 @@ def test_apicv_xapic_event_delivery_stops_the_vm(boot, apicv):
     assert "lapic window access" not in m.output
     mark = len(m.output)
     wait_for(m, r"^\[sp\] spin sp: \d+$", 120, mark)
+    assert "panic" not in m.output
+
+
+@pytest.mark.parametrize("case", [pytest.param("vmx-on", marks=pytest.mark.bochs),
+                                  pytest.param("vmx-off", marks=pytest.mark.bochs),
+                                  pytest.param("svm", marks=pytest.mark.qemu_svm)])
+def test_apic_access_page_only_where_delivery_uses_it(boot, case):
+    """A VM with the platform gets its 4 KiB APIC-access page (`mem` names
+    its owner) only where xAPIC-mode delivery can use it: VMX with
+    vmx.apicv=on, not with it off and not under SVM."""
+    opt = {"vmx-on": " vmx.apicv=on", "vmx-off": " vmx.apicv=off", "svm": ""}[case]
+    cmd = f"{BASE_CMDLINE}{opt} vm=p,spin.elf,mem=4M,cpu=1,platform=pc,cmdline=name=p"
+    m = boot(BACKEND_EMU["svm" if case == "svm" else "vmx"], cpus=2, cmdline=cmd)
+    wait_for(m, r"^\[p\] spin p: \d+$", 150)
+    start = len(m.output)
+    m.send("mem\r")
+    wait_for(m, r"^physical memory: ", 60, start)
+    wait_for(m, r"^bulkhead> ", 30, start + 1)
+    owners = re.findall(r"^  [0-9a-f]{16}-[0-9a-f]{16} +\d+ [KM]iB  (.+)$", m.output[start:], re.M)
+    assert owners, m.output[start:]
+    assert ("apic-access page" in owners) == (case == "vmx-on"), owners
     assert "panic" not in m.output
