@@ -1,6 +1,7 @@
 /* Console commands about the machine: CPUs, memory, PCI, IOMMU, log, sleep. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/spec_guest.h"
 #include "arch/x86_64/tsc.h"
 #include "core/command.h"
 #include "core/console.h"
@@ -11,6 +12,7 @@
 #include "drivers/vtd.h"
 #include "drivers/vtd_dmar.h"
 #include "vm/vm.h"
+#include "lib/format.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -93,6 +95,35 @@ static int cmd_mem(int argc, char **argv)
     return 0;
 }
 COMMAND("mem", "", "the physical memory map and who owns each range", cmd_mem);
+
+/* spec: the mitigations root mode runs with (the boot's "spec:" line), what
+ * guests are shown (arch/x86_64/spec_guest.c), and IA32_SPEC_CTRL as this
+ * CPU holds it now, in root mode, whatever the guests that ran here set. */
+static int cmd_spec(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    char line[160];
+    const struct spec_guest *g = &spec_guest_view;
+    spec_ctrl_describe(&spec_plan, line, sizeof(line));
+    cprintf("spec: root mode: %s\n", line);
+    char caps[24] = "none";
+    if (g->arch_caps_msr)
+        fmt_snprintf(caps, sizeof(caps), "0x%llx", (unsigned long long)g->arch_caps);
+    cprintf("spec: guests see CPUID.7.0:EDX 0x%x, CPUID.80000008H:EBX 0x%x; IA32_SPEC_CTRL "
+            "bits 0x%llx, IBPB %s, L1D flush %s, IA32_ARCH_CAPABILITIES %s\n",
+            g->cpuid7_edx, g->ext8_ebx, (unsigned long long)g->spec_ctrl_bits,
+            g->pred_cmd ? "yes" : "no", g->flush_cmd ? "yes" : "no", caps);
+    uint64_t now;
+    if (rdmsr_safe(MSR_IA32_SPEC_CTRL, &now))
+        cprintf("spec: IA32_SPEC_CTRL on cpu %u now 0x%llx (root mode's 0x%llx)\n", this_cpu_id(),
+                (unsigned long long)now, (unsigned long long)spec_plan.spec_ctrl);
+    else
+        cprintf("spec: this CPU has no IA32_SPEC_CTRL\n");
+    return 0;
+}
+COMMAND("spec", "", "speculation mitigations: root mode's, guests' view, IA32_SPEC_CTRL now",
+        cmd_spec);
 
 static int cmd_pci(int argc, char **argv)
 {

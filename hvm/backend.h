@@ -135,6 +135,12 @@ struct vcpu_backend {
     /* Whether apicv_load can use a VM's APIC-access page (xAPIC mode):
      * when NULL or false, VMs get none (vdev/lapic_apicv_window.c). */
     bool (*apicv_uses_access_page)(void);
+    /* The guest's IA32_SPEC_CTRL (v->spec_ctrl) changed: load it at every
+     * entry from now on, root mode's value (spec_plan.spec_ctrl) at every
+     * exit. Called on the vCPU's CPU with its state current. NULL: the
+     * backend cannot switch it, and guests see no IA32_SPEC_CTRL
+     * (vcpu/spec_guest.c). */
+    void (*spec_ctrl_load)(struct vcpu *v);
 
     /* --- Reports --- */
     const char *(*exit_reason_name)(unsigned stat_slot);

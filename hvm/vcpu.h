@@ -203,8 +203,8 @@ struct vcpu {
     void *xsave_area;
     uint64_t cr2, dr[4], dr6;
     uint64_t msr_star, msr_lstar, msr_cstar, msr_fmask, msr_kernel_gs_base, msr_tsc_aux;
-    uint64_t spec_ctrl;
-    uint8_t cr8; /* the TPR class when no vLAPIC holds it (vcpu_tpr.c) */
+    uint64_t spec_ctrl; /* the guest's IA32_SPEC_CTRL (vcpu/msr.c), 0 at reset */
+    uint8_t cr8;        /* the TPR class when no vLAPIC holds it (vcpu_tpr.c) */
 
     bool cr4_osxsave;  /* mirrored into CPUID.1:ECX.OSXSAVE */
     bool waiting_sipi; /* an AP before its SIPI */

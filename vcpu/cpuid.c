@@ -5,6 +5,7 @@
 #include "vcpu/cpuid.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/spec_guest.h"
 #include "arch/x86_64/tsc.h"
 #include "hvm/backend.h"
 #include "vcpu/vm.h"
@@ -171,7 +172,8 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
             out->edx = h.edx & BIT(8); /* invariant TSC: offsetting keeps it */
             break;
         case 0x80000008:
-            out->eax = h.eax & 0xffff; /* physical and linear address widths */
+            out->eax = h.eax & 0xffff;           /* physical and linear address widths */
+            out->ebx = spec_guest_view.ext8_ebx; /* AMD's speculation controls */
             break;
         }
         return;
@@ -226,6 +228,8 @@ static void compute_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpu
                 out->ecx &= ~BIT(3);
             if ((out->ecx & BIT(3)) && (vcpu_backend->get_reg(v, HVM_REG_CR4) & CR4_PKE))
                 out->ecx |= BIT(4);
+            /* Speculation controls: arch/x86_64/spec_guest.c. */
+            out->edx = spec_guest_view.cpuid7_edx;
         }
         break;
     case 0xb:

@@ -2,6 +2,7 @@
 #include "vcpu/hvm.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/spec_guest.h"
 #include "hvm/backend.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -37,6 +38,9 @@ void hvm_init(void)
             vcpu_backend = candidates[i];
             available = true;
             reason = NULL;
+            /* What guests see of the speculation controls depends on
+             * whether this backend switches IA32_SPEC_CTRL. */
+            spec_guest_init(vcpu_backend->spec_ctrl_load != NULL);
             return;
         }
         if (i == 0 || !strcmp(candidates[i]->name, native)) {

@@ -4,6 +4,7 @@
 #include "vcpu/msr.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/spec_guest.h"
 #include "hvm/backend.h"
 #include "lib/log.h"
 #include "vcpu/cr_rules.h"
@@ -111,6 +112,46 @@ static bool fixed_mtrr_valid(uint64_t v)
     return true;
 }
 
+/* The speculation controls the guest sees (vcpu/spec_guest.c): 1 done,
+ * 0 #GP (a bit it may not set), -1 the MSR is not shown to it. IBPB and
+ * the L1D flush act at once, on this CPU, as the guest asked. */
+static int spec_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    const struct spec_guest *g = &spec_guest_view;
+    switch (msr) {
+    case MSR_IA32_SPEC_CTRL:
+        if (!g->spec_ctrl_bits)
+            return -1;
+        if (val & ~g->spec_ctrl_bits) {
+            vm_log_violation(v->vm, "wrmsr IA32_SPEC_CTRL <- 0x%llx: bits not offered, #GP",
+                             (unsigned long long)val);
+            return 0;
+        }
+        if (val != v->spec_ctrl) {
+            v->spec_ctrl = val;
+            vcpu_backend->spec_ctrl_load(v);
+        }
+        return 1;
+    case MSR_IA32_PRED_CMD:
+        if (!g->pred_cmd)
+            return -1;
+        if (val & ~1ULL)
+            return 0;
+        if (val)
+            wrmsr(MSR_IA32_PRED_CMD, 1); /* IBPB */
+        return 1;
+    case MSR_IA32_FLUSH_CMD:
+        if (!g->flush_cmd)
+            return -1;
+        if (val & ~1ULL)
+            return 0;
+        if (val)
+            wrmsr(MSR_IA32_FLUSH_CMD, 1); /* L1D_FLUSH */
+        return 1;
+    }
+    return -1;
+}
+
 bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
     int fi;
@@ -152,8 +193,18 @@ bool guest_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_MTRR_DEF_TYPE:
         *val = v->msr_mtrr_def_type;
         return true;
+    case MSR_IA32_SPEC_CTRL:
+        if (!spec_guest_view.spec_ctrl_bits)
+            break;
+        *val = v->spec_ctrl;
+        return true;
+    case MSR_IA32_ARCH_CAPS:
+        if (!spec_guest_view.arch_caps_msr)
+            break;
+        *val = spec_guest_view.arch_caps;
+        return true;
     default:
-        break;
+        break; /* IA32_PRED_CMD and IA32_FLUSH_CMD are write-only: #GP */
     }
     if (msr >= MSR_MTRR_PHYS_BASE0 && msr < MSR_MTRR_PHYS_BASE0 + 2 * MTRR_VARIABLE_COUNT) {
         *val = v->msr_mtrr_var[msr - MSR_MTRR_PHYS_BASE0];
@@ -227,6 +278,14 @@ bool guest_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
             return false;
         v->msr_mtrr_def_type = val;
         return true;
+    case MSR_IA32_SPEC_CTRL:
+    case MSR_IA32_PRED_CMD:
+    case MSR_IA32_FLUSH_CMD: {
+        int r = spec_msr_write(v, msr, val);
+        if (r >= 0)
+            return r;
+        break; /* not shown to this guest */
+    }
     default:
         break;
     }

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/spec_guest.h"
 #include "ept/ept.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -176,6 +177,10 @@ static void setup_msr_bitmap(struct vmx_vcpu *x, bool realtime)
     }
     /* Reads of the TSC pass (offset applied by hardware); writes exit. */
     bm[0x10 / 8] &= (uint8_t) ~(1U << (0x10 % 8));
+    /* So do reads of IA32_SPEC_CTRL where the guest has it: the MSR holds
+     * the guest's own value while it runs (vmx_spec.c). */
+    if (spec_guest_view.spec_ctrl_bits)
+        pass_msr(bm, MSR_IA32_SPEC_CTRL, true, false);
     if (!realtime)
         return;
     /* A real-time vCPU owns its local APIC: the x2APIC registers and the
@@ -283,8 +288,7 @@ int vmx_vcpu_setup_vmcs(struct vcpu *v)
     vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
     vmcs_write(CR3_TARGET_COUNT, 0);
     vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
-    vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
-    vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+    vmx_spec_ctrl_load(v); /* the MSR-load lists */
     vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
     /* Threshold 0: lowering the shadowed TPR never exits (nothing to
      * deliver without a vLAPIC). */

@@ -42,6 +42,13 @@ struct vmx_vcpu {
     uint16_t apicv_status;
     uint8_t apicv_words; /* bit i: word i of apicv_irr|apicv_isr non-empty */
     uint32_t apicv_irr[8], apicv_isr[8], apicv_eoi_exit[8];
+    /* IA32_SPEC_CTRL when the guest's differs from root mode's
+     * (vmx_spec.c): [0] the VM-entry MSR-load list (the guest's value),
+     * [1] the VM-exit MSR-load list (root mode's). */
+    struct vmx_msr_entry {
+        uint32_t index, reserved;
+        uint64_t value;
+    } spec_msrs[2] __attribute__((aligned(16)));
 };
 
 /* Per physical CPU. */
@@ -107,6 +114,8 @@ extern bool vmx_use_apicv;
  * EOI-induced exit of a level-triggered vector. */
 bool vmx_apicv_load(struct vcpu *v, const struct hvm_apicv_state *s);
 bool vmx_apicv_uses_access_page(void);
+/* The backend op spec_ctrl_load (vmx_spec.c); also from the VMCS set-up. */
+void vmx_spec_ctrl_load(struct vcpu *v);
 void vmx_apicv_seen(struct vcpu *v);
 /* The same look, its result in d for the caller (true: d holds something). */
 bool vmx_apicv_delta(struct vcpu *v, struct hvm_apicv_delta *d);

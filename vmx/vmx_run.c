@@ -377,6 +377,7 @@ const struct vcpu_backend vmx_backend = {
     .set_windows = vmx_set_windows,
     .apicv_load = vmx_apicv_load,
     .apicv_uses_access_page = vmx_apicv_uses_access_page,
+    .spec_ctrl_load = vmx_spec_ctrl_load,
     .exit_reason_name = vmx_exit_reason_name,
     .snapshot = vmx_snapshot,
 };

@@ -6,6 +6,8 @@
 #include "lib/log.h"
 
 struct spec_plan spec_plan;
+struct spec_cpu spec_host;
+uint32_t spec_host_ext8_ebx;
 uint8_t spec_entry_flags = SPEC_ENTRY_FLAG_NO_VERW, spec_bhb_clear;
 unsigned spec_force;
 static bool probed;
@@ -27,6 +29,9 @@ void spec_ctrl_probe(void)
     }
     if ((c.cpuid7_edx & CPUID7_EDX_ARCH_CAPS) && !rdmsr_safe(MSR_IA32_ARCH_CAPS, &c.arch_caps))
         c.arch_caps = 0;
+    if (cpuid(0x80000000).eax >= 0x80000008)
+        spec_host_ext8_ebx = cpuid(0x80000008).ebx;
+    spec_host = c;
     spec_ctrl_decide(&c, &spec_plan);
     if (spec_force && !spec_ctrl_apply_force(&c, spec_force, &spec_plan))
         pr_warn("spec.force: l1d_flush needs IA32_FLUSH_CMD, which this CPU lacks: ignored");
@@ -47,10 +52,21 @@ void spec_ctrl_probe(void)
                 spec_plan.l1tf_unmitigated ? "L1TF " : "", spec_plan.mds_unmitigated ? "MDS" : "");
 }
 
+/* IA32_SPEC_CTRL exists: Intel's IBRS, STIBP or SSBD, or AMD's. */
+static bool host_has_spec_ctrl(void)
+{
+    return (spec_host.cpuid7_edx & (CPUID7_EDX_IBRS_IBPB | (1U << 27) | (1U << 31))) ||
+           (spec_host_ext8_ebx & ((1U << 14) | (1U << 15) | (1U << 24)));
+}
+
 void spec_ctrl_init_cpu(void)
 {
     spec_ctrl_probe();
-    if (spec_plan.spec_ctrl_write && !wrmsr_safe(MSR_IA32_SPEC_CTRL, spec_plan.spec_ctrl))
+    /* Where the MSR exists it is written even when the plan wants 0:
+     * guests that set their own value (vcpu/spec_guest.c) get root mode's
+     * back at every exit, so root mode's must be known on every CPU. */
+    if ((spec_plan.spec_ctrl_write || host_has_spec_ctrl()) &&
+        !wrmsr_safe(MSR_IA32_SPEC_CTRL, spec_plan.spec_ctrl))
         pr_warn("spec: IA32_SPEC_CTRL refused 0x%llx on this CPU",
                 (unsigned long long)spec_plan.spec_ctrl);
 }

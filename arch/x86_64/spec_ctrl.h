@@ -90,8 +90,14 @@ bool spec_ctrl_apply_force(const struct spec_cpu *cpu, unsigned mask, struct spe
 void spec_ctrl_describe(const struct spec_plan *plan, char *buf, unsigned size);
 
 #ifndef HOST_TEST
-/* The plan for this machine, decided on the boot CPU (spec_ctrl_probe). */
+/* The plan for this machine, decided on the boot CPU (spec_ctrl_probe).
+ * spec_plan.spec_ctrl is root mode's IA32_SPEC_CTRL on every CPU that
+ * runs guests, wherever the MSR exists. */
 extern struct spec_plan spec_plan;
+/* What the boot CPU enumerates (spec_ctrl_probe), and its
+ * CPUID.80000008H:EBX (AMD's speculation-control bits). */
+extern struct spec_cpu spec_host;
+extern uint32_t spec_host_ext8_ebx;
 /* Read by vmx/vmx_entry.asm on every entry and exit. The entry byte is
  * laid out for SAHF: bit 6 (ZF) set means no VERW, bit 7 (SF) the L1D
  * flush. */

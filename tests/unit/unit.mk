@@ -78,6 +78,7 @@ UNIT_SRCS_vtd_fault  := drivers/vtd_fault.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_dmar   := drivers/vtd_dmar.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_vtd_owner  := drivers/vtd_owner.c mm/pmm.c mm/memmap.c lib/log.c lib/format.c lib/strutil.c
 UNIT_SRCS_spec_ctrl := arch/x86_64/spec_ctrl_plan.c lib/format.c lib/strutil.c
+UNIT_SRCS_spec_guest := arch/x86_64/spec_guest.c
 UNIT_SRCS_svm_caps := svm/svm_caps.c lib/format.c lib/strutil.c
 UNIT_SRCS_svm_vmcb := svm/svm_vmcb.c svm/svm_check.c svm/svm_names.c
 UNIT_SRCS_svm_check := svm/svm_check.c svm/svm_vmcb.c

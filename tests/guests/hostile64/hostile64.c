@@ -27,6 +27,7 @@ static const struct {
     {"vdev-race", attack_vdev_race},
     {"cpl3-pf", attack_cpl3_pf},
     {"pkru-leak", attack_pkru_leak},
+    {"spec-ctrl", attack_spec_ctrl},
 };
 
 void guest_main(uint32_t magic, uint32_t mbi)

@@ -23,6 +23,8 @@ void attack_cpl3_pf(void);
 void attack_cpl3_pf(void);
 /* attack_pkru.c */
 void attack_pkru_leak(void);
+/* attack_spec.c */
+void attack_spec_ctrl(void);
 /* attack_vdev.c */
 void attack_vdev_race(void);
 

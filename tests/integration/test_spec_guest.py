@@ -1,0 +1,103 @@
+"""Guests' own speculation controls (arch/x86_64/spec_guest.c, vmx/vmx_spec.c).
+
+Bochs' Tiger Lake model enumerates IBRS/IBPB, STIBP, SSBD, the L1D flush,
+MD_CLEAR and IA32_ARCH_CAPABILITIES (enhanced IBRS among them), so root
+mode runs with IA32_SPEC_CTRL.IBRS set. Two hostile64 VMs share its CPU,
+each with its own IA32_SPEC_CTRL (attack=spec-ctrl): each starts at 0 and
+reads its own value back after every yield (its reads reach the MSR, so the
+CPU ran it with that value), the bits it was not shown fault, IBPB and the
+L1D flush are write-only commands, IA32_ARCH_CAPABILITIES is read-only.
+While one of them keeps running with a value of its own, the console's
+`spec` reads root mode's value on that CPU: the VM-exit MSR-load list put
+it back. On the default model (nothing enumerated) and under SVM (QEMU TCG
+has none) the guest is shown nothing and the MSRs fault."""
+
+import re
+
+import pytest
+
+from conftest import BACKEND_EMU
+from test_attacks_isolation import no_breach, wait_for
+from test_config import build_config_iso
+
+TIGERLAKE = ["cpu: model=tigerlake"]
+
+SWITCH_CFG = """\
+# test_spec_ctrl_is_the_guests_own: two VMs with their own IA32_SPEC_CTRL on CPU 0.
+[vm sa]
+kernel = hostile64.elf
+cmdline = "attack=spec-ctrl value=6 hold=1"
+memory = 4M
+cpus = [0]
+autostart = true
+
+[vm sb]
+kernel = hostile64.elf
+cmdline = "attack=spec-ctrl value=1"
+memory = 4M
+cpus = [0]
+autostart = true
+"""
+
+# Tiger Lake: CPUID.7.0:EDX 0xfc100510 on the host; a guest is shown
+# MD_CLEAR (10), IBRS/IBPB (26), STIBP (27), L1D_FLUSH (28), ARCH_CAPS
+# (29) and SSBD (31), not CORE_CAPABILITIES (30) nor the others.
+GUEST_EDX = (1 << 10) | (1 << 26) | (1 << 27) | (1 << 28) | (1 << 29) | (1 << 31)
+
+
+def spec_lines(m):
+    start = len(m.output)
+    m.send("spec\r")
+    wait_for(m, r"^spec: (IA32_SPEC_CTRL on cpu|this CPU has no)", 60, start)
+    return m.output[start:]
+
+
+@pytest.mark.bochs
+def test_spec_ctrl_is_the_guests_own(boot, tmp_path):
+    cfg = tmp_path / "spec.cfg"
+    cfg.write_text(SWITCH_CFG)
+    m = boot("bochs", cpus=1, iso=build_config_iso(cfg), extra=TIGERLAKE)
+    wait_for(m, r"^\[sb\] hostile: spec-ctrl 0x1 kept over 200 yields$", 200)
+    wait_for(m, r"^\[sa\] hostile: spec-ctrl 0x6 kept over 200 yields$", 200)
+    wait_for(m, r"^vm sb: stopped itself \(code 0\)$", 60)
+    out = m.output
+    assert re.search(r"^spec: .*eibrs", out, re.M), out  # root mode sets IBRS
+    for vm in ("sa", "sb"):
+        assert re.search(rf"^\[{vm}\] hostile: spec-ctrl: CPUID.7.0:EDX 0x{GUEST_EDX:x}$", out,
+                         re.M), out
+        # RDCL_NO IBRS_ALL RSBA SKIP_L1DFL_VMENTRY SSB_NO, as the host's.
+        assert re.search(rf"^\[{vm}\] hostile: spec-ctrl: IA32_ARCH_CAPABILITIES 0x1f$", out,
+                         re.M), out
+    # sa still runs with 0x6 on CPU 0, taking an exit per yield; the console
+    # runs on CPU 0 between them.
+    lines = spec_lines(m)
+    now = re.search(r"^spec: IA32_SPEC_CTRL on cpu 0 now 0x(\w+) \(root mode's 0x(\w+)\)$",
+                    lines, re.M)
+    assert now and now.group(1) == now.group(2) == "1", lines
+    assert re.search(rf"^spec: guests see CPUID.7.0:EDX 0x{GUEST_EDX:x}, .*IA32_SPEC_CTRL "
+                     r"bits 0x7, IBPB yes, L1D flush yes, IA32_ARCH_CAPABILITIES 0x1f$",
+                     lines, re.M), lines
+    start = len(m.output)
+    m.send("destroy sa\r")
+    wait_for(m, r"^vm sa: (destroyed|stopped)", 60, start)
+    no_breach(m.output)
+    assert "panic" not in m.output
+
+
+def test_spec_ctrl_not_offered_without_the_cpus(boot, backend):
+    cmd = "console=com1 loglevel=info panic=poweroff vm=s,hostile64.elf,mem=4M,cpu=1," \
+          "cmdline=attack=spec-ctrl"
+    m = boot(BACKEND_EMU[backend], cpus=2, cmdline=cmd)
+    wait_for(m, r"^vm s: (stopped|crashed)", 150)
+    out = m.output
+    assert re.search(r"^\[s\] hostile: spec-ctrl: no IBRS/IBPB in CPUID.7.0:EDX$", out, re.M), out
+    assert re.search(r"^\[s\] hostile: survived spec-ctrl$", out, re.M), out
+    no_breach(out)
+    lines = spec_lines(m)
+    assert re.search(r"^spec: guests see CPUID.7.0:EDX 0x0, CPUID.80000008H:EBX 0x0; "
+                     r"IA32_SPEC_CTRL bits 0x0, IBPB no, L1D flush no, "
+                     r"IA32_ARCH_CAPABILITIES none$", lines, re.M), lines
+    # Bochs' Skylake-X has no such MSR; QEMU TCG reads it as 0 without
+    # enumerating it (nothing written it there: not enumerated).
+    assert re.search(r"^spec: (this CPU has no IA32_SPEC_CTRL|IA32_SPEC_CTRL on cpu 0 now 0x0 "
+                     r"\(root mode's 0x0\))$", lines, re.M), lines
