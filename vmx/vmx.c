@@ -5,6 +5,7 @@
 #include "arch/x86_64/ipi.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/spec_ctrl.h"
+#include "arch/x86_64/spec_guest.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -55,9 +56,17 @@ int vmx_cpu_enable(void)
         pr_err("cpu %u: vmx: VMXON failed", pc->cpu_id);
         return -1;
     }
+    /* IA32_SPEC_CTRL on every CPU that runs guests. Where guests set their
+     * own, every exit loads root mode's value (vmx_spec.c): a CPU that
+     * refuses it would take a VMX abort, so it runs no guests. */
+    if (!spec_ctrl_init_cpu() && spec_guest_view.spec_ctrl_bits) {
+        vmx_off();
+        write_cr4(read_cr4() & ~CR4_VMXE);
+        pr_err("cpu %u: vmx: IA32_SPEC_CTRL refuses root mode's value: no guests here", pc->cpu_id);
+        return -1;
+    }
     vc->on = true;
     pc->vcpu_state = vc;
-    spec_ctrl_init_cpu(); /* IA32_SPEC_CTRL on every CPU that runs guests */
     pr_debug("cpu %u: vmx: root operation on", pc->cpu_id);
     return 0;
 }

@@ -59,14 +59,18 @@ static bool host_has_spec_ctrl(void)
            (spec_host_ext8_ebx & ((1U << 14) | (1U << 15) | (1U << 24)));
 }
 
-void spec_ctrl_init_cpu(void)
+bool spec_ctrl_init_cpu(void)
 {
     spec_ctrl_probe();
     /* Where the MSR exists it is written even when the plan wants 0:
-     * guests that set their own value (vcpu/spec_guest.c) get root mode's
-     * back at every exit, so root mode's must be known on every CPU. */
+     * guests that set their own value (arch/x86_64/spec_guest.c) get root
+     * mode's back at every exit, so root mode's must be known on every
+     * CPU. */
     if ((spec_plan.spec_ctrl_write || host_has_spec_ctrl()) &&
-        !wrmsr_safe(MSR_IA32_SPEC_CTRL, spec_plan.spec_ctrl))
+        !wrmsr_safe(MSR_IA32_SPEC_CTRL, spec_plan.spec_ctrl)) {
         pr_warn("spec: IA32_SPEC_CTRL refused 0x%llx on this CPU",
                 (unsigned long long)spec_plan.spec_ctrl);
+        return false;
+    }
+    return true;
 }

@@ -106,8 +106,9 @@ extern uint32_t spec_host_ext8_ebx;
 extern uint8_t spec_entry_flags, spec_bhb_clear;
 extern unsigned spec_force; /* SPEC_FORCE_*, from the boot option */
 void spec_ctrl_probe(void);
-/* Writes IA32_SPEC_CTRL on the calling CPU; every CPU that runs guests. */
-void spec_ctrl_init_cpu(void);
+/* Writes IA32_SPEC_CTRL on the calling CPU; every CPU that runs guests.
+ * False: the CPU refused the plan's value (logged). */
+bool spec_ctrl_init_cpu(void);
 #endif
 
 #endif

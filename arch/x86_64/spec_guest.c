@@ -67,11 +67,19 @@ void spec_guest_decide(const struct spec_cpu *host, uint32_t host_ext8_ebx, bool
 }
 
 #ifndef HOST_TEST
+#include "lib/log.h"
+
 struct spec_guest spec_guest_view;
 
 void spec_guest_init(bool switched)
 {
     spec_ctrl_probe();
+    /* The switch loads root mode's value at every exit (on VMX a failure
+     * there is a VMX abort): only if this CPU takes that value. */
+    if (switched && !spec_ctrl_init_cpu()) {
+        pr_warn("spec: IA32_SPEC_CTRL refuses root mode's value: guests get none of its bits");
+        switched = false;
+    }
     spec_guest_decide(&spec_host, spec_host_ext8_ebx, switched, &spec_guest_view);
 }
 #endif
