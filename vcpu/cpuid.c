@@ -59,6 +59,34 @@ uint64_t guest_xcr0_allowed(void)
     return xcr0_guest_mask(((uint64_t)r.edx << 32) | r.eax);
 }
 
+/* CPUID.(0xD,i) for a user state component. Its standard-format size and
+ * offset are architectural (SDM vol. 1, 13.4.3, the same on every CPU that
+ * has it); Bochs 2.7 lists PKRU (9) in CPUID.(0xD,0) but describes it with
+ * zeros in sub-leaf 9, while its XSAVE stores it at 2688 as the SDM says:
+ * a guest would size its buffers 8 bytes short (Linux: "misordered
+ * xstate", "XSAVE consistency problem"). Such an empty sub-leaf of a
+ * component the CPU enumerates gets the architectural layout. */
+static void xstate_component(unsigned i, struct cpuid_regs *c)
+{
+    static const struct {
+        uint8_t component;
+        uint16_t size, offset;
+    } layout[] = {
+        {2, 256, 576},  {3, 64, 960},    {4, 64, 1024}, {5, 64, 1088},
+        {6, 512, 1152}, {7, 1024, 1664}, {9, 8, 2688},
+    };
+    cpuid_count(0xd, i, c);
+    if (c->eax)
+        return;
+    for (unsigned k = 0; k < sizeof(layout) / sizeof(layout[0]); k++)
+        if (layout[k].component == i) {
+            c->eax = layout[k].size;
+            c->ebx = layout[k].offset;
+            c->ecx = 0; /* user state, no 64-byte alignment in compacted form */
+            c->edx = 0;
+        }
+}
+
 /* Bytes the standard XSAVE format needs for the given components. */
 static uint32_t xsave_size(uint64_t xcr0)
 {
@@ -67,7 +95,7 @@ static uint32_t xsave_size(uint64_t xcr0)
         if (!(xcr0 & (1ULL << i)))
             continue;
         struct cpuid_regs c;
-        cpuid_count(0xd, i, &c);
+        xstate_component(i, &c);
         if (c.ebx + c.eax > size)
             size = c.ebx + c.eax;
     }
@@ -83,7 +111,7 @@ static uint32_t xsave_compacted_size(uint64_t xcr0)
         if (!(xcr0 & (1ULL << i)))
             continue;
         struct cpuid_regs c;
-        cpuid_count(0xd, i, &c);
+        xstate_component(i, &c);
         if (c.ecx & 2)
             size = (size + 63) & ~63U;
         size += c.eax;
@@ -111,7 +139,7 @@ static void leaf_0xd(struct vcpu *v, uint32_t sub, struct cpuid_regs *out)
         out->eax = h.eax & (BIT(0) | (xsavec_usable() ? BIT(1) : 0) | BIT(2));
         out->ebx = xsave_compacted_size(v->xcr0 ? v->xcr0 : 1);
     } else if (sub < 64 && (allowed & (1ULL << sub))) {
-        cpuid_count(0xd, sub, out);
+        xstate_component(sub, out);
         out->ecx &= 1; /* aligned flag only; no supervisor components */
         out->edx = 0;
     }

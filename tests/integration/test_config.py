@@ -46,9 +46,10 @@ def _stamp(path):
     return f"{path}:{st.st_mtime_ns}:{st.st_size}\n".encode()
 
 
-def build_config_iso(cfg):
+def build_config_iso(cfg, search=(GUESTS,)):
     """An ISO booting configuration `cfg` with the modules it names (those
-    found in build/guests/; a missing one stays missing, as with
+    found in the first folder of `search` that has them, build/guests/ by
+    default; a missing one stays missing, as with
     `make iso ALLOW_BAD_CONFIG=1`).
     Cached under build/itest/ by the configuration's text and the mtimes of
     the kernel, the modules and mkiso.sh; atomic, so parallel workers may
@@ -59,7 +60,11 @@ def build_config_iso(cfg):
     r = subprocess.run([str(CHECK), "--list-modules", str(cfg)], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     assert r.returncode in (0, 1), f"bulkhead-check --list-modules {cfg}: {r.stderr}"
-    modules = [GUESTS / n for n in r.stdout.split() if (GUESTS / n).is_file()]
+    modules = []
+    for n in r.stdout.split():
+        found = [Path(d) / n for d in search if (Path(d) / n).is_file()]
+        if found:
+            modules.append(found[0])
     h = hashlib.sha256(cfg.read_bytes())
     for p in [ELF, MKISO] + modules:
         h.update(_stamp(p))
