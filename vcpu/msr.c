@@ -112,7 +112,7 @@ static bool fixed_mtrr_valid(uint64_t v)
     return true;
 }
 
-/* The speculation controls the guest sees (vcpu/spec_guest.c): 1 done,
+/* The speculation controls the guest sees (arch/x86_64/spec_guest.c): 1 done,
  * 0 #GP (a bit it may not set), -1 the MSR is not shown to it. IBPB and
  * the L1D flush act at once, on this CPU, as the guest asked. */
 static int spec_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)

@@ -1,4 +1,4 @@
-/* What a guest sees of the speculation controls (vcpu/spec_guest.h). */
+/* What a guest sees of the speculation controls (arch/x86_64/spec_guest.h). */
 #include "arch/x86_64/spec_guest.h"
 
 /* IA32_ARCH_CAPABILITIES bits a guest reads as the host has them: each
