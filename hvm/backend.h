@@ -139,7 +139,7 @@ struct vcpu_backend {
      * entry from now on, root mode's value (spec_plan.spec_ctrl) at every
      * exit. Called on the vCPU's CPU with its state current. NULL: the
      * backend cannot switch it, and guests see no IA32_SPEC_CTRL
-     * (vcpu/spec_guest.c). */
+     * (arch/x86_64/spec_guest.c). */
     void (*spec_ctrl_load)(struct vcpu *v);
 
     /* --- Reports --- */

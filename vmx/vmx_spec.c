@@ -1,4 +1,4 @@
-/* The guest's IA32_SPEC_CTRL (vcpu/spec_guest.c): while it differs from
+/* The guest's IA32_SPEC_CTRL (arch/x86_64/spec_guest.c): while it differs from
  * root mode's, the CPU loads it with the VM-entry MSR-load list and loads
  * root mode's back with the VM-exit MSR-load list, so no instruction of
  * root mode runs with the guest's value, on the fast exit path neither.
