@@ -26,7 +26,7 @@ pytestmark = pytest.mark.bochs
 DEMO = REPO / "configs" / "demo.cfg"
 PROMPT = "bulkhead> "
 COMMANDS = ["help", "list", "info", "start", "shutdown", "destroy", "suspend", "resume",
-            "reset", "console", "stats", "cpus", "mem", "pci", "iommu", "log", "version",
+            "reset", "console", "stats", "cpus", "mem", "spec", "pci", "iommu", "log", "version",
             "reboot", "poweroff", "sleep", "wait", "loglevel", "mute", "unmute", "net",
             "define", "undefine", "modules"]
 
