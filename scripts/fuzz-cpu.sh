@@ -15,6 +15,10 @@
 # SIGINT and prints its final statistics. Exit status: 0 when the budget
 # was reached with no finding, 1 otherwise.
 #
+# To end a round early, send this script SIGTERM (or Ctrl-C when it runs in
+# the foreground: a script started in the background with & ignores
+# SIGINT): it stops the target the same way and prints what it did.
+#
 # Never stop a running fuzzer with SIGSTOP: libFuzzer's -timeout counts
 # wall time, and the unit running at SIGSTOP is reported as a timeout
 # after SIGCONT.
@@ -39,7 +43,8 @@ nice -n 19 "$bin" -max_len=4096 -timeout=10 $dict -max_total_time=$((budget * 10
     -print_final_stats=1 -artifact_prefix="build/fuzz/$t-" "$corpus" "tests/fuzz/corpus/$t" \
     >"$log" 2>&1 &
 pid=$!
-trap 'kill -INT $pid 2>/dev/null' INT TERM
+early=0
+trap 'early=1; kill -INT $pid 2>/dev/null' INT TERM
 hz=$(getconf CLK_TCK)
 start=$(date +%s) cpu=0
 while kill -0 $pid 2>/dev/null; do
@@ -56,6 +61,8 @@ wait $pid
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-echo "fuzz-cpu: $t: ${cpu} s of CPU in $(($(date +%s) - start)) s, ${execs:-?} executions, ${last:-no coverage line}, exit $rc (log: $log)"
+when=""
+[ "$early" = 1 ] && when=" (stopped early, as asked)"
+echo "fuzz-cpu: $t: ${cpu} s of CPU in $(($(date +%s) - start)) s${when}, ${execs:-?} executions, ${last:-no coverage line}, exit $rc (log: $log)"
 # 72: libFuzzer's exit after SIGINT; anything else is a finding or an error.
-[ "$rc" -eq 72 ] && [ "$cpu" -ge "$budget" ]
+[ "$rc" -eq 72 ] && { [ "$cpu" -ge "$budget" ] || [ "$early" = 1 ]; }
