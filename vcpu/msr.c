@@ -132,21 +132,14 @@ static int spec_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
             vcpu_backend->spec_ctrl_load(v);
         }
         return 1;
-    case MSR_IA32_PRED_CMD:
-        if (!g->pred_cmd)
+    case MSR_IA32_PRED_CMD:  /* bit 0: IBPB */
+    case MSR_IA32_FLUSH_CMD: /* bit 0: L1D_FLUSH */
+        if (!(msr == MSR_IA32_PRED_CMD ? g->pred_cmd : g->flush_cmd))
             return -1;
         if (val & ~1ULL)
             return 0;
         if (val)
-            wrmsr(MSR_IA32_PRED_CMD, 1); /* IBPB */
-        return 1;
-    case MSR_IA32_FLUSH_CMD:
-        if (!g->flush_cmd)
-            return -1;
-        if (val & ~1ULL)
-            return 0;
-        if (val)
-            wrmsr(MSR_IA32_FLUSH_CMD, 1); /* L1D_FLUSH */
+            wrmsr(msr, 1);
         return 1;
     }
     return -1;

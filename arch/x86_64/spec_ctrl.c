@@ -55,8 +55,8 @@ void spec_ctrl_probe(void)
 /* IA32_SPEC_CTRL exists: Intel's IBRS, STIBP or SSBD, or AMD's. */
 static bool host_has_spec_ctrl(void)
 {
-    return (spec_host.cpuid7_edx & (CPUID7_EDX_IBRS_IBPB | (1U << 27) | (1U << 31))) ||
-           (spec_host_ext8_ebx & ((1U << 14) | (1U << 15) | (1U << 24)));
+    return (spec_host.cpuid7_edx & (CPUID7_EDX_IBRS_IBPB | CPUID7_EDX_STIBP | CPUID7_EDX_SSBD)) ||
+           (spec_host_ext8_ebx & (EXT8_EBX_IBRS | EXT8_EBX_STIBP | EXT8_EBX_SSBD));
 }
 
 bool spec_ctrl_init_cpu(void)

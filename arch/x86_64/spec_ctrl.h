@@ -12,8 +12,16 @@
 /* CPUID.(EAX=7,ECX=0):EDX */
 #define CPUID7_EDX_MD_CLEAR  (1U << 10)
 #define CPUID7_EDX_IBRS_IBPB (1U << 26) /* IA32_SPEC_CTRL.IBRS and IA32_PRED_CMD exist */
+#define CPUID7_EDX_STIBP     (1U << 27)
 #define CPUID7_EDX_L1D_FLUSH (1U << 28)
 #define CPUID7_EDX_ARCH_CAPS (1U << 29)
+#define CPUID7_EDX_SSBD      (1U << 31)
+/* CPUID.80000008H:EBX (AMD's enumeration of the same controls) */
+#define EXT8_EBX_IBPB   (1U << 12)
+#define EXT8_EBX_IBRS   (1U << 14)
+#define EXT8_EBX_STIBP  (1U << 15)
+#define EXT8_EBX_SSBD   (1U << 24)
+#define EXT8_EBX_SSB_NO (1U << 26)
 /* CPUID.(EAX=7,ECX=0):EBX */
 #define CPUID7_EBX_RTM (1U << 11)
 /* CPUID.(EAX=7,ECX=2):EDX */

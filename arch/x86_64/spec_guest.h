@@ -13,15 +13,6 @@
 
 #include "arch/x86_64/spec_ctrl.h"
 
-/* CPUID.(7,0):EDX bits beyond arch/x86_64/spec_ctrl.h's */
-#define CPUID7_EDX_STIBP (1U << 27)
-#define CPUID7_EDX_SSBD  (1U << 31)
-/* CPUID.80000008H:EBX (AMD's enumeration of the same controls) */
-#define EXT8_EBX_IBPB   (1U << 12)
-#define EXT8_EBX_IBRS   (1U << 14)
-#define EXT8_EBX_STIBP  (1U << 15)
-#define EXT8_EBX_SSBD   (1U << 24)
-#define EXT8_EBX_SSB_NO (1U << 26)
 /* IA32_SPEC_CTRL bits beyond arch/x86_64/spec_ctrl.h's */
 #define SPEC_CTRL_STIBP (1ULL << 1)
 #define SPEC_CTRL_SSBD  (1ULL << 2)
