@@ -502,16 +502,24 @@ static void handle_fadt_children(struct acpi_info *o, acpi_map_fn map)
             s5_from_table(o, t, len, "DSDT", o->dsdt_phys);
         }
     }
-    /* The FACS has no checksum; check what can be checked. */
+    /* The FACS has no checksum; check what can be checked. The length it
+     * claims is recorded only when that much is there to read. */
     if (o->facs_phys) {
         const uint8_t *f =
             o->facs_phys <= UINT64_MAX - FACS_MIN_LEN ? map(o->facs_phys, FACS_MIN_LEN) : NULL;
-        if (!f || memcmp(f, "FACS", 4) || acpi_rd32(f + 4) < FACS_MIN_LEN) {
-            pr_warn("acpi: FACS at 0x%llx: %s, skipped", (unsigned long long)o->facs_phys,
-                    f ? "bad signature or length" : "not mappable");
+        uint32_t flen = f ? acpi_rd32(f + 4) : 0;
+        const char *bad = !f                     ? "not mappable"
+                          : memcmp(f, "FACS", 4) ? "bad signature"
+                          : flen < FACS_MIN_LEN  ? "length below 64"
+                          : flen > ACPI_TABLE_MAX_LEN || o->facs_phys > UINT64_MAX - flen ||
+                                  !map(o->facs_phys, flen)
+                              ? "length runs past mappable memory"
+                              : NULL;
+        if (bad) {
+            pr_warn("acpi: FACS at 0x%llx: %s, skipped", (unsigned long long)o->facs_phys, bad);
             o->nr_skipped++;
         } else {
-            table_record(o, "FACS", o->facs_phys, acpi_rd32(f + 4));
+            table_record(o, "FACS", o->facs_phys, flen);
         }
     }
     /* Without a usable \_S5 in the DSDT, an SSDT may define it. */

@@ -430,6 +430,35 @@ static void test_truncated_and_bad_lengths(void **state)
     assert_true(info.has_fadt);
 }
 
+/* The FACS has no checksum: its length is believed only as far as there is
+ * memory to read (the fuzz target found one recorded with 84,812 bytes). */
+static void test_facs_lengths(void **state)
+{
+    put32(T(O_FACS) + 4, HI_SIZE);
+    assert_int_equal(run(rsdp, 36), 0);
+    assert_null(acpi_find_table(&info, "FACS", 0));
+    assert_int_equal(info.nr_skipped, 1);
+    assert_true(logged("FACS at 0x7fe00800", "runs past mappable memory"));
+
+    setup(state);
+    put32(T(O_FACS) + 4, 63);
+    assert_int_equal(run(rsdp, 36), 0);
+    assert_null(acpi_find_table(&info, "FACS", 0));
+    assert_true(logged("FACS at 0x7fe00800", "length below 64"));
+
+    setup(state);
+    T(O_FACS)[0] = 'X';
+    assert_int_equal(run(rsdp, 36), 0);
+    assert_true(logged("FACS at 0x7fe00800", "bad signature"));
+
+    setup(state);
+    put32(T(O_FACS) + 4, HI_SIZE - O_FACS); /* up to the end of memory: fine */
+    assert_int_equal(run(rsdp, 36), 0);
+    const struct acpi_table_ref *f = acpi_find_table(&info, "FACS", 0);
+    assert_non_null(f);
+    assert_int_equal(f->len, HI_SIZE - O_FACS);
+}
+
 static void test_root_entries_hostile(void **state)
 {
     const uint64_t ents[] = {
@@ -717,6 +746,7 @@ int main(void)
         T_(test_xsdt_bad_falls_back),
         T_(test_bad_table_skipped),
         T_(test_truncated_and_bad_lengths),
+        T_(test_facs_lengths),
         T_(test_root_entries_hostile),
         T_(test_madt_entry_len_zero),
         T_(test_madt_entry_past_end),
