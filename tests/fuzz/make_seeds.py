@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the hand-made seeds of the boot-input fuzz targets: fuzz_elf,
-fuzz_bzimage, fuzz_mb2info and fuzz_acpi (tests/fuzz/corpus/NAME/seed-*).
+"""Writes the hand-made seeds of the fuzz targets for inputs from outside
+the guests: fuzz_elf, fuzz_bzimage, fuzz_mb2info, fuzz_acpi, fuzz_cmdline
+and fuzz_console (tests/fuzz/corpus/NAME/seed-*).
 
 Each seed is a well-formed input of the kind the target's comment
 describes, so fuzzing starts past the magic numbers and checksums; the
@@ -256,11 +257,37 @@ def acpi_seeds():
     write("acpi", "dmar-only", acpi_input(0x01 | 0x04, [dmar()]))
 
 
+# ---- the hypervisor's command line (fuzz_cmdline: the line itself) ----
+
+def cmdline_seeds():
+    write("cmdline", "serial-and-vms",
+          b"console=serial,vga loglevel=debug iommu=on vm=demo,hello.elf,mem=16M,cpu=1 "
+          b"vm=rt,spin.elf,mem=32M,cpu=1,realtime=1,slice=500,platform=pc,on_crash=restart,"
+          b"cmdline=name=rt a,b")
+    # GRUB moves the quotes to the front and escapes inner ones.
+    write("cmdline", "grub-quotes", b'"exec=stats; list" config=demo.cfg "x=\\"a b\\"" flag')
+    write("cmdline", "bad-vm", b"vm=,x vm=a vm=a,b,mem=3M vm=a,b,cpu=0,realtime=1 vm=a,b,zz=1")
+
+
+# ---- console keystrokes (fuzz_console: mode byte, then the bytes) ----
+
+def console_seeds():
+    keys = (b"help\r\nlist\r\n\x1b[A\x1b[A\r\nsta\x1b[D\x1b[Dx\x1b[3~ts\r"
+            b"\x01\x05\x15stop a; start \"b;c\"\r\n\x03" + b"y" * 300 + b"\r\n")
+    write("console", "serial-keys", bytes([0 << 1]) + keys)
+    # telnet: DO ECHO, WILL SGA, a window-size subnegotiation, an escaped 255.
+    tel = (b"\xff\xfd\x01\xff\xfb\x03\xff\xfa\x1f\x00\x50\x00\x18\xff\xf0"
+           b"stats\r\x00vm\xff\xff\r\n\xff\xf4")
+    write("console", "telnet-session", bytes([1 | (7 << 1)]) + tel + keys)
+
+
 def main():
     elf_seeds()
     bzimage_seeds()
     mb2_seeds()
     acpi_seeds()
+    cmdline_seeds()
+    console_seeds()
     return 0
 
 
