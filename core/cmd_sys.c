@@ -1,6 +1,7 @@
 /* Console commands about the machine: CPUs, memory, PCI, IOMMU, log, sleep. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/spec_ctrl.h"
 #include "arch/x86_64/spec_guest.h"
 #include "arch/x86_64/tsc.h"
 #include "core/command.h"
@@ -120,6 +121,12 @@ static int cmd_spec(int argc, char **argv)
                 (unsigned long long)now, (unsigned long long)spec_plan.spec_ctrl);
     else
         cprintf("spec: this CPU has no IA32_SPEC_CTRL\n");
+    /* Last: tests wait for the IA32_SPEC_CTRL line above, then read this. */
+    cprintf("spec: IBPB on a VM switch:");
+    for (unsigned c = 0; c < MAX_CPUS; c++)
+        if (cpus[c])
+            cprintf(" cpu %u %llu", c, spec_vm_switch_ibpbs(c));
+    cprintf("\n");
     return 0;
 }
 COMMAND("spec", "", "speculation mitigations: root mode's, guests' view, IA32_SPEC_CTRL now",

@@ -98,6 +98,7 @@ struct vcpu_event {
 /* What a backend needs of the VM (it never sees struct vm): filled by the
  * VM layer when it creates the vCPU. */
 struct vcpu_vm_info {
+    uint64_t vm_serial;  /* the VM's number, never reused (vm_create) */
     struct ept *ept;     /* second-level tables */
     uint64_t tsc_offset; /* guest TSC = host TSC + offset (kept current by vcpu/msr.c) */
     /* A real-time partition's vCPU (docs/realtime.md): it owns its CPU and

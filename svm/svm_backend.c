@@ -336,23 +336,16 @@ static void svm_snapshot(struct vcpu *v, struct vcpu_snapshot *out)
 
 /* --- Running --- */
 
-static const void *last_vm[MAX_CPUS];
-
 static enum vcpu_run_result svm_run(struct vcpu *v, uint64_t slice_tsc)
 {
     struct svm_vcpu_state *s = state(v);
-    unsigned c = this_cpu_id();
 
     if (!s->set_up && svm_reset(v)) {
         vcpu_crash(v, "cannot build the VMCB");
         return RUN_STOPPED;
     }
     /* Another VM ran here before: keep it from steering our predictions. */
-    if (last_vm[c] != v->vm) {
-        if (spec_plan.ibpb)
-            wrmsr(MSR_IA32_PRED_CMD, 1);
-        last_vm[c] = v->vm;
-    }
+    spec_vm_switch(v->vm_info.vm_serial);
     uint64_t slice_end = slice_tsc ? rdtsc() + slice_tsc : 0;
     enum vcpu_run_result r;
     for (;;) {

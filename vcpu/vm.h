@@ -248,7 +248,8 @@ static inline uint64_t vm_identity_base(const struct vm_config *c)
 }
 
 struct vm {
-    unsigned id;
+    unsigned id;     /* its slot in vms[]: reused after vm_remove */
+    uint64_t serial; /* 1, 2, ... in creation order: never reused */
     struct vm_config cfg;
     volatile enum vm_state state;
     char reason[128]; /* why it stopped or crashed */

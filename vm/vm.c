@@ -131,11 +131,14 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, unsigned errlen)
         fmt_snprintf(err, errlen, "too many VMs (at most %d)", MAX_VMS);
         return NULL;
     }
+    static uint64_t serials;
     vm->id = slot;
+    vm->serial = ++serials;
     vms[slot] = vm;
     if (slot == nr_vms)
         nr_vms++;
     spin_unlock(&vms_lock);
+    vm_output_new_owner(vm); /* nothing of the slot's previous VM */
     return vm;
 }
 
@@ -373,6 +376,7 @@ static struct vcpu *make_vcpu(struct vm *vm, unsigned id, const struct vcpu_boot
     v->pcpu = vm->cfg.pcpu[id];
     v->xcr0 = 1;
     v->boot = *boot;
+    v->vm_info.vm_serial = vm->serial;
     v->vm_info.ept = &vm->ept;
     v->vm_info.tsc_offset = vm->tsc_offset;
     v->vm_info.realtime = vm->cfg.realtime;

@@ -130,6 +130,19 @@ unsigned long long vm_output_dropped(const struct vm *vm)
     return b ? b->q.refused : 0;
 }
 
+void vm_output_new_owner(const struct vm *vm)
+{
+    struct out_buffer *b = buffer_of(vm);
+    if (!b)
+        return;
+    spin_lock(&b->lock);
+    b->muted = false;
+    b->q.refused = 0;
+    b->reported = 0;
+    b->reported_at = 0;
+    spin_unlock(&b->lock);
+}
+
 /* The buffer holding the oldest record the console may show now (attached:
  * only that VM's), or NULL. */
 static struct out_buffer *oldest(uint64_t before)

@@ -46,7 +46,11 @@ void vm_output_set_attached(struct vm *vm);
 /* A muted VM's lines are discarded (its lifecycle events still show). */
 void vm_output_set_muted(struct vm *vm, bool muted);
 bool vm_output_muted(const struct vm *vm);
-/* Lines refused because the VM's buffer was full, since boot. */
+/* Lines refused because the VM's buffer was full, since it was defined. */
 unsigned long long vm_output_dropped(const struct vm *vm);
+/* A new VM takes a slot vm_remove freed: it starts unmuted with no drops
+ * counted. Lines the previous VM left queued still come out, under its
+ * name. */
+void vm_output_new_owner(const struct vm *vm);
 
 #endif

@@ -56,7 +56,6 @@ struct vmx_cpu {
     uint64_t vmxon_phys;
     bool on;
     struct vcpu *current; /* whose VMCS is loaded */
-    struct vm *last_vm;   /* for IBPB on a VM switch */
 };
 
 /* VMXON on the calling CPU; returns 0 or -1 (reason logged). */

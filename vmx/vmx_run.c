@@ -147,11 +147,7 @@ static void make_current(struct vcpu *v, struct vmx_vcpu *x)
     x->loaded_cpu = (int)this_cpu_id();
     vc->current = v;
     /* Another VM ran here before: keep it from steering our predictions. */
-    if (vc->last_vm != v->vm) {
-        if (spec_plan.ibpb)
-            wrmsr(MSR_IA32_PRED_CMD, 1);
-        vc->last_vm = v->vm;
-    }
+    spec_vm_switch(v->vm_info.vm_serial);
 }
 
 /* Slices end by the VMX preemption timer, or by a host LAPIC timer whose

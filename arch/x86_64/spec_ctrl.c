@@ -3,6 +3,7 @@
 #include "arch/x86_64/spec_ctrl.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 #include "lib/log.h"
 
 struct spec_plan spec_plan;
@@ -73,4 +74,24 @@ bool spec_ctrl_init_cpu(void)
         return false;
     }
     return true;
+}
+
+static uint64_t last_vm_serial[MAX_CPUS]; /* 0: no VM has run here */
+static unsigned long long vm_switch_ibpbs[MAX_CPUS];
+
+void spec_vm_switch(uint64_t vm_serial)
+{
+    unsigned c = this_cpu_id();
+    if (c >= MAX_CPUS || last_vm_serial[c] == vm_serial)
+        return;
+    if (spec_plan.ibpb) { /* the first VM too: firmware's and boot's history */
+        wrmsr(MSR_IA32_PRED_CMD, 1);
+        vm_switch_ibpbs[c]++;
+    }
+    last_vm_serial[c] = vm_serial;
+}
+
+unsigned long long spec_vm_switch_ibpbs(unsigned cpu)
+{
+    return cpu < MAX_CPUS ? vm_switch_ibpbs[cpu] : 0;
 }

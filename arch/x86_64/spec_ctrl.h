@@ -117,6 +117,13 @@ void spec_ctrl_probe(void);
 /* Writes IA32_SPEC_CTRL on the calling CPU; every CPU that runs guests.
  * False: the CPU refused the plan's value (logged). */
 bool spec_ctrl_init_cpu(void);
+/* Called by a backend when the calling CPU loads a vCPU: a vCPU of another
+ * VM than the last (or the first VM) gets an IBPB where the plan has one, so that
+ * predictions trained by one VM cannot steer the next. vm_serial is the
+ * VM's number, never reused (an undefined VM's object may be reused: its
+ * address would not do). Counted per CPU for `spec`. */
+void spec_vm_switch(uint64_t vm_serial);
+unsigned long long spec_vm_switch_ibpbs(unsigned cpu);
 #endif
 
 #endif

@@ -17,6 +17,7 @@ import re
 import pytest
 
 from conftest import BACKEND_EMU, REPO
+from console_io import serial_command
 from test_attacks_isolation import no_breach, wait_for
 from test_config import GUESTS, build_config_iso
 from test_linux import BAD_DMESG, BOOT_TIMEOUT, READY, attach, shell
@@ -49,8 +50,66 @@ GUEST_EDX = (1 << 10) | (1 << 26) | (1 << 27) | (1 << 28) | (1 << 29) | (1 << 31
 def spec_lines(m):
     start = len(m.output)
     m.send("spec\r")
-    wait_for(m, r"^spec: (IA32_SPEC_CTRL on cpu|this CPU has no)", 60, start)
+    wait_for(m, r"^spec: IBPB on a VM switch:.*$", 60, start)
     return m.output[start:]
+
+
+IBPB_CFG = """\
+# test_ibpb_for_a_vm_in_a_freed_slot: a VM that ends itself on CPU 0.
+[vm first]
+kernel = hello.elf
+memory = 4M
+cpus = [0]
+autostart = true
+"""
+
+
+def vm_switch_ibpbs(m):
+    lines = spec_lines(m)
+    found = re.search(r"^spec: IBPB on a VM switch: cpu 0 (\d+)$", lines, re.M)
+    assert found, lines
+    return int(found.group(1))
+
+
+def vm_object_pages(m):
+    out = serial_command(m, "mem", 60)
+    return re.findall(r"^ +([0-9a-f]+)-[0-9a-f]+ +\d+ KiB +vm objects$", out, re.M)
+
+
+@pytest.mark.bochs
+def test_ibpb_for_a_vm_in_a_freed_slot(boot, tmp_path):
+    """A VM undefined frees its VM object, and the next VM defined may get
+    the same page: the IBPB on a VM switch must still tell them apart (the
+    backends compared object addresses until they compared serial numbers,
+    and a VM defined in a freed slot then skipped the IBPB). The test checks
+    the page was in fact reused, so that it proves something. The VM's
+    output slot is reused too: the new VM is not muted as the old one was."""
+    cfg = tmp_path / "ibpb.cfg"
+    cfg.write_text(IBPB_CFG)
+    m = boot("bochs", cpus=1, iso=build_config_iso(cfg), extra=TIGERLAKE)
+    wait_for(m, r"^vm first: stopped itself \(code 0\)$", 120)
+    assert vm_switch_ibpbs(m) == 1  # the first VM on CPU 0
+    before = vm_object_pages(m)
+    assert len(before) == 1, before
+    # Its output slot goes to the next VM too, which must not inherit this.
+    assert "output of first muted" in serial_command(m, "mute first", 60)
+    wait_for(m, r"^vm first: (stopped|scrubbed)", 60)
+    for _ in range(20):
+        out = serial_command(m, "undefine first", 60)
+        if "still stopping" not in out:
+            break
+    assert "undefine: vm first removed" in out, out
+    m.send("define\r")
+    for line in ["[vm second]", "kernel = hello.elf", "memory = 4M", "cpus = [0]",
+                 "autostart = true", ""]:
+        wait_for(m, r"define> $", 60, len(m.output) - 8)
+        m.send(line + "\r")
+    wait_for(m, r"^vm second: stopped itself \(code 0\)$", 120)
+    assert vm_object_pages(m) == before, "the VM object was not reused: the test proves nothing"
+    assert re.search(r"^\[second\] ", m.output, re.M), m.output[-3000:]  # not muted
+    assert "muted: none" in serial_command(m, "mute", 60)
+    assert vm_switch_ibpbs(m) == 2, m.output[-3000:]
+    assert "panic" not in m.output
 
 
 @pytest.mark.bochs
