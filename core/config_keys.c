@@ -105,10 +105,7 @@ static int hex_digits(const char **s, const char *end, unsigned max_digits, unsi
     unsigned v = 0, i = 0;
     while (*s < end && i < max_digits) {
         char c = **s;
-        int d = config_is_digit(c)       ? c - '0'
-                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                         : -1;
+        int d = str_hex_digit(c);
         if (d < 0)
             break;
         v = v * 16 + (unsigned)d;

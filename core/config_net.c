@@ -166,29 +166,10 @@ void config_net_http_timeout(struct parser *p, const char *key, const char *v, s
     parse_timeout(p, key, v, n, &net_of(p)->http_timeout);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 2*len hex digits into out; 0 or -1. */
 static int parse_hex(const char *s, size_t digits, uint8_t *out, size_t len)
 {
-    if (digits != 2 * len)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return digits == 2 * len ? str_unhex(s, digits, out) : -1;
 }
 
 /* sha256$SALT_HEX$HASH_HEX (bulkhead-check --hash-token): the token is 32

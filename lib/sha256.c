@@ -179,31 +179,6 @@ void pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltle
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Hex digits s[0..n) into out (n/2 bytes); -1 on odd length or a non-digit. */
-static int unhex(const char *s, size_t n, uint8_t *out)
-{
-    if (n % 2)
-        return -1;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 static const char *field_end(const char *s, const char *end)
 {
     while (s < end && *s != '$')
@@ -243,14 +218,14 @@ int pwhash_parse(const char *s, size_t n, struct pwhash *out, char *why, size_t 
     q = field_end(p, end);
     size_t slen = (size_t)(q - p);
     if (q >= end || slen % 2 || slen / 2 < PWHASH_SALT_MIN || slen / 2 > PWHASH_SALT_MAX ||
-        unhex(p, slen, out->salt)) {
+        str_unhex(p, slen, out->salt)) {
         fmt_snprintf(why, whylen, "salt: expected %u to %u bytes in hex", PWHASH_SALT_MIN,
                      PWHASH_SALT_MAX);
         return -1;
     }
     out->salt_len = (unsigned)(slen / 2);
     p = q + 1;
-    if ((size_t)(end - p) != 2 * SHA256_DIGEST || unhex(p, 2 * SHA256_DIGEST, out->hash)) {
+    if ((size_t)(end - p) != 2 * SHA256_DIGEST || str_unhex(p, 2 * SHA256_DIGEST, out->hash)) {
         fmt_snprintf(why, whylen, "hash: expected %u hex digits at the end", 2 * SHA256_DIGEST);
         return -1;
     }

@@ -4,6 +4,7 @@
 #define LIB_STRING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
@@ -21,6 +22,10 @@ size_t str_copy(char *dst, const char *src, size_t size);
 /* Parses an unsigned number (decimal, 0x hex) with an optional K/M/G
  * suffix when allow_suffix; returns 0 on success, -1 on bad input or overflow. */
 int str_to_u64(const char *s, size_t len, unsigned long long *out, int allow_suffix);
+/* The value of one hexadecimal digit (either case), or -1. */
+int str_hex_digit(char c);
+/* n hex digits (n even) into n/2 bytes; 0, or -1 on odd n or a non-digit. */
+int str_unhex(const char *s, size_t n, uint8_t *out);
 
 /* "Did you mean ...": the candidate closest to a mistyped word.
  *

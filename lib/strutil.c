@@ -14,7 +14,7 @@ size_t str_copy(char *dst, const char *src, size_t size)
     return len;
 }
 
-static int digit_value(char c)
+int str_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -23,6 +23,19 @@ static int digit_value(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+int str_unhex(const char *s, size_t n, uint8_t *out)
+{
+    if (n % 2)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = str_hex_digit(s[i]), lo = str_hex_digit(s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
 }
 
 int str_to_u64(const char *s, size_t len, unsigned long long *out, int allow_suffix)
@@ -39,7 +52,7 @@ int str_to_u64(const char *s, size_t len, unsigned long long *out, int allow_suf
     }
     size_t start = i;
     for (; i < len; i++) {
-        int d = digit_value(s[i]);
+        int d = str_hex_digit(s[i]);
         if (d < 0 || (unsigned)d >= base)
             break;
         if (v > (UINT64_MAX - (unsigned)d) / base)
