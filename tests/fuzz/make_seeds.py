@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the hand-made seeds of the fuzz targets for inputs from outside
-the guests: fuzz_elf, fuzz_bzimage, fuzz_mb2info, fuzz_acpi, fuzz_cmdline
-and fuzz_console (tests/fuzz/corpus/NAME/seed-*).
+"""Writes the hand-made seeds of the fuzz targets whose inputs have a
+format to get past: fuzz_elf, fuzz_bzimage, fuzz_mb2info, fuzz_acpi,
+fuzz_cmdline, fuzz_console and fuzz_cr_rules (tests/fuzz/corpus/NAME/seed-*).
 
 Each seed is a well-formed input of the kind the target's comment
 describes, so fuzzing starts past the magic numbers and checksums; the
@@ -281,7 +281,30 @@ def console_seeds():
     write("console", "telnet-session", bytes([1 | (7 << 1)]) + tel + keys)
 
 
+# ---- CR0/CR4/EFER writes (fuzz_cr_rules: CPUID words, then operations) ----
+
+def cr_seeds():
+    bit = lambda *b: sum(1 << x for x in b)
+    cpuid = struct.pack("<5I", bit(17, 26), bit(1, 2, 3, 4, 6, 7, 13, 24, 25),
+                        bit(0, 7, 20), bit(2, 3, 7, 16), bit(11, 20, 29))
+
+    def full(op, value):  # "how" 0x80: a whole 64-bit value
+        return bytes([op, 0x80]) + struct.pack("<Q", value)
+    pe, wp, pg, pae, pcide, cet = 1, 1 << 16, 1 << 31, 1 << 5, 1 << 17, 1 << 23
+    long_mode = (full(0, pe | 0x10) + full(3, pae) + full(4, (1 << 8) | 1 | (1 << 11))
+                 + bytes([5]) + struct.pack("<Q", 0x100000) + full(0, pe | pg | wp | 0x10)
+                 + bytes([6, 1]) + full(3, pae | pcide | cet) + bytes([2]))
+    leave = (full(3, pae) + bytes([6, 0]) + full(0, pe | 0x10) + full(4, 0) + bytes([1, 0x0e, 0]))
+    write("cr_rules", "long-mode-and-back", cpuid + long_mode + leave)
+    # PAE paging in 32-bit mode, then refused writes of every kind.
+    pae32 = (full(0, pe | 0x10) + full(3, pae) + full(0, pe | pg | 0x10) + full(4, 1 << 8)
+             + full(3, pcide) + full(0, pg) + full(0, (1 << 29) | pe) + full(0, 1 << 40))
+    write("cr_rules", "pae-and-refusals", cpuid + pae32)
+    write("cr_rules", "no-features", bytes(20) + long_mode)
+
+
 def main():
+    cr_seeds()
     elf_seeds()
     bzimage_seeds()
     mb2_seeds()
