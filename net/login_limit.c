@@ -13,32 +13,54 @@ static struct login_peer *find(struct login_limit *l, uint32_t addr)
     return 0;
 }
 
-uint64_t login_limit_wait(const struct login_limit *l, uint32_t addr, uint64_t now)
+/* A record may be given up: no delay running, quiet for LOGIN_FORGET_MS. */
+static bool stale(const struct login_peer *p, uint64_t now)
 {
-    const struct login_peer *p = find((struct login_limit *)l, addr);
-    return p && p->not_before > now ? p->not_before - now : 0;
+    return p->not_before <= now && now >= p->last && now - p->last >= LOGIN_FORGET_MS;
 }
 
-/* A free slot, else the one whose last failure is oldest. */
-static struct login_peer *slot(struct login_limit *l)
+/* A free record, else the stale one whose last failure is oldest, else
+ * NULL (every record is in force). */
+static struct login_peer *slot(struct login_limit *l, uint64_t now)
 {
-    struct login_peer *best = &l->peers[0];
+    struct login_peer *best = 0;
     for (unsigned i = 0; i < LOGIN_LIMIT_PEERS; i++) {
-        if (!l->peers[i].used)
-            return &l->peers[i];
-        if (l->peers[i].last < best->last)
-            best = &l->peers[i];
+        struct login_peer *p = &l->peers[i];
+        if (!p->used)
+            return p;
+        if (stale(p, now) && (!best || p->last < best->last))
+            best = p;
     }
     return best;
+}
+
+static uint64_t wait_of(const struct login_peer *p, uint64_t now)
+{
+    return p->not_before > now ? p->not_before - now : 0;
+}
+
+uint64_t login_limit_wait(const struct login_limit *l, uint32_t addr, uint64_t now)
+{
+    struct login_limit *m = (struct login_limit *)l;
+    const struct login_peer *p = find(m, addr);
+    if (p)
+        return wait_of(p, now);
+    /* Without a record of its own (and none to be had), the shared one. */
+    return slot(m, now) ? 0 : wait_of(&l->overflow, now);
 }
 
 uint64_t login_limit_fail(struct login_limit *l, uint32_t addr, uint64_t now)
 {
     struct login_peer *p = find(l, addr);
     if (!p) {
-        p = slot(l);
-        *p = (struct login_peer){.addr = addr, .used = true};
+        p = slot(l, now);
+        if (p)
+            *p = (struct login_peer){.addr = addr, .used = true};
+        else
+            p = &l->overflow;
     }
+    if (stale(p, now)) /* quiet long enough to have been given up: count afresh */
+        p->failures = 0;
     p->failures++;
     p->last = now;
     uint64_t delay;

@@ -1,8 +1,12 @@
 /* Failed logins per peer address: each failure delays the next attempt
  * (1 s, 2 s, 4 s ... up to LOGIN_DELAY_MAX_MS), and LOGIN_LOCK_FAILURES
- * failures in a row lock the peer out for LOGIN_LOCK_MS. A fixed table: the
- * oldest entry makes room for a new peer, so a flood of addresses costs
- * memory of its own never. Pure logic; times are milliseconds. */
+ * failures in a row lock the peer out for LOGIN_LOCK_MS. A record is stale
+ * once no delay runs and its last failure is LOGIN_FORGET_MS old: a failure
+ * then counts from 1 again, and only a stale record is given up to make
+ * room in the fixed table of LOGIN_LIMIT_PEERS. While every record is in
+ * force, the peers without one share one more (the overflow record), so
+ * that failures from many addresses can neither grow the table nor push a
+ * locked peer out of it. Pure logic; times are milliseconds. */
 #ifndef NET_LOGIN_LIMIT_H
 #define NET_LOGIN_LIMIT_H
 
@@ -14,6 +18,7 @@
 #define LOGIN_DELAY_MAX_MS  16000
 #define LOGIN_LOCK_FAILURES 5
 #define LOGIN_LOCK_MS       60000
+#define LOGIN_FORGET_MS     60000
 
 struct login_peer {
     uint32_t addr;
@@ -25,6 +30,7 @@ struct login_peer {
 
 struct login_limit {
     struct login_peer peers[LOGIN_LIMIT_PEERS];
+    struct login_peer overflow; /* every peer without a record while none can be given up */
 };
 
 void login_limit_init(struct login_limit *l);
