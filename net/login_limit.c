@@ -41,12 +41,11 @@ static uint64_t wait_of(const struct login_peer *p, uint64_t now)
 
 uint64_t login_limit_wait(const struct login_limit *l, uint32_t addr, uint64_t now)
 {
-    struct login_limit *m = (struct login_limit *)l;
-    const struct login_peer *p = find(m, addr);
-    if (p)
-        return wait_of(p, now);
-    /* Without a record of its own (and none to be had), the shared one. */
-    return slot(m, now) ? 0 : wait_of(&l->overflow, now);
+    const struct login_peer *p = find((struct login_limit *)l, addr);
+    /* Without a record of its own, the shared one: its delay runs for every
+     * address that has none (one may have failed in it), even once a
+     * record could be had. */
+    return wait_of(p ? p : &l->overflow, now);
 }
 
 uint64_t login_limit_fail(struct login_limit *l, uint32_t addr, uint64_t now)

@@ -4,8 +4,9 @@
  * once no delay runs and its last failure is LOGIN_FORGET_MS old: a failure
  * then counts from 1 again, and only a stale record is given up to make
  * room in the fixed table of LOGIN_LIMIT_PEERS. While every record is in
- * force, the peers without one share one more (the overflow record), so
- * that failures from many addresses can neither grow the table nor push a
+ * force, the peers without one fail into one more they share (the overflow
+ * record), whose delay then holds for every address without a record: so
+ * failures from many addresses can neither grow the table nor push a
  * locked peer out of it. Pure logic; times are milliseconds. */
 #ifndef NET_LOGIN_LIMIT_H
 #define NET_LOGIN_LIMIT_H

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the hand-made seeds of the fuzz targets whose inputs have a
 format to get past: fuzz_elf, fuzz_bzimage, fuzz_mb2info, fuzz_acpi,
-fuzz_cmdline, fuzz_console and fuzz_cr_rules (tests/fuzz/corpus/NAME/seed-*).
+fuzz_cmdline, fuzz_console, fuzz_cr_rules and fuzz_tcp_syn
+(tests/fuzz/corpus/NAME/seed-*).
 
 Each seed is a well-formed input of the kind the target's comment
 describes, so fuzzing starts past the magic numbers and checksums; the
@@ -303,7 +304,38 @@ def cr_seeds():
     write("cr_rules", "no-features", bytes(20) + long_mode)
 
 
+# ---- network frames and logins (fuzz_tcp_syn) ----
+
+def tcp_syn_seeds():
+    def csum(b):
+        b += bytes(len(b) % 2)
+        s = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        return ~s & 0xFFFF
+
+    def frame(flags, opts=b"", frag=0):
+        src, dst = bytes([10, 0, 2, 2]), bytes([10, 0, 2, 15])
+        tcp = bytearray(struct.pack(">HHIIBBHHH", 40000, 23, 0x12345678, 0,
+                                    (5 + len(opts) // 4) << 4, flags, 64240, 0, 0) + opts)
+        struct.pack_into(">H", tcp, 16, csum(src + dst + struct.pack(">HH", 6, len(tcp))
+                                             + bytes(tcp)))
+        ip = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, frag, 64, 6, 0,
+                                   src, dst))
+        struct.pack_into(">H", ip, 10, csum(bytes(ip)))
+        return b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56" + b"\x08\x00" + bytes(ip + tcp)
+
+    # Failures from a few addresses and many, some time apart, one success.
+    logins = b"".join(bytes([0x40 | (i % 5)]) + struct.pack("<H", 500) for i in range(12))
+    logins += b"".join(bytes([0xC0]) + struct.pack("<IH", 0x0B000000 + i, 10) for i in range(40))
+    logins += bytes([0x01]) + struct.pack("<H", 0xFFFF)
+    for name, f in (("syn", frame(0x02, b"\x02\x04\x05\xb4")), ("syn-ack", frame(0x12)),
+                    ("fragment", frame(0x02, frag=0x2000))):
+        write("tcp_syn", name, bytes([3]) + struct.pack("<H", len(f)) + f + logins)
+
+
 def main():
+    tcp_syn_seeds()
     cr_seeds()
     elf_seeds()
     bzimage_seeds()
