@@ -284,16 +284,24 @@ class Machine:
             self._chunks = ["".join(self._chunks)]
         return self._chunks[0] if self._chunks else ""
 
+    # How long a batch may hold output back. Without a bound, a steady
+    # stream with no 10 ms gap (a guest flooding the console) was held
+    # until 64 KiB had come, up to a second: tests timing an answer
+    # (test_attack_console_flood) saw it that much late.
+    BATCH_HOLD = 0.02
+
     def _read_chunk(self):
         """Read what is available, batching bytes that trickle in (Bochs
-        writes the UART one byte at a time). b"" = nothing, None = error."""
+        writes the UART one byte at a time) for at most BATCH_HOLD seconds.
+        b"" = nothing, None = error."""
         try:
             data = os.read(self._master, 65536)
         except BlockingIOError:
             return b""
         except OSError:
             return None
-        while data and len(data) < 65536:
+        hold_until = time.monotonic() + self.BATCH_HOLD
+        while data and len(data) < 65536 and time.monotonic() < hold_until:
             r, _, _ = select.select([self._master], [], [], 0.01)
             if not r:
                 break
