@@ -287,8 +287,10 @@ class Machine:
     # How long a batch may hold output back. Without a bound, a steady
     # stream with no 10 ms gap (a guest flooding the console) was held
     # until 64 KiB had come, up to a second: tests timing an answer
-    # (test_attack_console_flood) saw it that much late.
-    BATCH_HOLD = 0.02
+    # (test_attack_console_flood) saw it that much late. Long enough that a
+    # burst (a command's reply) still comes in one piece, as tests reading
+    # the rest of a reply right after its first line expect.
+    BATCH_HOLD = 0.25
 
     def _read_chunk(self):
         """Read what is available, batching bytes that trickle in (Bochs

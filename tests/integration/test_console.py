@@ -194,8 +194,8 @@ def test_commands_errors_and_line_editor(boot, demo_iso):
     start = mark(m)
     type_text(m, "lisx\x7ft\r")
     header = wait_for(m, r"^ Id\s+Name\s+State$", 60, start)
-    reply = m.output[header.start():]
-    reply = reply[:reply.index(PROMPT)] if PROMPT in reply else reply
+    done = wait_for(m, re.escape(PROMPT), 60, header.start())  # the whole table
+    reply = m.output[header.start():done.start()]
     assert table(reply) == running, reply
     assert "unknown command" not in m.output[start:], m.output[start:]
     # ... up-arrow brings back the last line ...
