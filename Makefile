@@ -33,14 +33,14 @@ KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 # net/ and lwIP (fetched at build time): their objects join KERNEL_OBJS.
 include net/net.mk
 
-# The framebuffer console's font, generated from a PSF font of Debian's kbd
+# The framebuffer console's font, generated from a PSF font of Debian's console-setup-linux
 # package (no font data in the tree): drivers/fbcon_font.h.
 FBCON_FONT ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
 KERNEL_OBJS += $(BUILD)/k/gen/fbcon_font.o
 $(BUILD)/gen/fbcon_font.c: scripts/psffont.py
 	@mkdir -p $(dir $@)
 	@echo "  FONT    $@"
-	@test -f $(FBCON_FONT) || { echo "$(FBCON_FONT): missing (the kbd package: make deps)"; exit 1; }
+	@test -f $(FBCON_FONT) || { echo "$(FBCON_FONT): missing (the console-setup-linux package: make deps)"; exit 1; }
 	@$(PYTHON) scripts/psffont.py --c $(FBCON_FONT) $@
 $(BUILD)/k/gen/fbcon_font.o: $(BUILD)/gen/fbcon_font.c
 	@mkdir -p $(dir $@)

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
     gcc make nasm binutils
-    grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools kbd
+    grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools console-setup-linux
     bochs bochsbios vgabios
     qemu-system-x86 ovmf
     gnu-efi libcmocka-dev
