@@ -82,7 +82,22 @@ class HttpMachine:
         return socket.create_connection(("127.0.0.1", self.http_port), timeout=self.wait)
 
     def request(self, method, path, token=TOKEN, body=b"", headers=None, raw=None):
-        """One request on a new connection (Connection: close)."""
+        """One request on a new connection (Connection: close). A connection
+        that fails says what the machine was doing: CI shows a failing
+        test's traceback, not always the serial console attached to it."""
+        try:
+            return self._request(method, path, token, body, headers, raw)
+        except OSError as e:
+            raise ConnectionError(f"{method} {path}: {e}\n{self.state()}") from e
+
+    def state(self, lines=40):
+        """The emulator's status and the tails of its serial console and log."""
+        alive = "running" if self.m.running else f"ended, status {self.m.proc.poll()}"
+        tail = "\n".join(self.m.output.splitlines()[-lines:])
+        return (f"--- {self.emu} after {self.m.elapsed:.1f}s: {alive}; serial tail ---\n"
+                f"{tail}\n{self.m.emulator_log(15)}")
+
+    def _request(self, method, path, token, body, headers, raw):
         with self.connect() as s:
             if raw is None:
                 h = {"Host": "bulkhead", "Connection": "close"}

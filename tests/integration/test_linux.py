@@ -45,6 +45,12 @@ def attach(m):
 # TSC calibration gives up ("Fast TSC calibration failed") and calibrates
 # against the PM timer instead; the result is checked against the
 # hypervisor's own calibration.
+# PM_TIMER_SLOW_HOST: Linux reads the PM timer three times per reference
+# (acpi_pm_read_verified) and drops a reference that took over 0x20000 TSC
+# cycles (tsc_read_refs). A PM-timer exit under QEMU TCG costs 20-30 us of
+# the host's time (66,000-72,000 cycles measured on a 2.7 GHz host), so on
+# a slow host every reference is dropped: "HPET/PMTIMER calibration failed",
+# the TSC is marked unstable and Linux keeps time with the PM timer.
 BAD_DMESG_SVM = BAD_DMESG.replace("|calibration failed", "")
 
 
@@ -58,6 +64,25 @@ def assert_dmesg_clean_and_detach(m, timeout, backend="vmx"):
     assert found.group(1) == "0", m.output[-3000:]
     m.send("\x1d")
     wait_for(m, r"console: detached", 60)
+
+
+def guest_seconds_per_host_second(m, host_seconds):
+    """/proc/uptime read twice, host_seconds apart by the host's clock.
+    (Polled every 50 ms: the 1 s of wait_for would be 13% of 15 s.)"""
+    samples = []
+    for i in range(2):
+        if i:
+            time.sleep(host_seconds)
+        mark = len(m.output)
+        m.send(f"cat /proc/uptime; echo UPTIME-{i}\r")
+        end = time.monotonic() + 60
+        pat = re.compile(rf"^(\d+\.\d+) \d+\.\d+\s*$\s*^UPTIME-{i}", re.M)
+        while not (found := pat.search(m.output[mark:])):
+            assert time.monotonic() < end and m.running, m.output[-3000:]
+            time.sleep(0.05)
+        samples.append((float(found.group(1)), time.monotonic()))
+    (guest0, host0), (guest1, host1) = samples
+    return (guest1 - guest0) / (host1 - host0)
 
 
 def linux_boot(boot, backend="vmx"):
@@ -91,12 +116,24 @@ def test_linux_boots_checks_shutdown_restart(boot, backend):
         assert re.search(r"x86/fpu: Enabled xstate features 0x[0-9a-f]+, context size is \d+ "
                          r"bytes, using 'standard' format", out), out[:20000]
     else:
+        # QEMU's TSC is the host's: Linux's figure, when it has one, is the
+        # hypervisor's. Without one (a slow host: PM_TIMER_SLOW_HOST) it
+        # keeps time with the PM timer; the clock check below holds both.
         khz = int(re.search(r"^tsc: (\d+) kHz \(calibrated", out, re.M).group(1))
-        mhz = float(re.search(r"tsc: Detected (\d+\.\d+) MHz (TSC|processor)", out).group(1))
-        assert abs(mhz * 1000 - khz) <= khz // 100, (mhz, khz)
+        detected = re.search(r"tsc: Detected (\d+\.\d+) MHz (TSC|processor)", out)
+        if detected:
+            mhz = float(detected.group(1))
+            assert abs(mhz * 1000 - khz) <= khz // 100, (mhz, khz)
+        else:
+            assert re.search(r"tsc: HPET/PMTIMER calibration failed", out), out[-20000:]
 
     time.sleep(3)
     attach(m)
+    if backend == "svm":
+        # The guest's clock keeps the host's time (QEMU's clocks are the
+        # host's wall clock): within 10% over 15 s.
+        rate = guest_seconds_per_host_second(m, 15)
+        assert 0.9 <= rate <= 1.1, (rate, m.output[-3000:])
     # One CPU, and it says it runs under a hypervisor.
     found = shell(m, "grep -c '^flags.* hypervisor' /proc/cpuinfo; echo CPUINFO-DONE",
                   r"^(\d+)\s*$\s*^CPUINFO-DONE", 120)
