@@ -133,21 +133,31 @@ static bool expect_fault(struct st *t, uint64_t before, uint64_t addr, uint8_t r
     return true;
 }
 
-static bool step_default_deny(struct st *t)
+/* The edu device writes its buffer over the canary page (filled with
+ * pattern), which the unit must block: false, with t->what, if the write
+ * landed or the engine never finished. */
+static bool canary_write_blocked(struct st *t, uint8_t pattern, const char *dma)
 {
-    uint64_t before = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
-    fill(t->canary, 0x11);
+    fill(t->canary, pattern);
     uint8_t saved[XFER];
     memcpy(saved, (void *)(uintptr_t)t->canary, XFER);
-    /* No context entry yet: even the page's own address is out of reach. */
     if (!edu_dma(t, EDU_BUF, t->canary, true)) {
         str_copy(t->what, "edu DMA engine did not finish", sizeof(t->what));
         return false;
     }
     if (memcmp(saved, (void *)(uintptr_t)t->canary, XFER)) {
-        str_copy(t->what, "DMA by a device without a domain reached memory", sizeof(t->what));
+        fmt_snprintf(t->what, sizeof(t->what), "%s reached memory", dma);
         return false;
     }
+    return true;
+}
+
+static bool step_default_deny(struct st *t)
+{
+    uint64_t before = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
+    /* No context entry yet: even the page's own address is out of reach. */
+    if (!canary_write_blocked(t, 0x11, "DMA by a device without a domain"))
+        return false;
     /* Root entry (no context table for the bus yet) or context entry absent. */
     if (!expect_fault(t, before, t->canary, VTD_FR_CTX_P, VTD_FR_ROOT_P, "DMA without a domain"))
         return false;
@@ -181,18 +191,9 @@ static bool step_dma_in(struct st *t)
 static bool step_dma_out(struct st *t)
 {
     uint64_t before = vtd_fault_count(t->seg, t->bdf, NULL, NULL);
-    fill(t->canary, 0x33);
-    uint8_t saved[XFER];
-    memcpy(saved, (void *)(uintptr_t)t->canary, XFER);
     /* The canary's own address: without remapping the write would land. */
-    if (!edu_dma(t, EDU_BUF, t->canary, true)) {
-        str_copy(t->what, "edu DMA engine did not finish", sizeof(t->what));
+    if (!canary_write_blocked(t, 0x33, "DMA outside the domain"))
         return false;
-    }
-    if (memcmp(saved, (void *)(uintptr_t)t->canary, XFER)) {
-        str_copy(t->what, "DMA outside the domain reached memory", sizeof(t->what));
-        return false;
-    }
     if (!expect_fault(t, before, t->canary, VTD_FR_WRITE, VTD_FR_WRITE, "DMA outside the domain"))
         return false;
     t->out("  DMA write outside the domain (0x%llx): blocked, memory unchanged, fault reported\n",
