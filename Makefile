@@ -33,8 +33,8 @@ KERNEL_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(KERNEL_C)) \
 # net/ and lwIP (fetched at build time): their objects join KERNEL_OBJS.
 include net/net.mk
 
-# The framebuffer console's font, generated from a PSF font of Debian's console-setup-linux
-# package (no font data in the tree): drivers/fbcon_font.h.
+# The framebuffer console's font, generated from a PSF font of Debian's
+# console-setup-linux package (no font data in the tree): drivers/fbcon_font.h.
 FBCON_FONT ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
 KERNEL_OBJS += $(BUILD)/k/gen/fbcon_font.o
 $(BUILD)/gen/fbcon_font.c: scripts/psffont.py

@@ -1,6 +1,6 @@
 /* The framebuffer console's 8x16 font: ASCII 0x20-0x7e, generated at build
- * time by scripts/psffont.py from a PSF font of Debian's console-setup-linux package
- * (build/gen/fbcon_font.c), so no font data lives in the tree. Rows are
+ * time by scripts/psffont.py from a PSF font of Debian's console-setup-linux
+ * package (build/gen/fbcon_font.c), so no font data lives in the tree. Rows are
  * one byte each, bit 7 the leftmost pixel. */
 #ifndef DRIVERS_FBCON_FONT_H
 #define DRIVERS_FBCON_FONT_H

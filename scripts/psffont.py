@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """psffont.py: reads a PC Screen Font (PSF1 or PSF2, gzipped or not), as
-Debian's console-setup-linux package ships in /usr/share/consolefonts, and maps characters
-to glyph bitmaps through its Unicode table.
+Debian's console-setup-linux package ships in /usr/share/consolefonts, and
+maps characters to glyph bitmaps through its Unicode table.
 
   psffont.py --c FONT OUT.c    write the framebuffer console's font
                                (drivers/fbcon_font.h) for ASCII 0x20-0x7e

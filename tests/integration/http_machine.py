@@ -93,9 +93,8 @@ class HttpMachine:
     def state(self, lines=40):
         """The emulator's status and the tails of its serial console and log."""
         alive = "running" if self.m.running else f"ended, status {self.m.proc.poll()}"
-        tail = "\n".join(self.m.output.splitlines()[-lines:])
         return (f"--- {self.emu} after {self.m.elapsed:.1f}s: {alive}; serial tail ---\n"
-                f"{tail}\n{self.m.emulator_log(15)}")
+                f"{self.m.tail(lines)}\n{self.m.emulator_log(15)}")
 
     def _request(self, method, path, token, body, headers, raw):
         with self.connect() as s:
